@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The main job: set up, build, train the default method (SimCLR, small encoder) on
+# Fashion-MNIST on the cpu device, then evaluate the checkpoint with weighted kNN on the
+# test set. Extra arguments are passed to `nc train` (e.g. --method npid --epochs 2).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+dotnet build src/Cli/NativeContrastive.Cli.csproj -c Release --no-restore --verbosity quiet
+nc="dotnet src/Cli/bin/Release/net10.0/nc.dll"
+out=${NC_OUT:-runs/default}
+$nc train --out "$out" "$@"
+$nc knn --checkpoint "$out/last.safetensors"

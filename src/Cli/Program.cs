@@ -1,0 +1,1 @@
+return NativeContrastive.Cli.NcProgram.Main(args);

@@ -1,0 +1,49 @@
+using NativeContrastive.Engine.Tensors;
+
+namespace NativeContrastive.Engine.Autograd;
+
+public static partial class Ops
+{
+    /// <summary>
+    /// y[N,K,P,Q] = Σ_{c,r,s} weight[K,c,r,s]·x[N,c,p·stride−pad+r, q·stride−pad+s] (+ bias[K]),
+    /// zero padding, P = (H + 2·pad − R)/stride + 1. Backward: dx by the transposed
+    /// convolution (backend BackwardData), dW and dbias by BackwardWeight.
+    /// </summary>
+    public static Tensor Conv2d(Tensor x, Tensor weight, Tensor? bias, int stride = 1, int padding = 0)
+    {
+        if (x.Rank != 4) throw new ArgumentException($"Conv2d: x must be [N,C,H,W], got {ShapeUtil.Format(x.Shape)}.");
+        if (weight.Rank != 4) throw new ArgumentException($"Conv2d: weight must be [K,C,R,S], got {ShapeUtil.Format(weight.Shape)}.");
+        if (weight.Dim(1) != x.Dim(1))
+            throw new ArgumentException($"Conv2d: weight {ShapeUtil.Format(weight.Shape)} expects {weight.Dim(1)} input channels, x {ShapeUtil.Format(x.Shape)} has {x.Dim(1)}.");
+        if (stride < 1 || padding < 0) throw new ArgumentException($"Conv2d: stride {stride} must be ≥ 1 and padding {padding} ≥ 0.");
+        var g = new Conv2dGeometry(x.Dim(0), x.Dim(1), x.Dim(2), x.Dim(3), weight.Dim(0), weight.Dim(2), weight.Dim(3),
+                                   stride, stride, padding, padding);
+        if (g.H + 2 * padding < g.R || g.W + 2 * padding < g.S)
+            throw new ArgumentException($"Conv2d: kernel {g.R}x{g.S} is larger than the padded input {g.H + 2 * padding}x{g.W + 2 * padding}.");
+        if (bias is not null && (bias.Rank != 1 || bias.Dim(0) != g.K))
+            throw new ArgumentException($"Conv2d: bias must be [{g.K}], got {ShapeUtil.Format(bias.Shape)}.");
+        var be = x.Backend;
+        var y = Tensor.Empty(be, g.N, g.K, g.P, g.Q);
+        be.Conv2dForward(x, weight, bias, y, g);
+        if (Tape.NeedsGrad(x, weight, bias))
+            Tape.Record("Conv2d", y, dy =>
+            {
+                if (x.RequiresGrad)
+                {
+                    var dx = x.EmptyLike();
+                    be.Conv2dBackwardData(dy, weight, dx, g);
+                    Tape.AccumulateOwned(x, dx);
+                }
+                bool needBias = bias is not null && bias.RequiresGrad;
+                if (weight.RequiresGrad || needBias)
+                {
+                    var dw = weight.EmptyLike();
+                    var db = needBias ? bias!.EmptyLike() : null;
+                    be.Conv2dBackwardWeight(x, dy, dw, db, g);
+                    Tape.AccumulateOwned(weight, dw);
+                    if (db is not null) Tape.AccumulateOwned(bias!, db);
+                }
+            });
+        return y;
+    }
+}

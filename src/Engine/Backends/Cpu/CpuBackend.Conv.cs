@@ -1,0 +1,155 @@
+using NativeContrastive.Engine.Tensors;
+
+namespace NativeContrastive.Engine.Backends.Cpu;
+
+/// <summary>
+/// Convolution as GEMM over chunks of images (see <see cref="ConvPlan"/>, <see cref="Im2Col"/>):
+/// forward y = W·col, backward data dcol = Wᵀ·dy then col2im, backward weight dW = Σ_chunks dy·colᵀ.
+/// Chunk layouts are [channels, count·P·Q]; with one image per chunk they coincide with
+/// the NCHW tensors, so no gather/scatter copy is made.
+/// </summary>
+public sealed partial class CpuBackend
+{
+    public void Conv2dForward(Tensor x, Tensor w, Tensor? bias, Tensor y, Conv2dGeometry g)
+    {
+        float[] X = Data(x), Wt = Data(w), Y = Data(y);
+        float[]? B = bias is null ? null : Data(bias);
+        var plan = ConvPlan.For(g);
+        int PQ = plan.PQ, CRS = plan.CRS;
+        bool gemmParallel = !plan.ParallelChunks;
+        plan.ForEachChunk(chunk =>
+        {
+            int n0 = plan.Start(chunk), count = plan.Count(chunk), cols = count * PQ;
+            bool direct = count == 1;
+            float[]? col = plan.IsPointwise && direct ? null : ConvPlan.Rent((long)CRS * cols);
+            float[]? tmp = direct ? null : ConvPlan.Rent((long)g.K * cols);
+            try
+            {
+                float[] colData = col ?? X;
+                long colOffset = col is null ? (long)n0 * g.C * PQ : 0;
+                if (col is not null) Im2Col.Lower(X, g, n0, count, col);
+                float[] outData = tmp ?? Y;
+                long outOffset = tmp is null ? (long)n0 * g.K * PQ : 0;
+                Sgemm.Run(false, false, g.K, cols, CRS, 1f, Wt, 0, CRS, colData, colOffset, cols, 0f, outData, outOffset, cols, gemmParallel);
+                // [K, count·PQ] → y[n0+i, K, PQ], adding the bias on the way.
+                for (int i = 0; i < count; i++)
+                    for (int k = 0; k < g.K; k++)
+                    {
+                        var dst = Y.AsSpan(checked((int)(((long)(n0 + i) * g.K + k) * PQ)), PQ);
+                        if (tmp is not null) tmp.AsSpan(k * cols + i * PQ, PQ).CopyTo(dst);
+                        if (B is not null) System.Numerics.Tensors.TensorPrimitives.Add(dst, B[k], dst);
+                    }
+            }
+            finally
+            {
+                if (col is not null) ConvPlan.Return(col);
+                if (tmp is not null) ConvPlan.Return(tmp);
+            }
+        });
+    }
+
+    public void Conv2dBackwardData(Tensor dy, Tensor w, Tensor dx, Conv2dGeometry g)
+    {
+        float[] DY = Data(dy), Wt = Data(w), DX = Data(dx);
+        var plan = ConvPlan.For(g);
+        int PQ = plan.PQ, CRS = plan.CRS, HW = g.H * g.W;
+        bool gemmParallel = !plan.ParallelChunks;
+        if (g.N > 0 && PQ == 0) { Array.Clear(DX, 0, (int)g.InputLength); return; }
+        plan.ForEachChunk(chunk =>
+        {
+            int n0 = plan.Start(chunk), count = plan.Count(chunk), cols = count * PQ;
+            bool direct = count == 1;
+            float[]? dyChunk = direct ? null : ConvPlan.Rent((long)g.K * cols);
+            bool pointwiseDirect = plan.IsPointwise && direct;
+            float[]? dcol = pointwiseDirect ? null : ConvPlan.Rent((long)CRS * cols);
+            try
+            {
+                if (dyChunk is not null)
+                    for (int i = 0; i < count; i++)
+                        for (int k = 0; k < g.K; k++)
+                            DY.AsSpan(checked((int)(((long)(n0 + i) * g.K + k) * PQ)), PQ).CopyTo(dyChunk.AsSpan(k * cols + i * PQ, PQ));
+                float[] dyData = dyChunk ?? DY;
+                long dyOffset = dyChunk is null ? (long)n0 * g.K * PQ : 0;
+                // dcol[CRS, cols] = Wᵀ · dy, W stored [K, CRS].
+                float[] target = dcol ?? DX;
+                long targetOffset = dcol is null ? (long)n0 * g.C * HW : 0;
+                Sgemm.Run(true, false, CRS, cols, g.K, 1f, Wt, 0, CRS, dyData, dyOffset, cols, 0f, target, targetOffset, cols, gemmParallel);
+                if (dcol is not null)
+                {
+                    DX.AsSpan(checked((int)((long)n0 * g.C * HW)), count * g.C * HW).Clear();
+                    Im2Col.Col2Im(dcol, g, n0, count, DX);
+                }
+            }
+            finally
+            {
+                if (dyChunk is not null) ConvPlan.Return(dyChunk);
+                if (dcol is not null) ConvPlan.Return(dcol);
+            }
+        });
+    }
+
+    public void Conv2dBackwardWeight(Tensor x, Tensor dy, Tensor dw, Tensor? dbias, Conv2dGeometry g)
+    {
+        float[] X = Data(x), DY = Data(dy), DW = Data(dw);
+        var plan = ConvPlan.For(g);
+        int PQ = plan.PQ, CRS = plan.CRS;
+        long wLen = (long)g.K * CRS;
+        // Each worker accumulates its chunks into a private dW; the partial sums are added at the end.
+        int workers = plan.ParallelChunks ? Math.Min(Environment.ProcessorCount, plan.Chunks) : 1;
+        var partial = new float[workers][];
+        void Work(int wi)
+        {
+            float[] acc = wi == 0 ? DW : (partial[wi] = ConvPlan.Rent(wLen));
+            bool first = true;
+            for (int chunk = wi; chunk < plan.Chunks; chunk += workers)
+            {
+                int n0 = plan.Start(chunk), count = plan.Count(chunk), cols = count * PQ;
+                bool direct = count == 1;
+                float[]? dyChunk = direct ? null : ConvPlan.Rent((long)g.K * cols);
+                float[]? col = plan.IsPointwise && direct ? null : ConvPlan.Rent((long)CRS * cols);
+                try
+                {
+                    if (dyChunk is not null)
+                        for (int i = 0; i < count; i++)
+                            for (int k = 0; k < g.K; k++)
+                                DY.AsSpan(checked((int)(((long)(n0 + i) * g.K + k) * PQ)), PQ).CopyTo(dyChunk.AsSpan(k * cols + i * PQ, PQ));
+                    if (col is not null) Im2Col.Lower(X, g, n0, count, col);
+                    float[] colData = col ?? X;
+                    long colOffset = col is null ? (long)n0 * g.C * PQ : 0;
+                    float[] dyData = dyChunk ?? DY;
+                    long dyOffset = dyChunk is null ? (long)n0 * g.K * PQ : 0;
+                    // dW[K, CRS] (+)= dy[K, cols] · col[CRS, cols]ᵀ.
+                    Sgemm.Run(false, true, g.K, CRS, cols, 1f, dyData, dyOffset, cols, colData, colOffset, cols,
+                              first ? 0f : 1f, acc, 0, CRS, parallel: workers == 1);
+                    first = false;
+                }
+                finally
+                {
+                    if (dyChunk is not null) ConvPlan.Return(dyChunk);
+                    if (col is not null) ConvPlan.Return(col);
+                }
+            }
+            if (first) Array.Clear(acc, 0, (int)wLen);
+        }
+        if (workers == 1) Work(0);
+        else Parallel.For(0, workers, Work);
+        for (int wi = 1; wi < workers; wi++)
+        {
+            System.Numerics.Tensors.TensorPrimitives.Add(DW.AsSpan(0, (int)wLen), partial[wi].AsSpan(0, (int)wLen), DW.AsSpan(0, (int)wLen));
+            ConvPlan.Return(partial[wi]);
+        }
+
+        if (dbias is not null)
+        {
+            float[] DB = Data(dbias);
+            // dbias[k] = Σ_n Σ_pq dy[n, k, pq], accumulated in double per channel.
+            ParallelRows(g.K, g.N * PQ, k =>
+            {
+                double s = 0;
+                for (int n = 0; n < g.N; n++)
+                    s += System.Numerics.Tensors.TensorPrimitives.Sum(DY.AsSpan(checked((int)(((long)n * g.K + k) * PQ)), PQ));
+                DB[k] = (float)s;
+            });
+        }
+    }
+}

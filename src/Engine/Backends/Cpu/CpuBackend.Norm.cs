@@ -1,0 +1,160 @@
+using System.Buffers;
+using System.Numerics.Tensors;
+using NativeContrastive.Engine.Tensors;
+
+namespace NativeContrastive.Engine.Backends.Cpu;
+
+/// <summary>
+/// Batch norm over x viewed as [n, c, hw], one task per channel (channel ch owns the n
+/// strided planes x[i, ch, :]); statistics in double. Row L2 normalisation, one task per row.
+/// </summary>
+public sealed partial class CpuBackend
+{
+    public void BatchNormForwardTraining(Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor saveMean, Tensor saveInvStd,
+                                         Tensor runningMean, Tensor runningVar, int n, int c, int hw, float momentum, float eps, bool relu)
+    {
+        float[] X = Data(x), G = Data(gamma), Bt = Data(beta), Y = Data(y), SM = Data(saveMean), SI = Data(saveInvStd),
+                RM = Data(runningMean), RV = Data(runningVar);
+        long count = (long)n * hw;
+        ParallelRows(c, checked((int)Math.Min(int.MaxValue, count)), ch =>
+        {
+            double sum = 0;
+            for (int i = 0; i < n; i++) sum += TensorPrimitives.Sum(X.AsSpan(Plane(i, ch, c, hw), hw));
+            double mean = count == 0 ? 0 : sum / count;
+            // Two-pass variance: Σ(x−μ)² avoids the cancellation of E[x²]−μ² (SIMD per plane, double across planes).
+            double sq = 0;
+            float[] centred = ArrayPool<float>.Shared.Rent(Math.Max(hw, 1));
+            for (int i = 0; i < n; i++)
+            {
+                var d = centred.AsSpan(0, hw);
+                TensorPrimitives.Subtract(X.AsSpan(Plane(i, ch, c, hw), hw), (float)mean, d);
+                sq += TensorPrimitives.SumOfSquares(d);
+            }
+            ArrayPool<float>.Shared.Return(centred);
+            double variance = count == 0 ? 0 : sq / count;
+            float invStd = (float)(1.0 / Math.Sqrt(variance + eps));
+            SM[ch] = (float)mean;
+            SI[ch] = invStd;
+            // PyTorch: running ← (1−m)·running + m·stat, with the unbiased variance σ²·N/(N−1).
+            double unbiased = count > 1 ? sq / (count - 1) : variance;
+            RM[ch] = (float)((1 - momentum) * RM[ch] + momentum * mean);
+            RV[ch] = (float)((1 - momentum) * RV[ch] + momentum * unbiased);
+            float scale = G[ch] * invStd, shift = Bt[ch] - (float)mean * scale;
+            AffinePlanes(X, Y, n, ch, c, hw, scale, shift, relu);
+        });
+    }
+
+    public void BatchNormForwardInference(Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor runningMean, Tensor runningVar,
+                                          int n, int c, int hw, float eps, bool relu)
+    {
+        float[] X = Data(x), G = Data(gamma), Bt = Data(beta), Y = Data(y), RM = Data(runningMean), RV = Data(runningVar);
+        ParallelRows(c, n * hw, ch =>
+        {
+            float scale = G[ch] / MathF.Sqrt(RV[ch] + eps), shift = Bt[ch] - RM[ch] * scale;
+            AffinePlanes(X, Y, n, ch, c, hw, scale, shift, relu);
+        });
+    }
+
+    public void BatchNormBackward(Tensor x, Tensor dy, Tensor? y, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+                                  Tensor dx, Tensor dgamma, Tensor dbeta, int n, int c, int hw)
+    {
+        float[] X = Data(x), DY = Data(dy), G = Data(gamma), SM = Data(saveMean), SI = Data(saveInvStd),
+                DX = Data(dx), DG = Data(dgamma), DB = Data(dbeta);
+        float[]? Yr = y is null ? null : Data(y);
+        long count = (long)n * hw;
+        ParallelRows(c, n * hw, ch =>
+        {
+            float mean = SM[ch], invStd = SI[ch];
+            // g = dy masked by the fused ReLU; x̂ = (x−μ)·invStd.
+            // dβ = Σ g, dγ = Σ g·x̂, dx = γ·invStd·(g − dβ/N − x̂·dγ/N).
+            // Per plane the sums are SIMD (TensorPrimitives), accumulated across planes in double.
+            float[] scratch = ArrayPool<float>.Shared.Rent(Math.Max(2 * hw, 1));
+            var g = scratch.AsSpan(0, hw);
+            var centred = scratch.AsSpan(hw, hw);
+            double sumG = 0, sumGx = 0;
+            for (int i = 0; i < n; i++)
+            {
+                int o = Plane(i, ch, c, hw);
+                var gi = MaskedGradient(DY, Yr, o, hw, g);
+                TensorPrimitives.Subtract(X.AsSpan(o, hw), mean, centred);
+                sumG += TensorPrimitives.Sum(gi);
+                sumGx += TensorPrimitives.Dot(gi, centred);
+            }
+            DB[ch] = (float)sumG;
+            DG[ch] = (float)(sumGx * invStd);
+            if (count > 0)
+            {
+                // dx = k·g + b·(x − μ) − k·mean(g), with k = γ·invStd and b = −k·invStd·dγ/N.
+                float k = G[ch] * invStd;
+                float shift = -k * (float)(sumG / count);
+                float b = -k * invStd * (float)(sumGx * invStd / count);
+                for (int i = 0; i < n; i++)
+                {
+                    int o = Plane(i, ch, c, hw);
+                    var gi = MaskedGradient(DY, Yr, o, hw, g);
+                    var dxi = DX.AsSpan(o, hw);
+                    TensorPrimitives.Subtract(X.AsSpan(o, hw), mean, centred);
+                    TensorPrimitives.Multiply(centred, b, dxi);
+                    TensorPrimitives.MultiplyAdd(gi, k, dxi, dxi);
+                    TensorPrimitives.Add(dxi, shift, dxi);
+                }
+            }
+            ArrayPool<float>.Shared.Return(scratch);
+        });
+    }
+
+    public void L2NormalizeRows(Tensor x, Tensor y, Tensor norms, int rows, int cols, float eps)
+    {
+        float[] X = Data(x), Y = Data(y), N = Data(norms);
+        ParallelRows(rows, cols, r =>
+        {
+            var row = X.AsSpan(r * cols, cols);
+            float norm = MathF.Max(TensorPrimitives.Norm(row), eps);
+            N[r] = norm;
+            TensorPrimitives.Multiply(row, 1f / norm, Y.AsSpan(r * cols, cols));
+        });
+    }
+
+    public void L2NormalizeRowsBackward(Tensor y, Tensor norms, Tensor dy, Tensor dx, int rows, int cols)
+    {
+        float[] Yv = Data(y), N = Data(norms), DY = Data(dy), DX = Data(dx);
+        ParallelRows(rows, cols, r =>
+        {
+            var yr = Yv.AsSpan(r * cols, cols);
+            var dyr = DY.AsSpan(r * cols, cols);
+            var dxr = DX.AsSpan(r * cols, cols);
+            float dot = TensorPrimitives.Dot(dyr, yr);
+            float inv = 1f / N[r];
+            // dx = (dy − y·⟨dy, y⟩) / norm
+            TensorPrimitives.MultiplyAdd(yr, -dot, dyr, dxr);
+            TensorPrimitives.Multiply(dxr, inv, dxr);
+        });
+    }
+
+    /// <summary>
+    /// The gradient reaching the batch norm on plane [o, o+hw): dy itself, or with the fused ReLU
+    /// dy where y &gt; 0 and 0 elsewhere (written to <paramref name="buffer"/>).
+    /// </summary>
+    private static ReadOnlySpan<float> MaskedGradient(float[] dy, float[]? y, int o, int hw, Span<float> buffer)
+    {
+        if (y is null) return dy.AsSpan(o, hw);
+        for (int j = 0; j < hw; j++) buffer[j] = y[o + j] > 0f ? dy[o + j] : 0f;
+        return buffer;
+    }
+
+    /// <summary>Start of plane x[i, ch, :] in an [n, c, hw] tensor.</summary>
+    private static int Plane(int i, int ch, int c, int hw) => checked((i * c + ch) * hw);
+
+    /// <summary>y ← scale·x + shift over the planes of channel ch, then max(·, 0) when relu.</summary>
+    private static void AffinePlanes(float[] X, float[] Y, int n, int ch, int c, int hw, float scale, float shift, bool relu)
+    {
+        for (int i = 0; i < n; i++)
+        {
+            int o = Plane(i, ch, c, hw);
+            var dst = Y.AsSpan(o, hw);
+            TensorPrimitives.Multiply(X.AsSpan(o, hw), scale, dst);
+            TensorPrimitives.Add(dst, shift, dst);
+            if (relu) TensorPrimitives.Max(dst, 0f, dst);
+        }
+    }
+}

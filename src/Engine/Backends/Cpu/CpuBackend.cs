@@ -1,0 +1,87 @@
+using System.Collections.Concurrent;
+using NativeContrastive.Engine.Tensors;
+
+namespace NativeContrastive.Engine.Backends.Cpu;
+
+/// <summary>
+/// The C# reference backend: the oracle every kernel is tested against, and a usable
+/// trainer on small data. Readable first (each family is a plain loop in its own file,
+/// CpuBackend.&lt;Family&gt;.cs), then fast: SIMD through TensorPrimitives / Vector512 and
+/// all cores through Parallel.For where the work is large enough to pay for it.
+/// This file holds memory management: arrays are pooled by exact length, so steady-state
+/// training allocates nothing on the managed heap.
+/// </summary>
+public sealed partial class CpuBackend : IBackend
+{
+    public static readonly CpuBackend Instance = new();
+
+    private readonly ConcurrentDictionary<long, ConcurrentBag<float[]>> floatPool = new();
+    private readonly ConcurrentDictionary<long, ConcurrentBag<int[]>> intPool = new();
+
+    public string Name => "cpu";
+
+    /// <summary>Work items below this many elements run on one thread (threading costs ~µs).</summary>
+    internal const int ParallelThreshold = 1 << 15;
+
+    /// <summary>The array behind a float tensor (exactly <c>t.Length</c> long).</summary>
+    public static float[] Data(Tensor t) => ((CpuStorage<float>)t.Storage).Data;
+
+    /// <summary>The array behind an int tensor.</summary>
+    public static int[] Data(IntTensor t) => ((CpuStorage<int>)t.Storage).Data;
+
+    public Storage Allocate(long length, DType type)
+    {
+        if (length > Array.MaxLength) throw new ArgumentOutOfRangeException(nameof(length), $"cpu tensors hold at most {Array.MaxLength} elements, asked for {length}.");
+        if (type == DType.Float32)
+        {
+            var arr = floatPool.TryGetValue(length, out var bag) && bag.TryTake(out var a) ? a : GC.AllocateUninitializedArray<float>((int)length);
+            return new CpuStorage<float>(this, arr, type);
+        }
+        else
+        {
+            var arr = intPool.TryGetValue(length, out var bag) && bag.TryTake(out var a) ? a : GC.AllocateUninitializedArray<int>((int)length);
+            return new CpuStorage<int>(this, arr, type);
+        }
+    }
+
+    public void Free(Storage storage)
+    {
+        switch (storage)
+        {
+            case CpuStorage<float> f: floatPool.GetOrAdd(f.Length, _ => new()).Add(f.Data); break;
+            case CpuStorage<int> i: intPool.GetOrAdd(i.Length, _ => new()).Add(i.Data); break;
+            default: throw new ArgumentException($"Storage from backend {storage.Backend.Name} freed on cpu.");
+        }
+    }
+
+    /// <summary>Drops every pooled array (e.g. between runs with different shapes).</summary>
+    public void TrimPool()
+    {
+        floatPool.Clear();
+        intPool.Clear();
+    }
+
+    public void CopyFromHost(ReadOnlySpan<float> source, Tensor destination) => source.CopyTo(Data(destination));
+
+    public void CopyToHost(Tensor source, Span<float> destination) => Data(source).AsSpan().CopyTo(destination);
+
+    public void CopyFromHost(ReadOnlySpan<int> source, IntTensor destination) => source.CopyTo(Data(destination));
+
+    public void CopyToHost(IntTensor source, Span<int> destination) => Data(source).AsSpan().CopyTo(destination);
+
+    public void Copy(Tensor source, Tensor destination) => Data(source).AsSpan().CopyTo(Data(destination));
+
+    public void Fill(Tensor t, float value) => Data(t).AsSpan().Fill(value);
+
+    public void CopyBlocks(Tensor source, long sourceOffset, long sourceStride,
+                           Tensor destination, long destinationOffset, long destinationStride,
+                           long blockLength, long blockCount)
+    {
+        var src = Data(source);
+        var dst = Data(destination);
+        for (long b = 0; b < blockCount; b++)
+            Array.Copy(src, sourceOffset + b * sourceStride, dst, destinationOffset + b * destinationStride, blockLength);
+    }
+
+    public void Synchronize() { }
+}

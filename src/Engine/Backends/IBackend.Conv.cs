@@ -1,0 +1,33 @@
+using NativeContrastive.Engine.Tensors;
+
+namespace NativeContrastive.Engine;
+
+/// <summary>
+/// Geometry of a 2-D convolution: input [N,C,H,W], weight [K,C,R,S], output [N,K,P,Q]
+/// with P = (H + 2·padH − R)/strideH + 1 and likewise Q. Square kernels are the common case
+/// but nothing assumes it.
+/// </summary>
+public readonly record struct Conv2dGeometry(int N, int C, int H, int W, int K, int R, int S,
+                                             int StrideH, int StrideW, int PadH, int PadW)
+{
+    public int P => (H + 2 * PadH - R) / StrideH + 1;
+    public int Q => (W + 2 * PadW - S) / StrideW + 1;
+    public long InputLength => (long)N * C * H * W;
+    public long WeightLength => (long)K * C * R * S;
+    public long OutputLength => (long)N * K * P * Q;
+    /// <summary>2·N·K·P·Q·C·R·S: multiply-adds of the forward pass, counted as two FLOPs.</summary>
+    public double ForwardFlops => 2.0 * N * K * P * Q * C * R * S;
+}
+
+/// <summary>Convolution (kernels-cu/conv.cu).</summary>
+public partial interface IBackend
+{
+    /// <summary>y ← conv(x, w) (+ bias[K] when given).</summary>
+    void Conv2dForward(Tensor x, Tensor w, Tensor? bias, Tensor y, Conv2dGeometry g);
+
+    /// <summary>dx ← ∂L/∂x given dy (overwrites dx).</summary>
+    void Conv2dBackwardData(Tensor dy, Tensor w, Tensor dx, Conv2dGeometry g);
+
+    /// <summary>dw ← ∂L/∂w, dbias ← Σ dy over N,P,Q when given (both overwritten).</summary>
+    void Conv2dBackwardWeight(Tensor x, Tensor dy, Tensor dw, Tensor? dbias, Conv2dGeometry g);
+}

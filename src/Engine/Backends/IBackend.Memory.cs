@@ -1,0 +1,35 @@
+using NativeContrastive.Engine.Tensors;
+
+namespace NativeContrastive.Engine;
+
+/// <summary>Allocation and data movement.</summary>
+public partial interface IBackend
+{
+    /// <summary>Device memory for <paramref name="length"/> elements; contents undefined.</summary>
+    Storage Allocate(long length, DType type);
+
+    /// <summary>Returns memory to the backend (called by the last <see cref="Storage"/> release).</summary>
+    void Free(Storage storage);
+
+    void CopyFromHost(ReadOnlySpan<float> source, Tensor destination);
+    void CopyToHost(Tensor source, Span<float> destination);
+    void CopyFromHost(ReadOnlySpan<int> source, IntTensor destination);
+    void CopyToHost(IntTensor source, Span<int> destination);
+
+    /// <summary>destination ← source (same length).</summary>
+    void Copy(Tensor source, Tensor destination);
+
+    /// <summary>t ← value everywhere.</summary>
+    void Fill(Tensor t, float value);
+
+    /// <summary>
+    /// Strided block copy, the primitive behind concat, split and slicing:
+    /// for b in [0, blockCount): dst[dstOffset + b·dstStride + i] ← src[srcOffset + b·srcStride + i], i &lt; blockLength.
+    /// </summary>
+    void CopyBlocks(Tensor source, long sourceOffset, long sourceStride,
+                    Tensor destination, long destinationOffset, long destinationStride,
+                    long blockLength, long blockCount);
+
+    /// <summary>Waits until all queued work has finished (no-op on cpu).</summary>
+    void Synchronize();
+}

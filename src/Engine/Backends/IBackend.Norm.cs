@@ -1,0 +1,36 @@
+using NativeContrastive.Engine.Tensors;
+
+namespace NativeContrastive.Engine;
+
+/// <summary>Batch normalisation and row L2 normalisation (kernels-cu/norm.cu).</summary>
+public partial interface IBackend
+{
+    /// <summary>
+    /// Training-mode batch norm over x viewed as [n, c, hw] (hw = 1 for BatchNorm1d):
+    /// per channel μ, σ² (biased) over n·hw values; y ← γ(x−μ)/√(σ²+ε) + β;
+    /// saveMean ← μ, saveInvStd ← 1/√(σ²+ε); running stats ← (1−momentum)·running + momentum·stat
+    /// with the unbiased variance, as PyTorch does. When <paramref name="relu"/> is true, y ← max(y, 0) (fused BN+ReLU).
+    /// </summary>
+    void BatchNormForwardTraining(Tensor x, Tensor gamma, Tensor beta, Tensor y,
+                                  Tensor saveMean, Tensor saveInvStd,
+                                  Tensor runningMean, Tensor runningVar,
+                                  int n, int c, int hw, float momentum, float eps, bool relu);
+
+    /// <summary>Eval-mode batch norm with the running statistics.</summary>
+    void BatchNormForwardInference(Tensor x, Tensor gamma, Tensor beta, Tensor y,
+                                   Tensor runningMean, Tensor runningVar,
+                                   int n, int c, int hw, float eps, bool relu);
+
+    /// <summary>
+    /// Gradients of training-mode batch norm (dgamma, dbeta overwritten). When
+    /// <paramref name="y"/> is given, it is the fused BN+ReLU output and dy is first masked by y &gt; 0.
+    /// </summary>
+    void BatchNormBackward(Tensor x, Tensor dy, Tensor? y, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+                           Tensor dx, Tensor dgamma, Tensor dbeta, int n, int c, int hw);
+
+    /// <summary>y[r,:] ← x[r,:] / max(‖x[r,:]‖₂, eps); norms[r] ← max(‖x[r,:]‖₂, eps).</summary>
+    void L2NormalizeRows(Tensor x, Tensor y, Tensor norms, int rows, int cols, float eps);
+
+    /// <summary>dx[r,:] ← (dy − y·⟨dy, y⟩) / norm[r] for the normalised output y.</summary>
+    void L2NormalizeRowsBackward(Tensor y, Tensor norms, Tensor dy, Tensor dx, int rows, int cols);
+}

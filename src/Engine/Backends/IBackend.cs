@@ -1,0 +1,22 @@
+using NativeContrastive.Engine.Tensors;
+
+namespace NativeContrastive.Engine;
+
+/// <summary>
+/// A device's primitive kernels. Everything numerical in the engine ends in one of these
+/// calls; autograd ops (Autograd/Ops) compose them and never touch memory directly. The
+/// interface is split into one file per kernel family (IBackend.*.cs) and each family
+/// maps to one kernels-cu/&lt;family&gt;.cu file on the cuda/emu devices.
+///
+/// Conventions for every primitive:
+/// - all tensors are contiguous row-major float32 (IntTensor for indices);
+/// - outputs are passed in, already allocated with the right length, and fully written
+///   unless a method says it accumulates;
+/// - shapes are validated by the op layer; a backend may assume them;
+/// - calls are asynchronous on devices with streams: only CopyToHost synchronises.
+/// </summary>
+public partial interface IBackend
+{
+    /// <summary>"cpu", "cuda" or "emu".</summary>
+    string Name { get; }
+}

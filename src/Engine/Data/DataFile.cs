@@ -1,0 +1,104 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+
+namespace NativeContrastive.Engine.Data;
+
+/// <summary>
+/// File access for the readers: every IO error becomes a <see cref="DataFormatException"/>
+/// naming the path, gzip is detected from the content (magic 1F 8B) rather than the
+/// extension, and short reads report the expected and the found byte counts.
+/// </summary>
+internal static class DataFile
+{
+    /// <summary>Opens a file for sequential reading, transparently gunzipping it.</summary>
+    public static Stream OpenRead(string path)
+    {
+        if (!File.Exists(path)) throw new DataFormatException(path, "file not found.");
+        try
+        {
+            var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+            int b0 = fs.ReadByte(), b1 = fs.ReadByte();
+            fs.Position = 0;
+            return b0 == 0x1F && b1 == 0x8B ? new BufferedStream(new GZipStream(fs, CompressionMode.Decompress), 1 << 16) : fs;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new DataFormatException(path, $"cannot open: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// Fills <paramref name="dest"/> from the stream; <paramref name="offset"/> is the number of
+    /// bytes of the file already consumed, so a truncation reports whole-file counts:
+    /// "expected N bytes (what), found M".
+    /// </summary>
+    public static void ReadExactly(Stream s, string path, Span<byte> dest, long offset, string what)
+    {
+        int got = 0;
+        try
+        {
+            while (got < dest.Length)
+            {
+                int n = s.Read(dest[got..]);
+                if (n == 0) break;
+                got += n;
+            }
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            throw new DataFormatException(path, $"read failed: expected at least {offset + dest.Length} bytes ({what}), read {offset + got} before the error: {e.Message}", e);
+        }
+        if (got < dest.Length)
+            throw new DataFormatException(path, $"truncated: expected at least {offset + dest.Length} bytes ({what}), found {offset + got}.");
+    }
+
+    /// <summary>Reads a big-endian uint32 (the IDX header's byte order).</summary>
+    public static uint ReadUInt32BigEndian(Stream s, string path, long offset, string what)
+    {
+        Span<byte> b = stackalloc byte[4];
+        ReadExactly(s, path, b, offset, what);
+        return BinaryPrimitives.ReadUInt32BigEndian(b);
+    }
+
+    /// <summary>Length of an uncompressed file, wrapping IO errors.</summary>
+    public static long Length(string path)
+    {
+        if (!File.Exists(path)) throw new DataFormatException(path, "file not found.");
+        try { return new FileInfo(path).Length; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new DataFormatException(path, $"cannot stat: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// Class names from a text file, one per non-empty line, when the file exists and has
+    /// exactly <paramref name="expected"/> names; otherwise <paramref name="fallback"/>.
+    /// A names file with the wrong count is an error (it would mislabel every report).
+    /// </summary>
+    public static IReadOnlyList<string> ReadNames(string path, int expected, IReadOnlyList<string> fallback)
+    {
+        if (!File.Exists(path)) return fallback;
+        string[] lines;
+        try { lines = File.ReadAllLines(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new DataFormatException(path, $"cannot read: {e.Message}", e);
+        }
+        var names = lines.Select(l => l.Trim()).Where(l => l.Length > 0).ToArray();
+        if (names.Length != expected)
+            throw new DataFormatException(path, $"expected {expected} class names, found {names.Length}.");
+        return names;
+    }
+
+    /// <summary>Generic names "class_00".. for data sets whose names file is absent.</summary>
+    public static IReadOnlyList<string> NumberedNames(int n) =>
+        Enumerable.Range(0, n).Select(i => $"class_{i.ToString(n > 100 ? "D3" : "D2")}").ToArray();
+
+    /// <summary>Throws unless N images of <paramref name="imageBytes"/> fit one array.</summary>
+    public static void CheckFitsInArray(string path, long count, long imageBytes)
+    {
+        if (count * imageBytes > Array.MaxLength)
+            throw new DataFormatException(path, $"{count} images of {imageBytes} bytes exceed the largest array ({Array.MaxLength} bytes); load at most {Array.MaxLength / imageBytes} images (--limit).");
+    }
+}

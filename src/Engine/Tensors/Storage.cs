@@ -1,0 +1,37 @@
+namespace NativeContrastive.Engine.Tensors;
+
+/// <summary>Element type of a storage. Tensors hold float32; index tensors hold int32.</summary>
+public enum DType { Float32, Int32 }
+
+/// <summary>
+/// A block of device memory owned by one backend. Reference counted because a reshaped
+/// view shares its storage with the tensor it came from; the last release hands the block
+/// back to the backend (which pools it, so a training step allocates nothing new).
+/// </summary>
+public abstract class Storage
+{
+    private int references = 1;
+
+    protected Storage(IBackend backend, long length, DType type)
+    {
+        Backend = backend;
+        Length = length;
+        Type = type;
+    }
+
+    public IBackend Backend { get; }
+
+    /// <summary>Number of elements (not bytes).</summary>
+    public long Length { get; }
+
+    public DType Type { get; }
+
+    internal void AddReference() => Interlocked.Increment(ref references);
+
+    internal void Release()
+    {
+        int left = Interlocked.Decrement(ref references);
+        if (left == 0) Backend.Free(this);
+        else if (left < 0) throw new InvalidOperationException("Storage released more often than referenced.");
+    }
+}
