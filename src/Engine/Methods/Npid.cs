@@ -1,0 +1,176 @@
+using System.Globalization;
+using NativeContrastive.Engine.Autograd;
+using NativeContrastive.Engine.Losses;
+using NativeContrastive.Engine.Memory;
+using NativeContrastive.Engine.Nn;
+using NativeContrastive.Engine.Tensors;
+
+namespace NativeContrastive.Engine.Methods;
+
+/// <summary>
+/// Instance discrimination with a memory bank (Wu et al. 2018, "Unsupervised Feature
+/// Learning via Non-Parametric Instance Discrimination"), following lemniscate.pytorch:
+/// <list type="number">
+/// <item>v = f̂ / ‖f̂‖₂ with f̂ = embed(encoder(x)), one view per sample.</item>
+/// <item>For sample i the (m+1) candidates are bank row i (the positive, read before this step's
+/// update) and m rows drawn uniformly (P_n = 1/N) by <see cref="NegativeSampler"/>;
+/// logits s_j = v_jᵀv / τ.</item>
+/// <item>NCE (eq. 5–7, <see cref="NceLoss"/>) with Z = N·mean(exp s) estimated from the first batch
+/// by Monte Carlo and then fixed (lemniscate's params[2]).</item>
+/// <item>After the optimiser step, bank rows of the batch ← normalise(0.5·v_bank + 0.5·v) with the
+/// features v of that step (eq. 8's proximal idea aside, this is the paper's §3.2 update).
+/// The bank never receives a gradient.</item>
+/// </list>
+/// With <see cref="NpidOptions.FullSoftmax"/> the loss is instead eq. 2's softmax over all N
+/// entries, cross-entropy against the sample's own index (lemniscate's LinearAverage).
+/// </summary>
+public sealed class Npid : ContrastiveMethod
+{
+    /// <summary>StateMetadata key of Z ("" until the first batch estimated it).</summary>
+    public const string NormaliserKey = "npid.nce_z";
+
+    /// <summary>StateMetadata key of the next step number (the negative-sampling stream position).</summary>
+    public const string StepKey = "npid.step";
+
+    private readonly NegativeSampler sampler;
+    private Tensor? pendingFeatures;   // (B, D) v of the last Loss call, owned
+    private int[]? pendingIndices;
+
+    public Npid(Module encoder, Module embedHead, int dataSize, int embedDim, NpidOptions options, IBackend backend, ulong seed)
+        : base(encoder)
+    {
+        EmbedHead = embedHead ?? throw new ArgumentNullException(nameof(embedHead));
+        Options = options ?? throw new ArgumentNullException(nameof(options));
+        options.Validate();
+        if (dataSize <= 0) throw new ArgumentOutOfRangeException(nameof(dataSize), $"NPID: data size must be > 0, got {dataSize}.");
+        if (embedDim <= 0) throw new ArgumentOutOfRangeException(nameof(embedDim), $"NPID: embed dim must be > 0, got {embedDim}.");
+        DataSize = dataSize;
+        EmbedDim = embedDim;
+        Bank = new MemoryBank(backend, dataSize, embedDim);
+        Bank.InitializeRandom(seed);
+        sampler = new NegativeSampler(dataSize, options.Negatives, seed);
+    }
+
+    public override string Name => "npid";
+
+    public override int ViewCount => 1;
+
+    /// <summary>The linear head to the D-dimensional embedding.</summary>
+    public Module EmbedHead { get; }
+
+    public NpidOptions Options { get; }
+
+    /// <summary>N, the number of training samples (bank rows).</summary>
+    public int DataSize { get; }
+
+    /// <summary>D.</summary>
+    public int EmbedDim { get; }
+
+    public MemoryBank Bank { get; }
+
+    /// <summary>The NCE normaliser Z; null until the first NCE batch estimates it.</summary>
+    public float? NormaliserZ { get; private set; }
+
+    /// <summary>Steps taken so far (= the negative-sampling step of the next <see cref="Loss"/>).</summary>
+    public long Step { get; private set; }
+
+    protected override IEnumerable<(string Prefix, Module Module)> Modules()
+    {
+        yield return ("encoder.", Encoder);
+        yield return ("embed.", EmbedHead);
+    }
+
+    protected override IEnumerable<(string Name, Tensor Tensor)> MethodState()
+    {
+        yield return ("memory_bank", Bank.Storage);
+    }
+
+    /// <summary>v = L2-normalised embed(encoder(x)), [B, D].</summary>
+    public Tensor Embed(Tensor x)
+    {
+        var h = Encoder.Forward(x);
+        if (h.Rank != 2) h = Ops.Flatten(h);
+        var e = EmbedHead.Forward(h);
+        if (e.Rank != 2 || e.Dim(1) != EmbedDim)
+            throw new InvalidOperationException($"NPID: the embed head must output [B, {EmbedDim}], got {ShapeUtil.Format(e.Shape)}.");
+        return Ops.L2Normalize(e);
+    }
+
+    /// <summary>The (m+1) candidate rows per sample of step <paramref name="step"/>: column 0 the sample itself.</summary>
+    public int[] CandidateIndices(long step, ReadOnlySpan<int> indices) => sampler.Sample(step, indices);
+
+    public override Tensor Loss(TrainingBatch batch)
+    {
+        if (batch.Views.Length != 1) throw new ArgumentException($"NPID needs 1 view per sample, the batch has {batch.Views.Length}.");
+        var v = Embed(batch.Views[0]);
+        int b = batch.Size, d = EmbedDim;
+        var backend = v.Backend;
+        Tensor loss;
+        if (Options.FullSoftmax)
+        {
+            // Eq. 2: P(i|v) = exp(v_iᵀv/τ) / Σ_j exp(v_jᵀv/τ) over the whole bank.
+            var logits = Ops.Scale(Ops.MatMul(v, Bank.Storage, transB: true), 1f / Options.Temperature);
+            loss = Ops.CrossEntropy(logits, IntTensor.FromArray(backend, batch.Indices));
+        }
+        else
+        {
+            int m = Options.Negatives;
+            var table = sampler.Sample(Step, batch.Indices);
+            var rows = Bank.Gather(IntTensor.FromArray(backend, table));   // (B·(m+1), D), pre-update bank
+            var candidates = rows.View(b, m + 1, d);
+            var logits = Ops.Scale(Ops.BatchedRowDot(candidates, v), 1f / Options.Temperature); // (B, m+1)
+            NormaliserZ ??= NceLoss.EstimateNormaliser(logits, DataSize);
+            loss = NceLoss.Compute(logits, NormaliserZ.Value, DataSize);
+        }
+        KeepForUpdate(v, batch.Indices);
+        Step++;
+        return loss;
+    }
+
+    /// <summary>Copies the step's features (no gradient) for the bank update after the optimiser step.</summary>
+    private void KeepForUpdate(Tensor v, int[] indices)
+    {
+        using var suspend = TensorScope.Suspend();
+        if (pendingFeatures is null || !pendingFeatures.Shape.SequenceEqual(v.Shape))
+        {
+            pendingFeatures?.Dispose();
+            pendingFeatures = v.EmptyLike();
+        }
+        v.Backend.Copy(v, pendingFeatures);
+        pendingIndices = (int[])indices.Clone();
+    }
+
+    /// <summary>Momentum update of the batch's bank rows with the features of the last <see cref="Loss"/>.</summary>
+    public override void AfterOptimizerStep(TrainingBatch batch)
+    {
+        if (pendingFeatures is null || pendingIndices is null)
+            throw new InvalidOperationException("NPID: AfterOptimizerStep called without a preceding Loss on this batch.");
+        if (!pendingIndices.AsSpan().SequenceEqual(batch.Indices))
+            throw new InvalidOperationException("NPID: AfterOptimizerStep got a different batch from the one the last Loss saw.");
+        using var scope = TensorScope.Begin();
+        using var noGrad = Tape.NoGrad();
+        Bank.MomentumUpdate(IntTensor.FromArray(pendingFeatures.Backend, pendingIndices), pendingFeatures, Options.Momentum);
+        pendingIndices = null;
+    }
+
+    public override IReadOnlyDictionary<string, string> StateMetadata() => new Dictionary<string, string>
+    {
+        [NormaliserKey] = NormaliserZ?.ToString("R", CultureInfo.InvariantCulture) ?? "",
+        [StepKey] = Step.ToString(CultureInfo.InvariantCulture),
+    };
+
+    public override void LoadStateMetadata(IReadOnlyDictionary<string, string> metadata)
+    {
+        if (metadata.TryGetValue(NormaliserKey, out var z))
+            NormaliserZ = z.Length == 0 ? null : float.Parse(z, NumberStyles.Float, CultureInfo.InvariantCulture);
+        if (metadata.TryGetValue(StepKey, out var s))
+            Step = long.Parse(s, NumberStyles.Integer, CultureInfo.InvariantCulture);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        Bank.Dispose();
+        pendingFeatures?.Dispose();
+    }
+}
