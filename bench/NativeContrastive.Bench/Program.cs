@@ -1,9 +1,11 @@
 using NativeContrastive.Bench;
 
-// Usage: nc-bench [kernel] [gemm] [conv] [norm] [conv-strategies] [--batch N]   (none named: kernel, gemm, conv, norm). Run in Release.
+// Usage: nc-bench [kernel] [gemm] [conv] [norm] [conv-strategies] [resnet-step] [--batch N] [--steps N]   (none named: kernel, gemm, conv, norm). Run in Release.
 var sections = args.Where(a => !a.StartsWith("--") && !int.TryParse(a, out _)).ToHashSet();
 int batchIndex = Array.IndexOf(args, "--batch");
 int batch = batchIndex >= 0 ? int.Parse(args[batchIndex + 1]) : 64;
+int stepsIndex = Array.IndexOf(args, "--steps");
+int steps = stepsIndex >= 0 ? int.Parse(args[stepsIndex + 1]) : 5;
 bool all = sections.Count == 0;
 Console.WriteLine($"NativeContrastive cpu benchmark — {Environment.ProcessorCount} cores, AVX-512: {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}");
 if (all || sections.Contains("kernel")) MicroKernelBench.Run();
@@ -11,3 +13,4 @@ if (all || sections.Contains("gemm")) GemmBench.Run();
 if (all || sections.Contains("conv")) ConvBench.Run(batch);
 if (all || sections.Contains("norm")) NormBench.Run(batch);
 if (sections.Contains("conv-strategies")) ConvBench.CompareStrategies(batch);
+if (sections.Contains("resnet-step")) ResNetStepBench.Run(batch, steps);

@@ -1,0 +1,39 @@
+using NativeContrastive.Engine.Tensors;
+
+namespace NativeContrastive.Engine;
+
+/// <summary>
+/// Fused per-tensor optimiser updates (kernels-cu/optim.cu): each call reads a parameter,
+/// its gradient and its state once and writes the parameter and the state in place. All
+/// tensors of one call have the same length; hyper-parameters are plain scalars. The
+/// gradient is never modified.
+/// </summary>
+public partial interface IBackend
+{
+    /// <summary>
+    /// SGD with PyTorch's semantics (dampening 0): d = g + wd·p; when <paramref name="momentumBuffer"/>
+    /// is given (momentum ≠ 0): buf ← μ·buf + d, then d ← d + μ·buf (Nesterov) or d ← buf;
+    /// finally p ← p − lr·d. A zero-initialised buffer makes the first step buf = d, as PyTorch.
+    /// </summary>
+    void SgdUpdate(Tensor param, Tensor grad, Tensor? momentumBuffer, float lr, float momentum, float weightDecay, bool nesterov);
+
+    /// <summary>
+    /// LARS, SimCLR's variant (its lars_optimizer.py): d = g + wd·p; when <paramref name="adapt"/>
+    /// the trust ratio r = η·‖p‖/‖d‖ (r = 1 when either norm is 0), else r = 1; with the scaled
+    /// rate λ = lr·r: v ← μ·v + λ·d, then p ← p − (μ·v + λ·d) (Nesterov) or p ← p − v.
+    /// The velocity v holds the learning rate already (SimCLR's convention). The norms are
+    /// taken before the update, in double on the cpu.
+    /// </summary>
+    void LarsUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, float weightDecay,
+                    float trustCoefficient, bool adapt, bool nesterov);
+
+    /// <summary>
+    /// Adam / AdamW with PyTorch's semantics, at 1-based step t:
+    /// Adam (L2, <paramref name="decoupledWeightDecay"/> false): g ← g + wd·p;
+    /// AdamW (decoupled): p ← p·(1 − lr·wd) first.
+    /// Then m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²;
+    /// p ← p − (lr/(1−β1ᵗ))·m / (√v/√(1−β2ᵗ) + ε).
+    /// </summary>
+    void AdamUpdate(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, float lr, float beta1, float beta2,
+                    float eps, float weightDecay, bool decoupledWeightDecay, long step);
+}

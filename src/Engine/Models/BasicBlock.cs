@@ -1,0 +1,40 @@
+using NativeContrastive.Engine.Autograd;
+using NativeContrastive.Engine.Nn;
+using NativeContrastive.Engine.Randomness;
+using NativeContrastive.Engine.Tensors;
+
+namespace NativeContrastive.Engine.Models;
+
+/// <summary>
+/// ResNet basic block (ResNet-18/34), torchvision layout and names:
+/// out = relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)), conv1 3×3 with the block's
+/// stride, conv2 3×3; shortcut = "downsample" (1×1 conv with stride + BN, as a Sequential
+/// "0", "1") when the stride or width changes, else identity. bn1's ReLU is fused.
+/// </summary>
+public sealed class BasicBlock : Module
+{
+    public const int Expansion = 1;
+
+    private readonly Conv2d conv1, conv2;
+    private readonly BatchNorm bn1, bn2;
+    private readonly Sequential? downsample;
+
+    public BasicBlock(IBackend backend, int inPlanes, int planes, int stride, RandomStream rng) : base(backend)
+    {
+        conv1 = AddModule("conv1", new Conv2d(backend, inPlanes, planes, 3, rng, stride, 1, bias: false));
+        bn1 = AddModule("bn1", new BatchNorm(backend, planes, fusedRelu: true));
+        conv2 = AddModule("conv2", new Conv2d(backend, planes, planes, 3, rng, 1, 1, bias: false));
+        bn2 = AddModule("bn2", new BatchNorm(backend, planes));
+        if (stride != 1 || inPlanes != planes * Expansion)
+            downsample = AddModule("downsample", new Sequential(backend,
+                new Conv2d(backend, inPlanes, planes * Expansion, 1, rng, stride, 0, bias: false),
+                new BatchNorm(backend, planes * Expansion)));
+    }
+
+    public override Tensor Forward(Tensor x)
+    {
+        var shortcut = downsample is null ? x : downsample.Forward(x);
+        var y = bn2.Forward(conv2.Forward(bn1.Forward(conv1.Forward(x))));
+        return Ops.Relu(Ops.Add(y, shortcut));
+    }
+}

@@ -1,0 +1,44 @@
+using NativeContrastive.Engine.Autograd;
+using NativeContrastive.Engine.Nn;
+using NativeContrastive.Engine.Randomness;
+using NativeContrastive.Engine.Tensors;
+
+namespace NativeContrastive.Engine.Models;
+
+/// <summary>
+/// ResNet bottleneck block (ResNet-50), torchvision "v1.5" layout and names: 1×1 conv to
+/// planes, 3×3 conv with the block's stride, 1×1 conv to planes·4, a BN after each (ReLU
+/// fused into bn1 and bn2); out = relu(bn3(…) + shortcut(x)), shortcut = "downsample"
+/// (1×1 conv with stride + BN) when the stride or width changes.
+/// </summary>
+public sealed class Bottleneck : Module
+{
+    public const int Expansion = 4;
+
+    private readonly Conv2d conv1, conv2, conv3;
+    private readonly BatchNorm bn1, bn2, bn3;
+    private readonly Sequential? downsample;
+
+    public Bottleneck(IBackend backend, int inPlanes, int planes, int stride, RandomStream rng) : base(backend)
+    {
+        conv1 = AddModule("conv1", new Conv2d(backend, inPlanes, planes, 1, rng, 1, 0, bias: false));
+        bn1 = AddModule("bn1", new BatchNorm(backend, planes, fusedRelu: true));
+        conv2 = AddModule("conv2", new Conv2d(backend, planes, planes, 3, rng, stride, 1, bias: false));
+        bn2 = AddModule("bn2", new BatchNorm(backend, planes, fusedRelu: true));
+        conv3 = AddModule("conv3", new Conv2d(backend, planes, planes * Expansion, 1, rng, 1, 0, bias: false));
+        bn3 = AddModule("bn3", new BatchNorm(backend, planes * Expansion));
+        if (stride != 1 || inPlanes != planes * Expansion)
+            downsample = AddModule("downsample", new Sequential(backend,
+                new Conv2d(backend, inPlanes, planes * Expansion, 1, rng, stride, 0, bias: false),
+                new BatchNorm(backend, planes * Expansion)));
+    }
+
+    public override Tensor Forward(Tensor x)
+    {
+        var shortcut = downsample is null ? x : downsample.Forward(x);
+        var y = bn1.Forward(conv1.Forward(x));
+        y = bn2.Forward(conv2.Forward(y));
+        y = bn3.Forward(conv3.Forward(y));
+        return Ops.Relu(Ops.Add(y, shortcut));
+    }
+}

@@ -1,0 +1,43 @@
+using NativeContrastive.Engine.Autograd;
+using NativeContrastive.Engine.Tensors;
+
+namespace NativeContrastive.Engine.Nn;
+
+/// <summary>
+/// Batch normalisation over channels: BatchNorm2d on [N,C,H,W] and BatchNorm1d on [N,C]
+/// (the same layer; the input's rank decides). Parameters "weight" (γ, init 1) and "bias"
+/// (β, init 0); buffers "running_mean" (init 0) and "running_var" (init 1), as torch's
+/// state_dict names them (torch's "num_batches_tracked" is not kept: momentum is fixed).
+/// Training mode normalises with batch statistics and updates the running ones; eval mode
+/// uses the running statistics. <c>fusedRelu</c> applies max(·, 0) in the same kernel.
+/// </summary>
+public sealed class BatchNorm : Module
+{
+    public BatchNorm(IBackend backend, int channels, bool fusedRelu = false, float momentum = 0.1f, float eps = 1e-5f) : base(backend)
+    {
+        if (channels < 1) throw new ArgumentException($"BatchNorm: channels must be ≥ 1, got {channels}.");
+        Channels = channels;
+        FusedRelu = fusedRelu;
+        Momentum = momentum;
+        Eps = eps;
+        Weight = AddParameter("weight", channels);
+        Bias = AddParameter("bias", channels);
+        Init.Constant(Weight, 1f);
+        Init.Constant(Bias, 0f);
+        RunningMean = AddBuffer("running_mean", 0f, channels);
+        RunningVar = AddBuffer("running_var", 1f, channels);
+    }
+
+    public int Channels { get; }
+    public bool FusedRelu { get; }
+    public float Momentum { get; }
+    public float Eps { get; }
+
+    public Tensor Weight { get; }
+    public Tensor Bias { get; }
+    public Tensor RunningMean { get; }
+    public Tensor RunningVar { get; }
+
+    public override Tensor Forward(Tensor x) =>
+        Ops.BatchNorm(x, Weight, Bias, RunningMean, RunningVar, IsTraining, Momentum, Eps, FusedRelu);
+}

@@ -1,0 +1,10 @@
+using NativeContrastive.Engine.Autograd;
+using NativeContrastive.Engine.Tensors;
+
+namespace NativeContrastive.Engine.Nn;
+
+/// <summary>y = max(x, 0). No parameters.</summary>
+public sealed class Relu(IBackend backend) : Module(backend)
+{
+    public override Tensor Forward(Tensor x) => Ops.Relu(x);
+}

@@ -1,0 +1,35 @@
+using NativeContrastive.Engine.Tensors;
+
+namespace NativeContrastive.Engine.Nn;
+
+/// <summary>
+/// Applies its children in order. Children are named "0", "1", … as in a torch
+/// nn.Sequential, so parameter keys read "layer1.0.conv1.weight".
+/// </summary>
+public sealed class Sequential : Module
+{
+    private readonly List<Module> layers = new();
+
+    public Sequential(IBackend backend, params IEnumerable<Module> modules) : base(backend)
+    {
+        foreach (var m in modules) Add(m);
+    }
+
+    public int Count => layers.Count;
+
+    public Module this[int index] => layers[index];
+
+    /// <summary>Appends <paramref name="module"/> under the next index name.</summary>
+    public T Add<T>(T module) where T : Module
+    {
+        AddModule(layers.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), module);
+        layers.Add(module);
+        return module;
+    }
+
+    public override Tensor Forward(Tensor x)
+    {
+        foreach (var m in layers) x = m.Forward(x);
+        return x;
+    }
+}

@@ -1,0 +1,60 @@
+using NativeContrastive.Engine.Tensors;
+
+namespace NativeContrastive.Engine.Optim;
+
+/// <summary>
+/// Adam as torch.optim.Adam: bias-corrected first and second moments, weight decay as an L2
+/// term added to the gradient. State "exp_avg.&lt;param&gt;" and "exp_avg_sq.&lt;param&gt;"
+/// (created at once, zero); the bias correction uses <see cref="Optimizer.StepCount"/>, which
+/// checkpoints must save. Formula: <see cref="IBackend.AdamUpdate"/>.
+/// </summary>
+public class Adam : Optimizer
+{
+    private readonly Tensor[] expAvg, expAvgSq;
+    private readonly bool decoupled;
+
+    public Adam(IReadOnlyList<(string Name, Tensor Tensor)> parameters, float beta1 = 0.9f, float beta2 = 0.999f, float eps = 1e-8f, float weightDecay = 0f)
+        : this(parameters, beta1, beta2, eps, weightDecay, decoupled: false) { }
+
+    protected Adam(IReadOnlyList<(string Name, Tensor Tensor)> parameters, float beta1, float beta2, float eps, float weightDecay, bool decoupled)
+        : base(parameters)
+    {
+        if (beta1 is < 0f or >= 1f || beta2 is < 0f or >= 1f)
+            throw new ArgumentException($"{GetType().Name}: betas ({beta1}, {beta2}) must lie in [0, 1).");
+        if (eps <= 0f || weightDecay < 0f)
+            throw new ArgumentException($"{GetType().Name}: eps ({eps}) must be > 0 and weight decay ({weightDecay}) ≥ 0.");
+        Beta1 = beta1;
+        Beta2 = beta2;
+        Eps = eps;
+        WeightDecay = weightDecay;
+        this.decoupled = decoupled;
+        using var _ = TensorScope.Suspend();
+        expAvg = parameters.Select(p => Sgd.Named(Tensor.Zeros(p.Tensor.Backend, p.Tensor.Shape), "exp_avg." + p.Name)).ToArray();
+        expAvgSq = parameters.Select(p => Sgd.Named(Tensor.Zeros(p.Tensor.Backend, p.Tensor.Shape), "exp_avg_sq." + p.Name)).ToArray();
+    }
+
+    public float Beta1 { get; }
+    public float Beta2 { get; }
+    public float Eps { get; }
+    public float WeightDecay { get; }
+
+    public override void Step(float lr)
+    {
+        long t = StepCount + 1;
+        for (int i = 0; i < Parameters.Count; i++)
+        {
+            var p = Parameters[i].Tensor;
+            p.Backend.AdamUpdate(p, p.Grad!, expAvg[i], expAvgSq[i], lr, Beta1, Beta2, Eps, WeightDecay, decoupled, t);
+        }
+        StepCount = t;
+    }
+
+    public override IEnumerable<(string Name, Tensor Tensor)> State() => expAvg.Concat(expAvgSq).Select(t => (t.Name!, t));
+}
+
+/// <summary>
+/// AdamW as torch.optim.AdamW: Adam with decoupled weight decay, p ← p·(1 − lr·wd) before
+/// the moment step (default wd = 0.01, as PyTorch). Same state names as <see cref="Adam"/>.
+/// </summary>
+public sealed class AdamW(IReadOnlyList<(string Name, Tensor Tensor)> parameters, float beta1 = 0.9f, float beta2 = 0.999f, float eps = 1e-8f, float weightDecay = 0.01f)
+    : Adam(parameters, beta1, beta2, eps, weightDecay, decoupled: true);
