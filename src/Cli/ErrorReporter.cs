@@ -1,4 +1,6 @@
+using NativeContrastive.Engine.Checkpoints;
 using NativeContrastive.Engine.Data;
+using NativeContrastive.Engine.Training;
 
 namespace NativeContrastive.Cli;
 
@@ -36,7 +38,8 @@ public static class ErrorReporter
         FileNotFoundException or DirectoryNotFoundException => true,
         UnauthorizedAccessException => true,
         ArgumentException => true,
-        _ when e.GetType().Name == "CheckpointFormatException" => true,
+        CheckpointFormatException => true,
+        TrainingException => true,
         _ => false,
     };
 

@@ -44,6 +44,7 @@ internal static class TrainCommand
             B(Flags.Int("--embed-dim", "NPID: embedding (bank) width.", 1, d.EmbedDim), (c, v) => c with { EmbedDim = v }),
             B(new Option<bool>("--full-softmax") { Description = "NPID: exact softmax over the whole memory bank instead of NCE." }, (c, v) => c with { FullSoftmax = v }),
             B(Flags.Int("--eval-every", "kNN monitor on the test split every N epochs (0: only after the last).", 0, d.EvalEvery), (c, v) => c with { EvalEvery = v }),
+            B(Flags.Int("--eval-limit", "kNN monitor: score the first N test images (0: all).", 0, "all"), (c, v) => c with { EvalLimit = v == 0 ? null : v }),
             B(Flags.Int("--knn-k", "kNN neighbours.", 1, d.KnnK), (c, v) => c with { KnnK = v }),
             B(Flags.Float("--knn-temperature", "kNN weight temperature.", 0, true, d.KnnTemperature), (c, v) => c with { KnnTemperature = v }),
             B(Flags.Text("--out", "Run folder (config, metrics, plots, checkpoints).", d.Out), (c, v) => c with { Out = v }),

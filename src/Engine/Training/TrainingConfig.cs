@@ -15,10 +15,10 @@ namespace NativeContrastive.Engine.Training;
 /// </summary>
 public sealed record TrainingConfig
 {
-    public static readonly IReadOnlyList<string> Methods = ["simclr", "npid"];
-    public static readonly IReadOnlyList<string> Optimizers = ["sgd", "lars", "adam", "adamw"];
+    public static readonly IReadOnlyList<string> Methods = NativeContrastive.Engine.Methods.MethodRegistry.Names;
+    public static readonly IReadOnlyList<string> Optimizers = Optim.OptimizerFactory.Names;
     public static readonly IReadOnlyList<string> Schedules = ["cosine", "multistep", "constant"];
-    public static readonly IReadOnlyList<string> Architectures = ["resnet18", "resnet34", "resnet50", "small"];
+    public static readonly IReadOnlyList<string> Architectures = Models.ModelFactory.Architectures;
     public static readonly IReadOnlyList<string> Stems = ["cifar", "imagenet"];
 
     // ---- what to train ---------------------------------------------------------------
@@ -108,6 +108,9 @@ public sealed record TrainingConfig
     /// <summary>kNN monitor on the test split every N epochs (and always after the last); 0 = only at the end.</summary>
     public int EvalEvery { get; init; } = 0;
 
+    /// <summary>First N test images scored by the kNN monitor during training (null = all); `nc knn` always uses all.</summary>
+    public int? EvalLimit { get; init; }
+
     // ---- run folder --------------------------------------------------------------------
 
     public string Out { get; init; } = "runs/default";
@@ -170,6 +173,7 @@ public sealed record TrainingConfig
         Check(EmbedDim > 0, "--embed-dim", $"must be > 0, got {EmbedDim}");
         Check(KnnK > 0, "--knn-k", $"must be > 0, got {KnnK}");
         Check(float.IsFinite(KnnTemperature) && KnnTemperature > 0, "--knn-temperature", $"must be > 0, got {KnnTemperature}");
+        Check(EvalLimit is null or > 0, "--eval-limit", $"must be > 0, got {EvalLimit}");
         Check(EvalEvery >= 0, "--eval-every", $"must be ≥ 0, got {EvalEvery}");
         Check(!string.IsNullOrWhiteSpace(Out), "--out", "must name a directory");
     }
