@@ -40,8 +40,8 @@ public sealed record TrainingConfig
 
     public string Device { get; init; } = "cpu";
 
-    /// <summary>Keep the first N training images (null = all). Evaluation uses the whole test split.</summary>
-    public int? Limit { get; init; } = 10_000;
+    /// <summary>Keep the first N training images (null = all of them).</summary>
+    public int? Limit { get; init; }
 
     /// <summary>Square side of the training views; null = the data set's native size.</summary>
     public int? ImageSize { get; init; }
@@ -53,15 +53,15 @@ public sealed record TrainingConfig
     public int BatchSize { get; init; } = 128;
 
     /// <summary>Peak learning rate (after warm-up).</summary>
-    public float Lr { get; init; } = 0.1f;
+    public float Lr { get; init; } = 1e-3f;
 
     /// <summary>sgd | lars | adam | adamw.</summary>
-    public string Optimizer { get; init; } = "sgd";
+    public string Optimizer { get; init; } = "adam";
 
     /// <summary>SGD/LARS momentum (β₁ for Adam).</summary>
     public float Momentum { get; init; } = 0.9f;
 
-    public float WeightDecay { get; init; } = 5e-4f;
+    public float WeightDecay { get; init; } = 1e-6f;
 
     public float WarmupEpochs { get; init; } = 0f;
 

@@ -11,7 +11,7 @@ public class TrainingConfigTests
     {
         var c = new TrainingConfig();
         Assert.That((c.Method, c.Dataset, c.Arch, c.Stem, c.Device), Is.EqualTo(("simclr", "fashion-mnist", "small", "cifar", "cpu")));
-        Assert.That((c.Optimizer, c.Schedule, c.Momentum), Is.EqualTo(("sgd", "cosine", 0.9f)));
+        Assert.That((c.Optimizer, c.Lr, c.Schedule, c.Momentum), Is.EqualTo(("adam", 1e-3f, "cosine", 0.9f)));
         Assert.That((c.Negatives, c.NceMomentum, c.EmbedDim, c.FullSoftmax), Is.EqualTo((4096, 0.5f, 128, false)));
         Assert.That((c.KnnK, c.KnnTemperature), Is.EqualTo((200, 0.1f)));
         Assert.That(c.ImageSize, Is.Null, "image size defaults to the data set's own");
