@@ -41,7 +41,7 @@ public sealed record TrainingConfig
     public string Device { get; init; } = "cpu";
 
     /// <summary>Keep the first N training images (null = all of them).</summary>
-    public int? Limit { get; init; }
+    public int? Limit { get; init; } = 30_000;
 
     /// <summary>Square side of the training views; null = the data set's native size.</summary>
     public int? ImageSize { get; init; }

@@ -152,4 +152,16 @@ public class TrainerTests
         Assert.That(r.ErrorLines, Has.Length.EqualTo(1), r.Error);
         Assert.That(r.ErrorLines[0], Does.StartWith("nc: error: ").And.Contain("train-images-idx3-ubyte"));
     }
+
+    [Test]
+    public void CtrlCBeforeTheFirstCheckpointExitsWith130AndSaysSo()
+    {
+        using var dir = new TempDir();
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        var r = CliRunner.Run(cts.Token, "train", "--limit", "320", "--batch-size", "64", "--out", dir.Path);
+        Assert.That(r.ExitCode, Is.EqualTo(130), r.Error);
+        Assert.That(r.Error, Does.Contain("interrupted"));
+        Assert.That(File.Exists(Path.Combine(dir.Path, "last.safetensors")), Is.False);
+    }
 }
