@@ -1,0 +1,110 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using NativeContrastive.Engine.Training;
+
+namespace NativeContrastive.Cli.Commands;
+
+/// <summary>
+/// One flag of `nc train` and how it changes a <see cref="TrainingConfig"/>. Flags carry no
+/// defaults of their own: a flag that was not given leaves the configuration's value (the
+/// defaults live in TrainingConfig only; on --resume, the checkpoint's configuration), and
+/// the help text shows the default read from TrainingConfig.
+/// </summary>
+internal interface IConfigBinding
+{
+    Option Option { get; }
+
+    /// <summary>True when the flag appears on the command line.</summary>
+    bool IsGiven(ParseResult result);
+
+    TrainingConfig Apply(ParseResult result, TrainingConfig config);
+}
+
+internal sealed class ConfigBinding<T> : IConfigBinding
+{
+    private readonly Option<T> option;
+    private readonly Func<TrainingConfig, T, TrainingConfig> apply;
+
+    public ConfigBinding(Option<T> option, Func<TrainingConfig, T, TrainingConfig> apply)
+    {
+        this.option = option;
+        this.apply = apply;
+    }
+
+    public Option Option => option;
+
+    public bool IsGiven(ParseResult result) => result.GetResult(option) is { Implicit: false };
+
+    public TrainingConfig Apply(ParseResult result, TrainingConfig config) =>
+        IsGiven(result) ? apply(config, result.GetValue(option)!) : config;
+}
+
+/// <summary>Option builders with the validation every numeric flag needs.</summary>
+internal static class Flags
+{
+    public static Option<string> Choice(string name, string description, IReadOnlyList<string> values, string? current)
+    {
+        var o = new Option<string>(name) { Description = Describe(description, current) };
+        o.AcceptOnlyFromAmong([.. values]);
+        return o;
+    }
+
+    public static Option<string> Text(string name, string description, string? current = null) =>
+        new(name) { Description = Describe(description, current) };
+
+    public static Option<int> Int(string name, string description, int min, object? current)
+    {
+        var o = new Option<int>(name) { Description = Describe(description, current) };
+        o.Validators.Add(r =>
+        {
+            if (!TryValue(r, out int v)) return;
+            if (v < min) r.AddError($"{name} must be ≥ {min}, got {v}.");
+        });
+        return o;
+    }
+
+    public static Option<float> Float(string name, string description, float min, bool exclusiveMin, object? current, float? maxExclusive = null)
+    {
+        var o = new Option<float>(name) { Description = Describe(description, current) };
+        o.Validators.Add(r =>
+        {
+            if (!TryValue(r, out float v)) return;
+            bool ok = float.IsFinite(v) && (exclusiveMin ? v > min : v >= min) && (maxExclusive is null || v < maxExclusive);
+            if (!ok)
+            {
+                string range = (exclusiveMin ? $"> {min}" : $"≥ {min}") + (maxExclusive is float m ? $" and < {m}" : "");
+                r.AddError($"{name} must be {range}, got {v}.");
+            }
+        });
+        return o;
+    }
+
+    /// <summary>
+    /// The option's value, or false when the text does not convert (System.CommandLine runs
+    /// validators after a failed conversion too; the conversion error is already reported).
+    /// </summary>
+    public static bool TryValue<T>(OptionResult r, out T value)
+    {
+        try
+        {
+            value = r.GetValueOrDefault<T>();
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            value = default!;
+            return false;
+        }
+    }
+
+    private static string Describe(string description, object? current) =>
+        current is null ? description : $"{description} [default: {Format(current)}]";
+
+    private static string Format(object v) => v switch
+    {
+        float f => f.ToString("G", System.Globalization.CultureInfo.InvariantCulture),
+        int[] a => a.Length == 0 ? "none" : string.Join(" ", a),
+        bool b => b ? "on" : "off",
+        _ => v.ToString() ?? "",
+    };
+}

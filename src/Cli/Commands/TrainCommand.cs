@@ -1,0 +1,123 @@
+using System.CommandLine;
+using NativeContrastive.Engine.Data;
+using NativeContrastive.Cli.Progress;
+using NativeContrastive.Engine.Training;
+
+namespace NativeContrastive.Cli.Commands;
+
+/// <summary>
+/// `nc train`: builds a <see cref="TrainingConfig"/> from the flags (on --resume, from the
+/// checkpoint's configuration with the given flags on top), runs the <see cref="Trainer"/>
+/// with a progress display, and prints one summary line.
+/// </summary>
+internal static class TrainCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var d = new TrainingConfig();
+        var bindings = new List<IConfigBinding>
+        {
+            B(Flags.Choice("--method", "Contrastive method.", TrainingConfig.Methods, d.Method), (c, v) => c with { Method = v }),
+            B(Flags.Choice("--dataset", "Data set.", DatasetCatalog.Names, d.Dataset), (c, v) => c with { Dataset = v }),
+            B(Flags.Text("--data", "Data directory (default: the data set's installed location, where it has one)."), (c, v) => c with { DataPath = v }),
+            B(Flags.Choice("--arch", "Encoder architecture.", TrainingConfig.Architectures, d.Arch), (c, v) => c with { Arch = v }),
+            B(Flags.Choice("--stem", "Encoder stem: cifar (3×3 conv, small images) or imagenet (7×7/2 conv + max-pool).", TrainingConfig.Stems, d.Stem), (c, v) => c with { Stem = v }),
+            B(Flags.Choice("--device", "Compute device.", Engine.Devices.Names, d.Device), (c, v) => c with { Device = v }),
+            B(Flags.Int("--epochs", "Training epochs (0: write the randomly initialised encoder as a baseline checkpoint).", 0, d.Epochs), (c, v) => c with { Epochs = v }),
+            B(Flags.Int("--batch-size", "Images per step.", 2, d.BatchSize), (c, v) => c with { BatchSize = v }),
+            B(Flags.Float("--lr", "Peak learning rate.", 0, false, d.Lr), (c, v) => c with { Lr = v }),
+            B(Flags.Choice("--optimizer", "Optimiser.", TrainingConfig.Optimizers, d.Optimizer), (c, v) => c with { Optimizer = v }),
+            B(Flags.Float("--momentum", "SGD/LARS momentum (Adam β1).", 0, false, d.Momentum, 1f), (c, v) => c with { Momentum = v }),
+            B(Flags.Float("--weight-decay", "Weight decay.", 0, false, d.WeightDecay), (c, v) => c with { WeightDecay = v }),
+            B(Flags.Float("--warmup-epochs", "Linear warm-up length in epochs (fractions allowed).", 0, false, d.WarmupEpochs), (c, v) => c with { WarmupEpochs = v }),
+            B(Flags.Choice("--schedule", "Learning-rate schedule after warm-up.", TrainingConfig.Schedules, d.Schedule), (c, v) => c with { Schedule = v }),
+            B(Milestones(d), (c, v) => c with { Milestones = v }),
+            B(Flags.Float("--lr-decay", "multistep: factor applied at each milestone.", 0, true, d.LrDecay), (c, v) => c with { LrDecay = v }),
+            B(Flags.Float("--temperature", "Loss temperature τ (default: SimCLR 0.5, NPID 0.07).", 0, true, null), (c, v) => c with { Temperature = v }),
+            B(new Option<ulong>("--seed") { Description = $"Seed of all randomness. [default: {d.Seed}]" }, (c, v) => c with { Seed = v }),
+            B(Flags.Int("--limit", "Train on the first N training images (0: all of them).", 0, d.Limit), (c, v) => c with { Limit = v == 0 ? null : v }),
+            B(Flags.Int("--image-size", "Side of the training views in pixels (default: the data set's own).", 8, null), (c, v) => c with { ImageSize = v }),
+            B(Flags.Int("--projector-hidden-dim", "SimCLR projection head hidden width (default: the encoder's feature width).", 1, null), (c, v) => c with { ProjectorHiddenDim = v }),
+            B(Flags.Int("--projector-out-dim", "SimCLR projection head output width.", 1, d.ProjectorOutDim), (c, v) => c with { ProjectorOutDim = v }),
+            B(Flags.Int("--negatives", "NPID: NCE negatives per sample.", 1, d.Negatives), (c, v) => c with { Negatives = v }),
+            B(Flags.Float("--nce-momentum", "NPID: memory-bank momentum.", 0, false, d.NceMomentum, 1f), (c, v) => c with { NceMomentum = v }),
+            B(Flags.Int("--embed-dim", "NPID: embedding (bank) width.", 1, d.EmbedDim), (c, v) => c with { EmbedDim = v }),
+            B(new Option<bool>("--full-softmax") { Description = "NPID: exact softmax over the whole memory bank instead of NCE." }, (c, v) => c with { FullSoftmax = v }),
+            B(Flags.Int("--eval-every", "kNN monitor on the test split every N epochs (0: only after the last).", 0, d.EvalEvery), (c, v) => c with { EvalEvery = v }),
+            B(Flags.Int("--eval-limit", "kNN monitor: score the first N test images (0: all).", 0, "all"), (c, v) => c with { EvalLimit = v == 0 ? null : v }),
+            B(Flags.Int("--knn-k", "kNN neighbours.", 1, d.KnnK), (c, v) => c with { KnnK = v }),
+            B(Flags.Float("--knn-temperature", "kNN weight temperature.", 0, true, d.KnnTemperature), (c, v) => c with { KnnTemperature = v }),
+            B(Flags.Text("--out", "Run folder (config, metrics, plots, checkpoints).", d.Out), (c, v) => c with { Out = v }),
+        };
+        var resume = new Option<string>("--resume") { Description = "Continue from a run folder or checkpoint file (its configuration; given flags override, e.g. a larger --epochs)." };
+
+        var command = new Command("train", "Train an encoder with a contrastive method and write a run folder.");
+        foreach (var b in bindings) command.Add(b.Option);
+        command.Add(resume);
+        command.SetAction(parse =>
+        {
+            string? resumeFrom = parse.GetValue(resume);
+            var config = resumeFrom is null ? new TrainingConfig() : Trainer.ConfigOfCheckpoint(RunFolder.ResolveCheckpoint(resumeFrom));
+            foreach (var b in bindings) config = b.Apply(parse, config);
+            config = config with { Resume = resumeFrom };
+            return Run(context, config);
+        });
+        return command;
+    }
+
+    /// <summary>Trains with progress on <paramref name="context"/>'s streams; returns the exit code.</summary>
+    public static int Run(CliContext context, TrainingConfig config)
+    {
+        config = config.Resolve();
+        using var display = TrainingProgress.Create(context);
+        var result = display.Run(observer => Trainer.Run(config, observer, context.Cancellation));
+        if (result.Cancelled)
+        {
+            context.Error.WriteLine(result.CheckpointPath is null
+                ? "nc: interrupted before the first checkpoint; nothing to resume from."
+                : $"nc: interrupted; the last complete checkpoint is {result.CheckpointPath} (continue with --resume {result.RunDirectory})");
+            return ExitCodes.Interrupted;
+        }
+        context.Out.WriteLine(Summary(result));
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>e.g. "done: simclr small fashion-mnist 3 epochs, loss 4.21, knn top1 78.3% top5 98.1%, 412 img/s, 5m12s, checkpoint runs/default/last.safetensors".</summary>
+    public static string Summary(TrainingResult r)
+    {
+        var c = r.Config;
+        var parts = new List<string> { $"done: {c.Method} {c.Arch} {c.Dataset} {r.Epochs} epoch{(r.Epochs == 1 ? "" : "s")}" };
+        if (r.FinalLoss is double loss) parts.Add(FormattableString.Invariant($"loss {loss:0.###}"));
+        if (r.Knn is { } k) parts.Add(FormattableString.Invariant($"knn top1 {k.Top1:0.0}% top5 {k.Top5:0.0}%"));
+        if (r.ImagesPerSecond > 0) parts.Add(FormattableString.Invariant($"{r.ImagesPerSecond:0} img/s"));
+        parts.Add(Duration(r.Elapsed));
+        parts.Add($"checkpoint {RelativeOrFull(r.CheckpointPath!)}");
+        return string.Join(", ", parts);
+    }
+
+    public static string Duration(TimeSpan t) =>
+        t.TotalHours >= 1 ? $"{(int)t.TotalHours}h{t.Minutes:00}m" : t.TotalMinutes >= 1 ? $"{(int)t.TotalMinutes}m{t.Seconds:00}s" : FormattableString.Invariant($"{t.TotalSeconds:0.0}s");
+
+    private static string RelativeOrFull(string path)
+    {
+        string rel = Path.GetRelativePath(Environment.CurrentDirectory, path);
+        return rel.StartsWith("..", StringComparison.Ordinal) ? path : rel;
+    }
+
+    private static ConfigBinding<T> B<T>(Option<T> option, Func<TrainingConfig, T, TrainingConfig> apply) => new(option, apply);
+
+    private static Option<int[]> Milestones(TrainingConfig d)
+    {
+        var o = new Option<int[]>("--milestones")
+        {
+            Description = "multistep: epochs at which the learning rate is multiplied by --lr-decay.",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        o.Validators.Add(r =>
+        {
+            if (!Flags.TryValue(r, out int[]? v) || v is null) return;
+            if (v.Any(m => m <= 0)) r.AddError($"--milestones must be positive epoch numbers, got {string.Join(" ", v)}.");
+        });
+        return o;
+    }
+}

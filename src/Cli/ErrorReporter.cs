@@ -1,0 +1,47 @@
+using NativeContrastive.Engine.Checkpoints;
+using NativeContrastive.Engine.Data;
+using NativeContrastive.Engine.Training;
+
+namespace NativeContrastive.Cli;
+
+/// <summary>
+/// Turns an exception into what the user sees. Problems the user can fix (bad data files,
+/// checkpoints of another kind, invalid option values, missing files) are one line,
+/// <c>nc: error: &lt;message&gt;</c>, exit code 1. Anything else is a bug: message and stack
+/// trace, exit code 70.
+/// </summary>
+public static class ErrorReporter
+{
+    public static int Report(Exception e, TextWriter stderr)
+    {
+        if (e is AggregateException { InnerExceptions.Count: 1 } agg) e = agg.InnerExceptions[0];
+        if (IsUserError(e))
+        {
+            stderr.WriteLine($"nc: error: {OneLine(e.Message)}");
+            return ExitCodes.UserError;
+        }
+        stderr.WriteLine($"nc: internal error: {e.GetType().FullName}: {e.Message}");
+        stderr.WriteLine(e.ToString());
+        return ExitCodes.InternalError;
+    }
+
+    /// <summary>A usage error (the command line does not parse): one line, exit code 2.</summary>
+    public static int Usage(string message, TextWriter stderr)
+    {
+        stderr.WriteLine($"nc: error: {OneLine(message)}");
+        return ExitCodes.Usage;
+    }
+
+    public static bool IsUserError(Exception e) => e switch
+    {
+        DataFormatException => true,
+        FileNotFoundException or DirectoryNotFoundException => true,
+        UnauthorizedAccessException => true,
+        ArgumentException => true,
+        CheckpointFormatException => true,
+        TrainingException => true,
+        _ => false,
+    };
+
+    private static string OneLine(string message) => System.Text.RegularExpressions.Regex.Replace(message, @"\s+", " ").Trim();
+}

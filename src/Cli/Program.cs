@@ -1,1 +1,0 @@
-return NativeContrastive.Cli.NcProgram.Main(args);

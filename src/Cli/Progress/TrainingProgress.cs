@@ -1,0 +1,18 @@
+using NativeContrastive.Engine.Training;
+
+namespace NativeContrastive.Cli.Progress;
+
+/// <summary>
+/// A progress display for a training run: a Spectre.Console bar on a terminal, plain lines
+/// (one per ~10% of an epoch and one per epoch) when the output is redirected.
+/// </summary>
+internal abstract class TrainingProgress : IDisposable
+{
+    public static TrainingProgress Create(CliContext context) =>
+        context.IsTerminal ? new TerminalTrainingProgress(context) : new PlainTrainingProgress(context.Out);
+
+    /// <summary>Runs <paramref name="work"/> (the training loop) with the display attached.</summary>
+    public abstract T Run<T>(Func<ITrainingObserver, T> work);
+
+    public virtual void Dispose() { }
+}

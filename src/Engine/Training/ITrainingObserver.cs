@@ -1,0 +1,33 @@
+namespace NativeContrastive.Engine.Training;
+
+/// <summary>What a run is about to do, for progress displays.</summary>
+/// <param name="Description">e.g. "simclr small fashion-mnist (10000 images, 1×28×28)".</param>
+/// <param name="FirstEpoch">1-based epoch the run starts with (greater than 1 when resuming).</param>
+public sealed record TrainingPlan(string Description, int FirstEpoch, int Epochs, int StepsPerEpoch, int BatchSize, string RunDirectory);
+
+/// <summary>
+/// Receives progress from <see cref="Trainer"/> on the training thread. Implementations must be
+/// quick (they run between steps); the command line shows a progress bar or plain lines.
+/// </summary>
+public interface ITrainingObserver
+{
+    void Started(TrainingPlan plan);
+
+    /// <summary>After optimiser step <paramref name="stepInEpoch"/> (1-based) of <paramref name="epoch"/>.</summary>
+    void StepCompleted(int epoch, int stepInEpoch, long globalStep, double loss, double lr, double imagesPerSecond);
+
+    /// <summary>A phase that is not a training step (kNN feature extraction, checkpoint writing).</summary>
+    void Phase(string what);
+
+    void EpochCompleted(EpochMetrics metrics, string checkpointPath);
+}
+
+/// <summary>Observes nothing (tests, library use).</summary>
+public sealed class NullTrainingObserver : ITrainingObserver
+{
+    public static readonly NullTrainingObserver Instance = new();
+    public void Started(TrainingPlan plan) { }
+    public void StepCompleted(int epoch, int stepInEpoch, long globalStep, double loss, double lr, double imagesPerSecond) { }
+    public void Phase(string what) { }
+    public void EpochCompleted(EpochMetrics metrics, string checkpointPath) { }
+}

@@ -1,0 +1,20 @@
+namespace NativeContrastive.Engine.Training;
+
+/// <summary>
+/// What `nc knn` evaluates: a checkpoint, with optional overrides of its recorded settings
+/// (null = what the checkpoint's configuration says).
+/// </summary>
+public sealed record KnnRequest(string CheckpointPath)
+{
+    public const int DefaultBatchSize = 256;
+
+    public int? K { get; init; }
+    public float? Temperature { get; init; }
+    public string? DataPath { get; init; }
+    /// <summary>First N training images in the feature bank; null = all.</summary>
+    public int? Limit { get; init; }
+    public int BatchSize { get; init; } = DefaultBatchSize;
+}
+
+/// <summary>The result line of `nc knn` (accuracies in percent).</summary>
+public sealed record KnnReport(int K, float Temperature, double Top1, double Top5, int TestCount, int BankCount);

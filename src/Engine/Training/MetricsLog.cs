@@ -1,0 +1,91 @@
+using System.Globalization;
+using System.Text;
+
+namespace NativeContrastive.Engine.Training;
+
+/// <summary>One row of metrics.csv. kNN values are null for epochs without evaluation.</summary>
+public sealed record EpochMetrics(int Epoch, double Loss, double Lr, double? KnnTop1, double? KnnTop5, double ImagesPerSecond, double Seconds);
+
+/// <summary>One row of steps.csv (Step is the global optimiser step, 1-based).</summary>
+public sealed record StepMetrics(int Epoch, long Step, double Loss, double Lr);
+
+/// <summary>
+/// metrics.csv (epoch, loss, lr, knn_top1, knn_top5, images_per_s, seconds) and steps.csv
+/// (epoch, step, loss, lr). Rows are kept in memory and both files are rewritten atomically
+/// by <see cref="Flush"/>, which the trainer calls with every checkpoint, so the files on
+/// disk always describe exactly the training that the last checkpoint holds. On resume the
+/// existing rows up to the checkpoint are read back and later ones dropped.
+/// </summary>
+public sealed class MetricsLog
+{
+    public const string EpochHeader = "epoch,loss,lr,knn_top1,knn_top5,images_per_s,seconds";
+    public const string StepHeader = "epoch,step,loss,lr";
+
+    private readonly List<EpochMetrics> epochs = new();
+    private readonly List<StepMetrics> steps = new();
+    private readonly string metricsPath, stepsPath;
+
+    public MetricsLog(string metricsPath, string stepsPath)
+    {
+        this.metricsPath = metricsPath;
+        this.stepsPath = stepsPath;
+    }
+
+    public static MetricsLog For(RunFolder folder) => new(folder.MetricsPath, folder.StepsPath);
+
+    public IReadOnlyList<EpochMetrics> Epochs => epochs;
+
+    public IReadOnlyList<StepMetrics> Steps => steps;
+
+    public void Add(EpochMetrics row) => epochs.Add(row);
+
+    public void Add(StepMetrics row) => steps.Add(row);
+
+    /// <summary>Reads the rows already on disk with epoch ≤ <paramref name="lastEpoch"/> and step ≤ <paramref name="lastStep"/> (resume).</summary>
+    public void LoadUpTo(int lastEpoch, long lastStep)
+    {
+        epochs.Clear();
+        steps.Clear();
+        if (File.Exists(metricsPath))
+            foreach (var f in Rows(metricsPath, EpochHeader))
+            {
+                var row = new EpochMetrics(int.Parse(f[0], CultureInfo.InvariantCulture), D(f[1]), D(f[2]), N(f[3]), N(f[4]), D(f[5]), D(f[6]));
+                if (row.Epoch <= lastEpoch) epochs.Add(row);
+            }
+        if (File.Exists(stepsPath))
+            foreach (var f in Rows(stepsPath, StepHeader))
+            {
+                var row = new StepMetrics(int.Parse(f[0], CultureInfo.InvariantCulture), long.Parse(f[1], CultureInfo.InvariantCulture), D(f[2]), D(f[3]));
+                if (row.Step <= lastStep) steps.Add(row);
+            }
+    }
+
+    /// <summary>Rewrites both files atomically.</summary>
+    public void Flush()
+    {
+        var m = new StringBuilder(EpochHeader).Append('\n');
+        foreach (var r in epochs)
+            m.Append(CultureInfo.InvariantCulture, $"{r.Epoch},{F(r.Loss)},{F(r.Lr)},{F(r.KnnTop1)},{F(r.KnnTop5)},{r.ImagesPerSecond:0.0},{r.Seconds:0.000}\n");
+        AtomicFile.WriteAllText(metricsPath, m.ToString());
+        var s = new StringBuilder(StepHeader).Append('\n');
+        foreach (var r in steps)
+            s.Append(CultureInfo.InvariantCulture, $"{r.Epoch},{r.Step},{F(r.Loss)},{F(r.Lr)}\n");
+        AtomicFile.WriteAllText(stepsPath, s.ToString());
+    }
+
+    private static string F(double? v) => v is double d ? d.ToString("R", CultureInfo.InvariantCulture) : "";
+
+    private static double D(string s) => double.Parse(s, CultureInfo.InvariantCulture);
+
+    private static double? N(string s) => s.Length == 0 ? null : D(s);
+
+    private static IEnumerable<string[]> Rows(string path, string header)
+    {
+        using var reader = new StreamReader(path);
+        string? first = reader.ReadLine();
+        if (first != header) throw new FormatException($"{path}: expected the header '{header}', found '{first}'.");
+        string? line;
+        while ((line = reader.ReadLine()) is not null)
+            if (line.Length > 0) yield return line.Split(',');
+    }
+}

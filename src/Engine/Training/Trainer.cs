@@ -1,0 +1,184 @@
+using System.Diagnostics;
+using System.Globalization;
+using NativeContrastive.Engine.Autograd;
+using NativeContrastive.Engine.Data;
+using NativeContrastive.Engine.Methods;
+using NativeContrastive.Engine.Optim;
+using NativeContrastive.Engine.Tensors;
+
+namespace NativeContrastive.Engine.Training;
+
+/// <summary>
+/// The training loop. Per step: zero the gradients, the method's loss on a batch of
+/// augmented views, back-propagation through the tape, the optimiser step at the schedule's
+/// learning rate, then the method's own state update (NPID's memory bank). Each step's
+/// temporaries live in a <see cref="TensorScope"/>, so memory stays flat. Per epoch: a row
+/// of metrics.csv, the kNN monitor when due, and a checkpoint (epoch-N + last, written
+/// atomically; older epoch checkpoints are removed).
+///
+/// Reproducibility: the data order depends on (seed, epoch), each view's augmentation on
+/// (seed, epoch, sample, view), NPID's negatives on (seed, step), and the initial weights on
+/// the seed — no generator carries hidden state between steps, so a run resumed from the
+/// checkpoint of epoch e continues exactly as the uninterrupted run would have.
+///
+/// Cancellation is checked between steps: the current step finishes, nothing is written for
+/// the unfinished epoch, and the last complete checkpoint stays as it is.
+/// </summary>
+public static class Trainer
+{
+    public static TrainingResult Run(TrainingConfig config, ITrainingObserver? observer = null, CancellationToken cancellation = default)
+    {
+        observer ??= NullTrainingObserver.Instance;
+        var clock = Stopwatch.StartNew();
+        config = config.Resolve();
+        var backend = Devices.Create(config.Device);
+
+        // ---- resume: the checkpoint must describe the same model --------------------
+        TrainingCheckpoint? resume = null;
+        if (config.Resume is string from)
+        {
+            resume = TrainingCheckpoint.Read(RunFolder.ResolveCheckpoint(from));
+            resume.RequireCompatible(config);
+        }
+
+        // ---- data -------------------------------------------------------------------
+        var train = RunComponents.LoadTrain(config, config.Limit);
+        int size = RunComponents.ImageSizeFor(config, train);
+        config = config with { ImageSize = size };
+        if (train.Count < config.BatchSize)
+            throw new TrainingException($"--batch-size {config.BatchSize} is larger than the {train.Count} training images of {train.Name}; use a smaller batch or a larger --limit.");
+        var sampler = BatchSampler.ForTraining(train.Count, config.BatchSize, config.Seed);
+        int stepsPerEpoch = sampler.BatchesPerEpoch;
+
+        // ---- model, optimiser, schedule ------------------------------------------------
+        using var method = RunComponents.CreateMethod(config, train.Channels, train.Count, backend);
+        var loader = new DataLoader(train, sampler, Enumerable.Repeat(RunComponents.Augmentation(config, size, train), method.ViewCount).ToArray());
+        using var optimizer = RunComponents.CreateOptimizer(config, method.NamedParameters());
+        var schedule = RunComponents.Schedule(config, stepsPerEpoch);
+
+        var folder = new RunFolder(config.Out);
+        folder.Create();
+        var metrics = MetricsLog.For(folder);
+        int startEpoch = 0;
+        long globalStep = 0;
+        if (resume is not null)
+        {
+            resume.Restore(method, optimizer);
+            startEpoch = resume.Epoch;
+            globalStep = resume.GlobalStep;
+            if (resume.StepsPerEpoch is int saved && saved != stepsPerEpoch)
+                throw new TrainingException($"{resume.Path}: expected {stepsPerEpoch} steps per epoch from the configuration, found {saved} in the checkpoint (batch size or --limit changed).");
+            metrics.LoadUpTo(startEpoch, globalStep);
+        }
+        config.Save(folder.ConfigPath);
+
+        string description = string.Create(CultureInfo.InvariantCulture,
+            $"{config.Method} {config.Arch} {train.Name} ({train.Count} images, {train.Channels}×{size}×{size}, {method.NamedParameters().Sum(p => p.Tensor.Length):N0} parameters)");
+        observer.Started(new TrainingPlan(description, startEpoch + 1, config.Epochs, stepsPerEpoch, config.BatchSize, folder.Directory));
+
+        ImageDataset? test = null;
+        KnnScore? lastKnn = null;
+        string? checkpoint = resume is null ? null : resume.Path;
+        double? finalLoss = metrics.Epochs.LastOrDefault(e => !double.IsNaN(e.Loss))?.Loss;
+        double imagesPerSecond = 0;
+
+        KnnScore? Monitor(int epoch)
+        {
+            test ??= RunComponents.LoadTest(config, config.EvalLimit);
+            if (test is null)
+            {
+                observer.Phase($"kNN monitor skipped: {config.Dataset} at {config.DataPath} has no test split");
+                return null;
+            }
+            observer.Phase($"epoch {epoch}: kNN monitor ({train.Count} bank, {test.Count} test images)");
+            return KnnMonitor.Evaluate(method.Encoder, train, test, backend, size, config.KnnK, config.KnnTemperature,
+                KnnRequest.DefaultBatchSize, cancellation);
+        }
+
+        void Save(int epoch, EpochMetrics row)
+        {
+            observer.Phase($"epoch {epoch}: writing checkpoint");
+            var meta = TrainingCheckpoint.Metadata(config, method, optimizer, train.Channels, epoch, globalStep, stepsPerEpoch);
+            string path = folder.EpochCheckpointPath(epoch);
+            TrainingCheckpoint.Write(path, method, optimizer, meta);
+            File.Copy(path, folder.LastCheckpointPath + ".copy", overwrite: true);
+            File.Move(folder.LastCheckpointPath + ".copy", folder.LastCheckpointPath, overwrite: true);
+            folder.PruneEpochCheckpoints(keep: epoch);
+            metrics.Add(row);
+            metrics.Flush();
+            Plots.Write(folder, metrics.Epochs, $"{config.Method} {config.Arch} {config.Dataset}");
+            checkpoint = folder.LastCheckpointPath;
+            observer.EpochCompleted(row, checkpoint);
+        }
+
+        // ---- --epochs 0: the randomly initialised encoder as a baseline --------------------
+        if (config.Epochs == 0 && resume is null)
+        {
+            method.Train(false);
+            lastKnn = Monitor(0);
+            Save(0, new EpochMetrics(0, double.NaN, 0, lastKnn?.Top1, lastKnn?.Top5, 0, clock.Elapsed.TotalSeconds));
+        }
+
+        for (int epoch = startEpoch + 1; epoch <= config.Epochs; epoch++)
+        {
+            if (cancellation.IsCancellationRequested) break;
+            method.Train(true);
+            var epochClock = Stopwatch.StartNew();
+            double lossSum = 0;
+            int steps = 0;
+            float lr = 0;
+            foreach (var lb in loader.Epoch(epoch - 1))
+            {
+                using (var scope = TensorScope.Begin())
+                {
+                    optimizer.ZeroGrad();
+                    using var batch = TrainingBatch.FromLoader(lb, train.Channels, backend);
+                    var loss = method.Loss(batch);
+                    float value = loss.Item();
+                    if (!float.IsFinite(value))
+                    {
+                        Tape.Clear();
+                        throw new TrainingException(string.Create(CultureInfo.InvariantCulture,
+                            $"the loss became {value} at epoch {epoch}, step {steps + 1} (lr {schedule.At(globalStep):G4}); try a smaller --lr or more --warmup-epochs."));
+                    }
+                    Tape.Backward(loss);
+                    lr = schedule.At(globalStep);
+                    optimizer.Step(lr);
+                    method.AfterOptimizerStep(batch);
+                    globalStep++;
+                    steps++;
+                    lossSum += value;
+                    metrics.Add(new StepMetrics(epoch, globalStep, value, lr));
+                    imagesPerSecond = steps * (double)config.BatchSize / epochClock.Elapsed.TotalSeconds;
+                    observer.StepCompleted(epoch, steps, globalStep, value, lr, imagesPerSecond);
+                }
+                if (cancellation.IsCancellationRequested) break;
+            }
+            if (cancellation.IsCancellationRequested) break;
+
+            double trainSeconds = epochClock.Elapsed.TotalSeconds;
+            imagesPerSecond = steps * (double)config.BatchSize / trainSeconds;
+            finalLoss = lossSum / steps;
+            bool evaluate = epoch == config.Epochs || (config.EvalEvery > 0 && epoch % config.EvalEvery == 0);
+            KnnScore? knn = null;
+            if (evaluate)
+            {
+                method.Train(false);
+                try { knn = Monitor(epoch); }
+                catch (OperationCanceledException) { break; }
+                lastKnn = knn ?? lastKnn;
+            }
+            Save(epoch, new EpochMetrics(epoch, finalLoss.Value, lr, knn?.Top1, knn?.Top5, imagesPerSecond, epochClock.Elapsed.TotalSeconds));
+        }
+
+        bool cancelled = cancellation.IsCancellationRequested;
+        int done = metrics.Epochs.Count == 0 ? 0 : metrics.Epochs[^1].Epoch;
+        if (!cancelled && lastKnn is null && metrics.Epochs.LastOrDefault(e => e.KnnTop1 is not null) is { } last)
+            lastKnn = new KnnScore(last.KnnTop1!.Value, last.KnnTop5!.Value, 0, 0);
+        Tape.Clear();
+        return new TrainingResult(config, cancelled, done, globalStep, finalLoss, lastKnn, imagesPerSecond, clock.Elapsed, checkpoint, folder.Directory);
+    }
+
+    /// <summary>The configuration stored in a checkpoint (what --resume continues with).</summary>
+    public static TrainingConfig ConfigOfCheckpoint(string checkpointPath) => TrainingCheckpoint.Read(checkpointPath).Config;
+}

@@ -1,0 +1,139 @@
+using System.Globalization;
+using NativeContrastive.Engine.Checkpoints;
+using NativeContrastive.Engine.Methods;
+using NativeContrastive.Engine.Optim;
+
+namespace NativeContrastive.Engine.Training;
+
+/// <summary>
+/// A run's checkpoint as one safetensors file. Tensors: the method's state dict under its
+/// own names ("encoder.…", "projector.…" / "embed.…", "memory_bank") and the optimiser's
+/// state under "optimizer.…". Metadata (strings): what is needed to rebuild the model without
+/// the configuration (arch, stem, in_channels, image_size, feature_dim, method, dataset), the
+/// position of the run (epoch, global_step, steps_per_epoch, optimizer_step_count), the
+/// randomness (seed; every stream is derived from (seed, purpose, epoch, sample or step), so
+/// no generator position needs saving), the method's scalars under "method.", and the whole
+/// configuration as JSON under "config".
+/// </summary>
+public sealed class TrainingCheckpoint
+{
+    public const string FormatKey = "format", FormatValue = "nativecontrastive/training-checkpoint-1";
+    public const string OptimizerPrefix = "optimizer.", MethodMetaPrefix = "method.";
+
+    private readonly SafeTensorsFile content;
+
+    private TrainingCheckpoint(string path, SafeTensorsFile content)
+    {
+        Path = path;
+        this.content = content;
+        Config = TrainingConfig.FromJson(Get("config"), $"{path}: metadata 'config'");
+    }
+
+    public string Path { get; }
+
+    public IReadOnlyDictionary<string, string> Meta => content.Metadata;
+
+    public TrainingConfig Config { get; }
+
+    public string Arch => Get("arch");
+
+    public int InChannels => Int("in_channels");
+
+    public int ImageSize => Int("image_size");
+
+    public int Epoch => Int("epoch");
+
+    public long GlobalStep => long.Parse(Get("global_step"), CultureInfo.InvariantCulture);
+
+    public int? StepsPerEpoch => Meta.TryGetValue("steps_per_epoch", out var s) && s.Length > 0 ? int.Parse(s, CultureInfo.InvariantCulture) : null;
+
+    public static Dictionary<string, string> Metadata(TrainingConfig config, ContrastiveMethod method, Optimizer optimizer,
+        int inChannels, int epoch, long globalStep, int stepsPerEpoch)
+    {
+        var encoder = (Models.Encoder)method.Encoder;
+        var meta = new Dictionary<string, string>
+        {
+            [FormatKey] = FormatValue,
+            ["arch"] = encoder.Arch,
+            ["stem"] = config.Stem,
+            ["in_channels"] = I(inChannels),
+            ["image_size"] = I(config.ImageSize ?? 0),
+            ["feature_dim"] = I(encoder.FeatureDim),
+            ["method"] = method.Name,
+            ["dataset"] = config.Dataset,
+            ["epoch"] = I(epoch),
+            ["global_step"] = globalStep.ToString(CultureInfo.InvariantCulture),
+            ["steps_per_epoch"] = I(stepsPerEpoch),
+            ["optimizer"] = config.Optimizer,
+            ["optimizer_step_count"] = optimizer.StepCount.ToString(CultureInfo.InvariantCulture),
+            ["seed"] = config.Seed.ToString(CultureInfo.InvariantCulture),
+            ["rng"] = "philox4x32-10; streams from (seed, purpose, epoch, sample/step), no saved positions",
+            ["config"] = config.ToJson(),
+        };
+        foreach (var (k, v) in method.StateMetadata()) meta[MethodMetaPrefix + k] = v;
+        return meta;
+    }
+
+    /// <summary>Writes the method's and the optimiser's tensors with <paramref name="metadata"/> (atomically).</summary>
+    public static void Write(string path, ContrastiveMethod method, Optimizer optimizer, IReadOnlyDictionary<string, string> metadata)
+    {
+        var file = new SafeTensorsFile();
+        ModuleState.AddTensors(file, method.StateDict());
+        ModuleState.AddTensors(file, optimizer.State(), OptimizerPrefix);
+        foreach (var (k, v) in metadata) file.Metadata[k] = v;
+        file.Write(path);
+    }
+
+    /// <summary>Reads a checkpoint; throws CheckpointFormatException naming the file for anything that is not one of ours.</summary>
+    public static TrainingCheckpoint Read(string path)
+    {
+        var content = SafeTensorsFile.Read(path);
+        if (!content.Metadata.TryGetValue(FormatKey, out var format) || format != FormatValue)
+            throw new CheckpointFormatException(path, $"not a training checkpoint: expected metadata {FormatKey} = '{FormatValue}', found '{format ?? "(none)"}'.");
+        return new TrainingCheckpoint(path, content);
+    }
+
+    /// <summary>
+    /// Throws naming this file, the expected and the found value unless the checkpoint was made
+    /// by the same method with the same encoder (arch, stem) on the same data set.
+    /// </summary>
+    public void RequireCompatible(TrainingConfig config)
+    {
+        Same("arch", config.Arch, Arch);
+        Same("method", config.Method, Get("method"));
+        Same("dataset", config.Dataset, Get("dataset"));
+        if (config.Arch != "small") Same("stem", config.Stem, Get("stem"));
+    }
+
+    private void Same(string what, string expected, string found)
+    {
+        if (expected != found)
+            throw new CheckpointFormatException(Path, $"checkpoint of another {what}: expected {what} '{expected}' (from the configuration), found '{found}'.");
+    }
+
+    /// <summary>Copies every tensor of the method (and optimiser) from the file, checking names and shapes; restores the scalars.</summary>
+    public void Restore(ContrastiveMethod method, Optimizer? optimizer)
+    {
+        Load(method.StateDict());
+        if (optimizer is not null)
+        {
+            Load(optimizer.State().Select(s => (OptimizerPrefix + s.Name, s.Tensor)));
+            optimizer.StepCount = long.Parse(Get("optimizer_step_count"), CultureInfo.InvariantCulture);
+        }
+        var methodMeta = Meta.Where(kv => kv.Key.StartsWith(MethodMetaPrefix, StringComparison.Ordinal))
+            .ToDictionary(kv => kv.Key[MethodMetaPrefix.Length..], kv => kv.Value);
+        method.LoadStateMetadata(methodMeta);
+    }
+
+    /// <summary>Copies the encoder's tensors ("encoder.…" in the file) into <paramref name="encoder"/>.</summary>
+    public void RestoreEncoder(Nn.Module encoder) => Load(encoder.StateDict("encoder."));
+
+    private void Load(IEnumerable<(string Name, Tensor Tensor)> targets) => ModuleState.LoadTensors(content, targets);
+
+    private string Get(string key) =>
+        Meta.TryGetValue(key, out var v) ? v : throw new CheckpointFormatException(Path, $"expected metadata '{key}', found none.");
+
+    private int Int(string key) => int.Parse(Get(key), CultureInfo.InvariantCulture);
+
+    private static string I(int v) => v.ToString(CultureInfo.InvariantCulture);
+}

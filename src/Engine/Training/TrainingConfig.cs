@@ -1,0 +1,230 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using NativeContrastive.Engine.Data;
+
+namespace NativeContrastive.Engine.Training;
+
+/// <summary>
+/// Every option of a training run with its default, in one place. The command line maps one
+/// flag to each property (kebab-case of the JSON name); the run folder's config.json is this
+/// record serialised after <see cref="Resolve"/>, so it states what actually ran.
+///
+/// Defaults are chosen for the cpu device: the default command (SimCLR, small encoder,
+/// Fashion-MNIST) trains and evaluates within minutes on two cores. Properties that are null
+/// take a value that depends on another option (see <see cref="Resolve"/>).
+/// </summary>
+public sealed record TrainingConfig
+{
+    public static readonly IReadOnlyList<string> Methods = NativeContrastive.Engine.Methods.MethodRegistry.Names;
+    public static readonly IReadOnlyList<string> Optimizers = Optim.OptimizerFactory.Names;
+    public static readonly IReadOnlyList<string> Schedules = ["cosine", "multistep", "constant"];
+    public static readonly IReadOnlyList<string> Architectures = Models.ModelFactory.Architectures;
+    public static readonly IReadOnlyList<string> Stems = ["cifar", "imagenet"];
+
+    // ---- what to train ---------------------------------------------------------------
+
+    /// <summary>simclr | npid.</summary>
+    public string Method { get; init; } = "simclr";
+
+    /// <summary>A <see cref="DatasetCatalog"/> name.</summary>
+    public string Dataset { get; init; } = "fashion-mnist";
+
+    /// <summary>Data directory; null = the data set's default location (Fashion-MNIST, MNIST).</summary>
+    public string? DataPath { get; init; }
+
+    /// <summary>Encoder architecture (Models.ModelFactory.Architectures).</summary>
+    public string Arch { get; init; } = "small";
+
+    /// <summary>cifar: 3×3 stride-1 first conv, no max-pool (small images); imagenet: 7×7/2 + max-pool.</summary>
+    public string Stem { get; init; } = "cifar";
+
+    public string Device { get; init; } = "cpu";
+
+    /// <summary>Keep the first N training images (null = all of them).</summary>
+    public int? Limit { get; init; } = 30_000;
+
+    /// <summary>Square side of the training views; null = the data set's native size.</summary>
+    public int? ImageSize { get; init; }
+
+    // ---- optimisation ----------------------------------------------------------------
+
+    public int Epochs { get; init; } = 3;
+
+    public int BatchSize { get; init; } = 128;
+
+    /// <summary>Peak learning rate (after warm-up).</summary>
+    public float Lr { get; init; } = 1e-3f;
+
+    /// <summary>sgd | lars | adam | adamw.</summary>
+    public string Optimizer { get; init; } = "adam";
+
+    /// <summary>SGD/LARS momentum (β₁ for Adam).</summary>
+    public float Momentum { get; init; } = 0.9f;
+
+    public float WeightDecay { get; init; } = 1e-6f;
+
+    public float WarmupEpochs { get; init; } = 0f;
+
+    /// <summary>cosine | multistep | constant.</summary>
+    public string Schedule { get; init; } = "cosine";
+
+    /// <summary>multistep: epochs at which the learning rate is multiplied by <see cref="LrDecay"/>.</summary>
+    public int[] Milestones { get; init; } = [];
+
+    public float LrDecay { get; init; } = 0.1f;
+
+    /// <summary>Loss temperature τ; null = the method's usual value (SimCLR 0.5, NPID 0.07).</summary>
+    public float? Temperature { get; init; }
+
+    /// <summary>Seed of every random stream (init, data order, augmentation, negatives).</summary>
+    public ulong Seed { get; init; } = 1;
+
+    // ---- heads -----------------------------------------------------------------------
+
+    /// <summary>SimCLR projection MLP: hidden width (null = the encoder's feature width) and output width.</summary>
+    public int? ProjectorHiddenDim { get; init; }
+
+    public int ProjectorOutDim { get; init; } = 128;
+
+    // ---- NPID --------------------------------------------------------------------------
+
+    /// <summary>NCE negatives m per sample.</summary>
+    public int Negatives { get; init; } = 4096;
+
+    /// <summary>Memory-bank momentum: v ← normalise(m·v + (1 − m)·f).</summary>
+    public float NceMomentum { get; init; } = 0.5f;
+
+    public int EmbedDim { get; init; } = 128;
+
+    /// <summary>Full softmax over the whole bank instead of NCE.</summary>
+    public bool FullSoftmax { get; init; }
+
+    // ---- evaluation ------------------------------------------------------------------
+
+    public int KnnK { get; init; } = 200;
+
+    public float KnnTemperature { get; init; } = 0.1f;
+
+    /// <summary>kNN monitor on the test split every N epochs (and always after the last); 0 = only at the end.</summary>
+    public int EvalEvery { get; init; } = 0;
+
+    /// <summary>First N test images scored by the kNN monitor during training (null = all); `nc knn` always uses all.</summary>
+    public int? EvalLimit { get; init; }
+
+    // ---- run folder --------------------------------------------------------------------
+
+    public string Out { get; init; } = "runs/default";
+
+    /// <summary>A run folder or checkpoint file to continue from.</summary>
+    public string? Resume { get; init; }
+
+    // ---- derived values ----------------------------------------------------------------
+
+    /// <summary>τ actually used: <see cref="Temperature"/> or the method's default.</summary>
+    [JsonIgnore]
+    public float EffectiveTemperature => Temperature ?? (Method == "npid" ? 0.07f : 0.5f);
+
+    /// <summary>
+    /// Canonical names and method-dependent defaults filled in; throws ArgumentException naming
+    /// the option for any value out of range.
+    /// </summary>
+    public TrainingConfig Resolve()
+    {
+        var c = this with
+        {
+            Method = Method.Trim().ToLowerInvariant(),
+            Dataset = DatasetCatalog.Canonical(Dataset),
+            Arch = Arch.Trim().ToLowerInvariant(),
+            Stem = Stem.Trim().ToLowerInvariant(),
+            Device = Device.Trim().ToLowerInvariant(),
+            Optimizer = Optimizer.Trim().ToLowerInvariant(),
+            Schedule = Schedule.Trim().ToLowerInvariant(),
+        };
+        c = c with { Temperature = c.EffectiveTemperature };
+        c.Validate();
+        return c;
+    }
+
+    /// <summary>Throws ArgumentException naming the first option with a bad value.</summary>
+    public void Validate()
+    {
+        OneOf("--method", Method, Methods);
+        OneOf("--dataset", DatasetCatalog.Canonical(Dataset), DatasetCatalog.Names);
+        OneOf("--arch", Arch, Architectures);
+        OneOf("--stem", Stem, Stems);
+        OneOf("--device", Device, Devices.Names);
+        OneOf("--optimizer", Optimizer, Optimizers);
+        OneOf("--schedule", Schedule, Schedules);
+        Check(Epochs >= 0, "--epochs", $"must be ≥ 0, got {Epochs}");
+        Check(BatchSize >= 2, "--batch-size", $"must be ≥ 2 (contrastive losses need negatives), got {BatchSize}");
+        Check(Limit is null or > 0, "--limit", $"must be > 0, got {Limit}");
+        Check(ImageSize is null or >= 8, "--image-size", $"must be ≥ 8, got {ImageSize}");
+        Check(float.IsFinite(Lr) && Lr >= 0, "--lr", $"must be a finite number ≥ 0, got {Lr}");
+        Check(float.IsFinite(Momentum) && Momentum is >= 0 and < 1, "--momentum", $"must be in [0, 1), got {Momentum}");
+        Check(float.IsFinite(WeightDecay) && WeightDecay >= 0, "--weight-decay", $"must be ≥ 0, got {WeightDecay}");
+        Check(float.IsFinite(WarmupEpochs) && WarmupEpochs >= 0, "--warmup-epochs", $"must be ≥ 0, got {WarmupEpochs}");
+        Check(Milestones.All(m => m > 0), "--milestones", "must be positive epoch numbers");
+        Check(float.IsFinite(LrDecay) && LrDecay > 0, "--lr-decay", $"must be > 0, got {LrDecay}");
+        Check(Temperature is null || (float.IsFinite(Temperature.Value) && Temperature > 0), "--temperature", $"must be > 0, got {Temperature}");
+        Check(ProjectorHiddenDim is null or > 0, "--projector-hidden-dim", $"must be > 0, got {ProjectorHiddenDim}");
+        Check(ProjectorOutDim > 0, "--projector-out-dim", $"must be > 0, got {ProjectorOutDim}");
+        Check(Negatives > 0, "--negatives", $"must be > 0, got {Negatives}");
+        Check(float.IsFinite(NceMomentum) && NceMomentum is >= 0 and < 1, "--nce-momentum", $"must be in [0, 1), got {NceMomentum}");
+        Check(EmbedDim > 0, "--embed-dim", $"must be > 0, got {EmbedDim}");
+        Check(KnnK > 0, "--knn-k", $"must be > 0, got {KnnK}");
+        Check(float.IsFinite(KnnTemperature) && KnnTemperature > 0, "--knn-temperature", $"must be > 0, got {KnnTemperature}");
+        Check(EvalLimit is null or > 0, "--eval-limit", $"must be > 0, got {EvalLimit}");
+        Check(EvalEvery >= 0, "--eval-every", $"must be ≥ 0, got {EvalEvery}");
+        Check(!string.IsNullOrWhiteSpace(Out), "--out", "must name a directory");
+    }
+
+    private static void OneOf(string flag, string value, IReadOnlyList<string> known)
+    {
+        if (!known.Contains(value.Trim().ToLowerInvariant()))
+            throw new ArgumentException($"{flag}: unknown value '{value}'; expected one of: {string.Join(", ", known)}.");
+    }
+
+    private static void Check(bool ok, string flag, string what)
+    {
+        if (!ok) throw new ArgumentException($"{flag} {what}.");
+    }
+
+    // ---- JSON ------------------------------------------------------------------------
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    };
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    /// <summary>Parses config.json text; throws ArgumentException with the reason (and <paramref name="source"/>) when it does not fit.</summary>
+    public static TrainingConfig FromJson(string json, string source = "config")
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<TrainingConfig>(json, Json)
+                ?? throw new ArgumentException($"{source}: empty configuration.");
+        }
+        catch (JsonException e)
+        {
+            throw new ArgumentException($"{source}: not a valid training configuration ({e.Message}).", e);
+        }
+    }
+
+    public void Save(string path) => AtomicFile.WriteAllText(path, ToJson() + "\n");
+
+    public static TrainingConfig Load(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: configuration file not found.", path);
+        return FromJson(File.ReadAllText(path), path);
+    }
+
+    /// <summary>Records compare arrays by reference; configurations compare by content.</summary>
+    public bool Equals(TrainingConfig? other) => other is not null && ToJson() == other.ToJson();
+
+    public override int GetHashCode() => ToJson().GetHashCode();
+}

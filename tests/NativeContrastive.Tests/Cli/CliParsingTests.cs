@@ -1,0 +1,69 @@
+using NUnit.Framework;
+
+namespace NativeContrastive.Tests.Cli;
+
+/// <summary>Command-line errors are one line on stderr with exit code 2 and nothing run.</summary>
+public class CliParsingTests
+{
+    private static void AssertUsageError(CliRunner.Result r, string mentions)
+    {
+        Assert.That(r.ExitCode, Is.EqualTo(2), r.Error);
+        Assert.That(r.ErrorLines, Has.Length.EqualTo(1), r.Error);
+        Assert.That(r.ErrorLines[0], Does.StartWith("nc: error: ").And.Contain(mentions));
+        Assert.That(r.Error, Does.Not.Contain("   at "), "no stack trace");
+        Assert.That(r.Out, Is.Empty);
+    }
+
+    [Test]
+    public void UnknownFlag() => AssertUsageError(CliRunner.Run("train", "--epoch", "3"), "--epoch");
+
+    [Test]
+    public void BadChoice() => AssertUsageError(CliRunner.Run("train", "--method", "byol"), "byol");
+
+    [Test]
+    public void BadArchitecture() => AssertUsageError(CliRunner.Run("train", "--arch", "vgg"), "vgg");
+
+    [Test]
+    public void NegativeEpochs() => AssertUsageError(CliRunner.Run("train", "--epochs", "-2"), "-2");
+
+    [Test]
+    public void NotANumber() => AssertUsageError(CliRunner.Run("train", "--batch-size", "many"), "many");
+
+    [Test]
+    public void NonPositiveTemperature() => AssertUsageError(CliRunner.Run("train", "--temperature", "0"), "--temperature");
+
+    [Test]
+    public void KnnNeedsACheckpoint() => AssertUsageError(CliRunner.Run("knn"), "--checkpoint");
+
+    [Test]
+    public void UnknownCommand() => AssertUsageError(CliRunner.Run("fit"), "fit");
+
+    [Test]
+    public void NoCommandIsAUsageError()
+    {
+        var r = CliRunner.Run();
+        Assert.That(r.ExitCode, Is.EqualTo(2));
+        Assert.That(r.ErrorLines, Has.Length.EqualTo(1));
+    }
+
+    [Test]
+    public void HelpListsEveryTrainFlagWithDefaults()
+    {
+        var r = CliRunner.Run("train", "--help");
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.Error);
+        foreach (var flag in new[] { "--method", "--dataset", "--data", "--arch", "--device", "--epochs", "--batch-size", "--lr", "--temperature",
+                     "--seed", "--limit", "--out", "--optimizer", "--weight-decay", "--warmup-epochs", "--negatives", "--nce-momentum",
+                     "--full-softmax", "--eval-every", "--knn-k", "--knn-temperature", "--image-size", "--resume" })
+            Assert.That(r.Out, Does.Contain(flag));
+        Assert.That(r.Out, Does.Contain("[default: simclr]"));
+    }
+
+    [Test]
+    public void MissingCheckpointFileIsOneUserErrorLine()
+    {
+        var r = CliRunner.Run("knn", "--checkpoint", "/nonexistent/x.safetensors");
+        Assert.That(r.ExitCode, Is.EqualTo(1));
+        Assert.That(r.ErrorLines, Has.Length.EqualTo(1));
+        Assert.That(r.ErrorLines[0], Does.StartWith("nc: error: /nonexistent/x.safetensors"));
+    }
+}

@@ -1,0 +1,167 @@
+using NativeContrastive.Engine.Checkpoints;
+using NativeContrastive.Engine.Data;
+using NativeContrastive.Engine.Training;
+using NativeContrastive.Tests.Cli;
+using NativeContrastive.Tests.Data;
+using NUnit.Framework;
+
+namespace NativeContrastive.Tests.Training;
+
+/// <summary>
+/// Short real runs on the installed Fashion-MNIST (a few hundred images, the small encoder):
+/// files, kNN above chance, the --epochs 0 baseline, exact resume after an interruption,
+/// and the checkpoint-of-another-architecture error.
+/// </summary>
+[NonParallelizable]
+public class TrainerTests
+{
+    private static TrainingConfig Tiny(string method, string outDir, int epochs = 2) => new()
+    {
+        Method = method,
+        Dataset = "fashion-mnist",
+        Arch = "small",
+        Epochs = epochs,
+        BatchSize = 64,
+        Limit = 320,
+        Lr = method == "npid" ? 0.01f : 0.05f,
+        Negatives = 256,
+        KnnK = 20,
+        EvalLimit = 500,
+        Out = outDir,
+        Seed = 7,
+    };
+
+    [SetUp]
+    public void NeedsData()
+    {
+        if (!File.Exists(Path.Combine(DatasetCatalog.FashionMnistDefaultDir, "train-images-idx3-ubyte.gz")))
+            Assert.Ignore("Fashion-MNIST is not installed (scripts/setup.sh installs it)");
+    }
+
+    /// <summary>Cancels the run after step <paramref name="afterStep"/> of <paramref name="epoch"/>.</summary>
+    private sealed class CancelAt(int epoch, int afterStep, CancellationTokenSource cts) : ITrainingObserver
+    {
+        public int StepsSeen;
+        public void Started(TrainingPlan plan) { }
+        public void StepCompleted(int e, int stepInEpoch, long globalStep, double loss, double lr, double ips)
+        {
+            StepsSeen++;
+            if (e == epoch && stepInEpoch == afterStep) cts.Cancel();
+        }
+        public void Phase(string what) { }
+        public void EpochCompleted(EpochMetrics metrics, string checkpointPath) { }
+    }
+
+    [TestCase("simclr")]
+    [TestCase("npid")]
+    public void TrainsWritesTheRunFolderAndBeatsChance(string method)
+    {
+        using var dir = new TempDir();
+        var r = Trainer.Run(Tiny(method, dir.Path));
+        var folder = new RunFolder(dir.Path);
+        Assert.That(r.Cancelled, Is.False);
+        foreach (var f in new[] { folder.ConfigPath, folder.MetricsPath, folder.StepsPath, folder.LastCheckpointPath, folder.EpochCheckpointPath(2), folder.LossPlotPath, folder.KnnPlotPath })
+            Assert.That(File.Exists(f), f);
+        Assert.That(File.Exists(folder.EpochCheckpointPath(1)), Is.False, "older epoch checkpoints are pruned");
+        Assert.That(File.ReadAllLines(folder.MetricsPath), Has.Length.EqualTo(3));
+        Assert.That(File.ReadAllLines(folder.StepsPath), Has.Length.EqualTo(1 + 2 * 5));
+        Assert.That(r.FinalLoss, Is.Not.Null.And.Matches<double?>(l => double.IsFinite(l!.Value)));
+        Assert.That(r.Knn, Is.Not.Null);
+        Assert.That(r.Knn!.Top1, Is.GreaterThan(15).And.LessThanOrEqualTo(100), "10 classes: chance is 10%");
+        Assert.That(TrainingConfig.Load(folder.ConfigPath).ImageSize, Is.EqualTo(28), "config.json holds resolved values");
+
+        var knn = CliRunner.Run("knn", "--checkpoint", dir.Path, "--limit", "2000", "--k", "20");
+        Assert.That(knn.ExitCode, Is.EqualTo(0), knn.Error);
+        var m = System.Text.RegularExpressions.Regex.Match(knn.Out, @"^knn k=20 t=0\.1: top1 (\d+\.\d\d)% top5 (\d+\.\d\d)% \(10000 test images, bank 2000\)");
+        Assert.That(m.Success, knn.Out);
+        Assert.That(double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), Is.GreaterThan(20));
+    }
+
+    [Test]
+    public void EpochsZeroWritesTheInitialModelAsABaseline()
+    {
+        using var dir = new TempDir();
+        var r = Trainer.Run(Tiny("simclr", dir.Path, epochs: 0));
+        var folder = new RunFolder(dir.Path);
+        Assert.That(File.Exists(folder.EpochCheckpointPath(0)) && File.Exists(folder.LastCheckpointPath));
+        var ckpt = TrainingCheckpoint.Read(folder.LastCheckpointPath);
+        Assert.That((ckpt.Epoch, ckpt.GlobalStep, ckpt.Arch), Is.EqualTo((0, 0L, "small")));
+        Assert.That(r.Knn, Is.Not.Null);
+        var lines = File.ReadAllLines(folder.MetricsPath);
+        Assert.That(lines, Has.Length.EqualTo(2));
+        Assert.That(lines[1], Does.StartWith("0,NaN,0,"));
+    }
+
+    [TestCase("simclr")]
+    [TestCase("npid")]
+    public void InterruptedAndResumedRunEqualsTheUninterruptedOneBitForBit(string method)
+    {
+        using var a = new TempDir();
+        using var b = new TempDir();
+        var straight = Trainer.Run(Tiny(method, a.Path) with { EvalLimit = 50 });
+
+        using var cts = new CancellationTokenSource();
+        var observer = new CancelAt(epoch: 2, afterStep: 2, cts);
+        var stopped = Trainer.Run(Tiny(method, b.Path) with { EvalLimit = 50 }, observer, cts.Token);
+        Assert.That(stopped.Cancelled, Is.True);
+        Assert.That(observer.StepsSeen, Is.EqualTo(5 + 2), "stopped right after the step that asked");
+        var folder = new RunFolder(b.Path);
+        Assert.That(stopped.CheckpointPath, Is.EqualTo(folder.LastCheckpointPath));
+        var kept = TrainingCheckpoint.Read(folder.LastCheckpointPath);
+        Assert.That((kept.Epoch, kept.GlobalStep), Is.EqualTo((1, 5L)), "the last complete checkpoint is epoch 1");
+        Assert.That(File.ReadAllLines(folder.MetricsPath), Has.Length.EqualTo(2));
+        Assert.That(File.ReadAllLines(folder.StepsPath), Has.Length.EqualTo(1 + 5), "steps of the unfinished epoch are not recorded");
+
+        var resumed = Trainer.Run(Tiny(method, b.Path) with { EvalLimit = 50, Resume = b.Path });
+        Assert.That(resumed.Cancelled, Is.False);
+        Assert.That(resumed.FinalLoss, Is.EqualTo(straight.FinalLoss));
+
+        var x = SafeTensorsFile.Read(Path.Combine(a.Path, "last.safetensors"));
+        var y = SafeTensorsFile.Read(Path.Combine(b.Path, "last.safetensors"));
+        var names = x.Tensors.Select(t => t.Name).ToArray();
+        Assert.That(y.Tensors.Select(t => t.Name), Is.EquivalentTo(names));
+        Assert.That(names, Has.Some.StartsWith("optimizer.").And.Some.StartsWith("encoder."));
+        if (method == "npid") Assert.That(names, Does.Contain("memory_bank"));
+        foreach (var name in names)
+            Assert.That(y[name].Data, Is.EqualTo(x[name].Data), name);
+        Assert.That(File.ReadAllText(Path.Combine(b.Path, "steps.csv")), Is.EqualTo(File.ReadAllText(Path.Combine(a.Path, "steps.csv"))));
+    }
+
+    [Test]
+    public void ResumingWithAnotherArchitectureIsOneErrorLine()
+    {
+        using var dir = new TempDir();
+        Trainer.Run(Tiny("simclr", dir.Path, epochs: 0) with { EvalLimit = 50 });
+        var r = CliRunner.Run("train", "--resume", dir.Path, "--arch", "resnet18", "--epochs", "1");
+        Assert.That(r.ExitCode, Is.EqualTo(1), r.Error);
+        Assert.That(r.ErrorLines, Has.Length.EqualTo(1), r.Error);
+        Assert.That(r.ErrorLines[0], Does.StartWith("nc: error: ").And.Contain("last.safetensors").And.Contain("resnet18").And.Contain("small"));
+    }
+
+    [Test]
+    public void TruncatedDataFileIsOneErrorLineNamingTheFile()
+    {
+        using var dir = new TempDir();
+        using var data = new TempDir();
+        DatasetWriters.FashionMnist(data.Path, 200, 10, gzip: false);
+        string images = Path.Combine(data.Path, "train-images-idx3-ubyte");
+        var bytes = File.ReadAllBytes(images);
+        File.WriteAllBytes(images, bytes[..(bytes.Length / 2)]);
+        var r = CliRunner.Run("train", "--data", data.Path, "--out", dir.Path, "--epochs", "1", "--batch-size", "16");
+        Assert.That(r.ExitCode, Is.EqualTo(1), r.Error);
+        Assert.That(r.ErrorLines, Has.Length.EqualTo(1), r.Error);
+        Assert.That(r.ErrorLines[0], Does.StartWith("nc: error: ").And.Contain("train-images-idx3-ubyte"));
+    }
+
+    [Test]
+    public void CtrlCBeforeTheFirstCheckpointExitsWith130AndSaysSo()
+    {
+        using var dir = new TempDir();
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        var r = CliRunner.Run(cts.Token, "train", "--limit", "320", "--batch-size", "64", "--out", dir.Path);
+        Assert.That(r.ExitCode, Is.EqualTo(130), r.Error);
+        Assert.That(r.Error, Does.Contain("interrupted"));
+        Assert.That(File.Exists(Path.Combine(dir.Path, "last.safetensors")), Is.False);
+    }
+}
