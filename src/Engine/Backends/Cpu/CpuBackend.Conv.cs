@@ -12,6 +12,7 @@ public sealed partial class CpuBackend
 {
     public void Conv2dForward(Tensor x, Tensor w, Tensor? bias, Tensor y, Conv2dGeometry g)
     {
+        using var profile = CpuProfile.Time("conv fwd");
         float[] X = Data(x), Wt = Data(w), Y = Data(y);
         float[]? B = bias is null ? null : Data(bias);
         var plan = ConvPlan.For(g);
@@ -27,10 +28,11 @@ public sealed partial class CpuBackend
             {
                 float[] colData = col ?? X;
                 long colOffset = col is null ? (long)n0 * g.C * PQ : 0;
-                if (col is not null) Im2Col.Lower(X, g, n0, count, col);
+                if (col is not null) using (CpuProfile.Time("conv fwd ▸ im2col")) Im2Col.Lower(X, g, n0, count, col);
                 float[] outData = tmp ?? Y;
                 long outOffset = tmp is null ? (long)n0 * g.K * PQ : 0;
-                Sgemm.Run(false, false, g.K, cols, CRS, 1f, Wt, 0, CRS, colData, colOffset, cols, 0f, outData, outOffset, cols, gemmParallel);
+                using (CpuProfile.Time("conv fwd ▸ gemm"))
+                    Sgemm.Run(false, false, g.K, cols, CRS, 1f, Wt, 0, CRS, colData, colOffset, cols, 0f, outData, outOffset, cols, gemmParallel);
                 // [K, count·PQ] → y[n0+i, K, PQ], adding the bias on the way.
                 for (int i = 0; i < count; i++)
                     for (int k = 0; k < g.K; k++)
@@ -50,6 +52,7 @@ public sealed partial class CpuBackend
 
     public void Conv2dBackwardData(Tensor dy, Tensor w, Tensor dx, Conv2dGeometry g)
     {
+        using var profile = CpuProfile.Time("conv bwd-data");
         float[] DY = Data(dy), Wt = Data(w), DX = Data(dx);
         var plan = ConvPlan.For(g);
         int PQ = plan.PQ, CRS = plan.CRS, HW = g.H * g.W;
@@ -73,9 +76,11 @@ public sealed partial class CpuBackend
                 // dcol[CRS, cols] = Wᵀ · dy, W stored [K, CRS].
                 float[] target = dcol ?? DX;
                 long targetOffset = dcol is null ? (long)n0 * g.C * HW : 0;
-                Sgemm.Run(true, false, CRS, cols, g.K, 1f, Wt, 0, CRS, dyData, dyOffset, cols, 0f, target, targetOffset, cols, gemmParallel);
+                using (CpuProfile.Time("conv bwd-data ▸ gemm"))
+                    Sgemm.Run(true, false, CRS, cols, g.K, 1f, Wt, 0, CRS, dyData, dyOffset, cols, 0f, target, targetOffset, cols, gemmParallel);
                 if (dcol is not null)
                 {
+                    using var col2im = CpuProfile.Time("conv bwd-data ▸ col2im");
                     DX.AsSpan(checked((int)((long)n0 * g.C * HW)), count * g.C * HW).Clear();
                     Im2Col.Col2Im(dcol, g, n0, count, DX);
                 }
@@ -90,6 +95,7 @@ public sealed partial class CpuBackend
 
     public void Conv2dBackwardWeight(Tensor x, Tensor dy, Tensor dw, Tensor? dbias, Conv2dGeometry g)
     {
+        using var profile = CpuProfile.Time("conv bwd-weight");
         float[] X = Data(x), DY = Data(dy), DW = Data(dw);
         var plan = ConvPlan.For(g);
         int PQ = plan.PQ, CRS = plan.CRS;
@@ -113,14 +119,15 @@ public sealed partial class CpuBackend
                         for (int i = 0; i < count; i++)
                             for (int k = 0; k < g.K; k++)
                                 DY.AsSpan(checked((int)(((long)(n0 + i) * g.K + k) * PQ)), PQ).CopyTo(dyChunk.AsSpan(k * cols + i * PQ, PQ));
-                    if (col is not null) Im2Col.Lower(X, g, n0, count, col);
+                    if (col is not null) using (CpuProfile.Time("conv bwd-weight ▸ im2col")) Im2Col.Lower(X, g, n0, count, col);
                     float[] colData = col ?? X;
                     long colOffset = col is null ? (long)n0 * g.C * PQ : 0;
                     float[] dyData = dyChunk ?? DY;
                     long dyOffset = dyChunk is null ? (long)n0 * g.K * PQ : 0;
                     // dW[K, CRS] (+)= dy[K, cols] · col[CRS, cols]ᵀ.
-                    Sgemm.Run(false, true, g.K, CRS, cols, 1f, dyData, dyOffset, cols, colData, colOffset, cols,
-                              first ? 0f : 1f, acc, 0, CRS, parallel: workers == 1);
+                    using (CpuProfile.Time("conv bwd-weight ▸ gemm"))
+                        Sgemm.Run(false, true, g.K, CRS, cols, 1f, dyData, dyOffset, cols, colData, colOffset, cols,
+                                  first ? 0f : 1f, acc, 0, CRS, parallel: workers == 1);
                     first = false;
                 }
                 finally

@@ -26,18 +26,21 @@ public sealed partial class CpuBackend
 
     public void Add(Tensor a, Tensor b, Tensor y)
     {
+        using var profile = CpuProfile.Time("add");
         float[] A = Data(a), B = Data(b), Y = Data(y);
         Chunked(y.Length, (s, n) => TensorPrimitives.Add(A.AsSpan(s, n), B.AsSpan(s, n), Y.AsSpan(s, n)));
     }
 
     public void Mul(Tensor a, Tensor b, Tensor y)
     {
+        using var profile = CpuProfile.Time("mul");
         float[] A = Data(a), B = Data(b), Y = Data(y);
         Chunked(y.Length, (s, n) => TensorPrimitives.Multiply(A.AsSpan(s, n), B.AsSpan(s, n), Y.AsSpan(s, n)));
     }
 
     public void Axpby(float alpha, Tensor x, float beta, Tensor y)
     {
+        using var profile = CpuProfile.Time("axpby (grad accumulate)");
         float[] X = Data(x), Y = Data(y);
         Chunked(y.Length, (s, n) =>
         {
@@ -55,6 +58,7 @@ public sealed partial class CpuBackend
 
     public void Affine(Tensor x, float scale, float shift, Tensor y)
     {
+        using var profile = CpuProfile.Time("affine");
         float[] X = Data(x), Y = Data(y);
         Chunked(y.Length, (s, n) =>
         {
@@ -77,12 +81,14 @@ public sealed partial class CpuBackend
 
     public void Relu(Tensor x, Tensor y)
     {
+        using var profile = CpuProfile.Time("relu fwd");
         float[] X = Data(x), Y = Data(y);
         Chunked(y.Length, (s, n) => TensorPrimitives.Max(X.AsSpan(s, n), 0f, Y.AsSpan(s, n)));
     }
 
     public void ReluBackward(Tensor y, Tensor dy, Tensor dx)
     {
+        using var profile = CpuProfile.Time("relu bwd");
         float[] Yv = Data(y), DY = Data(dy), DX = Data(dx);
         Chunked(dx.Length, (s, n) =>
         {

@@ -13,6 +13,7 @@ public sealed partial class CpuBackend
     public void BatchNormForwardTraining(Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor saveMean, Tensor saveInvStd,
                                          Tensor runningMean, Tensor runningVar, int n, int c, int hw, float momentum, float eps, bool relu)
     {
+        using var profile = CpuProfile.Time("bn fwd");
         float[] X = Data(x), G = Data(gamma), Bt = Data(beta), Y = Data(y), SM = Data(saveMean), SI = Data(saveInvStd),
                 RM = Data(runningMean), RV = Data(runningVar);
         long count = (long)n * hw;
@@ -47,6 +48,7 @@ public sealed partial class CpuBackend
     public void BatchNormForwardInference(Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor runningMean, Tensor runningVar,
                                           int n, int c, int hw, float eps, bool relu)
     {
+        using var profile = CpuProfile.Time("bn fwd (eval)");
         float[] X = Data(x), G = Data(gamma), Bt = Data(beta), Y = Data(y), RM = Data(runningMean), RV = Data(runningVar);
         ParallelRows(c, n * hw, ch =>
         {
@@ -58,6 +60,7 @@ public sealed partial class CpuBackend
     public void BatchNormBackward(Tensor x, Tensor dy, Tensor? y, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
                                   Tensor dx, Tensor dgamma, Tensor dbeta, int n, int c, int hw)
     {
+        using var profile = CpuProfile.Time("bn bwd");
         float[] X = Data(x), DY = Data(dy), G = Data(gamma), SM = Data(saveMean), SI = Data(saveInvStd),
                 DX = Data(dx), DG = Data(dgamma), DB = Data(dbeta);
         float[]? Yr = y is null ? null : Data(y);
