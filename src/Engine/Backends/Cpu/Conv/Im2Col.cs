@@ -11,6 +11,11 @@ internal static class Im2Col
 {
     public static void Lower(float[] x, Conv2dGeometry g, int n0, int count, float[] col)
     {
+        if (RowsAlign(g))
+        {
+            LowerAligned(x, g, n0, count, col);
+            return;
+        }
         int P = g.P, Q = g.Q, PQ = P * Q, cols = count * PQ, HW = g.H * g.W;
         for (int c = 0; c < g.C; c++)
             for (int r = 0; r < g.R; r++)
@@ -39,9 +44,14 @@ internal static class Im2Col
                 }
     }
 
-    /// <summary>dx[n0 .. n0+count) += scatter of dcol (the caller zeroes dx first).</summary>
+    /// <summary>dx[n0 .. n0+count) += scatter of dcol (the caller zeroes dx first). dcol is scratch: it may be modified.</summary>
     public static void Col2Im(float[] dcol, Conv2dGeometry g, int n0, int count, float[] dx)
     {
+        if (RowsAlign(g))
+        {
+            Col2ImAligned(dcol, g, n0, count, dx);
+            return;
+        }
         int P = g.P, Q = g.Q, PQ = P * Q, cols = count * PQ, HW = g.H * g.W;
         for (int c = 0; c < g.C; c++)
             for (int r = 0; r < g.R; r++)
@@ -65,6 +75,76 @@ internal static class Im2Col
                             else
                                 for (int q = q0; q < q1; q++, w += g.StrideW) dx[dst + w] += dcol[src + q];
                         }
+                    }
+                }
+    }
+
+    /// <summary>
+    /// Stride 1 with Q = W (the "same" 3×3/pad-1 convolutions that make up most of a ResNet):
+    /// output row p and input row h then have the same pitch, so for one (c, r, s) the whole
+    /// P×Q block of col is the input plane shifted by d = (r − padH)·W + (s − padW). One long
+    /// copy per (row of col, image) replaces P short row copies — the row-by-row version spent
+    /// more time on span bookkeeping than on moving 4..32 floats per row.
+    /// </summary>
+    private static bool RowsAlign(Conv2dGeometry g) => g.StrideH == 1 && g.StrideW == 1 && g.Q == g.W;
+
+    /// <summary>
+    /// For one (r, s) of an aligned geometry: the valid output rows [p0, p1) and columns [q0, q1),
+    /// the shift d from output index p·Q + q to input index h·W + w, and the contiguous index
+    /// range [j0, j1) = [p0·Q + q0, (p1−1)·Q + q1) that holds every valid entry. Inside it, the
+    /// entries q ∈ [q1, Q) of row p and q ∈ [0, q0) of row p+1 wrap around a row edge: they
+    /// are padding, not pixels.
+    /// </summary>
+    private static void AlignedRange(Conv2dGeometry g, int r, int s, out int p0, out int p1, out int q0, out int q1, out int d, out int j0, out int j1)
+    {
+        ValidRange(r - g.PadH, 1, g.P, g.H, out p0, out p1);
+        ValidRange(s - g.PadW, 1, g.Q, g.W, out q0, out q1);
+        d = (r - g.PadH) * g.W + (s - g.PadW);
+        bool any = p1 > p0 && q1 > q0;
+        j0 = any ? p0 * g.Q + q0 : 0;
+        j1 = any ? (p1 - 1) * g.Q + q1 : 0;
+    }
+
+    private static void LowerAligned(float[] x, Conv2dGeometry g, int n0, int count, float[] col)
+    {
+        int Q = g.Q, PQ = g.P * Q, cols = count * PQ, HW = g.H * g.W;
+        for (int c = 0; c < g.C; c++)
+            for (int r = 0; r < g.R; r++)
+                for (int s = 0; s < g.S; s++)
+                {
+                    AlignedRange(g, r, s, out int p0, out int p1, out int q0, out int q1, out int d, out int j0, out int j1);
+                    long row = ((long)(c * g.R + r) * g.S + s) * cols;
+                    for (int i = 0; i < count; i++)
+                    {
+                        var dst = col.AsSpan((int)(row + (long)i * PQ), PQ);
+                        long plane = ((long)(n0 + i) * g.C + c) * HW;
+                        dst[..j0].Clear();
+                        dst[j1..].Clear();
+                        if (j1 == j0) continue;
+                        x.AsSpan((int)(plane + j0 + d), j1 - j0).CopyTo(dst[j0..j1]);
+                        // The wrapped entries between consecutive valid rows are padding.
+                        for (int p = p0; p < p1 - 1; p++) dst[(p * Q + q1)..((p + 1) * Q + q0)].Clear();
+                    }
+                }
+    }
+
+    private static void Col2ImAligned(float[] dcol, Conv2dGeometry g, int n0, int count, float[] dx)
+    {
+        int Q = g.Q, PQ = g.P * Q, cols = count * PQ, HW = g.H * g.W;
+        for (int c = 0; c < g.C; c++)
+            for (int r = 0; r < g.R; r++)
+                for (int s = 0; s < g.S; s++)
+                {
+                    AlignedRange(g, r, s, out int p0, out int p1, out int q0, out int q1, out int d, out int j0, out int j1);
+                    if (j1 == j0) continue;
+                    long row = ((long)(c * g.R + r) * g.S + s) * cols;
+                    for (int i = 0; i < count; i++)
+                    {
+                        var src = dcol.AsSpan((int)(row + (long)i * PQ), PQ);
+                        // Wrapped entries came from padding: drop them, then add the block in one pass.
+                        for (int p = p0; p < p1 - 1; p++) src[(p * Q + q1)..((p + 1) * Q + q0)].Clear();
+                        var dst = dx.AsSpan((int)(((long)(n0 + i) * g.C + c) * HW + j0 + d), j1 - j0);
+                        System.Numerics.Tensors.TensorPrimitives.Add(dst, src[j0..j1], dst);
                     }
                 }
     }
