@@ -6,7 +6,10 @@ namespace NativeContrastive.Engine.Backends.Cpu;
 /// Convolution as GEMM over chunks of images (see <see cref="ConvPlan"/>, <see cref="Im2Col"/>):
 /// forward y = W·col, backward data dcol = Wᵀ·dy then col2im, backward weight dW = Σ_chunks dy·colᵀ.
 /// Chunk layouts are [channels, count·P·Q]; with one image per chunk they coincide with
-/// the NCHW tensors, so no gather/scatter copy is made.
+/// the NCHW tensors, so no gather/scatter copy is made. Forward and backward data use the
+/// same W (resp. Wᵀ) in every chunk's GEMM, so with several chunks it is packed once per call
+/// (<see cref="Sgemm.PackAllA"/>) instead of once per chunk — for the late layers the weights
+/// are as large as the chunk's column matrix, and re-packing them cost as much as im2col.
 /// </summary>
 public sealed partial class CpuBackend
 {
@@ -18,6 +21,7 @@ public sealed partial class CpuBackend
         var plan = ConvPlan.For(g);
         int PQ = plan.PQ, CRS = plan.CRS;
         bool gemmParallel = !plan.ParallelChunks;
+        float[]? packedW = plan.Chunks > 1 ? Sgemm.PackAllA(false, Wt, 0, CRS, g.K, CRS) : null;
         plan.ForEachChunk(chunk =>
         {
             int n0 = plan.Start(chunk), count = plan.Count(chunk), cols = count * PQ;
@@ -32,7 +36,7 @@ public sealed partial class CpuBackend
                 float[] outData = tmp ?? Y;
                 long outOffset = tmp is null ? (long)n0 * g.K * PQ : 0;
                 using (CpuProfile.Time("conv fwd ▸ gemm"))
-                    Sgemm.Run(false, false, g.K, cols, CRS, 1f, Wt, 0, CRS, colData, colOffset, cols, 0f, outData, outOffset, cols, gemmParallel);
+                    Sgemm.Run(false, false, g.K, cols, CRS, 1f, Wt, 0, CRS, colData, colOffset, cols, 0f, outData, outOffset, cols, gemmParallel, packedW);
                 // [K, count·PQ] → y[n0+i, K, PQ], adding the bias on the way.
                 for (int i = 0; i < count; i++)
                     for (int k = 0; k < g.K; k++)
@@ -48,6 +52,7 @@ public sealed partial class CpuBackend
                 if (tmp is not null) ConvPlan.Return(tmp);
             }
         });
+        if (packedW is not null) ConvPlan.Return(packedW);
     }
 
     public void Conv2dBackwardData(Tensor dy, Tensor w, Tensor dx, Conv2dGeometry g)
@@ -58,6 +63,7 @@ public sealed partial class CpuBackend
         int PQ = plan.PQ, CRS = plan.CRS, HW = g.H * g.W;
         bool gemmParallel = !plan.ParallelChunks;
         if (g.N > 0 && PQ == 0) { Array.Clear(DX, 0, (int)g.InputLength); return; }
+        float[]? packedWt = plan.Chunks > 1 ? Sgemm.PackAllA(true, Wt, 0, CRS, CRS, g.K) : null;
         plan.ForEachChunk(chunk =>
         {
             int n0 = plan.Start(chunk), count = plan.Count(chunk), cols = count * PQ;
@@ -77,7 +83,7 @@ public sealed partial class CpuBackend
                 float[] target = dcol ?? DX;
                 long targetOffset = dcol is null ? (long)n0 * g.C * HW : 0;
                 using (CpuProfile.Time("conv bwd-data ▸ gemm"))
-                    Sgemm.Run(true, false, CRS, cols, g.K, 1f, Wt, 0, CRS, dyData, dyOffset, cols, 0f, target, targetOffset, cols, gemmParallel);
+                    Sgemm.Run(true, false, CRS, cols, g.K, 1f, Wt, 0, CRS, dyData, dyOffset, cols, 0f, target, targetOffset, cols, gemmParallel, packedWt);
                 if (dcol is not null)
                 {
                     using var col2im = CpuProfile.Time("conv bwd-data ▸ col2im");
@@ -91,6 +97,7 @@ public sealed partial class CpuBackend
                 if (dcol is not null) ConvPlan.Return(dcol);
             }
         });
+        if (packedWt is not null) ConvPlan.Return(packedWt);
     }
 
     public void Conv2dBackwardWeight(Tensor x, Tensor dy, Tensor dw, Tensor? dbias, Conv2dGeometry g)

@@ -31,11 +31,12 @@ internal static partial class Sgemm
 
     /// <summary>
     /// Runs the GEMM. <paramref name="parallel"/> allows Parallel.For over (row block × column slice)
-    /// tasks; callers that already parallelise over images pass false.
+    /// tasks; callers that already parallelise over images pass false. <paramref name="packedA"/>,
+    /// when given, is op(A) already packed by <see cref="PackAllA"/> (a, aOffset, lda are then unused).
     /// </summary>
     public static void Run(bool transA, bool transB, int m, int n, int k, float alpha,
                            float[] a, long aOffset, int lda, float[] b, long bOffset, int ldb,
-                           float beta, float[] c, long cOffset, int ldc, bool parallel = true)
+                           float beta, float[] c, long cOffset, int ldc, bool parallel = true, float[]? packedA = null)
     {
         if (m == 0 || n == 0) return;
         if (k == 0 || alpha == 0f)
@@ -58,7 +59,7 @@ internal static partial class Sgemm
                     float betaBlock = pc == 0 ? beta : 1f;
                     if (threads) PackBParallel(transB, b, bOffset, ldb, pc, kc, jc, nc, packB);
                     else PackB(transB, b, bOffset, ldb, pc, kc, jc, nc, packB);
-                    var block = new Block(transA, a, aOffset, lda, pc, kc, jc, nc, packB, alpha, betaBlock, c, cOffset, ldc);
+                    var block = new Block(transA, a, aOffset, lda, pc, kc, jc, nc, packB, alpha, betaBlock, c, cOffset, ldc, packedA, m);
                     int rowBlocks = (m + MC - 1) / MC;
                     if (!threads)
                     {
