@@ -26,17 +26,26 @@ public sealed partial class CpuBackend
         {
             int n0 = plan.Start(chunk), count = plan.Count(chunk), cols = count * PQ;
             bool direct = count == 1;
-            float[]? col = plan.IsPointwise && direct ? null : ConvPlan.Rent((long)CRS * cols);
+            bool lower = !(plan.IsPointwise && direct);
+            // col goes straight into the GEMM's packed-B layout when it fits one column block.
+            bool prePacked = lower && cols <= Sgemm.NC;
+            float[]? col = !lower ? null : ConvPlan.Rent(prePacked ? Sgemm.PackedBLength(cols, CRS) : (long)CRS * cols);
             float[]? tmp = direct ? null : ConvPlan.Rent((long)g.K * cols);
             try
             {
                 float[] colData = col ?? X;
                 long colOffset = col is null ? (long)n0 * g.C * PQ : 0;
-                if (col is not null) using (CpuProfile.Time("conv fwd ▸ im2col")) Im2Col.Lower(X, g, n0, count, col);
+                if (col is not null)
+                    using (CpuProfile.Time("conv fwd ▸ im2col"))
+                    {
+                        if (prePacked) Im2Col.LowerPacked(X, g, n0, count, col);
+                        else Im2Col.Lower(X, g, n0, count, col);
+                    }
                 float[] outData = tmp ?? Y;
                 long outOffset = tmp is null ? (long)n0 * g.K * PQ : 0;
                 using (CpuProfile.Time("conv fwd ▸ gemm"))
-                    Sgemm.Run(false, false, g.K, cols, CRS, 1f, Wt, 0, CRS, colData, colOffset, cols, 0f, outData, outOffset, cols, gemmParallel, packedW);
+                    Sgemm.Run(false, false, g.K, cols, CRS, 1f, Wt, 0, CRS, colData, colOffset, cols, 0f, outData, outOffset, cols, gemmParallel,
+                              packedW, prePacked ? col : null);
                 // [K, count·PQ] → y[n0+i, K, PQ], adding the bias on the way.
                 for (int i = 0; i < count; i++)
                     for (int k = 0; k < g.K; k++)

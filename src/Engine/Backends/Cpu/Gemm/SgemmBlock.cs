@@ -10,7 +10,7 @@ internal static partial class Sgemm
     /// Independent calls touch disjoint parts of C, so they may run concurrently.
     /// </summary>
     private readonly record struct Block(bool TransA, float[] A, long AOffset, int Lda, int Pc, int Kc, int Jc, int Nc,
-                                         float[] PackedB, float Alpha, float Beta, float[] C, long COffset, int Ldc,
+                                         float[] PackedB, int PackedBBase, float Alpha, float Beta, float[] C, long COffset, int Ldc,
                                          float[]? PrePackedA, int M)
     {
         public unsafe void Run(int ic, int mc, int j0, int width)
@@ -28,7 +28,7 @@ internal static partial class Sgemm
                     for (int j = j0; j < j0 + width; j += NR)
                     {
                         int nr = Math.Min(NR, Nc - j);
-                        float* bPanel = pb + (long)(j / NR) * NR * Kc;
+                        float* bPanel = pb + PackedBBase + (long)(j / NR) * NR * Kc;
                         for (int i = 0; i < mc; i += MR)
                         {
                             int mr = Math.Min(MR, mc - i);
