@@ -12,11 +12,13 @@ namespace NativeContrastive.Bench;
 /// One training step of ResNet-18 with the CIFAR stem on [batch, 3, 32, 32]: forward,
 /// loss = mean of the features squared, backward, SGD (momentum 0.9, wd 5e-4) — the whole
 /// engine path a method's step takes, minus its loss. Reports ms per step and images/s
-/// over <c>steps</c> steps after one warm-up step (JIT, pools).
+/// over <c>steps</c> steps after one warm-up step (JIT, pools). With <c>profile</c> it then
+/// runs the same steps again with <see cref="CpuProfile"/> on and prints ms per step for each
+/// primitive family (the timed steps above are not slowed by the accounting).
 /// </summary>
 public static class ResNetStepBench
 {
-    public static void Run(int batch, int steps)
+    public static void Run(int batch, int steps, bool profile = false)
     {
         var cpu = CpuBackend.Instance;
         using var model = ModelFactory.CreateEncoder("resnet18", 3, cpu, new RandomStream(0, StreamId.Of(StreamId.Init)));
@@ -49,6 +51,24 @@ public static class ResNetStepBench
         proc.Refresh();
         double cpuMs = (proc.TotalProcessorTime - cpu0).TotalMilliseconds / steps;
         Console.WriteLine($"  {ms:F0} ms/step wall ({cpuMs:F0} ms CPU), {batch * 1000.0 / ms:F1} images/s, last loss {last:G4}");
+        if (profile) PrintProfile(Step, steps);
         Console.WriteLine();
+    }
+
+    private static void PrintProfile(Func<float> step, int steps)
+    {
+        CpuProfile.Reset();
+        CpuProfile.Enabled = true;
+        var sw = Stopwatch.StartNew();
+        for (int s = 0; s < steps; s++) step();
+        double total = sw.Elapsed.TotalMilliseconds / steps;
+        CpuProfile.Enabled = false;
+        var rows = CpuProfile.Snapshot();
+        double accounted = rows.Where(r => !r.Family.Contains('▸')).Sum(r => r.Ms) / steps;
+        Console.WriteLine($"  profile (ms per step, {steps} steps; '▸' rows are inside their parent and sum thread time):");
+        foreach (var (family, msTotal, calls) in rows)
+            Console.WriteLine($"    {family,-28} {msTotal / steps,8:F1} ms  {100 * msTotal / steps / total,5:F1}%  {calls / steps,5} calls");
+        Console.WriteLine($"    {"(outside the backend)",-28} {total - accounted,8:F1} ms  {100 * (total - accounted) / total,5:F1}%");
+        Console.WriteLine($"    {"step total",-28} {total,8:F1} ms");
     }
 }

@@ -25,6 +25,13 @@ public class ConvTests
         yield return new TestCaseData(new NaiveReference.Conv(4, 5, 8, 8, 6, 1, 1, 2, 0)).SetName("1x1 stride 2 shortcut");
         yield return new TestCaseData(new NaiveReference.Conv(21, 3, 4, 4, 9, 3, 3, 1, 1)).SetName("21 images of 4x4: chunks of several images");
         yield return new TestCaseData(new NaiveReference.Conv(2, 16, 12, 12, 40, 3, 3, 1, 1)).SetName("wider channels");
+        // Stride 1 with Q = W takes Im2Col's aligned path (whole shifted planes, wrapped row edges zeroed).
+        yield return new TestCaseData(new NaiveReference.Conv(3, 2, 7, 5, 3, 5, 5, 1, 2)).SetName("aligned: 5x5 p2 on non-square 7x5");
+        yield return new TestCaseData(new NaiveReference.Conv(2, 2, 1, 6, 3, 3, 3, 1, 1)).SetName("aligned: 3x3 p1 on a one-row image");
+        yield return new TestCaseData(new NaiveReference.Conv(2, 2, 6, 1, 3, 3, 3, 1, 1)).SetName("aligned: 3x3 p1 on a one-column image");
+        yield return new TestCaseData(new NaiveReference.Conv(2, 3, 5, 4, 2, 1, 3, 1, 1)).SetName("aligned: 1x3 p1, P = H + 2");
+        yield return new TestCaseData(new NaiveReference.Conv(9, 2, 3, 3, 4, 3, 3, 1, 1)).SetName("aligned: 3x3 p1 on 3x3, chunks of several images");
+        yield return new TestCaseData(new NaiveReference.Conv(2, 2, 4, 5, 3, 3, 3, 1, 2)).SetName("not aligned: 3x3 p2, Q = W + 2");
     }
 
     private static Conv2dGeometry Geometry(NaiveReference.Conv c) => new(c.N, c.C, c.H, c.W, c.K, c.R, c.S, c.Stride, c.Stride, c.Pad, c.Pad);

@@ -142,4 +142,55 @@ public class GemmTests
                     if (got[(b * cols + c) * rows + r] != xData[(b * rows + r) * cols + c])
                         Assert.Fail($"batch {b} ({r},{c}) not transposed");
     }
+
+    /// <summary>A pre-packed A (Sgemm.PackAllA, shared by a convolution's chunks) gives the same C as packing per call.</summary>
+    [TestCase(false, 1, 1, 1)]
+    [TestCase(false, 9, 33, 7)]
+    [TestCase(true, 9, 33, 7)]
+    [TestCase(false, 130, 40, 300)]
+    [TestCase(true, 130, 40, 300)]
+    [TestCase(true, 257, 65, 513)]
+    public void PrePackedAMatchesNaive(bool ta, int m, int n, int k)
+    {
+        var aData = TestData.Uniform(11, (long)m * k);
+        var bData = TestData.Uniform(12, (long)k * n);
+        var cData = TestData.Uniform(13, (long)m * n);
+        var expected = NaiveReference.Gemm(ta, false, m, n, k, 1.5, aData, 0, bData, 0, -0.5, cData, 0);
+        var packed = Sgemm.PackAllA(ta, aData, 0, ta ? m : k, m, k);
+        foreach (bool parallel in new[] { false, true })
+        {
+            var got = (float[])cData.Clone();
+            Sgemm.Run(ta, false, m, n, k, 1.5f, new float[1], 0, 0, bData, 0, n, -0.5f, got, 0, n, parallel, packed);
+            double worst = TestData.WorstRatio(got, expected, 2e-6 * (k + 1), 1e-5, out int wi);
+            Assert.That(worst, Is.LessThanOrEqualTo(1), $"parallel={parallel}: element {wi} got {got[wi]} want {expected[wi]}");
+        }
+    }
+
+    /// <summary>A pre-packed B (the layout Im2Col.LowerPacked writes) gives the same C as packing per call.</summary>
+    [TestCase(1, 1, 1)]
+    [TestCase(9, 33, 7)]
+    [TestCase(70, 40, 300)]
+    [TestCase(129, 95, 513)]
+    public void PrePackedBMatchesNaive(int m, int n, int k)
+    {
+        var aData = TestData.Uniform(21, (long)m * k);
+        var bData = TestData.Uniform(22, (long)k * n);
+        var cData = TestData.Uniform(23, (long)m * n);
+        var expected = NaiveReference.Gemm(false, false, m, n, k, 1.5, aData, 0, bData, 0, -0.5, cData, 0);
+        // Build the packed layout independently of Sgemm's packing: element by element from its definition.
+        var packed = new float[Sgemm.PackedBLength(n, k)];
+        for (int p = 0; p < k; p++)
+            for (int j = 0; j < n; j++)
+            {
+                int p0 = p / Sgemm.KC * Sgemm.KC, j0 = j / Sgemm.NR * Sgemm.NR, kc = Math.Min(Sgemm.KC, k - p0);
+                packed[Sgemm.PackedBOffset(n, p0, j0, kc) + (p - p0) * Sgemm.NR + (j - j0)] = bData[p * n + j];
+            }
+        foreach (bool parallel in new[] { false, true })
+        {
+            var got = (float[])cData.Clone();
+            Sgemm.Run(false, false, m, n, k, 1.5f, aData, 0, k, new float[1], 0, 0, -0.5f, got, 0, n, parallel, packedB: packed);
+            double worst = TestData.WorstRatio(got, expected, 2e-6 * (k + 1), 1e-5, out int wi);
+            Assert.That(worst, Is.LessThanOrEqualTo(1), $"parallel={parallel}: element {wi} got {got[wi]} want {expected[wi]}");
+        }
+    }
 }

@@ -6,31 +6,46 @@ namespace NativeContrastive.Engine.Backends.Cpu;
 /// Convolution as GEMM over chunks of images (see <see cref="ConvPlan"/>, <see cref="Im2Col"/>):
 /// forward y = W·col, backward data dcol = Wᵀ·dy then col2im, backward weight dW = Σ_chunks dy·colᵀ.
 /// Chunk layouts are [channels, count·P·Q]; with one image per chunk they coincide with
-/// the NCHW tensors, so no gather/scatter copy is made.
+/// the NCHW tensors, so no gather/scatter copy is made. Forward and backward data use the
+/// same W (resp. Wᵀ) in every chunk's GEMM, so with several chunks it is packed once per call
+/// (<see cref="Sgemm.PackAllA"/>) instead of once per chunk — for the late layers the weights
+/// are as large as the chunk's column matrix, and re-packing them cost as much as im2col.
 /// </summary>
 public sealed partial class CpuBackend
 {
     public void Conv2dForward(Tensor x, Tensor w, Tensor? bias, Tensor y, Conv2dGeometry g)
     {
+        using var profile = CpuProfile.Time("conv fwd");
         float[] X = Data(x), Wt = Data(w), Y = Data(y);
         float[]? B = bias is null ? null : Data(bias);
         var plan = ConvPlan.For(g);
         int PQ = plan.PQ, CRS = plan.CRS;
         bool gemmParallel = !plan.ParallelChunks;
+        float[]? packedW = plan.Chunks > 1 ? Sgemm.PackAllA(false, Wt, 0, CRS, g.K, CRS) : null;
         plan.ForEachChunk(chunk =>
         {
             int n0 = plan.Start(chunk), count = plan.Count(chunk), cols = count * PQ;
             bool direct = count == 1;
-            float[]? col = plan.IsPointwise && direct ? null : ConvPlan.Rent((long)CRS * cols);
+            bool lower = !(plan.IsPointwise && direct);
+            // col goes straight into the GEMM's packed-B layout when it fits one column block.
+            bool prePacked = lower && cols <= Sgemm.NC;
+            float[]? col = !lower ? null : ConvPlan.Rent(prePacked ? Sgemm.PackedBLength(cols, CRS) : (long)CRS * cols);
             float[]? tmp = direct ? null : ConvPlan.Rent((long)g.K * cols);
             try
             {
                 float[] colData = col ?? X;
                 long colOffset = col is null ? (long)n0 * g.C * PQ : 0;
-                if (col is not null) Im2Col.Lower(X, g, n0, count, col);
+                if (col is not null)
+                    using (CpuProfile.Time("conv fwd ▸ im2col"))
+                    {
+                        if (prePacked) Im2Col.LowerPacked(X, g, n0, count, col);
+                        else Im2Col.Lower(X, g, n0, count, col);
+                    }
                 float[] outData = tmp ?? Y;
                 long outOffset = tmp is null ? (long)n0 * g.K * PQ : 0;
-                Sgemm.Run(false, false, g.K, cols, CRS, 1f, Wt, 0, CRS, colData, colOffset, cols, 0f, outData, outOffset, cols, gemmParallel);
+                using (CpuProfile.Time("conv fwd ▸ gemm"))
+                    Sgemm.Run(false, false, g.K, cols, CRS, 1f, Wt, 0, CRS, colData, colOffset, cols, 0f, outData, outOffset, cols, gemmParallel,
+                              packedW, prePacked ? col : null);
                 // [K, count·PQ] → y[n0+i, K, PQ], adding the bias on the way.
                 for (int i = 0; i < count; i++)
                     for (int k = 0; k < g.K; k++)
@@ -46,15 +61,18 @@ public sealed partial class CpuBackend
                 if (tmp is not null) ConvPlan.Return(tmp);
             }
         });
+        if (packedW is not null) ConvPlan.Return(packedW);
     }
 
     public void Conv2dBackwardData(Tensor dy, Tensor w, Tensor dx, Conv2dGeometry g)
     {
+        using var profile = CpuProfile.Time("conv bwd-data");
         float[] DY = Data(dy), Wt = Data(w), DX = Data(dx);
         var plan = ConvPlan.For(g);
         int PQ = plan.PQ, CRS = plan.CRS, HW = g.H * g.W;
         bool gemmParallel = !plan.ParallelChunks;
         if (g.N > 0 && PQ == 0) { Array.Clear(DX, 0, (int)g.InputLength); return; }
+        float[]? packedWt = plan.Chunks > 1 ? Sgemm.PackAllA(true, Wt, 0, CRS, CRS, g.K) : null;
         plan.ForEachChunk(chunk =>
         {
             int n0 = plan.Start(chunk), count = plan.Count(chunk), cols = count * PQ;
@@ -73,9 +91,11 @@ public sealed partial class CpuBackend
                 // dcol[CRS, cols] = Wᵀ · dy, W stored [K, CRS].
                 float[] target = dcol ?? DX;
                 long targetOffset = dcol is null ? (long)n0 * g.C * HW : 0;
-                Sgemm.Run(true, false, CRS, cols, g.K, 1f, Wt, 0, CRS, dyData, dyOffset, cols, 0f, target, targetOffset, cols, gemmParallel);
+                using (CpuProfile.Time("conv bwd-data ▸ gemm"))
+                    Sgemm.Run(true, false, CRS, cols, g.K, 1f, Wt, 0, CRS, dyData, dyOffset, cols, 0f, target, targetOffset, cols, gemmParallel, packedWt);
                 if (dcol is not null)
                 {
+                    using var col2im = CpuProfile.Time("conv bwd-data ▸ col2im");
                     DX.AsSpan(checked((int)((long)n0 * g.C * HW)), count * g.C * HW).Clear();
                     Im2Col.Col2Im(dcol, g, n0, count, DX);
                 }
@@ -86,10 +106,12 @@ public sealed partial class CpuBackend
                 if (dcol is not null) ConvPlan.Return(dcol);
             }
         });
+        if (packedWt is not null) ConvPlan.Return(packedWt);
     }
 
     public void Conv2dBackwardWeight(Tensor x, Tensor dy, Tensor dw, Tensor? dbias, Conv2dGeometry g)
     {
+        using var profile = CpuProfile.Time("conv bwd-weight");
         float[] X = Data(x), DY = Data(dy), DW = Data(dw);
         var plan = ConvPlan.For(g);
         int PQ = plan.PQ, CRS = plan.CRS;
@@ -113,14 +135,15 @@ public sealed partial class CpuBackend
                         for (int i = 0; i < count; i++)
                             for (int k = 0; k < g.K; k++)
                                 DY.AsSpan(checked((int)(((long)(n0 + i) * g.K + k) * PQ)), PQ).CopyTo(dyChunk.AsSpan(k * cols + i * PQ, PQ));
-                    if (col is not null) Im2Col.Lower(X, g, n0, count, col);
+                    if (col is not null) using (CpuProfile.Time("conv bwd-weight ▸ im2col")) Im2Col.Lower(X, g, n0, count, col);
                     float[] colData = col ?? X;
                     long colOffset = col is null ? (long)n0 * g.C * PQ : 0;
                     float[] dyData = dyChunk ?? DY;
                     long dyOffset = dyChunk is null ? (long)n0 * g.K * PQ : 0;
                     // dW[K, CRS] (+)= dy[K, cols] · col[CRS, cols]ᵀ.
-                    Sgemm.Run(false, true, g.K, CRS, cols, 1f, dyData, dyOffset, cols, colData, colOffset, cols,
-                              first ? 0f : 1f, acc, 0, CRS, parallel: workers == 1);
+                    using (CpuProfile.Time("conv bwd-weight ▸ gemm"))
+                        Sgemm.Run(false, true, g.K, CRS, cols, 1f, dyData, dyOffset, cols, colData, colOffset, cols,
+                                  first ? 0f : 1f, acc, 0, CRS, parallel: workers == 1);
                     first = false;
                 }
                 finally

@@ -6,11 +6,15 @@ namespace NativeContrastive.Engine.Backends.Cpu;
 public sealed partial class CpuBackend
 {
     public void Gemm(bool transA, bool transB, int m, int n, int k, float alpha, Tensor a, long aOffset, Tensor b, long bOffset, float beta, Tensor c, long cOffset)
-        => Sgemm.Run(transA, transB, m, n, k, alpha, Data(a), aOffset, transA ? m : k, Data(b), bOffset, transB ? k : n,
-                     beta, Data(c), cOffset, n);
+    {
+        using var profile = CpuProfile.Time("gemm");
+        Sgemm.Run(transA, transB, m, n, k, alpha, Data(a), aOffset, transA ? m : k, Data(b), bOffset, transB ? k : n,
+                  beta, Data(c), cOffset, n);
+    }
 
     public void GemmStridedBatched(bool transA, bool transB, int m, int n, int k, float alpha, Tensor a, long strideA, Tensor b, long strideB, float beta, Tensor c, long strideC, int count)
     {
+        using var profile = CpuProfile.Time("gemm batched");
         float[] A = Data(a), B = Data(b), C = Data(c);
         int lda = transA ? m : k, ldb = transB ? k : n;
         // Many small products: one per thread, each single-threaded. Few large ones: threads inside each.

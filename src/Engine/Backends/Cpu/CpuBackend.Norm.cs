@@ -13,6 +13,7 @@ public sealed partial class CpuBackend
     public void BatchNormForwardTraining(Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor saveMean, Tensor saveInvStd,
                                          Tensor runningMean, Tensor runningVar, int n, int c, int hw, float momentum, float eps, bool relu)
     {
+        using var profile = CpuProfile.Time("bn fwd");
         float[] X = Data(x), G = Data(gamma), Bt = Data(beta), Y = Data(y), SM = Data(saveMean), SI = Data(saveInvStd),
                 RM = Data(runningMean), RV = Data(runningVar);
         long count = (long)n * hw;
@@ -47,6 +48,7 @@ public sealed partial class CpuBackend
     public void BatchNormForwardInference(Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor runningMean, Tensor runningVar,
                                           int n, int c, int hw, float eps, bool relu)
     {
+        using var profile = CpuProfile.Time("bn fwd (eval)");
         float[] X = Data(x), G = Data(gamma), Bt = Data(beta), Y = Data(y), RM = Data(runningMean), RV = Data(runningVar);
         ParallelRows(c, n * hw, ch =>
         {
@@ -58,6 +60,7 @@ public sealed partial class CpuBackend
     public void BatchNormBackward(Tensor x, Tensor dy, Tensor? y, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
                                   Tensor dx, Tensor dgamma, Tensor dbeta, int n, int c, int hw)
     {
+        using var profile = CpuProfile.Time("bn bwd");
         float[] X = Data(x), DY = Data(dy), G = Data(gamma), SM = Data(saveMean), SI = Data(saveInvStd),
                 DX = Data(dx), DG = Data(dgamma), DB = Data(dbeta);
         float[]? Yr = y is null ? null : Data(y);
@@ -68,14 +71,20 @@ public sealed partial class CpuBackend
             // g = dy masked by the fused ReLU; x̂ = (x−μ)·invStd.
             // dβ = Σ g, dγ = Σ g·x̂, dx = γ·invStd·(g − dβ/N − x̂·dγ/N).
             // Per plane the sums are SIMD (TensorPrimitives), accumulated across planes in double.
-            float[] scratch = ArrayPool<float>.Shared.Rent(Math.Max(2 * hw, 1));
-            var g = scratch.AsSpan(0, hw);
-            var centred = scratch.AsSpan(hw, hw);
+            // With the fused ReLU the first pass parks the masked g in dx's own plane, so the
+            // second pass does not re-apply the mask: dx is then computed in place from g.
+            float[] scratch = ArrayPool<float>.Shared.Rent(Math.Max(hw, 1));
+            var centred = scratch.AsSpan(0, hw);
             double sumG = 0, sumGx = 0;
             for (int i = 0; i < n; i++)
             {
                 int o = Plane(i, ch, c, hw);
-                var gi = MaskedGradient(DY, Yr, o, hw, g);
+                ReadOnlySpan<float> gi = DY.AsSpan(o, hw);
+                if (Yr is not null)
+                {
+                    ReluMask(Yr.AsSpan(o, hw), gi, DX.AsSpan(o, hw));
+                    gi = DX.AsSpan(o, hw);
+                }
                 TensorPrimitives.Subtract(X.AsSpan(o, hw), mean, centred);
                 sumG += TensorPrimitives.Sum(gi);
                 sumGx += TensorPrimitives.Dot(gi, centred);
@@ -91,11 +100,11 @@ public sealed partial class CpuBackend
                 for (int i = 0; i < n; i++)
                 {
                     int o = Plane(i, ch, c, hw);
-                    var gi = MaskedGradient(DY, Yr, o, hw, g);
                     var dxi = DX.AsSpan(o, hw);
+                    ReadOnlySpan<float> gi = Yr is null ? DY.AsSpan(o, hw) : dxi;   // dxi holds the masked g
                     TensorPrimitives.Subtract(X.AsSpan(o, hw), mean, centred);
-                    TensorPrimitives.Multiply(centred, b, dxi);
-                    TensorPrimitives.MultiplyAdd(gi, k, dxi, dxi);
+                    TensorPrimitives.Multiply(gi, k, dxi);
+                    TensorPrimitives.MultiplyAdd(centred, b, dxi, dxi);
                     TensorPrimitives.Add(dxi, shift, dxi);
                 }
             }
@@ -129,17 +138,6 @@ public sealed partial class CpuBackend
             TensorPrimitives.MultiplyAdd(yr, -dot, dyr, dxr);
             TensorPrimitives.Multiply(dxr, inv, dxr);
         });
-    }
-
-    /// <summary>
-    /// The gradient reaching the batch norm on plane [o, o+hw): dy itself, or with the fused ReLU
-    /// dy where y &gt; 0 and 0 elsewhere (written to <paramref name="buffer"/>).
-    /// </summary>
-    private static ReadOnlySpan<float> MaskedGradient(float[] dy, float[]? y, int o, int hw, Span<float> buffer)
-    {
-        if (y is null) return dy.AsSpan(o, hw);
-        for (int j = 0; j < hw; j++) buffer[j] = y[o + j] > 0f ? dy[o + j] : 0f;
-        return buffer;
     }
 
     /// <summary>Start of plane x[i, ch, :] in an [n, c, hw] tensor.</summary>

@@ -11,6 +11,7 @@ public sealed partial class CpuBackend
 {
     public void SgdUpdate(Tensor param, Tensor grad, Tensor? momentumBuffer, float lr, float momentum, float weightDecay, bool nesterov)
     {
+        using var profile = CpuProfile.Time("optimizer");
         float[] P = Data(param), G = Data(grad);
         float[]? B = momentumBuffer is null ? null : Data(momentumBuffer);
         Chunked(param.Length, (s, n) =>
@@ -63,6 +64,7 @@ public sealed partial class CpuBackend
     public void LarsUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, float weightDecay,
                            float trustCoefficient, bool adapt, bool nesterov)
     {
+        using var profile = CpuProfile.Time("optimizer");
         float[] P = Data(param), G = Data(grad), V = Data(velocity);
         float ratio = 1f;
         if (adapt)
@@ -132,6 +134,7 @@ public sealed partial class CpuBackend
     public void AdamUpdate(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, float lr, float beta1, float beta2,
                            float eps, float weightDecay, bool decoupledWeightDecay, long step)
     {
+        using var profile = CpuProfile.Time("optimizer");
         if (step < 1) throw new ArgumentOutOfRangeException(nameof(step), $"AdamUpdate: step is 1-based, got {step}.");
         float[] P = Data(param), G = Data(grad), M = Data(expAvg), V = Data(expAvgSq);
         float bc1 = 1f - MathF.Pow(beta1, step);

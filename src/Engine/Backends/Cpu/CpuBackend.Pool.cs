@@ -8,6 +8,7 @@ public sealed partial class CpuBackend
 {
     public void MaxPool2dForward(Tensor x, Tensor y, IntTensor argmax, Pool2dGeometry g)
     {
+        using var profile = CpuProfile.Time("maxpool fwd");
         float[] X = Data(x), Y = Data(y);
         int[] AM = Data(argmax);
         int P = g.P, Q = g.Q, HW = g.H * g.W, PQ = P * Q;
@@ -35,6 +36,7 @@ public sealed partial class CpuBackend
 
     public void MaxPool2dBackward(Tensor dy, IntTensor argmax, Tensor dx, Pool2dGeometry g)
     {
+        using var profile = CpuProfile.Time("maxpool bwd");
         float[] DY = Data(dy), DX = Data(dx);
         int[] AM = Data(argmax);
         int HW = g.H * g.W, PQ = g.P * g.Q;
@@ -49,6 +51,7 @@ public sealed partial class CpuBackend
 
     public void GlobalAvgPoolForward(Tensor x, Tensor y, int n, int c, int hw)
     {
+        using var profile = CpuProfile.Time("avgpool fwd");
         float[] X = Data(x), Y = Data(y);
         float inv = hw == 0 ? 0f : 1f / hw;
         ParallelRows(n * c, hw, plane => Y[plane] = TensorPrimitives.Sum(X.AsSpan(plane * hw, hw)) * inv);
@@ -56,6 +59,7 @@ public sealed partial class CpuBackend
 
     public void GlobalAvgPoolBackward(Tensor dy, Tensor dx, int n, int c, int hw)
     {
+        using var profile = CpuProfile.Time("avgpool bwd");
         float[] DY = Data(dy), DX = Data(dx);
         float inv = hw == 0 ? 0f : 1f / hw;
         ParallelRows(n * c, hw, plane => DX.AsSpan(plane * hw, hw).Fill(DY[plane] * inv));

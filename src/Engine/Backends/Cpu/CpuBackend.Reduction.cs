@@ -8,6 +8,7 @@ public sealed partial class CpuBackend
 {
     public void Sum(Tensor x, Tensor y)
     {
+        using var profile = CpuProfile.Time("reduce");
         var X = Data(x);
         double total = 0;
         for (int s = 0; s < X.Length; s += 4096)
@@ -17,6 +18,7 @@ public sealed partial class CpuBackend
 
     public void SumOfSquares(Tensor x, Tensor y)
     {
+        using var profile = CpuProfile.Time("reduce");
         var X = Data(x);
         double total = 0;
         for (int s = 0; s < X.Length; s += 4096)
@@ -26,12 +28,14 @@ public sealed partial class CpuBackend
 
     public void SumRows(Tensor x, int rows, int cols, Tensor y)
     {
+        using var profile = CpuProfile.Time("reduce");
         float[] X = Data(x), Y = Data(y);
         ParallelRows(rows, cols, r => Y[r] = TensorPrimitives.Sum(X.AsSpan(r * cols, cols)));
     }
 
     public void SumColumns(Tensor x, int rows, int cols, Tensor y)
     {
+        using var profile = CpuProfile.Time("reduce");
         float[] X = Data(x), Y = Data(y);
         // Row-by-row accumulation keeps the inner loop contiguous (SIMD over columns).
         Array.Clear(Y, 0, cols);

@@ -32,6 +32,7 @@ public sealed partial class CpuBackend : IBackend
     public Storage Allocate(long length, DType type)
     {
         if (length > Array.MaxLength) throw new ArgumentOutOfRangeException(nameof(length), $"cpu tensors hold at most {Array.MaxLength} elements, asked for {length}.");
+        using var profile = CpuProfile.Time("allocate");
         if (type == DType.Float32)
         {
             var arr = floatPool.TryGetValue(length, out var bag) && bag.TryTake(out var a) ? a : GC.AllocateUninitializedArray<float>((int)length);
@@ -69,9 +70,17 @@ public sealed partial class CpuBackend : IBackend
 
     public void CopyToHost(IntTensor source, Span<int> destination) => Data(source).AsSpan().CopyTo(destination);
 
-    public void Copy(Tensor source, Tensor destination) => Data(source).AsSpan().CopyTo(Data(destination));
+    public void Copy(Tensor source, Tensor destination)
+    {
+        using var profile = CpuProfile.Time("copy");
+        Data(source).AsSpan().CopyTo(Data(destination));
+    }
 
-    public void Fill(Tensor t, float value) => Data(t).AsSpan().Fill(value);
+    public void Fill(Tensor t, float value)
+    {
+        using var profile = CpuProfile.Time("fill (zeroing)");
+        Data(t).AsSpan().Fill(value);
+    }
 
     public void CopyBlocks(Tensor source, long sourceOffset, long sourceStride,
                            Tensor destination, long destinationOffset, long destinationStride,

@@ -31,12 +31,16 @@ internal static partial class Sgemm
 
     /// <summary>
     /// Runs the GEMM. <paramref name="parallel"/> allows Parallel.For over (row block × column slice)
-    /// tasks; callers that already parallelise over images pass false.
+    /// tasks; callers that already parallelise over images pass false. <paramref name="packedA"/>,
+    /// when given, is op(A) already packed by <see cref="PackAllA"/> (a, aOffset, lda are then unused).
+    /// <paramref name="packedB"/>, when given, is op(B) already in packed panels, block pc at
+    /// <see cref="PackedBOffset"/> (b, bOffset, ldb are then unused; n ≤ NC, a single column block).
     /// </summary>
     public static void Run(bool transA, bool transB, int m, int n, int k, float alpha,
                            float[] a, long aOffset, int lda, float[] b, long bOffset, int ldb,
-                           float beta, float[] c, long cOffset, int ldc, bool parallel = true)
+                           float beta, float[] c, long cOffset, int ldc, bool parallel = true, float[]? packedA = null, float[]? packedB = null)
     {
+        if (packedB is not null && n > NC) throw new ArgumentException($"Sgemm: a pre-packed B holds one column block (n ≤ {NC}), got n = {n}.");
         if (m == 0 || n == 0) return;
         if (k == 0 || alpha == 0f)
         {
@@ -46,7 +50,7 @@ internal static partial class Sgemm
         bool threads = parallel && Environment.ProcessorCount > 1 && (long)m * n * k >= ParallelMinMacs;
         int ncMax = Math.Min(NC, RoundUp(n, NR));
         int kcMax = Math.Min(KC, k);
-        float[] packB = ArrayPool<float>.Shared.Rent(kcMax * ncMax);
+        float[] packB = packedB ?? ArrayPool<float>.Shared.Rent(kcMax * ncMax);
         try
         {
             for (int jc = 0; jc < n; jc += NC)
@@ -56,9 +60,13 @@ internal static partial class Sgemm
                 {
                     int kc = Math.Min(KC, k - pc);
                     float betaBlock = pc == 0 ? beta : 1f;
-                    if (threads) PackBParallel(transB, b, bOffset, ldb, pc, kc, jc, nc, packB);
-                    else PackB(transB, b, bOffset, ldb, pc, kc, jc, nc, packB);
-                    var block = new Block(transA, a, aOffset, lda, pc, kc, jc, nc, packB, alpha, betaBlock, c, cOffset, ldc);
+                    if (packedB is null)
+                    {
+                        if (threads) PackBParallel(transB, b, bOffset, ldb, pc, kc, jc, nc, packB);
+                        else PackB(transB, b, bOffset, ldb, pc, kc, jc, nc, packB);
+                    }
+                    int bBase = packedB is null ? 0 : PackedBOffset(n, pc, 0, kc);
+                    var block = new Block(transA, a, aOffset, lda, pc, kc, jc, nc, packB, bBase, alpha, betaBlock, c, cOffset, ldc, packedA, m);
                     int rowBlocks = (m + MC - 1) / MC;
                     if (!threads)
                     {
@@ -83,9 +91,19 @@ internal static partial class Sgemm
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(packB);
+            if (packedB is null) ArrayPool<float>.Shared.Return(packB);
         }
     }
+
+    /// <summary>
+    /// Start of NR-panel j (a multiple of NR) of shared-dimension block pc in a pre-packed B of
+    /// n columns: the blocks before pc hold pc·⌈n⌉ values (⌈n⌉ = n rounded up to NR), and within
+    /// block pc each earlier panel holds NR·kc.
+    /// </summary>
+    internal static int PackedBOffset(int n, int pc, int j, int kc) => pc * RoundUp(n, NR) + j * kc;
+
+    /// <summary>Length of a pre-packed B (op(B) is [k, n]).</summary>
+    internal static long PackedBLength(int n, int k) => (long)RoundUp(n, NR) * k;
 
     private static int RoundUp(int x, int multiple) => (x + multiple - 1) / multiple * multiple;
 

@@ -10,21 +10,25 @@ internal static partial class Sgemm
     /// Independent calls touch disjoint parts of C, so they may run concurrently.
     /// </summary>
     private readonly record struct Block(bool TransA, float[] A, long AOffset, int Lda, int Pc, int Kc, int Jc, int Nc,
-                                         float[] PackedB, float Alpha, float Beta, float[] C, long COffset, int Ldc)
+                                         float[] PackedB, int PackedBBase, float Alpha, float Beta, float[] C, long COffset, int Ldc,
+                                         float[]? PrePackedA, int M)
     {
         public unsafe void Run(int ic, int mc, int j0, int width)
         {
-            float[] packA = ArrayPool<float>.Shared.Rent(RoundUp(mc, MR) * Kc);
+            // With a pre-packed A (see PackAllA) the block is read in place; otherwise packed here.
+            float[] packA = PrePackedA ?? ArrayPool<float>.Shared.Rent(RoundUp(mc, MR) * Kc);
+            int aStart = PrePackedA is null ? 0 : PackedAOffset(M, Pc, ic, Kc);
             try
             {
-                PackA(TransA, A, AOffset, Lda, ic, mc, Pc, Kc, packA);
+                if (PrePackedA is null) PackA(TransA, A, AOffset, Lda, ic, mc, Pc, Kc, packA);
                 float* scratch = stackalloc float[MR * NR];
-                fixed (float* pa = packA, pb = PackedB, pc = C)
+                fixed (float* pa0 = packA, pb = PackedB, pc = C)
                 {
+                    float* pa = pa0 + aStart;
                     for (int j = j0; j < j0 + width; j += NR)
                     {
                         int nr = Math.Min(NR, Nc - j);
-                        float* bPanel = pb + (long)(j / NR) * NR * Kc;
+                        float* bPanel = pb + PackedBBase + (long)(j / NR) * NR * Kc;
                         for (int i = 0; i < mc; i += MR)
                         {
                             int mr = Math.Min(MR, mc - i);
@@ -36,7 +40,7 @@ internal static partial class Sgemm
             }
             finally
             {
-                ArrayPool<float>.Shared.Return(packA);
+                if (PrePackedA is null) ArrayPool<float>.Shared.Return(packA);
             }
         }
     }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics.X86;
 
@@ -22,12 +23,13 @@ internal static partial class Sgemm
             if (transA)
             {
                 // A is [k, m]: the MR values of one k step are contiguous.
+                // A span copy rather than an element loop: conv backward-data packs all of Wᵀ
+                // this way for every chunk, and the scalar loop showed up in its profile.
                 for (int p = 0; p < kc; p++)
                 {
                     long src = aOffset + (long)(pc + p) * lda + ic + i0;
-                    int r = 0;
-                    for (; r < rows; r++) packA[dst + r] = a[src + r];
-                    for (; r < MR; r++) packA[dst + r] = 0f;
+                    a.AsSpan((int)src, rows).CopyTo(packA.AsSpan(dst, rows));
+                    if (rows < MR) packA.AsSpan(dst + rows, MR - rows).Clear();
                     dst += MR;
                 }
             }
@@ -39,6 +41,42 @@ internal static partial class Sgemm
             }
         }
     }
+
+    /// <summary>
+    /// Packs all of op(A) [m, k] once, for GEMMs that share one A across many calls (a
+    /// convolution's weights across its chunks of images). Layout: the (pc, ic) block that
+    /// <see cref="Run"/> would pack is stored at <see cref="PackedAOffset"/>(m, pc, ic, kc).
+    /// </summary>
+    internal static float[] PackAllA(bool transA, float[] a, long aOffset, int lda, int m, int k)
+    {
+        float[] packed = ArrayPool<float>.Shared.Rent(Math.Max(1, RoundUp(m, MR) * k));
+        float[] block = ArrayPool<float>.Shared.Rent(Math.Max(1, MC * KC));
+        try
+        {
+            for (int pc = 0; pc < k; pc += KC)
+            {
+                int kc = Math.Min(KC, k - pc);
+                for (int ic = 0; ic < m; ic += MC)
+                {
+                    int mc = Math.Min(MC, m - ic);
+                    PackA(transA, a, aOffset, lda, ic, mc, pc, kc, block);
+                    block.AsSpan(0, RoundUp(mc, MR) * kc).CopyTo(packed.AsSpan(PackedAOffset(m, pc, ic, kc)));
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(block);
+        }
+        return packed;
+    }
+
+    /// <summary>
+    /// Start of block (pc, ic) in <see cref="PackAllA"/>'s array: the kc-deep blocks before pc
+    /// hold pc·⌈m⌉ values (⌈m⌉ = m rounded up to MR; MC is a multiple of MR) and, within
+    /// block pc, the ic rows before hold ic·kc.
+    /// </summary>
+    internal static int PackedAOffset(int m, int pc, int ic, int kc) => pc * RoundUp(m, MR) + ic * kc;
 
     /// <summary>Packs op(B)[pc:pc+kc, jc:jc+nc]; op(B)[p,j] = transB ? B[j·ldb+p] : B[p·ldb+j].</summary>
     internal static void PackB(bool transB, float[] b, long bOffset, int ldb, int pc, int kc, int jc, int nc, float[] packB)
