@@ -1,6 +1,6 @@
 using NativeContrastive.Bench;
 
-// Usage: nc-bench [kernel] [gemm] [conv] [norm] [conv-strategies] [resnet-step] [--batch N] [--steps N] [--profile]   (none named: kernel, gemm, conv, norm). Run in Release.
+// Usage: nc-bench [kernel] [gemm] [conv] [norm] [conv-strategies] [resnet-step] [simclr-step] [--batch N] [--steps N] [--profile]   (none named: kernel, gemm, conv, norm). Run in Release.
 var sections = args.Where(a => !a.StartsWith("--") && !int.TryParse(a, out _)).ToHashSet();
 int batchIndex = Array.IndexOf(args, "--batch");
 int batch = batchIndex >= 0 ? int.Parse(args[batchIndex + 1]) : 64;
@@ -14,3 +14,4 @@ if (all || sections.Contains("conv")) ConvBench.Run(batch);
 if (all || sections.Contains("norm")) NormBench.Run(batch);
 if (sections.Contains("conv-strategies")) ConvBench.CompareStrategies(batch);
 if (sections.Contains("resnet-step")) ResNetStepBench.Run(batch, steps, args.Contains("--profile"));
+if (sections.Contains("simclr-step")) SimClrStepBench.Run(batch, steps);

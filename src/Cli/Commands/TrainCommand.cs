@@ -37,6 +37,8 @@ internal static class TrainCommand
             B(new Option<ulong>("--seed") { Description = $"Seed of all randomness. [default: {d.Seed}]" }, (c, v) => c with { Seed = v }),
             B(Flags.Int("--limit", "Train on the first N training images (0: all of them).", 0, d.Limit), (c, v) => c with { Limit = v == 0 ? null : v }),
             B(Flags.Int("--image-size", "Side of the training views in pixels (default: the data set's own).", 8, null), (c, v) => c with { ImageSize = v }),
+            B(Flags.Float("--crop-scale-min", "Smallest random crop area as a fraction of the image (default: SimCLR 0.08, NPID 0.2).", 0, true, null), (c, v) => c with { CropScaleMin = v }),
+            B(Flags.Float("--jitter-strength", "SimCLR colour-jitter strength.", 0, false, d.JitterStrength), (c, v) => c with { JitterStrength = v }),
             B(Flags.Int("--projector-hidden-dim", "SimCLR projection head hidden width (default: the encoder's feature width).", 1, null), (c, v) => c with { ProjectorHiddenDim = v }),
             B(Flags.Int("--projector-out-dim", "SimCLR projection head output width.", 1, d.ProjectorOutDim), (c, v) => c with { ProjectorOutDim = v }),
             B(Flags.Int("--negatives", "NPID: NCE negatives per sample.", 1, d.Negatives), (c, v) => c with { Negatives = v }),

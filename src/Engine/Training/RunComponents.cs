@@ -72,8 +72,8 @@ public static class RunComponents
     {
         var a = c.Method == "npid"
             ? AugmentationConfig.Npid(size, train.Channels, train.Normalization)
-            : AugmentationConfig.SimClr(size, train.Channels, strength: 0.5f, normalization: train.Normalization);
-        return a with { Seed = c.Seed };
+            : AugmentationConfig.SimClr(size, train.Channels, strength: c.JitterStrength, normalization: train.Normalization);
+        return a with { Seed = c.Seed, ScaleMin = c.CropScaleMin ?? a.ScaleMin };
     }
 
     public static Optimizer CreateOptimizer(TrainingConfig c, IReadOnlyList<(string Name, Tensor Tensor)> parameters) =>

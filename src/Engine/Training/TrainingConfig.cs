@@ -46,6 +46,12 @@ public sealed record TrainingConfig
     /// <summary>Square side of the training views; null = the data set's native size.</summary>
     public int? ImageSize { get; init; }
 
+    /// <summary>Smallest random-resized-crop area (fraction of the image); null = the method's usual value (SimCLR 0.08, NPID 0.2).</summary>
+    public float? CropScaleMin { get; init; }
+
+    /// <summary>SimCLR colour-jitter strength s (brightness/contrast/saturation 0.8·s, hue 0.2·s); 0.5 is SimCLR's CIFAR setting.</summary>
+    public float JitterStrength { get; init; } = 0.5f;
+
     // ---- optimisation ----------------------------------------------------------------
 
     public int Epochs { get; init; } = 3;
@@ -173,6 +179,8 @@ public sealed record TrainingConfig
         Check(EmbedDim > 0, "--embed-dim", $"must be > 0, got {EmbedDim}");
         Check(KnnK > 0, "--knn-k", $"must be > 0, got {KnnK}");
         Check(float.IsFinite(KnnTemperature) && KnnTemperature > 0, "--knn-temperature", $"must be > 0, got {KnnTemperature}");
+        Check(CropScaleMin is null or (> 0 and <= 1), "--crop-scale-min", $"must be in (0, 1], got {CropScaleMin}");
+        Check(JitterStrength is >= 0 and <= 2, "--jitter-strength", $"must be in [0, 2], got {JitterStrength}");
         Check(EvalLimit is null or > 0, "--eval-limit", $"must be > 0, got {EvalLimit}");
         Check(EvalEvery >= 0, "--eval-every", $"must be ≥ 0, got {EvalEvery}");
         Check(!string.IsNullOrWhiteSpace(Out), "--out", "must name a directory");
