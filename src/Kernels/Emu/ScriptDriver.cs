@@ -76,8 +76,8 @@ public sealed class ScriptDriver : IKernelDriver
 
     public void Launch(KernelFunction function, Dim3 grid, Dim3 block, uint dynamicSharedBytes, KernelArgs args)
     {
-        var line = new StringBuilder(CultureInfo.InvariantCulture,
-            $"launch {((ScriptModule)function.Module).Path} {function.Name} {grid.X} {grid.Y} {grid.Z} {block.X} {block.Y} {block.Z} {dynamicSharedBytes} {args.Count}");
+        var line = new StringBuilder(string.Create(CultureInfo.InvariantCulture,
+            $"launch {((ScriptModule)function.Module).Path} {function.Name} {grid.X} {grid.Y} {grid.Z} {block.X} {block.Y} {block.Z} {dynamicSharedBytes} {args.Count}"));
         for (int i = 0; i < args.Count; i++)
         {
             var (kind, bits) = args[i];
