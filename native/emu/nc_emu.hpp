@@ -49,7 +49,14 @@ NC_EMU_API unsigned long long nc_emu_warp(int op, unsigned mask, unsigned long l
                                           const char* file, int line);
 NC_EMU_API unsigned nc_emu_activemask(void);
 NC_EMU_API int nc_emu_run(const char* kernel, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by,
-                          unsigned bz, unsigned smem, nc_emu_body body, void* ctx);
+                          unsigned bz, unsigned smem, nc_emu_body body, void* ctx, nc_emu_body touch_tls);
+
+// The runtime calls this on the worker before a block's fibers start, so that the module's
+// thread-local block (where __shared__ arrays live) is allocated by the worker itself and not
+// lazily by whichever fiber touches it first (ThreadSanitizer would see that allocation as a
+// write racing with the other fibers).
+static thread_local char nc_emu_tls_anchor_;
+static void nc_emu_touch_tls(void*) { *(volatile char*)&nc_emu_tls_anchor_ = 0; }
 
 // ---- keywords -------------------------------------------------------------------------
 #define __global__
@@ -108,8 +115,25 @@ inline void nc_emu_syncwarp_at(const char* f, int l, unsigned mask = 0xffffffffu
 
 // ---- atomics (blocks run in parallel on the worker pool) ------------------------------
 template <class T> inline T nc_emu_atomic_add(T* p, T v) { return std::atomic_ref<T>(*p).fetch_add(v, std::memory_order_relaxed); }
-inline float atomicAdd(float* p, float v) { return nc_emu_atomic_add(p, v); }
-inline double atomicAdd(double* p, double v) { return nc_emu_atomic_add(p, v); }
+// Floating-point adds as a compare-and-swap loop on the integer bits: libstdc++'s
+// atomic_ref<float>::fetch_add goes through the generic __atomic builtins, which
+// ThreadSanitizer sees as plain writes (false races).
+template <class F, class U> inline F nc_emu_atomic_add_float(F* p, F v)
+{
+    static_assert(sizeof(F) == sizeof(U));
+    std::atomic_ref<U> a(*reinterpret_cast<U*>(p));
+    U old = a.load(std::memory_order_relaxed), next;
+    F f;
+    do
+    {
+        std::memcpy(&f, &old, sizeof f);
+        F sum = f + v;
+        std::memcpy(&next, &sum, sizeof next);
+    } while (!a.compare_exchange_weak(old, next, std::memory_order_relaxed));
+    return f;
+}
+inline float atomicAdd(float* p, float v) { return nc_emu_atomic_add_float<float, unsigned>(p, v); }
+inline double atomicAdd(double* p, double v) { return nc_emu_atomic_add_float<double, unsigned long long>(p, v); }
 inline int atomicAdd(int* p, int v) { return nc_emu_atomic_add(p, v); }
 inline unsigned atomicAdd(unsigned* p, unsigned v) { return nc_emu_atomic_add(p, v); }
 inline unsigned long long atomicAdd(unsigned long long* p, unsigned long long v) { return nc_emu_atomic_add(p, v); }
@@ -196,7 +220,7 @@ inline int nc_emu_launch(const char* name, void (*kernel)(A...), unsigned gx, un
                          unsigned by, unsigned bz, unsigned smem, void** args)
 {
     nc_emu_call<A...> call{kernel, nc_emu_unpack<A...>(args, std::index_sequence_for<A...>{})};
-    return nc_emu_run(name, gx, gy, gz, bx, by, bz, smem, &nc_emu_call<A...>::run, &call);
+    return nc_emu_run(name, gx, gy, gz, bx, by, bz, smem, &nc_emu_call<A...>::run, &call, &nc_emu_touch_tls);
 }
 #define NC_EXPORT_KERNEL(name)                                                                              \
     NC_EMU_API int name##__emu(unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz, \

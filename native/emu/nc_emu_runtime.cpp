@@ -167,6 +167,7 @@ struct Launch
     unsigned g[3], b[3], smem;
     nc_emu_body body;
     void* ctx;
+    nc_emu_body touch_tls;
     unsigned long long nblocks;
     std::atomic<unsigned long long> next{0};
     std::atomic<bool> failed{false};
@@ -189,6 +190,7 @@ struct Block
     std::vector<WarpState> warps;
     bool aborted = false;
     char tsan_sync = 0;      // address used for TSan release/acquire at barriers and exit
+    char tsan_start = 0;     // released by the worker before a block, acquired by each thread as it starts
 };
 
 struct Worker
@@ -201,6 +203,8 @@ struct Worker
     const void* sched_stack_bottom = nullptr;
     size_t sched_stack_size = 0;
     std::vector<Stack*> all_stacks, free_stacks;
+    std::vector<Stack*> used_stacks;  // TSan: stacks freed during the current block, reusable after it
+    std::vector<void*> tsan_fibers;   // TSan fiber i serves thread i of every block on this worker
     Stack* running_stack = nullptr;   // stack of the fiber currently running
     Stack* freed_stack = nullptr;     // set when a trampoline ends and gives its stack back
     Fiber* cur = nullptr;
@@ -400,7 +404,11 @@ extern "C" void nc_emu_trampoline(Worker* w)
         if (!w->sched_stack_bottom) { w->sched_stack_bottom = bottom; w->sched_stack_size = size; }
     }
     Block& B = w->block;
-    for (;;)
+    // Under ThreadSanitizer no chaining and no stack reuse within a block: TSan cannot be told
+    // that a finished fiber's stack is fresh memory, and would report the next fiber's stack
+    // writes as races with the previous owner's.
+    bool chain = !tsan_on();
+    for (bool first = true; chain || first; first = false)
     {
         if (B.aborted) break;
         Fiber* f = next_unstarted(B);
@@ -409,7 +417,11 @@ extern "C" void nc_emu_trampoline(Worker* w)
         f->stack = my;
         w->cur = f;
         nc_emu_self = &f->t;
-        if (f->tsan) __tsan_switch_to_fiber(f->tsan, 1);
+        if (f->tsan)
+        {
+            __tsan_switch_to_fiber(f->tsan, 1);
+            tsan_acquire(&B.tsan_start);   // everything the worker saw before this block happens before this thread
+        }
         B.L->body(B.L->ctx);
         thread_exit(B, f);
         my = w->running_stack;   // unchanged, but re-read after possible suspensions
@@ -482,6 +494,7 @@ void describe_wait(Block& B, std::string& out)
 void run_block(Worker* w, Launch& L, unsigned long long linear)
 {
     Block& B = w->block;
+    if (L.touch_tls) L.touch_tls(nullptr);
     B.L = &L;
     B.bid = uint3{(unsigned)(linear % L.g[0]), (unsigned)(linear / L.g[0] % L.g[1]), (unsigned)(linear / ((unsigned long long)L.g[0] * L.g[1]))};
     B.n = (int)(L.b[0] * L.b[1] * L.b[2]);
@@ -508,7 +521,13 @@ void run_block(Worker* w, Launch& L, unsigned long long linear)
         f.lane = i % 32;
         f.warp = i / 32;
         B.warps[f.warp].existing |= 1u << f.lane;
-        if (tsan_on()) f.tsan = __tsan_create_fiber(0);
+        if (tsan_on())
+        {
+            // Fibers are created once per worker and reused by later blocks (creating and
+            // destroying thousands of TSan threads dominates a sanitizer run otherwise).
+            if ((size_t)i >= w->tsan_fibers.size()) w->tsan_fibers.push_back(__tsan_create_fiber(0));
+            f.tsan = w->tsan_fibers[i];
+        }
     }
     B.order.resize(B.n);
     int mode = g_order.load();
@@ -520,6 +539,7 @@ void run_block(Worker* w, Launch& L, unsigned long long linear)
     }
     B.next_start = 0;
     if (tsan_on()) w->sched_tsan = __tsan_get_current_fiber();
+    tsan_release(&B.tsan_start);
 
     while (B.live > 0 && !B.aborted)
     {
@@ -548,7 +568,7 @@ void run_block(Worker* w, Launch& L, unsigned long long linear)
             }
             else
                 continue;
-            if (w->freed_stack) { w->free_stacks.push_back(w->freed_stack); w->freed_stack = nullptr; }
+            if (w->freed_stack) { (tsan_on() ? w->used_stacks : w->free_stacks).push_back(w->freed_stack); w->freed_stack = nullptr; }
         }
         if (!progressed && B.live > 0 && !B.aborted)
         {
@@ -559,17 +579,14 @@ void run_block(Worker* w, Launch& L, unsigned long long linear)
             B.aborted = true;
         }
     }
+    w->free_stacks.insert(w->free_stacks.end(), w->used_stacks.begin(), w->used_stacks.end());
+    w->used_stacks.clear();
     if (B.aborted)
     {
         // Abandoned fibers leave their stacks behind: every stack is free again.
         w->free_stacks = w->all_stacks;
     }
     tsan_acquire(&B.tsan_sync);
-    if (tsan_on())
-    {
-        for (Fiber& f : B.fibers)
-            if (f.tsan) __tsan_destroy_fiber(f.tsan);
-    }
     w->cur = nullptr;
     nc_emu_self = nullptr;
 }
@@ -803,7 +820,7 @@ NC_EMU_API unsigned nc_emu_activemask(void)
 }
 
 NC_EMU_API int nc_emu_run(const char* kernel, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
-                          unsigned smem, nc_emu_body body, void* ctx)
+                          unsigned smem, nc_emu_body body, void* ctx, nc_emu_body touch_tls)
 {
     std::lock_guard<std::mutex> lock(g_launch_mu);
     Pool* p = pool();
@@ -828,6 +845,7 @@ NC_EMU_API int nc_emu_run(const char* kernel, unsigned gx, unsigned gy, unsigned
     L.smem = smem;
     L.body = body;
     L.ctx = ctx;
+    L.touch_tls = touch_tls;
     L.nblocks = (unsigned long long)gx * gy * gz;
     L.serial = g_serial.fetch_add(1);
     p->run(L);
