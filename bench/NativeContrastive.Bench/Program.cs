@@ -1,6 +1,7 @@
 using NativeContrastive.Bench;
 
-// Usage: nc-bench [kernel] [gemm] [conv] [norm] [conv-strategies] [--batch N]   (none named: kernel, gemm, conv, norm). Run in Release.
+// Usage: nc-bench [kernel] [gemm] [conv] [norm] [conv-strategies] [emu] [--batch N]   (none named: kernel, gemm, conv, norm). Run in Release.
+// emu: ms per launch of every kernel family on the emulated CUDA device.
 var sections = args.Where(a => !a.StartsWith("--") && !int.TryParse(a, out _)).ToHashSet();
 int batchIndex = Array.IndexOf(args, "--batch");
 int batch = batchIndex >= 0 ? int.Parse(args[batchIndex + 1]) : 64;
@@ -11,3 +12,4 @@ if (all || sections.Contains("gemm")) GemmBench.Run();
 if (all || sections.Contains("conv")) ConvBench.Run(batch);
 if (all || sections.Contains("norm")) NormBench.Run(batch);
 if (sections.Contains("conv-strategies")) ConvBench.CompareStrategies(batch);
+if (sections.Contains("emu")) EmuKernelBench.Run();
