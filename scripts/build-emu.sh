@@ -4,10 +4,13 @@
 # shared library per .cu, next to the emu runtime (libnc_emu_rt.so) and the script runner
 # (nc-emu-runner) that runs launches in a child process.
 #
-#   scripts/build-emu.sh [release|asan|tsan|all]   (default: release)
+#   scripts/build-emu.sh [release|asan|tsan|ucontext|all]   (default: release; all = the first three)
+#   ucontext: release with the portable ucontext fiber switch instead of the x86-64 one.
 #
 # Output: artifacts/emu/<variant>/. Incremental: a target is rebuilt only when a source it
-# depends on is newer. The runtime is never instrumented; in the asan / tsan variants the
+# depends on is newer. -fstack-clash-protection makes a frame larger than the guard page
+# probe it page by page, so a fiber stack overflow faults in the guard page (reported as such)
+# instead of landing in a neighbouring stack. The runtime is never instrumented; in the asan / tsan variants the
 # kernels and the runner are (the runner brings the sanitizer runtime into the process).
 set -euo pipefail
 SELF=$(realpath "$0")
@@ -18,7 +21,7 @@ command -v "$CXX" >/dev/null || { echo "build-emu.sh: $CXX not found (apt-get in
 variants=("${@:-release}")
 [ "${variants[0]}" = all ] && variants=(release asan tsan)
 
-common=(-std=c++20 -fPIC -Wall -Wno-unknown-pragmas -Wno-unused-function -Wno-unused-variable)
+common=(-std=c++20 -fPIC -fstack-clash-protection -Wall -Wno-unknown-pragmas -Wno-unused-function -Wno-unused-variable)
 headers=(kernels-cu/*.cuh native/emu/nc_emu.hpp)
 sources=(kernels-cu/*.cu)
 if compgen -G "tests/NativeContrastive.Tests/Kernels/cu/*.cu" >/dev/null; then
@@ -35,18 +38,19 @@ newer() {
 }
 
 build_variant() {
-  local v=$1 out=artifacts/emu/$1 flags
+  local v=$1 out=artifacts/emu/$1 flags rtflags=()
   case $v in
     release) flags=(-O2) ;;
+    ucontext) flags=(-O2); rtflags=(-DNC_EMU_UCONTEXT) ;;
     asan) flags=(-O1 -g -fno-omit-frame-pointer -fsanitize=address) ;;
     tsan) flags=(-O1 -g -fsanitize=thread) ;;
-    *) echo "build-emu.sh: unknown variant $v (release|asan|tsan|all)" >&2; exit 2 ;;
+    *) echo "build-emu.sh: unknown variant $v (release|asan|tsan|ucontext|all)" >&2; exit 2 ;;
   esac
   mkdir -p "$out"
   local rt=$out/libnc_emu_rt.so
   if newer "$rt" native/emu/nc_emu_runtime.cpp native/emu/nc_emu.hpp; then
     echo "emu[$v]: runtime"
-    "$CXX" "${common[@]}" -O2 -shared -Wl,-soname,libnc_emu_rt.so -o "$rt.tmp" native/emu/nc_emu_runtime.cpp -pthread
+    "$CXX" "${common[@]}" "${rtflags[@]}" -O2 -shared -Wl,-soname,libnc_emu_rt.so -o "$rt.tmp" native/emu/nc_emu_runtime.cpp -pthread
     mv -f "$rt.tmp" "$rt"
   fi
   local runner=$out/nc-emu-runner

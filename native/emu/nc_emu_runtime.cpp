@@ -603,7 +603,8 @@ void fault_handler(int sig, siginfo_t* info, void* uctx)
         Fiber* f = w->cur;
         Stack* s = w->running_stack;
         char* addr = (char*)info->si_addr;
-        bool overflow = addr >= s->map && addr < s->base;
+        // The guard page, or just below it (a large frame without stack-clash probing).
+        bool overflow = addr < s->base && addr + 64 * 1024 >= s->map;
         report_thread(w->block, f, "%s at address %p%s", sig == SIGSEGV ? "SIGSEGV" : "SIGBUS", (void*)addr,
                       overflow ? " (fiber stack overflow: raise the emu stack size, NC_EMU_STACK_KB)" : "");
         w->block.aborted = true;

@@ -114,6 +114,22 @@ public class EmulatorSemanticsTests(EmuOrder order) : EmuKernelTest(order)
     }
 
     [Test]
+    public void StackOverflowIsReportedAndTheStackSizeIsConfigurable()
+    {
+        using var dout = Zeros(64);
+        try
+        {
+            Driver.SetStackSize(16 * 1024);
+            var e = Assert.Throws<KernelLaunchException>(() => Run("deep_stack_kernel", 2, 32, new KernelArgs().Ptr(dout).I32(7)))!;
+            Assert.That(e.Message, Does.Contain("fiber stack overflow").And.Contain("deep_stack_kernel"));
+        }
+        finally { Driver.SetStackSize(64 * 1024); }
+        Run("deep_stack_kernel", 2, 32, new KernelArgs().Ptr(dout).I32(7));
+        float expected = Enumerable.Range(0, 10).Sum(i => (float)(i * 1000 % 7));
+        Assert.That(dout.ToArray<float>(), Is.All.EqualTo(expected));
+    }
+
+    [Test]
     public void InvalidConfigurationIsRejected()
     {
         using var y = Zeros(1);

@@ -102,3 +102,16 @@ NC_EXPORT_KERNEL(divergent_barrier_kernel);
 NC_EXPORT_KERNEL(deadlock_kernel);
 NC_EXPORT_KERNEL(bad_pointer_kernel);
 NC_EXPORT_KERNEL(out_of_bounds_kernel);
+
+// Needs about 40 KB of stack per thread (a local array it really uses): overflows a 16 KB
+// fiber stack, fits the default 64 KB one.
+extern "C" __global__ void deep_stack_kernel(float* out, int n)
+{
+    volatile float local[10000];
+    for (int i = 0; i < 10000; i++) local[i] = (float)(i % n);
+    float s = 0.f;
+    for (int i = 0; i < 10000; i += 1000) s += local[i];
+    out[blockIdx.x * blockDim.x + threadIdx.x] = s;
+}
+
+NC_EXPORT_KERNEL(deep_stack_kernel);
