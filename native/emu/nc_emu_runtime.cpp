@@ -219,7 +219,7 @@ std::atomic<int> g_order{0};                 // 0 forward, 1 reverse, 2 random
 std::atomic<unsigned long long> g_seed{0x5eed};
 std::atomic<size_t> g_stack_size{64 * 1024};
 std::atomic<unsigned long long> g_serial{0};
-std::string g_last_error;
+thread_local std::string g_last_error;   // per calling thread: the error of its own last launch
 std::mutex g_launch_mu;
 
 thread_local Worker* tls_worker = nullptr;
