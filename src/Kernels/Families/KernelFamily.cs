@@ -38,5 +38,6 @@ public abstract class KernelFamily(IKernelDriver driver, string family)
             ["l2norm"] = L2NormKernels.Shapes,
             ["index"] = IndexKernels.Shapes,
             ["random"] = RandomKernels.Shapes,
+            ["optim"] = OptimKernels.Shapes,
         };
 }

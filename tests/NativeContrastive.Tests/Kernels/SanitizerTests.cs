@@ -82,6 +82,13 @@ public class SanitizerTests
         ix.ScatterAddRows(g, idx, y, 5, 45); outs.Add(y.ToArray<float>());
         var rnd = new RandomKernels(d);
         rnd.Normal(y, 37 * 45, 5, 6); outs.Add(y.ToArray<float>());
+        using var m = Z(37 * 45);
+        using var v = Z(37 * 45);
+        m.Fill(0);
+        v.Fill(0);
+        var opt = new OptimKernels(d);
+        opt.AdamW(y, dx, m, v, 37 * 45, 1, 0.01f); outs.Add(y.ToArray<float>());
+        opt.SgdMomentum(y, dx, v, 37 * 45, 0.1f, 0.9f, 1e-4f); outs.Add(y.ToArray<float>());
         return outs;
     }
 
