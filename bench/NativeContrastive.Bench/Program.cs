@@ -1,6 +1,7 @@
 using NativeContrastive.Bench;
 
-// Usage: nc-bench [kernel] [gemm] [conv] [norm] [conv-strategies] [resnet-step] [simclr-step] [--batch N] [--steps N] [--profile]   (none named: kernel, gemm, conv, norm). Run in Release.
+// Usage: nc-bench [kernel] [gemm] [conv] [norm] [conv-strategies] [resnet-step] [simclr-step] [emu] [--batch N] [--steps N] [--profile]   (none named: kernel, gemm, conv, norm). Run in Release.
+// emu: ms per launch of every kernel family on the emulated CUDA device.
 var sections = args.Where(a => !a.StartsWith("--") && !int.TryParse(a, out _)).ToHashSet();
 int batchIndex = Array.IndexOf(args, "--batch");
 int batch = batchIndex >= 0 ? int.Parse(args[batchIndex + 1]) : 64;
@@ -15,3 +16,4 @@ if (all || sections.Contains("norm")) NormBench.Run(batch);
 if (sections.Contains("conv-strategies")) ConvBench.CompareStrategies(batch);
 if (sections.Contains("resnet-step")) ResNetStepBench.Run(batch, steps, args.Contains("--profile"));
 if (sections.Contains("simclr-step")) SimClrStepBench.Run(batch, steps);
+if (sections.Contains("emu")) EmuKernelBench.Run();

@@ -1,0 +1,67 @@
+// nc_cuda.cuh — the one portability header every kernels-cu/*.cu includes first.
+//
+// One source serves two compilers:
+//   * NVRTC (cuda device): __CUDACC_RTC__ is defined; there are no CUDA or C headers, so
+//     the few constants the kernels need (INFINITY, FLT_MAX, fixed-width integer types)
+//     are defined here, and the emulation hooks expand to their CUDA meaning.
+//   * the host C++ compiler (emu device, scripts/build-emu.sh passes -D__CUDA_EMU__ and
+//     -Inative/emu): CUDA's keywords, built-in variables, warp intrinsics and atomics are
+//     provided by native/emu/nc_emu.hpp, which runs each CUDA thread as a fiber.
+//
+// Kernel code uses only what is defined here plus plain C++17:
+//   NC_DYNAMIC_SMEM(T, name)   a T* over the block's dynamic shared memory
+//   NC_EXPORT_KERNEL(name)     once per kernel at file end; the emu entry point name__emu
+#pragma once
+
+#if defined(__CUDACC_RTC__) || defined(__CUDACC__)
+
+typedef unsigned int nc_u32;
+typedef int nc_i32;
+typedef unsigned long long nc_u64;
+typedef long long nc_i64;
+
+#ifndef INFINITY
+#define INFINITY __int_as_float(0x7f800000)
+#endif
+#ifndef NAN
+#define NAN __int_as_float(0x7fffffff)
+#endif
+#ifndef FLT_MAX
+#define FLT_MAX 3.402823466e+38f
+#endif
+
+// Dynamic shared memory: one untyped extern array per kernel, viewed as T.
+#define NC_DYNAMIC_SMEM(T, name) \
+    extern __shared__ __align__(16) unsigned char nc_dynamic_smem_[]; \
+    T* name = reinterpret_cast<T*>(nc_dynamic_smem_)
+
+// Nothing to export under NVRTC: cuModuleGetFunction finds the extern "C" kernel itself.
+// A struct declaration absorbs the trailing semicolon.
+#define NC_EXPORT_KERNEL(name) struct nc_export_##name##_
+
+#elif defined(__CUDA_EMU__)
+
+#include "nc_emu.hpp"
+
+#else
+#error "nc_cuda.cuh: compile with NVRTC, or with the host compiler and -D__CUDA_EMU__ (scripts/build-emu.sh)"
+#endif
+
+// Helpers shared by every family.
+#define NC_WARP_SIZE 32
+#define NC_FULL_MASK 0xffffffffu
+
+// Sum of v over the 32 lanes of a warp (all lanes must call it). Butterfly: after the
+// xor-shuffle with offset o, each lane holds the sum of its aligned group of 2o lanes.
+__device__ __forceinline__ float nc_warp_sum(float v)
+{
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(NC_FULL_MASK, v, o);
+    return v;
+}
+
+// Maximum of v over the 32 lanes of a warp (all lanes must call it).
+__device__ __forceinline__ float nc_warp_max(float v)
+{
+    for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(NC_FULL_MASK, v, o));
+    return v;
+}

@@ -1,0 +1,91 @@
+using NativeContrastive.Kernels.Launch;
+
+namespace NativeContrastive.Kernels.Families;
+
+/// <summary>Launchers of kernels-cu/elementwise.cu: 256 threads per block, grid-stride, at most 4096 blocks.</summary>
+public sealed class ElementwiseKernels(IKernelDriver driver) : KernelFamily(driver, "elementwise")
+{
+    public const int Threads = 256;
+
+    public static IReadOnlyDictionary<string, LaunchShape> Shapes { get; } = new[]
+    {
+        "fill_forward_kernel", "copy_forward_kernel", "add_forward_kernel", "axpy_forward_kernel", "scale_forward_kernel",
+        "mul_forward_kernel", "relu_forward_kernel", "relu_backward_kernel", "exp_forward_kernel", "log_forward_kernel",
+        "bias_add_forward_kernel",
+    }.ToDictionary(k => k, _ => new LaunchShape(Threads));
+
+    private void Run(string kernel, long n, KernelArgs args)
+    {
+        if (n == 0) return;
+        Launch(kernel, GridFor(n, Threads), Threads, args);
+    }
+
+    public void Fill(DeviceBuffer y, float value, long n) { Need(y, n, nameof(y)); Run("fill_forward_kernel", n, new KernelArgs().Ptr(y).F32(value).I64(n)); }
+
+    public void Copy(DeviceBuffer x, DeviceBuffer y, long n)
+    {
+        Need(x, n, nameof(x)); Need(y, n, nameof(y));
+        Run("copy_forward_kernel", n, new KernelArgs().Ptr(x).Ptr(y).I64(n));
+    }
+
+    /// <summary>y = a + b.</summary>
+    public void Add(DeviceBuffer a, DeviceBuffer b, DeviceBuffer y, long n)
+    {
+        Need(a, n, nameof(a)); Need(b, n, nameof(b)); Need(y, n, nameof(y));
+        Run("add_forward_kernel", n, new KernelArgs().Ptr(a).Ptr(b).Ptr(y).I64(n));
+    }
+
+    /// <summary>y += alpha·x.</summary>
+    public void Axpy(float alpha, DeviceBuffer x, DeviceBuffer y, long n)
+    {
+        Need(x, n, nameof(x)); Need(y, n, nameof(y));
+        Run("axpy_forward_kernel", n, new KernelArgs().F32(alpha).Ptr(x).Ptr(y).I64(n));
+    }
+
+    /// <summary>y = alpha·x.</summary>
+    public void Scale(DeviceBuffer x, float alpha, DeviceBuffer y, long n)
+    {
+        Need(x, n, nameof(x)); Need(y, n, nameof(y));
+        Run("scale_forward_kernel", n, new KernelArgs().Ptr(x).F32(alpha).Ptr(y).I64(n));
+    }
+
+    /// <summary>y = a·b (elementwise).</summary>
+    public void Mul(DeviceBuffer a, DeviceBuffer b, DeviceBuffer y, long n)
+    {
+        Need(a, n, nameof(a)); Need(b, n, nameof(b)); Need(y, n, nameof(y));
+        Run("mul_forward_kernel", n, new KernelArgs().Ptr(a).Ptr(b).Ptr(y).I64(n));
+    }
+
+    public void Relu(DeviceBuffer x, DeviceBuffer y, long n)
+    {
+        Need(x, n, nameof(x)); Need(y, n, nameof(y));
+        Run("relu_forward_kernel", n, new KernelArgs().Ptr(x).Ptr(y).I64(n));
+    }
+
+    /// <summary>dx = dy·[x &gt; 0].</summary>
+    public void ReluBackward(DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dx, long n)
+    {
+        Need(x, n, nameof(x)); Need(dy, n, nameof(dy)); Need(dx, n, nameof(dx));
+        Run("relu_backward_kernel", n, new KernelArgs().Ptr(x).Ptr(dy).Ptr(dx).I64(n));
+    }
+
+    public void Exp(DeviceBuffer x, DeviceBuffer y, long n)
+    {
+        Need(x, n, nameof(x)); Need(y, n, nameof(y));
+        Run("exp_forward_kernel", n, new KernelArgs().Ptr(x).Ptr(y).I64(n));
+    }
+
+    public void Log(DeviceBuffer x, DeviceBuffer y, long n)
+    {
+        Need(x, n, nameof(x)); Need(y, n, nameof(y));
+        Run("log_forward_kernel", n, new KernelArgs().Ptr(x).Ptr(y).I64(n));
+    }
+
+    /// <summary>y[r, c] = x[r, c] + bias[c] for [rows, cols] row-major.</summary>
+    public void BiasAdd(DeviceBuffer x, DeviceBuffer bias, DeviceBuffer y, int rows, int cols)
+    {
+        long n = (long)rows * cols;
+        Need(x, n, nameof(x)); Need(bias, cols, nameof(bias)); Need(y, n, nameof(y));
+        Run("bias_add_forward_kernel", n, new KernelArgs().Ptr(x).Ptr(bias).Ptr(y).I64(n).I32(cols));
+    }
+}

@@ -1,0 +1,116 @@
+using NativeContrastive.Kernels.Compile;
+using NativeContrastive.Kernels.Interop;
+
+namespace NativeContrastive.Kernels.Launch;
+
+/// <summary>
+/// The real device through the CUDA driver API: the primary context of one device, one
+/// stream for all launches, modules compiled by NVRTC for the device's compute capability
+/// (through the on-disk cache) and loaded as CUBIN.
+/// </summary>
+public sealed unsafe class CudaDriver : IKernelDriver
+{
+    private readonly CudaContext context;
+    private readonly Dictionary<string, CudaKernelModule> modules = new();
+    private int disposed;
+
+    public CudaDriver(int ordinal = 0)
+    {
+        context = CudaContext.Create(ordinal);
+        Device = CudaDevice.Query(ordinal);
+        Arch = new GpuArch(Device.Major, Device.Minor);
+        Stream = CudaStream.Create();
+    }
+
+    public string Name => "cuda";
+    public CudaDeviceInfo Device { get; }
+    public GpuArch Arch { get; }
+    public CudaStream Stream { get; }
+
+    public ulong Alloc(long bytes)
+    {
+        CudaException.Check(CudaApi.cuMemAlloc(out var p, (nuint)bytes), $"cuMemAlloc({bytes})");
+        return p;
+    }
+
+    public void Free(ulong ptr) => CudaException.Check(CudaApi.cuMemFree(ptr));
+
+    public void CopyToDevice(ulong dst, ReadOnlySpan<byte> src)
+    {
+        if (src.Length == 0) return;
+        fixed (byte* p = src) CudaException.Check(CudaApi.cuMemcpyHtoD(dst, p, (nuint)src.Length));
+    }
+
+    public void CopyToHost(Span<byte> dst, ulong src)
+    {
+        if (dst.Length == 0) return;
+        fixed (byte* p = dst) CudaException.Check(CudaApi.cuMemcpyDtoH(p, src, (nuint)dst.Length));
+    }
+
+    public void CopyDeviceToDevice(ulong dst, ulong src, long bytes)
+    {
+        if (bytes > 0) CudaException.Check(CudaApi.cuMemcpyDtoD(dst, src, (nuint)bytes));
+    }
+
+    public void Memset(ulong dst, byte value, long bytes)
+    {
+        if (bytes > 0) CudaException.Check(CudaApi.cuMemsetD8(dst, value, (nuint)bytes));
+    }
+
+    public KernelModule Module(string family)
+    {
+        lock (modules)
+        {
+            if (!modules.TryGetValue(family, out var m))
+            {
+                var compiled = NvrtcCompiler.Compile(KernelSource.Load(family), Arch);
+                modules[family] = m = new CudaKernelModule(family, CudaModule.Load(compiled.Cubin), compiled);
+            }
+            return m;
+        }
+    }
+
+    public void Launch(KernelFunction function, Dim3 grid, Dim3 block, uint dynamicSharedBytes, KernelArgs args)
+    {
+        ulong* slots = stackalloc ulong[Math.Max(1, args.Count)];
+        void** argv = stackalloc void*[Math.Max(1, args.Count)];
+        args.Pack(slots, argv);
+        CudaException.Check(CudaApi.cuLaunchKernel(function.Handle, grid.X, grid.Y, grid.Z, block.X, block.Y, block.Z, dynamicSharedBytes,
+            Stream.Handle, argv, null), $"cuLaunchKernel({function}, grid {grid}, block {block})");
+    }
+
+    public void Synchronize() => Stream.Synchronize();
+
+    /// <summary>Blocks per SM the driver computes for a kernel at a block size (to compare with <see cref="Occupancy"/>).</summary>
+    public int MaxActiveBlocksPerSm(KernelFunction f, int blockSize, int dynamicShared = 0)
+    {
+        CudaException.Check(CudaApi.cuOccupancyMaxActiveBlocksPerMultiprocessor(out int blocks, f.Handle, blockSize, (nuint)dynamicShared));
+        return blocks;
+    }
+
+    /// <summary>Registers per thread of a loaded kernel (cuFuncGetAttribute).</summary>
+    public int Registers(KernelFunction f)
+    {
+        CudaException.Check(CudaApi.cuFuncGetAttribute(out int v, CudaApi.CU_FUNC_ATTRIBUTE_NUM_REGS, f.Handle));
+        return v;
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref disposed, 1) != 0) return;
+        context.MakeCurrent();
+        Stream.Synchronize();
+        foreach (var m in modules.Values) m.Dispose();
+        Stream.Dispose();
+        context.Dispose();
+    }
+
+    private sealed class CudaKernelModule(string family, CudaModule module, CompiledModule compiled) : KernelModule(family)
+    {
+        public CompiledModule Compiled { get; } = compiled;
+
+        protected override nint Resolve(string name) => module.GetFunction(name);
+
+        public override void Dispose() => module.Dispose();
+    }
+}

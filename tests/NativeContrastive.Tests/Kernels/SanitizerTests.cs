@@ -1,0 +1,142 @@
+using System.Runtime.InteropServices;
+using NativeContrastive.Kernels.Emu;
+using NativeContrastive.Kernels.Families;
+using NativeContrastive.Kernels.Launch;
+using NUnit.Framework;
+
+namespace NativeContrastive.Tests.KernelTests;
+
+/// <summary>
+/// Every kernel family on small shapes under AddressSanitizer and ThreadSanitizer (kernels
+/// instrumented, emu runtime not; TSan sees each CUDA thread as a fiber and barriers as
+/// release/acquire). They run in a child process (nc-emu-runner on a script recorded by
+/// ScriptDriver), so a report or a crash fails the test and never the test host. Planted bugs
+/// prove each sanitizer run can fail: an off-by-one write (ASan) and a missing __syncthreads (TSan).
+/// </summary>
+[Category("Sanitizer")]
+[NonParallelizable]
+public class SanitizerTests
+{
+    private string work = "";
+
+    [OneTimeSetUp]
+    public void Build()
+    {
+        if (!RuntimeInformation.IsOSPlatform(OSPlatform.Linux) || RuntimeInformation.ProcessArchitecture != Architecture.X64)
+            Assert.Ignore("the sanitizer builds are made for linux-x64");
+        EmuBuild.EnsureBuilt("release", "asan", "tsan");
+        work = Path.Combine(Path.GetTempPath(), $"nc-sanitizer-{Environment.ProcessId}");
+    }
+
+    [OneTimeTearDown]
+    public void Clean()
+    {
+        if (Directory.Exists(work)) Directory.Delete(work, recursive: true);
+    }
+
+    private static readonly Dictionary<string, string> Env = new()
+    {
+        ["ASAN_OPTIONS"] = "detect_leaks=0:abort_on_error=0:exitcode=23",
+        ["TSAN_OPTIONS"] = "exitcode=66:halt_on_error=1:report_signal_unsafe=0",
+    };
+
+    /// <summary>Each family's launchers on small awkward shapes; returns the downloaded outputs in order.</summary>
+    private static List<float[]> Scenario(IKernelDriver d)
+    {
+        var outs = new List<float[]>();
+        DeviceBuffer Up(float[] a) => DeviceBuffer.From(d, a);
+        DeviceBuffer Z(int n) => DeviceBuffer.Allocate<float>(d, n);
+        float[] x = EmuKernelTest.Data(37 * 45, 1), w = EmuKernelTest.Data(45 * 19, 2);
+        using var dx = Up(x);
+        using var dw = Up(w);
+        using var y = Z(37 * 45);
+        var ew = new ElementwiseKernels(d);
+        ew.Relu(dx, y, 37 * 45); outs.Add(y.ToArray<float>());
+        ew.BiasAdd(dx, dw, y, 37, 45); outs.Add(y.ToArray<float>());
+        var red = new ReductionKernels(d);
+        using var r = Z(45);
+        r.Fill(0);
+        red.Sum(dx, 37 * 45, r); outs.Add(r.ToArray<float>());
+        red.RowSums(dx, r, 37, 1); outs.Add(r.ToArray<float>());
+        red.ColumnSums(dx, r, 37, 45); outs.Add(r.ToArray<float>());
+        var gemm = new GemmKernels(d);
+        using var c = Z(37 * 19);
+        gemm.Gemm(false, false, 37, 19, 45, 1f, dx, dw, 0f, c, GemmVersion.Tiled); outs.Add(c.ToArray<float>());
+        gemm.Gemm(true, true, 45, 37, 19, 1f, dw, c, 0f, y, GemmVersion.Naive); outs.Add(y.ToArray<float>());
+        var sm = new SoftmaxKernels(d);
+        using var t = DeviceBuffer.From(d, Enumerable.Range(0, 37).Select(i => i % 45).ToArray());
+        using var loss = Z(37);
+        sm.LogSoftmax(dx, y, 37, 45); outs.Add(y.ToArray<float>());
+        sm.CrossEntropy(dx, t, loss, 37, 45); outs.Add(loss.ToArray<float>());
+        sm.CrossEntropyBackward(dx, t, loss, y, 37, 45); outs.Add(y.ToArray<float>());
+        sm.MaskDiagonal(dx, y, 37, 45, -1e9f); outs.Add(y.ToArray<float>());
+        var l2 = new L2NormKernels(d);
+        using var norms = Z(37);
+        l2.Normalize(dx, y, norms, 37, 45); outs.Add(y.ToArray<float>());
+        using var dxx = Z(37 * 45);
+        l2.NormalizeBackward(y, norms, dx, dxx, 37, 45); outs.Add(dxx.ToArray<float>());
+        var ix = new IndexKernels(d);
+        using var idx = DeviceBuffer.From(d, new[] { 3, 0, 3, 36, 7 });
+        using var g = Z(5 * 45);
+        ix.GatherRows(dx, idx, g, 5, 45); outs.Add(g.ToArray<float>());
+        ix.ScatterAddRows(g, idx, y, 5, 45); outs.Add(y.ToArray<float>());
+        var rnd = new RandomKernels(d);
+        rnd.Normal(y, 37 * 45, 5, 6); outs.Add(y.ToArray<float>());
+        using var m = Z(37 * 45);
+        using var v = Z(37 * 45);
+        m.Fill(0);
+        v.Fill(0);
+        var opt = new OptimKernels(d);
+        opt.AdamW(y, dx, m, v, 37 * 45, 1, 0.01f); outs.Add(y.ToArray<float>());
+        opt.SgdMomentum(y, dx, v, 37 * 45, 0.1f, 0.9f, 1e-4f); outs.Add(y.ToArray<float>());
+        return outs;
+    }
+
+    private static IEnumerable<float[]> AsFloats(IEnumerable<byte[]> raw) => raw.Select(b => MemoryMarshal.Cast<byte, float>(b).ToArray());
+
+    [TestCase("asan")]
+    [TestCase("tsan")]
+    public void EveryFamilyIsCleanAndMatchesInProcessResults(string variant)
+    {
+        var expected = Scenario(Emu.Driver);
+        var script = new ScriptDriver(variant, Path.Combine(work, variant), EmuOrder.Random, seed: 3);
+        Scenario(script);
+        var result = script.Run(Env, TimeSpan.FromMinutes(3));
+        Assert.That(result.ExitCode, Is.Zero, $"{variant} run failed:\n{result.StandardError}");
+        Assert.That(result.StandardError, Does.Not.Contain("WARNING: ThreadSanitizer").And.Not.Contain("ERROR: AddressSanitizer"));
+        var actual = AsFloats(result.Downloads).ToList();
+        Assert.That(actual, Has.Count.EqualTo(expected.Count));
+        for (int i = 0; i < expected.Count; i++) Close.Assert(expected[i], actual[i], 1e-5f, 1e-5f, $"{variant} output {i}");
+        TestContext.Out.WriteLine($"{variant}: {result.Elapsed.TotalSeconds:F1} s");
+    }
+
+    [Test]
+    public void AddressSanitizerReportsAnOutOfBoundsWrite()
+    {
+        var script = new ScriptDriver("asan", Path.Combine(work, "asan-oob"));
+        using var y = DeviceBuffer.Allocate<float>(script, 40);
+        script.Launch(script.Module("emu_semantics").Function("out_of_bounds_kernel"), 2, 32, 0, new KernelArgs().Ptr(y).I32(40));
+        var result = script.Run(Env);
+        Assert.That(result.ExitCode, Is.Not.Zero);
+        Assert.That(result.StandardError, Does.Contain("heap-buffer-overflow").And.Contain("out_of_bounds_kernel"));
+    }
+
+    [Test]
+    public void ThreadSanitizerReportsTheMissingBarrier()
+    {
+        var script = new ScriptDriver("tsan", Path.Combine(work, "tsan-race"));
+        using var x = DeviceBuffer.From(script, EmuKernelTest.Data(64, 1));
+        using var y = DeviceBuffer.Allocate<float>(script, 64);
+        script.Launch(script.Module("emu_semantics").Function("block_reverse_racy_kernel"), 1, 64, 0, new KernelArgs().Ptr(x).Ptr(y));
+        var result = script.Run(Env);
+        Assert.That(result.ExitCode, Is.Not.Zero);
+        Assert.That(result.StandardError, Does.Contain("data race").And.Contain("block_reverse_racy_kernel"));
+
+        var fixedScript = new ScriptDriver("tsan", Path.Combine(work, "tsan-fixed"));
+        using var x2 = DeviceBuffer.From(fixedScript, EmuKernelTest.Data(64, 1));
+        using var y2 = DeviceBuffer.Allocate<float>(fixedScript, 64);
+        fixedScript.Launch(fixedScript.Module("emu_semantics").Function("block_reverse_kernel"), 1, 64, 0, new KernelArgs().Ptr(x2).Ptr(y2));
+        var ok = fixedScript.Run(Env);
+        Assert.That(ok.ExitCode, Is.Zero, "the same kernel with its barrier is clean:\n" + ok.StandardError);
+    }
+}
