@@ -16,12 +16,14 @@ dotnet test NativeContrastive.sln -c Release --no-build \
   --results-directory "$results" "$@"
 status=$?
 
+# Count outcomes per test result (the <Counters> summary folds NUnit's skips into "passed"
+# or drops them, depending on the adapter version).
 passed=0; failed=0; skipped=0
 for trx in $(find "$results" -name '*.trx' 2>/dev/null); do
-  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
-  get() { echo "$counters" | sed -nE "s/.* $1=\"([0-9]+)\".*/\1/p"; }
-  p=$(get passed); f=$(get failed); n=$(get notExecuted); e=$(get error)
-  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0} + ${e:-0})); skipped=$((skipped + ${n:-0}))
+  outcomes=$(grep -o '<UnitTestResult [^>]*' "$trx" | grep -o 'outcome="[A-Za-z]*"')
+  passed=$((passed + $(echo "$outcomes" | grep -c '"Passed"')))
+  failed=$((failed + $(echo "$outcomes" | grep -c -E '"(Failed|Error|Timeout|Aborted)"')))
+  skipped=$((skipped + $(echo "$outcomes" | grep -c -E '"(NotExecuted|Inconclusive|Pending)"')))
 done
 echo "$passed passed, $failed failed, $skipped skipped"
 if [ "$passed" -eq 0 ]; then echo "test.sh: no test ran" >&2; exit 1; fi

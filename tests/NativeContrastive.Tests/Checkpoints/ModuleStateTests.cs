@@ -24,7 +24,7 @@ public class ModuleStateTests
     public void EncoderRoundTripRestoresParametersAndBuffersWithArch()
     {
         using var a = ModelFactory.CreateEncoder("small", 3, Cpu, Rng(1));
-        Cpu.Fill(a.StateDict().First(p => p.Name == "conv1.bias").Tensor, 0.25f);
+        Cpu.Fill(a.StateDict().First(p => p.Name == "bn1.running_mean").Tensor, 0.25f);
         string path = Path.Combine(dir, "enc.safetensors");
         ModuleState.Save(path, a, new Dictionary<string, string> { ["epoch"] = "3" });
 

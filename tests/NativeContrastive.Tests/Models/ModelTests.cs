@@ -104,8 +104,11 @@ public class ModelTests
         using var enc = new SmallEncoder(Cpu, 2, Rng(), width: 4);
         var conv1 = enc.NamedParameters().First(p => p.Name == "conv1.weight").Tensor;
         var fc = enc.NamedParameters().First(p => p.Name == "fc.weight").Tensor;
-        // Training-mode batch norm: 4 images so that even conv4's 2×2 map gives 16 values per channel.
-        GradCheck.Check(t => enc.Forward(t[0]), [Random(3, -1, 1, 4, 2, 13, 13), conv1, fc], h: 1e-2, atol: 5e-3, rtol: 5e-2);
+        // Eval-mode batch norm (a fixed affine map): the check covers the convs, the fused
+        // BN+ReLU path and the head; training-mode BN gradients are checked in BatchNormGradTests,
+        // where no ReLU kink sits next to the batch statistics.
+        enc.Eval();
+        GradCheck.Check(t => enc.Forward(t[0]), [Random(3, -1, 1, 2, 2, 9, 9), conv1, fc], h: 1e-2, atol: 5e-3, rtol: 5e-2);
         Assert.That(enc.NamedParameters().Select(p => p.Name),
             Is.EqualTo(new[] { "conv1.weight", "bn1.weight", "bn1.bias", "conv2.weight", "bn2.weight", "bn2.bias", "conv3.weight", "bn3.weight", "bn3.bias", "conv4.weight", "bn4.weight", "bn4.bias", "fc.weight", "fc.bias" }));
     }
