@@ -25,10 +25,8 @@ public sealed class BasicBlock : Module
         bn1 = AddModule("bn1", new BatchNorm(backend, planes, fusedRelu: true));
         conv2 = AddModule("conv2", new Conv2d(backend, planes, planes, 3, rng, 1, 1, bias: false));
         bn2 = AddModule("bn2", new BatchNorm(backend, planes));
-        if (stride != 1 || inPlanes != planes * Expansion)
-            downsample = AddModule("downsample", new Sequential(backend,
-                new Conv2d(backend, inPlanes, planes * Expansion, 1, rng, stride, 0, bias: false),
-                new BatchNorm(backend, planes * Expansion)));
+        if (Shortcut.Create(backend, inPlanes, planes * Expansion, stride, rng) is { } projection)
+            downsample = AddModule("downsample", projection);
     }
 
     public override Tensor Forward(Tensor x)

@@ -27,10 +27,8 @@ public sealed class Bottleneck : Module
         bn2 = AddModule("bn2", new BatchNorm(backend, planes, fusedRelu: true));
         conv3 = AddModule("conv3", new Conv2d(backend, planes, planes * Expansion, 1, rng, 1, 0, bias: false));
         bn3 = AddModule("bn3", new BatchNorm(backend, planes * Expansion));
-        if (stride != 1 || inPlanes != planes * Expansion)
-            downsample = AddModule("downsample", new Sequential(backend,
-                new Conv2d(backend, inPlanes, planes * Expansion, 1, rng, stride, 0, bias: false),
-                new BatchNorm(backend, planes * Expansion)));
+        if (Shortcut.Create(backend, inPlanes, planes * Expansion, stride, rng) is { } projection)
+            downsample = AddModule("downsample", projection);
     }
 
     public override Tensor Forward(Tensor x)

@@ -1,0 +1,19 @@
+using NativeContrastive.Engine.Nn;
+using NativeContrastive.Engine.Randomness;
+
+namespace NativeContrastive.Engine.Models;
+
+/// <summary>
+/// The projection shortcut of a residual block (torchvision's "downsample"): a 1×1 conv with
+/// the block's stride and no bias, then batch norm — needed only where the block changes the
+/// spatial size or the width; elsewhere the shortcut is the identity (null).
+/// </summary>
+internal static class Shortcut
+{
+    public static Sequential? Create(IBackend backend, int inPlanes, int outPlanes, int stride, RandomStream rng) =>
+        stride == 1 && inPlanes == outPlanes
+            ? null
+            : new Sequential(backend,
+                new Conv2d(backend, inPlanes, outPlanes, 1, rng, stride, 0, bias: false),
+                new BatchNorm(backend, outPlanes));
+}
