@@ -33,9 +33,10 @@ public sealed class GemmKernels(IKernelDriver driver) : KernelFamily(driver, "ge
         Need(c, (long)(m - 1) * ldc + n, nameof(c));
         var args = new KernelArgs().I32(transA ? 1 : 0).I32(transB ? 1 : 0).I32(m).I32(n).I32(k).F32(alpha)
             .Ptr(a).I32(Math.Max(lda, 1)).Ptr(b).I32(Math.Max(ldb, 1)).F32(beta).Ptr(c).I32(ldc);
+        var cost = LaunchCost.Gemm(m, n, k, readsC: beta != 0f);
         if (version == GemmVersion.Naive)
-            Launch("gemm_forward_naive_kernel", new Dim3((uint)((n + 15) / 16), (uint)((m + 15) / 16)), new Dim3(16, 16), args);
+            Launch("gemm_forward_naive_kernel", new Dim3((uint)((n + 15) / 16), (uint)((m + 15) / 16)), new Dim3(16, 16), args, cost);
         else
-            Launch("gemm_forward_tiled_kernel", new Dim3((uint)((n + 63) / 64), (uint)((m + 63) / 64)), new Dim3(16, 16), args);
+            Launch("gemm_forward_tiled_kernel", new Dim3((uint)((n + 63) / 64), (uint)((m + 63) / 64)), new Dim3(16, 16), args, cost);
     }
 }

@@ -18,7 +18,7 @@ public sealed class OptimKernels(IKernelDriver driver) : KernelFamily(driver, "o
     {
         Need(w, n, nameof(w)); Need(g, n, nameof(g)); Need(v, n, nameof(v));
         if (n > 0) Launch("sgd_momentum_forward_kernel", GridFor(n, Threads), Threads,
-            new KernelArgs().Ptr(w).Ptr(g).Ptr(v).I64(n).F32(lr).F32(momentum).F32(weightDecay));
+            new KernelArgs().Ptr(w).Ptr(g).Ptr(v).I64(n).F32(lr).F32(momentum).F32(weightDecay), LaunchCost.Elements(5 * n));
     }
 
     /// <summary>In place AdamW step number <paramref name="step"/> (1-based; bias corrections from it).</summary>
@@ -29,6 +29,6 @@ public sealed class OptimKernels(IKernelDriver driver) : KernelFamily(driver, "o
         Need(w, n, nameof(w)); Need(g, n, nameof(g)); Need(m, n, nameof(m)); Need(v, n, nameof(v));
         float c1 = 1f - MathF.Pow(beta1, step), c2 = 1f - MathF.Pow(beta2, step);
         if (n > 0) Launch("adamw_forward_kernel", GridFor(n, Threads), Threads,
-            new KernelArgs().Ptr(w).Ptr(g).Ptr(m).Ptr(v).I64(n).F32(lr).F32(beta1).F32(beta2).F32(eps).F32(weightDecay).F32(c1).F32(c2));
+            new KernelArgs().Ptr(w).Ptr(g).Ptr(m).Ptr(v).I64(n).F32(lr).F32(beta1).F32(beta2).F32(eps).F32(weightDecay).F32(c1).F32(c2), LaunchCost.Elements(7 * n));
     }
 }

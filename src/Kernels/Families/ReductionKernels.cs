@@ -25,8 +25,8 @@ public sealed class ReductionKernels(IKernelDriver driver) : KernelFamily(driver
         Need(x, n, nameof(x)); Need(result, 1, nameof(result));
         uint blocks = GridFor(n, Threads, MaxPartials);
         using var partial = DeviceBuffer.Allocate<float>(Driver, blocks);
-        Launch("sum_forward_kernel", blocks, Threads, new KernelArgs().Ptr(x).Ptr(partial).I64(n).F32(1f));
-        Launch("sum_forward_kernel", 1, Threads, new KernelArgs().Ptr(partial).Ptr(result).I64(blocks).F32(scale));
+        Launch("sum_forward_kernel", blocks, Threads, new KernelArgs().Ptr(x).Ptr(partial).I64(n).F32(1f), LaunchCost.Elements(n + blocks));
+        Launch("sum_forward_kernel", 1, Threads, new KernelArgs().Ptr(partial).Ptr(result).I64(blocks).F32(scale), LaunchCost.Elements(blocks + 1));
     }
 
     /// <summary>result[0] = mean of x (0 for n = 0).</summary>
@@ -39,7 +39,7 @@ public sealed class ReductionKernels(IKernelDriver driver) : KernelFamily(driver
         if (rows == 0) return;
         const int rowsPerBlock = Threads / 32;
         Launch("row_sum_forward_kernel", (uint)((rows + rowsPerBlock - 1) / rowsPerBlock), Threads,
-            new KernelArgs().Ptr(x).Ptr(y).I32(rows).I32(cols).F32(scale));
+            new KernelArgs().Ptr(x).Ptr(y).I32(rows).I32(cols).F32(scale), LaunchCost.Elements((long)rows * cols + rows));
     }
 
     /// <summary>y[c] = scale·Σ_r x[r, c].</summary>
@@ -48,6 +48,6 @@ public sealed class ReductionKernels(IKernelDriver driver) : KernelFamily(driver
         Need(x, (long)rows * cols, nameof(x)); Need(y, cols, nameof(y));
         if (cols == 0) return;
         Launch("col_sum_forward_kernel", (uint)((cols + 31) / 32), new Dim3(32, 8),
-            new KernelArgs().Ptr(x).Ptr(y).I32(rows).I32(cols).F32(scale));
+            new KernelArgs().Ptr(x).Ptr(y).I32(rows).I32(cols).F32(scale), LaunchCost.Elements((long)rows * cols + cols));
     }
 }
