@@ -23,5 +23,8 @@ public readonly record struct LaunchCost(long Bytes, double Flops = 0)
     public static LaunchCost Gemm(long m, long n, long k, bool readsC) =>
         new(4 * (m * k + k * n + (readsC ? 2 : 1) * m * n), 2.0 * m * n * k);
 
+    /// <summary>The cost of <paramref name="count"/> such pieces of work (a batched GEMM).</summary>
+    public LaunchCost Times(long count) => new(Bytes * count, Flops * count);
+
     public static LaunchCost operator +(LaunchCost a, LaunchCost b) => new(a.Bytes + b.Bytes, a.Flops + b.Flops);
 }
