@@ -72,7 +72,7 @@ internal static class ProfileCommand
             Inv($"outside {what}s: {p.OutsideMs:0.##} ms ({100 * p.OutsideMs / p.WallMs:0.#}%) — ") +
             (cpu ? "autograd, allocation bookkeeping and waiting for data" : "launch overhead, host work and waiting for data"));
         if (r.Entries.Any(e => e.Nested))
-            o.WriteLine("'▸' rows are part of the row they name and sum time over worker threads; they are not in the total.");
+            o.WriteLine("'▸' rows are parts of the row above them and sum time over worker threads; they are not in the total.");
         if (csvPath is not null)
         {
             AtomicFile.WriteAllText(csvPath, ProfileCsv.Format(p));

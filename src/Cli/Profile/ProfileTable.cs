@@ -5,8 +5,8 @@ using NativeContrastive.Kernels.Profile;
 namespace NativeContrastive.Cli.Profile;
 
 /// <summary>
-/// The cells of `nc profile`'s table, one row per kernel (per primitive on cpu) in the report's
-/// order (largest total first): name, calls, total ms, mean µs, share of the measured wall
+/// The cells of `nc profile`'s table, one row per kernel (per primitive on cpu), largest total
+/// first, nested rows ("  ▸ gemm") right under the row they are part of: name, calls, total ms, mean µs, share of the measured wall
 /// time, and the achieved GB/s and GFLOP/s where the launcher declared bytes or FLOPs — with
 /// the share of the device's peak in parentheses when the device reports one. Rendered by
 /// <see cref="PlainTable"/> (redirected output) or <see cref="TerminalTable"/> (Spectre.Console).
@@ -20,9 +20,9 @@ internal sealed record ProfileTable(IReadOnlyList<string> Headers, IReadOnlyList
     {
         var report = profile.Report;
         string first = report.Entries.All(e => e.Kind == ProfileEntryKind.Primitive) && report.Entries.Count > 0 ? "primitive" : "kernel";
-        var rows = report.Entries.Select(e => new[]
+        var rows = report.PartsUnderParents().Select(e => new[]
         {
-            e.Name,
+            e.Parent is null ? e.Name : "  ▸ " + e.Part,
             e.Calls.ToString(CultureInfo.InvariantCulture),
             Fixed(e.TotalMs, 2),
             Fixed(e.MeanUs, 1),

@@ -9,10 +9,20 @@ public enum ProfileEntryKind { Kernel, Copy, Primitive }
 /// "memset" for data movement, and the primitive's method name on the cpu. <see cref="Bytes"/>
 /// and <see cref="Flops"/> are the sums of what the calls declared (<c>LaunchCost</c>), 0 when
 /// none did. A <see cref="Nested"/> row is work inside another row (the GEMM inside a cpu
-/// convolution); its time is already part of its parent's and is left out of totals.
+/// convolution), named "Parent ▸ part"; its time is already part of its parent's and is left
+/// out of totals.
 /// </summary>
 public sealed record ProfileEntry(string Name, ProfileEntryKind Kind, long Calls, double TotalMs, long Bytes, double Flops, bool Nested = false)
 {
+    /// <summary>Separates a nested row's parent from its part in <see cref="Name"/>.</summary>
+    public const string NestedSeparator = " ▸ ";
+
+    /// <summary>The row a nested row is part of ("Conv2dForward" for "Conv2dForward ▸ gemm"); null for top-level rows.</summary>
+    public string? Parent => Nested && Name.IndexOf(NestedSeparator, StringComparison.Ordinal) is int i and > 0 ? Name[..i] : null;
+
+    /// <summary>What part of its parent a nested row is ("gemm"); the whole name for top-level rows.</summary>
+    public string Part => Parent is string p ? Name[(p.Length + NestedSeparator.Length)..] : Name;
+
     /// <summary>Mean time per call in microseconds.</summary>
     public double MeanUs => Calls == 0 ? 0 : TotalMs * 1000 / Calls;
 

@@ -17,4 +17,21 @@ public sealed record ProfileReport(string Device, string Clock, IReadOnlyList<Pr
     public long TotalCalls => Entries.Where(e => !e.Nested).Sum(e => e.Calls);
 
     public ProfileEntry? this[string name] => Entries.FirstOrDefault(e => e.Name == name);
+
+    /// <summary>
+    /// The rows for reading: top-level rows by total time, each followed by its nested rows (by
+    /// total time); nested rows whose parent has no row come last.
+    /// </summary>
+    public IReadOnlyList<ProfileEntry> PartsUnderParents()
+    {
+        var parts = Entries.Where(e => e.Parent is not null).ToLookup(e => e.Parent!);
+        var result = new List<ProfileEntry>(Entries.Count);
+        foreach (var top in Entries.Where(e => !e.Nested))
+        {
+            result.Add(top);
+            result.AddRange(parts[top.Name]);
+        }
+        result.AddRange(Entries.Where(e => e.Nested && !result.Contains(e)));
+        return result;
+    }
 }

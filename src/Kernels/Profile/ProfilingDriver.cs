@@ -100,6 +100,21 @@ public sealed class ProfilingDriver : IKernelDriver, IProfileSource
         Done(mark, counter, cost);
     }
 
+    /// <summary>
+    /// Times device work queued outside <see cref="Launch(KernelFunction, Dim3, Dim3, uint, KernelArgs, LaunchCost)"/>
+    /// — a cuBLAS call on the cuda driver's stream — as a kernel row <paramref name="name"/>
+    /// (e.g. "cublas:sgemm") with its declared cost. Runs <paramref name="work"/> unrecorded when disabled.
+    /// </summary>
+    public void Measure(string name, LaunchCost cost, Action work)
+    {
+        if (!Enabled) { work(); return; }
+        var counter = recorder.Counter(name, ProfileEntryKind.Kernel);
+        var mark = timer.Begin();
+        try { work(); }
+        catch { timer.Cancel(mark); throw; }
+        Done(mark, counter, cost);
+    }
+
     /// <summary>Counts the call only once the wrapped driver accepted it (a failed launch is not a call).</summary>
     private void Done(TimingMark mark, ProfileCounter counter, LaunchCost cost)
     {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 using NativeContrastive.Tests.Data;
 using NUnit.Framework;
 
@@ -45,24 +46,28 @@ public class ProfileCommandTests
         Assert.That(header, Is.GreaterThan(0), r.Out);
         Assert.That(lines[header], Does.Match(@"^primitive\s+calls\s+total ms\s+mean µs\s+% step\s+GB/s\s+GFLOP/s$"));
         Assert.That(lines[header + 1], Does.Match(@"^-+(  -+){6}$"));
-        var rows = lines.Skip(header + 2).TakeWhile(l => !l.StartsWith("primitive time:", StringComparison.Ordinal)).ToArray();
-        var byName = rows.ToDictionary(l => l[..l.IndexOf("  ", StringComparison.Ordinal)].Trim(),
-            l => l[l.IndexOf("  ", StringComparison.Ordinal)..].Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        var rows = lines.Skip(header + 2).TakeWhile(l => !l.StartsWith("primitive time:", StringComparison.Ordinal))
+            .Select(l => Regex.Split(l.Trim(), @"\s{2,}")).ToArray();
+        var byName = rows.Where(c => !c[0].StartsWith('▸')).ToDictionary(c => c[0], c => c[1..]);
         Assert.That(byName["Conv2dForward"][0], Is.EqualTo("8"), "small encoder: 4 convolutions × 2 steps");
         Assert.That(byName["BatchNormForwardTraining"][0], Is.EqualTo("10"), "4 BN + the head's BN1d, × 2 steps");
         Assert.That(byName["Conv2dForward"], Has.Length.EqualTo(6), "calls, ms, µs, %, GB/s and GFLOP/s are all declared for a convolution");
-        var totals = byName.Values.Select(v => double.Parse(v[1], CultureInfo.InvariantCulture)).ToArray();
-        Assert.That(totals, Is.Ordered.Descending);
+        Assert.That(byName.Values.Select(c => double.Parse(c[1], CultureInfo.InvariantCulture)), Is.Ordered.Descending);
+        int conv = Array.FindIndex(rows, c => c[0] == "Conv2dForward");
+        Assert.That(rows[conv + 1][0], Does.StartWith("▸ "), "the parts of a convolution follow it");
+        Assert.That(rows.Where(c => c[0].StartsWith('▸')).Select(c => c[0]), Is.SupersetOf(new[] { "▸ gemm", "▸ im2col", "▸ col2im" }));
         Assert.That(lines.Single(l => l.StartsWith("primitive time:", StringComparison.Ordinal)),
             Does.Match(@"^primitive time: [\d.]+ ms of [\d.]+ ms wall \([\d.]+%\), \d+ calls; outside primitives: [\d.]+ ms \([\d.]+%\)"));
         Assert.That(lines[^1], Is.EqualTo($"csv: {csv}"));
 
         var csvLines = File.ReadAllLines(csv);
         Assert.That(csvLines[0], Is.EqualTo("name,kind,nested,calls,total_ms,mean_us,step_percent,bytes,gb_per_s,flops,gflop_per_s"));
-        Assert.That(csvLines.Skip(1).Select(l => l.Split(',')[0]), Is.EqualTo(byName.Keys), "the same rows in the same order");
-        var conv = csvLines.Single(l => l.StartsWith("Conv2dForward,", StringComparison.Ordinal)).Split(',');
-        Assert.That(conv[1..4], Is.EqualTo(new[] { "primitive", "0", "8" }));
-        Assert.That(double.Parse(conv[9], CultureInfo.InvariantCulture), Is.GreaterThan(0), "flops");
+        Assert.That(csvLines.Skip(1).Select(l => l.Split(',')[0].Split(" ▸ ")[^1]), Is.EqualTo(rows.Select(c => c[0].TrimStart('▸', ' '))),
+            "the same rows in the same order");
+        Assert.That(csvLines, Has.Some.StartWith("Conv2dForward ▸ gemm,primitive,1,"), "full names of nested rows");
+        var convCsv = csvLines.Single(l => l.StartsWith("Conv2dForward,", StringComparison.Ordinal)).Split(',');
+        Assert.That(convCsv[1..4], Is.EqualTo(new[] { "primitive", "0", "8" }));
+        Assert.That(double.Parse(convCsv[9], CultureInfo.InvariantCulture), Is.GreaterThan(0), "flops");
         Assert.That(Directory.GetFiles(Path.GetDirectoryName(csv)!), Is.EqualTo(new[] { csv }), "no temporary file left behind");
     }
 

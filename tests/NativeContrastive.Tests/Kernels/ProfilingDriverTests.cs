@@ -104,6 +104,17 @@ public class ProfilingDriverTests
     }
 
     [Test]
+    public void MeasureTimesWorkQueuedOutsideLaunch()
+    {
+        using var d = new ProfilingDriver(new CountingDriver());
+        d.Measure("cublas:sgemm", LaunchCost.Gemm(8, 8, 8, readsC: false), () => Thread.Sleep(5));
+        Assert.Throws<InvalidOperationException>(() => d.Measure("cublas:sgemm", default, () => throw new InvalidOperationException()));
+        var row = d.Snapshot()["cublas:sgemm"]!;
+        Assert.That((row.Kind, row.Calls, row.Flops), Is.EqualTo((ProfileEntryKind.Kernel, 1L, 2.0 * 8 * 8 * 8)), "the failed call is not counted");
+        Assert.That(row.TotalMs, Is.GreaterThanOrEqualTo(4.5));
+    }
+
+    [Test]
     public void NameIsTheWrappedDriversAndDisposeReleasesIt()
     {
         var inner = new CountingDriver();
@@ -252,5 +263,24 @@ public class CudaProfilingTests
         Assert.That(scale.TotalMs, Is.GreaterThan(0));
         Assert.That(r.PeakGigabytesPerSecond, Is.GreaterThan(100));
         Assert.That(scale.GigabytesPerSecond, Is.GreaterThan(0).And.LessThan(r.PeakGigabytesPerSecond! * 1.1), "no kernel beats the memory bus");
+    }
+}
+
+/// <summary>How a report orders its rows for reading: parts right under their parent.</summary>
+public class ProfileReportTests
+{
+    private static ProfileEntry Row(string name, double ms, bool nested = false) => new(name, ProfileEntryKind.Primitive, 1, ms, 0, 0, nested);
+
+    [Test]
+    public void PartsFollowTheirParentAndAreLeftOutOfTotals()
+    {
+        var r = new ProfileReport("cpu", "wall clock",
+        [
+            Row("Conv ▸ gemm", 50, true), Row("Conv", 40), Row("Norm", 30), Row("Conv ▸ im2col", 20, true), Row("Gone ▸ x", 5, true), Row("Add", 1),
+        ]);
+        Assert.That(r.PartsUnderParents().Select(e => e.Name), Is.EqualTo(new[] { "Conv", "Conv ▸ gemm", "Conv ▸ im2col", "Norm", "Add", "Gone ▸ x" }));
+        Assert.That((r["Conv ▸ gemm"]!.Parent, r["Conv ▸ gemm"]!.Part, r["Conv"]!.Parent, r["Conv"]!.Part), Is.EqualTo(("Conv", "gemm", (string?)null, "Conv")));
+        Assert.That(r.TotalMs, Is.EqualTo(71));
+        Assert.That(r.TotalCalls, Is.EqualTo(3));
     }
 }

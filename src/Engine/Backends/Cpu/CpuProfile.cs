@@ -18,7 +18,6 @@ namespace NativeContrastive.Engine.Backends.Cpu;
 /// </summary>
 public static class CpuProfile
 {
-    private const char NestedMark = '▸';
     private static readonly ProfileRecorder recorder = new();
 
     public static bool Enabled { get; set; }
@@ -31,7 +30,7 @@ public static class CpuProfile
 
     /// <summary>Times the rest of the calling primitive, which declares <paramref name="cost"/>.</summary>
     public static Scope Time(LaunchCost cost, [CallerMemberName] string primitive = "") =>
-        Enabled ? new Scope(recorder.Counter(primitive, ProfileEntryKind.Primitive, primitive.Contains(NestedMark)), cost, Stopwatch.GetTimestamp()) : default;
+        Enabled ? new Scope(recorder.Counter(primitive, ProfileEntryKind.Primitive, primitive.Contains(ProfileEntry.NestedSeparator, StringComparison.Ordinal)), cost, Stopwatch.GetTimestamp()) : default;
 
     public static void Reset() => recorder.Clear();
 
