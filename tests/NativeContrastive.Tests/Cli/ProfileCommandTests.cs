@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using NativeContrastive.Cli;
+using NativeContrastive.Cli.Profile;
 using NativeContrastive.Tests.Data;
 using NUnit.Framework;
 
@@ -69,6 +71,35 @@ public class ProfileCommandTests
         Assert.That(convCsv[1..4], Is.EqualTo(new[] { "primitive", "0", "8" }));
         Assert.That(double.Parse(convCsv[9], CultureInfo.InvariantCulture), Is.GreaterThan(0), "flops");
         Assert.That(Directory.GetFiles(Path.GetDirectoryName(csv)!), Is.EqualTo(new[] { csv }), "no temporary file left behind");
+    }
+
+    [Test]
+    public void OnATerminalTheRunSaysWhatItDoesFirst()
+    {
+        var o = new StringWriter { NewLine = "\n" };
+        var e = new StringWriter { NewLine = "\n" };
+        int code = NcProgram.Run(Tiny("--steps", "1", "--warmup", "0"), new CliContext(o, e, IsTerminal: true, CancellationToken.None));
+        Assert.That(code, Is.EqualTo(0), e.ToString());
+        var lines = o.ToString().Split('\n');
+        Assert.That(lines[0], Is.EqualTo("profiling 0 warm-up + 1 measured steps on cpu …"));
+        var row = lines.Single(l => Regex.IsMatch(l, @"^\s*Conv2dForward\s"));
+        Assert.That(Regex.Split(row.Trim(), @"\s+")[1], Is.EqualTo("4"), "calls");
+        Assert.That(lines, Has.Some.StartWith("primitive time: "));
+    }
+
+    [Test]
+    public void TerminalTableIsSpectresWhenItFitsAndPlainWhenNot()
+    {
+        var table = new ProfileTable(["primitive", "calls", "total ms", "mean µs", "% step", "GB/s", "GFLOP/s"],
+            [["Conv2dForward", "4", "12.50", "3125.0", "50.0", "0.2", "30.1"], ["  ▸ gemm", "15", "8.00", "533.3", "32.0", "", ""]]);
+        var wide = new StringWriter();
+        TerminalTable.Write(table, wide, width: 120);
+        Assert.That(wide.ToString(), Does.Contain("───").And.Match(@"Conv2dForward\s+4\s+12\.50\s+3125\.0\s+50\.0\s+0\.2\s+30\.1"));
+        var narrow = new StringWriter();
+        TerminalTable.Write(table, narrow, width: 60);
+        var plain = new StringWriter();
+        PlainTable.Write(table, plain);
+        Assert.That(narrow.ToString(), Is.EqualTo(plain.ToString()), "no cropped or wrapped cells on a narrow terminal");
     }
 
     [TestCase("--steps", "0")]
