@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using NativeContrastive.Kernels.Launch;
 
 namespace NativeContrastive.Kernels.Profile;
@@ -34,22 +33,4 @@ public abstract class LaunchTimer : IDisposable
     /// <summary>CUDA events on the driver's stream for <see cref="CudaDriver"/>; wall clock for synchronous drivers (emu).</summary>
     public static LaunchTimer For(IKernelDriver driver) =>
         driver is CudaDriver cuda ? new EventTimer(() => new CudaStreamEvent(cuda.Stream), "CUDA events") : new WallClockTimer();
-}
-
-/// <summary>
-/// Host time around each call: right for drivers whose calls return when the work is done
-/// (the emulator, the cpu). Nothing is ever pending.
-/// </summary>
-public sealed class WallClockTimer : LaunchTimer
-{
-    public override string Clock => "wall clock";
-
-    public override TimingMark Begin() => new(Stopwatch.GetTimestamp(), null);
-
-    public override void End(TimingMark mark, ProfileCounter counter) =>
-        counter.AddTime(Stopwatch.GetElapsedTime(mark.Timestamp).TotalMilliseconds);
-
-    public override void Resolve() { }
-
-    public override void Discard() { }
 }

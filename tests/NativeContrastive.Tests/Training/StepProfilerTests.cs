@@ -63,7 +63,7 @@ public class StepProfilerTests
         Assert.That(Calls("LogSoftmaxRows"), Is.EqualTo(steps));
         Assert.That(Calls("SgdUpdate") + Calls("LarsUpdate") + Calls("AdamUpdate"), Is.EqualTo(steps * parameters.Count), "one fused update per parameter tensor");
 
-        Assert.That(r.Entries, Has.All.Matches<ProfileEntry>(e => e.Kind == ProfileEntryKind.Primitive && e.TotalMs >= 0 && e.Calls > 0));
+        Assert.That(r.Entries, Has.All.Matches<ProfileEntry>(e => e!.Kind == ProfileEntryKind.Primitive && e.TotalMs >= 0 && e.Calls > 0));
         Assert.That(r.Entries.Where(e => e.Nested).Select(e => e.Name), Has.All.Contains(" ▸ ").And.Not.Empty);
         var conv = r["Conv2dForward"]!;
         Assert.That(conv.Flops, Is.GreaterThan(0));
