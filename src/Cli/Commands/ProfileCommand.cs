@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using NativeContrastive.Cli.Profile;
 using NativeContrastive.Engine.Training;
-using NativeContrastive.Kernels.Profile;
 
 namespace NativeContrastive.Cli.Commands;
 
@@ -54,22 +53,22 @@ internal static class ProfileCommand
         if (context.IsTerminal) o.WriteLine($"profiling {warmup} warm-up + {steps} measured steps on {config.Device} …");
         var p = StepProfiler.Run(config, steps, warmup, context.Cancellation);
         var r = p.Report;
-        bool cpu = r.Entries.Count > 0 && r.Entries.All(e => e.Kind == ProfileEntryKind.Primitive);
-        string what = cpu ? "primitive" : "kernel";
+        bool cpu = p.Config.Device == "cpu";
 
         o.WriteLine($"profile: {p.Description}, batch {p.Config.BatchSize}, {p.Config.Optimizer}");
         o.WriteLine($"device: {r.Device}, times by {r.Clock}; {steps} measured step{(steps == 1 ? "" : "s")} after {warmup} warm-up");
         o.WriteLine(Inv($"speed: {p.StepsPerSecond:0.###} steps/s, {p.ImagesPerSecond:0.#} images/s, {p.StepMs:0.##} ms per step, last loss {p.LastLoss:0.####}"));
-        if (r.PeakGigabytesPerSecond is not null || r.PeakGigaflopsPerSecond is not null)
-            o.WriteLine(Inv($"device allows: {r.PeakGigabytesPerSecond:0} GB/s memory, {r.PeakGigaflopsPerSecond:0} GFLOP/s FP32 (the % in the rate columns)"));
+        var peaks = new[] { (r.PeakGigabytesPerSecond, "GB/s memory"), (r.PeakGigaflopsPerSecond, "GFLOP/s FP32") }
+            .Where(x => x.Item1 is not null).Select(x => Inv($"{x.Item1:0} {x.Item2}")).ToList();
+        if (peaks.Count > 0) o.WriteLine($"device allows: {string.Join(", ", peaks)} (the % in the rate columns)");
         o.WriteLine();
 
         var table = ProfileTable.From(p);
         if (context.IsTerminal) TerminalTable.Write(table, o);
         else PlainTable.Write(table, o);
 
-        o.WriteLine(Inv($"{what} time: {r.TotalMs:0.##} ms of {p.WallMs:0.##} ms wall ({100 * r.TotalMs / p.WallMs:0.#}%), {r.TotalCalls} calls; ") +
-            Inv($"outside {what}s: {p.OutsideMs:0.##} ms ({100 * p.OutsideMs / p.WallMs:0.#}%) — ") +
+        o.WriteLine(Inv($"{(cpu ? "primitive" : "device")} time: {r.TotalMs:0.##} ms of {p.WallMs:0.##} ms wall ({100 * r.TotalMs / p.WallMs:0.#}%), {r.TotalCalls} calls; ") +
+            Inv($"outside {(cpu ? "primitives" : "kernels and copies")}: {p.OutsideMs:0.##} ms ({100 * p.OutsideMs / p.WallMs:0.#}%) — ") +
             (cpu ? "autograd, allocation bookkeeping and waiting for data" : "launch overhead, host work and waiting for data"));
         if (r.Entries.Any(e => e.Nested))
             o.WriteLine("'▸' rows are parts of the row above them and sum time over worker threads; they are not in the total.");
