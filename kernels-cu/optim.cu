@@ -28,18 +28,16 @@ extern "C" __global__ void sgd_momentum_forward_kernel(float* __restrict__ w, co
     }
 }
 
-// Adam / AdamW, PyTorch's torch.optim.Adam and AdamW at step t, with c1 = 1 − β1ᵗ and
-// sqrt_c2 = √(1 − β2ᵗ) computed by the host:
-//   Adam (L2, decoupled = 0):  g ← g + wd·w
-//   AdamW (decoupled = 1):     w ← w·(1 − lr·wd)
-//   m ← β1·m + (1 − β1)·g;  v ← β2·v + (1 − β2)·g²;  w ← w − (lr/c1)·m / (√v/sqrt_c2 + ε)
+// Adam / AdamW, PyTorch's torch.optim.Adam and AdamW at step t. The host folds the mode and the
+// bias corrections c1 = 1 − β1ᵗ, c2 = 1 − β2ᵗ into four uniform values (fewer registers):
+//   Adam (L2):       l2 = wd, shrink = 1          →  g ← g + wd·w
+//   AdamW:           l2 = 0,  shrink = 1 − lr·wd  →  w ← w·(1 − lr·wd)
+//   m ← β1·m + (1 − β1)·g;  v ← β2·v + (1 − β2)·g²;
+//   w ← w·shrink − step_size·m / (√v·inv_sqrt_c2 + ε),  step_size = lr/c1, inv_sqrt_c2 = 1/√c2
 extern "C" __global__ void adam_forward_kernel(float* __restrict__ w, const float* __restrict__ g, float* __restrict__ m,
-                                               float* __restrict__ v, long long n, float lr, float beta1, float beta2, float eps,
-                                               float weight_decay, int decoupled, float c1, float sqrt_c2)
+                                               float* __restrict__ v, long long n, float beta1, float beta2, float eps, float l2,
+                                               float shrink, float step_size, float inv_sqrt_c2)
 {
-    float l2 = decoupled ? 0.f : weight_decay;
-    float shrink = decoupled ? 1.f - lr * weight_decay : 1.f;
-    float step_size = lr / c1, inv_sqrt_c2 = 1.f / sqrt_c2;
     for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
     {
         float wi = w[i];

@@ -39,9 +39,9 @@ public sealed class OptimKernels(IKernelDriver driver) : KernelFamily(driver, "o
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(step);
         Need(w, n, nameof(w)); Need(g, n, nameof(g)); Need(m, n, nameof(m)); Need(v, n, nameof(v));
         float c1 = 1f - MathF.Pow(beta1, step), sqrtC2 = MathF.Sqrt(1f - MathF.Pow(beta2, step));
+        float l2 = decoupled ? 0f : weightDecay, shrink = decoupled ? 1f - lr * weightDecay : 1f;
         if (n > 0) Launch("adam_forward_kernel", GridFor(n, Threads), Threads,
-            new KernelArgs().Ptr(w).Ptr(g).Ptr(m).Ptr(v).I64(n).F32(lr).F32(beta1).F32(beta2).F32(eps).F32(weightDecay)
-                .I32(decoupled ? 1 : 0).F32(c1).F32(sqrtC2));
+            new KernelArgs().Ptr(w).Ptr(g).Ptr(m).Ptr(v).I64(n).F32(beta1).F32(beta2).F32(eps).F32(l2).F32(shrink).F32(lr / c1).F32(1f / sqrtC2));
     }
 
     /// <summary>In place AdamW step number <paramref name="step"/> (1-based; bias corrections from it).</summary>
