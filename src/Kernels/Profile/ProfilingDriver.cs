@@ -38,6 +38,12 @@ public sealed class ProfilingDriver : IKernelDriver, IProfileSource
     /// <summary>The driver that runs the work.</summary>
     public IKernelDriver Inner { get; }
 
+    /// <summary>
+    /// The driver that runs the work behind any profiling wrappers: code that needs the concrete
+    /// driver (cuBLAS on the <see cref="CudaDriver"/>'s stream) looks through the profiling with this.
+    /// </summary>
+    public static IKernelDriver Unwrap(IKernelDriver driver) => driver is ProfilingDriver p ? Unwrap(p.Inner) : driver;
+
     /// <summary>The wrapped driver's name: the profiling is invisible to callers.</summary>
     public string Name => Inner.Name;
 

@@ -84,6 +84,26 @@ public class StepProfilerTests
     }
 
     [Test]
+    public void OnTheEmulatorTheRowsAreKernelsWithDeclaredCosts()
+    {
+        var config = Config("small") with { Device = "emu" };
+        var p = StepProfiler.Run(config, steps: 1, warmup: 1);
+        var r = p.Report;
+        Assert.That((r.Device, r.Clock), Is.EqualTo(("emu", "wall clock")));
+        using var method = RunComponents.CreateMethod(config.Resolve() with { ImageSize = 8 }, 1, 16, CpuBackend.Instance);
+        var parameters = method.NamedParameters();
+        int linears = parameters.Count(q => q.Tensor.Rank == 2);
+        var gemm = r["gemm.cu:gemm_forward_tiled_kernel"]!;
+        Assert.That(gemm.Calls, Is.EqualTo(3 * linears + 3), "three GEMMs per linear layer and three for the similarity matrix");
+        Assert.That(gemm.Flops, Is.GreaterThan(0));
+        Assert.That(r["optim.cu:adam_forward_kernel"]!.Calls, Is.EqualTo(parameters.Count), "one fused Adam update per parameter tensor");
+        Assert.That(r.Entries.Where(e => e.Kind == ProfileEntryKind.Kernel), Has.All.Matches<ProfileEntry>(e => e!.Name.Contains(".cu:") && e.Bytes > 0),
+            "every launcher declares its bytes");
+        Assert.That(r["copy H2D"]!.Calls, Is.GreaterThan(0), "the views are uploaded");
+        Assert.That(r.TotalMs, Is.LessThanOrEqualTo(p.WallMs * 1.001));
+    }
+
+    [Test]
     public void InvalidCountsAndDevicesAreUserErrors()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => StepProfiler.Run(Config("small"), steps: 0, warmup: 0));
