@@ -41,5 +41,6 @@ public abstract class KernelFamily(IKernelDriver driver, string family)
             ["optim"] = OptimKernels.Shapes,
             ["conv"] = ConvKernels.Shapes,
             ["batchnorm"] = BatchNormKernels.Shapes,
+            ["pool"] = PoolKernels.Shapes,
         };
 }
