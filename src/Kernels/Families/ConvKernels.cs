@@ -38,8 +38,12 @@ public sealed class ConvKernels(IKernelDriver driver) : KernelFamily(driver, "co
     private static KernelArgs Geometry(KernelArgs a, ConvShape g) =>
         a.I32(g.N).I32(g.C).I32(g.H).I32(g.W).I32(g.K).I32(g.R).I32(g.S).I32(g.StrideH).I32(g.StrideW).I32(g.PadH).I32(g.PadW).I32(g.P).I32(g.Q);
 
-    private static Dim3 TileGrid(long rows, long columns, int splits = 1) =>
-        new((uint)((columns + TileColumns - 1) / TileColumns), (uint)((rows + TileRows - 1) / TileRows), (uint)splits);
+    private static Dim3 TileGrid(long rows, long columns, int splits = 1)
+    {
+        long rowTiles = (rows + TileRows - 1) / TileRows;
+        if (rowTiles > 65535) throw new ArgumentException($"Convolution: {rows} GEMM rows need {rowTiles} row tiles, more than the grid's y limit 65535.");
+        return new((uint)((columns + TileColumns - 1) / TileColumns), (uint)rowTiles, (uint)splits);
+    }
 
     /// <summary>y ← conv(x, w) (+ bias[K] when given). x [N,C,H,W], w [K,C,R,S], y [N,K,P,Q].</summary>
     public void Conv2dForward(DeviceBuffer x, DeviceBuffer w, DeviceBuffer? bias, DeviceBuffer y, ConvShape g)
