@@ -189,8 +189,8 @@ extern "C" __global__ void batchnorm_forward_finalize_kernel(const float* __rest
 }
 
 // y[e] = x[e]·scale[ch] + shift[ch] for ch = (e / hw) mod c; then max(y, 0) when relu.
-// Grid-stride over the n·c·hw elements.
-extern "C" __global__ void batchnorm_forward_apply_kernel(const float* __restrict__ x, float* __restrict__ y, const float* __restrict__ coef,
+// Grid-stride over the n·c·hw elements; y may be x (each element reads before it writes).
+extern "C" __global__ void batchnorm_forward_apply_kernel(const float* x, float* y, const float* __restrict__ coef,
                                                           int count, int c, int hw, int relu)
 {
     int first = blockIdx.x * blockDim.x + threadIdx.x, step = gridDim.x * blockDim.x;
@@ -205,8 +205,8 @@ extern "C" __global__ void batchnorm_forward_apply_kernel(const float* __restric
 
 // Eval mode: y[e] = γ·(x − running_mean)/√(running_var + ε) + β per channel, as
 // x·scale + shift with scale = γ/√(running_var + ε), shift = β − running_mean·scale (the cpu
-// backend's order); then max(y, 0) when relu.
-extern "C" __global__ void batchnorm_forward_inference_kernel(const float* __restrict__ x, float* __restrict__ y,
+// backend's order); then max(y, 0) when relu. y may be x.
+extern "C" __global__ void batchnorm_forward_inference_kernel(const float* x, float* y,
                                                               const float* __restrict__ gamma, const float* __restrict__ beta,
                                                               const float* __restrict__ running_mean, const float* __restrict__ running_var,
                                                               int count, int c, int hw, float eps, int relu)

@@ -108,6 +108,37 @@ public class BatchNormKernelTests(EmuOrder order) : EmuKernelTest(order)
     }
 
     [Test]
+    public void InPlaceForwardAndBackward()
+    {
+        using var k = new BatchNormKernels(Driver);
+        int n = 4, c = 3, hw = 45, count = n * c * hw;
+        float[] x = Input(n, c, hw, 8), gamma = Data(c, 2, 0.5f, 1.5f), beta = Data(c, 3), gy = Data(count, 9);
+        using var scope = TensorScope.Begin();
+        Tensor y = Tensor.Empty(Cpu, count), mean = Tensor.Empty(Cpu, c), invStd = Tensor.Empty(Cpu, c),
+               rm = Tensor.Zeros(Cpu, c), rv = Tensor.Full(Cpu, 1f, c);
+        Cpu.BatchNormForwardTraining(T(x), T(gamma), T(beta), y, mean, invStd, rm, rv, n, c, hw, 0.1f, 1e-5f, relu: false);
+        Tensor gx = Tensor.Empty(Cpu, count), gg = Tensor.Empty(Cpu, c), gb = Tensor.Empty(Cpu, c);
+        Cpu.BatchNormBackward(T(x), T(gy), null, T(gamma), mean, invStd, gx, gg, gb, n, c, hw);
+
+        using var dxy = Up(x);   // x and y in one buffer
+        using var dgamma = Up(gamma);
+        using var dbeta = Up(beta);
+        using var dmean = Zeros(c);
+        using var dinv = Zeros(c);
+        using var drm = Up(new float[c]);
+        using var drv = Up(Enumerable.Repeat(1f, c).ToArray());
+        k.BatchNormForwardTraining(dxy, dgamma, dbeta, dxy, dmean, dinv, drm, drv, n, c, hw, 0.1f, 1e-5f, false);
+        Close.Assert(y.ToArray(), dxy.ToArray<float>(), 2e-5f, 1e-5f, "y written over x");
+
+        using var dx = Up(x);
+        using var dgdx = Up(gy);   // dy and dx in one buffer
+        using var dgg = Zeros(c);
+        using var dgb = Zeros(c);
+        k.BatchNormBackward(dx, dgdx, null, dgamma, dmean, dinv, dgdx, dgg, dgb, n, c, hw);
+        Close.Assert(gx.ToArray(), dgdx.ToArray<float>(), 1e-5f, 1e-4f, "dx written over dy");
+    }
+
+    [Test]
     public void SplitPolicy()
     {
         Assert.That(BatchNormKernels.Splits(512, 64, 1024), Is.EqualTo(16), "64 channels × 16 = the 1024-block target");
