@@ -46,5 +46,8 @@ public abstract class KernelFamily(IKernelDriver driver, string family)
             ["index"] = IndexKernels.Shapes,
             ["random"] = RandomKernels.Shapes,
             ["optim"] = OptimKernels.Shapes,
+            ["conv"] = ConvKernels.Shapes,
+            ["batchnorm"] = BatchNormKernels.Shapes,
+            ["pool"] = PoolKernels.Shapes,
         };
 }

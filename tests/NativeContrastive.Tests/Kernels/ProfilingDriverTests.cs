@@ -68,6 +68,21 @@ public class ProfilingDriverTests
     }
 
     [Test]
+    public void ConvolutionDeclaresItsMultiplyAddsAndTraffic()
+    {
+        using var d = Profiled();
+        var g = new ConvShape(N: 2, C: 3, H: 9, W: 9, K: 4, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1);
+        using var x = DeviceBuffer.From(d, EmuKernelTest.Data(g.InputLength, 6));
+        using var w = DeviceBuffer.From(d, EmuKernelTest.Data(g.WeightLength, 7));
+        using var y = DeviceBuffer.Allocate<float>(d, g.OutputLength);
+        using var conv = new ConvKernels(d);
+        conv.Conv2dForward(x, w, null, y, g);
+        var row = d.Snapshot()["conv.cu:conv2d_forward_kernel"]!;
+        Assert.That((row.Calls, row.Bytes, row.Flops),
+            Is.EqualTo((1L, 4 * (g.InputLength + g.WeightLength + g.OutputLength), 2.0 * g.N * g.K * g.P * g.Q * g.C * g.R * g.S)));
+    }
+
+    [Test]
     public void DisabledRecordsNothingAndResetForgets()
     {
         using var d = Profiled();
