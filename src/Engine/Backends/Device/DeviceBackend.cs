@@ -27,6 +27,9 @@ public sealed partial class DeviceBackend : IBackend, IDisposable
     private readonly L2NormKernels l2norm;
     private readonly IndexKernels index;
     private readonly OptimKernels optim;
+    private readonly ConvKernels conv;
+    private readonly BatchNormKernels batchNorm;
+    private readonly PoolKernels pool;
     private int disposed;
 
     public DeviceBackend(IKernelDriver driver, string name)
@@ -42,6 +45,9 @@ public sealed partial class DeviceBackend : IBackend, IDisposable
         l2norm = new L2NormKernels(driver);
         index = new IndexKernels(driver);
         optim = new OptimKernels(driver);
+        conv = new ConvKernels(driver);
+        batchNorm = new BatchNormKernels(driver);
+        pool = new PoolKernels(driver);
         GemmEngine = DefaultGemmEngine(driver);
     }
 
@@ -83,6 +89,8 @@ public sealed partial class DeviceBackend : IBackend, IDisposable
     {
         if (Interlocked.Exchange(ref disposed, 1) != 0) return;
         cublas?.Dispose();
+        conv.Dispose();
+        batchNorm.Dispose();
         Pool.Dispose();
         indexErrors.Dispose();
     }
