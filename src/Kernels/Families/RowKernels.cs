@@ -93,13 +93,17 @@ public sealed class L2NormKernels(IKernelDriver driver) : KernelFamily(driver, "
     }
 }
 
-/// <summary>Launchers of kernels-cu/index.cu (grid-stride over count·cols elements, 256 threads).</summary>
+/// <summary>
+/// Launchers of kernels-cu/index.cu (gather / scatter-add: grid-stride over count·cols elements,
+/// 256 threads; momentum update: a warp per index entry, 8 per block).
+/// </summary>
 public sealed class IndexKernels(IKernelDriver driver) : KernelFamily(driver, "index")
 {
     public static IReadOnlyDictionary<string, LaunchShape> Shapes { get; } = new Dictionary<string, LaunchShape>
     {
         ["gather_rows_forward_kernel"] = new(256),
         ["scatter_add_rows_forward_kernel"] = new(256),
+        ["momentum_update_rows_forward_kernel"] = new(WarpPerRow.Threads),
     };
 
     /// <summary>dst[i, :] = src[idx[i], :]; every idx must be in [0, rows of src) — the caller checks.</summary>
@@ -116,6 +120,17 @@ public sealed class IndexKernels(IKernelDriver driver) : KernelFamily(driver, "i
         Need(src, (long)count * cols, nameof(src)); Need(idx, count, nameof(idx));
         long n = (long)count * cols;
         if (n > 0) Launch("scatter_add_rows_forward_kernel", GridFor(n, 256), 256, new KernelArgs().Ptr(src).Ptr(idx).Ptr(dst).I32(count).I32(cols));
+    }
+
+    /// <summary>
+    /// IBackend.MomentumUpdateRows: bank[idx[i], :] ← normalise(m·bank[idx[i], :] + (1 − m)·features[i, :]) for
+    /// i &lt; <paramref name="count"/>; with duplicate indices the largest i wins. Every idx must be a bank row — the caller checks.
+    /// </summary>
+    public void MomentumUpdateRows(DeviceBuffer bank, DeviceBuffer index, DeviceBuffer features, float momentum, int count, int cols)
+    {
+        Need(index, count, nameof(index)); Need(features, (long)count * cols, nameof(features));
+        if (count > 0 && cols > 0) Launch("momentum_update_rows_forward_kernel", WarpPerRow.Grid(count), WarpPerRow.Threads,
+            new KernelArgs().Ptr(bank).Ptr(index).Ptr(features).I32(count).I32(cols).F32(momentum));
     }
 }
 
