@@ -40,5 +40,6 @@ public abstract class KernelFamily(IKernelDriver driver, string family)
             ["random"] = RandomKernels.Shapes,
             ["optim"] = OptimKernels.Shapes,
             ["contrastive"] = ContrastiveKernels.Shapes,
+            ["knn"] = KnnKernels.Shapes,
         };
 }
