@@ -21,13 +21,15 @@ __device__ __forceinline__ void nc_lse_merge(float& m, float& s, float m2, float
 // InfoNCE forward, row r = one warp:
 //   t_j = s[r, j]·inv_t over J_r = {j ≠ r} (exclude_self) or every j,
 //   lse[r] = log Σ_{j∈J_r} exp t_j,   loss[r] = lse[r] − t_{p_r},   p_r = positives[r] ∈ J_r.
+// A positive outside J_r (outside [0, cols), or r itself when excluding self) gives loss NaN and
+// is reported (code 6; nc_report_bad_index).
 // One pass with the online log-sum-exp: each lane folds its strided columns into (m, s) —
 // a new maximum rescales the running sum, so every exponent is ≤ 0 and nothing overflows —
 // then the 32 lane states merge by a butterfly. Reading the row once instead of twice
 // (max pass, then sum pass) halves the traffic of this memory-bound kernel.
 extern "C" __global__ void info_nce_forward_kernel(const float* __restrict__ s, const int* __restrict__ positives,
                                                    float* __restrict__ loss, float* __restrict__ lse, int rows, int cols,
-                                                   float inv_t, int exclude_self)
+                                                   float inv_t, int exclude_self, int* err)
 {
     int row = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5), lane = threadIdx.x & 31;
     if (row >= rows) return;
@@ -55,22 +57,32 @@ extern "C" __global__ void info_nce_forward_kernel(const float* __restrict__ s, 
     {
         float l = m + logf(sum);
         lse[row] = l;
-        loss[row] = l - sr[positives[row]] * inv_t;
+        int p = positives[row];
+        bool valid = (unsigned)p < (unsigned)cols && p != skip;
+        if (!valid) nc_report_bad_index(err, 6, row, p, cols);
+        loss[row] = valid ? l - sr[p] * inv_t : NAN;
     }
 }
 
 // InfoNCE backward, row r = one warp, with the forward's lse and g = dloss[r]·inv_t:
 //   ds[r, j] = exp(t_j − lse[r])·g − [j = p_r]·g   for j ∈ J_r,   ds[r, r] = 0 when excluding self.
 // softmax − onehot needs no reduction once lse is known: a single pass over the row.
+// A positive outside J_r contributes no onehot term and is reported (code 7).
 extern "C" __global__ void info_nce_backward_kernel(const float* __restrict__ s, const int* __restrict__ positives,
                                                     const float* __restrict__ lse, const float* __restrict__ dloss,
-                                                    float* __restrict__ ds, int rows, int cols, float inv_t, int exclude_self)
+                                                    float* __restrict__ ds, int rows, int cols, float inv_t, int exclude_self,
+                                                    int* err)
 {
     int row = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5), lane = threadIdx.x & 31;
     if (row >= rows) return;
     long long o = (long long)row * cols;
     int p = positives[row], skip = exclude_self ? row : -1;
     float l = lse[row], g = dloss[row] * inv_t;
+    if (!((unsigned)p < (unsigned)cols && p != skip))
+    {
+        if (lane == 0) nc_report_bad_index(err, 7, row, p, cols);
+        p = -1;
+    }
     for (int c = lane; c < cols; c += 32)
     {
         float v = expf(s[o + c] * inv_t - l) * g;

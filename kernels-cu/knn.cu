@@ -264,11 +264,11 @@ extern "C" __global__ void topk_rows_forward_kernel(const float* __restrict__ sc
 // Each thread owns classes and adds its neighbours' weights in j order, exactly the order of the
 // cpu loop, so the sums agree up to expf's rounding and never depend on scheduling (no atomics).
 // The (label, weight) pairs of a row are staged in shared memory one tile of blockDim at a time.
-// Entries whose neighbour index or label is out of range add nothing: the caller validates
-// them (the cpu reference throws).
+// An entry whose neighbour index is outside [0, label_count) (code 8) or whose label is outside
+// [0, num_classes) (code 9) adds nothing and is reported (nc_report_bad_index; the cpu reference throws).
 extern "C" __global__ void knn_vote_forward_kernel(const float* __restrict__ values, const int* __restrict__ indices,
                                                    const int* __restrict__ labels, int label_count, float* __restrict__ class_scores,
-                                                   int rows, int k, int num_classes, float inv_t)
+                                                   int rows, int k, int num_classes, float inv_t, int* err)
 {
     NC_DYNAMIC_SMEM(float, weight);   // blockDim floats, then blockDim ints
     int* label = reinterpret_cast<int*>(weight + blockDim.x);
@@ -284,8 +284,15 @@ extern "C" __global__ void knn_vote_forward_kernel(const float* __restrict__ val
             int j = j0 + tid;
             if (j < k)
             {
-                int idx = indices[o + j];
-                label[tid] = (unsigned)idx < (unsigned)label_count ? labels[idx] : -1;
+                int idx = indices[o + j], l = -1;
+                if ((unsigned)idx >= (unsigned)label_count)
+                    nc_report_bad_index(err, 8, o + j, idx, label_count);
+                else if ((unsigned)(l = labels[idx]) >= (unsigned)num_classes)
+                {
+                    nc_report_bad_index(err, 9, idx, l, num_classes);
+                    l = -1;
+                }
+                label[tid] = l;
                 weight[tid] = expf(values[o + j] * inv_t);
             }
             __syncthreads();

@@ -5,7 +5,8 @@ namespace NativeContrastive.Kernels.Families;
 /// <summary>
 /// Launchers of kernels-cu/contrastive.cu: a warp per row, 8 rows per 256-thread block. Each
 /// method has the signature of its IBackend.Contrastive primitive with tensors as device
-/// buffers; index arguments (positives) must already be valid — the caller checks them.
+/// buffers. A positive outside the row's candidates is not read; it is recorded in the optional
+/// error buffer (<see cref="IndexErrors"/>; codes 6 forward, 7 backward) and its loss is NaN.
 /// </summary>
 public sealed class ContrastiveKernels(IKernelDriver driver) : KernelFamily(driver, "contrastive")
 {
@@ -21,23 +22,24 @@ public sealed class ContrastiveKernels(IKernelDriver driver) : KernelFamily(driv
 
     /// <summary>loss[r] = lse[r] − s[r, p_r]/τ, lse[r] = log Σ_{j∈J_r} exp(s[r, j]/τ); J_r excludes j = r when <paramref name="excludeSelf"/>.</summary>
     public void InfoNceRows(DeviceBuffer similarity, DeviceBuffer positives, float temperature, bool excludeSelf, int rows, int cols,
-                            DeviceBuffer loss, DeviceBuffer logSumExp)
+                            DeviceBuffer loss, DeviceBuffer logSumExp, DeviceBuffer? errors = null)
     {
         Need(similarity, (long)rows * cols, nameof(similarity)); Need(positives, rows, nameof(positives));
         Need(loss, rows, nameof(loss)); Need(logSumExp, rows, nameof(logSumExp));
         Rows("info_nce_forward_kernel", rows, new KernelArgs().Ptr(similarity).Ptr(positives).Ptr(loss).Ptr(logSumExp)
-            .I32(rows).I32(cols).F32(1f / temperature).I32(excludeSelf ? 1 : 0));
+            .I32(rows).I32(cols).F32(1f / temperature).I32(excludeSelf ? 1 : 0).Ptr(IndexErrors.Pointer(errors)));
     }
 
     /// <summary>dS[r, j] = dLoss[r]·(exp(s[r, j]/τ − lse[r]) − [j = p_r])/τ, 0 on the excluded diagonal.</summary>
     public void InfoNceRowsBackward(DeviceBuffer similarity, DeviceBuffer positives, DeviceBuffer logSumExp, DeviceBuffer dLoss,
-                                    float temperature, bool excludeSelf, int rows, int cols, DeviceBuffer dSimilarity)
+                                    float temperature, bool excludeSelf, int rows, int cols, DeviceBuffer dSimilarity,
+                                    DeviceBuffer? errors = null)
     {
         long n = (long)rows * cols;
         Need(similarity, n, nameof(similarity)); Need(positives, rows, nameof(positives)); Need(logSumExp, rows, nameof(logSumExp));
         Need(dLoss, rows, nameof(dLoss)); Need(dSimilarity, n, nameof(dSimilarity));
         Rows("info_nce_backward_kernel", rows, new KernelArgs().Ptr(similarity).Ptr(positives).Ptr(logSumExp).Ptr(dLoss).Ptr(dSimilarity)
-            .I32(rows).I32(cols).F32(1f / temperature).I32(excludeSelf ? 1 : 0));
+            .I32(rows).I32(cols).F32(1f / temperature).I32(excludeSelf ? 1 : 0).Ptr(IndexErrors.Pointer(errors)));
     }
 
     /// <summary>NPID NCE per row: loss[r] = softplus(−u_r0) + Σ_{j≥1} softplus(u_rj), u = s − ln(Z·m/N), m = cols − 1.</summary>

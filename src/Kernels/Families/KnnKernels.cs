@@ -43,18 +43,19 @@ public sealed class KnnKernels(IKernelDriver driver) : KernelFamily(driver, "knn
 
     /// <summary>
     /// IBackend.KnnVote: classScores[r, c] ← Σ_{j&lt;k, labels[indices[r, j]] = c} exp(values[r, j] / τ), overwriting
-    /// classScores [rows, numClasses]; labels holds <paramref name="labelCount"/> entries. Neighbour indices and
-    /// labels must be in range — the caller checks them (out-of-range entries would add nothing).
+    /// classScores [rows, numClasses]; labels holds <paramref name="labelCount"/> entries. A neighbour index outside
+    /// [0, labelCount) or a label outside [0, numClasses) adds nothing and is recorded in the optional error buffer
+    /// (<see cref="IndexErrors"/>; codes 8 and 9).
     /// </summary>
     public void KnnVote(DeviceBuffer values, DeviceBuffer indices, DeviceBuffer labels, int labelCount, int rows, int k, int numClasses,
-                        float temperature, DeviceBuffer classScores)
+                        float temperature, DeviceBuffer classScores, DeviceBuffer? errors = null)
     {
         Need(values, (long)rows * k, nameof(values)); Need(indices, (long)rows * k, nameof(indices)); Need(labels, labelCount, nameof(labels));
         Need(classScores, (long)rows * numClasses, nameof(classScores));
         if (rows == 0 || numClasses == 0) return;
         Launch("knn_vote_forward_kernel", (uint)rows, VoteThreads,
             new KernelArgs().Ptr(values).Ptr(indices).Ptr(labels).I32(labelCount).Ptr(classScores).I32(rows).I32(k).I32(numClasses)
-                .F32(1f / temperature),
+                .F32(1f / temperature).Ptr(IndexErrors.Pointer(errors)),
             VoteThreads * 8);
     }
 }

@@ -94,4 +94,21 @@ public class KnnKernelTests(EmuOrder order) : EmuKernelTest(order)
         new KnnKernels(Driver).KnnVote(dv, di, dl, bank, rows, k, numClasses, tau, scores);
         Close.Assert(expected.ToArray(), scores.ToArray<float>(), 1e-7f, 2e-6f, "class scores");
     }
+
+    [Test]
+    public void KnnVoteRecordsBadNeighbourAndLabel()
+    {
+        using var dv = Up(new[] { 0.5f, 0.25f });
+        using var dl = Up(new[] { 0, 7 });
+        using var scores = Zeros(2);
+        using var errors = IndexErrors.Allocate(Driver);
+        var k = new KnnKernels(Driver);
+        using (var di = Up(new[] { 0, 2 }))
+            k.KnnVote(dv, di, dl, 2, 1, 2, 2, 0.1f, scores, errors);
+        Assert.That(IndexErrors.TakeReport(errors), Is.EqualTo((8, 1, 2, 2)), "neighbour index 2 of a 2-sample bank");
+        Close.Assert([MathF.Exp(0.5f / 0.1f), 0f], scores.ToArray<float>(), 0f, 2e-6f, "the bad entry adds nothing");
+        using (var di = Up(new[] { 1, 0 }))
+            k.KnnVote(dv, di, dl, 2, 1, 2, 2, 0.1f, scores, errors);
+        Assert.That(IndexErrors.TakeReport(errors), Is.EqualTo((9, 1, 7, 2)), "label 7 of sample 1, 2 classes");
+    }
 }

@@ -38,4 +38,19 @@ public class MomentumUpdateKernelTests(EmuOrder order) : EmuKernelTest(order)
         for (int r = 0; r < bankRows; r++)
             if (!idx.Contains(r)) Assert.That(got.AsSpan(r * cols, cols).ToArray(), Is.EqualTo(bank0.AsSpan(r * cols, cols).ToArray()), $"row {r} untouched");
     }
+
+    [Test]
+    public void BadIndexIsSkippedAndRecorded()
+    {
+        float[] bank0 = Data(4 * 3, 33), f = Data(2 * 3, 34);
+        using var bank = Up(bank0);
+        using var di = Up(new[] { 4, 1 });
+        using var df = Up(f);
+        using var errors = IndexErrors.Allocate(Driver);
+        new IndexKernels(Driver).MomentumUpdateRows(bank, di, df, 0.5f, 2, 3, 4, errors);
+        Assert.That(IndexErrors.TakeReport(errors), Is.EqualTo((5, 0, 4, 4)), "(code, position, value, limit)");
+        var got = bank.ToArray<float>();
+        Assert.That(got.AsSpan(0, 3).ToArray(), Is.EqualTo(bank0.AsSpan(0, 3).ToArray()), "row 0 untouched");
+        Assert.That(got.AsSpan(3, 3).ToArray(), Is.Not.EqualTo(bank0.AsSpan(3, 3).ToArray()), "the good entry still updates row 1");
+    }
 }
