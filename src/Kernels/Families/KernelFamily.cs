@@ -41,5 +41,8 @@ public abstract class KernelFamily(IKernelDriver driver, string family)
             ["optim"] = OptimKernels.Shapes,
             ["contrastive"] = ContrastiveKernels.Shapes,
             ["knn"] = KnnKernels.Shapes,
+            ["conv"] = ConvKernels.Shapes,
+            ["batchnorm"] = BatchNormKernels.Shapes,
+            ["pool"] = PoolKernels.Shapes,
         };
 }
