@@ -104,6 +104,25 @@ public class SanitizerTests
         opt.Sgd(y, dx, 37 * 45, 0.1f, 1e-4f); outs.Add(y.ToArray<float>());
         opt.SgdMomentum(y, dx, v, 37 * 45, 0.1f, 0.9f, 1e-4f, nesterov: true); outs.Add(y.ToArray<float>());
         opt.Adam(y, dx, m, v, 37 * 45, 2, 0.01f, 0.9f, 0.999f, 1e-8f, 0.01f, decoupled: false); outs.Add(y.ToArray<float>());
+        using var larsScratch = DeviceBuffer.Allocate(d, OptimKernels.LarsScratchBytes);
+        opt.LarsUpdate(y, dx, v, larsScratch, 37 * 45, 0.1f, 0.9f, 1e-6f, 0.001f, adapt: true, nesterov: true); outs.Add(y.ToArray<float>());
+        var con = new ContrastiveKernels(d);
+        using var pos = DeviceBuffer.From(d, Enumerable.Range(0, 37).Select(i => (i + 18) % 37).ToArray());
+        using var lse = Z(37);
+        con.InfoNceRows(dx, pos, 0.5f, true, 37, 45, loss, lse, errors); outs.Add(loss.ToArray<float>());
+        con.InfoNceRowsBackward(dx, pos, lse, loss, 0.5f, true, 37, 45, y, errors); outs.Add(y.ToArray<float>());
+        con.NceRows(dx, 10f, 1000, 37, 45, loss); outs.Add(loss.ToArray<float>());
+        con.NceRowsBackward(dx, loss, 10f, 1000, 37, 45, y); outs.Add(y.ToArray<float>());
+        ix.MomentumUpdateRows(y, idx, g, 0.5f, 5, 45, 37, errors); outs.Add(y.ToArray<float>());
+        var knn = new KnnKernels(d);
+        using var topV = Z(37 * 7);
+        using var topI = DeviceBuffer.Allocate<int>(d, 37 * 7);
+        knn.TopKRows(dx, 37, 45, 7, topV, topI); outs.Add(topV.ToArray<float>()); outs.Add(topI.ToArray<float>());
+        using var votes = Z(37 * 3);
+        using var labels = DeviceBuffer.From(d, Enumerable.Range(0, 45).Select(i => i % 3).ToArray());
+        knn.KnnVote(topV, topI, labels, 45, 37, 7, 3, 0.1f, votes, errors); outs.Add(votes.ToArray<float>());
+        using var flat = Up(Enumerable.Repeat(0.5f, 5000).ToArray());   // all ties: selection from global memory
+        knn.TopKRows(flat, 1, 5000, 3, topV, topI); outs.Add(topI.ToArray<float>());
         ConvNormPoolScenario(d, outs);
         return outs;
     }
