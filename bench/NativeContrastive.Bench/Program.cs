@@ -1,6 +1,6 @@
 using NativeContrastive.Bench;
 
-// Usage: nc-bench [kernel] [gemm] [conv] [norm] [conv-strategies] [resnet-step] [simclr-step] [emu] [--batch N] [--steps N] [--profile]   (none named: kernel, gemm, conv, norm). Run in Release.
+// Usage: nc-bench [kernel] [gemm] [conv] [norm] [conv-strategies] [resnet-step] [simclr-step] [emu] [augment [--device cpu]] [--batch N] [--steps N] [--profile]   (none named: kernel, gemm, conv, norm). Run in Release.
 // emu: ms per launch of every kernel family on the emulated CUDA device.
 var sections = args.Where(a => !a.StartsWith("--") && !int.TryParse(a, out _)).ToHashSet();
 int batchIndex = Array.IndexOf(args, "--batch");
@@ -17,3 +17,5 @@ if (sections.Contains("conv-strategies")) ConvBench.CompareStrategies(batch);
 if (sections.Contains("resnet-step")) ResNetStepBench.Run(batch, steps, args.Contains("--profile"));
 if (sections.Contains("simclr-step")) SimClrStepBench.Run(batch, steps);
 if (sections.Contains("emu")) EmuKernelBench.Run();
+int deviceIndex = Array.IndexOf(args, "--device");
+if (sections.Contains("augment")) AugmentBench.Run(deviceIndex >= 0 ? args[deviceIndex + 1] : "cpu", batchIndex >= 0 ? batch : 256);
