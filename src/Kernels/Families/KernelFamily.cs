@@ -39,5 +39,6 @@ public abstract class KernelFamily(IKernelDriver driver, string family)
             ["index"] = IndexKernels.Shapes,
             ["random"] = RandomKernels.Shapes,
             ["optim"] = OptimKernels.Shapes,
+            ["augment"] = AugmentKernels.Shapes,
         };
 }
