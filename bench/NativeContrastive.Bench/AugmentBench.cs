@@ -40,7 +40,8 @@ public static class AugmentBench
     private static void Loader(IBackend backend, ImageDataset ds, string what, AugmentationConfig cfg, int batch, double seconds)
     {
         cfg = cfg with { Seed = 1 };
-        var loader = new DataLoader(ds, BatchSampler.ForTraining(ds.Count, batch, 1), [cfg, cfg]);
+        using var data = new ResidentDataset(ds, backend);
+        var loader = new DataLoader(data, BatchSampler.ForTraining(ds.Count, batch, 1), [cfg, cfg]);
         long views = 0;
         void Epochs(double limit, bool count)
         {
@@ -49,7 +50,7 @@ public static class AugmentBench
                 foreach (var lb in loader.Epoch(epoch))
                 {
                     using (var scope = TensorScope.Begin())
-                    using (var b = TrainingBatch.FromLoader(lb, ds.Channels, backend))
+                    using (var b = TrainingBatch.FromLoader(lb))
                         if (count) views += 2L * b.Size;
                     if (sw.Elapsed.TotalSeconds >= limit) break;
                 }
