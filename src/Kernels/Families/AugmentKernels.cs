@@ -61,13 +61,13 @@ public sealed class AugmentKernels(IKernelDriver driver) : KernelFamily(driver, 
             throw new ArgumentException($"augment: sizes must be positive, got {imageCount} images of {channels}×{height}×{width}, {viewCount} views of side {size}.");
         if (blurTaps > 1 && blurTaps % 2 == 0)
             throw new ArgumentOutOfRangeException(nameof(blurTaps), $"augment: the blur kernel side must be odd, got {blurTaps}.");
-        Need(images, (long)imageCount * channels * height * width, nameof(images), elementSize: 1);
-        Need(views, viewCount, nameof(views), elementSize: AugmentView.Size);
-        Need(output, (long)viewCount * channels * size * size, nameof(output));
         int blurLines = blurTaps > 1 ? BlurLines(size, blurTaps) : 1;
         int shared = SharedBytes(height, width, size, blurTaps);
         if (blurLines < 1 || shared > MaxDynamicSharedBytes)
             throw new ArgumentException($"augment: a {height}×{width} image resized to {size}×{size} (blur {blurTaps} taps) needs {shared} bytes of shared memory per block, more than {MaxDynamicSharedBytes}.");
+        Need(images, (long)imageCount * channels * height * width, nameof(images), elementSize: 1);
+        Need(views, viewCount, nameof(views), elementSize: AugmentView.Size);
+        Need(output, (long)viewCount * channels * size * size, nameof(output));
         if (viewCount == 0) return;
         Launch("augment_forward_kernel", (uint)viewCount, Threads,
             new KernelArgs().Ptr(images).I32(channels).I32(height).I32(width).Ptr(views).I32(viewCount).I32(size)
