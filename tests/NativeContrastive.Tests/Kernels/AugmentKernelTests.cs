@@ -14,7 +14,9 @@ namespace NativeContrastive.Tests.KernelTests;
 /// 1×28×28 → 28 set, an RGB 3×32×32 → 32 set and odd shapes (non-square downscale, upscale).
 /// Tolerances: the kernel rounds every product before adding it, as C# does, so steps without a
 /// reduction are bit-identical (atol 0); contrast uses the mean grey level, summed in another
-/// order than C#'s SIMD sum (last bits of the mean, ≤ 1e-6 on the normalised output).
+/// order than C#'s SIMD sum: the last bits of the mean move the contrast output by ≤ 1e-6, and
+/// after the hue rotation and the normalisation (|y| ≤ 4 here, an ulp is 4.8e-7) by a few ulp,
+/// hence 5e-6 for the combined cases (measured: up to 2.3e-6).
 /// </summary>
 public class AugmentKernelTests(EmuOrder order) : EmuKernelTest(order)
 {
@@ -52,7 +54,7 @@ public class AugmentKernelTests(EmuOrder order) : EmuKernelTest(order)
         yield return ("all", AugmentationConfig.SimClr(size, channels, strength: 1f, normalization: norm) with
         {
             Seed = 11, JitterProbability = 1, GrayscaleProbability = 0.3f, BlurProbability = 0.5f, BlurKernelSize = 5,
-        }, 2e-6f);
+        }, 5e-6f);
     }
 
     public static IEnumerable<TestCaseData> Cases()
