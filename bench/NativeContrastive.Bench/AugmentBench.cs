@@ -3,31 +3,55 @@ using NativeContrastive.Engine;
 using NativeContrastive.Engine.Data;
 using NativeContrastive.Engine.Methods;
 using NativeContrastive.Engine.Tensors;
+using NativeContrastive.Kernels.Emu;
+using NativeContrastive.Kernels.Families;
+using NativeContrastive.Kernels.Launch;
 
 namespace NativeContrastive.Bench;
 
 /// <summary>
-/// Views per second of the training loader: an epoch of two-view batches through
+/// Views per second of augmentation. <c>--device cpu</c>: an epoch of two-view batches through
 /// <see cref="DataLoader"/> (prefetch on, as the trainer runs it) up to a
-/// <see cref="TrainingBatch"/> on the backend, with no training step consuming them. Reported
-/// as wall-clock views/s and views per CPU-second (the machine may be shared; the second
-/// figure, times the core count, is what idle cores would give).
+/// <see cref="TrainingBatch"/>, with no training step consuming them. <c>--device emu</c>: the
+/// augment kernel through its launcher on the emulated device (host draws and records, upload of
+/// the records, launch), with no DeviceBackend in between. Both also report the host's share of
+/// the device path: drawing and packing the records. Reported as wall-clock views/s and views
+/// per CPU-second (the machine may be shared; the second figure, times the core count, is what
+/// idle cores would give).
 /// </summary>
 public static class AugmentBench
 {
+    private sealed record Case(string What, ImageDataset Data, AugmentationConfig Config);
+
     public static void Run(string device, int batch, double seconds = 3)
     {
-        var backend = Devices.Create(device);
-        Console.WriteLine($"augment: loader → TrainingBatch on {backend.Name}, batch {batch}, 2 views, prefetch on");
         var fashion = Directory.Exists(DatasetCatalog.FashionMnistDefaultDir)
             ? DatasetCatalog.Load("fashion-mnist", null, DataSplit.Train, 30000)
             : Synthetic(30000, 1, 28);
-        Loader(backend, fashion, $"{fashion.Name} SimCLR 1×28×28", AugmentationConfig.SimClr(28, 1, normalization: fashion.Normalization), batch, seconds);
-        Loader(backend, fashion, $"{fashion.Name} NPID   1×28×28", AugmentationConfig.Npid(28, 1, fashion.Normalization), batch, seconds);
         var rgb32 = Synthetic(8192, 3, 32);
-        Loader(backend, rgb32, "synthetic SimCLR 3×32×32", AugmentationConfig.SimClr(32, 3), batch, seconds);
         var rgb96 = Synthetic(1024, 3, 96);
-        Loader(backend, rgb96, "synthetic SimCLR 3×96×96 + blur", AugmentationConfig.SimClr(96, 3), batch, seconds);
+        Case[] cases =
+        [
+            new($"{fashion.Name} SimCLR 1×28×28", fashion, AugmentationConfig.SimClr(28, 1, normalization: fashion.Normalization)),
+            new($"{fashion.Name} NPID   1×28×28", fashion, AugmentationConfig.Npid(28, 1, fashion.Normalization)),
+            new("synthetic SimCLR 3×32×32", rgb32, AugmentationConfig.SimClr(32, 3)),
+            new("synthetic SimCLR 3×96×96 + blur", rgb96, AugmentationConfig.SimClr(96, 3)),
+        ];
+        if (device == "emu")
+        {
+            EmuBuild.EnsureBuilt("release");
+            using var emu = new EmuDriver();
+            Console.WriteLine($"augment: augment_forward_kernel on the emulated device through AugmentKernels, batch {batch}");
+            foreach (var c in cases) Emulated(emu, c, batch, seconds);
+        }
+        else
+        {
+            var backend = Devices.Create(device);
+            Console.WriteLine($"augment: loader → TrainingBatch on {backend.Name}, batch {batch}, 2 views, prefetch on");
+            foreach (var c in cases) Loader(backend, c, batch, seconds);
+        }
+        Console.WriteLine("host share of a device's augmentation: draws + records per view (one thread)");
+        foreach (var c in cases) HostRecords(c, batch, seconds);
     }
 
     private static ImageDataset Synthetic(int n, int c, int side)
@@ -37,32 +61,85 @@ public static class AugmentBench
         return new ImageDataset("synthetic", c, side, side, pixels, new int[n], ["x"]);
     }
 
-    private static void Loader(IBackend backend, ImageDataset ds, string what, AugmentationConfig cfg, int batch, double seconds)
+    /// <summary>Runs <paramref name="batches"/> (returning views made) for a warm-up second, then for <paramref name="seconds"/>, and prints the rates.</summary>
+    private static void Measure(string what, double seconds, Func<double, long> batches)
     {
-        cfg = cfg with { Seed = 1 };
-        using var data = new ResidentDataset(ds, backend);
-        var loader = new DataLoader(data, BatchSampler.ForTraining(ds.Count, batch, 1), [cfg, cfg]);
-        long views = 0;
-        void Epochs(double limit, bool count)
+        batches(1); // warm-up: JIT, pools
+        var proc = Process.GetCurrentProcess();
+        var cpu0 = proc.TotalProcessorTime;
+        var wall = Stopwatch.StartNew();
+        long views = batches(seconds);
+        double s = wall.Elapsed.TotalSeconds;
+        proc.Refresh();
+        double cpu = (proc.TotalProcessorTime - cpu0).TotalSeconds;
+        Console.WriteLine($"  {what,-36} {views / s,9:F0} views/s wall   {views / cpu,9:F0} views per CPU-second   ({views} views, {s:F1} s, load {File.ReadAllText("/proc/loadavg").Split(' ')[0]})");
+    }
+
+    private static void Loader(IBackend backend, Case c, int batch, double seconds)
+    {
+        var cfg = c.Config with { Seed = 1 };
+        using var data = new ResidentDataset(c.Data, backend);
+        var loader = new DataLoader(data, BatchSampler.ForTraining(c.Data.Count, batch, 1), [cfg, cfg]);
+        Measure(c.What, seconds, limit =>
         {
+            long views = 0;
             var sw = Stopwatch.StartNew();
             for (int epoch = 0; sw.Elapsed.TotalSeconds < limit; epoch++)
                 foreach (var lb in loader.Epoch(epoch))
                 {
                     using (var scope = TensorScope.Begin())
                     using (var b = TrainingBatch.FromLoader(lb))
-                        if (count) views += 2L * b.Size;
+                        views += 2L * b.Size;
                     if (sw.Elapsed.TotalSeconds >= limit) break;
                 }
-        }
-        Epochs(1, false); // warm-up: JIT, pools
-        var proc = Process.GetCurrentProcess();
-        var cpu0 = proc.TotalProcessorTime;
-        var wall = Stopwatch.StartNew();
-        Epochs(seconds, true);
-        double s = wall.Elapsed.TotalSeconds;
-        proc.Refresh();
-        double cpu = (proc.TotalProcessorTime - cpu0).TotalSeconds;
-        Console.WriteLine($"  {what,-36} {views / s,9:F0} views/s wall   {views / cpu,9:F0} views per CPU-second   ({views} views, {s:F1} s, load {File.ReadAllText("/proc/loadavg").Split(' ')[0]})");
+            return views;
+        });
+    }
+
+    private static void Emulated(EmuDriver emu, Case c, int batch, double seconds)
+    {
+        var cfg = c.Config with { Seed = 1 };
+        var ds = c.Data;
+        var sampler = BatchSampler.ForTraining(ds.Count, batch, 1);
+        var kernels = new AugmentKernels(emu);
+        using var images = DeviceBuffer.From(emu, ds.Pixels);
+        using var output = DeviceBuffer.Allocate<float>(emu, (long)batch * ds.Channels * cfg.OutputSize * cfg.OutputSize);
+        Measure(c.What, seconds, limit =>
+        {
+            long views = 0;
+            var sw = Stopwatch.StartNew();
+            for (int epoch = 0; sw.Elapsed.TotalSeconds < limit; epoch++)
+                foreach (var b in sampler.Batches(epoch))
+                {
+                    var draws = AugmentationDraws.ForBatch(cfg, ds.Height, ds.Width, epoch, b, 0);
+                    using var records = DeviceBuffer.From(emu, AugmentViewRecords.Pack(cfg, ds.Channels, b, draws));
+                    kernels.AugmentViews(images, ds.Count, ds.Channels, ds.Height, ds.Width, records, b.Count, cfg.OutputSize,
+                        AugmentViewRecords.BlurTaps(cfg), output);
+                    views += b.Count;
+                    if (sw.Elapsed.TotalSeconds >= limit) break;
+                }
+            emu.Synchronize();
+            return views;
+        });
+    }
+
+    private static void HostRecords(Case c, int batch, double seconds)
+    {
+        var cfg = c.Config with { Seed = 1 };
+        var ds = c.Data;
+        var sampler = BatchSampler.ForTraining(ds.Count, batch, 1);
+        Measure(c.What, seconds, limit =>
+        {
+            long views = 0;
+            var sw = Stopwatch.StartNew();
+            for (int epoch = 0; sw.Elapsed.TotalSeconds < limit; epoch++)
+                foreach (var b in sampler.Batches(epoch))
+                {
+                    var draws = AugmentationDraws.ForBatch(cfg, ds.Height, ds.Width, epoch, b, 0);
+                    views += AugmentViewRecords.Pack(cfg, ds.Channels, b, draws).Length;
+                    if (sw.Elapsed.TotalSeconds >= limit) break;
+                }
+            return views;
+        });
     }
 }

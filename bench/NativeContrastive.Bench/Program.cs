@@ -1,8 +1,10 @@
 using NativeContrastive.Bench;
 
-// Usage: nc-bench [kernel] [gemm] [conv] [norm] [conv-strategies] [resnet-step] [simclr-step] [emu] [augment [--device cpu]] [--batch N] [--steps N] [--profile]   (none named: kernel, gemm, conv, norm). Run in Release.
+// Usage: nc-bench [kernel] [gemm] [conv] [norm] [conv-strategies] [resnet-step] [simclr-step] [emu] [augment [--device cpu|emu]] [--batch N] [--steps N] [--profile]   (none named: kernel, gemm, conv, norm). Run in Release.
 // emu: ms per launch of every kernel family on the emulated CUDA device.
-var sections = args.Where(a => !a.StartsWith("--") && !int.TryParse(a, out _)).ToHashSet();
+int deviceIndex = Array.IndexOf(args, "--device");
+string device = deviceIndex >= 0 ? args[deviceIndex + 1] : "cpu";
+var sections = args.Where((a, i) => !a.StartsWith("--") && !int.TryParse(a, out _) && i != deviceIndex + 1).ToHashSet();
 int batchIndex = Array.IndexOf(args, "--batch");
 int batch = batchIndex >= 0 ? int.Parse(args[batchIndex + 1]) : 64;
 int stepsIndex = Array.IndexOf(args, "--steps");
@@ -17,5 +19,5 @@ if (sections.Contains("conv-strategies")) ConvBench.CompareStrategies(batch);
 if (sections.Contains("resnet-step")) ResNetStepBench.Run(batch, steps, args.Contains("--profile"));
 if (sections.Contains("simclr-step")) SimClrStepBench.Run(batch, steps);
 if (sections.Contains("emu")) EmuKernelBench.Run();
-int deviceIndex = Array.IndexOf(args, "--device");
-if (sections.Contains("augment")) AugmentBench.Run(deviceIndex >= 0 ? args[deviceIndex + 1] : "cpu", batchIndex >= 0 ? batch : 256);
+if (sections.Contains("augment")) AugmentBench.Run(device, batchIndex >= 0 ? batch : 256);
+// augment: --device cpu (the loader, default) or emu (the kernel through its launcher); views/s.
