@@ -11,7 +11,8 @@ namespace NativeContrastive.Tests.KernelTests;
 /// <summary>
 /// augment.cu on the emulator against the cpu primitive (Augmenter.Apply per view) on the same
 /// uint8 images and the same host draws: each step on its own, then all together, on a grey
-/// 1×28×28 → 28 set, an RGB 3×32×32 → 32 set and odd shapes (non-square downscale, upscale).
+/// 1×28×28 → 28 set, an RGB 3×32×32 → 32 set and odd shapes (non-square downscale, upscale,
+/// 37 columns: the blur stages them in a group of 32 and one of 5).
 /// Tolerances: the kernel rounds every product before adding it, as C# does, so steps without a
 /// reduction are bit-identical (atol 0); contrast uses the mean grey level, summed in another
 /// order than C#'s SIMD sum: the last bits of the mean move the contrast output by ≤ 1e-6, and
@@ -62,7 +63,7 @@ public class AugmentKernelTests(EmuOrder order) : EmuKernelTest(order)
         foreach (var (c, h, w, s) in new[] { (1, 28, 28, 28), (3, 32, 32, 32) })
             foreach (var (step, cfg, atol) in Steps(s, c))
                 yield return new TestCaseData(c, h, w, cfg, atol).SetName($"{step} {c}x{h}x{w} to {s}");
-        foreach (var (c, h, w, s) in new[] { (3, 21, 27, 13), (3, 11, 9, 19), (1, 30, 17, 7) })
+        foreach (var (c, h, w, s) in new[] { (3, 21, 27, 13), (3, 11, 9, 19), (1, 30, 17, 7), (3, 40, 44, 37) })
         {
             var (_, cfg, atol) = Steps(s, c).Last();
             yield return new TestCaseData(c, h, w, cfg, atol).SetName($"all {c}x{h}x{w} to {s}");
