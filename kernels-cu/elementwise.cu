@@ -33,6 +33,19 @@ extern "C" __global__ void axpy_forward_kernel(float alpha, const float* x, floa
     NC_GRID_STRIDE(i, n) y[i] = fmaf(alpha, x[i], y[i]);
 }
 
+// y[i] = alpha · x[i] + beta · y[i]   (IBackend.Axpby). beta = 0 never reads y, so NaN or
+// garbage left in a pooled buffer does not leak into the result (0 · NaN would be NaN).
+extern "C" __global__ void axpby_forward_kernel(float alpha, const float* x, float beta, float* y, long long n)
+{
+    NC_GRID_STRIDE(i, n) y[i] = beta == 0.f ? alpha * x[i] : fmaf(alpha, x[i], beta * y[i]);
+}
+
+// y[i] = scale · x[i] + shift   (IBackend.Affine; in place allowed)
+extern "C" __global__ void affine_forward_kernel(const float* x, float scale, float shift, float* y, long long n)
+{
+    NC_GRID_STRIDE(i, n) y[i] = scale * x[i] + shift;
+}
+
 // y[i] = alpha · x[i]
 extern "C" __global__ void scale_forward_kernel(const float* x, float alpha, float* y, long long n)
 {
@@ -79,10 +92,29 @@ extern "C" __global__ void bias_add_forward_kernel(const float* x, const float* 
     NC_GRID_STRIDE(i, n) y[i] = x[i] + bias[i % cols];
 }
 
+// Strided block copy (IBackend.CopyBlocks, behind concat, split and slicing): element e of the
+// blockCount × blockLength blocks is i = e mod blockLength of block b = e / blockLength,
+//   dst[dst_offset + b·dst_stride + i] = src[src_offset + b·src_stride + i].
+// One thread per element: consecutive threads copy consecutive addresses within a block.
+// Source and destination may be one tensor as long as the ranges read and written are disjoint
+// (no __restrict__); overlapping ranges have no defined order here.
+extern "C" __global__ void copy_blocks_forward_kernel(const float* src, long long src_offset, long long src_stride,
+                                                      float* dst, long long dst_offset, long long dst_stride,
+                                                      long long block_length, long long block_count)
+{
+    NC_GRID_STRIDE(e, block_length * block_count)
+    {
+        long long b = e / block_length, i = e - b * block_length;
+        dst[dst_offset + b * dst_stride + i] = src[src_offset + b * src_stride + i];
+    }
+}
+
 NC_EXPORT_KERNEL(fill_forward_kernel);
 NC_EXPORT_KERNEL(copy_forward_kernel);
 NC_EXPORT_KERNEL(add_forward_kernel);
 NC_EXPORT_KERNEL(axpy_forward_kernel);
+NC_EXPORT_KERNEL(axpby_forward_kernel);
+NC_EXPORT_KERNEL(affine_forward_kernel);
 NC_EXPORT_KERNEL(scale_forward_kernel);
 NC_EXPORT_KERNEL(mul_forward_kernel);
 NC_EXPORT_KERNEL(relu_forward_kernel);
@@ -90,3 +122,4 @@ NC_EXPORT_KERNEL(relu_backward_kernel);
 NC_EXPORT_KERNEL(exp_forward_kernel);
 NC_EXPORT_KERNEL(log_forward_kernel);
 NC_EXPORT_KERNEL(bias_add_forward_kernel);
+NC_EXPORT_KERNEL(copy_blocks_forward_kernel);

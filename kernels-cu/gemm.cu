@@ -1,6 +1,8 @@
 // gemm.cu — single-precision GEMM, row-major: C = alpha · op(A) · op(B) + beta · C,
 // op(A) is M×K (A stored M×K, or K×M when transA), op(B) is K×N (B stored K×N, or N×K when
 // transB); lda/ldb/ldc are row strides. beta = 0 never reads C (it may hold NaN).
+// Batched (bmm): blockIdx.z is the batch index; batch z reads A + z·strideA, B + z·strideB and
+// writes C + z·strideC (a stride of 0 broadcasts that operand; one product has gridDim.z = 1).
 // Two versions, kept as a study piece next to cuBLAS:
 //   v1 naive: one thread per C element, K loads of A and B from global memory each.
 //   v2 tiled: a 64×64 C tile per 256-thread block, 16-deep K slices staged in shared
@@ -22,8 +24,12 @@ __device__ __forceinline__ float nc_load_b(const float* B, int ldb, int transB, 
 // v1: C[i, j] for i = blockIdx.y·16 + ty, j = blockIdx.x·16 + tx (block 16×16).
 extern "C" __global__ void gemm_forward_naive_kernel(int transA, int transB, int M, int N, int K, float alpha,
                                                      const float* __restrict__ A, int lda, const float* __restrict__ B, int ldb,
-                                                     float beta, float* C, int ldc)
+                                                     float beta, float* C, int ldc, long long strideA, long long strideB,
+                                                     long long strideC)
 {
+    A += blockIdx.z * strideA;
+    B += blockIdx.z * strideB;
+    C += blockIdx.z * strideC;
     int i = blockIdx.y * blockDim.y + threadIdx.y, j = blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= M || j >= N) return;
     float acc = 0.f;
@@ -41,8 +47,12 @@ extern "C" __global__ void gemm_forward_naive_kernel(int transA, int transB, int
 // Invariant after the k-loop: acc[r][c] = Σ_k op(A)[i, k] · op(B)[k, j] over all K.
 extern "C" __global__ void gemm_forward_tiled_kernel(int transA, int transB, int M, int N, int K, float alpha,
                                                      const float* __restrict__ A, int lda, const float* __restrict__ B, int ldb,
-                                                     float beta, float* C, int ldc)
+                                                     float beta, float* C, int ldc, long long strideA, long long strideB,
+                                                     long long strideC)
 {
+    A += blockIdx.z * strideA;
+    B += blockIdx.z * strideB;
+    C += blockIdx.z * strideC;
     __shared__ float As[NC_GEMM_BK][NC_GEMM_BM + 1];   // As[k][m] = op(A)[row0 + m, k0 + k]; +1: conflict-free stores
     __shared__ float Bs[NC_GEMM_BK][NC_GEMM_BN + 1];   // Bs[k][n] = op(B)[k0 + k, col0 + n]
     int tx = threadIdx.x, ty = threadIdx.y, tid = ty * 16 + tx;
@@ -89,5 +99,34 @@ extern "C" __global__ void gemm_forward_tiled_kernel(int transA, int transB, int
         }
 }
 
+#define NC_TRANSPOSE_TILE 32
+
+// y[z, c, r] = x[z, r, c] for a batch of row-major [rows, cols] matrices (z = blockIdx.z).
+// Block (32, 8) moves a 32×32 tile through shared memory: it reads the tile row by row
+// (consecutive tx → consecutive columns of x, coalesced) and writes it column by column of
+// the tile (consecutive tx → consecutive columns of y, coalesced too); each thread handles
+// rows ty, ty + 8, ty + 16, ty + 24 of the tile. The +1 column keeps the transposed read of
+// the tile free of bank conflicts.
+extern "C" __global__ void transpose_forward_kernel(const float* __restrict__ x, float* __restrict__ y, int rows, int cols)
+{
+    __shared__ float tile[NC_TRANSPOSE_TILE][NC_TRANSPOSE_TILE + 1];
+    long long plane = (long long)rows * cols;
+    x += blockIdx.z * plane;
+    y += blockIdx.z * plane;
+    int r0 = blockIdx.y * NC_TRANSPOSE_TILE, c0 = blockIdx.x * NC_TRANSPOSE_TILE;
+    for (int dr = threadIdx.y; dr < NC_TRANSPOSE_TILE; dr += blockDim.y)
+    {
+        int r = r0 + dr, c = c0 + threadIdx.x;
+        if (r < rows && c < cols) tile[dr][threadIdx.x] = x[(long long)r * cols + c];
+    }
+    __syncthreads();   // the whole tile is loaded before it is read transposed
+    for (int dc = threadIdx.y; dc < NC_TRANSPOSE_TILE; dc += blockDim.y)
+    {
+        int c = c0 + dc, r = r0 + threadIdx.x;
+        if (r < rows && c < cols) y[(long long)c * rows + r] = tile[threadIdx.x][dc];
+    }
+}
+
 NC_EXPORT_KERNEL(gemm_forward_naive_kernel);
 NC_EXPORT_KERNEL(gemm_forward_tiled_kernel);
+NC_EXPORT_KERNEL(transpose_forward_kernel);

@@ -65,3 +65,18 @@ __device__ __forceinline__ float nc_warp_max(float v)
     for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(NC_FULL_MASK, v, o));
     return v;
 }
+
+// Records the first out-of-range index a kernel meets, for kernels that take row or column
+// indices (gather, scatter, per-row picks). A kernel cannot throw: it skips the bad index and
+// leaves {code, position, value, limit} in err[0..3] (err[0] = 0: nothing recorded), which the
+// host reads at its next synchronisation and turns into an exception naming the primitive.
+// Only the first report is kept (atomicCAS on the code). err may be null (no reporting).
+__device__ __forceinline__ void nc_report_bad_index(int* err, int code, long long position, int value, int limit)
+{
+    if (err != nullptr && atomicCAS(err, 0, code) == 0)
+    {
+        err[1] = (int)position;
+        err[2] = value;
+        err[3] = limit;
+    }
+}

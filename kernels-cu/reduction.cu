@@ -1,6 +1,8 @@
-// reduction.cu — sums: whole tensor (two passes, deterministic), row sums (a warp per row),
-// column sums (a 32×8 block per 32 columns). Warp shuffles within a warp, shared memory
-// across warps. No atomics: the same input gives the same bits on every run.
+// reduction.cu — sums: whole tensor (two passes, deterministic; plain or of squares), row
+// sums (a warp per row), column sums (a 32×8 block per 32 columns), and the broadcasts that
+// are their gradients (a column or a row vector spread over a matrix). Warp shuffles within
+// a warp, shared memory across warps. No atomics: the same input gives the same bits on
+// every run.
 // Launch configuration: ReductionKernels.cs.
 #include "nc_cuda.cuh"
 
@@ -27,6 +29,18 @@ extern "C" __global__ void sum_forward_kernel(const float* __restrict__ x, float
     for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) v += x[i];
     v = nc_block_sum(v, warp_sums);
     if (threadIdx.x == 0) out[blockIdx.x] = scale * v;
+}
+
+// out[blockIdx.x] = Σ x[i]² over this block's grid-stride indices: pass 1 of Σ x² (LARS trust
+// ratios, gradient norms); pass 2 is sum_forward_kernel over the partials.
+extern "C" __global__ void sum_of_squares_forward_kernel(const float* __restrict__ x, float* __restrict__ out, long long n)
+{
+    __shared__ float warp_sums[32];
+    float v = 0.f;
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
+        v = fmaf(x[i], x[i], v);
+    v = nc_block_sum(v, warp_sums);
+    if (threadIdx.x == 0) out[blockIdx.x] = v;
 }
 
 // y[r] = scale · Σ_c x[r, c] for a row-major [rows, cols] x: one warp per row, lanes stride
@@ -64,6 +78,26 @@ extern "C" __global__ void col_sum_forward_kernel(const float* __restrict__ x, f
     }
 }
 
+// y[r, c] = alpha · v[r]   (broadcast a column vector over cols columns: backward of row sums).
+// One thread per output element, grid-stride; n = rows · cols.
+extern "C" __global__ void broadcast_column_forward_kernel(const float* __restrict__ v, float alpha, float* __restrict__ y,
+                                                           long long n, int cols)
+{
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
+        y[i] = alpha * v[i / cols];
+}
+
+// y[r, c] = alpha · v[c]   (broadcast a row vector over the rows: backward of column sums).
+extern "C" __global__ void broadcast_row_forward_kernel(const float* __restrict__ v, float alpha, float* __restrict__ y,
+                                                        long long n, int cols)
+{
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
+        y[i] = alpha * v[i % cols];
+}
+
 NC_EXPORT_KERNEL(sum_forward_kernel);
+NC_EXPORT_KERNEL(sum_of_squares_forward_kernel);
 NC_EXPORT_KERNEL(row_sum_forward_kernel);
 NC_EXPORT_KERNEL(col_sum_forward_kernel);
+NC_EXPORT_KERNEL(broadcast_column_forward_kernel);
+NC_EXPORT_KERNEL(broadcast_row_forward_kernel);

@@ -1,5 +1,6 @@
 // softmax.cu — row-wise log-softmax, cross-entropy with hard targets (fused with the
-// log-softmax), and the diagonal mask of similarity matrices (NT-Xent's self-pairs).
+// log-softmax), per-row picks (the NLL of a log-softmax at the target column) and the
+// diagonal mask of similarity matrices (NT-Xent's self-pairs).
 // A warp per row for the row kernels: lanes stride the row, shuffles combine.
 // Launch configuration: SoftmaxKernels.cs.
 #include "nc_cuda.cuh"
@@ -89,9 +90,44 @@ extern "C" __global__ void mask_diagonal_backward_kernel(const float* dy, float*
         dx[i] = (i / cols == i % cols) ? 0.f : dy[i];
 }
 
+// y[r] = x[r, idx[r]]: one thread per row. A column outside [0, cols) gives NaN and is
+// reported through err (code 3) for the host to raise.
+extern "C" __global__ void pick_per_row_forward_kernel(const float* __restrict__ x, const int* __restrict__ idx,
+                                                       float* __restrict__ y, int rows, int cols, int* err)
+{
+    for (int r = blockIdx.x * blockDim.x + threadIdx.x; r < rows; r += gridDim.x * blockDim.x)
+    {
+        int t = idx[r];
+        if ((unsigned)t >= (unsigned)cols)
+        {
+            nc_report_bad_index(err, 3, r, t, cols);
+            y[r] = NAN;
+            continue;
+        }
+        y[r] = x[(long long)r * cols + t];
+    }
+}
+
+// dx[r, c] = (c = idx[r]) ? dy[r] : 0 — the zeroing and the scatter in one pass, one thread per
+// element of dx, so no element is written twice. A bad column leaves the row zero (code 4).
+extern "C" __global__ void pick_per_row_backward_kernel(const float* __restrict__ dy, const int* __restrict__ idx,
+                                                        float* __restrict__ dx, int rows, int cols, int* err)
+{
+    long long n = (long long)rows * cols;
+    for (long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x; e < n; e += (long long)gridDim.x * blockDim.x)
+    {
+        long long r = e / cols, c = e - r * cols;
+        int t = idx[r];
+        if (c == 0 && (unsigned)t >= (unsigned)cols) nc_report_bad_index(err, 4, r, t, cols);
+        dx[e] = c == t ? dy[r] : 0.f;
+    }
+}
+
 NC_EXPORT_KERNEL(log_softmax_forward_kernel);
 NC_EXPORT_KERNEL(log_softmax_backward_kernel);
 NC_EXPORT_KERNEL(cross_entropy_forward_kernel);
 NC_EXPORT_KERNEL(cross_entropy_backward_kernel);
 NC_EXPORT_KERNEL(mask_diagonal_forward_kernel);
 NC_EXPORT_KERNEL(mask_diagonal_backward_kernel);
+NC_EXPORT_KERNEL(pick_per_row_forward_kernel);
+NC_EXPORT_KERNEL(pick_per_row_backward_kernel);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using NativeContrastive.Engine;
+using NativeContrastive.Engine.Backends.Device;
 using NativeContrastive.Engine.Data;
 using NativeContrastive.Engine.Methods;
 using NativeContrastive.Engine.Tensors;
@@ -10,12 +11,12 @@ using NativeContrastive.Kernels.Launch;
 namespace NativeContrastive.Bench;
 
 /// <summary>
-/// Views per second of augmentation. <c>--device cpu</c>: an epoch of two-view batches through
-/// <see cref="DataLoader"/> (prefetch on, as the trainer runs it) up to a
-/// <see cref="TrainingBatch"/>, with no training step consuming them. <c>--device emu</c>: the
-/// augment kernel through its launcher on the emulated device (host draws and records, upload of
-/// the records, launch), with no DeviceBackend in between. Both also report the host's share of
-/// the device path: drawing and packing the records. Reported as wall-clock views/s and views
+/// Views per second of augmentation on <c>--device cpu|emu|cuda</c>: epochs of two-view batches
+/// through <see cref="DataLoader"/> (as the trainer runs it: prefetch on the cpu, the augment
+/// kernel on a device) up to a <see cref="TrainingBatch"/>, with no training step consuming them.
+/// On emu also the kernel through its launcher alone (host draws and records, upload of the
+/// records, launch). Then the host's share of a device's augmentation: drawing and packing the
+/// records. Reported as wall-clock views/s and views
 /// per CPU-second (the machine may be shared; the second figure, times the core count, is what
 /// idle cores would give).
 /// </summary>
@@ -37,18 +38,13 @@ public static class AugmentBench
             new("synthetic SimCLR 3×32×32", rgb32, AugmentationConfig.SimClr(32, 3)),
             new("synthetic SimCLR 3×96×96 + blur", rgb96, AugmentationConfig.SimClr(96, 3)),
         ];
-        if (device == "emu")
+        var backend = Devices.Create(device);
+        Console.WriteLine($"augment: loader → TrainingBatch on {backend.Name}, batch {batch}, 2 views{(backend.ComputesOnHost ? ", prefetch on" : "")}");
+        foreach (var c in cases) Loader(backend, c, batch, seconds);
+        if (backend is DeviceBackend { Driver: EmuDriver emu })
         {
-            EmuBuild.EnsureBuilt("release");
-            using var emu = new EmuDriver();
-            Console.WriteLine($"augment: augment_forward_kernel on the emulated device through AugmentKernels, batch {batch}");
+            Console.WriteLine($"augment: augment_forward_kernel through AugmentKernels alone (no backend), batch {batch}");
             foreach (var c in cases) Emulated(emu, c, batch, seconds);
-        }
-        else
-        {
-            var backend = Devices.Create(device);
-            Console.WriteLine($"augment: loader → TrainingBatch on {backend.Name}, batch {batch}, 2 views, prefetch on");
-            foreach (var c in cases) Loader(backend, c, batch, seconds);
         }
         Console.WriteLine("host share of a device's augmentation: draws + records per view (one thread)");
         foreach (var c in cases) HostRecords(c, batch, seconds);
@@ -92,6 +88,7 @@ public static class AugmentBench
                         views += 2L * b.Size;
                     if (sw.Elapsed.TotalSeconds >= limit) break;
                 }
+            backend.Synchronize(); // a device's launches are asynchronous: count finished views
             return views;
         });
     }

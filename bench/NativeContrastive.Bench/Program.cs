@@ -1,10 +1,12 @@
 using NativeContrastive.Bench;
 
-// Usage: nc-bench [kernel] [gemm] [conv] [norm] [conv-strategies] [resnet-step] [simclr-step] [emu] [augment [--device cpu|emu]] [--batch N] [--steps N] [--profile]   (none named: kernel, gemm, conv, norm). Run in Release.
+// Usage: nc-bench [kernel] [gemm] [conv] [norm] [conv-strategies] [resnet-step] [simclr-step] [emu] [device-step] [augment] [--batch N] [--steps N] [--profile] [--device cpu|emu|cuda]   (none named: kernel, gemm, conv, norm). Run in Release.
 // emu: ms per launch of every kernel family on the emulated CUDA device.
+// device-step: seconds per tiny SimCLR step on --device (default emu; batch 16 unless --batch).
+// augment: views/s of the loader on --device (default cpu; emu also the kernel through its launcher alone); batch 256 unless --batch.
 int deviceIndex = Array.IndexOf(args, "--device");
-string device = deviceIndex >= 0 ? args[deviceIndex + 1] : "cpu";
-var sections = args.Where((a, i) => !a.StartsWith("--") && !int.TryParse(a, out _) && i != deviceIndex + 1).ToHashSet();
+string? device = deviceIndex >= 0 ? args[deviceIndex + 1] : null;
+var sections = args.Where((a, i) => !a.StartsWith("--") && !int.TryParse(a, out _) && !(i > 0 && args[i - 1] == "--device")).ToHashSet();
 int batchIndex = Array.IndexOf(args, "--batch");
 int batch = batchIndex >= 0 ? int.Parse(args[batchIndex + 1]) : 64;
 int stepsIndex = Array.IndexOf(args, "--steps");
@@ -19,5 +21,5 @@ if (sections.Contains("conv-strategies")) ConvBench.CompareStrategies(batch);
 if (sections.Contains("resnet-step")) ResNetStepBench.Run(batch, steps, args.Contains("--profile"));
 if (sections.Contains("simclr-step")) SimClrStepBench.Run(batch, steps);
 if (sections.Contains("emu")) EmuKernelBench.Run();
-if (sections.Contains("augment")) AugmentBench.Run(device, batchIndex >= 0 ? batch : 256);
-// augment: --device cpu (the loader, default) or emu (the kernel through its launcher); views/s.
+if (sections.Contains("device-step")) DeviceStepBench.Run(device ?? "emu", batchIndex >= 0 ? batch : 16, stepsIndex >= 0 ? steps : 3);
+if (sections.Contains("augment")) AugmentBench.Run(device ?? "cpu", batchIndex >= 0 ? batch : 256);

@@ -6,7 +6,8 @@ namespace NativeContrastive.Cli;
 
 /// <summary>
 /// Turns an exception into what the user sees. Problems the user can fix (bad data files,
-/// checkpoints of another kind, invalid option values, missing files) are one line,
+/// checkpoints of another kind, invalid option values, missing files, a --device this machine
+/// cannot run) are one line,
 /// <c>nc: error: &lt;message&gt;</c>, exit code 1. Anything else is a bug: message and stack
 /// trace, exit code 70.
 /// </summary>
@@ -40,6 +41,7 @@ public static class ErrorReporter
         ArgumentException => true,
         CheckpointFormatException => true,
         TrainingException => true,
+        Engine.DeviceUnavailableException => true,
         _ => false,
     };
 

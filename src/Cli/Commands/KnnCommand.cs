@@ -20,10 +20,11 @@ internal static class KnnCommand
         var data = Flags.Text("--data", "Data directory (default: the one recorded in the checkpoint, else the installed location).");
         var limit = Flags.Int("--limit", "Use the first N training images as the feature bank (0: all).", 0, "all");
         var batch = Flags.Int("--batch-size", "Images per forward pass during feature extraction.", 1, KnnRequest.DefaultBatchSize);
+        var device = Flags.Choice("--device", "Compute device.", Engine.Devices.Names, "the device the run was trained on");
 
         var command = new Command("knn", "Evaluate a checkpoint's encoder with weighted kNN on the test split.")
         {
-            checkpoint, k, temperature, data, limit, batch,
+            checkpoint, k, temperature, data, limit, batch, device,
         };
         command.SetAction(parse =>
         {
@@ -35,6 +36,7 @@ internal static class KnnCommand
                 DataPath = parse.GetValue(data),
                 Limit = lim,
                 BatchSize = parse.GetResult(batch) is { Implicit: false } ? parse.GetValue(batch) : KnnRequest.DefaultBatchSize,
+                Device = parse.GetResult(device) is { Implicit: false } ? parse.GetValue(device) : null,
             };
             var r = CheckpointEvaluation.Knn(request, context.Cancellation, msg => context.Error.WriteLine(msg));
             context.Out.WriteLine(Line(r));

@@ -10,7 +10,7 @@ public static class CheckpointEvaluation
     public static KnnReport Knn(KnnRequest request, CancellationToken cancellation = default, Action<string>? log = null)
     {
         var ckpt = TrainingCheckpoint.Read(request.CheckpointPath);
-        var config = ckpt.Config with { DataPath = request.DataPath ?? ckpt.Config.DataPath };
+        var config = ckpt.Config with { DataPath = request.DataPath ?? ckpt.Config.DataPath, Device = request.Device ?? ckpt.Config.Device };
         int k = request.K ?? config.KnnK;
         float temperature = request.Temperature ?? config.KnnTemperature;
         var backend = Devices.Create(config.Device);

@@ -14,6 +14,8 @@ public sealed record KnnRequest(string CheckpointPath)
     /// <summary>First N training images in the feature bank; null = all.</summary>
     public int? Limit { get; init; }
     public int BatchSize { get; init; } = DefaultBatchSize;
+    /// <summary>Device to evaluate on (cpu, cuda, emu); null = the device the run was trained on.</summary>
+    public string? Device { get; init; }
 }
 
 /// <summary>The result line of `nc knn` (accuracies in percent).</summary>

@@ -11,7 +11,7 @@ public sealed class ElementwiseKernels(IKernelDriver driver) : KernelFamily(driv
     {
         "fill_forward_kernel", "copy_forward_kernel", "add_forward_kernel", "axpy_forward_kernel", "scale_forward_kernel",
         "mul_forward_kernel", "relu_forward_kernel", "relu_backward_kernel", "exp_forward_kernel", "log_forward_kernel",
-        "bias_add_forward_kernel",
+        "bias_add_forward_kernel", "axpby_forward_kernel", "affine_forward_kernel", "copy_blocks_forward_kernel",
     }.ToDictionary(k => k, _ => new LaunchShape(Threads));
 
     private void Run(string kernel, long n, KernelArgs args)
@@ -40,6 +40,37 @@ public sealed class ElementwiseKernels(IKernelDriver driver) : KernelFamily(driv
     {
         Need(x, n, nameof(x)); Need(y, n, nameof(y));
         Run("axpy_forward_kernel", n, new KernelArgs().F32(alpha).Ptr(x).Ptr(y).I64(n));
+    }
+
+    /// <summary>y = alpha·x + beta·y; beta = 0 never reads y.</summary>
+    public void Axpby(float alpha, DeviceBuffer x, float beta, DeviceBuffer y, long n)
+    {
+        Need(x, n, nameof(x)); Need(y, n, nameof(y));
+        Run("axpby_forward_kernel", n, new KernelArgs().F32(alpha).Ptr(x).F32(beta).Ptr(y).I64(n));
+    }
+
+    /// <summary>y = scale·x + shift.</summary>
+    public void Affine(DeviceBuffer x, float scale, float shift, DeviceBuffer y, long n)
+    {
+        Need(x, n, nameof(x)); Need(y, n, nameof(y));
+        Run("affine_forward_kernel", n, new KernelArgs().Ptr(x).F32(scale).F32(shift).Ptr(y).I64(n));
+    }
+
+    /// <summary>
+    /// For b &lt; blockCount, i &lt; blockLength: dst[dstOffset + b·dstStride + i] = src[srcOffset + b·srcStride + i]
+    /// (offsets and strides in elements; both ranges are checked against the buffers).
+    /// </summary>
+    public void CopyBlocks(DeviceBuffer src, long srcOffset, long srcStride, DeviceBuffer dst, long dstOffset, long dstStride,
+        long blockLength, long blockCount)
+    {
+        if (blockLength < 0 || blockCount < 0 || srcOffset < 0 || dstOffset < 0)
+            throw new ArgumentOutOfRangeException(nameof(blockLength), "CopyBlocks: lengths and offsets must be ≥ 0.");
+        long n = blockLength * blockCount;
+        if (n == 0) return;
+        Need(src, srcOffset + (blockCount - 1) * srcStride + blockLength, nameof(src));
+        Need(dst, dstOffset + (blockCount - 1) * dstStride + blockLength, nameof(dst));
+        Run("copy_blocks_forward_kernel", n, new KernelArgs().Ptr(src).I64(srcOffset).I64(srcStride).Ptr(dst).I64(dstOffset).I64(dstStride)
+            .I64(blockLength).I64(blockCount));
     }
 
     /// <summary>y = alpha·x.</summary>

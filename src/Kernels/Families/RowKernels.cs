@@ -10,13 +10,17 @@ internal static class WarpPerRow
     public static uint Grid(int rows) => (uint)((rows + RowsPerBlock - 1) / RowsPerBlock);
 }
 
-/// <summary>Launchers of kernels-cu/softmax.cu (row kernels: a warp per row; diagonal mask: grid-stride, 256 threads).</summary>
+/// <summary>
+/// Launchers of kernels-cu/softmax.cu (row kernels: a warp per row; diagonal mask and picks:
+/// grid-stride, 256 threads). Kernels that take indices report a bad one into an optional
+/// 4-int error buffer (see <see cref="IndexErrors"/>).
+/// </summary>
 public sealed class SoftmaxKernels(IKernelDriver driver) : KernelFamily(driver, "softmax")
 {
     public static IReadOnlyDictionary<string, LaunchShape> Shapes { get; } = new[]
     {
         "log_softmax_forward_kernel", "log_softmax_backward_kernel", "cross_entropy_forward_kernel", "cross_entropy_backward_kernel",
-        "mask_diagonal_forward_kernel", "mask_diagonal_backward_kernel",
+        "mask_diagonal_forward_kernel", "mask_diagonal_backward_kernel", "pick_per_row_forward_kernel", "pick_per_row_backward_kernel",
     }.ToDictionary(k => k, _ => new LaunchShape(WarpPerRow.Threads));
 
     private void Rows(string kernel, int rows, KernelArgs args)
@@ -59,6 +63,23 @@ public sealed class SoftmaxKernels(IKernelDriver driver) : KernelFamily(driver, 
         if (n > 0) Launch("mask_diagonal_forward_kernel", GridFor(n, 256), 256, new KernelArgs().Ptr(x).Ptr(y).I32(rows).I32(cols).F32(value));
     }
 
+    /// <summary>y[r] = x[r, idx[r]]; a column outside [0, cols) gives NaN and is reported into <paramref name="errors"/>.</summary>
+    public void PickPerRow(DeviceBuffer x, DeviceBuffer idx, DeviceBuffer y, int rows, int cols, DeviceBuffer? errors = null)
+    {
+        Need(x, (long)rows * cols, nameof(x)); Need(idx, rows, nameof(idx)); Need(y, rows, nameof(y));
+        if (rows > 0) Launch("pick_per_row_forward_kernel", GridFor(rows, 256), 256,
+            new KernelArgs().Ptr(x).Ptr(idx).Ptr(y).I32(rows).I32(cols).Ptr(IndexErrors.Pointer(errors)));
+    }
+
+    /// <summary>dx[r, c] = (c = idx[r]) ? dy[r] : 0 (dx fully written).</summary>
+    public void PickPerRowBackward(DeviceBuffer dy, DeviceBuffer idx, DeviceBuffer dx, int rows, int cols, DeviceBuffer? errors = null)
+    {
+        long n = (long)rows * cols;
+        Need(dy, rows, nameof(dy)); Need(idx, rows, nameof(idx)); Need(dx, n, nameof(dx));
+        if (n > 0) Launch("pick_per_row_backward_kernel", GridFor(n, 256), 256,
+            new KernelArgs().Ptr(dy).Ptr(idx).Ptr(dx).I32(rows).I32(cols).Ptr(IndexErrors.Pointer(errors)));
+    }
+
     public void MaskDiagonalBackward(DeviceBuffer dy, DeviceBuffer dx, int rows, int cols)
     {
         long n = (long)rows * cols;
@@ -93,7 +114,11 @@ public sealed class L2NormKernels(IKernelDriver driver) : KernelFamily(driver, "
     }
 }
 
-/// <summary>Launchers of kernels-cu/index.cu (grid-stride over count·cols elements, 256 threads).</summary>
+/// <summary>
+/// Launchers of kernels-cu/index.cu (grid-stride over count·cols elements, 256 threads). An index
+/// outside the addressed rows is skipped (gather writes 0) and reported into the optional error
+/// buffer (<see cref="IndexErrors"/>); rows = -1 takes the row count from the buffer's size.
+/// </summary>
 public sealed class IndexKernels(IKernelDriver driver) : KernelFamily(driver, "index")
 {
     public static IReadOnlyDictionary<string, LaunchShape> Shapes { get; } = new Dictionary<string, LaunchShape>
@@ -102,20 +127,32 @@ public sealed class IndexKernels(IKernelDriver driver) : KernelFamily(driver, "i
         ["scatter_add_rows_forward_kernel"] = new(256),
     };
 
-    /// <summary>dst[i, :] = src[idx[i], :]; every idx must be in [0, rows of src) — the caller checks.</summary>
-    public void GatherRows(DeviceBuffer src, DeviceBuffer idx, DeviceBuffer dst, int count, int cols)
+    /// <summary>dst[i, :] = src[idx[i], :] for idx[i] in [0, srcRows).</summary>
+    public void GatherRows(DeviceBuffer src, DeviceBuffer idx, DeviceBuffer dst, int count, int cols, int srcRows = -1, DeviceBuffer? errors = null)
     {
         Need(idx, count, nameof(idx)); Need(dst, (long)count * cols, nameof(dst));
+        srcRows = Rows(src, cols, srcRows, nameof(src));
         long n = (long)count * cols;
-        if (n > 0) Launch("gather_rows_forward_kernel", GridFor(n, 256), 256, new KernelArgs().Ptr(src).Ptr(idx).Ptr(dst).I32(count).I32(cols));
+        if (n > 0) Launch("gather_rows_forward_kernel", GridFor(n, 256), 256,
+            new KernelArgs().Ptr(src).Ptr(idx).Ptr(dst).I32(count).I32(cols).I32(srcRows).Ptr(IndexErrors.Pointer(errors)));
     }
 
-    /// <summary>dst[idx[i], :] += src[i, :] (atomic; repeated indices accumulate).</summary>
-    public void ScatterAddRows(DeviceBuffer src, DeviceBuffer idx, DeviceBuffer dst, int count, int cols)
+    /// <summary>dst[idx[i], :] += src[i, :] for idx[i] in [0, dstRows) (atomic; repeated indices accumulate).</summary>
+    public void ScatterAddRows(DeviceBuffer src, DeviceBuffer idx, DeviceBuffer dst, int count, int cols, int dstRows = -1, DeviceBuffer? errors = null)
     {
         Need(src, (long)count * cols, nameof(src)); Need(idx, count, nameof(idx));
+        dstRows = Rows(dst, cols, dstRows, nameof(dst));
         long n = (long)count * cols;
-        if (n > 0) Launch("scatter_add_rows_forward_kernel", GridFor(n, 256), 256, new KernelArgs().Ptr(src).Ptr(idx).Ptr(dst).I32(count).I32(cols));
+        if (n > 0) Launch("scatter_add_rows_forward_kernel", GridFor(n, 256), 256,
+            new KernelArgs().Ptr(src).Ptr(idx).Ptr(dst).I32(count).I32(cols).I32(dstRows).Ptr(IndexErrors.Pointer(errors)));
+    }
+
+    /// <summary>The addressed row count: given, or what the buffer holds; checked against the buffer.</summary>
+    private static int Rows(DeviceBuffer b, int cols, int rows, string name)
+    {
+        if (rows < 0) return cols == 0 ? int.MaxValue : (int)Math.Min(int.MaxValue, b.Bytes / sizeof(float) / cols);
+        Need(b, (long)rows * cols, name);
+        return rows;
     }
 }
 

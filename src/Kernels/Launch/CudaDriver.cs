@@ -6,10 +6,13 @@ namespace NativeContrastive.Kernels.Launch;
 /// <summary>
 /// The real device through the CUDA driver API: the primary context of one device, one
 /// stream for all launches, modules compiled by NVRTC for the device's compute capability
-/// (through the on-disk cache) and loaded as CUBIN.
+/// (through the on-disk cache) and loaded as CUBIN. The driver API keeps the current context per
+/// host thread, so every call first makes this driver's context current on the calling thread
+/// (<see cref="MakeCurrent"/>; a thread-static check makes the repeat calls free).
 /// </summary>
 public sealed unsafe class CudaDriver : IKernelDriver
 {
+    [ThreadStatic] private static nint currentOnThisThread;
     private readonly CudaContext context;
     private readonly Dictionary<string, CudaKernelModule> modules = new();
     private int disposed;
@@ -27,38 +30,58 @@ public sealed unsafe class CudaDriver : IKernelDriver
     public GpuArch Arch { get; }
     public CudaStream Stream { get; }
 
+    /// <summary>Makes this driver's context current on the calling thread (once per thread; cheap afterwards).</summary>
+    public void MakeCurrent()
+    {
+        if (currentOnThisThread == context.Handle) return;
+        context.MakeCurrent();
+        currentOnThisThread = context.Handle;
+    }
+
     public ulong Alloc(long bytes)
     {
+        MakeCurrent();
         CudaException.Check(CudaApi.cuMemAlloc(out var p, (nuint)bytes), $"cuMemAlloc({bytes})");
         return p;
     }
 
-    public void Free(ulong ptr) => CudaException.Check(CudaApi.cuMemFree(ptr));
+    public void Free(ulong ptr)
+    {
+        MakeCurrent();
+        CudaException.Check(CudaApi.cuMemFree(ptr));
+    }
 
     public void CopyToDevice(ulong dst, ReadOnlySpan<byte> src)
     {
         if (src.Length == 0) return;
+        MakeCurrent();
         fixed (byte* p = src) CudaException.Check(CudaApi.cuMemcpyHtoD(dst, p, (nuint)src.Length));
     }
 
     public void CopyToHost(Span<byte> dst, ulong src)
     {
         if (dst.Length == 0) return;
+        MakeCurrent();
         fixed (byte* p = dst) CudaException.Check(CudaApi.cuMemcpyDtoH(p, src, (nuint)dst.Length));
     }
 
     public void CopyDeviceToDevice(ulong dst, ulong src, long bytes)
     {
-        if (bytes > 0) CudaException.Check(CudaApi.cuMemcpyDtoD(dst, src, (nuint)bytes));
+        if (bytes == 0) return;
+        MakeCurrent();
+        CudaException.Check(CudaApi.cuMemcpyDtoD(dst, src, (nuint)bytes));
     }
 
     public void Memset(ulong dst, byte value, long bytes)
     {
-        if (bytes > 0) CudaException.Check(CudaApi.cuMemsetD8(dst, value, (nuint)bytes));
+        if (bytes == 0) return;
+        MakeCurrent();
+        CudaException.Check(CudaApi.cuMemsetD8(dst, value, (nuint)bytes));
     }
 
     public KernelModule Module(string family)
     {
+        MakeCurrent();
         lock (modules)
         {
             if (!modules.TryGetValue(family, out var m))
@@ -72,6 +95,7 @@ public sealed unsafe class CudaDriver : IKernelDriver
 
     public void Launch(KernelFunction function, Dim3 grid, Dim3 block, uint dynamicSharedBytes, KernelArgs args)
     {
+        MakeCurrent();
         ulong* slots = stackalloc ulong[Math.Max(1, args.Count)];
         void** argv = stackalloc void*[Math.Max(1, args.Count)];
         args.Pack(slots, argv);
@@ -79,7 +103,11 @@ public sealed unsafe class CudaDriver : IKernelDriver
             Stream.Handle, argv, null), $"cuLaunchKernel({function}, grid {grid}, block {block})");
     }
 
-    public void Synchronize() => Stream.Synchronize();
+    public void Synchronize()
+    {
+        MakeCurrent();
+        Stream.Synchronize();
+    }
 
     /// <summary>Blocks per SM the driver computes for a kernel at a block size (to compare with <see cref="Occupancy"/>).</summary>
     public int MaxActiveBlocksPerSm(KernelFunction f, int blockSize, int dynamicShared = 0)

@@ -90,6 +90,21 @@ public class SanitizerTests
         var opt = new OptimKernels(d);
         opt.AdamW(y, dx, m, v, 37 * 45, 1, 0.01f); outs.Add(y.ToArray<float>());
         opt.SgdMomentum(y, dx, v, 37 * 45, 0.1f, 0.9f, 1e-4f); outs.Add(y.ToArray<float>());
+        // The device backend's kernels.
+        ew.Axpby(0.5f, dx, 0f, y, 37 * 45); outs.Add(y.ToArray<float>());
+        ew.Affine(dx, 2f, -1f, y, 37 * 45); outs.Add(y.ToArray<float>());
+        ew.CopyBlocks(dx, 3, 45, y, 1, 45, 20, 37); outs.Add(y.ToArray<float>());
+        red.SumOfSquares(dx, 37 * 45, r, m); outs.Add(r.ToArray<float>());
+        red.BroadcastColumn(dx, 2f, y, 37, 45); outs.Add(y.ToArray<float>());
+        red.BroadcastRow(dx, 2f, y, 37, 45); outs.Add(y.ToArray<float>());
+        gemm.GemmStridedBatched(false, true, 3, 19, 15, 1f, dx, 0, 45, dw, 0, 0, 0f, c, 0, 3 * 19, 5); outs.Add(c.ToArray<float>());
+        gemm.Transpose(dx, y, 1, 37, 45); outs.Add(y.ToArray<float>());
+        using var errors = IndexErrors.Allocate(d);
+        sm.PickPerRow(dx, t, loss, 37, 45, errors); outs.Add(loss.ToArray<float>());
+        sm.PickPerRowBackward(loss, t, y, 37, 45, errors); outs.Add(y.ToArray<float>());
+        opt.Sgd(y, dx, 37 * 45, 0.1f, 1e-4f); outs.Add(y.ToArray<float>());
+        opt.SgdMomentum(y, dx, v, 37 * 45, 0.1f, 0.9f, 1e-4f, nesterov: true); outs.Add(y.ToArray<float>());
+        opt.Adam(y, dx, m, v, 37 * 45, 2, 0.01f, 0.9f, 0.999f, 1e-8f, 0.01f, decoupled: false); outs.Add(y.ToArray<float>());
         // augment: every step on, blur included (shared-memory staging of rows and columns).
         var aug = AugmentationConfig.SimClr(9, 3, strength: 1f) with { Seed = 4, JitterProbability = 1, BlurProbability = 1, BlurKernelSize = 3 };
         int[] samples = [1, 0, 1];

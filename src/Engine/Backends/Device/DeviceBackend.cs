@@ -1,0 +1,98 @@
+using NativeContrastive.Engine.Tensors;
+using NativeContrastive.Kernels.Families;
+using NativeContrastive.Kernels.Launch;
+
+namespace NativeContrastive.Engine.Backends.Device;
+
+/// <summary>
+/// The backend of the <c>cuda</c> and <c>emu</c> devices: every <see cref="IBackend"/> primitive is
+/// one or two launches of the kernels in kernels-cu, through the launchers in
+/// NativeContrastive.Kernels.Families and an <see cref="IKernelDriver"/>. The two devices share
+/// this class entirely; only the driver differs (<see cref="CudaDriver"/> or <see cref="EmuDriver"/>).
+/// One partial file per IBackend family (DeviceBackend.&lt;Family&gt;.cs).
+///
+/// Launches do not wait for the device: the only host synchronisations are the copies to the
+/// host (and <see cref="Synchronize"/>), where errors that kernels recorded (indices out of
+/// range, see <see cref="IndexErrors"/>) are raised. Memory comes from a size-bucketed pool
+/// (<see cref="DeviceMemoryPool"/>), so steady-state training allocates nothing from the driver.
+/// The backend does not own the driver: whoever made the driver disposes it.
+/// </summary>
+public sealed partial class DeviceBackend : IBackend, IDisposable
+{
+    private readonly DeviceBuffer indexErrors;
+    private readonly ElementwiseKernels elementwise;
+    private readonly ReductionKernels reduction;
+    private readonly GemmKernels gemm;
+    private readonly SoftmaxKernels softmax;
+    private readonly L2NormKernels l2norm;
+    private readonly IndexKernels index;
+    private readonly OptimKernels optim;
+    private readonly AugmentKernels augment;
+    private int disposed;
+
+    public DeviceBackend(IKernelDriver driver, string name)
+    {
+        Driver = driver ?? throw new ArgumentNullException(nameof(driver));
+        Name = name;
+        Pool = new DeviceMemoryPool(driver);
+        indexErrors = IndexErrors.Allocate(driver);
+        elementwise = new ElementwiseKernels(driver);
+        reduction = new ReductionKernels(driver);
+        gemm = new GemmKernels(driver);
+        softmax = new SoftmaxKernels(driver);
+        l2norm = new L2NormKernels(driver);
+        index = new IndexKernels(driver);
+        optim = new OptimKernels(driver);
+        augment = new AugmentKernels(driver);
+        GemmEngine = DefaultGemmEngine(driver);
+    }
+
+    /// <summary>"cuda" or "emu".</summary>
+    public string Name { get; }
+
+    /// <summary>False: primitives are queued on the driver's stream, called from one thread.</summary>
+    public bool ComputesOnHost => false;
+
+    /// <summary>The driver every launch and copy goes through.</summary>
+    public IKernelDriver Driver { get; }
+
+    /// <summary>The memory pool (its counters show whether a step allocated from the driver).</summary>
+    public DeviceMemoryPool Pool { get; }
+
+    /// <summary>The device buffer of a float tensor of a device backend (element 0 of the tensor is element 0 of the buffer).</summary>
+    internal static DeviceBuffer Buf(Tensor t) => t.Storage is DeviceStorage d ? d.Buffer
+        : throw new ArgumentException($"{t} is not on a cuda/emu device: move it with CopyToHost/CopyFromHost first.");
+
+    /// <summary>The device buffer of an int tensor of a device backend.</summary>
+    internal static DeviceBuffer Buf(IntTensor t) => t.Storage is DeviceStorage d ? d.Buffer
+        : throw new ArgumentException($"IntTensor[{string.Join(",", t.Shape)}] on {t.Backend.Name} is not on a cuda/emu device.");
+
+    /// <summary>The device buffer of a byte tensor of a device backend.</summary>
+    internal static DeviceBuffer Buf(ByteTensor t) => t.Storage is DeviceStorage d ? d.Buffer
+        : throw new ArgumentException($"ByteTensor[{string.Join(",", t.Shape)}] on {t.Backend.Name} is not on a cuda/emu device.");
+
+    /// <summary>Raises the first index error a kernel recorded since the last check (call only after a synchronisation).</summary>
+    private void ThrowRecordedIndexError()
+    {
+        if (IndexErrors.TakeReport(indexErrors) is not { } r) return;
+        string primitive = r.Code switch
+        {
+            1 => "GatherRows",
+            2 => "ScatterAddRows",
+            3 => "PickPerRow",
+            4 => "PickPerRowBackward",
+            _ => IndexErrors.KernelOf(r.Code),
+        };
+        throw new ArgumentOutOfRangeException("index",
+            $"{primitive}: index[{r.Position}] = {r.Value} is outside [0, {r.Limit}) (found by {IndexErrors.KernelOf(r.Code)} on the {Name} device; " +
+            "the launch was asynchronous, so this is raised at the next copy to the host).");
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref disposed, 1) != 0) return;
+        cublas?.Dispose();
+        Pool.Dispose();
+        indexErrors.Dispose();
+    }
+}

@@ -1,0 +1,330 @@
+using NativeContrastive.Engine;
+using NativeContrastive.Engine.Backends.Cpu;
+using NativeContrastive.Engine.Tensors;
+using NativeContrastive.Tests.KernelTests;
+using NUnit.Framework;
+
+namespace NativeContrastive.Tests.Backends.Device;
+
+/// <summary>
+/// Every primitive the device backend runs as its own kernels, on the device under test and on
+/// the cpu backend with the same random inputs, compared element by element. Shapes are small
+/// (the emulator is slow) and odd: rows and columns that are not multiples of a warp, a block
+/// or a GEMM tile. Tolerances, as |device − cpu| ≤ atol + rtol·|cpu|:
+/// - exact (0, 0): moves, picks, masks, gathers, broadcasts, single adds and products;
+/// - 1e-6, 1e-6: other maps of one rounding each (fma contraction on the GPU, exp/log ulps);
+/// - sums, GEMMs and row reductions: atol scaled by Σ|terms| · 1e-6, since the summation order
+///   differs (warp butterflies and block partials vs the cpu's SIMD lanes);
+/// - optimiser updates 1e-6, 1e-5 (a few roundings per step, sqrt).
+/// Derived fixtures pick the device (emu in three fiber orders, cuda on a GPU).
+/// </summary>
+public abstract class BackendConformance
+{
+    private TensorScope? scope;
+
+    /// <summary>The backend under test.</summary>
+    protected abstract IBackend Device { get; }
+
+    protected static CpuBackend Cpu => CpuBackend.Instance;
+
+    [SetUp]
+    public void BeginScope() => scope = TensorScope.Begin();
+
+    [TearDown]
+    public void EndScope() => scope?.Dispose();
+
+    /// <summary>The same uniform random tensor on the cpu and on the device.</summary>
+    protected (Tensor C, Tensor D) Pair(int seed, int[] shape, float lo = -1f, float hi = 1f)
+    {
+        var data = TestData.Uniform(seed, ShapeCount(shape), lo, hi);
+        return (Tensor.FromArray(Cpu, data, shape), Tensor.FromArray(Device, data, shape));
+    }
+
+    protected (IntTensor C, IntTensor D) IntPair(int[] data) => (IntTensor.FromArray(Cpu, data), IntTensor.FromArray(Device, data));
+
+    /// <summary>Uninitialised outputs of one shape on both backends, the device one filled with NaN so an unwritten element shows.</summary>
+    protected (Tensor C, Tensor D) Outputs(params int[] shape)
+    {
+        var d = Tensor.Empty(Device, shape);
+        Device.Fill(d, float.NaN);
+        return (Tensor.Empty(Cpu, shape), d);
+    }
+
+    protected static void Same((Tensor C, Tensor D) t, float atol, float rtol, string what) => Close.Assert(t.C.ToArray(), t.D.ToArray(), atol, rtol, what);
+
+    private static long ShapeCount(int[] shape) => shape.Aggregate(1L, (a, b) => a * b);
+
+    private static float AbsSum(Tensor t) => t.ToArray().Sum(MathF.Abs);
+
+    // ---- memory ------------------------------------------------------------------------
+
+    [Test]
+    public void CopiesFillAndBlockCopies()
+    {
+        var x = Pair(1, [7, 45]);
+        var y = Outputs(7, 45);
+        Cpu.Copy(x.C, y.C); Device.Copy(x.D, y.D);
+        Same(y, 0, 0, "Copy");
+        Cpu.Fill(y.C, 2.5f); Device.Fill(y.D, 2.5f);
+        Same(y, 0, 0, "Fill");
+        // Concat-style: 7 blocks of 45 into a [7, 100] at column offset 33, and back out.
+        var wide = Pair(2, [7, 100]);
+        Cpu.CopyBlocks(x.C, 0, 45, wide.C, 33, 100, 45, 7); Device.CopyBlocks(x.D, 0, 45, wide.D, 33, 100, 45, 7);
+        Same(wide, 0, 0, "CopyBlocks into");
+        var part = Outputs(7, 21);
+        Cpu.CopyBlocks(wide.C, 70, 100, part.C, 0, 21, 21, 7); Device.CopyBlocks(wide.D, 70, 100, part.D, 0, 21, 21, 7);
+        Same(part, 0, 0, "CopyBlocks out of");
+        var ints = IntPair([3, -1, 7, int.MaxValue, 0]);
+        Assert.That(ints.D.ToArray(), Is.EqualTo(ints.C.ToArray()), "int round trip");
+    }
+
+    // ---- elementwise -------------------------------------------------------------------
+
+    [TestCase(1)]
+    [TestCase(1029)]
+    public void ElementwiseMaps(int n)
+    {
+        var a = Pair(3, [n], -2, 2);
+        var b = Pair(4, [n], -2, 2);
+        var pos = Pair(5, [n], 0.01f, 4);
+        var y = Outputs(n);
+        Cpu.Add(a.C, b.C, y.C); Device.Add(a.D, b.D, y.D); Same(y, 0, 0, "Add");
+        Cpu.Mul(a.C, b.C, y.C); Device.Mul(a.D, b.D, y.D); Same(y, 0, 0, "Mul");
+        Cpu.Affine(a.C, -1.5f, 0.25f, y.C); Device.Affine(a.D, -1.5f, 0.25f, y.D); Same(y, 1e-6f, 1e-6f, "Affine");
+        Cpu.Exp(a.C, y.C); Device.Exp(a.D, y.D); Same(y, 1e-6f, 1e-6f, "Exp");
+        Cpu.Log(pos.C, y.C); Device.Log(pos.D, y.D); Same(y, 1e-6f, 1e-6f, "Log");
+        Cpu.Relu(a.C, y.C); Device.Relu(a.D, y.D); Same(y, 0, 0, "Relu");
+        var dx = Outputs(n);
+        Cpu.ReluBackward(y.C, b.C, dx.C); Device.ReluBackward(y.D, b.D, dx.D); Same(dx, 0, 0, "ReluBackward");
+        Cpu.Affine(a.C, 3f, 0f, a.C); Device.Affine(a.D, 3f, 0f, a.D); Same(a, 1e-6f, 1e-6f, "Affine in place");
+    }
+
+    [Test]
+    public void AxpbyAccumulatesAndBetaZeroIgnoresNaN()
+    {
+        var x = Pair(6, [333]);
+        var y = Pair(7, [333]);
+        Cpu.Axpby(0.5f, x.C, 1f, y.C); Device.Axpby(0.5f, x.D, 1f, y.D); Same(y, 1e-6f, 1e-6f, "Axpby β=1");
+        Cpu.Axpby(-2f, x.C, 0.75f, y.C); Device.Axpby(-2f, x.D, 0.75f, y.D); Same(y, 1e-6f, 1e-6f, "Axpby β=0.75");
+        Cpu.Fill(y.C, float.NaN); Device.Fill(y.D, float.NaN);
+        Cpu.Axpby(1.25f, x.C, 0f, y.C); Device.Axpby(1.25f, x.D, 0f, y.D);
+        Same(y, 0, 0, "Axpby β=0");
+        Assert.That(y.D.ToArray().All(float.IsFinite), "β = 0 must not read y's NaN");
+    }
+
+    // ---- reductions ----------------------------------------------------------------------
+
+    [TestCase(0)]
+    [TestCase(1)]
+    [TestCase(70001)]
+    public void WholeTensorSums(int n)
+    {
+        var x = Pair(8, [n], -1, 1);
+        var s = Outputs(1);
+        Cpu.Sum(x.C, s.C); Device.Sum(x.D, s.D);
+        float scale = n == 0 ? 0 : AbsSum(x.C);
+        Same(s, 1e-6f * scale + 1e-7f, 0, "Sum");
+        Cpu.SumOfSquares(x.C, s.C); Device.SumOfSquares(x.D, s.D);
+        Same(s, 1e-6f * scale + 1e-7f, 1e-6f, "SumOfSquares");
+    }
+
+    [TestCase(37, 45)]
+    [TestCase(1, 1)]
+    [TestCase(5, 300)]
+    public void RowAndColumnSumsAndBroadcasts(int rows, int cols)
+    {
+        var x = Pair(9, [rows, cols]);
+        var r = Outputs(rows);
+        Cpu.SumRows(x.C, rows, cols, r.C); Device.SumRows(x.D, rows, cols, r.D);
+        Same(r, 1e-6f * cols, 1e-6f, "SumRows");
+        var c = Outputs(cols);
+        Cpu.SumColumns(x.C, rows, cols, c.C); Device.SumColumns(x.D, rows, cols, c.D);
+        Same(c, 1e-6f * rows, 1e-6f, "SumColumns");
+        var v = Pair(10, [cols]);
+        var y = Outputs(rows, cols);
+        Cpu.AddRowVector(x.C, v.C, rows, cols, y.C); Device.AddRowVector(x.D, v.D, rows, cols, y.D); Same(y, 0, 0, "AddRowVector");
+        var col = Pair(11, [rows]);
+        Cpu.BroadcastColumn(col.C, -0.5f, rows, cols, y.C); Device.BroadcastColumn(col.D, -0.5f, rows, cols, y.D); Same(y, 0, 0, "BroadcastColumn");
+        Cpu.BroadcastRow(v.C, 3f, rows, cols, y.C); Device.BroadcastRow(v.D, 3f, rows, cols, y.D); Same(y, 0, 0, "BroadcastRow");
+    }
+
+    // ---- gemm ------------------------------------------------------------------------------
+
+    [TestCase(false, false)]
+    [TestCase(true, false)]
+    [TestCase(false, true)]
+    [TestCase(true, true)]
+    public void GemmWithOffsetsAndTransposes(bool transA, bool transB)
+    {
+        int m = 37, n = 70, k = 19;
+        const int aOff = 5, bOff = 3, cOff = 11;
+        var a = Pair(12, [aOff + m * k]);
+        var b = Pair(13, [bOff + k * n]);
+        var c = Pair(14, [cOff + m * n + 4]);
+        Cpu.Gemm(transA, transB, m, n, k, 0.75f, a.C, aOff, b.C, bOff, 0.5f, c.C, cOff);
+        Device.Gemm(transA, transB, m, n, k, 0.75f, a.D, aOff, b.D, bOff, 0.5f, c.D, cOff);
+        Same(c, 1e-6f * k, 1e-6f, "Gemm β=0.5 (elements outside C's range must stay)");
+        Cpu.Fill(c.C, float.NaN); Device.Fill(c.D, float.NaN);
+        Cpu.Gemm(transA, transB, m, n, k, 1f, a.C, aOff, b.C, bOff, 0f, c.C, cOff);
+        Device.Gemm(transA, transB, m, n, k, 1f, a.D, aOff, b.D, bOff, 0f, c.D, cOff);
+        Same(c, 1e-6f * k, 1e-6f, "Gemm β=0 over NaN");
+    }
+
+    [Test]
+    public void GemmStridedBatchedBroadcastsAZeroStride()
+    {
+        int m = 3, n = 33, k = 20, count = 5;
+        var a = Pair(15, [m * k]);              // stride 0: one A for every batch
+        var b = Pair(16, [count, n, k]);        // transB
+        var c = Outputs(count, m, n);
+        Cpu.GemmStridedBatched(false, true, m, n, k, 1f, a.C, 0, b.C, n * k, 0f, c.C, m * n, count);
+        Device.GemmStridedBatched(false, true, m, n, k, 1f, a.D, 0, b.D, n * k, 0f, c.D, m * n, count);
+        Same(c, 1e-6f * k, 1e-6f, "GemmStridedBatched");
+        // NPID's shape: one row per batch (BatchedRowDot), A strided, accumulate with β = 1.
+        var rows = Pair(17, [count, k]);
+        var acc = Pair(18, [count, n]);
+        Cpu.GemmStridedBatched(false, true, 1, n, k, 2f, rows.C, k, b.C, n * k, 1f, acc.C, n, count);
+        Device.GemmStridedBatched(false, true, 1, n, k, 2f, rows.D, k, b.D, n * k, 1f, acc.D, n, count);
+        Same(acc, 2e-6f * k, 1e-6f, "GemmStridedBatched m=1, β=1");
+    }
+
+    [TestCase(1, 37, 45)]
+    [TestCase(3, 5, 70)]
+    public void TransposeBatched(int batch, int rows, int cols)
+    {
+        var x = Pair(19, [batch, rows, cols]);
+        var y = Outputs(batch, cols, rows);
+        Cpu.Transpose(x.C, batch, rows, cols, y.C); Device.Transpose(x.D, batch, rows, cols, y.D);
+        Same(y, 0, 0, "Transpose");
+    }
+
+    // ---- softmax family ------------------------------------------------------------------------
+
+    [TestCase(37, 45)]
+    [TestCase(9, 1)]
+    [TestCase(4, 129)]
+    public void LogSoftmaxRowsAndBackward(int rows, int cols)
+    {
+        var x = Pair(20, [rows, cols], -8, 8);
+        var y = Outputs(rows, cols);
+        Cpu.LogSoftmaxRows(x.C, y.C, rows, cols); Device.LogSoftmaxRows(x.D, y.D, rows, cols);
+        Same(y, 1e-5f, 1e-6f, "LogSoftmaxRows");
+        var dy = Pair(21, [rows, cols]);
+        var dx = Outputs(rows, cols);
+        Cpu.LogSoftmaxRowsBackward(y.C, dy.C, dx.C, rows, cols); Device.LogSoftmaxRowsBackward(y.D, dy.D, dx.D, rows, cols);
+        Same(dx, 1e-6f * cols, 1e-5f, "LogSoftmaxRowsBackward");
+    }
+
+    [Test]
+    public void PickPerRowAndBackwardAndFillDiagonal()
+    {
+        int rows = 37, cols = 45;
+        var x = Pair(22, [rows, cols]);
+        var idx = IntPair(Enumerable.Range(0, rows).Select(r => (r * 7 + 3) % cols).ToArray());
+        var picked = Outputs(rows);
+        Cpu.PickPerRow(x.C, idx.C, picked.C, rows, cols); Device.PickPerRow(x.D, idx.D, picked.D, rows, cols);
+        Same(picked, 0, 0, "PickPerRow");
+        var dx = Outputs(rows, cols);
+        Cpu.PickPerRowBackward(picked.C, idx.C, dx.C, rows, cols); Device.PickPerRowBackward(picked.D, idx.D, dx.D, rows, cols);
+        Same(dx, 0, 0, "PickPerRowBackward");
+        var y = Outputs(rows, cols);
+        Cpu.FillDiagonal(x.C, -1e9f, rows, cols, y.C); Device.FillDiagonal(x.D, -1e9f, rows, cols, y.D);
+        Same(y, 0, 0, "FillDiagonal");
+        Cpu.FillDiagonal(x.C, float.NegativeInfinity, rows, cols, x.C); Device.FillDiagonal(x.D, float.NegativeInfinity, rows, cols, x.D);
+        Same(x, 0, 0, "FillDiagonal in place");
+    }
+
+    // ---- index -------------------------------------------------------------------------------
+
+    [TestCase(45)]
+    [TestCase(1)]
+    public void GatherAndScatterAddWithRepeats(int cols)
+    {
+        int tableRows = 11, count = 29;
+        var table = Pair(23, [tableRows, cols]);
+        var idx = IntPair(Enumerable.Range(0, count).Select(i => i * 5 % tableRows).ToArray());   // every row several times
+        var g = Outputs(count, cols);
+        Cpu.GatherRows(table.C, idx.C, g.C, cols); Device.GatherRows(table.D, idx.D, g.D, cols);
+        Same(g, 0, 0, "GatherRows");
+        var acc = Pair(24, [tableRows, cols]);
+        Cpu.ScatterAddRows(g.C, idx.C, acc.C, cols); Device.ScatterAddRows(g.D, idx.D, acc.D, cols);
+        Same(acc, 1e-6f, 1e-6f, "ScatterAddRows (atomic order)");
+    }
+
+    [Test]
+    public void BadIndicesAreRaisedAtTheNextCopyToTheHost()
+    {
+        var table = Tensor.FromArray(Device, TestData.Uniform(25, 12), 4, 3);
+        var y = Tensor.Empty(Device, 2, 3);
+        var bad = IntTensor.FromArray(Device, [1, 4]);
+        Device.GatherRows(table, bad, y, 3);   // no throw here: the launch is asynchronous
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => y.ToArray())!;
+        Assert.That(e.Message, Does.Contain("GatherRows: index[1] = 4 is outside [0, 4)"));
+        Device.ScatterAddRows(y, IntTensor.FromArray(Device, [0, -2]), table, 3);
+        Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => Device.Synchronize())!.Message, Does.Contain("ScatterAddRows: index[1] = -2"));
+        Device.PickPerRow(table, IntTensor.FromArray(Device, [0, 1, 3, 2]), Tensor.Empty(Device, 4), 4, 3);
+        Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => table.ToArray())!.Message, Does.Contain("PickPerRow: index[2] = 3 is outside [0, 3)"));
+        Assert.That(table.ToArray(), Has.Length.EqualTo(12), "the record is cleared once raised");
+    }
+
+    // ---- norm --------------------------------------------------------------------------------
+
+    [TestCase(37, 45)]
+    [TestCase(3, 1)]
+    public void L2NormalizeRowsAndBackward(int rows, int cols)
+    {
+        var data = TestData.Uniform(26, rows * cols, -3, 3);
+        for (int c = 0; c < cols; c++) data[c] = 0f;   // row 0 is zero: its norm is clamped to eps
+        (Tensor C, Tensor D) x = (Tensor.FromArray(Cpu, data, rows, cols), Tensor.FromArray(Device, data, rows, cols));
+        var y = Outputs(rows, cols);
+        var norms = Outputs(rows);
+        Cpu.L2NormalizeRows(x.C, y.C, norms.C, rows, cols, 1e-12f); Device.L2NormalizeRows(x.D, y.D, norms.D, rows, cols, 1e-12f);
+        Same(y, 1e-6f, 1e-5f, "L2NormalizeRows");
+        Same(norms, 1e-6f, 1e-5f, "norms");
+        var dy = Pair(27, [rows, cols]);
+        var dx = Outputs(rows, cols);
+        Cpu.L2NormalizeRowsBackward(y.C, norms.C, dy.C, dx.C, rows, cols); Device.L2NormalizeRowsBackward(y.D, norms.D, dy.D, dx.D, rows, cols);
+        Same(dx, 1e-6f, 1e-5f, "L2NormalizeRowsBackward");
+    }
+
+    // ---- optimisers (three steps, so the state carries over) -----------------------------------
+
+    [TestCase(false, false)]
+    [TestCase(true, false)]
+    [TestCase(true, true)]
+    public void SgdPlainMomentumNesterov(bool momentum, bool nesterov)
+    {
+        int n = 517;
+        var p = Pair(28, [n]);
+        var g = Pair(29, [n]);
+        (Tensor? C, Tensor? D) buf = momentum ? (Tensor.Zeros(Cpu, n), Tensor.Zeros(Device, n)) : default;
+        for (int step = 0; step < 3; step++)
+        {
+            Cpu.SgdUpdate(p.C, g.C, buf.C, 0.1f, 0.9f, 1e-2f, nesterov);
+            Device.SgdUpdate(p.D, g.D, buf.D, 0.1f, 0.9f, 1e-2f, nesterov);
+        }
+        Same(p, 1e-6f, 1e-5f, "param");
+        if (momentum) Same((buf.C!, buf.D!), 1e-6f, 1e-5f, "momentum buffer");
+        Same(g, 0, 0, "the gradient is not modified");
+    }
+
+    [TestCase(false)]
+    [TestCase(true)]
+    public void AdamL2AndDecoupled(bool decoupled)
+    {
+        int n = 517;
+        var p = Pair(30, [n]);
+        var g = Pair(31, [n]);
+        var m = (Tensor.Zeros(Cpu, n), Tensor.Zeros(Device, n));
+        var v = (Tensor.Zeros(Cpu, n), Tensor.Zeros(Device, n));
+        for (long step = 1; step <= 3; step++)
+        {
+            Cpu.AdamUpdate(p.C, g.C, m.Item1, v.Item1, 1e-2f, 0.9f, 0.999f, 1e-8f, 0.05f, decoupled, step);
+            Device.AdamUpdate(p.D, g.D, m.Item2, v.Item2, 1e-2f, 0.9f, 0.999f, 1e-8f, 0.05f, decoupled, step);
+        }
+        Same(p, 1e-6f, 1e-5f, "param");
+        Same(m, 1e-6f, 1e-5f, "exp_avg");
+        Same(v, 1e-7f, 1e-5f, "exp_avg_sq");
+        Assert.Throws<ArgumentOutOfRangeException>(() => Device.AdamUpdate(p.D, g.D, m.Item2, v.Item2, 1e-2f, 0.9f, 0.999f, 1e-8f, 0f, decoupled, 0));
+    }
+}
