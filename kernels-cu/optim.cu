@@ -53,3 +53,97 @@ extern "C" __global__ void adam_forward_kernel(float* __restrict__ w, const floa
 NC_EXPORT_KERNEL(sgd_forward_kernel);
 NC_EXPORT_KERNEL(sgd_momentum_forward_kernel);
 NC_EXPORT_KERNEL(adam_forward_kernel);
+
+// ---------------------------------------------------------------------------------------------
+// LARS, SimCLR's variant (its lars_optimizer.py), in two launches and without a host round trip:
+//   d = g + wd·p;  r = η·‖p‖/‖d‖ when adapting (r = 1 when either norm is 0), else r = 1;
+//   λ = lr·r;  v ← μ·v + λ·d;  p ← p − (μ·v + λ·d) (Nesterov) or p ← p − v.
+// 1. lars_norms_forward_kernel: each block reduces Σp² and Σd² over its grid-stride share, in
+//    double (as the cpu reference), into partials[2b], partials[2b + 1].
+// 2. lars_update_forward_kernel: every block first reduces all partials itself — one warp, a fixed
+//    order, so every block computes the identical r — then updates its elements.
+// No atomics and no "last block" counter: the result is deterministic and the scratch needs no
+// initialisation. Launch configuration (block count of pass 1 ≤ 128): OptimKernels.cs.
+// ---------------------------------------------------------------------------------------------
+
+// Sum of v over the block (blockDim a multiple of 32, ≤ 1024) in a fixed order; valid in thread 0.
+__device__ __forceinline__ double nc_block_sum_double(double v, double* warp_sums)
+{
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(NC_FULL_MASK, v, o);
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    if (lane == 0) warp_sums[warp] = v;
+    __syncthreads();
+    double s = 0.0;
+    if (warp == 0)
+    {
+        s = lane < (int)(blockDim.x >> 5) ? warp_sums[lane] : 0.0;
+        for (int o = 16; o > 0; o >>= 1) s += __shfl_xor_sync(NC_FULL_MASK, s, o);
+    }
+    __syncthreads();
+    return s;
+}
+
+// partials[2b] = Σ p_i², partials[2b + 1] = Σ d_i² over the elements i of block b, d = g + wd·p.
+extern "C" __global__ void lars_norms_forward_kernel(const float* __restrict__ p, const float* __restrict__ g,
+                                                     double* __restrict__ partials, long long n, float weight_decay)
+{
+    __shared__ double warp_sums[32];
+    double pp = 0.0, dd = 0.0;
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
+    {
+        float pi = p[i];
+        float d = g[i] + weight_decay * pi;
+        pp += (double)pi * pi;
+        dd += (double)d * d;
+    }
+    pp = nc_block_sum_double(pp, warp_sums);
+    dd = nc_block_sum_double(dd, warp_sums);
+    if (threadIdx.x == 0)
+    {
+        partials[2 * blockIdx.x] = pp;
+        partials[2 * blockIdx.x + 1] = dd;
+    }
+}
+
+// The update with the trust ratio from partials[0 .. 2·partial_count) (ignored unless adapt).
+extern "C" __global__ void lars_update_forward_kernel(float* __restrict__ p, const float* __restrict__ g, float* __restrict__ v,
+                                                      const double* __restrict__ partials, int partial_count, long long n, float lr,
+                                                      float momentum, float weight_decay, float trust_coefficient, int adapt,
+                                                      int nesterov)
+{
+    __shared__ float s_scaled_lr;
+    if (threadIdx.x < 32)
+    {
+        int lane = threadIdx.x;
+        double pp = 0.0, dd = 0.0;
+        if (adapt)
+            for (int b = lane; b < partial_count; b += 32)
+            {
+                pp += partials[2 * b];
+                dd += partials[2 * b + 1];
+            }
+        for (int o = 16; o > 0; o >>= 1)
+        {
+            pp += __shfl_xor_sync(NC_FULL_MASK, pp, o);
+            dd += __shfl_xor_sync(NC_FULL_MASK, dd, o);
+        }
+        if (lane == 0)
+        {
+            double wn = sqrt(pp), dn = sqrt(dd);
+            float ratio = adapt && wn > 0.0 && dn > 0.0 ? (float)((double)trust_coefficient * wn / dn) : 1.f;
+            s_scaled_lr = lr * ratio;
+        }
+    }
+    __syncthreads();
+    float rate = s_scaled_lr;
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
+    {
+        float step = rate * (g[i] + weight_decay * p[i]);
+        float vi = momentum * v[i] + step;
+        v[i] = vi;
+        p[i] -= nesterov ? momentum * vi + step : vi;
+    }
+}
+
+NC_EXPORT_KERNEL(lars_norms_forward_kernel);
+NC_EXPORT_KERNEL(lars_update_forward_kernel);

@@ -1,8 +1,9 @@
 using NativeContrastive.Bench;
 
-// Usage: nc-bench [kernel] [gemm] [conv] [norm] [conv-strategies] [resnet-step] [simclr-step] [emu] [device-step] [augment] [--batch N] [--steps N] [--profile] [--device cpu|emu|cuda]   (none named: kernel, gemm, conv, norm). Run in Release.
+// Usage: nc-bench [kernel] [gemm] [conv] [norm] [conv-strategies] [resnet-step] [simclr-step] [emu] [device-step] [cuda-conv] [augment] [--batch N] [--steps N] [--profile] [--device cpu|emu|cuda]   (none named: kernel, gemm, conv, norm). Run in Release.
 // emu: ms per launch of every kernel family on the emulated CUDA device.
 // device-step: seconds per tiny SimCLR step on --device (default emu; batch 16 unless --batch).
+// cuda-conv: conv / batch norm / pool kernels on the GPU at ResNet-18 shapes (TFLOP/s, GB/s).
 // augment: views/s of the loader on --device (default cpu; emu also the kernel through its launcher alone); batch 256 unless --batch.
 int deviceIndex = Array.IndexOf(args, "--device");
 string? device = deviceIndex >= 0 ? args[deviceIndex + 1] : null;
@@ -22,4 +23,5 @@ if (sections.Contains("resnet-step")) ResNetStepBench.Run(batch, steps, args.Con
 if (sections.Contains("simclr-step")) SimClrStepBench.Run(batch, steps);
 if (sections.Contains("emu")) EmuKernelBench.Run();
 if (sections.Contains("device-step")) DeviceStepBench.Run(device ?? "emu", batchIndex >= 0 ? batch : 16, stepsIndex >= 0 ? steps : 3);
+if (sections.Contains("cuda-conv")) CudaConvNormBench.Run(batch);
 if (sections.Contains("augment")) AugmentBench.Run(device ?? "cpu", batchIndex >= 0 ? batch : 256);

@@ -2,7 +2,7 @@ using NativeContrastive.Engine.Tensors;
 
 namespace NativeContrastive.Engine;
 
-/// <summary>Batch normalisation and row L2 normalisation (kernels-cu/norm.cu).</summary>
+/// <summary>Batch normalisation and row L2 normalisation (kernels-cu/batchnorm.cu and kernels-cu/l2norm.cu).</summary>
 public partial interface IBackend
 {
     /// <summary>

@@ -17,7 +17,8 @@ public static class NceLoss
     /// <summary>
     /// The loss above. Since h = σ(u) with u = s − log(Z·m/N), it is evaluated as
     /// log h = −softplus(−u) and log(1 − h) = −softplus(u): exact, with no division and no
-    /// overflow of exp(s) (the reference adds eps = 1e-7 to the denominators instead).
+    /// overflow of exp(s) (the reference adds eps = 1e-7 to the denominators instead). One fused
+    /// primitive per direction computes the rows (<see cref="Ops.Nce"/>); the mean over B follows.
     /// </summary>
     public static Tensor Compute(Tensor logits, float normaliserZ, long dataSize)
     {
@@ -25,17 +26,7 @@ public static class NceLoss
             throw new ArgumentException($"NceLoss: logits must be [B, m+1] with m ≥ 1 negatives, got {ShapeUtil.Format(logits.Shape)}.");
         if (!(normaliserZ > 0f) || float.IsInfinity(normaliserZ)) throw new ArgumentOutOfRangeException(nameof(normaliserZ), $"NceLoss: Z must be finite and > 0, got {normaliserZ}.");
         if (dataSize <= 0) throw new ArgumentOutOfRangeException(nameof(dataSize), $"NceLoss: data size N must be > 0, got {dataSize}.");
-        int batch = logits.Shape[0], m = logits.Shape[1] - 1;
-
-        // u = s − log(Z·m·P_n) = s − log(Z·m/N), in double so a large Z·m/N loses nothing.
-        float offset = (float)-(Math.Log(normaliserZ) + Math.Log(m) - Math.Log(dataSize));
-        var u = Ops.Scale(logits, 1f, offset);
-
-        // Σ_j −log(1 − h) = Σ_j softplus(u) over the negatives and −log h = softplus(−u) =
-        // softplus(u) − u on the positive, so L = (1/B)[Σ_{b,j} softplus(u_bj) − Σ_b u_b0]:
-        // one softplus over the whole matrix and a slice of the positive column.
-        var total = Ops.Sub(Ops.Sum(Softplus(u)), Ops.Sum(Ops.Slice(u, 1, 0, 1)));
-        return Ops.Scale(total, 1f / batch);
+        return Ops.Mean(Ops.Nce(logits, normaliserZ, dataSize));
     }
 
     /// <summary>
@@ -51,18 +42,5 @@ public static class NceLoss
         using var scope = TensorScope.Begin();
         float meanExp = Ops.Mean(Ops.Exp(logits)).Item();
         return (float)(dataSize * (double)meanExp);
-    }
-
-    /// <summary>
-    /// softplus(x) = log(1 + eˣ) = max(x, 0) + log(1 + e^{−|x|}), |x| = relu(x) + relu(−x):
-    /// the exponent is never positive, so no overflow. Its gradient through these ops is
-    /// σ(x) exactly (the kink of relu cancels between the two terms).
-    /// </summary>
-    private static Tensor Softplus(Tensor x)
-    {
-        var positive = Ops.Relu(x);
-        var abs = Ops.Add(positive, Ops.Relu(Ops.Scale(x, -1f)));
-        var log1p = Ops.Log(Ops.Scale(Ops.Exp(Ops.Scale(abs, -1f)), 1f, 1f));
-        return Ops.Add(positive, log1p);
     }
 }

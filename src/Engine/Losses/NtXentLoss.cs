@@ -12,14 +12,6 @@ namespace NativeContrastive.Engine.Losses;
 /// </summary>
 public static class NtXentLoss
 {
-    /// <summary>
-    /// Stands in for −∞ on the masked diagonal: after max-subtraction exp(−1e9 − max) is
-    /// exactly 0, so the self-similarity drops out of the denominator, while every value and
-    /// gradient stays finite (−∞ would give −∞ log-probabilities on the diagonal and NaN
-    /// as soon as anything multiplies them by zero).
-    /// </summary>
-    public const float MaskedLogit = -1e9f;
-
     public static Tensor Compute(Tensor z, float temperature)
     {
         if (z.Rank != 2) throw new ArgumentException($"NtXentLoss: z must be [2N, D], got {ShapeUtil.Format(z.Shape)}.");
@@ -29,14 +21,14 @@ public static class NtXentLoss
         int n = rows / 2;
 
         var unit = Ops.L2Normalize(z);
-        var similarity = Ops.Scale(Ops.MatMul(unit, unit, transA: false, transB: true), 1f / temperature);
-        var logits = Ops.MaskDiagonal(similarity, MaskedLogit);
+        var similarity = Ops.MatMul(unit, unit, transA: false, transB: true);
 
         var positives = new int[rows];
         for (int i = 0; i < rows; i++) positives[i] = (i + n) % rows;
         var targets = IntTensor.FromArray(z.Backend, positives);
-        // Row i of the masked logits is a (2N−1)-way classification whose answer is pos(i):
-        // cross-entropy with those targets is exactly eq. 1 averaged over the 2N rows.
-        return Ops.CrossEntropy(logits, targets);
+        // Row i of the similarities is a (2N−1)-way classification over k ≠ i whose answer is
+        // pos(i): InfoNCE with the diagonal excluded is exactly ℓ(i) of eq. 1, fused into one
+        // primitive per direction (no masked or log-softmax matrix is materialised).
+        return Ops.Mean(Ops.InfoNce(similarity, targets, temperature, excludeSelf: true));
     }
 }

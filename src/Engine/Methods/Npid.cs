@@ -108,9 +108,10 @@ public sealed class Npid : ContrastiveMethod
         Tensor loss;
         if (Options.FullSoftmax)
         {
-            // Eq. 2: P(i|v) = exp(v_iᵀv/τ) / Σ_j exp(v_jᵀv/τ) over the whole bank.
-            var logits = Ops.Scale(Ops.MatMul(v, Bank.Storage, transB: true), 1f / Options.Temperature);
-            loss = Ops.CrossEntropy(logits, IntTensor.FromArray(backend, batch.Indices));
+            // Eq. 2: P(i|v) = exp(v_iᵀv/τ) / Σ_j exp(v_jᵀv/τ) over the whole bank: InfoNCE with
+            // the sample's own entry as the positive and no column excluded (τ applied inside).
+            var similarity = Ops.MatMul(v, Bank.Storage, transB: true);
+            loss = Ops.Mean(Ops.InfoNce(similarity, IntTensor.FromArray(backend, batch.Indices), Options.Temperature, excludeSelf: false));
         }
         else
         {

@@ -14,13 +14,18 @@ public static class IndexErrors
     /// <summary>Ints in the record.</summary>
     public const int Length = 4;
 
-    /// <summary>Kernel codes, as written by the kernels (index.cu: 1, 2; softmax.cu: 3, 4).</summary>
+    /// <summary>Kernel codes, as written by the kernels (index.cu: 1, 2, 5; softmax.cu: 3, 4; contrastive.cu: 6, 7; knn.cu: 8, 9).</summary>
     public static string KernelOf(int code) => code switch
     {
         1 => "gather_rows_forward_kernel",
         2 => "scatter_add_rows_forward_kernel",
         3 => "pick_per_row_forward_kernel",
         4 => "pick_per_row_backward_kernel",
+        5 => "momentum_update_rows_forward_kernel",
+        6 => "info_nce_forward_kernel",
+        7 => "info_nce_backward_kernel",
+        8 => "knn_vote_forward_kernel (neighbour index)",
+        9 => "knn_vote_forward_kernel (label)",
         _ => $"kernel code {code}",
     };
 

@@ -39,6 +39,11 @@ public abstract class KernelFamily(IKernelDriver driver, string family)
             ["index"] = IndexKernels.Shapes,
             ["random"] = RandomKernels.Shapes,
             ["optim"] = OptimKernels.Shapes,
+            ["contrastive"] = ContrastiveKernels.Shapes,
+            ["knn"] = KnnKernels.Shapes,
+            ["conv"] = ConvKernels.Shapes,
+            ["batchnorm"] = BatchNormKernels.Shapes,
+            ["pool"] = PoolKernels.Shapes,
             ["augment"] = AugmentKernels.Shapes,
         };
 }

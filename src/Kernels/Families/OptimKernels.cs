@@ -12,6 +12,8 @@ public sealed class OptimKernels(IKernelDriver driver) : KernelFamily(driver, "o
         ["sgd_forward_kernel"] = new(Threads),
         ["sgd_momentum_forward_kernel"] = new(Threads),
         ["adam_forward_kernel"] = new(Threads),
+        ["lars_norms_forward_kernel"] = new(Threads),
+        ["lars_update_forward_kernel"] = new(Threads),
     };
 
     /// <summary>In place, no momentum: w ← w − lr·(g + wd·w).</summary>
@@ -48,4 +50,32 @@ public sealed class OptimKernels(IKernelDriver driver) : KernelFamily(driver, "o
     public void AdamW(DeviceBuffer w, DeviceBuffer g, DeviceBuffer m, DeviceBuffer v, long n, int step, float lr, float beta1 = 0.9f,
         float beta2 = 0.999f, float eps = 1e-8f, float weightDecay = 0.01f) =>
         Adam(w, g, m, v, n, step, lr, beta1, beta2, eps, weightDecay, decoupled: true);
+
+    /// <summary>Blocks of LARS's norm pass at most; each leaves two double partial sums.</summary>
+    public const int LarsNormBlocks = 128;
+
+    /// <summary>Bytes of the scratch buffer <see cref="LarsUpdate"/> needs for the norms' partial sums.</summary>
+    public const long LarsScratchBytes = LarsNormBlocks * 2 * sizeof(double);
+
+    /// <summary>
+    /// IBackend.LarsUpdate in place over n elements: d = g + wd·p; trust ratio r = η·‖p‖/‖d‖ when
+    /// <paramref name="adapt"/> (1 when a norm is 0), else 1; λ = lr·r; v ← μ·v + λ·d; p ← p − (μ·v + λ·d)
+    /// (Nesterov) or p ← p − v. The norms are reduced in double on the device into
+    /// <paramref name="normScratch"/> (≥ <see cref="LarsScratchBytes"/>, owned and reused by the caller, contents
+    /// irrelevant) and read back by the update kernel: two launches, no host synchronisation.
+    /// </summary>
+    public void LarsUpdate(DeviceBuffer param, DeviceBuffer grad, DeviceBuffer velocity, DeviceBuffer normScratch, long n, float lr,
+                           float momentum, float weightDecay, float trustCoefficient, bool adapt, bool nesterov)
+    {
+        Need(param, n, nameof(param)); Need(grad, n, nameof(grad)); Need(velocity, n, nameof(velocity));
+        if (normScratch.Bytes < LarsScratchBytes)
+            throw new ArgumentException($"LarsUpdate: the norm scratch needs {LarsScratchBytes} bytes, has {normScratch.Bytes}.", nameof(normScratch));
+        if (n == 0) return;
+        uint normBlocks = GridFor(n, Threads, LarsNormBlocks);
+        if (adapt)
+            Launch("lars_norms_forward_kernel", normBlocks, Threads, new KernelArgs().Ptr(param).Ptr(grad).Ptr(normScratch).I64(n).F32(weightDecay));
+        Launch("lars_update_forward_kernel", GridFor(n, Threads), Threads,
+            new KernelArgs().Ptr(param).Ptr(grad).Ptr(velocity).Ptr(normScratch).I32(adapt ? (int)normBlocks : 0).I64(n).F32(lr)
+                .F32(momentum).F32(weightDecay).F32(trustCoefficient).I32(adapt ? 1 : 0).I32(nesterov ? 1 : 0));
+    }
 }

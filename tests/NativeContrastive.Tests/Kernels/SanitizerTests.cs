@@ -105,6 +105,26 @@ public class SanitizerTests
         opt.Sgd(y, dx, 37 * 45, 0.1f, 1e-4f); outs.Add(y.ToArray<float>());
         opt.SgdMomentum(y, dx, v, 37 * 45, 0.1f, 0.9f, 1e-4f, nesterov: true); outs.Add(y.ToArray<float>());
         opt.Adam(y, dx, m, v, 37 * 45, 2, 0.01f, 0.9f, 0.999f, 1e-8f, 0.01f, decoupled: false); outs.Add(y.ToArray<float>());
+        using var larsScratch = DeviceBuffer.Allocate(d, OptimKernels.LarsScratchBytes);
+        opt.LarsUpdate(y, dx, v, larsScratch, 37 * 45, 0.1f, 0.9f, 1e-6f, 0.001f, adapt: true, nesterov: true); outs.Add(y.ToArray<float>());
+        var con = new ContrastiveKernels(d);
+        using var pos = DeviceBuffer.From(d, Enumerable.Range(0, 37).Select(i => (i + 18) % 37).ToArray());
+        using var lse = Z(37);
+        con.InfoNceRows(dx, pos, 0.5f, true, 37, 45, loss, lse, errors); outs.Add(loss.ToArray<float>());
+        con.InfoNceRowsBackward(dx, pos, lse, loss, 0.5f, true, 37, 45, y, errors); outs.Add(y.ToArray<float>());
+        con.NceRows(dx, 10f, 1000, 37, 45, loss); outs.Add(loss.ToArray<float>());
+        con.NceRowsBackward(dx, loss, 10f, 1000, 37, 45, y); outs.Add(y.ToArray<float>());
+        ix.MomentumUpdateRows(y, idx, g, 0.5f, 5, 45, 37, errors); outs.Add(y.ToArray<float>());
+        var knn = new KnnKernels(d);
+        using var topV = Z(37 * 7);
+        using var topI = DeviceBuffer.Allocate<int>(d, 37 * 7);
+        knn.TopKRows(dx, 37, 45, 7, topV, topI); outs.Add(topV.ToArray<float>()); outs.Add(topI.ToArray<float>());
+        using var votes = Z(37 * 3);
+        using var labels = DeviceBuffer.From(d, Enumerable.Range(0, 45).Select(i => i % 3).ToArray());
+        knn.KnnVote(topV, topI, labels, 45, 37, 7, 3, 0.1f, votes, errors); outs.Add(votes.ToArray<float>());
+        using var flat = Up(Enumerable.Repeat(0.5f, 5000).ToArray());   // all ties: selection from global memory
+        knn.TopKRows(flat, 1, 5000, 3, topV, topI); outs.Add(topI.ToArray<float>());
+        ConvNormPoolScenario(d, outs);
         // augment: every step on, blur included (shared-memory staging of rows and columns).
         var aug = AugmentationConfig.SimClr(9, 3, strength: 1f) with { Seed = 4, JitterProbability = 1, BlurProbability = 1, BlurKernelSize = 3 };
         int[] samples = [1, 0, 1];
@@ -114,6 +134,55 @@ public class SanitizerTests
         using var views = Z(3 * 3 * 9 * 9);
         new AugmentKernels(d).AugmentViews(pixels, 2, 3, 12, 10, records, 3, 9, AugmentViewRecords.BlurTaps(aug), views); outs.Add(views.ToArray<float>());
         return outs;
+    }
+
+    /// <summary>conv.cu, batchnorm.cu and pool.cu on tiny odd shapes (partial tiles, split reductions).</summary>
+    private static void ConvNormPoolScenario(IKernelDriver d, List<float[]> outs)
+    {
+        var g = new ConvShape(2, 3, 7, 5, 5, 3, 3, 2, 2, 1, 1);   // P×Q = 4×3
+        using var x = DeviceBuffer.From(d, EmuKernelTest.Data(g.InputLength, 11));
+        using var w = DeviceBuffer.From(d, EmuKernelTest.Data(g.WeightLength, 12));
+        using var bias = DeviceBuffer.From(d, EmuKernelTest.Data(g.K, 13));
+        using var y = DeviceBuffer.Allocate<float>(d, g.OutputLength);
+        using var dx = DeviceBuffer.Allocate<float>(d, g.InputLength);
+        using var dw = DeviceBuffer.Allocate<float>(d, g.WeightLength);
+        using var db = DeviceBuffer.Allocate<float>(d, g.K);
+        using (var conv = new ConvKernels(d))
+        {
+            conv.Conv2dForward(x, w, bias, y, g); outs.Add(y.ToArray<float>());
+            conv.Conv2dBackwardData(y, w, dx, g); outs.Add(dx.ToArray<float>());
+            conv.Conv2dBackwardWeight(x, y, dw, db, g, splits: 2); outs.Add(dw.ToArray<float>()); outs.Add(db.ToArray<float>());
+        }
+
+        int n = g.N, c = g.K, hw = g.P * g.Q;
+        using var gamma = DeviceBuffer.From(d, EmuKernelTest.Data(c, 14, 0.5f, 1.5f));
+        using var beta = DeviceBuffer.From(d, EmuKernelTest.Data(c, 15));
+        using var mean = DeviceBuffer.Allocate<float>(d, c);
+        using var invStd = DeviceBuffer.Allocate<float>(d, c);
+        using var rm = DeviceBuffer.From(d, new float[c]);
+        using var rv = DeviceBuffer.From(d, Enumerable.Repeat(1f, c).ToArray());
+        using var z = DeviceBuffer.Allocate<float>(d, g.OutputLength);
+        using var dz = DeviceBuffer.Allocate<float>(d, g.OutputLength);
+        using var dgamma = DeviceBuffer.Allocate<float>(d, c);
+        using var dbeta = DeviceBuffer.Allocate<float>(d, c);
+        using (var bn = new BatchNormKernels(d))
+        {
+            bn.BatchNormForwardTraining(y, gamma, beta, z, mean, invStd, rm, rv, n, c, hw, 0.1f, 1e-5f, relu: true, splits: 2);
+            outs.Add(z.ToArray<float>()); outs.Add(mean.ToArray<float>()); outs.Add(invStd.ToArray<float>()); outs.Add(rv.ToArray<float>());
+            bn.BatchNormBackward(y, y, z, gamma, mean, invStd, dz, dgamma, dbeta, n, c, hw, splits: 2);
+            outs.Add(dz.ToArray<float>()); outs.Add(dgamma.ToArray<float>()); outs.Add(dbeta.ToArray<float>());
+            bn.BatchNormForwardInference(y, gamma, beta, z, rm, rv, n, c, hw, 1e-5f, relu: false); outs.Add(z.ToArray<float>());
+        }
+
+        var pool = new PoolKernels(d);
+        var pg = new PoolShape(n, c, g.P, g.Q, 3, 2, 1);   // 4×3 → 2×2
+        using var py = DeviceBuffer.Allocate<float>(d, pg.OutputLength);
+        using var arg = DeviceBuffer.Allocate<int>(d, pg.OutputLength);
+        pool.MaxPool2dForward(z, py, arg, pg); outs.Add(py.ToArray<float>());   // argmax is checked through the backward's dz
+        pool.MaxPool2dBackward(py, arg, dz, pg); outs.Add(dz.ToArray<float>());
+        using var gap = DeviceBuffer.Allocate<float>(d, n * c);
+        pool.GlobalAvgPoolForward(z, gap, n, c, hw); outs.Add(gap.ToArray<float>());
+        pool.GlobalAvgPoolBackward(gap, dz, n, c, hw); outs.Add(dz.ToArray<float>());
     }
 
     private static IEnumerable<float[]> AsFloats(IEnumerable<byte[]> raw) => raw.Select(b => MemoryMarshal.Cast<byte, float>(b).ToArray());

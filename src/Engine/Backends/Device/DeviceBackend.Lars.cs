@@ -1,16 +1,25 @@
-using NativeContrastive.Engine.Backends.Cpu;
 using NativeContrastive.Engine.Tensors;
+using NativeContrastive.Kernels.Families;
 
 namespace NativeContrastive.Engine.Backends.Device;
 
 /// <summary>
-/// LARS update. TEMPORARY: runs on the cpu backend through <see cref="HostFallback"/> until its
-/// kernel lands in kernels-cu/optim.cu; this file is then replaced by launches of it.
+/// LARS update (IBackend.Optim): kernels-cu/optim.cu. The two norms are reduced into a pooled
+/// scratch buffer on the device and read there by the update kernel: no host round trip.
 /// </summary>
 public sealed partial class DeviceBackend
 {
     public void LarsUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, float weightDecay,
-                           float trustCoefficient, bool adapt, bool nesterov) =>
-        HostFallback.Run(this, h => CpuBackend.Instance.LarsUpdate(h.InOut(param), h.In(grad), h.InOut(velocity), lr, momentum, weightDecay,
-            trustCoefficient, adapt, nesterov));
+                           float trustCoefficient, bool adapt, bool nesterov)
+    {
+        var scratch = Pool.Rent(OptimKernels.LarsScratchBytes);
+        try
+        {
+            optim.LarsUpdate(Buf(param), Buf(grad), Buf(velocity), scratch, param.Length, lr, momentum, weightDecay, trustCoefficient, adapt, nesterov);
+        }
+        finally
+        {
+            Pool.Return(scratch);
+        }
+    }
 }

@@ -1,15 +1,10 @@
-using NativeContrastive.Engine.Backends.Cpu;
 using NativeContrastive.Engine.Tensors;
 
 namespace NativeContrastive.Engine.Backends.Device;
 
-/// <summary>
-/// NPID memory-bank update (IBackend.Index's MomentumUpdateRows). TEMPORARY: runs on the cpu
-/// backend through <see cref="HostFallback"/> until its kernel lands in kernels-cu/index.cu;
-/// this file is then replaced by a launch of it.
-/// </summary>
+/// <summary>NPID's memory-bank update (IBackend.Index): kernels-cu/index.cu, one warp per entry, last duplicate wins.</summary>
 public sealed partial class DeviceBackend
 {
     public void MomentumUpdateRows(Tensor bank, IntTensor index, Tensor features, float momentum, int cols) =>
-        HostFallback.Run(this, h => CpuBackend.Instance.MomentumUpdateRows(h.InOut(bank), h.In(index), h.In(features), momentum, cols));
+        this.index.MomentumUpdateRows(Buf(bank), Buf(index), Buf(features), momentum, (int)index.Length, cols, RowCount(bank, cols), indexErrors);
 }

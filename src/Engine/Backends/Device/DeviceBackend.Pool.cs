@@ -1,23 +1,22 @@
-using NativeContrastive.Engine.Backends.Cpu;
 using NativeContrastive.Engine.Tensors;
+using NativeContrastive.Kernels.Families;
 
 namespace NativeContrastive.Engine.Backends.Device;
 
-/// <summary>
-/// Pooling. TEMPORARY: runs on the cpu backend through <see cref="HostFallback"/> until
-/// kernels-cu/pool.cu lands; this file is then replaced by launches of its kernels.
-/// </summary>
+/// <summary>Pooling: kernels-cu/pool.cu.</summary>
 public sealed partial class DeviceBackend
 {
+    private static PoolShape Shape(Pool2dGeometry g) => new(g.N, g.C, g.H, g.W, g.Kernel, g.Stride, g.Pad);
+
     public void MaxPool2dForward(Tensor x, Tensor y, IntTensor argmax, Pool2dGeometry g) =>
-        HostFallback.Run(this, h => CpuBackend.Instance.MaxPool2dForward(h.In(x), h.Out(y), h.Out(argmax), g));
+        pool.MaxPool2dForward(Buf(x), Buf(y), Buf(argmax), Shape(g));
 
     public void MaxPool2dBackward(Tensor dy, IntTensor argmax, Tensor dx, Pool2dGeometry g) =>
-        HostFallback.Run(this, h => CpuBackend.Instance.MaxPool2dBackward(h.In(dy), h.In(argmax), h.Out(dx), g));
+        pool.MaxPool2dBackward(Buf(dy), Buf(argmax), Buf(dx), Shape(g));
 
     public void GlobalAvgPoolForward(Tensor x, Tensor y, int n, int c, int hw) =>
-        HostFallback.Run(this, h => CpuBackend.Instance.GlobalAvgPoolForward(h.In(x), h.Out(y), n, c, hw));
+        pool.GlobalAvgPoolForward(Buf(x), Buf(y), n, c, hw);
 
     public void GlobalAvgPoolBackward(Tensor dy, Tensor dx, int n, int c, int hw) =>
-        HostFallback.Run(this, h => CpuBackend.Instance.GlobalAvgPoolBackward(h.In(dy), h.Out(dx), n, c, hw));
+        pool.GlobalAvgPoolBackward(Buf(dy), Buf(dx), n, c, hw);
 }

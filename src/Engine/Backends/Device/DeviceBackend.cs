@@ -27,6 +27,11 @@ public sealed partial class DeviceBackend : IBackend, IDisposable
     private readonly L2NormKernels l2norm;
     private readonly IndexKernels index;
     private readonly OptimKernels optim;
+    private readonly ConvKernels conv;
+    private readonly BatchNormKernels batchNorm;
+    private readonly PoolKernels pool;
+    private readonly ContrastiveKernels contrastive;
+    private readonly KnnKernels knn;
     private readonly AugmentKernels augment;
     private int disposed;
 
@@ -43,6 +48,11 @@ public sealed partial class DeviceBackend : IBackend, IDisposable
         l2norm = new L2NormKernels(driver);
         index = new IndexKernels(driver);
         optim = new OptimKernels(driver);
+        conv = new ConvKernels(driver);
+        batchNorm = new BatchNormKernels(driver);
+        pool = new PoolKernels(driver);
+        contrastive = new ContrastiveKernels(driver);
+        knn = new KnnKernels(driver);
         augment = new AugmentKernels(driver);
         GemmEngine = DefaultGemmEngine(driver);
     }
@@ -81,10 +91,16 @@ public sealed partial class DeviceBackend : IBackend, IDisposable
             2 => "ScatterAddRows",
             3 => "PickPerRow",
             4 => "PickPerRowBackward",
+            5 => "MomentumUpdateRows",
+            6 => "InfoNceRows",
+            7 => "InfoNceRowsBackward",
+            8 or 9 => "KnnVote",
             _ => IndexErrors.KernelOf(r.Code),
         };
+        // InfoNCE also rejects a positive inside [0, cols) that is the excluded self column.
+        string problem = r.Code is 6 or 7 && (uint)r.Value < (uint)r.Limit ? "is the excluded self column" : $"is outside [0, {r.Limit})";
         throw new ArgumentOutOfRangeException("index",
-            $"{primitive}: index[{r.Position}] = {r.Value} is outside [0, {r.Limit}) (found by {IndexErrors.KernelOf(r.Code)} on the {Name} device; " +
+            $"{primitive}: index[{r.Position}] = {r.Value} {problem} (found by {IndexErrors.KernelOf(r.Code)} on the {Name} device; " +
             "the launch was asynchronous, so this is raised at the next copy to the host).");
     }
 
@@ -92,6 +108,8 @@ public sealed partial class DeviceBackend : IBackend, IDisposable
     {
         if (Interlocked.Exchange(ref disposed, 1) != 0) return;
         cublas?.Dispose();
+        conv.Dispose();
+        batchNorm.Dispose();
         Pool.Dispose();
         indexErrors.Dispose();
     }

@@ -267,6 +267,52 @@ public abstract class BackendConformance
         Assert.That(table.ToArray(), Has.Length.EqualTo(12), "the record is cleared once raised");
     }
 
+    // ---- contrastive ---------------------------------------------------------------------------
+
+    [TestCase(true, 37, 37)]
+    [TestCase(false, 9, 70)]
+    public void InfoNceRowsAndBackward(bool excludeSelf, int rows, int cols)
+    {
+        var s = Pair(50, [rows, cols]);
+        var p = IntPair(Enumerable.Range(0, rows).Select(r => (r * 7 + 3) % cols == r && excludeSelf ? (r + 1) % cols : (r * 7 + 3) % cols).ToArray());
+        var loss = Outputs(rows);
+        var lse = Outputs(rows);
+        Cpu.InfoNceRows(s.C, p.C, 0.1f, excludeSelf, rows, cols, loss.C, lse.C); Device.InfoNceRows(s.D, p.D, 0.1f, excludeSelf, rows, cols, loss.D, lse.D);
+        Same(loss, 1e-5f, 1e-5f, "InfoNceRows loss (online vs two-pass log-sum-exp)");
+        Same(lse, 1e-5f, 1e-5f, "InfoNceRows logSumExp");
+        var g = Pair(51, [rows]);
+        var ds = Outputs(rows, cols);
+        Cpu.InfoNceRowsBackward(s.C, p.C, lse.C, g.C, 0.1f, excludeSelf, rows, cols, ds.C);
+        Device.InfoNceRowsBackward(s.D, p.D, lse.D, g.D, 0.1f, excludeSelf, rows, cols, ds.D);
+        Same(ds, 1e-5f, 1e-5f, "InfoNceRowsBackward (atol 1e-6/τ)");
+    }
+
+    [Test]
+    public void NceRowsAndBackward()
+    {
+        int rows = 11, cols = 40;
+        var s = Pair(52, [rows, cols], -14f, 14f);
+        var loss = Outputs(rows);
+        Cpu.NceRows(s.C, 5e3f, 50_000, rows, cols, loss.C); Device.NceRows(s.D, 5e3f, 50_000, rows, cols, loss.D);
+        Same(loss, 1e-5f, 1e-5f, "NceRows (lane-strided sum)");
+        var g = Pair(53, [rows]);
+        var ds = Outputs(rows, cols);
+        Cpu.NceRowsBackward(s.C, g.C, 5e3f, 50_000, rows, cols, ds.C); Device.NceRowsBackward(s.D, g.D, 5e3f, 50_000, rows, cols, ds.D);
+        Same(ds, 1e-7f, 1e-5f, "NceRowsBackward");
+    }
+
+    [Test]
+    public void BadPositivesAreRaisedAtTheNextCopyToTheHost()
+    {
+        var s = Tensor.FromArray(Device, TestData.Uniform(54, 9), 3, 3);
+        var loss = Tensor.Empty(Device, 3);
+        var lse = Tensor.Empty(Device, 3);
+        Device.InfoNceRows(s, IntTensor.FromArray(Device, [1, 2, 2]), 0.5f, true, 3, 3, loss, lse);
+        Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => loss.ToArray())!.Message, Does.Contain("InfoNceRows: index[2] = 2 is the excluded self column"));
+        Device.InfoNceRowsBackward(s, IntTensor.FromArray(Device, [3, 2, 0]), lse, loss, 0.5f, false, 3, 3, s);
+        Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => s.ToArray())!.Message, Does.Contain("InfoNceRowsBackward: index[0] = 3 is outside [0, 3)"));
+    }
+
     // ---- norm --------------------------------------------------------------------------------
 
     [TestCase(37, 45)]
@@ -326,5 +372,132 @@ public abstract class BackendConformance
         Same(m, 1e-6f, 1e-5f, "exp_avg");
         Same(v, 1e-7f, 1e-5f, "exp_avg_sq");
         Assert.Throws<ArgumentOutOfRangeException>(() => Device.AdamUpdate(p.D, g.D, m.Item2, v.Item2, 1e-2f, 0.9f, 0.999f, 1e-8f, 0f, decoupled, 0));
+    }
+
+    // ---- families wired from their own kernel files (conv, batch norm, pool, kNN, bank, LARS) ----
+    // The kernels themselves are tested in depth in tests/…/Kernels; these check the wiring
+    // through DeviceBackend (argument order, geometry mapping, scratch memory, error records).
+
+    [TestCase(1, 1, 0)]
+    [TestCase(2, 3, 1)]
+    public void Conv2dForwardAndBothBackwards(int stride, int kernel, int pad)
+    {
+        var g = new Conv2dGeometry(3, 5, 9, 7, 6, kernel, kernel, stride, stride, pad, pad);
+        var x = Pair(40, [g.N, g.C, g.H, g.W]);
+        var w = Pair(41, [g.K, g.C, g.R, g.S]);
+        var b = Pair(42, [g.K]);
+        var y = Outputs(g.N, g.K, g.P, g.Q);
+        Cpu.Conv2dForward(x.C, w.C, b.C, y.C, g); Device.Conv2dForward(x.D, w.D, b.D, y.D, g);
+        Same(y, 1e-5f, 1e-4f, "Conv2dForward");
+        var dy = Pair(43, [g.N, g.K, g.P, g.Q]);
+        var dx = Outputs(g.N, g.C, g.H, g.W);
+        Cpu.Conv2dBackwardData(dy.C, w.C, dx.C, g); Device.Conv2dBackwardData(dy.D, w.D, dx.D, g);
+        Same(dx, 1e-5f, 1e-4f, "Conv2dBackwardData");
+        var dw = Outputs(g.K, g.C, g.R, g.S);
+        var db = Outputs(g.K);
+        Cpu.Conv2dBackwardWeight(x.C, dy.C, dw.C, db.C, g); Device.Conv2dBackwardWeight(x.D, dy.D, dw.D, db.D, g);
+        Same(dw, 1e-5f, 1e-4f, "Conv2dBackwardWeight");
+        Same(db, 1e-5f, 1e-4f, "Conv2dBackwardWeight bias");
+    }
+
+    [TestCase(false)]
+    [TestCase(true)]
+    public void BatchNormTrainingInferenceAndBackward(bool relu)
+    {
+        int n = 4, c = 3, hw = 5;
+        var x = Pair(44, [n, c, hw], -2f, 2f);
+        var gamma = Pair(45, [c], 0.5f, 1.5f);
+        var beta = Pair(46, [c]);
+        var y = Outputs(n, c, hw);
+        var mean = Outputs(c);
+        var inv = Outputs(c);
+        var runMean = Pair(47, [c]);
+        var runVar = Pair(48, [c], 0.5f, 2f);
+        Cpu.BatchNormForwardTraining(x.C, gamma.C, beta.C, y.C, mean.C, inv.C, runMean.C, runVar.C, n, c, hw, 0.1f, 1e-5f, relu);
+        Device.BatchNormForwardTraining(x.D, gamma.D, beta.D, y.D, mean.D, inv.D, runMean.D, runVar.D, n, c, hw, 0.1f, 1e-5f, relu);
+        Same(y, 1e-5f, 1e-4f, "y");
+        Same(mean, 1e-6f, 1e-5f, "saveMean");
+        Same(inv, 1e-5f, 1e-4f, "saveInvStd");
+        Same(runMean, 1e-6f, 1e-5f, "runningMean");
+        Same(runVar, 1e-6f, 1e-5f, "runningVar");
+        var dy = Pair(49, [n, c, hw]);
+        var dx = Outputs(n, c, hw);
+        var dg = Outputs(c);
+        var dbeta = Outputs(c);
+        Cpu.BatchNormBackward(x.C, dy.C, relu ? y.C : null, gamma.C, mean.C, inv.C, dx.C, dg.C, dbeta.C, n, c, hw);
+        Device.BatchNormBackward(x.D, dy.D, relu ? y.D : null, gamma.D, mean.D, inv.D, dx.D, dg.D, dbeta.D, n, c, hw);
+        Same(dx, 1e-5f, 1e-4f, "dx");
+        Same(dg, 1e-5f, 1e-4f, "dgamma");
+        Same(dbeta, 1e-5f, 1e-4f, "dbeta");
+        var yi = Outputs(n, c, hw);
+        Cpu.BatchNormForwardInference(x.C, gamma.C, beta.C, yi.C, runMean.C, runVar.C, n, c, hw, 1e-5f, relu);
+        Device.BatchNormForwardInference(x.D, gamma.D, beta.D, yi.D, runMean.D, runVar.D, n, c, hw, 1e-5f, relu);
+        Same(yi, 1e-5f, 1e-4f, "inference y");
+    }
+
+    [Test]
+    public void MaxPoolAndGlobalAveragePool()
+    {
+        var g = new Pool2dGeometry(2, 3, 9, 7, 3, 2, 1);
+        var x = Pair(50, [g.N, g.C, g.H, g.W]);
+        var y = Outputs(g.N, g.C, g.P, g.Q);
+        var arg = (IntTensor.Empty(Cpu, g.N, g.C, g.P, g.Q), IntTensor.Empty(Device, g.N, g.C, g.P, g.Q));
+        Cpu.MaxPool2dForward(x.C, y.C, arg.Item1, g); Device.MaxPool2dForward(x.D, y.D, arg.Item2, g);
+        Same(y, 0, 0, "MaxPool2dForward");
+        Assert.That(arg.Item2.ToArray(), Is.EqualTo(arg.Item1.ToArray()), "argmax");
+        var dy = Pair(51, [g.N, g.C, g.P, g.Q]);
+        var dx = Outputs(g.N, g.C, g.H, g.W);
+        Cpu.MaxPool2dBackward(dy.C, arg.Item1, dx.C, g); Device.MaxPool2dBackward(dy.D, arg.Item2, dx.D, g);
+        Same(dx, 0, 0, "MaxPool2dBackward");
+        var gap = Outputs(g.N, g.C);
+        Cpu.GlobalAvgPoolForward(x.C, gap.C, g.N, g.C, g.H * g.W); Device.GlobalAvgPoolForward(x.D, gap.D, g.N, g.C, g.H * g.W);
+        Same(gap, 1e-6f, 1e-5f, "GlobalAvgPoolForward");
+        var gdx = Outputs(g.N, g.C, g.H, g.W);
+        Cpu.GlobalAvgPoolBackward(gap.C, gdx.C, g.N, g.C, g.H * g.W); Device.GlobalAvgPoolBackward(gap.D, gdx.D, g.N, g.C, g.H * g.W);
+        Same(gdx, 1e-7f, 1e-6f, "GlobalAvgPoolBackward");
+    }
+
+    [Test]
+    public void TopKWithTiesAndWeightedVote()
+    {
+        var scores = (Tensor.FromArray(Cpu, [1, 5, 3, 5, 0, -1, 2, 9, 2, 2], 2, 5), Tensor.FromArray(Device, [1, 5, 3, 5, 0, -1, 2, 9, 2, 2], 2, 5));
+        var values = Outputs(2, 3);
+        var idx = (IntTensor.Empty(Cpu, 2, 3), IntTensor.Empty(Device, 2, 3));
+        Cpu.TopKRows(scores.Item1, 2, 5, 3, values.C, idx.Item1); Device.TopKRows(scores.Item2, 2, 5, 3, values.D, idx.Item2);
+        Same(values, 0, 0, "TopKRows values");
+        Assert.That(idx.Item2.ToArray(), Is.EqualTo(idx.Item1.ToArray()), "TopKRows indices (ties: lower column first)");
+        var labels = IntPair([2, 0, 1, 2, 1]);
+        var votes = Outputs(2, 3);
+        Cpu.KnnVote(values.C, idx.Item1, labels.C, 2, 3, 3, 0.1f, votes.C); Device.KnnVote(values.D, idx.Item2, labels.D, 2, 3, 3, 0.1f, votes.D);
+        Same(votes, 1e-6f, 1e-5f, "KnnVote");
+    }
+
+    [Test]
+    public void MomentumUpdateRowsInPlaceWithDuplicates()
+    {
+        int c = 3;
+        var bank = Pair(52, [6, c]);
+        var idx = IntPair([4, 1, 4]);
+        var f = Pair(53, [3, c]);
+        Cpu.MomentumUpdateRows(bank.C, idx.C, f.C, 0.5f, c); Device.MomentumUpdateRows(bank.D, idx.D, f.D, 0.5f, c);
+        Same(bank, 1e-6f, 1e-5f, "bank (norm summed in another order)");
+    }
+
+    [TestCase(true, false)]
+    [TestCase(true, true)]
+    [TestCase(false, false)]
+    public void LarsAdaptedNesterovAndExcluded(bool adapt, bool nesterov)
+    {
+        int n = 517;
+        var p = Pair(54, [n]);
+        var g = Pair(55, [n]);
+        var v = (Tensor.Zeros(Cpu, n), Tensor.Zeros(Device, n));
+        for (int step = 0; step < 3; step++)
+        {
+            Cpu.LarsUpdate(p.C, g.C, v.Item1, 0.3f, 0.9f, 1e-4f, 1e-3f, adapt, nesterov);
+            Device.LarsUpdate(p.D, g.D, v.Item2, 0.3f, 0.9f, 1e-4f, 1e-3f, adapt, nesterov);
+        }
+        Same(p, 1e-6f, 1e-5f, "param");
+        Same(v, 1e-6f, 1e-5f, "velocity");
     }
 }

@@ -1,0 +1,128 @@
+// contrastive.cu — fused contrastive losses, one warp per row (an anchor and its candidates):
+// InfoNCE (SimCLR's NT-Xent with the self column excluded, NPID's full softmax without) and
+// NPID's NCE. Each forward reads its row of logits once and writes one loss per row; each
+// backward reads the row once and writes its gradient. No [rows, cols] intermediate (scaled,
+// masked or log-softmax matrix) is ever written. CPU reference: CpuBackend.Contrastive.cs.
+// Launch configuration: ContrastiveKernels.cs.
+#include "nc_cuda.cuh"
+
+// Online log-sum-exp: the state (m, s) stands for log Σ exp = m + log s, with m the largest
+// term seen. Two states over disjoint sets merge exactly by rescaling both sums to the larger
+// maximum. An empty state is (−inf, 0); merging two empty states must not compute
+// exp(−inf − (−inf)) = NaN, hence the early return.
+__device__ __forceinline__ void nc_lse_merge(float& m, float& s, float m2, float s2)
+{
+    float mm = fmaxf(m, m2);
+    if (mm == -INFINITY) return;
+    s = s * expf(m - mm) + s2 * expf(m2 - mm);
+    m = mm;
+}
+
+// InfoNCE forward, row r = one warp:
+//   t_j = s[r, j]·inv_t over J_r = {j ≠ r} (exclude_self) or every j,
+//   lse[r] = log Σ_{j∈J_r} exp t_j,   loss[r] = lse[r] − t_{p_r},   p_r = positives[r] ∈ J_r.
+// A positive outside J_r (outside [0, cols), or r itself when excluding self) gives loss NaN and
+// is reported (code 6; nc_report_bad_index).
+// One pass with the online log-sum-exp: each lane folds its strided columns into (m, s) —
+// a new maximum rescales the running sum, so every exponent is ≤ 0 and nothing overflows —
+// then the 32 lane states merge by a butterfly. Reading the row once instead of twice
+// (max pass, then sum pass) halves the traffic of this memory-bound kernel.
+extern "C" __global__ void info_nce_forward_kernel(const float* __restrict__ s, const int* __restrict__ positives,
+                                                   float* __restrict__ loss, float* __restrict__ lse, int rows, int cols,
+                                                   float inv_t, int exclude_self, int* err)
+{
+    int row = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5), lane = threadIdx.x & 31;
+    if (row >= rows) return;
+    const float* sr = s + (long long)row * cols;
+    int skip = exclude_self ? row : -1;
+    float m = -INFINITY, sum = 0.f;
+    for (int c = lane; c < cols; c += 32)
+    {
+        if (c == skip) continue;
+        float t = sr[c] * inv_t;
+        if (t > m)
+        {
+            sum = sum * expf(m - t) + 1.f;
+            m = t;
+        }
+        else if (t > -INFINITY)
+            sum += expf(t - m);
+    }
+    for (int o = 16; o > 0; o >>= 1)
+    {
+        float m2 = __shfl_xor_sync(NC_FULL_MASK, m, o), s2 = __shfl_xor_sync(NC_FULL_MASK, sum, o);
+        nc_lse_merge(m, sum, m2, s2);
+    }
+    if (lane == 0)
+    {
+        float l = m + logf(sum);
+        lse[row] = l;
+        int p = positives[row];
+        bool valid = (unsigned)p < (unsigned)cols && p != skip;
+        if (!valid) nc_report_bad_index(err, 6, row, p, cols);
+        loss[row] = valid ? l - sr[p] * inv_t : NAN;
+    }
+}
+
+// InfoNCE backward, row r = one warp, with the forward's lse and g = dloss[r]·inv_t:
+//   ds[r, j] = exp(t_j − lse[r])·g − [j = p_r]·g   for j ∈ J_r,   ds[r, r] = 0 when excluding self.
+// softmax − onehot needs no reduction once lse is known: a single pass over the row.
+// A positive outside J_r contributes no onehot term and is reported (code 7).
+extern "C" __global__ void info_nce_backward_kernel(const float* __restrict__ s, const int* __restrict__ positives,
+                                                    const float* __restrict__ lse, const float* __restrict__ dloss,
+                                                    float* __restrict__ ds, int rows, int cols, float inv_t, int exclude_self,
+                                                    int* err)
+{
+    int row = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5), lane = threadIdx.x & 31;
+    if (row >= rows) return;
+    long long o = (long long)row * cols;
+    int p = positives[row], skip = exclude_self ? row : -1;
+    float l = lse[row], g = dloss[row] * inv_t;
+    if (!((unsigned)p < (unsigned)cols && p != skip))
+    {
+        if (lane == 0) nc_report_bad_index(err, 7, row, p, cols);
+        p = -1;
+    }
+    for (int c = lane; c < cols; c += 32)
+    {
+        float v = expf(s[o + c] * inv_t - l) * g;
+        if (c == p) v -= g;
+        ds[o + c] = c == skip ? 0.f : v;
+    }
+}
+
+// softplus(x) = log(1 + eˣ) = max(x, 0) + log1p(e^{−|x|}): the exponent is never positive,
+// and log1p keeps the tiny terms (e^{−30}) that log(1 + x) would round away.
+__device__ __forceinline__ float nc_softplus(float x) { return fmaxf(x, 0.f) + log1pf(expf(-fabsf(x))); }
+
+// NPID NCE forward, row r = one warp, logits s [rows, m+1] (positive in column 0), c = ln(Z·m/N)
+// from the host, u = s − c, h = σ(u):
+//   loss[r] = −log h_0 − Σ_{j≥1} log(1 − h_j) = softplus(−u_0) + Σ_{j≥1} softplus(u_j).
+extern "C" __global__ void nce_forward_kernel(const float* __restrict__ s, float* __restrict__ loss, int rows, int cols, float c)
+{
+    int row = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5), lane = threadIdx.x & 31;
+    if (row >= rows) return;
+    const float* sr = s + (long long)row * cols;
+    float total = 0.f;
+    for (int j = lane; j < cols; j += 32) total += j == 0 ? nc_softplus(c - sr[0]) : nc_softplus(sr[j] - c);
+    total = nc_warp_sum(total);
+    if (lane == 0) loss[row] = total;
+}
+
+// NPID NCE backward: ds[r, j] = dloss[r]·(σ(u_j) − [j = 0]); for j = 0 written −σ(−u_0) = −1/(1 + e^{u_0})
+// so that a positive with h ≈ 1 does not lose its gradient to cancellation.
+extern "C" __global__ void nce_backward_kernel(const float* __restrict__ s, const float* __restrict__ dloss, float* __restrict__ ds,
+                                               int rows, int cols, float c)
+{
+    int row = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5), lane = threadIdx.x & 31;
+    if (row >= rows) return;
+    long long o = (long long)row * cols;
+    float g = dloss[row];
+    for (int j = lane; j < cols; j += 32)
+        ds[o + j] = j == 0 ? -g / (1.f + expf(s[o] - c)) : g / (1.f + expf(c - s[o + j]));
+}
+
+NC_EXPORT_KERNEL(info_nce_forward_kernel);
+NC_EXPORT_KERNEL(info_nce_backward_kernel);
+NC_EXPORT_KERNEL(nce_forward_kernel);
+NC_EXPORT_KERNEL(nce_backward_kernel);

@@ -1,0 +1,118 @@
+using System.Buffers;
+using System.Numerics.Tensors;
+using NativeContrastive.Engine.Tensors;
+
+namespace NativeContrastive.Engine.Backends.Cpu;
+
+/// <summary>
+/// Fused contrastive losses, row by row (rows split across cores when large). InfoNCE uses
+/// a scratch row of t = s·(1/τ) with the excluded diagonal set to −∞, so the usual
+/// max-subtracted log-sum-exp of TensorPrimitives applies unchanged. Formulas on
+/// <see cref="IBackend"/>.
+/// </summary>
+public sealed partial class CpuBackend
+{
+    public void InfoNceRows(Tensor similarity, IntTensor positives, float temperature, bool excludeSelf, int rows, int cols,
+                            Tensor loss, Tensor logSumExp)
+    {
+        float[] S = Data(similarity), L = Data(loss), Lse = Data(logSumExp);
+        int[] P = Data(positives);
+        RequirePositivesValid("InfoNceRows", P, rows, cols, excludeSelf);
+        float invT = 1f / temperature;
+        ParallelRows(rows, cols, r =>
+        {
+            var t = ArrayPool<float>.Shared.Rent(cols);
+            try
+            {
+                var tr = t.AsSpan(0, cols);
+                TensorPrimitives.Multiply(S.AsSpan(r * cols, cols), invT, tr);
+                float positive = tr[P[r]];
+                if (excludeSelf) tr[r] = float.NegativeInfinity;
+                float max = TensorPrimitives.Max(tr);
+                TensorPrimitives.Subtract(tr, max, tr);
+                TensorPrimitives.Exp(tr, tr);
+                float lse = max + MathF.Log(TensorPrimitives.Sum(tr));
+                Lse[r] = lse;
+                L[r] = lse - positive;
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(t);
+            }
+        });
+    }
+
+    public void InfoNceRowsBackward(Tensor similarity, IntTensor positives, Tensor logSumExp, Tensor dLoss, float temperature,
+                                    bool excludeSelf, int rows, int cols, Tensor dSimilarity)
+    {
+        float[] S = Data(similarity), Lse = Data(logSumExp), DL = Data(dLoss), DS = Data(dSimilarity);
+        int[] P = Data(positives);
+        RequirePositivesValid("InfoNceRowsBackward", P, rows, cols, excludeSelf);
+        float invT = 1f / temperature;
+        ParallelRows(rows, cols, r =>
+        {
+            // dS = g·(exp(t − lse) − onehot)/τ, written as exp(t − lse)·(g/τ) − onehot·(g/τ).
+            var ds = DS.AsSpan(r * cols, cols);
+            float scale = DL[r] * invT;
+            TensorPrimitives.Multiply(S.AsSpan(r * cols, cols), invT, ds);
+            TensorPrimitives.Subtract(ds, Lse[r], ds);
+            TensorPrimitives.Exp(ds, ds);
+            TensorPrimitives.Multiply(ds, scale, ds);
+            ds[P[r]] -= scale;
+            if (excludeSelf) ds[r] = 0f;
+        });
+    }
+
+    public void NceRows(Tensor logits, float normaliserZ, long dataSize, int rows, int cols, Tensor loss)
+    {
+        float[] S = Data(logits), L = Data(loss);
+        float c = NceOffset(normaliserZ, cols - 1, dataSize);
+        ParallelRows(rows, cols, r =>
+        {
+            var s = S.AsSpan(r * cols, cols);
+            float total = Softplus(c - s[0]);
+            for (int j = 1; j < cols; j++) total += Softplus(s[j] - c);
+            L[r] = total;
+        });
+    }
+
+    public void NceRowsBackward(Tensor logits, Tensor dLoss, float normaliserZ, long dataSize, int rows, int cols, Tensor dLogits)
+    {
+        float[] S = Data(logits), DL = Data(dLoss), DS = Data(dLogits);
+        float c = NceOffset(normaliserZ, cols - 1, dataSize);
+        ParallelRows(rows, cols, r =>
+        {
+            int o = r * cols;
+            float g = DL[r];
+            DS[o] = -g / (1f + MathF.Exp(S[o] - c));   // σ(u) − 1 = −σ(−u)
+            for (int j = 1; j < cols; j++) DS[o + j] = g / (1f + MathF.Exp(c - S[o + j]));
+        });
+    }
+
+    /// <summary>c = ln(Z·m/N) of NPID's NCE, in double and rounded once (the kernel launcher computes it the same way).</summary>
+    internal static float NceOffset(float normaliserZ, int negatives, long dataSize) =>
+        (float)(Math.Log(normaliserZ) + Math.Log(negatives) - Math.Log(dataSize));
+
+    /// <summary>softplus(x) = log(1 + eˣ) = max(x, 0) + log1p(e^{−|x|}).</summary>
+    private static float Softplus(float x) => MathF.Max(x, 0f) + Log1P(MathF.Exp(-MathF.Abs(x)));
+
+    /// <summary>
+    /// log(1 + x) accurate for small x (Goldberg's trick: the rounding error of u = 1 + x
+    /// cancels in log(u)·x/(u − 1)), as CUDA's log1pf; MathF has no log1p.
+    /// </summary>
+    private static float Log1P(float x)
+    {
+        float u = 1f + x;
+        return u == 1f ? x : MathF.Log(u) * (x / (u - 1f));
+    }
+
+    /// <summary>Every positive addresses a column, and not the excluded self column.</summary>
+    private static void RequirePositivesValid(string primitive, int[] positives, int rows, int cols, bool excludeSelf)
+    {
+        RequireIndicesInRange(primitive, positives, rows, cols);
+        if (excludeSelf)
+            for (int r = 0; r < rows; r++)
+                if (positives[r] == r)
+                    throw new ArgumentException($"{primitive}: positives[{r}] = {r} is the excluded self column.", nameof(positives));
+    }
+}

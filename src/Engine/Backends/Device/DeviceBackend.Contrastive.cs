@@ -1,0 +1,26 @@
+using NativeContrastive.Engine.Tensors;
+
+namespace NativeContrastive.Engine.Backends.Device;
+
+/// <summary>
+/// Fused contrastive losses: kernels-cu/contrastive.cu, a warp per row. A positive outside the
+/// row's candidates (outside [0, cols), or the row itself when excluding self) cannot throw from
+/// a kernel; it is recorded and raised at the next copy to the host.
+/// </summary>
+public sealed partial class DeviceBackend
+{
+    public void InfoNceRows(Tensor similarity, IntTensor positives, float temperature, bool excludeSelf, int rows, int cols,
+                            Tensor loss, Tensor logSumExp) =>
+        contrastive.InfoNceRows(Buf(similarity), Buf(positives), temperature, excludeSelf, rows, cols, Buf(loss), Buf(logSumExp), indexErrors);
+
+    public void InfoNceRowsBackward(Tensor similarity, IntTensor positives, Tensor logSumExp, Tensor dLoss, float temperature,
+                                    bool excludeSelf, int rows, int cols, Tensor dSimilarity) =>
+        contrastive.InfoNceRowsBackward(Buf(similarity), Buf(positives), Buf(logSumExp), Buf(dLoss), temperature, excludeSelf, rows, cols,
+            Buf(dSimilarity), indexErrors);
+
+    public void NceRows(Tensor logits, float normaliserZ, long dataSize, int rows, int cols, Tensor loss) =>
+        contrastive.NceRows(Buf(logits), normaliserZ, dataSize, rows, cols, Buf(loss));
+
+    public void NceRowsBackward(Tensor logits, Tensor dLoss, float normaliserZ, long dataSize, int rows, int cols, Tensor dLogits) =>
+        contrastive.NceRowsBackward(Buf(logits), Buf(dLoss), normaliserZ, dataSize, rows, cols, Buf(dLogits));
+}

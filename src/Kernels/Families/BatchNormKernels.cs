@@ -1,0 +1,153 @@
+using NativeContrastive.Kernels.Launch;
+
+namespace NativeContrastive.Kernels.Families;
+
+/// <summary>
+/// Launchers of kernels-cu/batchnorm.cu, x viewed as [n, c, hw]. Training forward and backward
+/// are three launches each — per-(channel, split) reduction on a (c, S) grid of 256-thread
+/// blocks, a per-channel finalize (a thread per channel), an elementwise apply (grid-stride,
+/// 256 threads, at most 4096 blocks) — with the partial sums and per-channel coefficients in
+/// grow-only workspaces; nothing waits for the host. Inference is one elementwise launch.
+/// Dispose the launcher to free the workspaces.
+/// </summary>
+public sealed class BatchNormKernels(IKernelDriver driver) : KernelFamily(driver, "batchnorm"), IDisposable
+{
+    public const int Threads = 256;
+
+    /// <summary>Blocks the statistics grid aims for when channels are few and large.</summary>
+    public const int TargetBlocks = 1024;
+
+    /// <summary>Fewest values of a channel one statistics block reduces (16 per thread).</summary>
+    public const int MinPerBlock = 16 * Threads;
+
+    /// <summary>Most values one block reduces: Welford counts in float stay exact below 2²⁴.</summary>
+    public const int MaxPerBlock = 1 << 24;
+
+    // Partial sums per (channel, split), and per-channel coefficients: two buffers rather than
+    // offsets into one, so that every kernel argument is a buffer's base pointer.
+    private readonly Workspace partials = new(driver), coefficients = new(driver);
+
+    public static IReadOnlyDictionary<string, LaunchShape> Shapes { get; } = new[]
+    {
+        "batchnorm_forward_stats_kernel", "batchnorm_forward_finalize_kernel", "batchnorm_forward_apply_kernel",
+        "batchnorm_forward_inference_kernel", "batchnorm_backward_reduce_kernel", "batchnorm_backward_finalize_kernel",
+        "batchnorm_backward_apply_kernel",
+    }.ToDictionary(k => k, _ => new LaunchShape(Threads));
+
+    /// <summary>
+    /// Training-mode batch norm: per channel μ, σ² (biased) over n·hw values; y ← γ(x−μ)/√(σ²+ε) + β
+    /// (then max(y, 0) when <paramref name="relu"/>); saveMean ← μ, saveInvStd ← 1/√(σ²+ε);
+    /// running ← (1−momentum)·running + momentum·stat with the unbiased variance, as PyTorch.
+    /// </summary>
+    public void BatchNormForwardTraining(DeviceBuffer x, DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer y,
+                                         DeviceBuffer saveMean, DeviceBuffer saveInvStd, DeviceBuffer runningMean, DeviceBuffer runningVar,
+                                         int n, int c, int hw, float momentum, float eps, bool relu) =>
+        BatchNormForwardTraining(x, gamma, beta, y, saveMean, saveInvStd, runningMean, runningVar, n, c, hw, momentum, eps, relu, Splits(n, c, hw));
+
+    /// <summary>As the public overload with the number of blocks per channel given (tests exercise several on small shapes).</summary>
+    internal void BatchNormForwardTraining(DeviceBuffer x, DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer y,
+                                           DeviceBuffer saveMean, DeviceBuffer saveInvStd, DeviceBuffer runningMean, DeviceBuffer runningVar,
+                                           int n, int c, int hw, float momentum, float eps, bool relu, int splits)
+    {
+        int count = Check(n, c, hw);
+        Need(x, count, nameof(x)); Need(y, count, nameof(y));
+        foreach (var (b, name) in new[] { (gamma, nameof(gamma)), (beta, nameof(beta)), (saveMean, nameof(saveMean)),
+                     (saveInvStd, nameof(saveInvStd)), (runningMean, nameof(runningMean)), (runningVar, nameof(runningVar)) })
+            Need(b, c, name);
+        if (c == 0) return;
+        int total = n * hw;
+        int chunk = Chunk(total, splits, out splits);
+        var partial = partials.Get((long)c * splits * 2 * sizeof(float));
+        var coef = coefficients.Get(2L * c * sizeof(float));
+        Launch("batchnorm_forward_stats_kernel", new Dim3((uint)c, (uint)splits), Threads,
+            new KernelArgs().Ptr(x).Ptr(partial).I32(n).I32(c).I32(hw).I32(chunk));
+        Launch("batchnorm_forward_finalize_kernel", GridFor(c, Threads), Threads,
+            new KernelArgs().Ptr(partial).I32(splits).I32(chunk).I32(total).Ptr(gamma).Ptr(beta).Ptr(saveMean).Ptr(saveInvStd)
+                .Ptr(runningMean).Ptr(runningVar).Ptr(coef).I32(c).F32(momentum).F32(eps));
+        if (count > 0)
+            Launch("batchnorm_forward_apply_kernel", GridFor(count, Threads), Threads,
+                new KernelArgs().Ptr(x).Ptr(y).Ptr(coef).I32(count).I32(c).I32(hw).I32(relu ? 1 : 0));
+    }
+
+    /// <summary>Eval-mode batch norm with the running statistics (then max(y, 0) when <paramref name="relu"/>).</summary>
+    public void BatchNormForwardInference(DeviceBuffer x, DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer y,
+                                          DeviceBuffer runningMean, DeviceBuffer runningVar, int n, int c, int hw, float eps, bool relu)
+    {
+        int count = Check(n, c, hw);
+        Need(x, count, nameof(x)); Need(y, count, nameof(y));
+        foreach (var (b, name) in new[] { (gamma, nameof(gamma)), (beta, nameof(beta)), (runningMean, nameof(runningMean)), (runningVar, nameof(runningVar)) })
+            Need(b, c, name);
+        if (count > 0)
+            Launch("batchnorm_forward_inference_kernel", GridFor(count, Threads), Threads,
+                new KernelArgs().Ptr(x).Ptr(y).Ptr(gamma).Ptr(beta).Ptr(runningMean).Ptr(runningVar).I32(count).I32(c).I32(hw).F32(eps).I32(relu ? 1 : 0));
+    }
+
+    /// <summary>
+    /// Gradients of training-mode batch norm (dx, dgamma, dbeta overwritten). When <paramref name="y"/>
+    /// is given it is the fused BN+ReLU output and dy is first masked by y &gt; 0.
+    /// </summary>
+    public void BatchNormBackward(DeviceBuffer x, DeviceBuffer dy, DeviceBuffer? y, DeviceBuffer gamma, DeviceBuffer saveMean, DeviceBuffer saveInvStd,
+                                  DeviceBuffer dx, DeviceBuffer dgamma, DeviceBuffer dbeta, int n, int c, int hw) =>
+        BatchNormBackward(x, dy, y, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, n, c, hw, Splits(n, c, hw));
+
+    /// <summary>As the public overload with the number of blocks per channel given.</summary>
+    internal void BatchNormBackward(DeviceBuffer x, DeviceBuffer dy, DeviceBuffer? y, DeviceBuffer gamma, DeviceBuffer saveMean, DeviceBuffer saveInvStd,
+                                    DeviceBuffer dx, DeviceBuffer dgamma, DeviceBuffer dbeta, int n, int c, int hw, int splits)
+    {
+        int count = Check(n, c, hw);
+        Need(x, count, nameof(x)); Need(dy, count, nameof(dy)); Need(dx, count, nameof(dx));
+        if (y is not null) Need(y, count, nameof(y));
+        foreach (var (b, name) in new[] { (gamma, nameof(gamma)), (saveMean, nameof(saveMean)), (saveInvStd, nameof(saveInvStd)),
+                     (dgamma, nameof(dgamma)), (dbeta, nameof(dbeta)) })
+            Need(b, c, name);
+        if (c == 0) return;
+        int total = n * hw;
+        int chunk = Chunk(total, splits, out splits);
+        var partial = partials.Get((long)c * splits * 2 * sizeof(float));
+        var coef = coefficients.Get(3L * c * sizeof(float));
+        Launch("batchnorm_backward_reduce_kernel", new Dim3((uint)c, (uint)splits), Threads,
+            new KernelArgs().Ptr(x).Ptr(dy).Ptr(y?.Ptr ?? 0).Ptr(saveMean).Ptr(partial).I32(n).I32(c).I32(hw).I32(chunk));
+        Launch("batchnorm_backward_finalize_kernel", GridFor(c, Threads), Threads,
+            new KernelArgs().Ptr(partial).I32(splits).Ptr(gamma).Ptr(saveInvStd).Ptr(dgamma).Ptr(dbeta).Ptr(coef).I32(c).I32(total));
+        if (count > 0)
+            Launch("batchnorm_backward_apply_kernel", GridFor(count, Threads), Threads,
+                new KernelArgs().Ptr(x).Ptr(dy).Ptr(y?.Ptr ?? 0).Ptr(saveMean).Ptr(coef).Ptr(dx).I32(count).I32(c).I32(hw));
+    }
+
+    /// <summary>
+    /// Blocks per channel for the reductions: enough to reach <see cref="TargetBlocks"/> when
+    /// channels are few, each with at least <see cref="MinPerBlock"/> values.
+    /// </summary>
+    public static int Splits(int n, int c, int hw)
+    {
+        long total = (long)n * hw;
+        long splits = Math.Max(1, (TargetBlocks + Math.Max(c, 1) - 1) / Math.Max(c, 1));
+        splits = Math.Min(splits, Math.Max(1, total / MinPerBlock));
+        return (int)Math.Max(splits, (total + MaxPerBlock - 1) / MaxPerBlock);
+    }
+
+    /// <summary>Values per block for the wanted split count; returns it and the resulting (non-empty) split count.</summary>
+    private static int Chunk(int total, int wanted, out int splits)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(wanted);
+        int chunk = (int)Math.Max(1, (total + (long)wanted - 1) / wanted);
+        if (chunk > MaxPerBlock) throw new ArgumentException($"Batch norm: {wanted} blocks per channel leave {chunk} values each (at most {MaxPerBlock}).");
+        splits = Math.Max(1, (total + chunk - 1) / chunk);
+        if (splits > 65535) throw new ArgumentException($"Batch norm: {splits} blocks per channel exceed the grid's y limit.");
+        return chunk;
+    }
+
+    private static int Check(int n, int c, int hw)
+    {
+        if (n < 0 || c < 0 || hw < 0) throw new ArgumentException($"Batch norm: negative size n={n}, c={c}, hw={hw}.");
+        long count = (long)n * c * hw;
+        if (count > int.MaxValue || (long)n * hw > int.MaxValue) throw new ArgumentException($"Batch norm: n·c·hw = {count} ≥ 2³¹ (the kernels index in 32 bits).");
+        return (int)count;
+    }
+
+    public void Dispose()
+    {
+        partials.Dispose();
+        coefficients.Dispose();
+    }
+}

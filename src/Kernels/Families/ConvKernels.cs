@@ -1,0 +1,114 @@
+using NativeContrastive.Kernels.Launch;
+
+namespace NativeContrastive.Kernels.Families;
+
+/// <summary>
+/// Launchers of kernels-cu/conv.cu: convolution as implicit GEMM, a 64×128 output tile per
+/// 256-thread block (grid x over the 128-wide columns, y over the 64-high rows).
+/// Forward: rows = output channels, columns = output pixels N·P·Q. Backward data: rows = input
+/// channels, columns = input pixels N·H·W. Backward weight: rows = output channels, columns =
+/// filter taps C·R·S, the N·P·Q reduction split over grid z into partial sums in the workspace,
+/// added in a fixed order by a second kernel (deterministic); dbias by one block per channel.
+/// The workspace grows only (no allocation per call in steady state); dispose the launcher to free it.
+/// </summary>
+public sealed class ConvKernels(IKernelDriver driver) : KernelFamily(driver, "conv"), IDisposable
+{
+    public const int Threads = 256, TileRows = 64, TileColumns = 128, SliceDepth = 16;
+
+    /// <summary>Blocks the split of backward weight aims for (a few waves on a 132-SM H100 at 2 blocks per SM).</summary>
+    public const int TargetBlocks = 1024;
+
+    /// <summary>Fewest reduction rows (output pixels) a backward-weight split gets.</summary>
+    public const int MinRowsPerSplit = 256;
+
+    /// <summary>Largest partial-sum workspace backward weight may use, in floats (64 MiB).</summary>
+    public const long MaxPartialFloats = 16L << 20;
+
+    private readonly Workspace workspace = new(driver);
+
+    public static IReadOnlyDictionary<string, LaunchShape> Shapes { get; } = new Dictionary<string, LaunchShape>
+    {
+        ["conv2d_forward_kernel"] = new(Threads),
+        ["conv2d_backward_data_kernel"] = new(Threads),
+        ["conv2d_backward_weight_kernel"] = new(Threads),
+        ["conv2d_backward_weight_reduce_kernel"] = new(Threads),
+        ["conv2d_backward_bias_kernel"] = new(Threads),
+    };
+
+    private static KernelArgs Geometry(KernelArgs a, ConvShape g) =>
+        a.I32(g.N).I32(g.C).I32(g.H).I32(g.W).I32(g.K).I32(g.R).I32(g.S).I32(g.StrideH).I32(g.StrideW).I32(g.PadH).I32(g.PadW).I32(g.P).I32(g.Q);
+
+    private static Dim3 TileGrid(long rows, long columns, int splits = 1)
+    {
+        long rowTiles = (rows + TileRows - 1) / TileRows;
+        if (rowTiles > 65535) throw new ArgumentException($"Convolution: {rows} GEMM rows need {rowTiles} row tiles, more than the grid's y limit 65535.");
+        return new((uint)((columns + TileColumns - 1) / TileColumns), (uint)rowTiles, (uint)splits);
+    }
+
+    /// <summary>y ← conv(x, w) (+ bias[K] when given). x [N,C,H,W], w [K,C,R,S], y [N,K,P,Q].</summary>
+    public void Conv2dForward(DeviceBuffer x, DeviceBuffer w, DeviceBuffer? bias, DeviceBuffer y, ConvShape g)
+    {
+        g.Validate();
+        Need(x, g.InputLength, nameof(x)); Need(w, g.WeightLength, nameof(w)); Need(y, g.OutputLength, nameof(y));
+        if (bias is not null) Need(bias, g.K, nameof(bias));
+        if (g.OutputLength == 0) return;
+        Launch("conv2d_forward_kernel", TileGrid(g.K, (long)g.N * g.P * g.Q), Threads,
+            Geometry(new KernelArgs().Ptr(x).Ptr(w).Ptr(bias?.Ptr ?? 0).Ptr(y), g));
+    }
+
+    /// <summary>dx ← ∂L/∂x given dy (dx overwritten). dy [N,K,P,Q], w [K,C,R,S], dx [N,C,H,W].</summary>
+    public void Conv2dBackwardData(DeviceBuffer dy, DeviceBuffer w, DeviceBuffer dx, ConvShape g)
+    {
+        g.Validate();
+        Need(dy, g.OutputLength, nameof(dy)); Need(w, g.WeightLength, nameof(w)); Need(dx, g.InputLength, nameof(dx));
+        if (g.InputLength == 0) return;
+        Launch("conv2d_backward_data_kernel", TileGrid(g.C, (long)g.N * g.H * g.W), Threads,
+            Geometry(new KernelArgs().Ptr(dy).Ptr(w).Ptr(dx), g));
+    }
+
+    /// <summary>dw ← ∂L/∂w; dbias ← Σ dy over N, P, Q when given (both overwritten). x [N,C,H,W], dy [N,K,P,Q], dw [K,C,R,S].</summary>
+    public void Conv2dBackwardWeight(DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dw, DeviceBuffer? dbias, ConvShape g) =>
+        Conv2dBackwardWeight(x, dy, dw, dbias, g, BackwardWeightSplits(g));
+
+    /// <summary>As the public overload with the number of reduction splits given (tests use it to exercise the split path on small shapes).</summary>
+    internal void Conv2dBackwardWeight(DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dw, DeviceBuffer? dbias, ConvShape g, int splits)
+    {
+        g.Validate();
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(splits);
+        Need(x, g.InputLength, nameof(x)); Need(dy, g.OutputLength, nameof(dy)); Need(dw, g.WeightLength, nameof(dw));
+        if (dbias is not null) Need(dbias, g.K, nameof(dbias));
+        if (g.K == 0) return;
+        if (dbias is not null)
+            Launch("conv2d_backward_bias_kernel", (uint)g.K, Threads, new KernelArgs().Ptr(dy).Ptr(dbias).I32(g.N).I32(g.K).I32(g.P * g.Q));
+        if (g.WeightLength == 0) return;
+
+        int rows = g.N * g.P * g.Q;
+        // Each split's chunk is whole slices; recount the splits so that none is empty.
+        int chunk = (int)Math.Max(SliceDepth, ((rows + (long)splits - 1) / splits + SliceDepth - 1) / SliceDepth * SliceDepth);
+        splits = Math.Max(1, (rows + chunk - 1) / chunk);
+        int len = (int)g.WeightLength;
+        var target = splits == 1 ? dw : workspace.Get((long)splits * len * sizeof(float));
+        Launch("conv2d_backward_weight_kernel", TileGrid(g.K, (long)g.C * g.R * g.S, splits), Threads,
+            Geometry(new KernelArgs().Ptr(x).Ptr(dy).Ptr(target), g).I32(chunk));
+        if (splits > 1)
+            Launch("conv2d_backward_weight_reduce_kernel", GridFor(len, Threads), Threads,
+                new KernelArgs().Ptr(target).Ptr(dw).I32(splits).I32(len));
+    }
+
+    /// <summary>
+    /// How many ways backward weight splits its N·P·Q reduction: enough blocks to fill the device
+    /// (<see cref="TargetBlocks"/>), at least <see cref="MinRowsPerSplit"/> rows each, and partial
+    /// sums within <see cref="MaxPartialFloats"/>.
+    /// </summary>
+    public static int BackwardWeightSplits(ConvShape g)
+    {
+        long tiles = ((long)g.C * g.R * g.S + TileColumns - 1) / TileColumns * ((g.K + TileRows - 1) / TileRows);
+        long rows = (long)g.N * g.P * g.Q;
+        long splits = Math.Max(1, (TargetBlocks + tiles - 1) / Math.Max(tiles, 1));
+        splits = Math.Min(splits, Math.Max(1, rows / MinRowsPerSplit));
+        splits = Math.Min(splits, Math.Max(1, MaxPartialFloats / Math.Max(g.WeightLength, 1)));
+        return (int)Math.Min(splits, 65535);
+    }
+
+    public void Dispose() => workspace.Dispose();
+}

@@ -1,0 +1,141 @@
+using NativeContrastive.Engine;
+using NativeContrastive.Engine.Backends.Cpu;
+using NativeContrastive.Engine.Tensors;
+using NativeContrastive.Kernels.Families;
+using NativeContrastive.Kernels.Interop;
+using NativeContrastive.Kernels.Launch;
+using NUnit.Framework;
+
+namespace NativeContrastive.Tests.KernelTests;
+
+/// <summary>
+/// conv.cu, batchnorm.cu and pool.cu on a real GPU at ResNet-like sizes (more tiles, more slices
+/// and more split blocks than the emulator tests can afford) against the cpu backend, the
+/// results bit-identical from run to run (no atomics anywhere). Throughput: nc-bench cuda-conv.
+/// Skipped with the reason when no CUDA driver or device is present.
+/// Tolerances as the emu tests, conv atol 5e-7·(products per sum) + rtol 1e-4 (GPU FMA contraction).
+/// </summary>
+[Category("Gpu")]
+[NonParallelizable]
+public class ConvNormPoolCudaTests
+{
+    private CudaDriver cuda = null!;
+    private static CpuBackend Cpu => CpuBackend.Instance;
+
+    [OneTimeSetUp]
+    public void Open()
+    {
+        if (!CudaDevice.IsAvailable(out var reason)) Assert.Ignore(reason);
+        cuda = new CudaDriver();
+    }
+
+    [OneTimeTearDown]
+    public void Release() => cuda?.Dispose();
+
+    private static Tensor T(float[] v) => Tensor.FromArray(Cpu, v, v.Length);
+
+    private DeviceBuffer Up<TE>(TE[] a) where TE : unmanaged => DeviceBuffer.From(cuda, a);
+
+    [TestCase(8, 64, 16, 16, 64, 3, 1, 1)]
+    [TestCase(8, 3, 32, 32, 64, 7, 2, 3)]
+    [TestCase(16, 128, 8, 8, 256, 1, 2, 0)]
+    [TestCase(4, 256, 9, 7, 130, 3, 2, 1)]
+    public void ConvMatchesCpuAndRepeatsBitForBit(int n, int c, int h, int w, int kOut, int r, int stride, int pad)
+    {
+        var g = new ConvShape(n, c, h, w, kOut, r, r, stride, stride, pad, pad);
+        var cg = new Conv2dGeometry(n, c, h, w, kOut, r, r, stride, stride, pad, pad);
+        float[] x = EmuKernelTest.Data(g.InputLength, 1, -1f, 1f), wt = EmuKernelTest.Data(g.WeightLength, 2, -1f, 1f),
+                gy = EmuKernelTest.Data(g.OutputLength, 3, -1f, 1f);
+        using var scope = TensorScope.Begin();
+        Tensor y = Tensor.Empty(Cpu, (int)g.OutputLength), gx = Tensor.Empty(Cpu, (int)g.InputLength),
+               gw = Tensor.Empty(Cpu, (int)g.WeightLength), gb = Tensor.Empty(Cpu, kOut);
+        Cpu.Conv2dForward(T(x), T(wt), null, y, cg);
+        Cpu.Conv2dBackwardData(T(gy), T(wt), gx, cg);
+        Cpu.Conv2dBackwardWeight(T(x), T(gy), gw, gb, cg);
+
+        using var k = new ConvKernels(cuda);
+        using var dx = Up(x);
+        using var dw = Up(wt);
+        using var dgy = Up(gy);
+        using var dy = DeviceBuffer.Allocate<float>(cuda, g.OutputLength);
+        using var dgx = DeviceBuffer.Allocate<float>(cuda, g.InputLength);
+        using var dgw = DeviceBuffer.Allocate<float>(cuda, g.WeightLength);
+        using var dgb = DeviceBuffer.Allocate<float>(cuda, kOut);
+        float[][] Run()
+        {
+            k.Conv2dForward(dx, dw, null, dy, g);
+            k.Conv2dBackwardData(dgy, dw, dgx, g);
+            k.Conv2dBackwardWeight(dx, dgy, dgw, dgb, g);
+            cuda.Synchronize();
+            return [dy.ToArray<float>(), dgx.ToArray<float>(), dgw.ToArray<float>(), dgb.ToArray<float>()];
+        }
+        var first = Run();
+        Close.Assert(y.ToArray(), first[0], 5e-7f * c * r * r, 1e-4f, "y");
+        Close.Assert(gx.ToArray(), first[1], 5e-7f * kOut * r * r, 1e-4f, "dx");
+        Close.Assert(gw.ToArray(), first[2], 5e-7f * n * g.P * g.Q, 1e-4f, "dw");
+        Close.Assert(gb.ToArray(), first[3], 5e-7f * n * g.P * g.Q, 1e-4f, "dbias");
+        var again = Run();
+        for (int i = 0; i < first.Length; i++) Assert.That(again[i], Is.EqualTo(first[i]), $"output {i} repeats bit for bit");
+    }
+
+    [TestCase(32, 64, 256)]
+    [TestCase(256, 512, 1)]
+    public void BatchNormAndPoolMatchCpu(int n, int c, int hw)
+    {
+        int count = n * c * hw;
+        float[] x = EmuKernelTest.Data(count, 4).Select((v, i) => v + 10f * (i / hw % c % 5)).ToArray();
+        float[] gamma = EmuKernelTest.Data(c, 5, 0.5f, 1.5f), beta = EmuKernelTest.Data(c, 6), gy = EmuKernelTest.Data(count, 7);
+        using var scope = TensorScope.Begin();
+        Tensor y = Tensor.Empty(Cpu, count), mean = Tensor.Empty(Cpu, c), inv = Tensor.Empty(Cpu, c), rm = Tensor.Zeros(Cpu, c), rv = Tensor.Full(Cpu, 1f, c);
+        Cpu.BatchNormForwardTraining(T(x), T(gamma), T(beta), y, mean, inv, rm, rv, n, c, hw, 0.1f, 1e-5f, relu: true);
+        Tensor gx = Tensor.Empty(Cpu, count), gg = Tensor.Empty(Cpu, c), gb = Tensor.Empty(Cpu, c);
+        Cpu.BatchNormBackward(T(x), T(gy), y, T(gamma), mean, inv, gx, gg, gb, n, c, hw);
+
+        using var k = new BatchNormKernels(cuda);
+        using var dx = Up(x);
+        using var dgamma = Up(gamma);
+        using var dbeta = Up(beta);
+        using var dy = DeviceBuffer.Allocate<float>(cuda, count);
+        using var dmean = DeviceBuffer.Allocate<float>(cuda, c);
+        using var dinv = DeviceBuffer.Allocate<float>(cuda, c);
+        using var drm = Up(new float[c]);
+        using var drv = Up(Enumerable.Repeat(1f, c).ToArray());
+        using var dgy = Up(gy);
+        using var dgx = DeviceBuffer.Allocate<float>(cuda, count);
+        using var dgg = DeviceBuffer.Allocate<float>(cuda, c);
+        using var dgb = DeviceBuffer.Allocate<float>(cuda, c);
+        k.BatchNormForwardTraining(dx, dgamma, dbeta, dy, dmean, dinv, drm, drv, n, c, hw, 0.1f, 1e-5f, relu: true);
+        // Backward from the cpu's saved statistics and y: a y within rounding of 0 may be masked
+        // differently by the two forwards, which is not what this checks.
+        using var dyCpu = Up(y.ToArray());
+        using var dmeanCpu = Up(mean.ToArray());
+        using var dinvCpu = Up(inv.ToArray());
+        k.BatchNormBackward(dx, dgy, dyCpu, dgamma, dmeanCpu, dinvCpu, dgx, dgg, dgb, n, c, hw);
+        cuda.Synchronize();
+        Close.Assert(mean.ToArray(), dmean.ToArray<float>(), 1e-5f, 1e-6f, "saveMean");
+        Close.Assert(inv.ToArray(), dinv.ToArray<float>(), 0f, 1e-5f, "saveInvStd");
+        Close.Assert(rv.ToArray(), drv.ToArray<float>(), 0f, 1e-5f, "running var");
+        Close.Assert(y.ToArray(), dy.ToArray<float>(), 2e-5f, 1e-5f, "y");
+        float sumTol = 2e-5f * MathF.Sqrt(n * hw);
+        Close.Assert(gb.ToArray(), dgb.ToArray<float>(), sumTol, 1e-5f, "dbeta");
+        Close.Assert(gg.ToArray(), dgg.ToArray<float>(), sumTol, 1e-5f, "dgamma");
+        Close.Assert(gx.ToArray(), dgx.ToArray<float>(), 1e-5f, 1e-4f, "dx");
+
+        if (hw < 4) return;
+        int side = (int)Math.Sqrt(hw);
+        var pg = new PoolShape(n, c, side, hw / side, 3, 2, 1);
+        var pool = new PoolKernels(cuda);
+        Tensor py = Tensor.Empty(Cpu, (int)pg.OutputLength), pgx = Tensor.Empty(Cpu, count);
+        var arg = IntTensor.Empty(Cpu, (int)pg.OutputLength);
+        Cpu.MaxPool2dForward(y, py, arg, new Pool2dGeometry(n, c, side, hw / side, 3, 2, 1));
+        Cpu.MaxPool2dBackward(py, arg, pgx, new Pool2dGeometry(n, c, side, hw / side, 3, 2, 1));
+        using var dpy = DeviceBuffer.Allocate<float>(cuda, pg.OutputLength);
+        using var darg = DeviceBuffer.Allocate<int>(cuda, pg.OutputLength);
+        pool.MaxPool2dForward(dyCpu, dpy, darg, pg);
+        pool.MaxPool2dBackward(dpy, darg, dgx, pg);
+        cuda.Synchronize();
+        Assert.That(dpy.ToArray<float>(), Is.EqualTo(py.ToArray()), "max-pool y");
+        Assert.That(darg.ToArray<int>(), Is.EqualTo(arg.ToArray()), "argmax");
+        Assert.That(dgx.ToArray<float>(), Is.EqualTo(pgx.ToArray()), "max-pool dx");
+    }
+}
