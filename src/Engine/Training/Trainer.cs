@@ -52,7 +52,9 @@ public static class Trainer
 
         // ---- model, optimiser, schedule ------------------------------------------------
         using var method = RunComponents.CreateMethod(config, train.Channels, train.Count, backend);
-        var loader = new DataLoader(train, sampler, Enumerable.Repeat(RunComponents.Augmentation(config, size, train), method.ViewCount).ToArray());
+        // The uint8 training set goes to the backend once; views are made there every step.
+        using var trainData = new ResidentDataset(train, backend);
+        var loader = new DataLoader(trainData, sampler, Enumerable.Repeat(RunComponents.Augmentation(config, size, train), method.ViewCount).ToArray());
         using var optimizer = RunComponents.CreateOptimizer(config, method.NamedParameters());
         var schedule = RunComponents.Schedule(config, stepsPerEpoch);
 
@@ -77,6 +79,7 @@ public static class Trainer
         observer.Started(new TrainingPlan(description, startEpoch + 1, config.Epochs, stepsPerEpoch, config.BatchSize, folder.Directory));
 
         ImageDataset? test = null;
+        ResidentDataset? testData = null;   // uploaded at the first kNN monitor, kept for the later ones
         KnnScore? lastKnn = null;
         string? checkpoint = resume is null ? null : resume.Path;
         double? finalLoss = metrics.Epochs.LastOrDefault(e => !double.IsNaN(e.Loss))?.Loss;
@@ -91,7 +94,8 @@ public static class Trainer
                 return null;
             }
             observer.Phase($"epoch {epoch}: kNN monitor ({train.Count} bank, {test.Count} test images)");
-            return KnnMonitor.Evaluate(method.Encoder, train, test, backend, size, config.KnnK, config.KnnTemperature,
+            testData ??= new ResidentDataset(test, backend);
+            return KnnMonitor.Evaluate(method.Encoder, trainData, testData, size, config.KnnK, config.KnnTemperature,
                 KnnRequest.DefaultBatchSize, cancellation);
         }
 
@@ -111,64 +115,71 @@ public static class Trainer
             observer.EpochCompleted(row, checkpoint);
         }
 
-        // ---- --epochs 0: the randomly initialised encoder as a baseline --------------------
-        if (config.Epochs == 0 && resume is null)
+        try
         {
-            method.Train(false);
-            lastKnn = Monitor(0);
-            Save(0, new EpochMetrics(0, double.NaN, 0, lastKnn?.Top1, lastKnn?.Top5, 0, clock.Elapsed.TotalSeconds));
-        }
-
-        for (int epoch = startEpoch + 1; epoch <= config.Epochs; epoch++)
-        {
-            if (cancellation.IsCancellationRequested) break;
-            method.Train(true);
-            var epochClock = Stopwatch.StartNew();
-            double lossSum = 0;
-            int steps = 0;
-            float lr = 0;
-            foreach (var lb in loader.Epoch(epoch - 1))
-            {
-                using (var scope = TensorScope.Begin())
-                {
-                    optimizer.ZeroGrad();
-                    using var batch = TrainingBatch.FromLoader(lb, train.Channels, backend);
-                    var loss = method.Loss(batch);
-                    float value = loss.Item();
-                    if (!float.IsFinite(value))
-                    {
-                        Tape.Clear();
-                        throw new TrainingException(string.Create(CultureInfo.InvariantCulture,
-                            $"the loss became {value} at epoch {epoch}, step {steps + 1} (lr {schedule.At(globalStep):G4}); try a smaller --lr or more --warmup-epochs."));
-                    }
-                    Tape.Backward(loss);
-                    lr = schedule.At(globalStep);
-                    optimizer.Step(lr);
-                    method.AfterOptimizerStep(batch);
-                    globalStep++;
-                    steps++;
-                    lossSum += value;
-                    metrics.Add(new StepMetrics(epoch, globalStep, value, lr));
-                    imagesPerSecond = steps * (double)config.BatchSize / epochClock.Elapsed.TotalSeconds;
-                    observer.StepCompleted(epoch, steps, globalStep, value, lr, imagesPerSecond);
-                }
-                if (cancellation.IsCancellationRequested) break;
-            }
-            if (cancellation.IsCancellationRequested) break;
-
-            double trainSeconds = epochClock.Elapsed.TotalSeconds;
-            imagesPerSecond = steps * (double)config.BatchSize / trainSeconds;
-            finalLoss = lossSum / steps;
-            bool evaluate = epoch == config.Epochs || (config.EvalEvery > 0 && epoch % config.EvalEvery == 0);
-            KnnScore? knn = null;
-            if (evaluate)
+            // ---- --epochs 0: the randomly initialised encoder as a baseline --------------------
+            if (config.Epochs == 0 && resume is null)
             {
                 method.Train(false);
-                try { knn = Monitor(epoch); }
-                catch (OperationCanceledException) { break; }
-                lastKnn = knn ?? lastKnn;
+                lastKnn = Monitor(0);
+                Save(0, new EpochMetrics(0, double.NaN, 0, lastKnn?.Top1, lastKnn?.Top5, 0, clock.Elapsed.TotalSeconds));
             }
-            Save(epoch, new EpochMetrics(epoch, finalLoss.Value, lr, knn?.Top1, knn?.Top5, imagesPerSecond, epochClock.Elapsed.TotalSeconds));
+
+            for (int epoch = startEpoch + 1; epoch <= config.Epochs; epoch++)
+            {
+                if (cancellation.IsCancellationRequested) break;
+                method.Train(true);
+                var epochClock = Stopwatch.StartNew();
+                double lossSum = 0;
+                int steps = 0;
+                float lr = 0;
+                foreach (var lb in loader.Epoch(epoch - 1))
+                {
+                    using (var scope = TensorScope.Begin())
+                    {
+                        optimizer.ZeroGrad();
+                        using var batch = TrainingBatch.FromLoader(lb);
+                        var loss = method.Loss(batch);
+                        float value = loss.Item();
+                        if (!float.IsFinite(value))
+                        {
+                            Tape.Clear();
+                            throw new TrainingException(string.Create(CultureInfo.InvariantCulture,
+                                $"the loss became {value} at epoch {epoch}, step {steps + 1} (lr {schedule.At(globalStep):G4}); try a smaller --lr or more --warmup-epochs."));
+                        }
+                        Tape.Backward(loss);
+                        lr = schedule.At(globalStep);
+                        optimizer.Step(lr);
+                        method.AfterOptimizerStep(batch);
+                        globalStep++;
+                        steps++;
+                        lossSum += value;
+                        metrics.Add(new StepMetrics(epoch, globalStep, value, lr));
+                        imagesPerSecond = steps * (double)config.BatchSize / epochClock.Elapsed.TotalSeconds;
+                        observer.StepCompleted(epoch, steps, globalStep, value, lr, imagesPerSecond);
+                    }
+                    if (cancellation.IsCancellationRequested) break;
+                }
+                if (cancellation.IsCancellationRequested) break;
+
+                double trainSeconds = epochClock.Elapsed.TotalSeconds;
+                imagesPerSecond = steps * (double)config.BatchSize / trainSeconds;
+                finalLoss = lossSum / steps;
+                bool evaluate = epoch == config.Epochs || (config.EvalEvery > 0 && epoch % config.EvalEvery == 0);
+                KnnScore? knn = null;
+                if (evaluate)
+                {
+                    method.Train(false);
+                    try { knn = Monitor(epoch); }
+                    catch (OperationCanceledException) { break; }
+                    lastKnn = knn ?? lastKnn;
+                }
+                Save(epoch, new EpochMetrics(epoch, finalLoss.Value, lr, knn?.Top1, knn?.Top5, imagesPerSecond, epochClock.Elapsed.TotalSeconds));
+            }
+        }
+        finally
+        {
+            testData?.Dispose();
         }
 
         bool cancelled = cancellation.IsCancellationRequested;
