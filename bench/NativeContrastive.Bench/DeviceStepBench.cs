@@ -17,7 +17,7 @@ namespace NativeContrastive.Bench;
 /// the trainer runs it: small encoder (width 128, batch norm) + projection head 128-128-128 on both
 /// views of <c>batch</c> images of 3×16×16, NT-Xent, backward, Adam; method and optimiser built by
 /// RunComponents. On emu the launches are timed per kernel (they run synchronously there) and the
-/// rest of the step (autograd, host fallbacks for the primitives without kernels yet) is the remainder.
+/// rest of the step (autograd, host code) is the remainder.
 /// </summary>
 public static class DeviceStepBench
 {
@@ -76,7 +76,7 @@ public static class DeviceStepBench
         {
             double kernelMs = timing.Kernels.Values.Sum(k => k.Ms) / steps;
             int launches = timing.Kernels.Values.Sum(k => k.Count) / steps;
-            Console.WriteLine($"  per step: {launches} launches, {kernelMs:F1} ms in kernels, {timing.CopyMs / steps:F1} ms in copies, {ms - kernelMs - timing.CopyMs / steps:F1} ms rest (autograd, host fallbacks)");
+            Console.WriteLine($"  per step: {launches} launches, {kernelMs:F1} ms in kernels, {timing.CopyMs / steps:F1} ms in copies, {ms - kernelMs - timing.CopyMs / steps:F1} ms rest (autograd, host code)");
             foreach (var (name, (count, total)) in timing.Kernels.OrderByDescending(k => k.Value.Ms).Take(12))
                 Console.WriteLine($"    {name,-60} {count / steps,4} launches {total / steps,8:F2} ms");
         }

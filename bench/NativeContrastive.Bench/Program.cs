@@ -1,11 +1,12 @@
 using NativeContrastive.Bench;
 
-// Usage: nc-bench [kernel] [gemm] [conv] [norm] [conv-strategies] [resnet-step] [simclr-step] [emu] [device-step] [cuda-conv] [--batch N] [--steps N] [--profile] [--device cpu|emu|cuda]   (none named: kernel, gemm, conv, norm). Run in Release.
+// Usage: nc-bench [kernel] [gemm] [conv] [norm] [conv-strategies] [resnet-step] [simclr-step] [emu] [device-step] [cuda-conv] [augment] [--batch N] [--steps N] [--profile] [--device cpu|emu|cuda]   (none named: kernel, gemm, conv, norm). Run in Release.
 // emu: ms per launch of every kernel family on the emulated CUDA device.
 // device-step: seconds per tiny SimCLR step on --device (default emu; batch 16 unless --batch).
 // cuda-conv: conv / batch norm / pool kernels on the GPU at ResNet-18 shapes (TFLOP/s, GB/s).
+// augment: views/s of the loader on --device (default cpu; emu also the kernel through its launcher alone); batch 256 unless --batch.
 int deviceIndex = Array.IndexOf(args, "--device");
-string device = deviceIndex >= 0 ? args[deviceIndex + 1] : "emu";
+string? device = deviceIndex >= 0 ? args[deviceIndex + 1] : null;
 var sections = args.Where((a, i) => !a.StartsWith("--") && !int.TryParse(a, out _) && !(i > 0 && args[i - 1] == "--device")).ToHashSet();
 int batchIndex = Array.IndexOf(args, "--batch");
 int batch = batchIndex >= 0 ? int.Parse(args[batchIndex + 1]) : 64;
@@ -21,5 +22,6 @@ if (sections.Contains("conv-strategies")) ConvBench.CompareStrategies(batch);
 if (sections.Contains("resnet-step")) ResNetStepBench.Run(batch, steps, args.Contains("--profile"));
 if (sections.Contains("simclr-step")) SimClrStepBench.Run(batch, steps);
 if (sections.Contains("emu")) EmuKernelBench.Run();
-if (sections.Contains("device-step")) DeviceStepBench.Run(device, batchIndex >= 0 ? batch : 16, stepsIndex >= 0 ? steps : 3);
+if (sections.Contains("device-step")) DeviceStepBench.Run(device ?? "emu", batchIndex >= 0 ? batch : 16, stepsIndex >= 0 ? steps : 3);
 if (sections.Contains("cuda-conv")) CudaConvNormBench.Run(batch);
+if (sections.Contains("augment")) AugmentBench.Run(device ?? "cpu", batchIndex >= 0 ? batch : 256);

@@ -5,7 +5,7 @@ namespace NativeContrastive.Engine;
 /// <summary>Allocation and data movement.</summary>
 public partial interface IBackend
 {
-    /// <summary>Device memory for <paramref name="length"/> elements; contents undefined.</summary>
+    /// <summary>Device memory for <paramref name="length"/> elements of <paramref name="type"/> (<see cref="DTypes.Size"/> bytes each); contents undefined.</summary>
     Storage Allocate(long length, DType type);
 
     /// <summary>Returns memory to the backend (called by the last <see cref="Storage"/> release).</summary>
@@ -15,6 +15,7 @@ public partial interface IBackend
     void CopyToHost(Tensor source, Span<float> destination);
     void CopyFromHost(ReadOnlySpan<int> source, IntTensor destination);
     void CopyToHost(IntTensor source, Span<int> destination);
+    void CopyFromHost(ReadOnlySpan<byte> source, ByteTensor destination);
 
     /// <summary>destination ← source (same length).</summary>
     void Copy(Tensor source, Tensor destination);

@@ -19,4 +19,12 @@ public partial interface IBackend
 {
     /// <summary>"cpu", "cuda" or "emu".</summary>
     string Name { get; }
+
+    /// <summary>
+    /// True when primitives compute in host memory on the calling thread, are complete when they
+    /// return and may be called from several threads at once (cpu): the data loader then makes
+    /// the next batch's views on a helper thread while the current step runs. False for device
+    /// backends, whose primitives queue work on one stream and are called from one thread.
+    /// </summary>
+    bool ComputesOnHost { get; }
 }

@@ -77,6 +77,17 @@ public readonly struct AugmentationDraws
         };
     }
 
+    /// <summary>
+    /// The draws of view <paramref name="view"/> in <paramref name="epoch"/> for each sample of
+    /// <paramref name="indices"/> (data-set indices of H×W images), in batch order.
+    /// </summary>
+    public static AugmentationDraws[] ForBatch(AugmentationConfig cfg, int height, int width, int epoch, ReadOnlySpan<int> indices, int view)
+    {
+        var draws = new AugmentationDraws[indices.Length];
+        for (int b = 0; b < draws.Length; b++) draws[b] = Draw(cfg, height, width, epoch, indices[b], view);
+        return draws;
+    }
+
     /// <summary>Uniform in [max(0, 1 − j), 1 + j] (torchvision's ColorJitter range).</summary>
     private static float Factor(RandomStream rng, float j) => rng.NextFloat(Math.Max(0f, 1f - j), 1f + j);
 

@@ -31,7 +31,7 @@ public static class ImageFolderReader
         var pixels = new byte[(long)n * imageBytes];
         try
         {
-            Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = BatchFiller.MaxDegreeOfParallelism },
+            Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
                 () => new Resampler(),
                 (i, _, resampler) =>
                 {

@@ -6,32 +6,33 @@ using NativeContrastive.Engine.Tensors;
 namespace NativeContrastive.Engine.Eval;
 
 /// <summary>
-/// Encoder features of a whole data set for kNN evaluation and linear probes: images go
-/// through the evaluation path of the loader (<see cref="BatchFiller.FillEval"/> with
-/// <see cref="AugmentationConfig.Eval"/>: no randomness, resize to S×S when needed, the data
-/// set's normalisation), the encoder runs in eval mode without recording, and each feature
-/// row is L2-normalised.
+/// Encoder features of a data set for kNN evaluation and linear probes: images go through the
+/// evaluation path of the augmentation (<see cref="AugmentationConfig.Eval"/>: no randomness,
+/// resize to S×S when needed, the data set's normalisation) on the backend that holds them,
+/// the encoder runs in eval mode without recording, and each feature row is L2-normalised.
 /// </summary>
 public static class FeatureExtractor
 {
     /// <summary>
-    /// Features [N, D] (unit rows) in data-set order. <paramref name="imageSize"/> defaults to the
-    /// data set's height (square images); <paramref name="normalization"/> to the data set's own.
-    /// The encoder's training mode is restored afterwards. The result belongs to the caller's
-    /// current <see cref="TensorScope"/> (or to none).
+    /// Features [M, D] (unit rows) of the samples <paramref name="indices"/> (default: all, in
+    /// data-set order; M = their count), batch by batch in that order. <paramref name="imageSize"/>
+    /// defaults to the data set's height (square images); <paramref name="normalization"/> to the
+    /// data set's own. The encoder's training mode is restored afterwards. The result belongs to
+    /// the caller's current <see cref="TensorScope"/> (or to none).
     /// </summary>
-    public static Tensor Extract(Module encoder, ImageDataset dataset, IBackend backend, int batchSize,
-                                 int? imageSize = null, Normalization? normalization = null)
+    public static Tensor Extract(Module encoder, ResidentDataset data, int batchSize, int? imageSize = null,
+                                 Normalization? normalization = null, IReadOnlyList<int>? indices = null)
     {
+        var dataset = data.Dataset;
         if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), $"FeatureExtractor: batch size must be > 0, got {batchSize}.");
-        if (dataset.Count == 0) throw new ArgumentException($"FeatureExtractor: {dataset.Name} has no images.");
+        int[] order = indices?.ToArray() ?? Enumerable.Range(0, dataset.Count).ToArray();
+        if (order.Length == 0) throw new ArgumentException($"FeatureExtractor: no images of {dataset.Name} to extract.");
         int size = imageSize ?? dataset.Height;
         if (imageSize is null && dataset.Height != dataset.Width)
             throw new ArgumentException($"FeatureExtractor: {dataset.Name} images are {dataset.Height}×{dataset.Width}; give imageSize for the square eval resize.");
         var config = AugmentationConfig.Eval(size, normalization ?? dataset.Normalization);
-        int c = dataset.Channels, per = c * size * size, n = dataset.Count;
-        var host = new float[(long)Math.Min(batchSize, n) * per];
-        var indices = new int[Math.Min(batchSize, n)];
+        int n = order.Length;
+        var backend = data.Backend;
 
         bool wasTraining = encoder.IsTraining;
         encoder.Eval();
@@ -42,10 +43,8 @@ public static class FeatureExtractor
             for (int start = 0; start < n; start += batchSize)
             {
                 int count = Math.Min(batchSize, n - start);
-                for (int i = 0; i < count; i++) indices[i] = start + i;
-                BatchFiller.FillEval(dataset, indices.AsSpan(0, count), config, host);
                 using var scope = TensorScope.Begin();
-                var x = Tensor.FromArray(backend, host.AsSpan(0, count * per), count, c, size, size);
+                var x = data.Augment(order.AsSpan(start, count), config, 0, 0);
                 var h = encoder.Forward(x);
                 if (h.Rank != 2) h = Ops.Flatten(h);
                 var f = Ops.L2Normalize(h);
@@ -65,5 +64,17 @@ public static class FeatureExtractor
             encoder.Train(wasTraining);
         }
         return result!;
+    }
+
+    /// <summary>
+    /// Features [N, D] of a data set not yet on <paramref name="backend"/>: it is uploaded for the
+    /// call (see the other overload).
+    /// </summary>
+    public static Tensor Extract(Module encoder, ImageDataset dataset, IBackend backend, int batchSize,
+                                 int? imageSize = null, Normalization? normalization = null)
+    {
+        if (dataset.Count == 0) throw new ArgumentException($"FeatureExtractor: {dataset.Name} has no images.");
+        using var data = new ResidentDataset(dataset, backend);
+        return Extract(encoder, data, batchSize, imageSize, normalization);
     }
 }

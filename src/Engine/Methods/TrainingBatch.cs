@@ -33,22 +33,14 @@ public sealed class TrainingBatch : IDisposable
     public int Size => Indices.Length;
 
     /// <summary>
-    /// Uploads the valid part of a loader batch: view v becomes [Size, channels, H, W] with
-    /// H·W taken from the buffer (capacity·C·H·W floats, square images).
+    /// The batch of a loader: its views (already on the loader's backend) shared by reference
+    /// count — the training batch keeps them alive after the loader lets them go — and the valid
+    /// part of its indices and labels.
     /// </summary>
-    public static TrainingBatch FromLoader(LoaderBatch batch, int channels, IBackend backend)
+    public static TrainingBatch FromLoader(LoaderBatch batch)
     {
-        int capacity = batch.Indices.Length, size = batch.Size;
-        var views = new Tensor[batch.Views.Length];
-        for (int v = 0; v < views.Length; v++)
-        {
-            long perImage = batch.Views[v].LongLength / capacity;
-            int side = (int)Math.Round(Math.Sqrt(perImage / (double)channels));
-            if ((long)channels * side * side != perImage)
-                throw new ArgumentException($"TrainingBatch.FromLoader: view {v} holds {perImage} floats per image, not {channels}×S×S.");
-            views[v] = Tensor.FromArray(backend, batch.Views[v].AsSpan(0, (int)(size * perImage)), size, channels, side, side);
-        }
-        return new TrainingBatch(views, batch.Indices.AsSpan(0, size).ToArray(), batch.Labels.AsSpan(0, size).ToArray());
+        var views = batch.Views.Select(v => v.View(v.Shape)).ToArray();
+        return new TrainingBatch(views, batch.Indices.AsSpan(0, batch.Size).ToArray(), batch.Labels.AsSpan(0, batch.Size).ToArray());
     }
 
     public void Dispose()

@@ -1,7 +1,21 @@
 namespace NativeContrastive.Engine.Tensors;
 
-/// <summary>Element type of a storage. Tensors hold float32; index tensors hold int32.</summary>
-public enum DType { Float32, Int32 }
+/// <summary>
+/// Element type of a storage. Tensors hold float32; index tensors hold int32; byte tensors hold
+/// uint8 (a data set's pixels, resident on the backend). Bytes per element: <see cref="DTypes.Size"/>.
+/// </summary>
+public enum DType { Float32, Int32, UInt8 }
+
+public static class DTypes
+{
+    /// <summary>Bytes per element of <paramref name="type"/>.</summary>
+    public static int Size(this DType type) => type switch
+    {
+        DType.Float32 or DType.Int32 => 4,
+        DType.UInt8 => 1,
+        _ => throw new ArgumentOutOfRangeException(nameof(type), $"Unknown DType {type}."),
+    };
+}
 
 /// <summary>
 /// A block of device memory owned by one backend. Reference counted because a reshaped

@@ -22,8 +22,8 @@ public sealed record StepProfile(TrainingConfig Config, string Description, Prof
 }
 
 /// <summary>
-/// `nc profile`: builds what a training run builds (<see cref="RunComponents"/>: data, the
-/// method's augmentation, encoder + head, optimiser, schedule) on a profiled device
+/// `nc profile`: builds what a training run builds (<see cref="RunComponents"/>: data resident on
+/// the backend, the method's augmentation, encoder + head, optimiser, schedule) on a profiled device
 /// (<see cref="Devices.CreateProfiled"/>), takes <c>warmup</c> training steps with the profile
 /// off (JIT, pools, kernel compilation, first-touch allocations), then <c>steps</c> steps with it
 /// on — the same <see cref="TrainingStep"/> the trainer takes, over as many epochs as needed —
@@ -46,9 +46,10 @@ public static class StepProfiler
             throw new TrainingException($"--batch-size {config.BatchSize} is larger than the {train.Count} training images of {train.Name}; use a smaller batch or a larger --limit.");
         var sampler = BatchSampler.ForTraining(train.Count, config.BatchSize, config.Seed);
         using var method = RunComponents.CreateMethod(config, train.Channels, train.Count, backend);
-        var loader = new DataLoader(train, sampler, Enumerable.Repeat(RunComponents.Augmentation(config, size, train), method.ViewCount).ToArray());
+        using var trainData = new ResidentDataset(train, backend);
+        var loader = new DataLoader(trainData, sampler, Enumerable.Repeat(RunComponents.Augmentation(config, size, train), method.ViewCount).ToArray());
         using var optimizer = RunComponents.CreateOptimizer(config, method.NamedParameters());
-        var step = new TrainingStep(method, optimizer, RunComponents.Schedule(config, sampler.BatchesPerEpoch), train.Channels, backend);
+        var step = new TrainingStep(method, optimizer, RunComponents.Schedule(config, sampler.BatchesPerEpoch));
         string description = string.Create(CultureInfo.InvariantCulture,
             $"{config.Method} {config.Arch} {train.Name} ({train.Count} images, {train.Channels}×{size}×{size}, {method.NamedParameters().Sum(p => p.Tensor.Length):N0} parameters)");
 

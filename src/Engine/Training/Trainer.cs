@@ -52,10 +52,12 @@ public static class Trainer
 
         // ---- model, optimiser, schedule ------------------------------------------------
         using var method = RunComponents.CreateMethod(config, train.Channels, train.Count, backend);
-        var loader = new DataLoader(train, sampler, Enumerable.Repeat(RunComponents.Augmentation(config, size, train), method.ViewCount).ToArray());
+        // The uint8 training set goes to the backend once; views are made there every step.
+        using var trainData = new ResidentDataset(train, backend);
+        var loader = new DataLoader(trainData, sampler, Enumerable.Repeat(RunComponents.Augmentation(config, size, train), method.ViewCount).ToArray());
         using var optimizer = RunComponents.CreateOptimizer(config, method.NamedParameters());
         var schedule = RunComponents.Schedule(config, stepsPerEpoch);
-        var step = new TrainingStep(method, optimizer, schedule, train.Channels, backend);
+        var step = new TrainingStep(method, optimizer, schedule);
 
         var folder = new RunFolder(config.Out);
         folder.Create();
@@ -78,6 +80,7 @@ public static class Trainer
         observer.Started(new TrainingPlan(description, startEpoch + 1, config.Epochs, stepsPerEpoch, config.BatchSize, folder.Directory));
 
         ImageDataset? test = null;
+        ResidentDataset? testData = null;   // uploaded at the first kNN monitor, kept for the later ones
         KnnScore? lastKnn = null;
         string? checkpoint = resume is null ? null : resume.Path;
         double? finalLoss = metrics.Epochs.LastOrDefault(e => !double.IsNaN(e.Loss))?.Loss;
@@ -92,7 +95,8 @@ public static class Trainer
                 return null;
             }
             observer.Phase($"epoch {epoch}: kNN monitor ({train.Count} bank, {test.Count} test images)");
-            return KnnMonitor.Evaluate(method.Encoder, train, test, backend, size, config.KnnK, config.KnnTemperature,
+            testData ??= new ResidentDataset(test, backend);
+            return KnnMonitor.Evaluate(method.Encoder, trainData, testData, size, config.KnnK, config.KnnTemperature,
                 KnnRequest.DefaultBatchSize, cancellation);
         }
 
@@ -112,49 +116,56 @@ public static class Trainer
             observer.EpochCompleted(row, checkpoint);
         }
 
-        // ---- --epochs 0: the randomly initialised encoder as a baseline --------------------
-        if (config.Epochs == 0 && resume is null)
+        try
         {
-            method.Train(false);
-            lastKnn = Monitor(0);
-            Save(0, new EpochMetrics(0, double.NaN, 0, lastKnn?.Top1, lastKnn?.Top5, 0, clock.Elapsed.TotalSeconds));
-        }
-
-        for (int epoch = startEpoch + 1; epoch <= config.Epochs; epoch++)
-        {
-            if (cancellation.IsCancellationRequested) break;
-            method.Train(true);
-            var epochClock = Stopwatch.StartNew();
-            double lossSum = 0;
-            int steps = 0;
-            float lr = 0;
-            foreach (var lb in loader.Epoch(epoch - 1))
-            {
-                var outcome = step.Run(lb, globalStep, epoch, steps + 1);
-                lr = outcome.LearningRate;
-                globalStep++;
-                steps++;
-                lossSum += outcome.Loss;
-                metrics.Add(new StepMetrics(epoch, globalStep, outcome.Loss, lr));
-                imagesPerSecond = steps * (double)config.BatchSize / epochClock.Elapsed.TotalSeconds;
-                observer.StepCompleted(epoch, steps, globalStep, outcome.Loss, lr, imagesPerSecond);
-                if (cancellation.IsCancellationRequested) break;
-            }
-            if (cancellation.IsCancellationRequested) break;
-
-            double trainSeconds = epochClock.Elapsed.TotalSeconds;
-            imagesPerSecond = steps * (double)config.BatchSize / trainSeconds;
-            finalLoss = lossSum / steps;
-            bool evaluate = epoch == config.Epochs || (config.EvalEvery > 0 && epoch % config.EvalEvery == 0);
-            KnnScore? knn = null;
-            if (evaluate)
+            // ---- --epochs 0: the randomly initialised encoder as a baseline --------------------
+            if (config.Epochs == 0 && resume is null)
             {
                 method.Train(false);
-                try { knn = Monitor(epoch); }
-                catch (OperationCanceledException) { break; }
-                lastKnn = knn ?? lastKnn;
+                lastKnn = Monitor(0);
+                Save(0, new EpochMetrics(0, double.NaN, 0, lastKnn?.Top1, lastKnn?.Top5, 0, clock.Elapsed.TotalSeconds));
             }
-            Save(epoch, new EpochMetrics(epoch, finalLoss.Value, lr, knn?.Top1, knn?.Top5, imagesPerSecond, epochClock.Elapsed.TotalSeconds));
+
+            for (int epoch = startEpoch + 1; epoch <= config.Epochs; epoch++)
+            {
+                if (cancellation.IsCancellationRequested) break;
+                method.Train(true);
+                var epochClock = Stopwatch.StartNew();
+                double lossSum = 0;
+                int steps = 0;
+                float lr = 0;
+                foreach (var lb in loader.Epoch(epoch - 1))
+                {
+                    var outcome = step.Run(lb, globalStep, epoch, steps + 1);
+                    lr = outcome.LearningRate;
+                    globalStep++;
+                    steps++;
+                    lossSum += outcome.Loss;
+                    metrics.Add(new StepMetrics(epoch, globalStep, outcome.Loss, lr));
+                    imagesPerSecond = steps * (double)config.BatchSize / epochClock.Elapsed.TotalSeconds;
+                    observer.StepCompleted(epoch, steps, globalStep, outcome.Loss, lr, imagesPerSecond);
+                    if (cancellation.IsCancellationRequested) break;
+                }
+                if (cancellation.IsCancellationRequested) break;
+
+                double trainSeconds = epochClock.Elapsed.TotalSeconds;
+                imagesPerSecond = steps * (double)config.BatchSize / trainSeconds;
+                finalLoss = lossSum / steps;
+                bool evaluate = epoch == config.Epochs || (config.EvalEvery > 0 && epoch % config.EvalEvery == 0);
+                KnnScore? knn = null;
+                if (evaluate)
+                {
+                    method.Train(false);
+                    try { knn = Monitor(epoch); }
+                    catch (OperationCanceledException) { break; }
+                    lastKnn = knn ?? lastKnn;
+                }
+                Save(epoch, new EpochMetrics(epoch, finalLoss.Value, lr, knn?.Top1, knn?.Top5, imagesPerSecond, epochClock.Elapsed.TotalSeconds));
+            }
+        }
+        finally
+        {
+            testData?.Dispose();
         }
 
         bool cancelled = cancellation.IsCancellationRequested;

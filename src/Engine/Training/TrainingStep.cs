@@ -12,12 +12,12 @@ public readonly record struct StepOutcome(float Loss, float LearningRate);
 
 /// <summary>
 /// One optimisation step, as the trainer and `nc profile` both take it: inside a
-/// <see cref="TensorScope"/>, zero the gradients, upload the loader's views, the method's loss,
+/// <see cref="TensorScope"/>, zero the gradients, take the loader's views, the method's loss,
 /// back-propagation through the tape, the optimiser step at the schedule's rate for the global
 /// step, then the method's own state update (NPID's memory bank). Reading the loss (to check it
 /// is finite) waits for the device, so a step is complete when <see cref="Run"/> returns.
 /// </summary>
-public sealed class TrainingStep(ContrastiveMethod method, Optimizer optimizer, ILearningRateSchedule schedule, int channels, IBackend backend)
+public sealed class TrainingStep(ContrastiveMethod method, Optimizer optimizer, ILearningRateSchedule schedule)
 {
     /// <summary>
     /// Runs the step on <paramref name="batch"/> at 0-based <paramref name="globalStep"/> (the
@@ -28,7 +28,7 @@ public sealed class TrainingStep(ContrastiveMethod method, Optimizer optimizer, 
     {
         using var scope = TensorScope.Begin();
         optimizer.ZeroGrad();
-        using var views = TrainingBatch.FromLoader(batch, channels, backend);
+        using var views = TrainingBatch.FromLoader(batch);
         var loss = method.Loss(views);
         float value = loss.Item();
         if (!float.IsFinite(value))

@@ -51,5 +51,6 @@ public abstract class KernelFamily(IKernelDriver driver, string family)
             ["conv"] = ConvKernels.Shapes,
             ["batchnorm"] = BatchNormKernels.Shapes,
             ["pool"] = PoolKernels.Shapes,
+            ["augment"] = AugmentKernels.Shapes,
         };
 }

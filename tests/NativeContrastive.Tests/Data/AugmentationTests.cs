@@ -1,3 +1,4 @@
+using NativeContrastive.Engine.Backends.Cpu;
 using NativeContrastive.Engine.Data;
 using NativeContrastive.Engine.Randomness;
 using NUnit.Framework;
@@ -37,17 +38,17 @@ public class AugmentationTests
         var ds = Synthetic(6, 3, 32, 32);
         var cfg = AugmentationConfig.SimClr(24, 3) with { Seed = 3 };
         int per = 3 * 24 * 24;
-        var a = new float[3 * per];
-        var b = new float[2 * per];
-        int saved = BatchFiller.MaxDegreeOfParallelism;
+        using var data = new ResidentDataset(ds, CpuBackend.Instance);
+        float[] a, b;
+        int saved = CpuBackend.Instance.MaxAugmentParallelism;
         try
         {
-            BatchFiller.MaxDegreeOfParallelism = 2;
-            BatchFiller.FillViews(ds, [5, 1, 4], cfg, 3, 1, a);
-            BatchFiller.MaxDegreeOfParallelism = 1;
-            BatchFiller.FillViews(ds, [4, 0], cfg, 3, 1, b);
+            CpuBackend.Instance.MaxAugmentParallelism = 2;
+            using (var t = data.Augment([5, 1, 4], cfg, 3, 1)) a = t.ToArray();
+            CpuBackend.Instance.MaxAugmentParallelism = 1;
+            using (var t = data.Augment([4, 0], cfg, 3, 1)) b = t.ToArray();
         }
-        finally { BatchFiller.MaxDegreeOfParallelism = saved; }
+        finally { CpuBackend.Instance.MaxAugmentParallelism = saved; }
         Assert.That(b.AsSpan(0, per).ToArray(), Is.EqualTo(a.AsSpan(2 * per, per).ToArray()));
     }
 
@@ -146,7 +147,9 @@ public class AugmentationTests
         // With only saturation and hue on, a grey image passes unchanged.
         var satHue = cfg with { Brightness = 0, Contrast = 0, GrayscaleProbability = 1 };
         Assert.That(View(ds, 0, satHue, 0, 0), Is.EqualTo(eval));
-        BatchFiller.FillViews(ds, [0, 1, 2], AugmentationConfig.SimClr(28, 1, normalization: DatasetCatalog.NormalizationFor("fashion-mnist")), 0, 0, new float[3 * 784]);
+        using var data = new ResidentDataset(ds, CpuBackend.Instance);
+        using var views = data.Augment([0, 1, 2], AugmentationConfig.SimClr(28, 1, normalization: DatasetCatalog.NormalizationFor("fashion-mnist")), 0, 0);
+        Assert.That(views.ToArray().All(float.IsFinite), Is.True);
     }
 
     [Test]

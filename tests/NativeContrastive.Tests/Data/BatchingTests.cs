@@ -1,4 +1,8 @@
+using NativeContrastive.Engine.Backends.Cpu;
 using NativeContrastive.Engine.Data;
+using NativeContrastive.Engine.Methods;
+using NativeContrastive.Engine.Tensors;
+using NativeContrastive.Tests.Support;
 using NUnit.Framework;
 
 namespace NativeContrastive.Tests.Data;
@@ -35,9 +39,13 @@ public class BatchingTests
         var ds = new ImageDataset("t", 3, 12, 12, DatasetWriters.Images(20, 3, 12, 12), Enumerable.Range(0, 20).Select(i => i % 4).ToArray(), ["a", "b", "c", "d"]);
         var cfg = AugmentationConfig.SimClr(8, 3) with { Seed = 1 };
         var sampler = BatchSampler.ForTraining(ds.Count, 6, seed: 4);
-        List<(int[] Idx, int[] Lab, float[] V0, float[] V1)> Run(bool prefetch) =>
-            new DataLoader(ds, sampler, [cfg, cfg], prefetch).Epoch(2)
-                .Select(b => (b.Indices[..b.Size], b.Labels[..b.Size], (float[])b.Views[0].Clone(), (float[])b.Views[1].Clone())).ToList();
+        using var data = new ResidentDataset(ds, GradCheck.Cpu);
+        List<(int[] Idx, int[] Lab, float[] V0, float[] V1)> Run(bool prefetch)
+        {
+            var loader = new DataLoader(data, sampler, [cfg, cfg], prefetch);
+            Assert.That(loader.Prefetch, Is.EqualTo(prefetch), "the cpu backend computes on the host: prefetch as asked");
+            return loader.Epoch(2).Select(b => (b.Indices[..b.Size], b.Labels[..b.Size], b.Views[0].ToArray(), b.Views[1].ToArray())).ToList();
+        }
         var plain = Run(false);
         var pre = Run(true);
         Assert.That(plain.Count, Is.EqualTo(3));
@@ -53,12 +61,43 @@ public class BatchingTests
     }
 
     [Test]
-    public void FillViewsRejectsShortBuffersAndBadIndices()
+    public void ATrainingBatchKeepsItsViewsAfterTheLoaderMovesOn()
     {
+        var ds = new ImageDataset("t", 1, 10, 10, DatasetWriters.Images(12, 1, 10, 10), new int[12], ["a"]);
+        var cfg = AugmentationConfig.Npid(10, 1) with { Seed = 2 };
+        using var data = new ResidentDataset(ds, GradCheck.Cpu);
+        var loader = new DataLoader(data, BatchSampler.ForTraining(ds.Count, 4, seed: 1), [cfg]);
+        TrainingBatch? first = null;
+        float[]? seen = null;
+        int batches = 0;
+        foreach (var lb in loader.Epoch(0))
+        {
+            if (first is null) { first = TrainingBatch.FromLoader(lb); seen = lb.Views[0].ToArray(); }
+            batches++;
+        }
+        Assert.That(batches, Is.EqualTo(3));
+        using (first)
+        {
+            Assert.That(first!.Views[0].ToArray(), Is.EqualTo(seen), "the loader released its reference, the batch still holds the storage");
+            Assert.That(first.Indices, Is.EqualTo(BatchSampler.ForTraining(ds.Count, 4, seed: 1).Order(0)[..4]));
+        }
+    }
+
+    [Test]
+    public void AugmentViewsRejectsBadShapesIndicesCropsAndDraws()
+    {
+        var cpu = CpuBackend.Instance;
         var ds = new ImageDataset("t", 1, 4, 4, new byte[32], [0, 1], ["a", "b"]);
+        using var data = new ResidentDataset(ds, cpu);
         var cfg = AugmentationConfig.Eval(4);
-        Assert.Throws<ArgumentException>(() => BatchFiller.FillViews(ds, [0, 1], cfg, 0, 0, new float[31]));
-        Assert.Throws<ArgumentOutOfRangeException>(() => BatchFiller.FillViews(ds, [2], cfg, 0, 0, new float[16]));
-        Assert.Throws<ArgumentException>(() => BatchFiller.FillEval(ds, [0], AugmentationConfig.SimClr(4, 1), new float[16]));
+        var full = AugmentationDraws.Draw(cfg, 4, 4, 0, 0, 0);
+        using var views = Tensor.Empty(cpu, 2, 1, 4, 4);
+        using var small = Tensor.Empty(cpu, 2, 1, 3, 4);
+        Assert.Throws<ArgumentException>(() => cpu.AugmentViews(data.Images, [0, 1], [full, full], cfg, small), "shape");
+        Assert.Throws<ArgumentException>(() => cpu.AugmentViews(data.Images, [0, 1], [full], cfg, views), "draws per index");
+        Assert.Throws<ArgumentOutOfRangeException>(() => cpu.AugmentViews(data.Images, [0, 2], [full, full], cfg, views), "index");
+        var outside = full with { Crop = new CropBox(1, 0, 4, 4) };
+        Assert.Throws<ArgumentException>(() => cpu.AugmentViews(data.Images, [0, 1], [full, outside], cfg, views), "crop");
+        Assert.Throws<ArgumentException>(() => data.Augment([0], AugmentationConfig.Eval(4, new Normalization([0f, 0f, 0f], [1f, 1f, 1f])), 0, 0), "normalisation of 3 channels");
     }
 }

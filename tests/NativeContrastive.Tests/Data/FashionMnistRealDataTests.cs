@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using NativeContrastive.Engine.Backends.Cpu;
 using NativeContrastive.Engine.Data;
 using NUnit.Framework;
 
@@ -58,10 +59,11 @@ public class FashionMnistRealDataTests
         var train = Load(DataSplit.Train, limit: 256 * 40);
         var cfg = AugmentationConfig.SimClr(28, 1, normalization: train.Normalization) with { Seed = 1 };
         var sampler = BatchSampler.ForTraining(train.Count, 256, 1);
+        using var data = new ResidentDataset(train, CpuBackend.Instance);
         foreach (var consumer in new[] { "none", "gpu-like wait 5 ms", "cpu spin 5 ms (1 thread)" })
             foreach (bool prefetch in new[] { false, true })
             {
-                var loader = new DataLoader(train, sampler, [cfg, cfg], prefetch);
+                var loader = new DataLoader(data, sampler, [cfg, cfg], prefetch);
                 foreach (var _ in loader.Epoch(0).Take(20)) { } // warm-up (tiered JIT)
                 var sw = Stopwatch.StartNew();
                 int batches = 0;
@@ -82,17 +84,17 @@ public class FashionMnistRealDataTests
     private static void Report(ImageDataset ds, string what, AugmentationConfig cfg)
     {
         const int batch = 256;
-        var dest = new float[batch * ds.Channels * cfg.OutputSize * cfg.OutputSize];
+        using var data = new ResidentDataset(ds, CpuBackend.Instance);
         var sampler = BatchSampler.ForTraining(ds.Count, batch, 3);
         // Warm-up long enough for tiered JIT to reach optimised code (it lags on a busy machine).
-        for (var w = Stopwatch.StartNew(); w.Elapsed.TotalSeconds < 1;) BatchFiller.FillViews(ds, sampler.Order(0).AsSpan(0, batch), cfg, 0, 0, dest);
+        for (var w = Stopwatch.StartNew(); w.Elapsed.TotalSeconds < 1;) data.Augment(sampler.Order(0).AsSpan(0, batch), cfg, 0, 0).Dispose();
         var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
         var sw = Stopwatch.StartNew();
         long views = 0;
         for (int epoch = 0; sw.Elapsed.TotalSeconds < 2; epoch++)
             foreach (var b in sampler.Batches(epoch))
             {
-                BatchFiller.FillViews(ds, b, cfg, epoch, 0, dest);
+                data.Augment(b, cfg, epoch, 0).Dispose();
                 views += b.Count;
                 if (sw.Elapsed.TotalSeconds >= 2) break;
             }
@@ -100,6 +102,6 @@ public class FashionMnistRealDataTests
         double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
         // Wall-clock rate depends on what else runs on the machine; views per CPU-second does not
         // (much), and times the core count gives the rate on idle cores.
-        TestContext.Out.WriteLine($"{what}: {views / s:F0} views/s wall on {BatchFiller.MaxDegreeOfParallelism} threads, {views / cpu:F0} views per CPU-second ({views} views, {s:F2} s wall, {cpu:F2} s CPU, load {File.ReadAllText("/proc/loadavg").Split(' ')[0]})");
+        TestContext.Out.WriteLine($"{what}: {views / s:F0} views/s wall on {CpuBackend.Instance.MaxAugmentParallelism} threads, {views / cpu:F0} views per CPU-second ({views} views, {s:F2} s wall, {cpu:F2} s CPU, load {File.ReadAllText("/proc/loadavg").Split(' ')[0]})");
     }
 }

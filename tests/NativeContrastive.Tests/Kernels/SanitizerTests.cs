@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using NativeContrastive.Engine.Data;
 using NativeContrastive.Kernels.Emu;
 using NativeContrastive.Kernels.Families;
 using NativeContrastive.Kernels.Launch;
@@ -124,6 +125,14 @@ public class SanitizerTests
         using var flat = Up(Enumerable.Repeat(0.5f, 5000).ToArray());   // all ties: selection from global memory
         knn.TopKRows(flat, 1, 5000, 3, topV, topI); outs.Add(topI.ToArray<float>());
         ConvNormPoolScenario(d, outs);
+        // augment: every step on, blur included (shared-memory staging of rows and columns).
+        var aug = AugmentationConfig.SimClr(9, 3, strength: 1f) with { Seed = 4, JitterProbability = 1, BlurProbability = 1, BlurKernelSize = 3 };
+        int[] samples = [1, 0, 1];
+        var draws = samples.Select((i, b) => AugmentationDraws.Draw(aug, 12, 10, 0, i, b)).ToArray();
+        using var pixels = DeviceBuffer.From(d, Enumerable.Range(0, 2 * 3 * 12 * 10).Select(i => (byte)(i * 37 % 251)).ToArray());
+        using var records = DeviceBuffer.From(d, AugmentViewRecords.Pack(aug, 3, samples, draws));
+        using var views = Z(3 * 3 * 9 * 9);
+        new AugmentKernels(d).AugmentViews(pixels, 2, 3, 12, 10, records, 3, 9, AugmentViewRecords.BlurTaps(aug), views); outs.Add(views.ToArray<float>());
         return outs;
     }
 

@@ -9,8 +9,9 @@ namespace NativeContrastive.Engine.Backends.Cpu;
 /// trainer on small data. Readable first (each family is a plain loop in its own file,
 /// CpuBackend.&lt;Family&gt;.cs), then fast: SIMD through TensorPrimitives / Vector512 and
 /// all cores through Parallel.For where the work is large enough to pay for it.
-/// This file holds memory management: arrays are pooled by exact length, so steady-state
-/// training allocates nothing on the managed heap.
+/// This file holds memory management: float and int arrays are pooled by exact length, so
+/// steady-state training allocates nothing on the managed heap (byte arrays, which hold whole
+/// data sets, are not pooled).
 /// </summary>
 public sealed partial class CpuBackend : IBackend
 {
@@ -21,6 +22,8 @@ public sealed partial class CpuBackend : IBackend
 
     public string Name => "cpu";
 
+    public bool ComputesOnHost => true;
+
     /// <summary>Work items below this many elements run on one thread (threading costs ~µs).</summary>
     internal const int ParallelThreshold = 1 << 15;
 
@@ -30,10 +33,15 @@ public sealed partial class CpuBackend : IBackend
     /// <summary>The array behind an int tensor.</summary>
     public static int[] Data(IntTensor t) => ((CpuStorage<int>)t.Storage).Data;
 
+    /// <summary>The array behind a byte tensor.</summary>
+    public static byte[] Data(ByteTensor t) => ((CpuStorage<byte>)t.Storage).Data;
+
     public Storage Allocate(long length, DType type)
     {
         if (length > Array.MaxLength) throw new ArgumentOutOfRangeException(nameof(length), $"cpu tensors hold at most {Array.MaxLength} elements, asked for {length}.");
         using var profile = CpuProfile.Time();
+        if (type == DType.UInt8)
+            return new CpuStorage<byte>(this, GC.AllocateUninitializedArray<byte>((int)length), type);
         if (type == DType.Float32)
         {
             var arr = floatPool.TryGetValue(length, out var bag) && bag.TryTake(out var a) ? a : GC.AllocateUninitializedArray<float>((int)length);
@@ -52,6 +60,7 @@ public sealed partial class CpuBackend : IBackend
         {
             case CpuStorage<float> f: floatPool.GetOrAdd(f.Length, _ => new()).Add(f.Data); break;
             case CpuStorage<int> i: intPool.GetOrAdd(i.Length, _ => new()).Add(i.Data); break;
+            case CpuStorage<byte>: break; // resident data sets: made once, left to the GC rather than pooled
             default: throw new ArgumentException($"Storage from backend {storage.Backend.Name} freed on cpu.");
         }
     }
@@ -85,6 +94,12 @@ public sealed partial class CpuBackend : IBackend
     {
         using var profile = CpuProfile.Time(LaunchCost.Elements(source.Length));
         Data(source).AsSpan().CopyTo(destination);
+    }
+
+    public void CopyFromHost(ReadOnlySpan<byte> source, ByteTensor destination)
+    {
+        using var profile = CpuProfile.Time(new LaunchCost(destination.Length));
+        source.CopyTo(Data(destination));
     }
 
     public void Copy(Tensor source, Tensor destination)

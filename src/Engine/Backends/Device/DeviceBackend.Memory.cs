@@ -8,7 +8,7 @@ public sealed partial class DeviceBackend
     public Storage Allocate(long length, DType type)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
-        return new DeviceStorage(this, Pool.Rent(length * sizeof(float)), length, type);   // float and int are both 4 bytes
+        return new DeviceStorage(this, Pool.Rent(length * type.Size()), length, type);
     }
 
     public void Free(Storage storage)
@@ -25,6 +25,12 @@ public sealed partial class DeviceBackend
     }
 
     public void CopyFromHost(ReadOnlySpan<int> source, IntTensor destination)
+    {
+        RequireFits(source.Length, destination.Length, "CopyFromHost");
+        Buf(destination).Upload(source);
+    }
+
+    public void CopyFromHost(ReadOnlySpan<byte> source, ByteTensor destination)
     {
         RequireFits(source.Length, destination.Length, "CopyFromHost");
         Buf(destination).Upload(source);

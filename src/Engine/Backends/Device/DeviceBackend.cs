@@ -32,6 +32,7 @@ public sealed partial class DeviceBackend : IBackend, IDisposable
     private readonly PoolKernels pool;
     private readonly ContrastiveKernels contrastive;
     private readonly KnnKernels knn;
+    private readonly AugmentKernels augment;
     private int disposed;
 
     public DeviceBackend(IKernelDriver driver, string name)
@@ -52,11 +53,15 @@ public sealed partial class DeviceBackend : IBackend, IDisposable
         pool = new PoolKernels(driver);
         contrastive = new ContrastiveKernels(driver);
         knn = new KnnKernels(driver);
+        augment = new AugmentKernels(driver);
         GemmEngine = DefaultGemmEngine(driver);
     }
 
     /// <summary>"cuda" or "emu".</summary>
     public string Name { get; }
+
+    /// <summary>False: primitives are queued on the driver's stream, called from one thread.</summary>
+    public bool ComputesOnHost => false;
 
     /// <summary>The driver every launch and copy goes through.</summary>
     public IKernelDriver Driver { get; }
@@ -71,6 +76,10 @@ public sealed partial class DeviceBackend : IBackend, IDisposable
     /// <summary>The device buffer of an int tensor of a device backend.</summary>
     internal static DeviceBuffer Buf(IntTensor t) => t.Storage is DeviceStorage d ? d.Buffer
         : throw new ArgumentException($"IntTensor[{string.Join(",", t.Shape)}] on {t.Backend.Name} is not on a cuda/emu device.");
+
+    /// <summary>The device buffer of a byte tensor of a device backend.</summary>
+    internal static DeviceBuffer Buf(ByteTensor t) => t.Storage is DeviceStorage d ? d.Buffer
+        : throw new ArgumentException($"ByteTensor[{string.Join(",", t.Shape)}] on {t.Backend.Name} is not on a cuda/emu device.");
 
     /// <summary>Raises the first index error a kernel recorded since the last check (call only after a synchronisation).</summary>
     private void ThrowRecordedIndexError()
