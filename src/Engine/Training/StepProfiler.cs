@@ -27,7 +27,10 @@ public sealed record StepProfile(TrainingConfig Config, string Description, Prof
 /// (<see cref="Devices.CreateProfiled"/>), takes <c>warmup</c> training steps with the profile
 /// off (JIT, pools, kernel compilation, first-touch allocations), then <c>steps</c> steps with it
 /// on — the same <see cref="TrainingStep"/> the trainer takes, over as many epochs as needed —
-/// and returns the profile with the wall time of the measured steps. Nothing is written.
+/// and returns the profile with the wall time of the measured steps. Nothing is written. The
+/// loader does not prefetch, so each step's augmentation (AugmentViews) is part of it and every
+/// row is work of the measured steps; the trainer on cpu overlaps augmentation with the previous
+/// step instead, so its steps can be faster than the profile's by that row.
 /// </summary>
 public static class StepProfiler
 {
@@ -47,7 +50,9 @@ public static class StepProfiler
         var sampler = BatchSampler.ForTraining(train.Count, config.BatchSize, config.Seed);
         using var method = RunComponents.CreateMethod(config, train.Channels, train.Count, backend);
         using var trainData = new ResidentDataset(train, backend);
-        var loader = new DataLoader(trainData, sampler, Enumerable.Repeat(RunComponents.Augmentation(config, size, train), method.ViewCount).ToArray());
+        // No prefetch: every primitive runs on this thread inside the measured steps, so the rows add up to the wall time.
+        var loader = new DataLoader(trainData, sampler, Enumerable.Repeat(RunComponents.Augmentation(config, size, train), method.ViewCount).ToArray(),
+            prefetch: false);
         using var optimizer = RunComponents.CreateOptimizer(config, method.NamedParameters());
         var step = new TrainingStep(method, optimizer, RunComponents.Schedule(config, sampler.BatchesPerEpoch));
         string description = string.Create(CultureInfo.InvariantCulture,
@@ -62,17 +67,21 @@ public static class StepProfiler
             for (int epoch = 1; done < warmup + steps; epoch++)
             {
                 int inEpoch = 0;
-                foreach (var batch in loader.Epoch(epoch - 1))
+                // The batch is made when the enumerator moves: measuring starts before the move
+                // that makes the first measured step's views.
+                using var batches = loader.Epoch(epoch - 1).GetEnumerator();
+                while (true)
                 {
                     cancellation.ThrowIfCancellationRequested();
-                    if (done == warmup)
+                    if (done == warmup && !clock.IsRunning)
                     {
                         backend.Synchronize();
                         profile.Reset();
                         profile.Enabled = true;
                         clock.Start();
                     }
-                    loss = step.Run(batch, done, epoch, ++inEpoch).Loss;
+                    if (!batches.MoveNext()) break;
+                    loss = step.Run(batches.Current, done, epoch, ++inEpoch).Loss;
                     if (++done == warmup + steps) break;
                 }
             }

@@ -60,6 +60,7 @@ public class StepProfilerTests
         Assert.That(Calls("Gemm"), Is.EqualTo(steps * (3 * linears + 3)));
         Assert.That(Calls("GlobalAvgPoolForward"), Is.EqualTo(steps));
         Assert.That(Calls("L2NormalizeRows"), Is.EqualTo(steps));
+        Assert.That(Calls("AugmentViews"), Is.EqualTo(steps * 2), "two views per step, made inside the measured steps");
         Assert.That(Calls("InfoNceRows"), Is.EqualTo(steps), "NT-Xent is one fused InfoNCE over the similarity rows");
         Assert.That(Calls("InfoNceRowsBackward"), Is.EqualTo(steps));
         Assert.That(Calls("SgdUpdate") + Calls("LarsUpdate") + Calls("AdamUpdate"), Is.EqualTo(steps * parameters.Count), "one fused update per parameter tensor");
