@@ -14,21 +14,8 @@ namespace NativeContrastive.Tests.KernelTests;
 /// order) and the blur weights (the GPU's expf, within 2 ulp) may differ in the last bits.
 /// Skipped with the reason when no CUDA driver or device is present.
 /// </summary>
-[Category("Gpu")]
-[NonParallelizable]
-public class AugmentCudaTests
+public class AugmentCudaTests : CudaKernelTest
 {
-    private CudaDriver cuda = null!;
-
-    [OneTimeSetUp]
-    public void Open()
-    {
-        if (!CudaDevice.IsAvailable(out var reason)) Assert.Ignore(reason);
-        cuda = new CudaDriver();
-    }
-
-    [OneTimeTearDown]
-    public void Release() => cuda?.Dispose();
 
     [TestCase(3, 32, 32, 32)]
     [TestCase(3, 96, 96, 96)]
@@ -48,12 +35,12 @@ public class AugmentCudaTests
         using var expected = Tensor.Empty(CpuBackend.Instance, indices.Length, channels, size, size);
         CpuBackend.Instance.AugmentViews(resident.Images, indices, draws, cfg, expected);
 
-        using var images = DeviceBuffer.From(cuda, pixels);
-        using var records = DeviceBuffer.From(cuda, AugmentViewRecords.Pack(cfg, channels, indices, draws));
-        using var output = DeviceBuffer.Allocate<float>(cuda, (long)indices.Length * channels * size * size);
-        new AugmentKernels(cuda).AugmentViews(images, ds.Count, channels, height, width, records, indices.Length, size,
+        using var images = DeviceBuffer.From(Cuda, pixels);
+        using var records = DeviceBuffer.From(Cuda, AugmentViewRecords.Pack(cfg, channels, indices, draws));
+        using var output = DeviceBuffer.Allocate<float>(Cuda, (long)indices.Length * channels * size * size);
+        new AugmentKernels(Cuda).AugmentViews(images, ds.Count, channels, height, width, records, indices.Length, size,
             AugmentViewRecords.BlurTaps(cfg), output);
-        cuda.Synchronize();
+        Cuda.Synchronize();
         var e = expected.ToArray();
         var a = output.ToArray<float>();
         TestContext.Out.WriteLine($"max |cuda − cpu| = {e.Zip(a, (x, y) => Math.Abs(x - y)).Max():G3}");

@@ -11,30 +11,17 @@ namespace NativeContrastive.Tests.KernelTests;
 /// <summary>
 /// conv.cu, batchnorm.cu and pool.cu on a real GPU at ResNet-like sizes (more tiles, more slices
 /// and more split blocks than the emulator tests can afford) against the cpu backend, the
-/// results bit-identical from run to run (no atomics anywhere). Throughput: nc-bench cuda-conv.
+/// results bit-identical from run to run (no atomics anywhere). Throughput: nc-bench Cuda-conv.
 /// Skipped with the reason when no CUDA driver or device is present.
 /// Tolerances as the emu tests, conv atol 5e-7·(products per sum) + rtol 1e-4 (GPU FMA contraction).
 /// </summary>
-[Category("Gpu")]
-[NonParallelizable]
-public class ConvNormPoolCudaTests
+public class ConvNormPoolCudaTests : CudaKernelTest
 {
-    private CudaDriver cuda = null!;
     private static CpuBackend Cpu => CpuBackend.Instance;
-
-    [OneTimeSetUp]
-    public void Open()
-    {
-        if (!CudaDevice.IsAvailable(out var reason)) Assert.Ignore(reason);
-        cuda = new CudaDriver();
-    }
-
-    [OneTimeTearDown]
-    public void Release() => cuda?.Dispose();
 
     private static Tensor T(float[] v) => Tensor.FromArray(Cpu, v, v.Length);
 
-    private DeviceBuffer Up<TE>(TE[] a) where TE : unmanaged => DeviceBuffer.From(cuda, a);
+    private DeviceBuffer Up<TE>(TE[] a) where TE : unmanaged => DeviceBuffer.From(Cuda, a);
 
     [TestCase(8, 64, 16, 16, 64, 3, 1, 1)]
     [TestCase(8, 3, 32, 32, 64, 7, 2, 3)]
@@ -53,20 +40,20 @@ public class ConvNormPoolCudaTests
         Cpu.Conv2dBackwardData(T(gy), T(wt), gx, cg);
         Cpu.Conv2dBackwardWeight(T(x), T(gy), gw, gb, cg);
 
-        using var k = new ConvKernels(cuda);
+        using var k = new ConvKernels(Cuda);
         using var dx = Up(x);
         using var dw = Up(wt);
         using var dgy = Up(gy);
-        using var dy = DeviceBuffer.Allocate<float>(cuda, g.OutputLength);
-        using var dgx = DeviceBuffer.Allocate<float>(cuda, g.InputLength);
-        using var dgw = DeviceBuffer.Allocate<float>(cuda, g.WeightLength);
-        using var dgb = DeviceBuffer.Allocate<float>(cuda, kOut);
+        using var dy = DeviceBuffer.Allocate<float>(Cuda, g.OutputLength);
+        using var dgx = DeviceBuffer.Allocate<float>(Cuda, g.InputLength);
+        using var dgw = DeviceBuffer.Allocate<float>(Cuda, g.WeightLength);
+        using var dgb = DeviceBuffer.Allocate<float>(Cuda, kOut);
         float[][] Run()
         {
             k.Conv2dForward(dx, dw, null, dy, g);
             k.Conv2dBackwardData(dgy, dw, dgx, g);
             k.Conv2dBackwardWeight(dx, dgy, dgw, dgb, g);
-            cuda.Synchronize();
+            Cuda.Synchronize();
             return [dy.ToArray<float>(), dgx.ToArray<float>(), dgw.ToArray<float>(), dgb.ToArray<float>()];
         }
         var first = Run();
@@ -91,19 +78,19 @@ public class ConvNormPoolCudaTests
         Tensor gx = Tensor.Empty(Cpu, count), gg = Tensor.Empty(Cpu, c), gb = Tensor.Empty(Cpu, c);
         Cpu.BatchNormBackward(T(x), T(gy), y, T(gamma), mean, inv, gx, gg, gb, n, c, hw);
 
-        using var k = new BatchNormKernels(cuda);
+        using var k = new BatchNormKernels(Cuda);
         using var dx = Up(x);
         using var dgamma = Up(gamma);
         using var dbeta = Up(beta);
-        using var dy = DeviceBuffer.Allocate<float>(cuda, count);
-        using var dmean = DeviceBuffer.Allocate<float>(cuda, c);
-        using var dinv = DeviceBuffer.Allocate<float>(cuda, c);
+        using var dy = DeviceBuffer.Allocate<float>(Cuda, count);
+        using var dmean = DeviceBuffer.Allocate<float>(Cuda, c);
+        using var dinv = DeviceBuffer.Allocate<float>(Cuda, c);
         using var drm = Up(new float[c]);
         using var drv = Up(Enumerable.Repeat(1f, c).ToArray());
         using var dgy = Up(gy);
-        using var dgx = DeviceBuffer.Allocate<float>(cuda, count);
-        using var dgg = DeviceBuffer.Allocate<float>(cuda, c);
-        using var dgb = DeviceBuffer.Allocate<float>(cuda, c);
+        using var dgx = DeviceBuffer.Allocate<float>(Cuda, count);
+        using var dgg = DeviceBuffer.Allocate<float>(Cuda, c);
+        using var dgb = DeviceBuffer.Allocate<float>(Cuda, c);
         k.BatchNormForwardTraining(dx, dgamma, dbeta, dy, dmean, dinv, drm, drv, n, c, hw, 0.1f, 1e-5f, relu: true);
         // Backward from the cpu's saved statistics and y: a y within rounding of 0 may be masked
         // differently by the two forwards, which is not what this checks.
@@ -111,7 +98,7 @@ public class ConvNormPoolCudaTests
         using var dmeanCpu = Up(mean.ToArray());
         using var dinvCpu = Up(inv.ToArray());
         k.BatchNormBackward(dx, dgy, dyCpu, dgamma, dmeanCpu, dinvCpu, dgx, dgg, dgb, n, c, hw);
-        cuda.Synchronize();
+        Cuda.Synchronize();
         Close.Assert(mean.ToArray(), dmean.ToArray<float>(), 1e-5f, 1e-6f, "saveMean");
         Close.Assert(inv.ToArray(), dinv.ToArray<float>(), 0f, 1e-5f, "saveInvStd");
         Close.Assert(rv.ToArray(), drv.ToArray<float>(), 0f, 1e-5f, "running var");
@@ -124,16 +111,16 @@ public class ConvNormPoolCudaTests
         if (hw < 4) return;
         int side = (int)Math.Sqrt(hw);
         var pg = new PoolShape(n, c, side, hw / side, 3, 2, 1);
-        var pool = new PoolKernels(cuda);
+        var pool = new PoolKernels(Cuda);
         Tensor py = Tensor.Empty(Cpu, (int)pg.OutputLength), pgx = Tensor.Empty(Cpu, count);
         var arg = IntTensor.Empty(Cpu, (int)pg.OutputLength);
         Cpu.MaxPool2dForward(y, py, arg, new Pool2dGeometry(n, c, side, hw / side, 3, 2, 1));
         Cpu.MaxPool2dBackward(py, arg, pgx, new Pool2dGeometry(n, c, side, hw / side, 3, 2, 1));
-        using var dpy = DeviceBuffer.Allocate<float>(cuda, pg.OutputLength);
-        using var darg = DeviceBuffer.Allocate<int>(cuda, pg.OutputLength);
+        using var dpy = DeviceBuffer.Allocate<float>(Cuda, pg.OutputLength);
+        using var darg = DeviceBuffer.Allocate<int>(Cuda, pg.OutputLength);
         pool.MaxPool2dForward(dyCpu, dpy, darg, pg);
         pool.MaxPool2dBackward(dpy, darg, dgx, pg);
-        cuda.Synchronize();
+        Cuda.Synchronize();
         Assert.That(dpy.ToArray<float>(), Is.EqualTo(py.ToArray()), "max-pool y");
         Assert.That(darg.ToArray<int>(), Is.EqualTo(arg.ToArray()), "argmax");
         Assert.That(dgx.ToArray<float>(), Is.EqualTo(pgx.ToArray()), "max-pool dx");

@@ -14,22 +14,9 @@ namespace NativeContrastive.Tests.KernelTests;
 /// tolerances of the emu tests; top-k exact. Prints ms per top-k launch. Skipped with the reason
 /// when no CUDA driver or device is present.
 /// </summary>
-[Category("Gpu")]
-[NonParallelizable]
-public class LossKernelGpuTests
+public class LossKernelGpuTests : CudaKernelTest
 {
-    private CudaDriver cuda = null!;
     private static CpuBackend Cpu => CpuBackend.Instance;
-
-    [OneTimeSetUp]
-    public void Open()
-    {
-        if (!CudaDevice.IsAvailable(out var reason)) Assert.Ignore(reason);
-        cuda = new CudaDriver();
-    }
-
-    [OneTimeTearDown]
-    public void Release() => cuda?.Dispose();
 
     [Test]
     public void TopKOver60kColumnsIsExactAndTimed()
@@ -41,17 +28,17 @@ public class LossKernelGpuTests
         var cv = Tensor.Empty(Cpu, rows * k);
         var ci = IntTensor.Empty(Cpu, rows * k);
         Cpu.TopKRows(Tensor.FromArray(Cpu, s, rows, cols), rows, cols, k, cv, ci);
-        using var ds = DeviceBuffer.From(cuda, s);
-        using var values = DeviceBuffer.Allocate<float>(cuda, rows * k);
-        using var indices = DeviceBuffer.Allocate<int>(cuda, rows * k);
-        var knn = new KnnKernels(cuda);
+        using var ds = DeviceBuffer.From(Cuda, s);
+        using var values = DeviceBuffer.Allocate<float>(Cuda, rows * k);
+        using var indices = DeviceBuffer.Allocate<int>(Cuda, rows * k);
+        var knn = new KnnKernels(Cuda);
         knn.TopKRows(ds, rows, cols, k, values, indices);
-        cuda.Synchronize();
+        Cuda.Synchronize();
         Assert.That(indices.ToArray<int>(), Is.EqualTo(ci.ToArray()));
         Assert.That(values.ToArray<float>(), Is.EqualTo(cv.ToArray()));
         var sw = Stopwatch.StartNew();
         for (int i = 0; i < 10; i++) knn.TopKRows(ds, rows, cols, k, values, indices);
-        cuda.Synchronize();
+        Cuda.Synchronize();
         double ms = sw.Elapsed.TotalMilliseconds / 10;
         TestContext.Out.WriteLine($"top-{k} of {rows}x{cols}: {ms:F3} ms, {(double)rows * cols * 4 / ms / 1e6:F0} GB/s of scores");
     }
@@ -69,13 +56,13 @@ public class LossKernelGpuTests
         var cDs = Tensor.Empty(Cpu, n2 * n2);
         Cpu.InfoNceRows(Tensor.FromArray(Cpu, sim, n2, n2), IntTensor.FromArray(Cpu, pos), 0.5f, true, n2, n2, cLoss, cLse);
         Cpu.InfoNceRowsBackward(Tensor.FromArray(Cpu, sim, n2, n2), IntTensor.FromArray(Cpu, pos), cLse, Tensor.FromArray(Cpu, g, n2), 0.5f, true, n2, n2, cDs);
-        var con = new ContrastiveKernels(cuda);
-        using var dsim = DeviceBuffer.From(cuda, sim);
-        using var dpos = DeviceBuffer.From(cuda, pos);
-        using var dg = DeviceBuffer.From(cuda, g);
-        using var loss = DeviceBuffer.Allocate<float>(cuda, n2);
-        using var lse = DeviceBuffer.Allocate<float>(cuda, n2);
-        using var grad = DeviceBuffer.Allocate<float>(cuda, n2 * n2);
+        var con = new ContrastiveKernels(Cuda);
+        using var dsim = DeviceBuffer.From(Cuda, sim);
+        using var dpos = DeviceBuffer.From(Cuda, pos);
+        using var dg = DeviceBuffer.From(Cuda, g);
+        using var loss = DeviceBuffer.Allocate<float>(Cuda, n2);
+        using var lse = DeviceBuffer.Allocate<float>(Cuda, n2);
+        using var grad = DeviceBuffer.Allocate<float>(Cuda, n2 * n2);
         con.InfoNceRows(dsim, dpos, 0.5f, true, n2, n2, loss, lse);
         con.InfoNceRowsBackward(dsim, dpos, lse, dg, 0.5f, true, n2, n2, grad);
         Close.Assert(cLoss.ToArray(), loss.ToArray<float>(), 1e-5f, 1e-5f, "InfoNCE loss");
@@ -86,8 +73,8 @@ public class LossKernelGpuTests
         var logits = EmuKernelTest.Data(b * c, 3, -14f, 14f);
         var cNce = Tensor.Empty(Cpu, b);
         Cpu.NceRows(Tensor.FromArray(Cpu, logits, b, c), 3e5f, 1_281_167, b, c, cNce);
-        using var dl = DeviceBuffer.From(cuda, logits);
-        using var nce = DeviceBuffer.Allocate<float>(cuda, b);
+        using var dl = DeviceBuffer.From(Cuda, logits);
+        using var nce = DeviceBuffer.Allocate<float>(Cuda, b);
         con.NceRows(dl, 3e5f, 1_281_167, b, c, nce);
         Close.Assert(cNce.ToArray(), nce.ToArray<float>(), 1e-5f, 1e-5f, "NCE loss");
 
@@ -97,10 +84,10 @@ public class LossKernelGpuTests
         var feats = EmuKernelTest.Data(256 * 128, 5, -1f, 1f);
         var cBank = Tensor.FromArray(Cpu, bank, 1000, 128);
         Cpu.MomentumUpdateRows(cBank, IntTensor.FromArray(Cpu, idx), Tensor.FromArray(Cpu, feats, 256, 128), 0.5f, 128);
-        using var dbank = DeviceBuffer.From(cuda, bank);
-        using var didx = DeviceBuffer.From(cuda, idx);
-        using var dfeats = DeviceBuffer.From(cuda, feats);
-        new IndexKernels(cuda).MomentumUpdateRows(dbank, didx, dfeats, 0.5f, 256, 128);
+        using var dbank = DeviceBuffer.From(Cuda, bank);
+        using var didx = DeviceBuffer.From(Cuda, idx);
+        using var dfeats = DeviceBuffer.From(Cuda, feats);
+        new IndexKernels(Cuda).MomentumUpdateRows(dbank, didx, dfeats, 0.5f, 256, 128);
         Close.Assert(cBank.ToArray(), dbank.ToArray<float>(), 1e-6f, 1e-5f, "bank");
 
         const int n = 2_359_296;
@@ -109,11 +96,11 @@ public class LossKernelGpuTests
         var cp = Tensor.FromArray(Cpu, p0, n);
         var cvel = Tensor.Zeros(Cpu, n);
         Cpu.LarsUpdate(cp, Tensor.FromArray(Cpu, pg, n), cvel, 0.3f, 0.9f, 1e-6f, 0.001f, true, false);
-        using var dp = DeviceBuffer.From(cuda, p0);
-        using var dpg = DeviceBuffer.From(cuda, pg);
-        using var dvel = DeviceBuffer.From(cuda, new float[n]);
-        using var scratch = DeviceBuffer.Allocate(cuda, OptimKernels.LarsScratchBytes);
-        new OptimKernels(cuda).LarsUpdate(dp, dpg, dvel, scratch, n, 0.3f, 0.9f, 1e-6f, 0.001f, true, false);
+        using var dp = DeviceBuffer.From(Cuda, p0);
+        using var dpg = DeviceBuffer.From(Cuda, pg);
+        using var dvel = DeviceBuffer.From(Cuda, new float[n]);
+        using var scratch = DeviceBuffer.Allocate(Cuda, OptimKernels.LarsScratchBytes);
+        new OptimKernels(Cuda).LarsUpdate(dp, dpg, dvel, scratch, n, 0.3f, 0.9f, 1e-6f, 0.001f, true, false);
         Close.Assert(cvel.ToArray(), dvel.ToArray<float>(), 1e-6f, 1e-5f, "LARS velocity");
         Close.Assert(cp.ToArray(), dp.ToArray<float>(), 1e-6f, 1e-5f, "LARS param");
     }
