@@ -14,7 +14,7 @@ namespace NativeContrastive.Bench;
 /// engine path a method's step takes, minus its loss. Reports ms per step and images/s
 /// over <c>steps</c> steps after one warm-up step (JIT, pools). With <c>profile</c> it then
 /// runs the same steps again with <see cref="CpuProfile"/> on and prints ms per step for each
-/// primitive family (the timed steps above are not slowed by the accounting).
+/// primitive (the timed steps above are not slowed by the accounting).
 /// </summary>
 public static class ResNetStepBench
 {
@@ -63,12 +63,12 @@ public static class ResNetStepBench
         for (int s = 0; s < steps; s++) step();
         double total = sw.Elapsed.TotalMilliseconds / steps;
         CpuProfile.Enabled = false;
-        var rows = CpuProfile.Snapshot();
-        double accounted = rows.Where(r => !r.Family.Contains('▸')).Sum(r => r.Ms) / steps;
+        var rows = CpuProfile.Snapshot().Entries;
+        double accounted = rows.Where(r => !r.Nested).Sum(r => r.TotalMs) / steps;
         Console.WriteLine($"  profile (ms per step, {steps} steps; '▸' rows are inside their parent and sum thread time):");
-        foreach (var (family, msTotal, calls) in rows)
-            Console.WriteLine($"    {family,-28} {msTotal / steps,8:F1} ms  {100 * msTotal / steps / total,5:F1}%  {calls / steps,5} calls");
-        Console.WriteLine($"    {"(outside the backend)",-28} {total - accounted,8:F1} ms  {100 * (total - accounted) / total,5:F1}%");
-        Console.WriteLine($"    {"step total",-28} {total,8:F1} ms");
+        foreach (var r in rows)
+            Console.WriteLine($"    {r.Name,-32} {r.TotalMs / steps,8:F1} ms  {100 * r.TotalMs / steps / total,5:F1}%  {r.Calls / steps,5} calls");
+        Console.WriteLine($"    {"(outside the backend)",-32} {total - accounted,8:F1} ms  {100 * (total - accounted) / total,5:F1}%");
+        Console.WriteLine($"    {"step total",-32} {total,8:F1} ms");
     }
 }

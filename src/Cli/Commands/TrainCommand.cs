@@ -14,8 +14,28 @@ internal static class TrainCommand
 {
     public static Command Create(CliContext context)
     {
+        var bindings = ConfigBindings();
+        var resume = new Option<string>("--resume") { Description = "Continue from a run folder or checkpoint file (its configuration; given flags override, e.g. a larger --epochs)." };
+
+        var command = new Command("train", "Train an encoder with a contrastive method and write a run folder.");
+        foreach (var b in bindings) command.Add(b.Option);
+        command.Add(resume);
+        command.SetAction(parse =>
+        {
+            string? resumeFrom = parse.GetValue(resume);
+            var config = resumeFrom is null ? new TrainingConfig() : Trainer.ConfigOfCheckpoint(RunFolder.ResolveCheckpoint(resumeFrom));
+            foreach (var b in bindings) config = b.Apply(parse, config);
+            config = config with { Resume = resumeFrom };
+            return Run(context, config);
+        });
+        return command;
+    }
+
+    /// <summary>Every configuration flag of `nc train` (fresh options each call; `nc profile` takes most of them too).</summary>
+    public static List<IConfigBinding> ConfigBindings()
+    {
         var d = new TrainingConfig();
-        var bindings = new List<IConfigBinding>
+        return new List<IConfigBinding>
         {
             B(Flags.Choice("--method", "Contrastive method.", TrainingConfig.Methods, d.Method), (c, v) => c with { Method = v }),
             B(Flags.Choice("--dataset", "Data set.", DatasetCatalog.Names, d.Dataset), (c, v) => c with { Dataset = v }),
@@ -51,20 +71,6 @@ internal static class TrainCommand
             B(Flags.Float("--knn-temperature", "kNN weight temperature.", 0, true, d.KnnTemperature), (c, v) => c with { KnnTemperature = v }),
             B(Flags.Text("--out", "Run folder (config, metrics, plots, checkpoints).", d.Out), (c, v) => c with { Out = v }),
         };
-        var resume = new Option<string>("--resume") { Description = "Continue from a run folder or checkpoint file (its configuration; given flags override, e.g. a larger --epochs)." };
-
-        var command = new Command("train", "Train an encoder with a contrastive method and write a run folder.");
-        foreach (var b in bindings) command.Add(b.Option);
-        command.Add(resume);
-        command.SetAction(parse =>
-        {
-            string? resumeFrom = parse.GetValue(resume);
-            var config = resumeFrom is null ? new TrainingConfig() : Trainer.ConfigOfCheckpoint(RunFolder.ResolveCheckpoint(resumeFrom));
-            foreach (var b in bindings) config = b.Apply(parse, config);
-            config = config with { Resume = resumeFrom };
-            return Run(context, config);
-        });
-        return command;
     }
 
     /// <summary>Trains with progress on <paramref name="context"/>'s streams; returns the exit code.</summary>

@@ -4,6 +4,7 @@ using NativeContrastive.Kernels.Compile;
 using NativeContrastive.Kernels.Emu;
 using NativeContrastive.Kernels.Interop;
 using NativeContrastive.Kernels.Launch;
+using NativeContrastive.Kernels.Profile;
 
 namespace NativeContrastive.Engine;
 
@@ -15,6 +16,7 @@ namespace NativeContrastive.Engine;
 /// driver and <see cref="DeviceBackend"/>, later calls return the same instance (its memory pool
 /// and compiled modules carry over). A device that cannot run here throws
 /// <see cref="DeviceUnavailableException"/> with one line naming what is missing.
+/// <see cref="CreateProfiled"/> makes a separate, profiled backend for `nc profile`.
 /// </summary>
 public static class Devices
 {
@@ -28,20 +30,47 @@ public static class Devices
         "cpu" => CpuBackend.Instance,
         "cuda" => Cuda(),
         "emu" => Emu(),
-        _ => throw new ArgumentException($"Unknown device '{name}'; expected one of: {string.Join(", ", Names)}."),
+        _ => throw Unknown(name),
     };
+
+    /// <summary>
+    /// The backend of <paramref name="name"/> with a profile of its work (`nc profile`): on cpu the
+    /// backend's own per-primitive <see cref="CpuProfile"/>; on cuda and emu a new device backend
+    /// (not the shared one of <see cref="Create"/>) over a fresh driver wrapped in a
+    /// <see cref="ProfilingDriver"/>, which is the profile; disposing the result releases both.
+    /// The profile starts disabled and empty.
+    /// </summary>
+    public static ProfiledDevice CreateProfiled(string name)
+    {
+        var device = name switch
+        {
+            "cpu" => new ProfiledDevice(CpuBackend.Instance, CpuProfile.Source),
+            "cuda" or "emu" => ProfiledDevice.OverDriver(name == "cuda" ? NewCudaDriver() : NewEmuDriver(), d => new DeviceBackend(d, name)),
+            _ => throw Unknown(name),
+        };
+        device.Profile.Enabled = false;
+        device.Profile.Reset();
+        return device;
+    }
+
+    private static ArgumentException Unknown(string name) =>
+        new($"Unknown device '{name}'; expected one of: {string.Join(", ", Names)}.");
 
     private static DeviceBackend Cuda()
     {
         lock (Gate)
         {
-            if (cuda is not null) return cuda;
-            if (!CudaDevice.IsAvailable(out var reason))
-                throw new DeviceUnavailableException($"--device cuda: {reason}; use --device cpu or --device emu.");
-            if (!NvrtcCompiler.IsAvailable(out var nvrtc))
-                throw new DeviceUnavailableException($"--device cuda: NVRTC is needed to compile the kernels: {nvrtc}.");
-            return cuda = new DeviceBackend(new CudaDriver(), "cuda");
+            return cuda ??= new DeviceBackend(NewCudaDriver(), "cuda");
         }
+    }
+
+    private static CudaDriver NewCudaDriver()
+    {
+        if (!CudaDevice.IsAvailable(out var reason))
+            throw new DeviceUnavailableException($"--device cuda: {reason}; use --device cpu or --device emu.");
+        if (!NvrtcCompiler.IsAvailable(out var nvrtc))
+            throw new DeviceUnavailableException($"--device cuda: NVRTC is needed to compile the kernels: {nvrtc}.");
+        return new CudaDriver();
     }
 
     /// <summary>
@@ -52,17 +81,21 @@ public static class Devices
     {
         lock (Gate)
         {
-            if (emu is not null) return emu;
-            try
-            {
-                if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NC_EMU_DIR"))) EmuBuild.EnsureBuilt("release");
-                return emu = new DeviceBackend(new EmuDriver(), "emu");
-            }
-            catch (Exception e) when (e is InvalidOperationException or FileNotFoundException or DllNotFoundException)
-            {
-                string first = e.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() ?? e.GetType().Name;
-                throw new DeviceUnavailableException($"--device emu: the emulated device cannot be loaded: {first}", e);
-            }
+            return emu ??= new DeviceBackend(NewEmuDriver(), "emu");
+        }
+    }
+
+    private static EmuDriver NewEmuDriver()
+    {
+        try
+        {
+            if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NC_EMU_DIR"))) EmuBuild.EnsureBuilt("release");
+            return new EmuDriver();
+        }
+        catch (Exception e) when (e is InvalidOperationException or FileNotFoundException or DllNotFoundException)
+        {
+            string first = e.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() ?? e.GetType().Name;
+            throw new DeviceUnavailableException($"--device emu: the emulated device cannot be loaded: {first}", e);
         }
     }
 }

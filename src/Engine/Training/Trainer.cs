@@ -9,10 +9,10 @@ using NativeContrastive.Engine.Tensors;
 namespace NativeContrastive.Engine.Training;
 
 /// <summary>
-/// The training loop. Per step: zero the gradients, the method's loss on a batch of
-/// augmented views, back-propagation through the tape, the optimiser step at the schedule's
-/// learning rate, then the method's own state update (NPID's memory bank). Each step's
-/// temporaries live in a <see cref="TensorScope"/>, so memory stays flat. Per epoch: a row
+/// The training loop. Per step (<see cref="TrainingStep"/>): zero the gradients, the method's
+/// loss on a batch of augmented views, back-propagation through the tape, the optimiser step at
+/// the schedule's learning rate, then the method's own state update (NPID's memory bank). Each
+/// step's temporaries live in a <see cref="TensorScope"/>, so memory stays flat. Per epoch: a row
 /// of metrics.csv, the kNN monitor when due, and a checkpoint (epoch-N + last, written
 /// atomically; older epoch checkpoints are removed).
 ///
@@ -57,6 +57,7 @@ public static class Trainer
         var loader = new DataLoader(trainData, sampler, Enumerable.Repeat(RunComponents.Augmentation(config, size, train), method.ViewCount).ToArray());
         using var optimizer = RunComponents.CreateOptimizer(config, method.NamedParameters());
         var schedule = RunComponents.Schedule(config, stepsPerEpoch);
+        var step = new TrainingStep(method, optimizer, schedule);
 
         var folder = new RunFolder(config.Out);
         folder.Create();
@@ -135,29 +136,14 @@ public static class Trainer
                 float lr = 0;
                 foreach (var lb in loader.Epoch(epoch - 1))
                 {
-                    using (var scope = TensorScope.Begin())
-                    {
-                        optimizer.ZeroGrad();
-                        using var batch = TrainingBatch.FromLoader(lb);
-                        var loss = method.Loss(batch);
-                        float value = loss.Item();
-                        if (!float.IsFinite(value))
-                        {
-                            Tape.Clear();
-                            throw new TrainingException(string.Create(CultureInfo.InvariantCulture,
-                                $"the loss became {value} at epoch {epoch}, step {steps + 1} (lr {schedule.At(globalStep):G4}); try a smaller --lr or more --warmup-epochs."));
-                        }
-                        Tape.Backward(loss);
-                        lr = schedule.At(globalStep);
-                        optimizer.Step(lr);
-                        method.AfterOptimizerStep(batch);
-                        globalStep++;
-                        steps++;
-                        lossSum += value;
-                        metrics.Add(new StepMetrics(epoch, globalStep, value, lr));
-                        imagesPerSecond = steps * (double)config.BatchSize / epochClock.Elapsed.TotalSeconds;
-                        observer.StepCompleted(epoch, steps, globalStep, value, lr, imagesPerSecond);
-                    }
+                    var outcome = step.Run(lb, globalStep, epoch, steps + 1);
+                    lr = outcome.LearningRate;
+                    globalStep++;
+                    steps++;
+                    lossSum += outcome.Loss;
+                    metrics.Add(new StepMetrics(epoch, globalStep, outcome.Loss, lr));
+                    imagesPerSecond = steps * (double)config.BatchSize / epochClock.Elapsed.TotalSeconds;
+                    observer.StepCompleted(epoch, steps, globalStep, outcome.Loss, lr, imagesPerSecond);
                     if (cancellation.IsCancellationRequested) break;
                 }
                 if (cancellation.IsCancellationRequested) break;

@@ -72,6 +72,6 @@ public sealed class AugmentKernels(IKernelDriver driver) : KernelFamily(driver, 
         Launch("augment_forward_kernel", (uint)viewCount, Threads,
             new KernelArgs().Ptr(images).I32(channels).I32(height).I32(width).Ptr(views).I32(viewCount).I32(size)
                 .I32(MaxTaps(height, width, size)).I32(Math.Max(blurTaps, 0)).I32(blurLines).Ptr(output),
-            (uint)shared);
+            new LaunchCost((long)viewCount * (channels * height * width + AugmentView.Size + 4L * channels * size * size)), (uint)shared);
     }
 }

@@ -60,13 +60,13 @@ public sealed class BatchNormKernels(IKernelDriver driver) : KernelFamily(driver
         var partial = partials.Get((long)c * splits * 2 * sizeof(float));
         var coef = coefficients.Get(2L * c * sizeof(float));
         Launch("batchnorm_forward_stats_kernel", new Dim3((uint)c, (uint)splits), Threads,
-            new KernelArgs().Ptr(x).Ptr(partial).I32(n).I32(c).I32(hw).I32(chunk));
+            new KernelArgs().Ptr(x).Ptr(partial).I32(n).I32(c).I32(hw).I32(chunk), LaunchCost.Elements(count + 2L * c * splits));
         Launch("batchnorm_forward_finalize_kernel", GridFor(c, Threads), Threads,
             new KernelArgs().Ptr(partial).I32(splits).I32(chunk).I32(total).Ptr(gamma).Ptr(beta).Ptr(saveMean).Ptr(saveInvStd)
-                .Ptr(runningMean).Ptr(runningVar).Ptr(coef).I32(c).F32(momentum).F32(eps));
+                .Ptr(runningMean).Ptr(runningVar).Ptr(coef).I32(c).F32(momentum).F32(eps), LaunchCost.Elements(2L * c * splits + 10L * c));
         if (count > 0)
             Launch("batchnorm_forward_apply_kernel", GridFor(count, Threads), Threads,
-                new KernelArgs().Ptr(x).Ptr(y).Ptr(coef).I32(count).I32(c).I32(hw).I32(relu ? 1 : 0));
+                new KernelArgs().Ptr(x).Ptr(y).Ptr(coef).I32(count).I32(c).I32(hw).I32(relu ? 1 : 0), LaunchCost.Elements(2L * count + 2L * c));
     }
 
     /// <summary>Eval-mode batch norm with the running statistics (then max(y, 0) when <paramref name="relu"/>).</summary>
@@ -79,7 +79,7 @@ public sealed class BatchNormKernels(IKernelDriver driver) : KernelFamily(driver
             Need(b, c, name);
         if (count > 0)
             Launch("batchnorm_forward_inference_kernel", GridFor(count, Threads), Threads,
-                new KernelArgs().Ptr(x).Ptr(y).Ptr(gamma).Ptr(beta).Ptr(runningMean).Ptr(runningVar).I32(count).I32(c).I32(hw).F32(eps).I32(relu ? 1 : 0));
+                new KernelArgs().Ptr(x).Ptr(y).Ptr(gamma).Ptr(beta).Ptr(runningMean).Ptr(runningVar).I32(count).I32(c).I32(hw).F32(eps).I32(relu ? 1 : 0), LaunchCost.Elements(2L * count + 4L * c));
     }
 
     /// <summary>
@@ -106,12 +106,14 @@ public sealed class BatchNormKernels(IKernelDriver driver) : KernelFamily(driver
         var partial = partials.Get((long)c * splits * 2 * sizeof(float));
         var coef = coefficients.Get(3L * c * sizeof(float));
         Launch("batchnorm_backward_reduce_kernel", new Dim3((uint)c, (uint)splits), Threads,
-            new KernelArgs().Ptr(x).Ptr(dy).Ptr(y?.Ptr ?? 0).Ptr(saveMean).Ptr(partial).I32(n).I32(c).I32(hw).I32(chunk));
+            new KernelArgs().Ptr(x).Ptr(dy).Ptr(y?.Ptr ?? 0).Ptr(saveMean).Ptr(partial).I32(n).I32(c).I32(hw).I32(chunk),
+            LaunchCost.Elements((y is null ? 2L : 3L) * count + c + 2L * c * splits));
         Launch("batchnorm_backward_finalize_kernel", GridFor(c, Threads), Threads,
-            new KernelArgs().Ptr(partial).I32(splits).Ptr(gamma).Ptr(saveInvStd).Ptr(dgamma).Ptr(dbeta).Ptr(coef).I32(c).I32(total));
+            new KernelArgs().Ptr(partial).I32(splits).Ptr(gamma).Ptr(saveInvStd).Ptr(dgamma).Ptr(dbeta).Ptr(coef).I32(c).I32(total), LaunchCost.Elements(2L * c * splits + 7L * c));
         if (count > 0)
             Launch("batchnorm_backward_apply_kernel", GridFor(count, Threads), Threads,
-                new KernelArgs().Ptr(x).Ptr(dy).Ptr(y?.Ptr ?? 0).Ptr(saveMean).Ptr(coef).Ptr(dx).I32(count).I32(c).I32(hw));
+                new KernelArgs().Ptr(x).Ptr(dy).Ptr(y?.Ptr ?? 0).Ptr(saveMean).Ptr(coef).Ptr(dx).I32(count).I32(c).I32(hw),
+                LaunchCost.Elements((y is null ? 3L : 4L) * count + 4L * c));
     }
 
     /// <summary>

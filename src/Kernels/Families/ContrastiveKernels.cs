@@ -15,9 +15,9 @@ public sealed class ContrastiveKernels(IKernelDriver driver) : KernelFamily(driv
         "info_nce_forward_kernel", "info_nce_backward_kernel", "nce_forward_kernel", "nce_backward_kernel",
     }.ToDictionary(k => k, _ => new LaunchShape(WarpPerRow.Threads));
 
-    private void Rows(string kernel, int rows, KernelArgs args)
+    private void Rows(string kernel, int rows, KernelArgs args, LaunchCost cost)
     {
-        if (rows > 0) Launch(kernel, WarpPerRow.Grid(rows), WarpPerRow.Threads, args);
+        if (rows > 0) Launch(kernel, WarpPerRow.Grid(rows), WarpPerRow.Threads, args, cost);
     }
 
     /// <summary>loss[r] = lse[r] − s[r, p_r]/τ, lse[r] = log Σ_{j∈J_r} exp(s[r, j]/τ); J_r excludes j = r when <paramref name="excludeSelf"/>.</summary>
@@ -27,7 +27,7 @@ public sealed class ContrastiveKernels(IKernelDriver driver) : KernelFamily(driv
         Need(similarity, (long)rows * cols, nameof(similarity)); Need(positives, rows, nameof(positives));
         Need(loss, rows, nameof(loss)); Need(logSumExp, rows, nameof(logSumExp));
         Rows("info_nce_forward_kernel", rows, new KernelArgs().Ptr(similarity).Ptr(positives).Ptr(loss).Ptr(logSumExp)
-            .I32(rows).I32(cols).F32(1f / temperature).I32(excludeSelf ? 1 : 0).Ptr(IndexErrors.Pointer(errors)));
+            .I32(rows).I32(cols).F32(1f / temperature).I32(excludeSelf ? 1 : 0).Ptr(IndexErrors.Pointer(errors)), LaunchCost.Elements((long)rows * cols + 3L * rows));
     }
 
     /// <summary>dS[r, j] = dLoss[r]·(exp(s[r, j]/τ − lse[r]) − [j = p_r])/τ, 0 on the excluded diagonal.</summary>
@@ -39,14 +39,15 @@ public sealed class ContrastiveKernels(IKernelDriver driver) : KernelFamily(driv
         Need(similarity, n, nameof(similarity)); Need(positives, rows, nameof(positives)); Need(logSumExp, rows, nameof(logSumExp));
         Need(dLoss, rows, nameof(dLoss)); Need(dSimilarity, n, nameof(dSimilarity));
         Rows("info_nce_backward_kernel", rows, new KernelArgs().Ptr(similarity).Ptr(positives).Ptr(logSumExp).Ptr(dLoss).Ptr(dSimilarity)
-            .I32(rows).I32(cols).F32(1f / temperature).I32(excludeSelf ? 1 : 0).Ptr(IndexErrors.Pointer(errors)));
+            .I32(rows).I32(cols).F32(1f / temperature).I32(excludeSelf ? 1 : 0).Ptr(IndexErrors.Pointer(errors)), LaunchCost.Elements(2 * n + 3L * rows));
     }
 
     /// <summary>NPID NCE per row: loss[r] = softplus(−u_r0) + Σ_{j≥1} softplus(u_rj), u = s − ln(Z·m/N), m = cols − 1.</summary>
     public void NceRows(DeviceBuffer logits, float normaliserZ, long dataSize, int rows, int cols, DeviceBuffer loss)
     {
         Need(logits, (long)rows * cols, nameof(logits)); Need(loss, rows, nameof(loss));
-        Rows("nce_forward_kernel", rows, new KernelArgs().Ptr(logits).Ptr(loss).I32(rows).I32(cols).F32(NceOffset(normaliserZ, cols, dataSize)));
+        Rows("nce_forward_kernel", rows, new KernelArgs().Ptr(logits).Ptr(loss).I32(rows).I32(cols).F32(NceOffset(normaliserZ, cols, dataSize)),
+            LaunchCost.Elements((long)rows * cols + rows));
     }
 
     /// <summary>dLogits[r, j] = dLoss[r]·(σ(u_rj) − [j = 0]).</summary>
@@ -55,7 +56,7 @@ public sealed class ContrastiveKernels(IKernelDriver driver) : KernelFamily(driv
         long n = (long)rows * cols;
         Need(logits, n, nameof(logits)); Need(dLoss, rows, nameof(dLoss)); Need(dLogits, n, nameof(dLogits));
         Rows("nce_backward_kernel", rows, new KernelArgs().Ptr(logits).Ptr(dLoss).Ptr(dLogits).I32(rows).I32(cols)
-            .F32(NceOffset(normaliserZ, cols, dataSize)));
+            .F32(NceOffset(normaliserZ, cols, dataSize)), LaunchCost.Elements(2 * n + rows));
     }
 
     /// <summary>c = ln(Z·m/N) in double, rounded once: the same expression as the cpu reference (CpuBackend.NceOffset).</summary>

@@ -38,6 +38,9 @@ public sealed class ConvKernels(IKernelDriver driver) : KernelFamily(driver, "co
     private static KernelArgs Geometry(KernelArgs a, ConvShape g) =>
         a.I32(g.N).I32(g.C).I32(g.H).I32(g.W).I32(g.K).I32(g.R).I32(g.S).I32(g.StrideH).I32(g.StrideW).I32(g.PadH).I32(g.PadW).I32(g.P).I32(g.Q);
 
+    /// <summary>Multiply-adds of each pass (forward, backward data, backward weight do as many), counted as two FLOPs.</summary>
+    private static double Flops(ConvShape g) => 2.0 * g.N * g.K * g.P * g.Q * g.C * g.R * g.S;
+
     private static Dim3 TileGrid(long rows, long columns, int splits = 1)
     {
         long rowTiles = (rows + TileRows - 1) / TileRows;
@@ -53,7 +56,7 @@ public sealed class ConvKernels(IKernelDriver driver) : KernelFamily(driver, "co
         if (bias is not null) Need(bias, g.K, nameof(bias));
         if (g.OutputLength == 0) return;
         Launch("conv2d_forward_kernel", TileGrid(g.K, (long)g.N * g.P * g.Q), Threads,
-            Geometry(new KernelArgs().Ptr(x).Ptr(w).Ptr(bias?.Ptr ?? 0).Ptr(y), g));
+            Geometry(new KernelArgs().Ptr(x).Ptr(w).Ptr(bias?.Ptr ?? 0).Ptr(y), g), new LaunchCost(4 * (g.InputLength + g.WeightLength + g.OutputLength), Flops(g)));
     }
 
     /// <summary>dx ← ∂L/∂x given dy (dx overwritten). dy [N,K,P,Q], w [K,C,R,S], dx [N,C,H,W].</summary>
@@ -63,7 +66,7 @@ public sealed class ConvKernels(IKernelDriver driver) : KernelFamily(driver, "co
         Need(dy, g.OutputLength, nameof(dy)); Need(w, g.WeightLength, nameof(w)); Need(dx, g.InputLength, nameof(dx));
         if (g.InputLength == 0) return;
         Launch("conv2d_backward_data_kernel", TileGrid(g.C, (long)g.N * g.H * g.W), Threads,
-            Geometry(new KernelArgs().Ptr(dy).Ptr(w).Ptr(dx), g));
+            Geometry(new KernelArgs().Ptr(dy).Ptr(w).Ptr(dx), g), new LaunchCost(4 * (g.InputLength + g.WeightLength + g.OutputLength), Flops(g)));
     }
 
     /// <summary>dw ← ∂L/∂w; dbias ← Σ dy over N, P, Q when given (both overwritten). x [N,C,H,W], dy [N,K,P,Q], dw [K,C,R,S].</summary>
@@ -79,7 +82,7 @@ public sealed class ConvKernels(IKernelDriver driver) : KernelFamily(driver, "co
         if (dbias is not null) Need(dbias, g.K, nameof(dbias));
         if (g.K == 0) return;
         if (dbias is not null)
-            Launch("conv2d_backward_bias_kernel", (uint)g.K, Threads, new KernelArgs().Ptr(dy).Ptr(dbias).I32(g.N).I32(g.K).I32(g.P * g.Q));
+            Launch("conv2d_backward_bias_kernel", (uint)g.K, Threads, new KernelArgs().Ptr(dy).Ptr(dbias).I32(g.N).I32(g.K).I32(g.P * g.Q), LaunchCost.Elements(g.OutputLength + g.K));
         if (g.WeightLength == 0) return;
 
         int rows = g.N * g.P * g.Q;
@@ -89,10 +92,10 @@ public sealed class ConvKernels(IKernelDriver driver) : KernelFamily(driver, "co
         int len = (int)g.WeightLength;
         var target = splits == 1 ? dw : workspace.Get((long)splits * len * sizeof(float));
         Launch("conv2d_backward_weight_kernel", TileGrid(g.K, (long)g.C * g.R * g.S, splits), Threads,
-            Geometry(new KernelArgs().Ptr(x).Ptr(dy).Ptr(target), g).I32(chunk));
+            Geometry(new KernelArgs().Ptr(x).Ptr(dy).Ptr(target), g).I32(chunk), new LaunchCost(4 * (g.InputLength + g.OutputLength + (long)splits * len), Flops(g)));
         if (splits > 1)
             Launch("conv2d_backward_weight_reduce_kernel", GridFor(len, Threads), Threads,
-                new KernelArgs().Ptr(target).Ptr(dw).I32(splits).I32(len));
+                new KernelArgs().Ptr(target).Ptr(dw).I32(splits).I32(len), LaunchCost.Elements((splits + 1L) * len));
     }
 
     /// <summary>

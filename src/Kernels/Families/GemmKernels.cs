@@ -64,7 +64,8 @@ public sealed class GemmKernels(IKernelDriver driver) : KernelFamily(driver, "ge
                 .Ptr(Address(a, aOffset + first * strideA)).I32(Math.Max(lda, 1))
                 .Ptr(Address(b, bOffset + first * strideB)).I32(Math.Max(ldb, 1)).F32(beta)
                 .Ptr(Address(c, cOffset + first * strideC)).I32(ldc).I64(strideA).I64(strideB).I64(strideC);
-            Launch(kernel, new Dim3((uint)((n + tile - 1) / tile), (uint)((m + tile - 1) / tile), (uint)batch), new Dim3(16, 16), args);
+            Launch(kernel, new Dim3((uint)((n + tile - 1) / tile), (uint)((m + tile - 1) / tile), (uint)batch), new Dim3(16, 16), args,
+                LaunchCost.Gemm(m, n, k, readsC: beta != 0f).Times(batch));
         }
     }
 
@@ -80,7 +81,7 @@ public sealed class GemmKernels(IKernelDriver driver) : KernelFamily(driver, "ge
             int count = Math.Min(MaxGridZ, batch - first);
             long skip = (long)first * rows * cols;
             Launch("transpose_forward_kernel", new Dim3((uint)((cols + 31) / 32), (uint)((rows + 31) / 32), (uint)count), new Dim3(32, 8),
-                new KernelArgs().Ptr(Address(x, skip)).Ptr(Address(y, skip)).I32(rows).I32(cols));
+                new KernelArgs().Ptr(Address(x, skip)).Ptr(Address(y, skip)).I32(rows).I32(cols), LaunchCost.Elements(2L * count * rows * cols));
         }
     }
 

@@ -16,7 +16,14 @@ public abstract class KernelFamily(IKernelDriver driver, string family)
     public string Family { get; } = family;
 
     protected void Launch(string kernel, Dim3 grid, Dim3 block, KernelArgs args, uint dynamicShared = 0) =>
-        Driver.Launch(Driver.Module(Family).Function(kernel), grid, block, dynamicShared, args);
+        Launch(kernel, grid, block, args, LaunchCost.None, dynamicShared);
+
+    /// <summary>
+    /// A launch that declares what it moves and computes (<see cref="LaunchCost"/>): the profile
+    /// (nc profile) turns it into GB/s and GFLOP/s. Pass it wherever the count is clear.
+    /// </summary>
+    protected void Launch(string kernel, Dim3 grid, Dim3 block, KernelArgs args, LaunchCost cost, uint dynamicShared = 0) =>
+        Driver.Launch(Driver.Module(Family).Function(kernel), grid, block, dynamicShared, args, cost);
 
     /// <summary>Blocks for a grid-stride loop over n items at <paramref name="threads"/> per block, capped (the loop covers the rest).</summary>
     protected static uint GridFor(long n, int threads, int maxBlocks = 4096) => (uint)Math.Clamp((n + threads - 1) / threads, 1, maxBlocks);

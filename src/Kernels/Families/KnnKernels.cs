@@ -38,7 +38,7 @@ public sealed class KnnKernels(IKernelDriver driver) : KernelFamily(driver, "knn
             Launch("topk_rows_forward_kernel", (uint)rows, TopKThreads,
                 new KernelArgs().Ptr(scores).Ptr(values).Ptr(indices).I32(rows).I32(cols).I32(k).I32(rankStart)
                     .I32(TopKRanksPerLaunch).I32(TopKCapacity),
-                TopKCapacity * sizeof(ulong));
+                LaunchCost.Elements((long)rows * cols + 2L * rows * Math.Min(TopKRanksPerLaunch, k - rankStart)), TopKCapacity * sizeof(ulong));
     }
 
     /// <summary>
@@ -56,6 +56,6 @@ public sealed class KnnKernels(IKernelDriver driver) : KernelFamily(driver, "knn
         Launch("knn_vote_forward_kernel", (uint)rows, VoteThreads,
             new KernelArgs().Ptr(values).Ptr(indices).Ptr(labels).I32(labelCount).Ptr(classScores).I32(rows).I32(k).I32(numClasses)
                 .F32(1f / temperature).Ptr(IndexErrors.Pointer(errors)),
-            VoteThreads * 8);
+            LaunchCost.Elements(3L * rows * k + (long)rows * numClasses), VoteThreads * 8);
     }
 }

@@ -20,7 +20,7 @@ public sealed class OptimKernels(IKernelDriver driver) : KernelFamily(driver, "o
     public void Sgd(DeviceBuffer w, DeviceBuffer g, long n, float lr, float weightDecay)
     {
         Need(w, n, nameof(w)); Need(g, n, nameof(g));
-        if (n > 0) Launch("sgd_forward_kernel", GridFor(n, Threads), Threads, new KernelArgs().Ptr(w).Ptr(g).I64(n).F32(lr).F32(weightDecay));
+        if (n > 0) Launch("sgd_forward_kernel", GridFor(n, Threads), Threads, new KernelArgs().Ptr(w).Ptr(g).I64(n).F32(lr).F32(weightDecay), LaunchCost.Elements(3 * n));
     }
 
     /// <summary>In place: d = g + wd·w; v ← μ·v + d; w ← w − lr·(nesterov ? d + μ·v : v).</summary>
@@ -28,7 +28,7 @@ public sealed class OptimKernels(IKernelDriver driver) : KernelFamily(driver, "o
     {
         Need(w, n, nameof(w)); Need(g, n, nameof(g)); Need(v, n, nameof(v));
         if (n > 0) Launch("sgd_momentum_forward_kernel", GridFor(n, Threads), Threads,
-            new KernelArgs().Ptr(w).Ptr(g).Ptr(v).I64(n).F32(lr).F32(momentum).F32(weightDecay).I32(nesterov ? 1 : 0));
+            new KernelArgs().Ptr(w).Ptr(g).Ptr(v).I64(n).F32(lr).F32(momentum).F32(weightDecay).I32(nesterov ? 1 : 0), LaunchCost.Elements(5 * n));
     }
 
     /// <summary>
@@ -43,7 +43,7 @@ public sealed class OptimKernels(IKernelDriver driver) : KernelFamily(driver, "o
         float c1 = 1f - MathF.Pow(beta1, step), sqrtC2 = MathF.Sqrt(1f - MathF.Pow(beta2, step));
         float l2 = decoupled ? 0f : weightDecay, shrink = decoupled ? 1f - lr * weightDecay : 1f;
         if (n > 0) Launch("adam_forward_kernel", GridFor(n, Threads), Threads,
-            new KernelArgs().Ptr(w).Ptr(g).Ptr(m).Ptr(v).I64(n).F32(beta1).F32(beta2).F32(eps).F32(l2).F32(shrink).F32(lr / c1).F32(1f / sqrtC2));
+            new KernelArgs().Ptr(w).Ptr(g).Ptr(m).Ptr(v).I64(n).F32(beta1).F32(beta2).F32(eps).F32(l2).F32(shrink).F32(lr / c1).F32(1f / sqrtC2), LaunchCost.Elements(7 * n));
     }
 
     /// <summary>In place AdamW step number <paramref name="step"/> (1-based; bias corrections from it).</summary>
@@ -73,9 +73,10 @@ public sealed class OptimKernels(IKernelDriver driver) : KernelFamily(driver, "o
         if (n == 0) return;
         uint normBlocks = GridFor(n, Threads, LarsNormBlocks);
         if (adapt)
-            Launch("lars_norms_forward_kernel", normBlocks, Threads, new KernelArgs().Ptr(param).Ptr(grad).Ptr(normScratch).I64(n).F32(weightDecay));
+            Launch("lars_norms_forward_kernel", normBlocks, Threads, new KernelArgs().Ptr(param).Ptr(grad).Ptr(normScratch).I64(n).F32(weightDecay),
+                LaunchCost.Elements(2 * n));
         Launch("lars_update_forward_kernel", GridFor(n, Threads), Threads,
             new KernelArgs().Ptr(param).Ptr(grad).Ptr(velocity).Ptr(normScratch).I32(adapt ? (int)normBlocks : 0).I64(n).F32(lr)
-                .F32(momentum).F32(weightDecay).F32(trustCoefficient).I32(adapt ? 1 : 0).I32(nesterov ? 1 : 0));
+                .F32(momentum).F32(weightDecay).F32(trustCoefficient).I32(adapt ? 1 : 0).I32(nesterov ? 1 : 0), LaunchCost.Elements(5 * n));
     }
 }

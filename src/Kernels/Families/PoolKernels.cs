@@ -29,7 +29,8 @@ public sealed class PoolKernels(IKernelDriver driver) : KernelFamily(driver, "po
         g.Validate();
         Need(x, g.InputLength, nameof(x)); Need(y, g.OutputLength, nameof(y)); Need(argmax, g.OutputLength, nameof(argmax));
         if (g.OutputLength > 0)
-            Launch("maxpool2d_forward_kernel", GridFor(g.OutputLength, Threads), Threads, Geometry(new KernelArgs().Ptr(x).Ptr(y).Ptr(argmax), g));
+            Launch("maxpool2d_forward_kernel", GridFor(g.OutputLength, Threads), Threads, Geometry(new KernelArgs().Ptr(x).Ptr(y).Ptr(argmax), g),
+                LaunchCost.Elements(g.InputLength + 2 * g.OutputLength));
     }
 
     /// <summary>dx ← 0, then dx[winner] += dy (overlapping windows accumulate) — computed as one gather per dx element.</summary>
@@ -38,7 +39,8 @@ public sealed class PoolKernels(IKernelDriver driver) : KernelFamily(driver, "po
         g.Validate();
         Need(dy, g.OutputLength, nameof(dy)); Need(argmax, g.OutputLength, nameof(argmax)); Need(dx, g.InputLength, nameof(dx));
         if (g.InputLength > 0)
-            Launch("maxpool2d_backward_kernel", GridFor(g.InputLength, Threads), Threads, Geometry(new KernelArgs().Ptr(dy).Ptr(argmax).Ptr(dx), g));
+            Launch("maxpool2d_backward_kernel", GridFor(g.InputLength, Threads), Threads, Geometry(new KernelArgs().Ptr(dy).Ptr(argmax).Ptr(dx), g),
+                LaunchCost.Elements(g.InputLength + 2 * g.OutputLength));
     }
 
     /// <summary>y[n,c] ← mean over the hw values of plane x[n,c].</summary>
@@ -48,7 +50,7 @@ public sealed class PoolKernels(IKernelDriver driver) : KernelFamily(driver, "po
         Need(x, planes * hw, nameof(x)); Need(y, planes, nameof(y));
         if (planes > 0)
             Launch("global_avg_pool_forward_kernel", WarpPerRow.Grid((int)planes), WarpPerRow.Threads,
-                new KernelArgs().Ptr(x).Ptr(y).I32((int)planes).I32(hw).F32(hw == 0 ? 0f : 1f / hw));
+                new KernelArgs().Ptr(x).Ptr(y).I32((int)planes).I32(hw).F32(hw == 0 ? 0f : 1f / hw), LaunchCost.Elements(planes * hw + planes));
     }
 
     /// <summary>dx[n,c,:] ← dy[n,c] / hw.</summary>
@@ -58,7 +60,7 @@ public sealed class PoolKernels(IKernelDriver driver) : KernelFamily(driver, "po
         Need(dy, planes, nameof(dy)); Need(dx, planes * hw, nameof(dx));
         if (planes * hw > 0)
             Launch("global_avg_pool_backward_kernel", GridFor(planes * hw, Threads), Threads,
-                new KernelArgs().Ptr(dy).Ptr(dx).I32((int)planes).I32(hw).F32(1f / hw));
+                new KernelArgs().Ptr(dy).Ptr(dx).I32((int)planes).I32(hw).F32(1f / hw), LaunchCost.Elements(planes * hw + planes));
     }
 
     private static long CheckPlanes(int n, int c, int hw)

@@ -47,8 +47,8 @@ public sealed class ReductionKernels(IKernelDriver driver) : KernelFamily(driver
         Need(scratch, blocks, nameof(scratch));
         args.Ptr(scratch).I64(n);
         if (firstPassScale) args.F32(1f);
-        Launch(firstPass, blocks, Threads, args);
-        Launch("sum_forward_kernel", 1, Threads, new KernelArgs().Ptr(scratch).Ptr(result).I64(blocks).F32(scale));
+        Launch(firstPass, blocks, Threads, args, LaunchCost.Elements(n + blocks));
+        Launch("sum_forward_kernel", 1, Threads, new KernelArgs().Ptr(scratch).Ptr(result).I64(blocks).F32(scale), LaunchCost.Elements(blocks + 1));
     }
 
     /// <summary>result[0] = mean of x (0 for n = 0).</summary>
@@ -61,7 +61,7 @@ public sealed class ReductionKernels(IKernelDriver driver) : KernelFamily(driver
         if (rows == 0) return;
         const int rowsPerBlock = Threads / 32;
         Launch("row_sum_forward_kernel", (uint)((rows + rowsPerBlock - 1) / rowsPerBlock), Threads,
-            new KernelArgs().Ptr(x).Ptr(y).I32(rows).I32(cols).F32(scale));
+            new KernelArgs().Ptr(x).Ptr(y).I32(rows).I32(cols).F32(scale), LaunchCost.Elements((long)rows * cols + rows));
     }
 
     /// <summary>y[c] = scale·Σ_r x[r, c].</summary>
@@ -70,7 +70,7 @@ public sealed class ReductionKernels(IKernelDriver driver) : KernelFamily(driver
         Need(x, (long)rows * cols, nameof(x)); Need(y, cols, nameof(y));
         if (cols == 0) return;
         Launch("col_sum_forward_kernel", (uint)((cols + 31) / 32), new Dim3(32, 8),
-            new KernelArgs().Ptr(x).Ptr(y).I32(rows).I32(cols).F32(scale));
+            new KernelArgs().Ptr(x).Ptr(y).I32(rows).I32(cols).F32(scale), LaunchCost.Elements((long)rows * cols + cols));
     }
 
     /// <summary>y[r, c] = alpha·v[r] for a [rows, cols] y.</summary>
@@ -78,7 +78,7 @@ public sealed class ReductionKernels(IKernelDriver driver) : KernelFamily(driver
     {
         long n = (long)rows * cols;
         Need(v, rows, nameof(v)); Need(y, n, nameof(y));
-        if (n > 0) Launch("broadcast_column_forward_kernel", GridFor(n, Threads), Threads, new KernelArgs().Ptr(v).F32(alpha).Ptr(y).I64(n).I32(cols));
+        if (n > 0) Launch("broadcast_column_forward_kernel", GridFor(n, Threads), Threads, new KernelArgs().Ptr(v).F32(alpha).Ptr(y).I64(n).I32(cols), LaunchCost.Elements(n + rows));
     }
 
     /// <summary>y[r, c] = alpha·v[c] for a [rows, cols] y.</summary>
@@ -86,6 +86,6 @@ public sealed class ReductionKernels(IKernelDriver driver) : KernelFamily(driver
     {
         long n = (long)rows * cols;
         Need(v, cols, nameof(v)); Need(y, n, nameof(y));
-        if (n > 0) Launch("broadcast_row_forward_kernel", GridFor(n, Threads), Threads, new KernelArgs().Ptr(v).F32(alpha).Ptr(y).I64(n).I32(cols));
+        if (n > 0) Launch("broadcast_row_forward_kernel", GridFor(n, Threads), Threads, new KernelArgs().Ptr(v).F32(alpha).Ptr(y).I64(n).I32(cols), LaunchCost.Elements(n + cols));
     }
 }

@@ -23,29 +23,29 @@ public sealed class SoftmaxKernels(IKernelDriver driver) : KernelFamily(driver, 
         "mask_diagonal_forward_kernel", "mask_diagonal_backward_kernel", "pick_per_row_forward_kernel", "pick_per_row_backward_kernel",
     }.ToDictionary(k => k, _ => new LaunchShape(WarpPerRow.Threads));
 
-    private void Rows(string kernel, int rows, KernelArgs args)
+    private void Rows(string kernel, int rows, KernelArgs args, LaunchCost cost)
     {
-        if (rows > 0) Launch(kernel, WarpPerRow.Grid(rows), WarpPerRow.Threads, args);
+        if (rows > 0) Launch(kernel, WarpPerRow.Grid(rows), WarpPerRow.Threads, args, cost);
     }
 
     public void LogSoftmax(DeviceBuffer x, DeviceBuffer y, int rows, int cols)
     {
         Need(x, (long)rows * cols, nameof(x)); Need(y, (long)rows * cols, nameof(y));
-        Rows("log_softmax_forward_kernel", rows, new KernelArgs().Ptr(x).Ptr(y).I32(rows).I32(cols));
+        Rows("log_softmax_forward_kernel", rows, new KernelArgs().Ptr(x).Ptr(y).I32(rows).I32(cols), LaunchCost.Elements(2L * rows * cols));
     }
 
     public void LogSoftmaxBackward(DeviceBuffer y, DeviceBuffer dy, DeviceBuffer dx, int rows, int cols)
     {
         long n = (long)rows * cols;
         Need(y, n, nameof(y)); Need(dy, n, nameof(dy)); Need(dx, n, nameof(dx));
-        Rows("log_softmax_backward_kernel", rows, new KernelArgs().Ptr(y).Ptr(dy).Ptr(dx).I32(rows).I32(cols));
+        Rows("log_softmax_backward_kernel", rows, new KernelArgs().Ptr(y).Ptr(dy).Ptr(dx).I32(rows).I32(cols), LaunchCost.Elements(3 * n));
     }
 
     /// <summary>loss[r] = −log softmax(x[r])[t_r]; t_r &lt; 0: ignored row (0). Targets must be &lt; cols.</summary>
     public void CrossEntropy(DeviceBuffer x, DeviceBuffer targets, DeviceBuffer loss, int rows, int cols)
     {
         Need(x, (long)rows * cols, nameof(x)); Need(targets, rows, nameof(targets)); Need(loss, rows, nameof(loss));
-        Rows("cross_entropy_forward_kernel", rows, new KernelArgs().Ptr(x).Ptr(targets).Ptr(loss).I32(rows).I32(cols));
+        Rows("cross_entropy_forward_kernel", rows, new KernelArgs().Ptr(x).Ptr(targets).Ptr(loss).I32(rows).I32(cols), LaunchCost.Elements((long)rows * cols + 2L * rows));
     }
 
     /// <summary>dx[r, c] = dloss[r]·(softmax(x)[r, c] − [c = t_r]).</summary>
@@ -53,14 +53,14 @@ public sealed class SoftmaxKernels(IKernelDriver driver) : KernelFamily(driver, 
     {
         Need(x, (long)rows * cols, nameof(x)); Need(targets, rows, nameof(targets)); Need(dloss, rows, nameof(dloss));
         Need(dx, (long)rows * cols, nameof(dx));
-        Rows("cross_entropy_backward_kernel", rows, new KernelArgs().Ptr(x).Ptr(targets).Ptr(dloss).Ptr(dx).I32(rows).I32(cols));
+        Rows("cross_entropy_backward_kernel", rows, new KernelArgs().Ptr(x).Ptr(targets).Ptr(dloss).Ptr(dx).I32(rows).I32(cols), LaunchCost.Elements(2L * rows * cols + 2L * rows));
     }
 
     public void MaskDiagonal(DeviceBuffer x, DeviceBuffer y, int rows, int cols, float value)
     {
         long n = (long)rows * cols;
         Need(x, n, nameof(x)); Need(y, n, nameof(y));
-        if (n > 0) Launch("mask_diagonal_forward_kernel", GridFor(n, 256), 256, new KernelArgs().Ptr(x).Ptr(y).I32(rows).I32(cols).F32(value));
+        if (n > 0) Launch("mask_diagonal_forward_kernel", GridFor(n, 256), 256, new KernelArgs().Ptr(x).Ptr(y).I32(rows).I32(cols).F32(value), LaunchCost.Elements(2 * n));
     }
 
     /// <summary>y[r] = x[r, idx[r]]; a column outside [0, cols) gives NaN and is reported into <paramref name="errors"/>.</summary>
@@ -68,7 +68,7 @@ public sealed class SoftmaxKernels(IKernelDriver driver) : KernelFamily(driver, 
     {
         Need(x, (long)rows * cols, nameof(x)); Need(idx, rows, nameof(idx)); Need(y, rows, nameof(y));
         if (rows > 0) Launch("pick_per_row_forward_kernel", GridFor(rows, 256), 256,
-            new KernelArgs().Ptr(x).Ptr(idx).Ptr(y).I32(rows).I32(cols).Ptr(IndexErrors.Pointer(errors)));
+            new KernelArgs().Ptr(x).Ptr(idx).Ptr(y).I32(rows).I32(cols).Ptr(IndexErrors.Pointer(errors)), LaunchCost.Elements(3L * rows));
     }
 
     /// <summary>dx[r, c] = (c = idx[r]) ? dy[r] : 0 (dx fully written).</summary>
@@ -77,14 +77,14 @@ public sealed class SoftmaxKernels(IKernelDriver driver) : KernelFamily(driver, 
         long n = (long)rows * cols;
         Need(dy, rows, nameof(dy)); Need(idx, rows, nameof(idx)); Need(dx, n, nameof(dx));
         if (n > 0) Launch("pick_per_row_backward_kernel", GridFor(n, 256), 256,
-            new KernelArgs().Ptr(dy).Ptr(idx).Ptr(dx).I32(rows).I32(cols).Ptr(IndexErrors.Pointer(errors)));
+            new KernelArgs().Ptr(dy).Ptr(idx).Ptr(dx).I32(rows).I32(cols).Ptr(IndexErrors.Pointer(errors)), LaunchCost.Elements(n + 2L * rows));
     }
 
     public void MaskDiagonalBackward(DeviceBuffer dy, DeviceBuffer dx, int rows, int cols)
     {
         long n = (long)rows * cols;
         Need(dy, n, nameof(dy)); Need(dx, n, nameof(dx));
-        if (n > 0) Launch("mask_diagonal_backward_kernel", GridFor(n, 256), 256, new KernelArgs().Ptr(dy).Ptr(dx).I32(rows).I32(cols));
+        if (n > 0) Launch("mask_diagonal_backward_kernel", GridFor(n, 256), 256, new KernelArgs().Ptr(dy).Ptr(dx).I32(rows).I32(cols), LaunchCost.Elements(2 * n));
     }
 }
 
@@ -102,7 +102,7 @@ public sealed class L2NormKernels(IKernelDriver driver) : KernelFamily(driver, "
     {
         Need(x, (long)rows * cols, nameof(x)); Need(y, (long)rows * cols, nameof(y)); Need(norms, rows, nameof(norms));
         if (rows > 0) Launch("l2_normalize_forward_kernel", WarpPerRow.Grid(rows), WarpPerRow.Threads,
-            new KernelArgs().Ptr(x).Ptr(y).Ptr(norms).I32(rows).I32(cols).F32(eps));
+            new KernelArgs().Ptr(x).Ptr(y).Ptr(norms).I32(rows).I32(cols).F32(eps), LaunchCost.Elements(2L * rows * cols + rows));
     }
 
     public void NormalizeBackward(DeviceBuffer y, DeviceBuffer norms, DeviceBuffer dy, DeviceBuffer dx, int rows, int cols)
@@ -110,7 +110,7 @@ public sealed class L2NormKernels(IKernelDriver driver) : KernelFamily(driver, "
         long n = (long)rows * cols;
         Need(y, n, nameof(y)); Need(norms, rows, nameof(norms)); Need(dy, n, nameof(dy)); Need(dx, n, nameof(dx));
         if (rows > 0) Launch("l2_normalize_backward_kernel", WarpPerRow.Grid(rows), WarpPerRow.Threads,
-            new KernelArgs().Ptr(y).Ptr(norms).Ptr(dy).Ptr(dx).I32(rows).I32(cols));
+            new KernelArgs().Ptr(y).Ptr(norms).Ptr(dy).Ptr(dx).I32(rows).I32(cols), LaunchCost.Elements(3 * n + rows));
     }
 }
 
@@ -136,7 +136,7 @@ public sealed class IndexKernels(IKernelDriver driver) : KernelFamily(driver, "i
         srcRows = Rows(src, cols, srcRows, nameof(src));
         long n = (long)count * cols;
         if (n > 0) Launch("gather_rows_forward_kernel", GridFor(n, 256), 256,
-            new KernelArgs().Ptr(src).Ptr(idx).Ptr(dst).I32(count).I32(cols).I32(srcRows).Ptr(IndexErrors.Pointer(errors)));
+            new KernelArgs().Ptr(src).Ptr(idx).Ptr(dst).I32(count).I32(cols).I32(srcRows).Ptr(IndexErrors.Pointer(errors)), LaunchCost.Elements(2 * n + count));
     }
 
     /// <summary>dst[idx[i], :] += src[i, :] for idx[i] in [0, dstRows) (atomic; repeated indices accumulate).</summary>
@@ -146,7 +146,7 @@ public sealed class IndexKernels(IKernelDriver driver) : KernelFamily(driver, "i
         dstRows = Rows(dst, cols, dstRows, nameof(dst));
         long n = (long)count * cols;
         if (n > 0) Launch("scatter_add_rows_forward_kernel", GridFor(n, 256), 256,
-            new KernelArgs().Ptr(src).Ptr(idx).Ptr(dst).I32(count).I32(cols).I32(dstRows).Ptr(IndexErrors.Pointer(errors)));
+            new KernelArgs().Ptr(src).Ptr(idx).Ptr(dst).I32(count).I32(cols).I32(dstRows).Ptr(IndexErrors.Pointer(errors)), LaunchCost.Elements(3 * n + count));
     }
 
     /// <summary>
@@ -160,7 +160,8 @@ public sealed class IndexKernels(IKernelDriver driver) : KernelFamily(driver, "i
         Need(index, count, nameof(index)); Need(features, (long)count * cols, nameof(features));
         bankRows = Rows(bank, cols, bankRows, nameof(bank));
         if (count > 0 && cols > 0) Launch("momentum_update_rows_forward_kernel", WarpPerRow.Grid(count), WarpPerRow.Threads,
-            new KernelArgs().Ptr(bank).Ptr(index).Ptr(features).I32(count).I32(cols).I32(bankRows).F32(momentum).Ptr(IndexErrors.Pointer(errors)));
+            new KernelArgs().Ptr(bank).Ptr(index).Ptr(features).I32(count).I32(cols).I32(bankRows).F32(momentum).Ptr(IndexErrors.Pointer(errors)),
+            LaunchCost.Elements(3L * count * cols + count));
     }
 
     /// <summary>The addressed row count: given, or what the buffer holds; checked against the buffer.</summary>
@@ -190,19 +191,19 @@ public sealed class RandomKernels(IKernelDriver driver) : KernelFamily(driver, "
     public void Philox(DeviceBuffer output, long blocks, ulong seed, ulong stream, ulong first = 0)
     {
         Need(output, blocks * 4, nameof(output));
-        if (blocks > 0) Launch("philox_forward_kernel", GridFor(blocks, 256), 256, Key(new KernelArgs().Ptr(output).I64(blocks), seed, stream).U64(first));
+        if (blocks > 0) Launch("philox_forward_kernel", GridFor(blocks, 256), 256, Key(new KernelArgs().Ptr(output).I64(blocks), seed, stream).U64(first), LaunchCost.Elements(4 * blocks));
     }
 
     public void Uniform(DeviceBuffer y, long n, ulong seed, ulong stream, float lo = 0f, float hi = 1f)
     {
         Need(y, n, nameof(y));
-        if (n > 0) Launch("uniform_forward_kernel", GridFor((n + 3) / 4, 256), 256, Key(new KernelArgs().Ptr(y).I64(n), seed, stream).F32(lo).F32(hi));
+        if (n > 0) Launch("uniform_forward_kernel", GridFor((n + 3) / 4, 256), 256, Key(new KernelArgs().Ptr(y).I64(n), seed, stream).F32(lo).F32(hi), LaunchCost.Elements(n));
     }
 
     public void Normal(DeviceBuffer y, long n, ulong seed, ulong stream, float mean = 0f, float std = 1f)
     {
         Need(y, n, nameof(y));
-        if (n > 0) Launch("normal_forward_kernel", GridFor((n + 3) / 4, 256), 256, Key(new KernelArgs().Ptr(y).I64(n), seed, stream).F32(mean).F32(std));
+        if (n > 0) Launch("normal_forward_kernel", GridFor((n + 3) / 4, 256), 256, Key(new KernelArgs().Ptr(y).I64(n), seed, stream).F32(mean).F32(std), LaunchCost.Elements(n));
     }
 
     /// <summary>y[i] ∈ [0, range) as RandomStream.NextInt(range).</summary>
@@ -210,6 +211,6 @@ public sealed class RandomKernels(IKernelDriver driver) : KernelFamily(driver, "
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(range);
         Need(y, n, nameof(y));
-        if (n > 0) Launch("randint_forward_kernel", GridFor((n + 3) / 4, 256), 256, Key(new KernelArgs().Ptr(y).I64(n), seed, stream).I32(range));
+        if (n > 0) Launch("randint_forward_kernel", GridFor((n + 3) / 4, 256), 256, Key(new KernelArgs().Ptr(y).I64(n), seed, stream).I32(range), LaunchCost.Elements(n));
     }
 }

@@ -23,6 +23,14 @@ public interface IKernelDriver : IDisposable
 
     void Launch(KernelFunction function, Dim3 grid, Dim3 block, uint dynamicSharedBytes, KernelArgs args);
 
+    /// <summary>
+    /// A launch with the launcher's declared <paramref name="cost"/> (bytes moved, FLOPs). Drivers
+    /// that run kernels ignore it (this default); a profiling driver records it next to the time.
+    /// Decorators must forward this overload, not the plain one, so the cost reaches the profile.
+    /// </summary>
+    void Launch(KernelFunction function, Dim3 grid, Dim3 block, uint dynamicSharedBytes, KernelArgs args, LaunchCost cost) =>
+        Launch(function, grid, block, dynamicSharedBytes, args);
+
     /// <summary>Waits until every launch so far has finished.</summary>
     void Synchronize();
 }

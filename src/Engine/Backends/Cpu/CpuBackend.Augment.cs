@@ -1,5 +1,6 @@
 using NativeContrastive.Engine.Data;
 using NativeContrastive.Engine.Tensors;
+using NativeContrastive.Kernels.Launch;
 
 namespace NativeContrastive.Engine.Backends.Cpu;
 
@@ -17,7 +18,7 @@ public sealed partial class CpuBackend
                              AugmentationConfig config, Tensor views)
     {
         AugmentViewsArguments.Validate(images, indices, draws, config, views);
-        using var profile = CpuProfile.Time("augment");
+        using var profile = CpuProfile.Time(LaunchCost.Elements(views.Length));
         int c = images.Dim(1), h = images.Dim(2), w = images.Dim(3), s = config.OutputSize;
         int imageBytes = c * h * w, per = c * s * s;
         byte[] pixels = Data(images);

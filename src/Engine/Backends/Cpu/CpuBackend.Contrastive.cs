@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Numerics.Tensors;
 using NativeContrastive.Engine.Tensors;
+using NativeContrastive.Kernels.Launch;
 
 namespace NativeContrastive.Engine.Backends.Cpu;
 
@@ -15,6 +16,7 @@ public sealed partial class CpuBackend
     public void InfoNceRows(Tensor similarity, IntTensor positives, float temperature, bool excludeSelf, int rows, int cols,
                             Tensor loss, Tensor logSumExp)
     {
+        using var profile = CpuProfile.Time(LaunchCost.Elements((long)rows * cols + 3L * rows));
         float[] S = Data(similarity), L = Data(loss), Lse = Data(logSumExp);
         int[] P = Data(positives);
         RequirePositivesValid("InfoNceRows", P, rows, cols, excludeSelf);
@@ -45,6 +47,7 @@ public sealed partial class CpuBackend
     public void InfoNceRowsBackward(Tensor similarity, IntTensor positives, Tensor logSumExp, Tensor dLoss, float temperature,
                                     bool excludeSelf, int rows, int cols, Tensor dSimilarity)
     {
+        using var profile = CpuProfile.Time(LaunchCost.Elements(2L * rows * cols + 3L * rows));
         float[] S = Data(similarity), Lse = Data(logSumExp), DL = Data(dLoss), DS = Data(dSimilarity);
         int[] P = Data(positives);
         RequirePositivesValid("InfoNceRowsBackward", P, rows, cols, excludeSelf);
@@ -65,6 +68,7 @@ public sealed partial class CpuBackend
 
     public void NceRows(Tensor logits, float normaliserZ, long dataSize, int rows, int cols, Tensor loss)
     {
+        using var profile = CpuProfile.Time(LaunchCost.Elements((long)rows * cols + rows));
         float[] S = Data(logits), L = Data(loss);
         float c = NceOffset(normaliserZ, cols - 1, dataSize);
         ParallelRows(rows, cols, r =>
@@ -78,6 +82,7 @@ public sealed partial class CpuBackend
 
     public void NceRowsBackward(Tensor logits, Tensor dLoss, float normaliserZ, long dataSize, int rows, int cols, Tensor dLogits)
     {
+        using var profile = CpuProfile.Time(LaunchCost.Elements(2L * rows * cols + rows));
         float[] S = Data(logits), DL = Data(dLoss), DS = Data(dLogits);
         float c = NceOffset(normaliserZ, cols - 1, dataSize);
         ParallelRows(rows, cols, r =>

@@ -1,4 +1,5 @@
 using NativeContrastive.Engine.Tensors;
+using NativeContrastive.Kernels.Launch;
 
 namespace NativeContrastive.Engine.Backends.Cpu;
 
@@ -13,9 +14,12 @@ namespace NativeContrastive.Engine.Backends.Cpu;
 /// </summary>
 public sealed partial class CpuBackend
 {
+    /// <summary>Declared cost of each convolution pass: x, w and y once each; the forward's multiply-adds (the backward passes do as many).</summary>
+    private static LaunchCost ConvCost(Conv2dGeometry g) => new(4 * (g.InputLength + g.WeightLength + g.OutputLength), g.ForwardFlops);
+
     public void Conv2dForward(Tensor x, Tensor w, Tensor? bias, Tensor y, Conv2dGeometry g)
     {
-        using var profile = CpuProfile.Time("conv fwd");
+        using var profile = CpuProfile.Time(ConvCost(g));
         float[] X = Data(x), Wt = Data(w), Y = Data(y);
         float[]? B = bias is null ? null : Data(bias);
         var plan = ConvPlan.For(g);
@@ -36,14 +40,14 @@ public sealed partial class CpuBackend
                 float[] colData = col ?? X;
                 long colOffset = col is null ? (long)n0 * g.C * PQ : 0;
                 if (col is not null)
-                    using (CpuProfile.Time("conv fwd ▸ im2col"))
+                    using (CpuProfile.Time("Conv2dForward ▸ im2col"))
                     {
                         if (prePacked) Im2Col.LowerPacked(X, g, n0, count, col);
                         else Im2Col.Lower(X, g, n0, count, col);
                     }
                 float[] outData = tmp ?? Y;
                 long outOffset = tmp is null ? (long)n0 * g.K * PQ : 0;
-                using (CpuProfile.Time("conv fwd ▸ gemm"))
+                using (CpuProfile.Time("Conv2dForward ▸ gemm"))
                     Sgemm.Run(false, false, g.K, cols, CRS, 1f, Wt, 0, CRS, colData, colOffset, cols, 0f, outData, outOffset, cols, gemmParallel,
                               packedW, prePacked ? col : null);
                 // [K, count·PQ] → y[n0+i, K, PQ], adding the bias on the way.
@@ -66,7 +70,7 @@ public sealed partial class CpuBackend
 
     public void Conv2dBackwardData(Tensor dy, Tensor w, Tensor dx, Conv2dGeometry g)
     {
-        using var profile = CpuProfile.Time("conv bwd-data");
+        using var profile = CpuProfile.Time(ConvCost(g));
         float[] DY = Data(dy), Wt = Data(w), DX = Data(dx);
         var plan = ConvPlan.For(g);
         int PQ = plan.PQ, CRS = plan.CRS, HW = g.H * g.W;
@@ -91,11 +95,11 @@ public sealed partial class CpuBackend
                 // dcol[CRS, cols] = Wᵀ · dy, W stored [K, CRS].
                 float[] target = dcol ?? DX;
                 long targetOffset = dcol is null ? (long)n0 * g.C * HW : 0;
-                using (CpuProfile.Time("conv bwd-data ▸ gemm"))
+                using (CpuProfile.Time("Conv2dBackwardData ▸ gemm"))
                     Sgemm.Run(true, false, CRS, cols, g.K, 1f, Wt, 0, CRS, dyData, dyOffset, cols, 0f, target, targetOffset, cols, gemmParallel, packedWt);
                 if (dcol is not null)
                 {
-                    using var col2im = CpuProfile.Time("conv bwd-data ▸ col2im");
+                    using var col2im = CpuProfile.Time("Conv2dBackwardData ▸ col2im");
                     DX.AsSpan(checked((int)((long)n0 * g.C * HW)), count * g.C * HW).Clear();
                     Im2Col.Col2Im(dcol, g, n0, count, DX);
                 }
@@ -111,7 +115,7 @@ public sealed partial class CpuBackend
 
     public void Conv2dBackwardWeight(Tensor x, Tensor dy, Tensor dw, Tensor? dbias, Conv2dGeometry g)
     {
-        using var profile = CpuProfile.Time("conv bwd-weight");
+        using var profile = CpuProfile.Time(ConvCost(g));
         float[] X = Data(x), DY = Data(dy), DW = Data(dw);
         var plan = ConvPlan.For(g);
         int PQ = plan.PQ, CRS = plan.CRS;
@@ -135,13 +139,13 @@ public sealed partial class CpuBackend
                         for (int i = 0; i < count; i++)
                             for (int k = 0; k < g.K; k++)
                                 DY.AsSpan(checked((int)(((long)(n0 + i) * g.K + k) * PQ)), PQ).CopyTo(dyChunk.AsSpan(k * cols + i * PQ, PQ));
-                    if (col is not null) using (CpuProfile.Time("conv bwd-weight ▸ im2col")) Im2Col.Lower(X, g, n0, count, col);
+                    if (col is not null) using (CpuProfile.Time("Conv2dBackwardWeight ▸ im2col")) Im2Col.Lower(X, g, n0, count, col);
                     float[] colData = col ?? X;
                     long colOffset = col is null ? (long)n0 * g.C * PQ : 0;
                     float[] dyData = dyChunk ?? DY;
                     long dyOffset = dyChunk is null ? (long)n0 * g.K * PQ : 0;
                     // dW[K, CRS] (+)= dy[K, cols] · col[CRS, cols]ᵀ.
-                    using (CpuProfile.Time("conv bwd-weight ▸ gemm"))
+                    using (CpuProfile.Time("Conv2dBackwardWeight ▸ gemm"))
                         Sgemm.Run(false, true, g.K, CRS, cols, 1f, dyData, dyOffset, cols, colData, colOffset, cols,
                                   first ? 0f : 1f, acc, 0, CRS, parallel: workers == 1);
                     first = false;

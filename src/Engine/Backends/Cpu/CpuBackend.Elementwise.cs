@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
 using NativeContrastive.Engine.Tensors;
+using NativeContrastive.Kernels.Launch;
 
 namespace NativeContrastive.Engine.Backends.Cpu;
 
@@ -27,21 +28,21 @@ public sealed partial class CpuBackend
 
     public void Add(Tensor a, Tensor b, Tensor y)
     {
-        using var profile = CpuProfile.Time("add");
+        using var profile = CpuProfile.Time(LaunchCost.Elements(3 * y.Length));
         float[] A = Data(a), B = Data(b), Y = Data(y);
         Chunked(y.Length, (s, n) => TensorPrimitives.Add(A.AsSpan(s, n), B.AsSpan(s, n), Y.AsSpan(s, n)));
     }
 
     public void Mul(Tensor a, Tensor b, Tensor y)
     {
-        using var profile = CpuProfile.Time("mul");
+        using var profile = CpuProfile.Time(LaunchCost.Elements(3 * y.Length));
         float[] A = Data(a), B = Data(b), Y = Data(y);
         Chunked(y.Length, (s, n) => TensorPrimitives.Multiply(A.AsSpan(s, n), B.AsSpan(s, n), Y.AsSpan(s, n)));
     }
 
     public void Axpby(float alpha, Tensor x, float beta, Tensor y)
     {
-        using var profile = CpuProfile.Time("axpby (grad accumulate)");
+        using var profile = CpuProfile.Time(LaunchCost.Elements((beta == 0f ? 2 : 3) * y.Length));
         float[] X = Data(x), Y = Data(y);
         Chunked(y.Length, (s, n) =>
         {
@@ -59,7 +60,7 @@ public sealed partial class CpuBackend
 
     public void Affine(Tensor x, float scale, float shift, Tensor y)
     {
-        using var profile = CpuProfile.Time("affine");
+        using var profile = CpuProfile.Time(LaunchCost.Elements(2 * y.Length));
         float[] X = Data(x), Y = Data(y);
         Chunked(y.Length, (s, n) =>
         {
@@ -70,26 +71,28 @@ public sealed partial class CpuBackend
 
     public void Exp(Tensor x, Tensor y)
     {
+        using var profile = CpuProfile.Time(LaunchCost.Elements(2 * y.Length));
         float[] X = Data(x), Y = Data(y);
         Chunked(y.Length, (s, n) => TensorPrimitives.Exp(X.AsSpan(s, n), Y.AsSpan(s, n)));
     }
 
     public void Log(Tensor x, Tensor y)
     {
+        using var profile = CpuProfile.Time(LaunchCost.Elements(2 * y.Length));
         float[] X = Data(x), Y = Data(y);
         Chunked(y.Length, (s, n) => TensorPrimitives.Log(X.AsSpan(s, n), Y.AsSpan(s, n)));
     }
 
     public void Relu(Tensor x, Tensor y)
     {
-        using var profile = CpuProfile.Time("relu fwd");
+        using var profile = CpuProfile.Time(LaunchCost.Elements(2 * y.Length));
         float[] X = Data(x), Y = Data(y);
         Chunked(y.Length, (s, n) => TensorPrimitives.Max(X.AsSpan(s, n), 0f, Y.AsSpan(s, n)));
     }
 
     public void ReluBackward(Tensor y, Tensor dy, Tensor dx)
     {
-        using var profile = CpuProfile.Time("relu bwd");
+        using var profile = CpuProfile.Time(LaunchCost.Elements(3 * dx.Length));
         float[] Yv = Data(y), DY = Data(dy), DX = Data(dx);
         Chunked(dx.Length, (s, n) => ReluMask(Yv.AsSpan(s, n), DY.AsSpan(s, n), DX.AsSpan(s, n)));
     }

@@ -1,4 +1,5 @@
 using NativeContrastive.Engine.Tensors;
+using NativeContrastive.Kernels.Launch;
 
 namespace NativeContrastive.Engine.Backends.Cpu;
 
@@ -7,14 +8,14 @@ public sealed partial class CpuBackend
 {
     public void Gemm(bool transA, bool transB, int m, int n, int k, float alpha, Tensor a, long aOffset, Tensor b, long bOffset, float beta, Tensor c, long cOffset)
     {
-        using var profile = CpuProfile.Time("gemm");
+        using var profile = CpuProfile.Time(LaunchCost.Gemm(m, n, k, readsC: beta != 0f));
         Sgemm.Run(transA, transB, m, n, k, alpha, Data(a), aOffset, transA ? m : k, Data(b), bOffset, transB ? k : n,
                   beta, Data(c), cOffset, n);
     }
 
     public void GemmStridedBatched(bool transA, bool transB, int m, int n, int k, float alpha, Tensor a, long strideA, Tensor b, long strideB, float beta, Tensor c, long strideC, int count)
     {
-        using var profile = CpuProfile.Time("gemm batched");
+        using var profile = CpuProfile.Time(LaunchCost.Gemm(m, n, k, readsC: beta != 0f).Times(count));
         float[] A = Data(a), B = Data(b), C = Data(c);
         int lda = transA ? m : k, ldb = transB ? k : n;
         // Many small products: one per thread, each single-threaded. Few large ones: threads inside each.
@@ -31,6 +32,7 @@ public sealed partial class CpuBackend
 
     public void Transpose(Tensor x, int batch, int rows, int cols, Tensor y)
     {
+        using var profile = CpuProfile.Time(LaunchCost.Elements(2 * x.Length));
         float[] X = Data(x), Y = Data(y);
         int rowTiles = (rows + TransposeTile - 1) / TransposeTile;
         long plane = (long)rows * cols;

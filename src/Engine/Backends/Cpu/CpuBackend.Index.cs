@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Numerics.Tensors;
 using NativeContrastive.Engine.Tensors;
+using NativeContrastive.Kernels.Launch;
 
 namespace NativeContrastive.Engine.Backends.Cpu;
 
@@ -15,6 +16,7 @@ public sealed partial class CpuBackend
 {
     public void GatherRows(Tensor x, IntTensor index, Tensor y, int cols)
     {
+        using var profile = CpuProfile.Time(LaunchCost.Elements(2 * index.Length * cols + index.Length));
         float[] X = Data(x), Y = Data(y);
         int[] I = Data(index);
         int count = (int)index.Length;
@@ -24,6 +26,7 @@ public sealed partial class CpuBackend
 
     public void ScatterAddRows(Tensor x, IntTensor index, Tensor y, int cols)
     {
+        using var profile = CpuProfile.Time(LaunchCost.Elements(3 * index.Length * cols + index.Length));
         float[] X = Data(x), Y = Data(y);
         int[] I = Data(index);
         int count = (int)index.Length;
@@ -61,6 +64,7 @@ public sealed partial class CpuBackend
     /// </summary>
     public void MomentumUpdateRows(Tensor bank, IntTensor index, Tensor features, float momentum, int cols)
     {
+        using var profile = CpuProfile.Time(LaunchCost.Elements(3 * index.Length * cols + index.Length));
         float[] B = Data(bank), F = Data(features);
         int[] I = Data(index);
         int count = (int)index.Length;

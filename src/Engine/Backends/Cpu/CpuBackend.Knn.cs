@@ -1,4 +1,5 @@
 using NativeContrastive.Engine.Tensors;
+using NativeContrastive.Kernels.Launch;
 
 namespace NativeContrastive.Engine.Backends.Cpu;
 
@@ -11,6 +12,7 @@ public sealed partial class CpuBackend
 {
     public void TopKRows(Tensor scores, int rows, int cols, int k, Tensor values, IntTensor indices)
     {
+        using var profile = CpuProfile.Time(LaunchCost.Elements((long)rows * cols + 2L * rows * k));
         if (k < 0 || k > cols) throw new ArgumentOutOfRangeException(nameof(k), $"TopKRows: k must be in [0, {cols}], got {k}.");
         float[] S = Data(scores), V = Data(values);
         int[] I = Data(indices);
@@ -74,6 +76,7 @@ public sealed partial class CpuBackend
 
     public void KnnVote(Tensor values, IntTensor indices, IntTensor labels, int rows, int k, int numClasses, float temperature, Tensor classScores)
     {
+        using var profile = CpuProfile.Time();
         float[] V = Data(values), C = Data(classScores);
         int[] I = Data(indices), L = Data(labels);
         int n = (int)labels.Length;

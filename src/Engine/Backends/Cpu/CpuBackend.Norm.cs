@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Numerics.Tensors;
 using NativeContrastive.Engine.Tensors;
+using NativeContrastive.Kernels.Launch;
 
 namespace NativeContrastive.Engine.Backends.Cpu;
 
@@ -13,7 +14,7 @@ public sealed partial class CpuBackend
     public void BatchNormForwardTraining(Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor saveMean, Tensor saveInvStd,
                                          Tensor runningMean, Tensor runningVar, int n, int c, int hw, float momentum, float eps, bool relu)
     {
-        using var profile = CpuProfile.Time("bn fwd");
+        using var profile = CpuProfile.Time(LaunchCost.Elements(2 * x.Length));
         float[] X = Data(x), G = Data(gamma), Bt = Data(beta), Y = Data(y), SM = Data(saveMean), SI = Data(saveInvStd),
                 RM = Data(runningMean), RV = Data(runningVar);
         long count = (long)n * hw;
@@ -48,7 +49,7 @@ public sealed partial class CpuBackend
     public void BatchNormForwardInference(Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor runningMean, Tensor runningVar,
                                           int n, int c, int hw, float eps, bool relu)
     {
-        using var profile = CpuProfile.Time("bn fwd (eval)");
+        using var profile = CpuProfile.Time(LaunchCost.Elements(2 * x.Length));
         float[] X = Data(x), G = Data(gamma), Bt = Data(beta), Y = Data(y), RM = Data(runningMean), RV = Data(runningVar);
         ParallelRows(c, n * hw, ch =>
         {
@@ -60,7 +61,7 @@ public sealed partial class CpuBackend
     public void BatchNormBackward(Tensor x, Tensor dy, Tensor? y, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
                                   Tensor dx, Tensor dgamma, Tensor dbeta, int n, int c, int hw)
     {
-        using var profile = CpuProfile.Time("bn bwd");
+        using var profile = CpuProfile.Time(LaunchCost.Elements((y is null ? 3 : 4) * x.Length));
         float[] X = Data(x), DY = Data(dy), G = Data(gamma), SM = Data(saveMean), SI = Data(saveInvStd),
                 DX = Data(dx), DG = Data(dgamma), DB = Data(dbeta);
         float[]? Yr = y is null ? null : Data(y);
@@ -114,6 +115,7 @@ public sealed partial class CpuBackend
 
     public void L2NormalizeRows(Tensor x, Tensor y, Tensor norms, int rows, int cols, float eps)
     {
+        using var profile = CpuProfile.Time(LaunchCost.Elements(2L * rows * cols + rows));
         float[] X = Data(x), Y = Data(y), N = Data(norms);
         ParallelRows(rows, cols, r =>
         {
@@ -126,6 +128,7 @@ public sealed partial class CpuBackend
 
     public void L2NormalizeRowsBackward(Tensor y, Tensor norms, Tensor dy, Tensor dx, int rows, int cols)
     {
+        using var profile = CpuProfile.Time(LaunchCost.Elements(3L * rows * cols + rows));
         float[] Yv = Data(y), N = Data(norms), DY = Data(dy), DX = Data(dx);
         ParallelRows(rows, cols, r =>
         {

@@ -1,5 +1,6 @@
 using System.Numerics;
 using NativeContrastive.Engine.Tensors;
+using NativeContrastive.Kernels.Launch;
 
 namespace NativeContrastive.Engine.Backends.Cpu;
 
@@ -11,7 +12,7 @@ public sealed partial class CpuBackend
 {
     public void SgdUpdate(Tensor param, Tensor grad, Tensor? momentumBuffer, float lr, float momentum, float weightDecay, bool nesterov)
     {
-        using var profile = CpuProfile.Time("optimizer");
+        using var profile = CpuProfile.Time(LaunchCost.Elements((momentumBuffer is null ? 3 : 5) * param.Length));
         float[] P = Data(param), G = Data(grad);
         float[]? B = momentumBuffer is null ? null : Data(momentumBuffer);
         Chunked(param.Length, (s, n) =>
@@ -64,7 +65,7 @@ public sealed partial class CpuBackend
     public void LarsUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, float weightDecay,
                            float trustCoefficient, bool adapt, bool nesterov)
     {
-        using var profile = CpuProfile.Time("optimizer");
+        using var profile = CpuProfile.Time(LaunchCost.Elements((adapt ? 7 : 5) * param.Length));
         float[] P = Data(param), G = Data(grad), V = Data(velocity);
         float ratio = 1f;
         if (adapt)
@@ -134,7 +135,7 @@ public sealed partial class CpuBackend
     public void AdamUpdate(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, float lr, float beta1, float beta2,
                            float eps, float weightDecay, bool decoupledWeightDecay, long step)
     {
-        using var profile = CpuProfile.Time("optimizer");
+        using var profile = CpuProfile.Time(LaunchCost.Elements(7 * param.Length));
         if (step < 1) throw new ArgumentOutOfRangeException(nameof(step), $"AdamUpdate: step is 1-based, got {step}.");
         float[] P = Data(param), G = Data(grad), M = Data(expAvg), V = Data(expAvgSq);
         float bc1 = 1f - MathF.Pow(beta1, step);

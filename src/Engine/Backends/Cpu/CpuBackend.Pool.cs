@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using NativeContrastive.Engine.Tensors;
+using NativeContrastive.Kernels.Launch;
 
 namespace NativeContrastive.Engine.Backends.Cpu;
 
@@ -8,7 +9,7 @@ public sealed partial class CpuBackend
 {
     public void MaxPool2dForward(Tensor x, Tensor y, IntTensor argmax, Pool2dGeometry g)
     {
-        using var profile = CpuProfile.Time("maxpool fwd");
+        using var profile = CpuProfile.Time(LaunchCost.Elements((long)g.N * g.C * g.H * g.W + 2L * g.N * g.C * g.P * g.Q));
         float[] X = Data(x), Y = Data(y);
         int[] AM = Data(argmax);
         int P = g.P, Q = g.Q, HW = g.H * g.W, PQ = P * Q;
@@ -36,7 +37,7 @@ public sealed partial class CpuBackend
 
     public void MaxPool2dBackward(Tensor dy, IntTensor argmax, Tensor dx, Pool2dGeometry g)
     {
-        using var profile = CpuProfile.Time("maxpool bwd");
+        using var profile = CpuProfile.Time(LaunchCost.Elements(2L * g.N * g.C * g.H * g.W + 2L * g.N * g.C * g.P * g.Q));
         float[] DY = Data(dy), DX = Data(dx);
         int[] AM = Data(argmax);
         int HW = g.H * g.W, PQ = g.P * g.Q;
@@ -51,7 +52,7 @@ public sealed partial class CpuBackend
 
     public void GlobalAvgPoolForward(Tensor x, Tensor y, int n, int c, int hw)
     {
-        using var profile = CpuProfile.Time("avgpool fwd");
+        using var profile = CpuProfile.Time(LaunchCost.Elements((long)n * c * hw + (long)n * c));
         float[] X = Data(x), Y = Data(y);
         float inv = hw == 0 ? 0f : 1f / hw;
         ParallelRows(n * c, hw, plane => Y[plane] = TensorPrimitives.Sum(X.AsSpan(plane * hw, hw)) * inv);
@@ -59,7 +60,7 @@ public sealed partial class CpuBackend
 
     public void GlobalAvgPoolBackward(Tensor dy, Tensor dx, int n, int c, int hw)
     {
-        using var profile = CpuProfile.Time("avgpool bwd");
+        using var profile = CpuProfile.Time(LaunchCost.Elements((long)n * c * hw + (long)n * c));
         float[] DY = Data(dy), DX = Data(dx);
         float inv = hw == 0 ? 0f : 1f / hw;
         ParallelRows(n * c, hw, plane => DX.AsSpan(plane * hw, hw).Fill(DY[plane] * inv));

@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using NativeContrastive.Engine.Tensors;
+using NativeContrastive.Kernels.Launch;
 
 namespace NativeContrastive.Engine.Backends.Cpu;
 
@@ -18,6 +19,7 @@ public sealed partial class CpuBackend
     /// </summary>
     public void LogSoftmaxRows(Tensor x, Tensor y, int rows, int cols)
     {
+        using var profile = CpuProfile.Time(LaunchCost.Elements(2L * rows * cols));
         if (cols == 0) return;
         float[] X = Data(x), Y = Data(y);
         ParallelRows(rows, cols, r =>
@@ -36,6 +38,7 @@ public sealed partial class CpuBackend
     /// <summary>dx = dy − softmax · Σ dy per row, with softmax = exp(y) recovered from the output.</summary>
     public void LogSoftmaxRowsBackward(Tensor y, Tensor dy, Tensor dx, int rows, int cols)
     {
+        using var profile = CpuProfile.Time(LaunchCost.Elements(3L * rows * cols));
         if (cols == 0) return;
         float[] Yv = Data(y), DY = Data(dy), DX = Data(dx);
         ParallelRows(rows, cols, r =>
@@ -50,6 +53,7 @@ public sealed partial class CpuBackend
 
     public void PickPerRow(Tensor x, IntTensor index, Tensor y, int rows, int cols)
     {
+        using var profile = CpuProfile.Time(LaunchCost.Elements(3L * rows));
         float[] X = Data(x), Y = Data(y);
         int[] I = Data(index);
         RequireIndicesInRange("PickPerRow", I, rows, cols);
@@ -58,6 +62,7 @@ public sealed partial class CpuBackend
 
     public void PickPerRowBackward(Tensor dy, IntTensor index, Tensor dx, int rows, int cols)
     {
+        using var profile = CpuProfile.Time(LaunchCost.Elements((long)rows * cols + 2L * rows));
         float[] DY = Data(dy), DX = Data(dx);
         int[] I = Data(index);
         RequireIndicesInRange("PickPerRowBackward", I, rows, cols);
@@ -68,6 +73,7 @@ public sealed partial class CpuBackend
     /// <summary>Copies x to y (skipped when they are the same tensor) and overwrites the main diagonal.</summary>
     public void FillDiagonal(Tensor x, float value, int rows, int cols, Tensor y)
     {
+        using var profile = CpuProfile.Time(LaunchCost.Elements(2L * rows * cols));
         float[] X = Data(x), Y = Data(y);
         if (!ReferenceEquals(X, Y)) Chunked((long)rows * cols, (s, n) => X.AsSpan(s, n).CopyTo(Y.AsSpan(s, n)));
         int diagonal = Math.Min(rows, cols);

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using NativeContrastive.Engine.Tensors;
+using NativeContrastive.Kernels.Launch;
 
 namespace NativeContrastive.Engine.Backends.Cpu;
 
@@ -38,7 +39,7 @@ public sealed partial class CpuBackend : IBackend
     public Storage Allocate(long length, DType type)
     {
         if (length > Array.MaxLength) throw new ArgumentOutOfRangeException(nameof(length), $"cpu tensors hold at most {Array.MaxLength} elements, asked for {length}.");
-        using var profile = CpuProfile.Time("allocate");
+        using var profile = CpuProfile.Time();
         if (type == DType.UInt8)
             return new CpuStorage<byte>(this, GC.AllocateUninitializedArray<byte>((int)length), type);
         if (type == DType.Float32)
@@ -71,25 +72,45 @@ public sealed partial class CpuBackend : IBackend
         intPool.Clear();
     }
 
-    public void CopyFromHost(ReadOnlySpan<float> source, Tensor destination) => source.CopyTo(Data(destination));
+    public void CopyFromHost(ReadOnlySpan<float> source, Tensor destination)
+    {
+        using var profile = CpuProfile.Time(LaunchCost.Elements(destination.Length));
+        source.CopyTo(Data(destination));
+    }
 
-    public void CopyToHost(Tensor source, Span<float> destination) => Data(source).AsSpan().CopyTo(destination);
+    public void CopyToHost(Tensor source, Span<float> destination)
+    {
+        using var profile = CpuProfile.Time(LaunchCost.Elements(source.Length));
+        Data(source).AsSpan().CopyTo(destination);
+    }
 
-    public void CopyFromHost(ReadOnlySpan<int> source, IntTensor destination) => source.CopyTo(Data(destination));
+    public void CopyFromHost(ReadOnlySpan<int> source, IntTensor destination)
+    {
+        using var profile = CpuProfile.Time(LaunchCost.Elements(destination.Length));
+        source.CopyTo(Data(destination));
+    }
 
-    public void CopyToHost(IntTensor source, Span<int> destination) => Data(source).AsSpan().CopyTo(destination);
+    public void CopyToHost(IntTensor source, Span<int> destination)
+    {
+        using var profile = CpuProfile.Time(LaunchCost.Elements(source.Length));
+        Data(source).AsSpan().CopyTo(destination);
+    }
 
-    public void CopyFromHost(ReadOnlySpan<byte> source, ByteTensor destination) => source.CopyTo(Data(destination));
+    public void CopyFromHost(ReadOnlySpan<byte> source, ByteTensor destination)
+    {
+        using var profile = CpuProfile.Time(new LaunchCost(destination.Length));
+        source.CopyTo(Data(destination));
+    }
 
     public void Copy(Tensor source, Tensor destination)
     {
-        using var profile = CpuProfile.Time("copy");
+        using var profile = CpuProfile.Time(LaunchCost.Elements(2 * destination.Length));
         Data(source).AsSpan().CopyTo(Data(destination));
     }
 
     public void Fill(Tensor t, float value)
     {
-        using var profile = CpuProfile.Time("fill (zeroing)");
+        using var profile = CpuProfile.Time(LaunchCost.Elements(t.Length));
         Data(t).AsSpan().Fill(value);
     }
 
@@ -97,6 +118,7 @@ public sealed partial class CpuBackend : IBackend
                            Tensor destination, long destinationOffset, long destinationStride,
                            long blockLength, long blockCount)
     {
+        using var profile = CpuProfile.Time(LaunchCost.Elements(2 * blockLength * blockCount));
         var src = Data(source);
         var dst = Data(destination);
         for (long b = 0; b < blockCount; b++)

@@ -1,6 +1,7 @@
 using NativeContrastive.Engine.Tensors;
 using NativeContrastive.Kernels.Interop;
 using NativeContrastive.Kernels.Launch;
+using NativeContrastive.Kernels.Profile;
 
 namespace NativeContrastive.Engine.Backends.Device;
 
@@ -25,7 +26,7 @@ public sealed partial class DeviceBackend
         {
             if (value == DeviceGemmEngine.Cublas)
             {
-                if (Driver is not CudaDriver) throw new InvalidOperationException($"cuBLAS GEMM needs the cuda device; the {Name} device uses our GEMM kernel.");
+                if (ProfilingDriver.Unwrap(Driver) is not CudaDriver) throw new InvalidOperationException($"cuBLAS GEMM needs the cuda device; the {Name} device uses our GEMM kernel.");
                 if (!NativeLibraries.TryLoad(NativeLibraries.Cublas, out var why)) throw new InvalidOperationException($"cuBLAS GEMM: {why}");
             }
             gemmEngine = value;
@@ -35,7 +36,7 @@ public sealed partial class DeviceBackend
     /// <summary>NC_GEMM on cuda (cublas unless it says ours or libcublas is missing); ours on any other driver.</summary>
     private static DeviceGemmEngine DefaultGemmEngine(IKernelDriver driver)
     {
-        if (driver is not CudaDriver) return DeviceGemmEngine.Ours;
+        if (ProfilingDriver.Unwrap(driver) is not CudaDriver) return DeviceGemmEngine.Ours;
         string? asked = Environment.GetEnvironmentVariable(GemmEnvironmentVariable)?.Trim().ToLowerInvariant();
         switch (asked)
         {
@@ -67,17 +68,26 @@ public sealed partial class DeviceBackend
         gemm.GemmStridedBatched(transA, transB, m, n, k, alpha, Buf(a), aOffset, strideA, Buf(b), bOffset, strideB, beta, Buf(c), cOffset, strideC, count);
     }
 
-    /// <summary>cuBLAS on the driver's stream; packed row-major operands (leading dimensions the stored row lengths, at least 1).</summary>
+    /// <summary>
+    /// cuBLAS on the driver's stream; packed row-major operands (leading dimensions the stored row
+    /// lengths, at least 1). Under a <see cref="ProfilingDriver"/> the call is a profile row of its own.
+    /// </summary>
     private void CublasGemm(bool transA, bool transB, int m, int n, int k, float alpha, DeviceBuffer a, long aOffset, long strideA,
                             DeviceBuffer b, long bOffset, long strideB, float beta, DeviceBuffer c, long cOffset, long strideC, int count)
     {
-        var cuda = (CudaDriver)Driver;
+        var cuda = (CudaDriver)ProfilingDriver.Unwrap(Driver);
         cuda.MakeCurrent();
-        cublas ??= CublasHandle.Create(cuda.Stream);
+        var handle = cublas ??= CublasHandle.Create(cuda.Stream);
         int lda = Math.Max(1, transA ? m : k), ldb = Math.Max(1, transB ? k : n);
         ulong pa = a.Ptr + (ulong)(aOffset * sizeof(float)), pb = b.Ptr + (ulong)(bOffset * sizeof(float)), pc = c.Ptr + (ulong)(cOffset * sizeof(float));
-        if (count == 1) cublas.SgemmRowMajor(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, n);
-        else cublas.SgemmStridedBatchedRowMajor(transA, transB, m, n, k, alpha, pa, lda, strideA, pb, ldb, strideB, beta, pc, n, strideC, count);
+        void Run()
+        {
+            if (count == 1) handle.SgemmRowMajor(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, n);
+            else handle.SgemmStridedBatchedRowMajor(transA, transB, m, n, k, alpha, pa, lda, strideA, pb, ldb, strideB, beta, pc, n, strideC, count);
+        }
+        if (Driver is ProfilingDriver profiling)
+            profiling.Measure(count == 1 ? "cublas:sgemm" : "cublas:sgemm_strided_batched", LaunchCost.Gemm(m, n, k, readsC: beta != 0f).Times(count), Run);
+        else Run();
     }
 
     public void Transpose(Tensor x, int batch, int rows, int cols, Tensor y) => gemm.Transpose(Buf(x), Buf(y), batch, rows, cols);

@@ -1,0 +1,41 @@
+namespace NativeContrastive.Kernels.Interop;
+
+/// <summary>
+/// What a device allows, for comparing a kernel's achieved rate with:
+/// DRAM bandwidth = 2 (double data rate) · memory clock · bus width / 8, and
+/// FP32 throughput = 2 (FMA) · SMs · FP32 lanes per SM · SM clock (lanes per SM by compute
+/// capability: 64 on sm_70/75/80, 128 on sm_86 and later). Null where the driver does not
+/// report a clock or the architecture is not in the table.
+/// </summary>
+public sealed record CudaDevicePeaks(double? MemoryGigabytesPerSecond, double? Fp32GigaflopsPerSecond)
+{
+    public static CudaDevicePeaks Query(int ordinal = 0)
+    {
+        CudaException.Check(CudaApi.cuInit(0));
+        CudaException.Check(CudaApi.cuDeviceGet(out int d, ordinal));
+        int? Attr(int a) => CudaApi.cuDeviceGetAttribute(out int v, a, d) == 0 && v > 0 ? v : null;
+        int? memKhz = Attr(CudaApi.CU_DEVICE_ATTRIBUTE_MEMORY_CLOCK_RATE), busBits = Attr(CudaApi.CU_DEVICE_ATTRIBUTE_GLOBAL_MEMORY_BUS_WIDTH);
+        int? smKhz = Attr(CudaApi.CU_DEVICE_ATTRIBUTE_CLOCK_RATE), sms = Attr(CudaApi.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT);
+        int? major = Attr(CudaApi.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR);
+        int minor = Attr(CudaApi.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR) ?? 0;
+        double? memory = memKhz is int m && busBits is int b ? 2.0 * m * 1e3 * (b / 8.0) / 1e9 : null;
+        double? fp32 = smKhz is int c && sms is int n && major is int mj && Fp32LanesPerSm(mj, minor) is int lanes
+            ? 2.0 * n * lanes * c * 1e3 / 1e9 : null;
+        return new CudaDevicePeaks(memory, fp32);
+    }
+
+    /// <summary>FP32 lanes per SM of compute capability major.minor (null: unknown).</summary>
+    public static int? Fp32LanesPerSm(int major, int minor) => (major, minor) switch
+    {
+        (7, _) or (8, 0) => 64,
+        (8, _) or (9, _) or (10, _) or (12, _) => 128,
+        _ => null,
+    };
+}
+
+internal static partial class CudaApi
+{
+    public const int CU_DEVICE_ATTRIBUTE_CLOCK_RATE = 13;
+    public const int CU_DEVICE_ATTRIBUTE_MEMORY_CLOCK_RATE = 36;
+    public const int CU_DEVICE_ATTRIBUTE_GLOBAL_MEMORY_BUS_WIDTH = 37;
+}

@@ -1,0 +1,37 @@
+namespace NativeContrastive.Kernels.Profile;
+
+/// <summary>
+/// Everything a <see cref="IProfileSource"/> recorded, largest total time first.
+/// <see cref="Clock"/> says how times were taken ("CUDA events": device time between events
+/// recorded on the stream around each launch; "wall clock": host time around synchronous calls).
+/// The peaks, when known, are what the device allows (memory bandwidth, FP32 throughput), for
+/// comparing each row's achieved GB/s and GFLOP/s with.
+/// </summary>
+public sealed record ProfileReport(string Device, string Clock, IReadOnlyList<ProfileEntry> Entries,
+    double? PeakGigabytesPerSecond = null, double? PeakGigaflopsPerSecond = null)
+{
+    /// <summary>Time of the top-level rows (nested rows are inside them).</summary>
+    public double TotalMs => Entries.Where(e => !e.Nested).Sum(e => e.TotalMs);
+
+    /// <summary>Calls of the top-level rows.</summary>
+    public long TotalCalls => Entries.Where(e => !e.Nested).Sum(e => e.Calls);
+
+    public ProfileEntry? this[string name] => Entries.FirstOrDefault(e => e.Name == name);
+
+    /// <summary>
+    /// The rows for reading: top-level rows by total time, each followed by its nested rows (by
+    /// total time); nested rows whose parent has no row come last.
+    /// </summary>
+    public IReadOnlyList<ProfileEntry> PartsUnderParents()
+    {
+        var parts = Entries.Where(e => e.Parent is not null).ToLookup(e => e.Parent!);
+        var result = new List<ProfileEntry>(Entries.Count);
+        foreach (var top in Entries.Where(e => !e.Nested))
+        {
+            result.Add(top);
+            result.AddRange(parts[top.Name]);
+        }
+        result.AddRange(Entries.Where(e => e.Nested && !result.Contains(e)));
+        return result;
+    }
+}

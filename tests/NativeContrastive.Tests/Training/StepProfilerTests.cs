@@ -1,0 +1,115 @@
+using NativeContrastive.Engine;
+using NativeContrastive.Engine.Backends.Cpu;
+using NativeContrastive.Engine.Training;
+using NativeContrastive.Kernels.Profile;
+using NativeContrastive.Tests.Data;
+using NUnit.Framework;
+
+namespace NativeContrastive.Tests.Training;
+
+/// <summary>
+/// The cpu profile of real SimCLR training steps (ResNet-18, CIFAR stem, on 8×8 views of a
+/// written Fashion-MNIST file): one row per primitive, named after the IBackend method, whose
+/// call counts follow from the model — every convolution and batch norm once per step forward
+/// and once backward, the stem's convolution without a data gradient, three GEMMs per linear
+/// layer and three for NT-Xent's similarity matrix — with warm-up steps left out, and a
+/// measured run that spans epochs.
+/// </summary>
+[NonParallelizable]
+public class StepProfilerTests
+{
+    private TempDir data = null!;
+
+    [OneTimeSetUp]
+    public void WriteData()
+    {
+        data = new TempDir();
+        DatasetWriters.FashionMnist(data.Path, trainCount: 16, testCount: 4);
+    }
+
+    [OneTimeTearDown]
+    public void DeleteData() => data.Dispose();
+
+    private TrainingConfig Config(string arch) => new()
+    {
+        Method = "simclr", Dataset = "fashion-mnist", DataPath = data.Path, Arch = arch, BatchSize = 4, Limit = 16, ImageSize = 8,
+        ProjectorHiddenDim = 16, ProjectorOutDim = 8, Device = "cpu", Seed = 3,
+    };
+
+    [Test]
+    public void SimClrStepListsEveryPrimitiveWithCallsMatchingTheModel()
+    {
+        const int steps = 1;
+        var config = Config("resnet18");
+        var p = StepProfiler.Run(config, steps, warmup: 1);
+
+        using var method = RunComponents.CreateMethod(config.Resolve() with { ImageSize = 8 }, 1, 16, CpuBackend.Instance);
+        var parameters = method.NamedParameters();
+        int convs = parameters.Count(q => q.Tensor.Rank == 4);
+        int linears = parameters.Count(q => q.Tensor.Rank == 2);
+        int norms = method.StateDict().Count(q => q.Name.EndsWith("running_mean", StringComparison.Ordinal));
+        Assert.That((convs, linears, norms), Is.EqualTo((20, 2, 21)), "ResNet-18: 17 convs + 3 projection shortcuts, 20 BN + the head's BN1d");
+
+        var r = p.Report;
+        long Calls(string primitive) => r[primitive]?.Calls ?? 0;
+        Assert.That(Calls("Conv2dForward"), Is.EqualTo(steps * convs));
+        Assert.That(Calls("Conv2dBackwardWeight"), Is.EqualTo(steps * convs));
+        Assert.That(Calls("Conv2dBackwardData"), Is.EqualTo(steps * (convs - 1)), "the image needs no gradient");
+        Assert.That(Calls("BatchNormForwardTraining"), Is.EqualTo(steps * norms));
+        Assert.That(Calls("BatchNormBackward"), Is.EqualTo(steps * norms));
+        Assert.That(Calls("Gemm"), Is.EqualTo(steps * (3 * linears + 3)));
+        Assert.That(Calls("GlobalAvgPoolForward"), Is.EqualTo(steps));
+        Assert.That(Calls("L2NormalizeRows"), Is.EqualTo(steps));
+        Assert.That(Calls("AugmentViews"), Is.EqualTo(steps * 2), "two views per step, made inside the measured steps");
+        Assert.That(Calls("InfoNceRows"), Is.EqualTo(steps), "NT-Xent is one fused InfoNCE over the similarity rows");
+        Assert.That(Calls("InfoNceRowsBackward"), Is.EqualTo(steps));
+        Assert.That(Calls("SgdUpdate") + Calls("LarsUpdate") + Calls("AdamUpdate"), Is.EqualTo(steps * parameters.Count), "one fused update per parameter tensor");
+
+        Assert.That(r.Entries, Has.All.Matches<ProfileEntry>(e => e!.Kind == ProfileEntryKind.Primitive && e.TotalMs >= 0 && e.Calls > 0));
+        Assert.That(r.Entries.Where(e => e.Nested).Select(e => e.Name), Has.All.Contains(" ▸ ").And.Not.Empty);
+        var conv = r["Conv2dForward"]!;
+        Assert.That(conv.Flops, Is.GreaterThan(0));
+        Assert.That(conv.GigaflopsPerSecond, Is.GreaterThan(0));
+        Assert.That(r.TotalMs, Is.LessThanOrEqualTo(p.WallMs * 1.001), "top-level primitives run on the stepping thread");
+        Assert.That((p.Steps, p.Warmup, p.Config.ImageSize), Is.EqualTo((steps, 1, 8)));
+        Assert.That(float.IsFinite(p.LastLoss));
+        Assert.That(CpuProfile.Enabled, Is.False, "the profile is switched off afterwards");
+    }
+
+    [Test]
+    public void StepsBeyondOneEpochContinueIntoTheNext()
+    {
+        // 16 images in batches of 4: 4 steps per epoch, 7 steps need two epochs.
+        var p = StepProfiler.Run(Config("small"), steps: 5, warmup: 2);
+        Assert.That(p.Report["Conv2dForward"]!.Calls, Is.EqualTo(5 * 4), "small encoder: 4 convolutions per step");
+        Assert.That(p.ImagesPerSecond, Is.EqualTo(p.StepsPerSecond * 4).Within(1e-9));
+    }
+
+    [Test]
+    public void OnTheEmulatorTheRowsAreKernelsWithDeclaredCosts()
+    {
+        var config = Config("small") with { Device = "emu" };
+        var p = StepProfiler.Run(config, steps: 1, warmup: 1);
+        var r = p.Report;
+        Assert.That((r.Device, r.Clock), Is.EqualTo(("emu", "wall clock")));
+        using var method = RunComponents.CreateMethod(config.Resolve() with { ImageSize = 8 }, 1, 16, CpuBackend.Instance);
+        var parameters = method.NamedParameters();
+        int linears = parameters.Count(q => q.Tensor.Rank == 2);
+        var gemm = r["gemm.cu:gemm_forward_tiled_kernel"]!;
+        Assert.That(gemm.Calls, Is.EqualTo(3 * linears + 3), "three GEMMs per linear layer and three for the similarity matrix");
+        Assert.That(gemm.Flops, Is.GreaterThan(0));
+        Assert.That(r["optim.cu:adam_forward_kernel"]!.Calls, Is.EqualTo(parameters.Count), "one fused Adam update per parameter tensor");
+        Assert.That(r.Entries.Where(e => e.Kind == ProfileEntryKind.Kernel), Has.All.Matches<ProfileEntry>(e => e!.Name.Contains(".cu:") && e.Bytes > 0),
+            "every launcher declares its bytes");
+        Assert.That(r["copy H2D"]!.Calls, Is.GreaterThan(0), "the views are uploaded");
+        Assert.That(r.TotalMs, Is.LessThanOrEqualTo(p.WallMs * 1.001));
+    }
+
+    [Test]
+    public void InvalidCountsAndDevicesAreUserErrors()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => StepProfiler.Run(Config("small"), steps: 0, warmup: 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => StepProfiler.Run(Config("small"), steps: 1, warmup: -1));
+        Assert.Throws<ArgumentException>(() => Devices.CreateProfiled("tpu"));
+    }
+}
