@@ -9,6 +9,7 @@ using NativeContrastive.Engine.Tensors;
 using NativeContrastive.Engine.Training;
 using NativeContrastive.Kernels.Emu;
 using NativeContrastive.Kernels.Launch;
+using NativeContrastive.Kernels.Profile;
 
 namespace NativeContrastive.Bench;
 
@@ -24,11 +25,11 @@ public static class DeviceStepBench
     public static void Run(string device, int batch, int steps)
     {
         IBackend backend;
-        TimingDriver? timing = null;
+        ProfilingDriver? timing = null;
         if (device == "emu")
         {
             EmuBuild.EnsureBuilt("release");
-            timing = new TimingDriver(new EmuDriver());
+            timing = new ProfilingDriver(new EmuDriver());
             backend = new DeviceBackend(timing, "emu");
         }
         else backend = Devices.Create(device);
@@ -74,11 +75,13 @@ public static class DeviceStepBench
         Console.WriteLine($"  {ms / 1000:F3} s/step mean, {best / 1000:F3} s best ({batch * 1000.0 / ms:F1} images/s), last loss {last:G6}");
         if (timing is not null)
         {
-            double kernelMs = timing.Kernels.Values.Sum(k => k.Ms) / steps;
-            int launches = timing.Kernels.Values.Sum(k => k.Count) / steps;
-            Console.WriteLine($"  per step: {launches} launches, {kernelMs:F1} ms in kernels, {timing.CopyMs / steps:F1} ms in copies, {ms - kernelMs - timing.CopyMs / steps:F1} ms rest (autograd, host code)");
-            foreach (var (name, (count, total)) in timing.Kernels.OrderByDescending(k => k.Value.Ms).Take(12))
-                Console.WriteLine($"    {name,-60} {count / steps,4} launches {total / steps,8:F2} ms");
+            var report = timing.Snapshot();
+            var kernels = report.Entries.Where(e => e.Kind == ProfileEntryKind.Kernel).ToList();
+            double kernelMs = kernels.Sum(k => k.TotalMs) / steps, copyMs = report.Entries.Where(e => e.Kind == ProfileEntryKind.Copy).Sum(e => e.TotalMs) / steps;
+            long launches = kernels.Sum(k => k.Calls) / steps;
+            Console.WriteLine($"  per step: {launches} launches, {kernelMs:F1} ms in kernels, {copyMs:F1} ms in copies, {ms - kernelMs - copyMs:F1} ms rest (autograd, host code)");
+            foreach (var k in kernels.OrderByDescending(k => k.TotalMs).Take(12))
+                Console.WriteLine($"    {k.Name,-60} {k.Calls / steps,4} launches {k.TotalMs / steps,8:F2} ms");
         }
         Console.WriteLine();
     }
