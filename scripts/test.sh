@@ -11,7 +11,8 @@ dotnet build NativeContrastive.sln -c Release --no-restore --verbosity quiet || 
 
 results=TestResults
 rm -rf "$results"
-dotnet test NativeContrastive.sln -c Release --no-build \
+coverage=$PWD/$results/emu-kernel-coverage.txt
+NC_KERNEL_COVERAGE_FILE=$coverage dotnet test NativeContrastive.sln -c Release --no-build \
   --logger "console;verbosity=minimal" --logger "trx;LogFileName=results.trx" \
   --results-directory "$results" "$@"
 status=$?
@@ -24,6 +25,17 @@ for trx in $(find "$results" -name '*.trx' 2>/dev/null); do
   passed=$((passed + $(echo "$outcomes" | grep -c '"Passed"')))
   failed=$((failed + $(echo "$outcomes" | grep -c -E '"(Failed|Error|Timeout|Aborted)"')))
   skipped=$((skipped + $(echo "$outcomes" | grep -c -E '"(NotExecuted|Inconclusive|Pending)"')))
+done
+# Every registered kernel must have run on the emulated device against its cpu reference, and
+# every kernel must compile under NVRTC for sm_80 and sm_90 without spills (also asserted by the
+# NvrtcCompile tests; here the totals are printed).
+if [ -f "$coverage" ]; then
+  ran=$(grep -c '^ran ' "$coverage"); total=$(wc -l < "$coverage")
+  echo "$ran of $total registered kernels executed on emu"
+  if [ "$ran" -ne "$total" ]; then grep '^missing ' "$coverage" >&2; failed=$((failed + 1)); fi
+fi
+for arch in sm_80 sm_90; do
+  dotnet src/Cli/bin/Release/net10.0/nc.dll kernels --arch $arch | tail -n 1 | sed "s/^/nvrtc $arch: /"
 done
 echo "$passed passed, $failed failed, $skipped skipped"
 if [ "$passed" -eq 0 ]; then echo "test.sh: no test ran" >&2; exit 1; fi

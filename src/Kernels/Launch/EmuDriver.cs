@@ -109,8 +109,17 @@ public sealed unsafe class EmuDriver : IKernelDriver
         }
     }
 
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> launched = new();
+
+    /// <summary>
+    /// Every kernel ("family.cu:name") launched on any EmuDriver in this process: the test suite
+    /// checks from it that each registered kernel ran on the emulator at least once.
+    /// </summary>
+    public static IReadOnlyCollection<string> LaunchedKernels => (IReadOnlyCollection<string>)launched.Keys;
+
     public void Launch(KernelFunction function, Dim3 grid, Dim3 block, uint dynamicSharedBytes, KernelArgs args)
     {
+        launched.TryAdd(function.ToString(), 0);
         var entry = (delegate* unmanaged<uint, uint, uint, uint, uint, uint, uint, void**, int>)function.Handle;
         ulong* slots = stackalloc ulong[Math.Max(1, args.Count)];
         void** argv = stackalloc void*[Math.Max(1, args.Count)];
