@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using NativeContrastive.Engine.Data;
 using NativeContrastive.Kernels.Profile;
 
@@ -42,21 +41,11 @@ public static class StepProfiler
         using var device = Devices.CreateProfiled(config.Device);
         var (backend, profile) = (device.Backend, device.Profile);
 
-        var train = RunComponents.LoadTrain(config, config.Limit);
-        int size = RunComponents.ImageSizeFor(config, train);
-        config = config with { ImageSize = size };
-        if (train.Count < config.BatchSize)
-            throw new TrainingException($"--batch-size {config.BatchSize} is larger than the {train.Count} training images of {train.Name}; use a smaller batch or a larger --limit.");
-        var sampler = BatchSampler.ForTraining(train.Count, config.BatchSize, config.Seed);
-        using var method = RunComponents.CreateMethod(config, train.Channels, train.Count, backend);
-        using var trainData = new ResidentDataset(train, backend);
         // No prefetch: every primitive runs on this thread inside the measured steps, so the rows add up to the wall time.
-        var loader = new DataLoader(trainData, sampler, Enumerable.Repeat(RunComponents.Augmentation(config, size, train), method.ViewCount).ToArray(),
-            prefetch: false);
-        using var optimizer = RunComponents.CreateOptimizer(config, method.NamedParameters());
-        var step = new TrainingStep(method, optimizer, RunComponents.Schedule(config, sampler.BatchesPerEpoch));
-        string description = string.Create(CultureInfo.InvariantCulture,
-            $"{config.Method} {config.Arch} {train.Name} ({train.Count} images, {train.Channels}×{size}×{size}, {method.NamedParameters().Sum(p => p.Tensor.Length):N0} parameters)");
+        using var session = TrainingSession.Create(config, backend, prefetch: false);
+        config = session.Config;
+        var (method, loader, step) = (session.Method, session.Loader, session.Step);
+        string description = session.Description;
 
         method.Train(true);
         var clock = new Stopwatch();

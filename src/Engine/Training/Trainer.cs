@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using NativeContrastive.Engine.Autograd;
 using NativeContrastive.Engine.Data;
 using NativeContrastive.Engine.Methods;
@@ -41,23 +40,12 @@ public static class Trainer
             resume.RequireCompatible(config);
         }
 
-        // ---- data -------------------------------------------------------------------
-        var train = RunComponents.LoadTrain(config, config.Limit);
-        int size = RunComponents.ImageSizeFor(config, train);
-        config = config with { ImageSize = size };
-        if (train.Count < config.BatchSize)
-            throw new TrainingException($"--batch-size {config.BatchSize} is larger than the {train.Count} training images of {train.Name}; use a smaller batch or a larger --limit.");
-        var sampler = BatchSampler.ForTraining(train.Count, config.BatchSize, config.Seed);
-        int stepsPerEpoch = sampler.BatchesPerEpoch;
-
-        // ---- model, optimiser, schedule ------------------------------------------------
-        using var method = RunComponents.CreateMethod(config, train.Channels, train.Count, backend);
-        // The uint8 training set goes to the backend once; views are made there every step.
-        using var trainData = new ResidentDataset(train, backend);
-        var loader = new DataLoader(trainData, sampler, Enumerable.Repeat(RunComponents.Augmentation(config, size, train), method.ViewCount).ToArray());
-        using var optimizer = RunComponents.CreateOptimizer(config, method.NamedParameters());
-        var schedule = RunComponents.Schedule(config, stepsPerEpoch);
-        var step = new TrainingStep(method, optimizer, schedule);
+        // ---- data, model, optimiser, schedule -------------------------------------------
+        using var session = TrainingSession.Create(config, backend, prefetch: true);
+        config = session.Config;
+        var (train, size, method, trainData, loader, optimizer, step) =
+            (session.Train, session.ImageSize, session.Method, session.Data, session.Loader, session.Optimizer, session.Step);
+        int stepsPerEpoch = session.StepsPerEpoch;
 
         var folder = new RunFolder(config.Out);
         folder.Create();
@@ -75,9 +63,7 @@ public static class Trainer
         }
         config.Save(folder.ConfigPath);
 
-        string description = string.Create(CultureInfo.InvariantCulture,
-            $"{config.Method} {config.Arch} {train.Name} ({train.Count} images, {train.Channels}×{size}×{size}, {method.NamedParameters().Sum(p => p.Tensor.Length):N0} parameters)");
-        observer.Started(new TrainingPlan(description, startEpoch + 1, config.Epochs, stepsPerEpoch, config.BatchSize, folder.Directory));
+        observer.Started(new TrainingPlan(session.Description, startEpoch + 1, config.Epochs, stepsPerEpoch, config.BatchSize, folder.Directory));
 
         ImageDataset? test = null;
         ResidentDataset? testData = null;   // uploaded at the first kNN monitor, kept for the later ones

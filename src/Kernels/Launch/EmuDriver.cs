@@ -109,17 +109,17 @@ public sealed unsafe class EmuDriver : IKernelDriver
         }
     }
 
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> launched = new();
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<KernelFunction, byte> launched = new();
 
     /// <summary>
     /// Every kernel ("family.cu:name") launched on any EmuDriver in this process: the test suite
     /// checks from it that each registered kernel ran on the emulator at least once.
     /// </summary>
-    public static IReadOnlyCollection<string> LaunchedKernels => (IReadOnlyCollection<string>)launched.Keys;
+    public static IReadOnlyCollection<string> LaunchedKernels => launched.Keys.Select(f => f.ToString()).Distinct().ToList();
 
     public void Launch(KernelFunction function, Dim3 grid, Dim3 block, uint dynamicSharedBytes, KernelArgs args)
     {
-        launched.TryAdd(function.ToString(), 0);
+        launched.TryAdd(function, 0);   // the function object: no string made per launch
         var entry = (delegate* unmanaged<uint, uint, uint, uint, uint, uint, uint, void**, int>)function.Handle;
         ulong* slots = stackalloc ulong[Math.Max(1, args.Count)];
         void** argv = stackalloc void*[Math.Max(1, args.Count)];

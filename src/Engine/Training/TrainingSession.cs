@@ -1,0 +1,86 @@
+using System.Globalization;
+using NativeContrastive.Engine.Data;
+using NativeContrastive.Engine.Methods;
+using NativeContrastive.Engine.Optim;
+
+namespace NativeContrastive.Engine.Training;
+
+/// <summary>
+/// Everything a configuration trains with, built the same way for the trainer and for the step
+/// profiler (nc profile): the training split, the image size, the batch order, the method with its
+/// encoder and head, the uint8 training set resident on the backend, the loader of augmented
+/// views, the optimiser, the schedule and the <see cref="TrainingStep"/> over them. Disposing
+/// releases the optimiser, the resident data and the method.
+/// </summary>
+public sealed class TrainingSession : IDisposable
+{
+    private TrainingSession(TrainingConfig config, ImageDataset train, int imageSize, BatchSampler sampler, ContrastiveMethod method,
+                            ResidentDataset data, DataLoader loader, Optimizer optimizer, ILearningRateSchedule schedule)
+    {
+        Config = config;
+        Train = train;
+        ImageSize = imageSize;
+        Sampler = sampler;
+        Method = method;
+        Data = data;
+        Loader = loader;
+        Optimizer = optimizer;
+        Schedule = schedule;
+        Step = new TrainingStep(method, optimizer, schedule);
+    }
+
+    /// <summary>
+    /// Builds the session of a resolved <paramref name="config"/> on <paramref name="backend"/>.
+    /// <paramref name="prefetch"/>: fill the next batch while the current one trains (the trainer);
+    /// off, every primitive runs on the calling thread inside the step (the profiler).
+    /// </summary>
+    public static TrainingSession Create(TrainingConfig config, IBackend backend, bool prefetch)
+    {
+        var train = RunComponents.LoadTrain(config, config.Limit);
+        int size = RunComponents.ImageSizeFor(config, train);
+        config = config with { ImageSize = size };
+        if (train.Count < config.BatchSize)
+            throw new TrainingException($"--batch-size {config.BatchSize} is larger than the {train.Count} training images of {train.Name}; use a smaller batch or a larger --limit.");
+        var sampler = BatchSampler.ForTraining(train.Count, config.BatchSize, config.Seed);
+        var method = RunComponents.CreateMethod(config, train.Channels, train.Count, backend);
+        ResidentDataset? data = null;
+        try
+        {
+            // The uint8 training set goes to the backend once; views are made there every step.
+            data = new ResidentDataset(train, backend);
+            var loader = new DataLoader(data, sampler, Enumerable.Repeat(RunComponents.Augmentation(config, size, train), method.ViewCount).ToArray(), prefetch);
+            var optimizer = RunComponents.CreateOptimizer(config, method.NamedParameters());
+            return new TrainingSession(config, train, size, sampler, method, data, loader, optimizer, RunComponents.Schedule(config, sampler.BatchesPerEpoch));
+        }
+        catch
+        {
+            data?.Dispose();
+            method.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The configuration with the image size filled in.</summary>
+    public TrainingConfig Config { get; }
+    public ImageDataset Train { get; }
+    public int ImageSize { get; }
+    public BatchSampler Sampler { get; }
+    public int StepsPerEpoch => Sampler.BatchesPerEpoch;
+    public ContrastiveMethod Method { get; }
+    public ResidentDataset Data { get; }
+    public DataLoader Loader { get; }
+    public Optimizer Optimizer { get; }
+    public ILearningRateSchedule Schedule { get; }
+    public TrainingStep Step { get; }
+
+    /// <summary>"simclr small fashion-mnist (30000 images, 1×28×28, 494,336 parameters)".</summary>
+    public string Description => string.Create(CultureInfo.InvariantCulture,
+        $"{Config.Method} {Config.Arch} {Train.Name} ({Train.Count} images, {Train.Channels}×{ImageSize}×{ImageSize}, {Method.NamedParameters().Sum(p => p.Tensor.Length):N0} parameters)");
+
+    public void Dispose()
+    {
+        Optimizer.Dispose();
+        Data.Dispose();
+        Method.Dispose();
+    }
+}
