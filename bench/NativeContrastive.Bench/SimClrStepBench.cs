@@ -1,3 +1,4 @@
+using NativeContrastive.Engine.Methods.SimClr;
 using System.Diagnostics;
 using NativeContrastive.Engine.Autograd;
 using NativeContrastive.Engine.Backends.Cpu;
@@ -25,7 +26,7 @@ public static class SimClrStepBench
         var init = new RandomStream(0, StreamId.Of(StreamId.Init));
         var encoder = ModelFactory.CreateEncoder("resnet18", 3, cpu, init);
         var projector = ModelFactory.CreateProjectionHead(encoder.FeatureDim, encoder.FeatureDim, 128, cpu, init);
-        using var method = new SimClr(encoder, projector, new SimClrOptions());
+        using var method = new SimClrMethod(encoder, projector, new SimClrOptions());
         using var opt = OptimizerFactory.Create("lars", method.NamedParameters(), new OptimizerOptions { Momentum = 0.9f, WeightDecay = 1e-6f });
         var rng = new RandomStream(1, StreamId.Of(StreamId.Misc));
         var views = new float[2][];

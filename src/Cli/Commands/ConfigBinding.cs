@@ -63,16 +63,16 @@ internal static class Flags
         return o;
     }
 
-    public static Option<float> Float(string name, string description, float min, bool exclusiveMin, object? current, float? maxExclusive = null)
+    public static Option<float> Float(string name, string description, float min, bool exclusiveMin, object? current, float? maxExclusive = null, float? maxInclusive = null)
     {
         var o = new Option<float>(name) { Description = Describe(description, current) };
         o.Validators.Add(r =>
         {
             if (!TryValue(r, out float v)) return;
-            bool ok = float.IsFinite(v) && (exclusiveMin ? v > min : v >= min) && (maxExclusive is null || v < maxExclusive);
+            bool ok = float.IsFinite(v) && (exclusiveMin ? v > min : v >= min) && (maxExclusive is null || v < maxExclusive) && (maxInclusive is null || v <= maxInclusive);
             if (!ok)
             {
-                string range = (exclusiveMin ? $"> {min}" : $"≥ {min}") + (maxExclusive is float m ? $" and < {m}" : "");
+                string range = (exclusiveMin ? $"> {min}" : $"≥ {min}") + (maxExclusive is float m ? $" and < {m}" : "") + (maxInclusive is float mi ? $" and ≤ {mi}" : "");
                 r.AddError($"{name} must be {range}, got {v}.");
             }
         });
@@ -97,10 +97,10 @@ internal static class Flags
         }
     }
 
-    private static string Describe(string description, object? current) =>
+    public static string Describe(string description, object? current) =>
         current is null ? description : $"{description} [default: {Format(current)}]";
 
-    private static string Format(object v) => v switch
+    public static string Format(object v) => v switch
     {
         float f => f.ToString("G", System.Globalization.CultureInfo.InvariantCulture),
         int[] a => a.Length == 0 ? "none" : string.Join(" ", a),

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using NativeContrastive.Engine.Data;
+using NativeContrastive.Engine.Methods;
 using NativeContrastive.Cli.Progress;
 using NativeContrastive.Engine.Training;
 
@@ -35,9 +36,9 @@ internal static class TrainCommand
     public static List<IConfigBinding> ConfigBindings()
     {
         var d = new TrainingConfig();
-        return new List<IConfigBinding>
+        var bindings = new List<IConfigBinding>
         {
-            B(Flags.Choice("--method", "Contrastive method.", TrainingConfig.Methods, d.Method), (c, v) => c with { Method = v }),
+            B(Flags.Choice("--method", "Method: " + string.Join(" ", MethodRegistry.All.Select(m => m.Summary)), TrainingConfig.Methods, d.Method), (c, v) => c with { Method = v }),
             B(Flags.Choice("--dataset", "Data set.", DatasetCatalog.Names, d.Dataset), (c, v) => c with { Dataset = v }),
             B(Flags.Text("--data", "Data directory (default: the data set's installed location, where it has one)."), (c, v) => c with { DataPath = v }),
             B(Flags.Choice("--arch", "Encoder architecture.", TrainingConfig.Architectures, d.Arch), (c, v) => c with { Arch = v }),
@@ -45,33 +46,32 @@ internal static class TrainCommand
             B(Flags.Choice("--device", "Compute device.", Engine.Devices.Names, d.Device), (c, v) => c with { Device = v }),
             B(Flags.Int("--epochs", "Training epochs (0: write the randomly initialised encoder as a baseline checkpoint).", 0, d.Epochs), (c, v) => c with { Epochs = v }),
             B(Flags.Int("--batch-size", "Images per step.", 2, d.BatchSize), (c, v) => c with { BatchSize = v }),
-            B(Flags.Float("--lr", "Peak learning rate.", 0, false, d.Lr), (c, v) => c with { Lr = v }),
-            B(Flags.Choice("--optimizer", "Optimiser.", TrainingConfig.Optimizers, d.Optimizer), (c, v) => c with { Optimizer = v }),
+            B(Flags.Float("--lr", "Peak learning rate.", 0, false, PerMethod(m => m.Defaults.Lr)), (c, v) => c with { Lr = v }),
+            B(Flags.Choice("--optimizer", "Optimiser.", TrainingConfig.Optimizers, PerMethod(m => m.Defaults.Optimizer)), (c, v) => c with { Optimizer = v }),
             B(Flags.Float("--momentum", "SGD/LARS momentum (Adam β1).", 0, false, d.Momentum, 1f), (c, v) => c with { Momentum = v }),
-            B(Flags.Float("--weight-decay", "Weight decay.", 0, false, d.WeightDecay), (c, v) => c with { WeightDecay = v }),
-            B(Flags.Float("--warmup-epochs", "Linear warm-up length in epochs (fractions allowed).", 0, false, d.WarmupEpochs), (c, v) => c with { WarmupEpochs = v }),
+            B(Flags.Float("--weight-decay", "Weight decay.", 0, false, PerMethod(m => m.Defaults.WeightDecay)), (c, v) => c with { WeightDecay = v }),
+            B(Flags.Float("--warmup-epochs", "Linear warm-up length in epochs (fractions allowed).", 0, false, PerMethod(m => m.Defaults.WarmupEpochs)), (c, v) => c with { WarmupEpochs = v }),
             B(Flags.Choice("--schedule", "Learning-rate schedule after warm-up.", TrainingConfig.Schedules, d.Schedule), (c, v) => c with { Schedule = v }),
             B(Milestones(d), (c, v) => c with { Milestones = v }),
             B(Flags.Float("--lr-decay", "multistep: factor applied at each milestone.", 0, true, d.LrDecay), (c, v) => c with { LrDecay = v }),
-            B(Flags.Float("--temperature", "Loss temperature τ (default: SimCLR 0.5, NPID 0.07).", 0, true, null), (c, v) => c with { Temperature = v }),
             B(new Option<ulong>("--seed") { Description = $"Seed of all randomness. [default: {d.Seed}]" }, (c, v) => c with { Seed = v }),
             B(Flags.Int("--limit", "Train on the first N training images (0: all of them).", 0, d.Limit), (c, v) => c with { Limit = v == 0 ? null : v }),
             B(Flags.Int("--image-size", "Side of the training views in pixels (default: the data set's own).", 8, null), (c, v) => c with { ImageSize = v }),
-            B(Flags.Float("--crop-scale-min", "Smallest random crop area as a fraction of the image (default: SimCLR 0.08, NPID 0.2).", 0, true, null), (c, v) => c with { CropScaleMin = v }),
+            B(Flags.Float("--crop-scale-min", "Smallest random crop area of the full-size views as a fraction of the image (default: the method's).", 0, true, null, maxInclusive: 1f), (c, v) => c with { CropScaleMin = v }),
             B(Flags.Float("--jitter-strength", "SimCLR colour-jitter strength.", 0, false, d.JitterStrength), (c, v) => c with { JitterStrength = v }),
-            B(Flags.Int("--projector-hidden-dim", "SimCLR projection head hidden width (default: the encoder's feature width).", 1, null), (c, v) => c with { ProjectorHiddenDim = v }),
-            B(Flags.Int("--projector-out-dim", "SimCLR projection head output width.", 1, d.ProjectorOutDim), (c, v) => c with { ProjectorOutDim = v }),
-            B(Flags.Int("--negatives", "NPID: NCE negatives per sample.", 1, d.Negatives), (c, v) => c with { Negatives = v }),
-            B(Flags.Float("--nce-momentum", "NPID: memory-bank momentum.", 0, false, d.NceMomentum, 1f), (c, v) => c with { NceMomentum = v }),
-            B(Flags.Int("--embed-dim", "NPID: embedding (bank) width.", 1, d.EmbedDim), (c, v) => c with { EmbedDim = v }),
-            B(new Option<bool>("--full-softmax") { Description = "NPID: exact softmax over the whole memory bank instead of NCE." }, (c, v) => c with { FullSoftmax = v }),
             B(Flags.Int("--eval-every", "kNN monitor on the test split every N epochs (0: only after the last).", 0, d.EvalEvery), (c, v) => c with { EvalEvery = v }),
             B(Flags.Int("--eval-limit", "kNN monitor: score the first N test images (0: all).", 0, "all"), (c, v) => c with { EvalLimit = v == 0 ? null : v }),
             B(Flags.Int("--knn-k", "kNN neighbours.", 1, d.KnnK), (c, v) => c with { KnnK = v }),
             B(Flags.Float("--knn-temperature", "kNN weight temperature.", 0, true, d.KnnTemperature), (c, v) => c with { KnnTemperature = v }),
             B(Flags.Text("--out", "Run folder (config, metrics, plots, checkpoints).", d.Out), (c, v) => c with { Out = v }),
         };
+        bindings.AddRange(MethodOptionFlags.Bindings());
+        return bindings;
     }
+
+    /// <summary>"simclr adam, npid sgd, …": a default that each method sets for itself.</summary>
+    private static string PerMethod(Func<MethodDefinition, object> value) =>
+        string.Join(", ", MethodRegistry.All.Select(m => $"{m.Name} {Flags.Format(value(m))}"));
 
     /// <summary>Trains with progress on <paramref name="context"/>'s streams; returns the exit code.</summary>
     public static int Run(CliContext context, TrainingConfig config)

@@ -4,10 +4,12 @@ namespace NativeContrastive.Engine.Methods;
 
 /// <summary>
 /// The contract every method shares with the trainer. Per step the trainer makes a
-/// <see cref="TrainingBatch"/> of <see cref="ViewCount"/> views, calls <see cref="Loss"/>
-/// (recorded on the tape), back-propagates, steps the optimiser over
+/// <see cref="TrainingBatch"/> of <see cref="ViewCount"/> views, calls <see cref="Loss(TrainingBatch, StepInfo)"/>
+/// (recorded on the tape), back-propagates, asks <see cref="BeforeOptimizerStep"/> which parameters
+/// sit this step out (SwAV's frozen prototypes), steps the optimiser over
 /// <see cref="NamedParameters"/>, then calls <see cref="AfterOptimizerStep"/> so the method can
-/// update its own state (memory bank, queue). A checkpoint holds <see cref="StateDict"/>
+/// update its own state (memory bank, queue, prototype normalisation). Every hook gets the
+/// step's <see cref="StepInfo"/>. A checkpoint holds <see cref="StateDict"/>
 /// (tensors, live: load by copying into them) and <see cref="StateMetadata"/> (scalars),
 /// which together restore the run exactly.
 /// Names: the encoder's tensors are prefixed "encoder.", the heads' by their role
@@ -20,7 +22,7 @@ public abstract class ContrastiveMethod : IDisposable
 
     protected ContrastiveMethod(Module encoder) => Encoder = encoder ?? throw new ArgumentNullException(nameof(encoder));
 
-    /// <summary>Registry name ("simclr", "npid").</summary>
+    /// <summary>Registry name (its <see cref="MethodDefinition.Name"/>).</summary>
     public abstract string Name { get; }
 
     /// <summary>Augmented views per sample the loader must produce.</summary>
@@ -46,11 +48,39 @@ public abstract class ContrastiveMethod : IDisposable
     public IEnumerable<(string Name, Tensor Tensor)> StateDict()
         => Modules().SelectMany(m => m.Module.StateDict(m.Prefix)).Concat(MethodState());
 
-    /// <summary>The scalar loss of a batch, recorded on the tape.</summary>
-    public abstract Tensor Loss(TrainingBatch batch);
+    /// <summary>
+    /// Once before the first step of a new run (not on resume, where the checkpoint restores the
+    /// method's state): a method may look at the training data, e.g. to fill a memory bank.
+    /// </summary>
+    public virtual void BeforeTraining(TrainingStart start) { }
 
-    /// <summary>State updates after the optimiser step (bank, queue); records nothing.</summary>
-    public virtual void AfterOptimizerStep(TrainingBatch batch) { }
+    /// <summary>The scalar loss of a batch at <paramref name="step"/>, recorded on the tape.</summary>
+    public abstract Tensor Loss(TrainingBatch batch, StepInfo step);
+
+    /// <summary>The loss of a batch outside a run (the first step of epoch 1).</summary>
+    public Tensor Loss(TrainingBatch batch) => Loss(batch, StepInfo.First);
+
+    /// <summary>
+    /// After back-propagation, before the optimiser: the parameters the optimiser must leave
+    /// untouched this step (no update, no momentum or weight decay), e.g. SwAV's prototypes during
+    /// their first iterations. Empty by default.
+    /// </summary>
+    public virtual IReadOnlySet<Tensor> BeforeOptimizerStep(StepInfo step) => NoParameters;
+
+    /// <summary>State updates after the optimiser step (bank, queue, weight renormalisation); records nothing.</summary>
+    public virtual void AfterOptimizerStep(TrainingBatch batch, StepInfo step) { }
+
+    /// <summary>AfterOptimizerStep outside a run.</summary>
+    public void AfterOptimizerStep(TrainingBatch batch) => AfterOptimizerStep(batch, StepInfo.First);
+
+    /// <summary>
+    /// At the end of an epoch: the method's own metrics (names as its definition's
+    /// EpochMetricNames) gathered since the last call, which starts a new epoch's gathering, and
+    /// warnings for the user (e.g. SwAV's collapse), given the epoch's step losses.
+    /// </summary>
+    public virtual MethodEpochReport EndEpoch(EpochLosses losses) => MethodEpochReport.Empty;
+
+    protected static readonly IReadOnlySet<Tensor> NoParameters = new HashSet<Tensor>();
 
     /// <summary>Scalars a checkpoint must carry to resume exactly (invariant-culture strings).</summary>
     public virtual IReadOnlyDictionary<string, string> StateMetadata() => new Dictionary<string, string>();

@@ -1,42 +1,49 @@
-using NativeContrastive.Engine.Nn;
+using NativeContrastive.Engine.Methods.Npid;
+using NativeContrastive.Engine.Methods.SimClr;
+// using NativeContrastive.Engine.Methods.Swav;
 
 namespace NativeContrastive.Engine.Methods;
 
 /// <summary>
-/// Name → method. <see cref="Describe"/> tells the trainer what to build (views, head kind
-/// and sizes); <see cref="Create"/> builds the method from the encoder and head it made.
-/// Adding a method is one entry here plus its file.
+/// The methods the trainer knows, by name. This list is the only place the rest of the program
+/// learns about methods: to add one, write its folder (options, method, definition) and add one
+/// line here. Nothing outside a method's folder compares method names.
 /// </summary>
 public static class MethodRegistry
 {
-    public const string SimClrName = "simclr";
-    public const string NpidName = "npid";
+    private static readonly MethodDefinition[] Definitions =
+    [
+        new SimClrDefinition(),
+        new NpidDefinition(),
+        // new SwavDefinition(),
+    ];
 
-    /// <summary>Registered names, in the order shown to users.</summary>
-    public static IReadOnlyList<string> Names { get; } = [SimClrName, NpidName];
+    /// <summary>Every registered method, in the order shown to users.</summary>
+    public static IReadOnlyList<MethodDefinition> All => Definitions;
 
-    public static MethodInfo Describe(string name) => Normalise(name) switch
+    public static IReadOnlyList<string> Names { get; } = Definitions.Select(d => d.Name).ToArray();
+
+    /// <summary>The method called <paramref name="name"/> (any case); ArgumentException listing the choices otherwise.</summary>
+    public static MethodDefinition Get(string name)
     {
-        SimClrName => new MethodInfo(SimClrName, 2, HeadKind.Projector, "projector.", new SimClrOptions().ProjectionDim, null, true),
-        NpidName => new MethodInfo(NpidName, 1, HeadKind.Embed, "embed.", new NpidOptions().EmbedDim, null, false),
-        _ => throw Unknown(name),
-    };
+        string key = (name ?? "").Trim().ToLowerInvariant();
+        return Definitions.FirstOrDefault(d => d.Name == key)
+            ?? throw new ArgumentException($"--method: unknown value '{name}'; expected one of: {string.Join(", ", Names)}.");
+    }
 
     /// <summary>
-    /// Builds the method. <paramref name="head"/> is the projector (simclr) or the embed head
-    /// (npid) made as <see cref="Describe"/> says; options default to each method's defaults.
-    /// <paramref name="dataSize"/> and <paramref name="seed"/> size and seed NPID's bank and negatives.
+    /// Every option name any method declares, with the methods that declare it. Methods may share
+    /// a name (e.g. "temperature") when the kind is the same; each keeps its own default.
     /// </summary>
-    public static ContrastiveMethod Create(string name, Module encoder, Module head, int dataSize, IBackend backend, ulong seed,
-                                           SimClrOptions? simClr = null, NpidOptions? npid = null) => Normalise(name) switch
-    {
-        SimClrName => new SimClr(encoder, head, simClr ?? new SimClrOptions()),
-        NpidName => new Npid(encoder, head, dataSize, (npid ?? new NpidOptions()).EmbedDim, npid ?? new NpidOptions(), backend, seed),
-        _ => throw Unknown(name),
-    };
-
-    private static string Normalise(string name) => (name ?? "").Trim().ToLowerInvariant();
-
-    private static ArgumentException Unknown(string name)
-        => new($"Unknown method '{name}'. Choices: {string.Join(", ", Names)}.", nameof(name));
+    public static IReadOnlyList<(string Name, IReadOnlyList<(MethodDefinition Method, MethodOption Option)> Declarations)> OptionNames { get; } =
+        Definitions.SelectMany(d => d.Options.Select(o => (Method: d, Option: o)))
+            .GroupBy(x => x.Option.Name)
+            .Select(g =>
+            {
+                var list = g.ToList();
+                if (list.Select(x => x.Option.Kind).Distinct().Count() > 1)
+                    throw new InvalidOperationException($"Method option '{g.Key}' is declared with different kinds by {string.Join(", ", list.Select(x => x.Method.Name))}.");
+                return (g.Key, (IReadOnlyList<(MethodDefinition, MethodOption)>)list.Select(x => (x.Method, x.Option)).ToList());
+            })
+            .ToList();
 }

@@ -5,8 +5,9 @@ namespace NativeContrastive.Engine.Optim;
 /// <summary>
 /// Adam as torch.optim.Adam: bias-corrected first and second moments, weight decay as an L2
 /// term added to the gradient. State "exp_avg.&lt;param&gt;" and "exp_avg_sq.&lt;param&gt;"
-/// (created at once, zero); the bias correction uses <see cref="Optimizer.StepCount"/>, which
-/// checkpoints must save. Formula: <see cref="IBackend.AdamUpdate"/>.
+/// (created at once, zero); the bias correction uses the number of updates the parameter has had
+/// (<see cref="Optimizer.StepCount"/> less the steps it sat out frozen, as PyTorch's per-parameter
+/// step), which checkpoints save. Formula: <see cref="IBackend.AdamUpdate"/>.
 /// </summary>
 public class Adam : Optimizer
 {
@@ -38,15 +39,10 @@ public class Adam : Optimizer
     public float Eps { get; }
     public float WeightDecay { get; }
 
-    public override void Step(float lr)
+    protected override void Update(int i, float lr)
     {
-        long t = StepCount + 1;
-        for (int i = 0; i < Parameters.Count; i++)
-        {
-            var p = Parameters[i].Tensor;
-            p.Backend.AdamUpdate(p, p.Grad!, expAvg[i], expAvgSq[i], lr, Beta1, Beta2, Eps, WeightDecay, decoupled, t);
-        }
-        StepCount = t;
+        var p = Parameters[i].Tensor;
+        p.Backend.AdamUpdate(p, p.Grad!, expAvg[i], expAvgSq[i], lr, Beta1, Beta2, Eps, WeightDecay, decoupled, UpdatesOf(i));
     }
 
     public override IEnumerable<(string Name, Tensor Tensor)> State() => expAvg.Concat(expAvgSq).Select(t => (t.Name!, t));

@@ -39,15 +39,11 @@ public sealed class Lars : Optimizer
     /// <summary>True for the parameter at <paramref name="index"/> when it is excluded from decay and adaptation.</summary>
     public bool IsExcluded(int index) => excluded[index];
 
-    public override void Step(float lr)
+    protected override void Update(int i, float lr)
     {
-        for (int i = 0; i < Parameters.Count; i++)
-        {
-            var p = Parameters[i].Tensor;
-            bool adapt = !excluded[i];
-            p.Backend.LarsUpdate(p, p.Grad!, velocities[i], lr, Momentum, adapt ? WeightDecay : 0f, TrustCoefficient, adapt, Nesterov);
-        }
-        StepCount++;
+        var p = Parameters[i].Tensor;
+        bool adapt = !excluded[i];
+        p.Backend.LarsUpdate(p, p.Grad!, velocities[i], lr, Momentum, adapt ? WeightDecay : 0f, TrustCoefficient, adapt, Nesterov);
     }
 
     public override IEnumerable<(string Name, Tensor Tensor)> State() => velocities.Select(v => (v.Name!, v));

@@ -9,15 +9,66 @@ namespace NativeContrastive.Engine.Optim;
 /// </summary>
 public abstract class Optimizer : IDisposable
 {
-    protected Optimizer(IReadOnlyList<(string Name, Tensor Tensor)> parameters) => Parameters = parameters;
+    private readonly long[] skipped;
+
+    protected Optimizer(IReadOnlyList<(string Name, Tensor Tensor)> parameters)
+    {
+        Parameters = parameters;
+        skipped = new long[parameters.Count];
+    }
 
     public IReadOnlyList<(string Name, Tensor Tensor)> Parameters { get; }
 
     /// <summary>Number of completed steps (Adam's bias correction uses it; saved in checkpoints).</summary>
     public long StepCount { get; set; }
 
-    /// <summary>Applies one update with learning rate <paramref name="lr"/>, then counts the step.</summary>
-    public abstract void Step(float lr);
+    /// <summary>Applies one update with learning rate <paramref name="lr"/> to every parameter, then counts the step.</summary>
+    public void Step(float lr) => Step(lr, NoneFrozen);
+
+    /// <summary>
+    /// Applies one update with learning rate <paramref name="lr"/>, leaving the parameters in
+    /// <paramref name="frozen"/> and their state untouched (as a parameter whose gradient is None in
+    /// PyTorch: no update, no momentum, no weight decay), then counts the step.
+    /// </summary>
+    public void Step(float lr, IReadOnlySet<Tensor> frozen)
+    {
+        for (int i = 0; i < Parameters.Count; i++)
+        {
+            if (frozen.Count == 0 || !frozen.Contains(Parameters[i].Tensor)) Update(i, lr);
+            else skipped[i]++;
+        }
+        StepCount++;
+    }
+
+    /// <summary>Updates parameter <paramref name="index"/> has received, counting the one being made (Adam's bias correction: t).</summary>
+    protected long UpdatesOf(int index) => StepCount + 1 - skipped[index];
+
+    /// <summary>Scalars the state tensors do not hold: how many steps each frozen-at-times parameter sat out ("skipped.&lt;param&gt;").</summary>
+    public IReadOnlyDictionary<string, string> StateMetadata() =>
+        Enumerable.Range(0, Parameters.Count).Where(i => skipped[i] != 0)
+            .ToDictionary(i => SkippedPrefix + Parameters[i].Name, i => skipped[i].ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    /// <summary>Restores what <see cref="StateMetadata"/> wrote (absent keys: never skipped).</summary>
+    public void LoadStateMetadata(IReadOnlyDictionary<string, string> metadata)
+    {
+        for (int i = 0; i < Parameters.Count; i++)
+        {
+            skipped[i] = 0;
+            if (metadata.TryGetValue(SkippedPrefix + Parameters[i].Name, out var text))
+            {
+                if (!long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long n) || n > StepCount)
+                    throw new FormatException($"optimizer metadata '{SkippedPrefix + Parameters[i].Name}': expected a count of skipped steps in [0, {StepCount}], found '{text}'.");
+                skipped[i] = n;
+            }
+        }
+    }
+
+    private const string SkippedPrefix = "skipped.";
+
+    /// <summary>The update of parameter <paramref name="index"/> at learning rate <paramref name="lr"/> (step number: <see cref="StepCount"/> + 1).</summary>
+    protected abstract void Update(int index, float lr);
+
+    private static readonly IReadOnlySet<Tensor> NoneFrozen = new HashSet<Tensor>();
 
     /// <summary>Optimiser state with names unique within the optimiser (e.g. "momentum.layer1.0.conv1.weight").</summary>
     public abstract IEnumerable<(string Name, Tensor Tensor)> State();

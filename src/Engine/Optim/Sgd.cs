@@ -34,14 +34,10 @@ public sealed class Sgd : Optimizer
         return t;
     }
 
-    public override void Step(float lr)
+    protected override void Update(int i, float lr)
     {
-        for (int i = 0; i < Parameters.Count; i++)
-        {
-            var p = Parameters[i].Tensor;
-            p.Backend.SgdUpdate(p, p.Grad!, buffers[i], lr, Momentum, WeightDecay, Nesterov);
-        }
-        StepCount++;
+        var p = Parameters[i].Tensor;
+        p.Backend.SgdUpdate(p, p.Grad!, buffers[i], lr, Momentum, WeightDecay, Nesterov);
     }
 
     public override IEnumerable<(string Name, Tensor Tensor)> State() =>

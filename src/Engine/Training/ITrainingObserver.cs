@@ -20,6 +20,9 @@ public interface ITrainingObserver
     void Phase(string what);
 
     void EpochCompleted(EpochMetrics metrics, string checkpointPath);
+
+    /// <summary>Something the user should know about the run (e.g. a method's collapse warning).</summary>
+    void Warning(string message) => Phase("warning: " + message);
 }
 
 /// <summary>Observes nothing (tests, library use).</summary>

@@ -3,14 +3,19 @@ using System.Text;
 
 namespace NativeContrastive.Engine.Training;
 
-/// <summary>One row of metrics.csv. kNN values are null for epochs without evaluation.</summary>
-public sealed record EpochMetrics(int Epoch, double Loss, double Lr, double? KnnTop1, double? KnnTop5, double ImagesPerSecond, double Seconds);
+/// <summary>
+/// One row of metrics.csv. kNN values are null for epochs without evaluation; <see cref="Extra"/>
+/// holds the method's own columns (its definition's EpochMetricNames), absent ones empty.
+/// </summary>
+public sealed record EpochMetrics(int Epoch, double Loss, double Lr, double? KnnTop1, double? KnnTop5, double ImagesPerSecond, double Seconds,
+                                  IReadOnlyDictionary<string, double>? Extra = null);
 
 /// <summary>One row of steps.csv (Step is the global optimiser step, 1-based).</summary>
 public sealed record StepMetrics(int Epoch, long Step, double Loss, double Lr);
 
 /// <summary>
-/// metrics.csv (epoch, loss, lr, knn_top1, knn_top5, images_per_s, seconds) and steps.csv
+/// metrics.csv (epoch, loss, lr, knn_top1, knn_top5, images_per_s, seconds, then the method's own
+/// columns) and steps.csv
 /// (epoch, step, loss, lr). Rows are kept in memory and both files are rewritten atomically
 /// by <see cref="Flush"/>, which the trainer calls with every checkpoint, so the files on
 /// disk always describe exactly the training that the last checkpoint holds. On resume the
@@ -24,14 +29,18 @@ public sealed class MetricsLog
     private readonly List<EpochMetrics> epochs = new();
     private readonly List<StepMetrics> steps = new();
     private readonly string metricsPath, stepsPath;
+    private readonly IReadOnlyList<string> extraColumns;
 
-    public MetricsLog(string metricsPath, string stepsPath)
+    public MetricsLog(string metricsPath, string stepsPath, IReadOnlyList<string>? extraColumns = null)
     {
         this.metricsPath = metricsPath;
         this.stepsPath = stepsPath;
+        this.extraColumns = extraColumns ?? [];
     }
 
-    public static MetricsLog For(RunFolder folder) => new(folder.MetricsPath, folder.StepsPath);
+    public static MetricsLog For(RunFolder folder, IReadOnlyList<string>? extraColumns = null) => new(folder.MetricsPath, folder.StepsPath, extraColumns);
+
+    private string Header => extraColumns.Count == 0 ? EpochHeader : EpochHeader + "," + string.Join(",", extraColumns);
 
     public IReadOnlyList<EpochMetrics> Epochs => epochs;
 
@@ -47,9 +56,12 @@ public sealed class MetricsLog
         epochs.Clear();
         steps.Clear();
         if (File.Exists(metricsPath))
-            foreach (var f in Rows(metricsPath, EpochHeader))
+            foreach (var f in Rows(metricsPath, Header))
             {
-                var row = new EpochMetrics(int.Parse(f[0], CultureInfo.InvariantCulture), D(f[1]), D(f[2]), N(f[3]), N(f[4]), D(f[5]), D(f[6]));
+                var extra = new Dictionary<string, double>();
+                for (int i = 0; i < extraColumns.Count; i++)
+                    if (N(f[7 + i]) is double v) extra[extraColumns[i]] = v;
+                var row = new EpochMetrics(int.Parse(f[0], CultureInfo.InvariantCulture), D(f[1]), D(f[2]), N(f[3]), N(f[4]), D(f[5]), D(f[6]), extra);
                 if (row.Epoch <= lastEpoch) epochs.Add(row);
             }
         if (File.Exists(stepsPath))
@@ -63,9 +75,13 @@ public sealed class MetricsLog
     /// <summary>Rewrites both files atomically.</summary>
     public void Flush()
     {
-        var m = new StringBuilder(EpochHeader).Append('\n');
+        var m = new StringBuilder(Header).Append('\n');
         foreach (var r in epochs)
-            m.Append(CultureInfo.InvariantCulture, $"{r.Epoch},{F(r.Loss)},{F(r.Lr)},{F(r.KnnTop1)},{F(r.KnnTop5)},{r.ImagesPerSecond:0.0},{r.Seconds:0.000}\n");
+        {
+            m.Append(CultureInfo.InvariantCulture, $"{r.Epoch},{F(r.Loss)},{F(r.Lr)},{F(r.KnnTop1)},{F(r.KnnTop5)},{r.ImagesPerSecond:0.0},{r.Seconds:0.000}");
+            foreach (var c in extraColumns) m.Append(',').Append(F(r.Extra is not null && r.Extra.TryGetValue(c, out var v) ? v : null));
+            m.Append('\n');
+        }
         AtomicFile.WriteAllText(metricsPath, m.ToString());
         var s = new StringBuilder(StepHeader).Append('\n');
         foreach (var r in steps)
@@ -84,8 +100,14 @@ public sealed class MetricsLog
         using var reader = new StreamReader(path);
         string? first = reader.ReadLine();
         if (first != header) throw new FormatException($"{path}: expected the header '{header}', found '{first}'.");
+        int columns = header.Split(',').Length;
         string? line;
         while ((line = reader.ReadLine()) is not null)
-            if (line.Length > 0) yield return line.Split(',');
+        {
+            if (line.Length == 0) continue;
+            var fields = line.Split(',');
+            if (fields.Length != columns) throw new FormatException($"{path}: expected {columns} columns per row, found {fields.Length} in '{line}'.");
+            yield return fields;
+        }
     }
 }

@@ -36,29 +36,14 @@ public static class RunComponents
 
     public static RandomStream InitStream(TrainingConfig c) => new(c.Seed, StreamId.Of(StreamId.Init));
 
-    /// <summary>Encoder, head and method, all initialised from the run's init stream.</summary>
+    /// <summary>Encoder, heads and method (the method's registry entry builds the heads), all initialised from the run's init stream.</summary>
     public static ContrastiveMethod CreateMethod(TrainingConfig c, int inChannels, int dataSize, IBackend backend)
     {
         var rng = InitStream(c);
         var encoder = CreateEncoder(c, inChannels, backend, rng);
         try
         {
-            switch (c.Method)
-            {
-                case "simclr":
-                    var projector = ModelFactory.CreateProjectionHead(encoder.FeatureDim, c.ProjectorHiddenDim ?? encoder.FeatureDim, c.ProjectorOutDim, backend, rng);
-                    return new SimClr(encoder, projector, new SimClrOptions { Temperature = c.EffectiveTemperature, ProjectionDim = c.ProjectorOutDim });
-                case "npid":
-                    var embed = new LinearHead(encoder.FeatureDim, c.EmbedDim, backend, rng);
-                    var options = new NpidOptions
-                    {
-                        Negatives = c.Negatives, Temperature = c.EffectiveTemperature, Momentum = c.NceMomentum,
-                        FullSoftmax = c.FullSoftmax, EmbedDim = c.EmbedDim,
-                    };
-                    return new Npid(encoder, embed, dataSize, c.EmbedDim, options, backend, c.Seed);
-                default:
-                    throw new ArgumentException($"--method: unknown value '{c.Method}'; expected one of: {string.Join(", ", TrainingConfig.Methods)}.");
-            }
+            return c.MethodDefinition.Create(new MethodContext(encoder, rng, backend, dataSize, c.BatchSize, c.ImageSize ?? 0, c.Seed, c.MethodOptionValues));
         }
         catch
         {
@@ -67,36 +52,31 @@ public static class RunComponents
         }
     }
 
-    /// <summary>The method's usual augmentation of one view, seeded with the run's seed.</summary>
-    public static AugmentationConfig Augmentation(TrainingConfig c, int size, ImageDataset train)
-    {
-        var a = c.Method == "npid"
-            ? AugmentationConfig.Npid(size, train.Channels, train.Normalization)
-            : AugmentationConfig.SimClr(size, train.Channels, strength: c.JitterStrength, normalization: train.Normalization);
-        return a with { Seed = c.Seed, ScaleMin = c.CropScaleMin ?? a.ScaleMin };
-    }
+    /// <summary>The method's views (one augmentation per view, multi-crop included), seeded with the run's seed.</summary>
+    public static IReadOnlyList<AugmentationConfig> Views(TrainingConfig c, int size, ImageDataset train) =>
+        c.MethodDefinition.Views(new ViewContext(size, train.Channels, train.Normalization, c.Seed, c.JitterStrength, c.CropScaleMin), c.MethodOptionValues);
 
     public static Optimizer CreateOptimizer(TrainingConfig c, IReadOnlyList<(string Name, Tensor Tensor)> parameters) =>
-        OptimizerFactory.Create(c.Optimizer, parameters, new OptimizerOptions
+        OptimizerFactory.Create(c.OptimizerName, parameters, new OptimizerOptions
         {
             Momentum = c.Momentum,
-            WeightDecay = c.WeightDecay,
-            Betas = (c.Optimizer is "adam" or "adamw" ? c.Momentum : 0.9f, 0.999f),
+            WeightDecay = c.WeightDecayValue,
+            Betas = (c.OptimizerName is "adam" or "adamw" ? c.Momentum : 0.9f, 0.999f),
         });
 
     /// <summary>Warm-up (linear, --warmup-epochs) then cosine to 0, multistep (epochs → steps) or constant.</summary>
     public static ILearningRateSchedule Schedule(TrainingConfig c, int stepsPerEpoch)
     {
         long total = (long)c.Epochs * stepsPerEpoch;
-        long warmup = Math.Min(total, (long)Math.Round(c.WarmupEpochs * stepsPerEpoch));
+        long warmup = Math.Min(total, (long)Math.Round(c.WarmupEpochsValue * stepsPerEpoch));
         ILearningRateSchedule after = c.Schedule switch
         {
-            "cosine" => new WarmupCosineSchedule(c.Lr, warmup, total),
-            "multistep" => new MultiStepSchedule(c.Lr, c.Milestones.Select(m => (long)m * stepsPerEpoch), c.LrDecay),
-            "constant" => new ConstantSchedule(c.Lr),
+            "cosine" => new WarmupCosineSchedule(c.LearningRate, warmup, total),
+            "multistep" => new MultiStepSchedule(c.LearningRate, c.Milestones.Select(m => (long)m * stepsPerEpoch), c.LrDecay),
+            "constant" => new ConstantSchedule(c.LearningRate),
             _ => throw new ArgumentException($"--schedule: unknown value '{c.Schedule}'; expected one of: {string.Join(", ", TrainingConfig.Schedules)}."),
         };
-        return c.Schedule == "cosine" || warmup == 0 ? after : new LinearWarmup(after, c.Lr, warmup);
+        return c.Schedule == "cosine" || warmup == 0 ? after : new LinearWarmup(after, c.LearningRate, warmup);
     }
 
     /// <summary>lr = base·(s + 1)/W for s &lt; W, then the wrapped schedule.</summary>

@@ -10,7 +10,8 @@ namespace NativeContrastive.Engine.Training;
 /// <summary>
 /// The training loop. Per step (<see cref="TrainingStep"/>): zero the gradients, the method's
 /// loss on a batch of augmented views, back-propagation through the tape, the optimiser step at
-/// the schedule's learning rate, then the method's own state update (NPID's memory bank). Each
+/// the schedule's learning rate, then the method's own state update (memory bank, queue,
+/// prototypes). Per epoch the method reports its own metrics and warnings (<see cref="ContrastiveMethod.EndEpoch"/>). Each
 /// step's temporaries live in a <see cref="TensorScope"/>, so memory stays flat. Per epoch: a row
 /// of metrics.csv, the kNN monitor when due, and a checkpoint (epoch-N + last, written
 /// atomically; older epoch checkpoints are removed).
@@ -49,7 +50,7 @@ public static class Trainer
 
         var folder = new RunFolder(config.Out);
         folder.Create();
-        var metrics = MetricsLog.For(folder);
+        var metrics = MetricsLog.For(folder, config.MethodDefinition.EpochMetricNames);
         int startEpoch = 0;
         long globalStep = 0;
         if (resume is not null)
@@ -104,6 +105,12 @@ public static class Trainer
 
         try
         {
+            if (resume is null && config.Epochs > 0)
+            {
+                observer.Phase("preparing the method");
+                method.BeforeTraining(new TrainingStart(trainData, size, config.BatchSize));
+            }
+
             // ---- --epochs 0: the randomly initialised encoder as a baseline --------------------
             if (config.Epochs == 0 && resume is null)
             {
@@ -117,7 +124,7 @@ public static class Trainer
                 if (cancellation.IsCancellationRequested) break;
                 method.Train(true);
                 var epochClock = Stopwatch.StartNew();
-                double lossSum = 0;
+                double lossSum = 0, lossMin = double.PositiveInfinity, lossMax = double.NegativeInfinity;
                 int steps = 0;
                 float lr = 0;
                 foreach (var lb in loader.Epoch(epoch - 1))
@@ -127,6 +134,8 @@ public static class Trainer
                     globalStep++;
                     steps++;
                     lossSum += outcome.Loss;
+                    lossMin = Math.Min(lossMin, outcome.Loss);
+                    lossMax = Math.Max(lossMax, outcome.Loss);
                     metrics.Add(new StepMetrics(epoch, globalStep, outcome.Loss, lr));
                     imagesPerSecond = steps * (double)config.BatchSize / epochClock.Elapsed.TotalSeconds;
                     observer.StepCompleted(epoch, steps, globalStep, outcome.Loss, lr, imagesPerSecond);
@@ -137,6 +146,8 @@ public static class Trainer
                 double trainSeconds = epochClock.Elapsed.TotalSeconds;
                 imagesPerSecond = steps * (double)config.BatchSize / trainSeconds;
                 finalLoss = lossSum / steps;
+                var report = method.EndEpoch(new EpochLosses(finalLoss.Value, lossMin, lossMax, steps));
+                foreach (var warning in report.Warnings) observer.Warning($"epoch {epoch}: {warning}");
                 bool evaluate = epoch == config.Epochs || (config.EvalEvery > 0 && epoch % config.EvalEvery == 0);
                 KnnScore? knn = null;
                 if (evaluate)
@@ -146,7 +157,7 @@ public static class Trainer
                     catch (OperationCanceledException) { break; }
                     lastKnn = knn ?? lastKnn;
                 }
-                Save(epoch, new EpochMetrics(epoch, finalLoss.Value, lr, knn?.Top1, knn?.Top5, imagesPerSecond, epochClock.Elapsed.TotalSeconds));
+                Save(epoch, new EpochMetrics(epoch, finalLoss.Value, lr, knn?.Top1, knn?.Top5, imagesPerSecond, epochClock.Elapsed.TotalSeconds, report.Metrics));
             }
         }
         finally

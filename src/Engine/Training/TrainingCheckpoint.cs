@@ -64,13 +64,14 @@ public sealed class TrainingCheckpoint
             ["epoch"] = I(epoch),
             ["global_step"] = globalStep.ToString(CultureInfo.InvariantCulture),
             ["steps_per_epoch"] = I(stepsPerEpoch),
-            ["optimizer"] = config.Optimizer,
+            ["optimizer"] = config.OptimizerName,
             ["optimizer_step_count"] = optimizer.StepCount.ToString(CultureInfo.InvariantCulture),
             ["seed"] = config.Seed.ToString(CultureInfo.InvariantCulture),
             ["rng"] = "philox4x32-10; streams from (seed, purpose, epoch, sample/step), no saved positions",
             ["config"] = config.ToJson(),
         };
         foreach (var (k, v) in method.StateMetadata()) meta[MethodMetaPrefix + k] = v;
+        foreach (var (k, v) in optimizer.StateMetadata()) meta[OptimizerPrefix + k] = v;
         return meta;
     }
 
@@ -119,11 +120,14 @@ public sealed class TrainingCheckpoint
         {
             Load(optimizer.State().Select(s => (OptimizerPrefix + s.Name, s.Tensor)));
             optimizer.StepCount = long.Parse(Get("optimizer_step_count"), CultureInfo.InvariantCulture);
+            try { optimizer.LoadStateMetadata(Prefixed(OptimizerPrefix)); }
+            catch (FormatException e) { throw new CheckpointFormatException(Path, e.Message); }
         }
-        var methodMeta = Meta.Where(kv => kv.Key.StartsWith(MethodMetaPrefix, StringComparison.Ordinal))
-            .ToDictionary(kv => kv.Key[MethodMetaPrefix.Length..], kv => kv.Value);
-        method.LoadStateMetadata(methodMeta);
+        method.LoadStateMetadata(Prefixed(MethodMetaPrefix));
     }
+
+    private Dictionary<string, string> Prefixed(string prefix) =>
+        Meta.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value);
 
     /// <summary>Copies the encoder's tensors ("encoder.…" in the file) into <paramref name="encoder"/>.</summary>
     public void RestoreEncoder(Nn.Module encoder) => Load(encoder.StateDict("encoder."));

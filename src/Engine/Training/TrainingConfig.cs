@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using NativeContrastive.Engine.Data;
+using NativeContrastive.Engine.Methods;
 
 namespace NativeContrastive.Engine.Training;
 
@@ -11,11 +12,15 @@ namespace NativeContrastive.Engine.Training;
 ///
 /// Defaults are chosen for the cpu device: the default command (SimCLR, small encoder,
 /// Fashion-MNIST) trains and evaluates within minutes on two cores. Properties that are null
-/// take a value that depends on another option (see <see cref="Resolve"/>).
+/// take a value that depends on another option (see <see cref="Resolve"/>): the optimiser, learning
+/// rate, weight decay and warm-up come from the method's <see cref="MethodDefinition.Defaults"/>.
+/// Everything a method declares for itself (temperature, heads, bank, prototypes, …) lives in
+/// <see cref="MethodOptions"/> under the names its <see cref="MethodDefinition.Options"/> declare;
+/// this record knows no method by name.
 /// </summary>
 public sealed record TrainingConfig
 {
-    public static readonly IReadOnlyList<string> Methods = NativeContrastive.Engine.Methods.MethodRegistry.Names;
+    public static readonly IReadOnlyList<string> Methods = MethodRegistry.Names;
     public static readonly IReadOnlyList<string> Optimizers = Optim.OptimizerFactory.Names;
     public static readonly IReadOnlyList<string> Schedules = ["cosine", "multistep", "constant"];
     public static readonly IReadOnlyList<string> Architectures = Models.ModelFactory.Architectures;
@@ -23,8 +28,8 @@ public sealed record TrainingConfig
 
     // ---- what to train ---------------------------------------------------------------
 
-    /// <summary>simclr | npid.</summary>
-    public string Method { get; init; } = "simclr";
+    /// <summary>A <see cref="MethodRegistry"/> name.</summary>
+    public string Method { get; init; } = MethodRegistry.Names[0];
 
     /// <summary>A <see cref="DatasetCatalog"/> name.</summary>
     public string Dataset { get; init; } = "fashion-mnist";
@@ -46,7 +51,7 @@ public sealed record TrainingConfig
     /// <summary>Square side of the training views; null = the data set's native size.</summary>
     public int? ImageSize { get; init; }
 
-    /// <summary>Smallest random-resized-crop area (fraction of the image); null = the method's usual value (SimCLR 0.08, NPID 0.2).</summary>
+    /// <summary>Smallest random-resized-crop area (fraction of the image) of the full-size views; null = the method's usual value.</summary>
     public float? CropScaleMin { get; init; }
 
     /// <summary>SimCLR colour-jitter strength s (brightness/contrast/saturation 0.8·s, hue 0.2·s); 0.5 is SimCLR's CIFAR setting.</summary>
@@ -58,18 +63,20 @@ public sealed record TrainingConfig
 
     public int BatchSize { get; init; } = 128;
 
-    /// <summary>Peak learning rate (after warm-up).</summary>
-    public float Lr { get; init; } = 1e-3f;
+    /// <summary>Peak learning rate (after warm-up); null = the method's.</summary>
+    public float? Lr { get; init; }
 
-    /// <summary>sgd | lars | adam | adamw.</summary>
-    public string Optimizer { get; init; } = "adam";
+    /// <summary>sgd | lars | adam | adamw; null = the method's.</summary>
+    public string? Optimizer { get; init; }
 
     /// <summary>SGD/LARS momentum (β₁ for Adam).</summary>
     public float Momentum { get; init; } = 0.9f;
 
-    public float WeightDecay { get; init; } = 1e-6f;
+    /// <summary>null = the method's.</summary>
+    public float? WeightDecay { get; init; }
 
-    public float WarmupEpochs { get; init; } = 0f;
+    /// <summary>Linear warm-up in epochs; null = the method's.</summary>
+    public float? WarmupEpochs { get; init; }
 
     /// <summary>cosine | multistep | constant.</summary>
     public string Schedule { get; init; } = "cosine";
@@ -79,31 +86,28 @@ public sealed record TrainingConfig
 
     public float LrDecay { get; init; } = 0.1f;
 
-    /// <summary>Loss temperature τ; null = the method's usual value (SimCLR 0.5, NPID 0.07).</summary>
-    public float? Temperature { get; init; }
-
     /// <summary>Seed of every random stream (init, data order, augmentation, negatives).</summary>
     public ulong Seed { get; init; } = 1;
 
-    // ---- heads -----------------------------------------------------------------------
+    // ---- the method's own settings -------------------------------------------------
 
-    /// <summary>SimCLR projection MLP: hidden width (null = the encoder's feature width) and output width.</summary>
-    public int? ProjectorHiddenDim { get; init; }
+    /// <summary>
+    /// Option name → value (invariant text) of the method's declared options. After
+    /// <see cref="Resolve"/> it holds every option of the method, defaults filled in.
+    /// </summary>
+    public SortedDictionary<string, string> MethodOptions { get; init; } = new(StringComparer.Ordinal);
 
-    public int ProjectorOutDim { get; init; } = 128;
+    /// <summary>This configuration with method option <paramref name="name"/> set to <paramref name="value"/>.</summary>
+    public TrainingConfig WithMethodOption(string name, string value) =>
+        this with { MethodOptions = new SortedDictionary<string, string>(MethodOptions, StringComparer.Ordinal) { [name] = value } };
 
-    // ---- NPID --------------------------------------------------------------------------
+    /// <summary>The typed values of the method options.</summary>
+    [JsonIgnore]
+    public MethodOptionValues MethodOptionValues => new(MethodOptions);
 
-    /// <summary>NCE negatives m per sample.</summary>
-    public int Negatives { get; init; } = 4096;
-
-    /// <summary>Memory-bank momentum: v ← normalise(m·v + (1 − m)·f).</summary>
-    public float NceMomentum { get; init; } = 0.5f;
-
-    public int EmbedDim { get; init; } = 128;
-
-    /// <summary>Full softmax over the whole bank instead of NCE.</summary>
-    public bool FullSoftmax { get; init; }
+    /// <summary>The registry entry of <see cref="Method"/>.</summary>
+    [JsonIgnore]
+    public MethodDefinition MethodDefinition => MethodRegistry.Get(Method);
 
     // ---- evaluation ------------------------------------------------------------------
 
@@ -124,31 +128,59 @@ public sealed record TrainingConfig
     /// <summary>A run folder or checkpoint file to continue from.</summary>
     public string? Resume { get; init; }
 
-    // ---- derived values ----------------------------------------------------------------
+    // ---- resolved values (valid after Resolve) ------------------------------------------
 
-    /// <summary>τ actually used: <see cref="Temperature"/> or the method's default.</summary>
-    [JsonIgnore]
-    public float EffectiveTemperature => Temperature ?? (Method == "npid" ? 0.07f : 0.5f);
+    [JsonIgnore] public string OptimizerName => Optimizer ?? MethodDefinition.Defaults.Optimizer;
+    [JsonIgnore] public float LearningRate => Lr ?? MethodDefinition.Defaults.Lr;
+    [JsonIgnore] public float WeightDecayValue => WeightDecay ?? MethodDefinition.Defaults.WeightDecay;
+    [JsonIgnore] public float WarmupEpochsValue => WarmupEpochs ?? MethodDefinition.Defaults.WarmupEpochs;
 
     /// <summary>
-    /// Canonical names and method-dependent defaults filled in; throws ArgumentException naming
-    /// the option for any value out of range.
+    /// Canonical names and method-dependent defaults filled in (optimiser, lr, weight decay,
+    /// warm-up, every method option); throws ArgumentException naming the option for any value
+    /// out of range and for a method option the method does not declare.
     /// </summary>
     public TrainingConfig Resolve()
     {
+        var method = MethodRegistry.Get(Method);
+        var d = method.Defaults;
         var c = this with
         {
-            Method = Method.Trim().ToLowerInvariant(),
+            Method = method.Name,
             Dataset = DatasetCatalog.Canonical(Dataset),
             Arch = Arch.Trim().ToLowerInvariant(),
             Stem = Stem.Trim().ToLowerInvariant(),
             Device = Device.Trim().ToLowerInvariant(),
-            Optimizer = Optimizer.Trim().ToLowerInvariant(),
+            Optimizer = (Optimizer ?? d.Optimizer).Trim().ToLowerInvariant(),
+            Lr = Lr ?? d.Lr,
+            WeightDecay = WeightDecay ?? d.WeightDecay,
+            WarmupEpochs = WarmupEpochs ?? d.WarmupEpochs,
             Schedule = Schedule.Trim().ToLowerInvariant(),
+            MethodOptions = ResolveMethodOptions(method, MethodOptions),
         };
-        c = c with { Temperature = c.EffectiveTemperature };
         c.Validate();
         return c;
+    }
+
+    /// <summary>Every option of <paramref name="method"/>: the given value (checked, canonical) or the default; unknown names are errors.</summary>
+    private static SortedDictionary<string, string> ResolveMethodOptions(MethodDefinition method, IReadOnlyDictionary<string, string> given)
+    {
+        foreach (var name in given.Keys)
+            if (method.Option(name) is null)
+            {
+                var owners = MethodRegistry.All.Where(m => m.Option(name) is not null).Select(m => m.Name).ToList();
+                string whose = owners.Count > 0 ? $"an option of {string.Join(", ", owners)}" : "not an option of any method";
+                string own = method.Options.Count > 0 ? string.Join(", ", method.Options.Select(o => o.Flag)) : "none";
+                throw new ArgumentException($"--{name} is {whose}, not of --method {method.Name} (its options: {own}).");
+            }
+        var resolved = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var o in method.Options)
+        {
+            string text = given.TryGetValue(o.Name, out var v) ? v : o.DefaultText;
+            if (o.Check(text) is string reason) throw new ArgumentException($"{o.Flag} {reason}.");
+            resolved[o.Name] = text;
+        }
+        return resolved;
     }
 
     /// <summary>Throws ArgumentException naming the first option with a bad value.</summary>
@@ -159,24 +191,20 @@ public sealed record TrainingConfig
         OneOf("--arch", Arch, Architectures);
         OneOf("--stem", Stem, Stems);
         OneOf("--device", Device, Devices.Names);
-        OneOf("--optimizer", Optimizer, Optimizers);
+        OneOf("--optimizer", OptimizerName, Optimizers);
         OneOf("--schedule", Schedule, Schedules);
         Check(Epochs >= 0, "--epochs", $"must be ≥ 0, got {Epochs}");
         Check(BatchSize >= 2, "--batch-size", $"must be ≥ 2 (contrastive losses need negatives), got {BatchSize}");
         Check(Limit is null or > 0, "--limit", $"must be > 0, got {Limit}");
         Check(ImageSize is null or >= 8, "--image-size", $"must be ≥ 8, got {ImageSize}");
-        Check(float.IsFinite(Lr) && Lr >= 0, "--lr", $"must be a finite number ≥ 0, got {Lr}");
+        Check(Lr is null || (float.IsFinite(Lr.Value) && Lr >= 0), "--lr", $"must be a finite number ≥ 0, got {Lr}");
         Check(float.IsFinite(Momentum) && Momentum is >= 0 and < 1, "--momentum", $"must be in [0, 1), got {Momentum}");
-        Check(float.IsFinite(WeightDecay) && WeightDecay >= 0, "--weight-decay", $"must be ≥ 0, got {WeightDecay}");
-        Check(float.IsFinite(WarmupEpochs) && WarmupEpochs >= 0, "--warmup-epochs", $"must be ≥ 0, got {WarmupEpochs}");
+        Check(WeightDecay is null || (float.IsFinite(WeightDecay.Value) && WeightDecay >= 0), "--weight-decay", $"must be ≥ 0, got {WeightDecay}");
+        Check(WarmupEpochs is null || (float.IsFinite(WarmupEpochs.Value) && WarmupEpochs >= 0), "--warmup-epochs", $"must be ≥ 0, got {WarmupEpochs}");
         Check(Milestones.All(m => m > 0), "--milestones", "must be positive epoch numbers");
         Check(float.IsFinite(LrDecay) && LrDecay > 0, "--lr-decay", $"must be > 0, got {LrDecay}");
-        Check(Temperature is null || (float.IsFinite(Temperature.Value) && Temperature > 0), "--temperature", $"must be > 0, got {Temperature}");
-        Check(ProjectorHiddenDim is null or > 0, "--projector-hidden-dim", $"must be > 0, got {ProjectorHiddenDim}");
-        Check(ProjectorOutDim > 0, "--projector-out-dim", $"must be > 0, got {ProjectorOutDim}");
-        Check(Negatives > 0, "--negatives", $"must be > 0, got {Negatives}");
-        Check(float.IsFinite(NceMomentum) && NceMomentum is >= 0 and < 1, "--nce-momentum", $"must be in [0, 1), got {NceMomentum}");
-        Check(EmbedDim > 0, "--embed-dim", $"must be > 0, got {EmbedDim}");
+        foreach (var (name, value) in MethodOptions)
+            if (MethodDefinition.Option(name) is { } o && o.Check(value) is string reason) throw new ArgumentException($"{o.Flag} {reason}.");
         Check(KnnK > 0, "--knn-k", $"must be > 0, got {KnnK}");
         Check(float.IsFinite(KnnTemperature) && KnnTemperature > 0, "--knn-temperature", $"must be > 0, got {KnnTemperature}");
         Check(CropScaleMin is null or (> 0 and <= 1), "--crop-scale-min", $"must be in (0, 1], got {CropScaleMin}");

@@ -26,7 +26,7 @@ public sealed class TrainingSession : IDisposable
         Loader = loader;
         Optimizer = optimizer;
         Schedule = schedule;
-        Step = new TrainingStep(method, optimizer, schedule);
+        Step = new TrainingStep(method, optimizer, schedule, sampler.BatchesPerEpoch);
     }
 
     /// <summary>
@@ -48,7 +48,10 @@ public sealed class TrainingSession : IDisposable
         {
             // The uint8 training set goes to the backend once; views are made there every step.
             data = new ResidentDataset(train, backend);
-            var loader = new DataLoader(data, sampler, Enumerable.Repeat(RunComponents.Augmentation(config, size, train), method.ViewCount).ToArray(), prefetch);
+            var views = RunComponents.Views(config, size, train);
+            if (views.Count != method.ViewCount)
+                throw new InvalidOperationException($"{config.Method}: its definition plans {views.Count} views, the method takes {method.ViewCount}.");
+            var loader = new DataLoader(data, sampler, views, prefetch);
             var optimizer = RunComponents.CreateOptimizer(config, method.NamedParameters());
             return new TrainingSession(config, train, size, sampler, method, data, loader, optimizer, RunComponents.Schedule(config, sampler.BatchesPerEpoch));
         }

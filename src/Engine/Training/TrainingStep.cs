@@ -13,11 +13,12 @@ public readonly record struct StepOutcome(float Loss, float LearningRate);
 /// <summary>
 /// One optimisation step, as the trainer and `nc profile` both take it: inside a
 /// <see cref="TensorScope"/>, zero the gradients, take the loader's views, the method's loss,
-/// back-propagation through the tape, the optimiser step at the schedule's rate for the global
-/// step, then the method's own state update (NPID's memory bank). Reading the loss (to check it
+/// back-propagation through the tape, the method's <see cref="ContrastiveMethod.BeforeOptimizerStep"/>
+/// (parameters that sit the step out), the optimiser step at the schedule's rate for the global
+/// step, then the method's own state update (memory bank, queue, prototype normalisation). Reading the loss (to check it
 /// is finite) waits for the device, so a step is complete when <see cref="Run"/> returns.
 /// </summary>
-public sealed class TrainingStep(ContrastiveMethod method, Optimizer optimizer, ILearningRateSchedule schedule)
+public sealed class TrainingStep(ContrastiveMethod method, Optimizer optimizer, ILearningRateSchedule schedule, int stepsPerEpoch)
 {
     /// <summary>
     /// Runs the step on <paramref name="batch"/> at 0-based <paramref name="globalStep"/> (the
@@ -29,7 +30,8 @@ public sealed class TrainingStep(ContrastiveMethod method, Optimizer optimizer, 
         using var scope = TensorScope.Begin();
         optimizer.ZeroGrad();
         using var views = TrainingBatch.FromLoader(batch);
-        var loss = method.Loss(views);
+        var info = new StepInfo(globalStep, epoch, stepInEpoch, stepsPerEpoch);
+        var loss = method.Loss(views, info);
         float value = loss.Item();
         if (!float.IsFinite(value))
         {
@@ -39,8 +41,8 @@ public sealed class TrainingStep(ContrastiveMethod method, Optimizer optimizer, 
         }
         Tape.Backward(loss);
         float lr = schedule.At(globalStep);
-        optimizer.Step(lr);
-        method.AfterOptimizerStep(views);
+        optimizer.Step(lr, method.BeforeOptimizerStep(info));
+        method.AfterOptimizerStep(views, info);
         return new StepOutcome(value, lr);
     }
 }

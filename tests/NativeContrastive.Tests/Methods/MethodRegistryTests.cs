@@ -1,4 +1,9 @@
 using NativeContrastive.Engine.Methods;
+using NativeContrastive.Engine.Methods.Npid;
+using NativeContrastive.Engine.Methods.SimClr;
+using NativeContrastive.Engine.Models;
+using NativeContrastive.Engine.Randomness;
+using NativeContrastive.Engine.Data;
 using NativeContrastive.Tests.Support;
 using NUnit.Framework;
 
@@ -7,28 +12,44 @@ namespace NativeContrastive.Tests.Methods;
 public class MethodRegistryTests
 {
     [Test]
-    public void DescribesKnownMethods()
+    public void ListsEveryMethodOnce()
     {
-        var s = MethodRegistry.Describe("simclr");
-        Assert.That((s.ViewCount, s.Head, s.HeadPrefix, s.HeadOutputDim, s.HeadHasHiddenLayer), Is.EqualTo((2, HeadKind.Projector, "projector.", 128, true)));
-        var n = MethodRegistry.Describe("NPID");
-        Assert.That((n.ViewCount, n.Head, n.HeadPrefix, n.HeadOutputDim, n.HeadHasHiddenLayer), Is.EqualTo((1, HeadKind.Embed, "embed.", 128, false)));
+        Assert.That(MethodRegistry.Names, Is.EqualTo(new[] { "simclr", "npid" }));
+        Assert.That(MethodRegistry.Get("NPID").Name, Is.EqualTo("npid"));
     }
 
     [Test]
     public void UnknownNameListsChoices()
     {
-        var e = Assert.Throws<ArgumentException>(() => MethodRegistry.Describe("byol"))!;
+        var e = Assert.Throws<ArgumentException>(() => MethodRegistry.Get("byol"))!;
         Assert.That(e.Message, Does.Contain("simclr").And.Contain("npid").And.Contain("byol"));
     }
 
     [Test]
-    public void CreatesTheNamedMethod()
+    public void SharedOptionNamesHaveOneKindAndEachMethodItsOwnDefault()
     {
-        using var s = MethodRegistry.Create("simclr", new FlattenLinear(GradCheck.Cpu, 4, 3, 1), new FlattenLinear(GradCheck.Cpu, 3, 2, 2), 10, GradCheck.Cpu, 1);
-        Assert.That(s, Is.TypeOf<SimClr>());
-        using var n = MethodRegistry.Create("npid", new FlattenLinear(GradCheck.Cpu, 4, 3, 1), new FlattenLinear(GradCheck.Cpu, 3, 128, 2), 10, GradCheck.Cpu, 1);
-        Assert.That(n, Is.TypeOf<Npid>());
-        Assert.That(((Npid)n).Bank.Size, Is.EqualTo(10));
+        var temperature = MethodRegistry.OptionNames.Single(o => o.Name == "temperature").Declarations;
+        Assert.That(temperature.Select(d => (d.Method.Name, d.Option.DefaultText)),
+            Is.EquivalentTo(new[] { ("simclr", "0.5"), ("npid", "0.07") }));
+        foreach (var def in MethodRegistry.All)
+        {
+            Assert.That(def.Options.Select(o => o.Name), Is.Unique, def.Name);
+            foreach (var o in def.Options) Assert.That(o.Check(o.DefaultText), Is.Null, $"{def.Name} --{o.Name} default must be valid");
+        }
+    }
+
+    [TestCase("simclr", typeof(SimClrMethod), 2)]
+    [TestCase("npid", typeof(NpidMethod), 1)]
+    public void TheFactoryBuildsTheMethodWithItsViews(string name, Type type, int views)
+    {
+        var def = MethodRegistry.Get(name);
+        var rng = new RandomStream(1, StreamId.Of(StreamId.Init));
+        var encoder = ModelFactory.CreateEncoder("small", 1, GradCheck.Cpu, rng, "cifar");
+        using var method = def.Create(new MethodContext(encoder, rng, GradCheck.Cpu, 64, 16, 28, 1, MethodOptionValues.Defaults));
+        Assert.That(method, Is.TypeOf(type));
+        Assert.That(method.Name, Is.EqualTo(name));
+        Assert.That(method.ViewCount, Is.EqualTo(views));
+        var planned = def.Views(new ViewContext(28, 1, Normalization.Identity, 1, 0.5f, null), MethodOptionValues.Defaults);
+        Assert.That(planned, Has.Count.EqualTo(views), "the definition plans as many views as the method takes");
     }
 }

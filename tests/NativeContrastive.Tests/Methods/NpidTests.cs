@@ -1,3 +1,4 @@
+using NativeContrastive.Engine.Methods.Npid;
 using NativeContrastive.Engine.Autograd;
 using NativeContrastive.Engine.Methods;
 using NativeContrastive.Engine.Tensors;
@@ -10,7 +11,7 @@ public class NpidTests
 {
     private const int N = 8, C = 1, S = 4, Hidden = 8, D = 4;
 
-    private static Npid Make(NpidOptions options, ulong seed = 5)
+    private static NpidMethod Make(NpidOptions options, ulong seed = 5)
         => new(new FlattenLinear(GradCheck.Cpu, C * S * S, Hidden, 1), new FlattenLinear(GradCheck.Cpu, Hidden, D, 2),
                N, D, options, GradCheck.Cpu, seed);
 
@@ -31,7 +32,7 @@ public class NpidTests
     }
 
     /// <summary>One SGD step: loss, backward, p −= lr·grad, bank update. Returns the loss.</summary>
-    private static float Step(Npid method, TrainingBatch batch, float lr)
+    private static float Step(NpidMethod method, TrainingBatch batch, float lr)
     {
         using var scope = TensorScope.Begin();
         var loss = method.Loss(batch);
@@ -84,11 +85,42 @@ public class NpidTests
     }
 
     [Test]
+    public void RunningNormaliserAveragesEachBatchsEstimate()
+    {
+        const int m = 5;
+        const float alpha = 0.75f, tau = 0.07f;
+        using var method = Make(new NpidOptions { Negatives = m, Temperature = tau, Normaliser = NpidOptions.RunningNormaliser, NormaliserMomentum = alpha });
+        using var first = Batch(0, 3, 7);
+        using var second = Batch(1, 2);
+        Step(method, first, 0.1f);
+        float z1 = method.NormaliserZ!.Value;
+        // Ẑ of the second batch from the state it is taken in: the bank and weights after step 1, step 1's negatives.
+        var bank = method.Bank.Storage.ToArray();
+        var table = method.CandidateIndices(1, second.Indices);
+        float[] v;
+        using (var s = TensorScope.Begin())
+        using (Tape.NoGrad()) v = method.Embed(second.Views[0]).ToArray();
+        double sum = 0;
+        for (int b = 0; b < 2; b++)
+            for (int j = 0; j <= m; j++)
+            {
+                int row = table[b * (m + 1) + j];
+                double dot = 0;
+                for (int c = 0; c < D; c++) dot += bank[row * D + c] * v[b * D + c];
+                sum += Math.Exp(dot / tau);
+            }
+        double estimate = N * sum / (2 * (m + 1));
+        Step(method, second, 0.1f);
+        double expected = alpha * z1 + (1 - alpha) * estimate;
+        Assert.That(method.NormaliserZ!.Value, Is.EqualTo(expected).Within(1e-4 * expected), "Z ← α·Z + (1 − α)·Ẑ");
+    }
+
+    [Test]
     public void NormaliserIsMonteCarloFromFirstBatchThenFixed()
     {
         const int m = 5;
         const float tau = 0.07f;
-        using var method = Make(new NpidOptions { Negatives = m, Temperature = tau });
+        using var method = Make(new NpidOptions { Negatives = m, Temperature = tau, Normaliser = NpidOptions.FixedNormaliser });
         Assert.That(method.NormaliserZ, Is.Null);
         using var first = Batch(0, 3, 7);
         var bank = method.Bank.Storage.ToArray();
@@ -158,7 +190,7 @@ public class NpidTests
         // N = 2, D = 2, identity encoder and head: x = [3, 4] gives v = [0.6, 0.8]. Bank rows
         // e₀, e₁, τ = 0.5: logits [1.2, 1.6]; own index 0 → L = −log(e^1.2/(e^1.2 + e^1.6)) = log(1 + e^0.4).
         float[] identity = [1, 0, 0, 1];
-        using var method = new Npid(new FlattenLinear(GradCheck.Cpu, 2, 2, 0, identity), new FlattenLinear(GradCheck.Cpu, 2, 2, 0, identity),
+        using var method = new NpidMethod(new FlattenLinear(GradCheck.Cpu, 2, 2, 0, identity), new FlattenLinear(GradCheck.Cpu, 2, 2, 0, identity),
                                     2, 2, new NpidOptions { FullSoftmax = true, Temperature = 0.5f }, GradCheck.Cpu, 1);
         GradCheck.Cpu.CopyFromHost([1f, 0f, 0f, 1f], method.Bank.Storage);
         using var scope = TensorScope.Begin();
@@ -201,5 +233,44 @@ public class NpidTests
         Assert.Throws<InvalidOperationException>(() => method.AfterOptimizerStep(two));
         Assert.That(method.Name, Is.EqualTo("npid"));
         Assert.That(method.ViewCount, Is.EqualTo(1));
+    }
+
+    [Test]
+    public void EncoderBankInitHoldsTheInitialEmbeddings()
+    {
+        using var data = new Engine.Data.ResidentDataset(new Engine.Data.ImageDataset("tiny", C, S, S,
+            TinySgd.RandomArray(99, N * C * S * S).Select(x => (byte)(128 + 100 * x)).ToArray(), new int[N], ["a"]), GradCheck.Cpu);
+        using var random = Make(new NpidOptions { BankInit = NpidOptions.RandomBank });
+        using var method = Make(new NpidOptions { BankInit = NpidOptions.EncoderBank });
+        var before = method.Bank.Storage.ToArray();
+        Assert.That(before, Is.EqualTo(random.Bank.Storage.ToArray()), "both start from the seed's random bank");
+        method.BeforeTraining(new TrainingStart(data, S, 3));
+        random.BeforeTraining(new TrainingStart(data, S, 3));
+        Assert.That(random.Bank.Storage.ToArray(), Is.EqualTo(before), "bank-init random keeps the random bank");
+        float[] expected;
+        using (var scope = TensorScope.Begin())
+        using (Tape.NoGrad())
+        {
+            var x = data.Augment(Enumerable.Range(0, N).ToArray(), Engine.Data.AugmentationConfig.Eval(S), 0, 0);
+            expected = method.Embed(x).ToArray();
+        }
+        Assert.That(method.Bank.Storage.ToArray(), Is.EqualTo(expected).Within(1e-6f), "row i = v_i of the initial network");
+        Assert.That(RowNorms(method.Bank.Storage), Is.All.EqualTo(1.0).Within(1e-5));
+    }
+
+    [Test]
+    public void EncoderBankInitPutsTheBatchNormRunningStatisticsBack()
+    {
+        const int n = 12;
+        var rng = new Engine.Randomness.RandomStream(1, Engine.Randomness.StreamId.Of(Engine.Randomness.StreamId.Init));
+        var encoder = Engine.Models.ModelFactory.CreateEncoder("small", 1, GradCheck.Cpu, rng, "cifar");
+        using var method = (NpidMethod)new NpidDefinition().Create(new MethodContext(encoder, rng, GradCheck.Cpu, n, 4, 8, 1, MethodOptionValues.Defaults));
+        using var data = new Engine.Data.ResidentDataset(new Engine.Data.ImageDataset("tiny", 1, 8, 8,
+            TinySgd.RandomArray(7, n * 64).Select(x => (byte)(128 + 100 * x)).ToArray(), new int[n], ["a"]), GradCheck.Cpu);
+        var buffers = method.Encoder.NamedBuffers().Select(b => b.Tensor.ToArray()).ToList();
+        Assert.That(buffers, Is.Not.Empty, "the small encoder has batch norm");
+        method.BeforeTraining(new TrainingStart(data, 8, 4));
+        Assert.That(method.Encoder.NamedBuffers().Select(b => b.Tensor.ToArray()), Is.EqualTo(buffers));
+        Assert.That(method.IsTraining, Is.True);
     }
 }

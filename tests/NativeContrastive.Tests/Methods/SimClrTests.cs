@@ -1,3 +1,4 @@
+using NativeContrastive.Engine.Methods.SimClr;
 using NativeContrastive.Engine.Autograd;
 using NativeContrastive.Engine.Losses;
 using NativeContrastive.Engine.Methods;
@@ -9,7 +10,7 @@ namespace NativeContrastive.Tests.Methods;
 
 public class SimClrTests
 {
-    private static SimClr Make() => new(new FlattenLinear(GradCheck.Cpu, 2 * 3 * 3, 6, 1), new FlattenLinear(GradCheck.Cpu, 6, 4, 2), new SimClrOptions());
+    private static SimClrMethod Make() => new(new FlattenLinear(GradCheck.Cpu, 2 * 3 * 3, 6, 1), new FlattenLinear(GradCheck.Cpu, 6, 4, 2), new SimClrOptions());
 
     private static TrainingBatch Batch(int b)
     {

@@ -193,4 +193,40 @@ public class OptimizerTests
         Assert.That(ParameterFilters.IsBatchNormOrBias("layer1.0.bn1.weight", bias), Is.True);
         Assert.That(ParameterFilters.IsBatchNormOrBias("layer1.0.conv1.weight", conv), Is.False);
     }
+
+    [Test]
+    public void AFrozenParameterSitsTheStepOutAndAdamCountsOnlyItsOwnUpdates()
+    {
+        // Two parameters; "c" is frozen for the first 3 steps (SwAV's prototypes). While frozen it,
+        // and its moments, must not move even with weight decay; afterwards its trajectory must equal a
+        // fresh Adam's on that parameter alone (bias correction from its own first update, as PyTorch).
+        using var w = Param("w", 1f);
+        using var c = Param("c", 1f);
+        using var cFresh = Param("c", 1f);
+        using var opt = new Adam([("w", w), ("c", c)], weightDecay: 0.1f);
+        using var fresh = new Adam([("c", cFresh)], weightDecay: 0.1f);
+        var frozen = new HashSet<Tensor> { c };
+        for (int step = 0; step < 3; step++)
+        {
+            SetGrad(w, 0.5f); SetGrad(c, 0.5f);
+            opt.Step(0.1f, frozen);
+        }
+        AssertAll(c, 1.0, "frozen parameter unchanged");
+        Assert.That(opt.State().Where(s => s.Name.EndsWith(".c")).SelectMany(s => s.Tensor.ToArray()), Is.All.EqualTo(0f), "its moments unchanged");
+        Assert.That(w.ToArray()[0], Is.LessThan(1f), "the other parameter moved");
+        for (int step = 0; step < 2; step++)
+        {
+            SetGrad(w, 0.5f); SetGrad(c, 0.5f); SetGrad(cFresh, 0.5f);
+            opt.Step(0.1f);
+            fresh.Step(0.1f);
+            Assert.That(c.ToArray(), Is.EqualTo(cFresh.ToArray()), $"after unfreezing, update {step + 1} equals a fresh Adam's");
+        }
+        Assert.That(opt.StateMetadata(), Is.EqualTo(new Dictionary<string, string> { ["skipped.c"] = "3" }));
+        using var w2 = Param("w", 1f);
+        using var c2 = Param("c", 1f);
+        using var restored = new Adam([("w", w2), ("c", c2)]) { StepCount = opt.StepCount };
+        restored.LoadStateMetadata(opt.StateMetadata());
+        Assert.That(restored.StateMetadata(), Is.EqualTo(opt.StateMetadata()), "the skipped counts round-trip through checkpoint metadata");
+        Assert.Throws<FormatException>(() => restored.LoadStateMetadata(new Dictionary<string, string> { ["skipped.c"] = "99" }));
+    }
 }

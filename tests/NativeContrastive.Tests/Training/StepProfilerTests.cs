@@ -33,7 +33,7 @@ public class StepProfilerTests
     private TrainingConfig Config(string arch) => new()
     {
         Method = "simclr", Dataset = "fashion-mnist", DataPath = data.Path, Arch = arch, BatchSize = 4, Limit = 16, ImageSize = 8,
-        ProjectorHiddenDim = 16, ProjectorOutDim = 8, Device = "cpu", Seed = 3,
+        MethodOptions = new(StringComparer.Ordinal) { ["projector-hidden-dim"] = "16", ["projector-out-dim"] = "8" }, Device = "cpu", Seed = 3,
     };
 
     [Test]

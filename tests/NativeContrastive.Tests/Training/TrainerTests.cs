@@ -24,7 +24,7 @@ public class TrainerTests
         BatchSize = 64,
         Limit = 320,
         Lr = method == "npid" ? 0.01f : 0.05f,
-        Negatives = 256,
+        MethodOptions = method == "npid" ? new(StringComparer.Ordinal) { ["negatives"] = "256" } : new(StringComparer.Ordinal),
         KnnK = 20,
         EvalLimit = 500,
         Out = outDir,

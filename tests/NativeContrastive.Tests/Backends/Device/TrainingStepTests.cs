@@ -34,7 +34,9 @@ public class TrainingStepTests
     private static TrainingConfig Config(string method, bool nesterov) => new TrainingConfig
     {
         Method = method, Arch = "small", Seed = 5, Optimizer = "sgd", Momentum = 0.9f, WeightDecay = 1e-4f,
-        ProjectorHiddenDim = 32, ProjectorOutDim = 16, EmbedDim = 16, Negatives = 16,
+        MethodOptions = method == "npid"
+            ? new(StringComparer.Ordinal) { ["embed-dim"] = "16", ["negatives"] = "16" }
+            : new(StringComparer.Ordinal) { ["projector-hidden-dim"] = "32", ["projector-out-dim"] = "16" },
     }.Resolve();
 
     private sealed record StepResult(float Loss, Dictionary<string, float[]> Grads, Dictionary<string, float[]> Params, float[]? Bank);
@@ -66,7 +68,7 @@ public class TrainingStepTests
                 optimizer.Step(0.05f);
                 method.AfterOptimizerStep(batch);
                 results.Add(new StepResult(value, grads, parameters.ToDictionary(p => p.Name, p => p.Tensor.ToArray()),
-                    (method as Npid)?.Bank.Storage.ToArray()));
+                    (method as Engine.Methods.Npid.NpidMethod)?.Bank.Storage.ToArray()));
             }
             driverAllocationsInLastStep = ((backend as Engine.Backends.Device.DeviceBackend)?.Pool.DriverAllocations ?? 0) - allocationsBefore;
         }

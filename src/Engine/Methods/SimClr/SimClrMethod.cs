@@ -3,7 +3,7 @@ using NativeContrastive.Engine.Losses;
 using NativeContrastive.Engine.Nn;
 using NativeContrastive.Engine.Tensors;
 
-namespace NativeContrastive.Engine.Methods;
+namespace NativeContrastive.Engine.Methods.SimClr;
 
 /// <summary>
 /// SimCLR (Chen et al. 2020): two augmented views of each image go through the shared
@@ -13,9 +13,9 @@ namespace NativeContrastive.Engine.Methods;
 /// 0..N−1 view 0 and N..2N−1 view 1 (so batch-norm statistics span both views, as in the
 /// reference implementation), which is exactly the row pairing NT-Xent expects.
 /// </summary>
-public sealed class SimClr : ContrastiveMethod
+public sealed class SimClrMethod : ContrastiveMethod
 {
-    public SimClr(Module encoder, Module projector, SimClrOptions options) : base(encoder)
+    public SimClrMethod(Module encoder, Module projector, SimClrOptions options) : base(encoder)
     {
         Projector = projector ?? throw new ArgumentNullException(nameof(projector));
         Options = options ?? throw new ArgumentNullException(nameof(options));
@@ -47,5 +47,5 @@ public sealed class SimClr : ContrastiveMethod
         return Projector.Forward(h);
     }
 
-    public override Tensor Loss(TrainingBatch batch) => NtXentLoss.Compute(Project(batch), Options.Temperature);
+    public override Tensor Loss(TrainingBatch batch, StepInfo step) => NtXentLoss.Compute(Project(batch), Options.Temperature);
 }

@@ -5,7 +5,7 @@ using NativeContrastive.Engine.Memory;
 using NativeContrastive.Engine.Nn;
 using NativeContrastive.Engine.Tensors;
 
-namespace NativeContrastive.Engine.Methods;
+namespace NativeContrastive.Engine.Methods.Npid;
 
 /// <summary>
 /// Instance discrimination with a memory bank (Wu et al. 2018, "Unsupervised Feature
@@ -15,8 +15,11 @@ namespace NativeContrastive.Engine.Methods;
 /// <item>For sample i the (m+1) candidates are bank row i (the positive, read before this step's
 /// update) and m rows drawn uniformly (P_n = 1/N) by <see cref="NegativeSampler"/>;
 /// logits s_j = v_jᵀv / τ.</item>
-/// <item>NCE (eq. 5–7, <see cref="NceLoss"/>) with Z = N·mean(exp s) estimated from the first batch
-/// by Monte Carlo and then fixed (lemniscate's params[2]).</item>
+/// <item>NCE (eq. 5–7, <see cref="NceLoss"/>) with Z = N·mean(exp s), the Monte-Carlo estimate:
+/// taken from the first batch and then fixed (the paper, lemniscate's params[2];
+/// <see cref="NpidOptions.FixedNormaliser"/>), or re-estimated every step and averaged,
+/// Z ← α·Z + (1 − α)·Ẑ (<see cref="NpidOptions.RunningNormaliser"/>, the default), so that Z follows
+/// the logits once the bank holds real features instead of the random vectors of the first batch.</item>
 /// <item>After the optimiser step, bank rows of the batch ← normalise(0.5·v_bank + 0.5·v) with the
 /// features v of that step (eq. 8's proximal idea aside, this is the paper's §3.2 update).
 /// The bank never receives a gradient.</item>
@@ -24,7 +27,7 @@ namespace NativeContrastive.Engine.Methods;
 /// With <see cref="NpidOptions.FullSoftmax"/> the loss is instead eq. 2's softmax over all N
 /// entries, cross-entropy against the sample's own index (lemniscate's LinearAverage).
 /// </summary>
-public sealed class Npid : ContrastiveMethod
+public sealed class NpidMethod : ContrastiveMethod
 {
     /// <summary>StateMetadata key of Z ("" until the first batch estimated it).</summary>
     public const string NormaliserKey = "npid.nce_z";
@@ -36,7 +39,7 @@ public sealed class Npid : ContrastiveMethod
     private Tensor? pendingFeatures;   // (B, D) v of the last Loss call, owned
     private int[]? pendingIndices;
 
-    public Npid(Module encoder, Module embedHead, int dataSize, int embedDim, NpidOptions options, IBackend backend, ulong seed)
+    public NpidMethod(Module encoder, Module embedHead, int dataSize, int embedDim, NpidOptions options, IBackend backend, ulong seed)
         : base(encoder)
     {
         EmbedHead = embedHead ?? throw new ArgumentNullException(nameof(embedHead));
@@ -96,10 +99,47 @@ public sealed class Npid : ContrastiveMethod
         return Ops.L2Normalize(e);
     }
 
+    /// <summary>
+    /// With <see cref="NpidOptions.EncoderBank"/>: bank row i ← v_i of the initial network (training-mode
+    /// batch statistics, as the first steps see them; the batch-norm running statistics are put
+    /// back afterwards), so that each sample's positive is its own embedding from the first step
+    /// instead of a random vector that only the sample's first visit replaces.
+    /// </summary>
+    public override void BeforeTraining(TrainingStart start)
+    {
+        if (Options.BankInit != NpidOptions.EncoderBank) return;
+        if (start.Data.Dataset.Count != DataSize)
+            throw new ArgumentException($"NPID: the bank has {DataSize} rows, the training set {start.Data.Dataset.Count} images.");
+        using var scope = TensorScope.Begin();
+        var buffers = Encoder.NamedBuffers().Concat(EmbedHead.NamedBuffers()).Select(b => (Live: b.Tensor, Saved: b.Tensor.Clone())).ToList();
+        bool wasTraining = IsTraining;
+        Train(true);
+        try
+        {
+            var v = Eval.FeatureExtractor.Extract(new EmbedChain(this), start.Data, start.BatchSize, start.ImageSize);
+            v.Backend.Copy(v, Bank.Storage);
+        }
+        finally
+        {
+            Train(wasTraining);
+            foreach (var (live, saved) in buffers) live.Backend.Copy(saved, live);
+        }
+    }
+
+    /// <summary>embed(encoder(x)) as a module for the feature extractor, which normalises the rows; owns nothing.</summary>
+    private sealed class EmbedChain(NpidMethod method) : Module(method.Encoder.Backend)
+    {
+        public override Tensor Forward(Tensor x)
+        {
+            var h = method.Encoder.Forward(x);
+            return method.EmbedHead.Forward(h.Rank == 2 ? h : Ops.Flatten(h));
+        }
+    }
+
     /// <summary>The (m+1) candidate rows per sample of step <paramref name="step"/>: column 0 the sample itself.</summary>
     public int[] CandidateIndices(long step, ReadOnlySpan<int> indices) => sampler.Sample(step, indices);
 
-    public override Tensor Loss(TrainingBatch batch)
+    public override Tensor Loss(TrainingBatch batch, StepInfo step)
     {
         if (batch.Views.Length != 1) throw new ArgumentException($"NPID needs 1 view per sample, the batch has {batch.Views.Length}.");
         var v = Embed(batch.Views[0]);
@@ -120,12 +160,22 @@ public sealed class Npid : ContrastiveMethod
             var rows = Bank.Gather(IntTensor.FromArray(backend, table));   // (B·(m+1), D), pre-update bank
             var candidates = rows.View(b, m + 1, d);
             var logits = Ops.Scale(Ops.BatchedRowDot(candidates, v), 1f / Options.Temperature); // (B, m+1)
-            NormaliserZ ??= NceLoss.EstimateNormaliser(logits, DataSize);
+            NormaliserZ = NextNormaliser(logits);
             loss = NceLoss.Compute(logits, NormaliserZ.Value, DataSize);
         }
         KeepForUpdate(v, batch.Indices);
         Step++;
         return loss;
+    }
+
+    /// <summary>Z for this batch: the first batch's estimate, then fixed or averaged with each new estimate (<see cref="NpidOptions.Normaliser"/>).</summary>
+    private float NextNormaliser(Tensor logits)
+    {
+        if (NormaliserZ is float z && Options.Normaliser == NpidOptions.FixedNormaliser) return z;
+        float estimate = NceLoss.EstimateNormaliser(logits, DataSize);
+        if (NormaliserZ is not float previous) return estimate;
+        double a = Options.NormaliserMomentum;
+        return (float)(a * previous + (1 - a) * estimate);
     }
 
     /// <summary>Copies the step's features (no gradient) for the bank update after the optimiser step.</summary>
@@ -142,7 +192,7 @@ public sealed class Npid : ContrastiveMethod
     }
 
     /// <summary>Momentum update of the batch's bank rows with the features of the last <see cref="Loss"/>.</summary>
-    public override void AfterOptimizerStep(TrainingBatch batch)
+    public override void AfterOptimizerStep(TrainingBatch batch, StepInfo step)
     {
         if (pendingFeatures is null || pendingIndices is null)
             throw new InvalidOperationException("NPID: AfterOptimizerStep called without a preceding Loss on this batch.");

@@ -1,0 +1,14 @@
+using NativeContrastive.Engine.Models;
+using NativeContrastive.Engine.Randomness;
+
+namespace NativeContrastive.Engine.Methods;
+
+/// <summary>
+/// What a method's factory builds from: the encoder (already initialised), the stream its heads
+/// draw their initial weights from (the run's init stream, continued after the encoder), the
+/// backend, the number of training samples (NPID's bank rows), the samples per batch (queue
+/// sizes), the side of the training images (multi-crop sizes), the run's seed (the method's own
+/// random streams) and the values of its options.
+/// </summary>
+public sealed record MethodContext(Encoder Encoder, RandomStream InitStream, IBackend Backend, int DataSize, int BatchSize, int ImageSize,
+                                   ulong Seed, MethodOptionValues Options);
