@@ -124,6 +124,12 @@ public class SanitizerTests
         knn.KnnVote(topV, topI, labels, 45, 37, 7, 3, 0.1f, votes, errors); outs.Add(votes.ToArray<float>());
         using var flat = Up(Enumerable.Repeat(0.5f, 5000).ToArray());   // all ties: selection from global memory
         knn.TopKRows(flat, 1, 5000, 3, topV, topI); outs.Add(topI.ToArray<float>());
+        var sk = new SinkhornKernels(d);
+        using (var skScratch = DeviceBuffer.Allocate(d, Math.Max(SinkhornKernels.ScratchBytes(37, 45), SinkhornKernels.ScratchBytes(37, 45, 16))))
+        {
+            sk.SinkhornCodes(dx, y, 37, 45, 0.05f, 3, skScratch, slabRows: 16); outs.Add(y.ToArray<float>());   // slabs 16, 16, 5
+            sk.SinkhornCodes(dx, y, 37, 45, 0.05f, 2, skScratch); outs.Add(y.ToArray<float>());
+        }
         ConvNormPoolScenario(d, outs);
         // augment: every step on, blur included (shared-memory staging of rows and columns).
         var aug = AugmentationConfig.SimClr(9, 3, strength: 1f) with { Seed = 4, JitterProbability = 1, BlurProbability = 1, BlurKernelSize = 3 };
