@@ -56,12 +56,7 @@ public sealed partial class CpuBackend
             try
             {
                 var xb = x.AsSpan(0, K);
-                SinkhornLogits(S, b, K, epsilon, xb);
-                TensorPrimitives.Add(xb, u, xb);
-                double max = TensorPrimitives.Max<double>(xb);
-                TensorPrimitives.Subtract(xb, max, xb);
-                TensorPrimitives.Exp<double>(xb, xb);
-                double sum = TensorPrimitives.Sum<double>(xb);   // ≥ 1: the largest term is e⁰
+                var (_, sum) = SinkhornRowTerms(S, b, K, epsilon, u, xb);   // sum ≥ 1: the largest term is e⁰
                 var cb = C.AsSpan(b * K, K);
                 for (int k = 0; k < K; k++) cb[k] = (float)(xb[k] / sum);
             }
@@ -79,19 +74,28 @@ public sealed partial class CpuBackend
         TensorPrimitives.Divide(x, (double)epsilon, x);
     }
 
-    /// <summary>LSE_k(s_bk/ε + u_k) for one row b, max subtracted: max + log Σ exp(x − max).</summary>
+    /// <summary>
+    /// For row b: x_k ← exp(s_bk/ε + u_k − max) in <paramref name="x"/>, returning the max and Σ_k x_k
+    /// (max subtracted: every term ≤ 1, the largest exactly 1).
+    /// </summary>
+    private static (double Max, double Sum) SinkhornRowTerms(float[] S, int b, int K, float epsilon, double[] u, Span<double> x)
+    {
+        SinkhornLogits(S, b, K, epsilon, x);
+        TensorPrimitives.Add(x, u, x);
+        double max = TensorPrimitives.Max<double>(x);
+        TensorPrimitives.Subtract(x, max, x);
+        TensorPrimitives.Exp<double>(x, x);
+        return (max, TensorPrimitives.Sum<double>(x));
+    }
+
+    /// <summary>LSE_k(s_bk/ε + u_k) for one row b: max + log Σ exp(x − max).</summary>
     private static double SinkhornRowLse(float[] S, int b, int K, float epsilon, double[] u)
     {
         var x = ArrayPool<double>.Shared.Rent(K);
         try
         {
-            var xb = x.AsSpan(0, K);
-            SinkhornLogits(S, b, K, epsilon, xb);
-            TensorPrimitives.Add(xb, u, xb);
-            double max = TensorPrimitives.Max<double>(xb);
-            TensorPrimitives.Subtract(xb, max, xb);
-            TensorPrimitives.Exp<double>(xb, xb);
-            return max + Math.Log(TensorPrimitives.Sum<double>(xb));
+            var (max, sum) = SinkhornRowTerms(S, b, K, epsilon, u, x.AsSpan(0, K));
+            return max + Math.Log(sum);
         }
         finally
         {
