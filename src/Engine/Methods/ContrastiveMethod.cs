@@ -51,8 +51,9 @@ public abstract class ContrastiveMethod : IDisposable
     /// <summary>
     /// Once before the first step of a new run (not on resume, where the checkpoint restores the
     /// method's state): a method may look at the training data, e.g. to fill a memory bank.
+    /// Returns what it did, for the progress display, or null when it did nothing.
     /// </summary>
-    public virtual void BeforeTraining(TrainingStart start) { }
+    public virtual string? BeforeTraining(TrainingStart start) => null;
 
     /// <summary>The scalar loss of a batch at <paramref name="step"/>, recorded on the tape.</summary>
     public abstract Tensor Loss(TrainingBatch batch, StepInfo step);

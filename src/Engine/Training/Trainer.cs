@@ -105,11 +105,8 @@ public static class Trainer
 
         try
         {
-            if (resume is null && config.Epochs > 0)
-            {
-                observer.Phase("preparing the method");
-                method.BeforeTraining(new TrainingStart(trainData, size, config.BatchSize));
-            }
+            if (resume is null && config.Epochs > 0 && method.BeforeTraining(new TrainingStart(trainData, size, config.BatchSize)) is string prepared)
+                observer.Phase(prepared);
 
             // ---- --epochs 0: the randomly initialised encoder as a baseline --------------------
             if (config.Epochs == 0 && resume is null)

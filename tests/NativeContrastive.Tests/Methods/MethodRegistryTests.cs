@@ -41,7 +41,7 @@ public class MethodRegistryTests
 
     [TestCase("simclr", typeof(SimClrMethod), 2)]
     [TestCase("npid", typeof(NpidMethod), 1)]
-    [TestCase("swav", typeof(SwavMethod), 8)]
+    [TestCase("swav", typeof(SwavMethod), 2)]
     public void TheFactoryBuildsTheMethodWithItsViews(string name, Type type, int views)
     {
         var def = MethodRegistry.Get(name);

@@ -142,10 +142,22 @@ public class SwavTests
     [Test]
     public void DefinitionPlansOneAugmentationPerViewWithTheGroupsSizesAndRanges()
     {
-        var views = new SwavDefinition().Views(new ViewContext(28, 1, Engine.Data.Normalization.Identity, 9, 0.5f, null), MethodOptionValues.Defaults);
+        var explicitPlan = new MethodOptionValues(new Dictionary<string, string> { ["multi-crop"] = "2x100%,6x50%" });
+        var views = new SwavDefinition().Views(new ViewContext(28, 1, Engine.Data.Normalization.Identity, 9, 0.5f, null), explicitPlan);
         Assert.That(views.Select(v => (v.OutputSize, v.ScaleMin, v.ScaleMax)), Is.EqualTo(
             Enumerable.Repeat((28, 0.14f, 1f), 2).Concat(Enumerable.Repeat((14, 0.05f, 0.14f), 6))));
         Assert.That(views.All(v => v.Seed == 9 && v.RandomCrop), Is.True);
+        var withCropScale = new SwavDefinition().Views(new ViewContext(28, 1, Engine.Data.Normalization.Identity, 9, 0.5f, 0.3f), explicitPlan);
+        Assert.That(withCropScale.Select(v => v.ScaleMin), Is.EqualTo(new[] { 0.3f, 0.3f }.Concat(Enumerable.Repeat(0.05f, 6))), "--crop-scale-min sets the full-size group's");
+    }
+
+    [Test]
+    public void AutoPlanAddsSwavsSmallCropsOnlyForLargeImages()
+    {
+        Assert.That(MultiCropPlan.Parse("auto", 28).Groups, Is.EqualTo(new[] { new MultiCropPlan.Group(2, 28, 0.14f, 1f) }));
+        Assert.That(MultiCropPlan.Parse("auto", 224).Groups, Is.EqualTo(new[] { new MultiCropPlan.Group(2, 224, 0.14f, 1f), new MultiCropPlan.Group(6, 96, 0.05f, 0.14f) }));
+        Assert.That(new SwavDefinition().Views(new ViewContext(96, 3, Engine.Data.Normalization.Identity, 1, 1f, null), MethodOptionValues.Defaults), Has.Count.EqualTo(8));
+        Assert.That(new SwavDefinition().Views(new ViewContext(32, 3, Engine.Data.Normalization.Identity, 1, 1f, null), MethodOptionValues.Defaults), Has.Count.EqualTo(2));
     }
 
     [Test]

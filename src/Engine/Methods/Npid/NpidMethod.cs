@@ -105,9 +105,9 @@ public sealed class NpidMethod : ContrastiveMethod
     /// back afterwards), so that each sample's positive is its own embedding from the first step
     /// instead of a random vector that only the sample's first visit replaces.
     /// </summary>
-    public override void BeforeTraining(TrainingStart start)
+    public override string? BeforeTraining(TrainingStart start)
     {
-        if (Options.BankInit != NpidOptions.EncoderBank) return;
+        if (Options.BankInit != NpidOptions.EncoderBank) return null;
         if (start.Data.Dataset.Count != DataSize)
             throw new ArgumentException($"NPID: the bank has {DataSize} rows, the training set {start.Data.Dataset.Count} images.");
         using var scope = TensorScope.Begin();
@@ -124,6 +124,7 @@ public sealed class NpidMethod : ContrastiveMethod
             Train(wasTraining);
             foreach (var (live, saved) in buffers) live.Backend.Copy(saved, live);
         }
+        return $"memory bank filled with the initial network's embeddings of {DataSize} images";
     }
 
     /// <summary>embed(encoder(x)) as a module for the feature extractor, which normalises the rows; owns nothing.</summary>

@@ -4,10 +4,15 @@ namespace NativeContrastive.Engine.Methods.Swav;
 
 /// <summary>
 /// SwAV's multi-crop (Caron et al. 2020, §3.2): groups of views of one size each, written
-/// "2x100%,6x50%" — count × side, the side in pixels ("6x16") or as a percentage of the training
-/// image side ("6x50%"), optionally with the group's crop-area range ("6x16:0.05-0.14"). The first
+/// "2x100%,6x43%" — count × side, the side in pixels ("6x16") or as a percentage of the training
+/// image side ("6x43%"), optionally with the group's crop-area range ("6x16:0.05-0.14"). The first
 /// group holds the full-size views whose codes are computed (it needs at least 2 views); without a
 /// range, it crops 0.14–1 of the image and every later group 0.05–0.14 (SwAV's defaults).
+/// "auto" is SwAV's ImageNet plan scaled to the image (2 × 100% + 6 × 96/224 = 43%) for images of
+/// at least <see cref="AutoSmallCropsFrom"/> pixels, and the two full-size views alone below
+/// that: a 5–14% crop of a 28 or 32 px image is a few pixels of texture, and small-image SwAV
+/// recipes (solo-learn's CIFAR runs) use two crops; on Fashion-MNIST the ImageNet plan made the
+/// encoder worse than its random initialisation (docs/RESULTS.md).
 /// </summary>
 public sealed record MultiCropPlan(IReadOnlyList<MultiCropPlan.Group> Groups)
 {
@@ -15,6 +20,14 @@ public sealed record MultiCropPlan(IReadOnlyList<MultiCropPlan.Group> Groups)
     public sealed record Group(int Count, int Size, float ScaleMin, float ScaleMax);
 
     public const float LargeScaleMin = 0.14f, LargeScaleMax = 1f, SmallScaleMin = 0.05f, SmallScaleMax = 0.14f;
+
+    public const string Auto = "auto";
+
+    /// <summary>Image side from which "auto" adds SwAV's six small crops.</summary>
+    public const int AutoSmallCropsFrom = 96;
+
+    /// <summary>The plan "auto" stands for at <paramref name="imageSize"/>.</summary>
+    public static string AutoFor(int imageSize) => imageSize >= AutoSmallCropsFrom ? "2x100%,6x43%" : "2x100%";
 
     /// <summary>Views per sample over all groups.</summary>
     public int ViewCount => Groups.Sum(g => g.Count);
@@ -29,6 +42,7 @@ public sealed record MultiCropPlan(IReadOnlyList<MultiCropPlan.Group> Groups)
     /// <summary>The plan of <paramref name="text"/> for training images of side <paramref name="imageSize"/>; FormatException explains a bad one.</summary>
     public static MultiCropPlan Parse(string text, int imageSize)
     {
+        if ((text ?? "").Trim().Equals(Auto, StringComparison.OrdinalIgnoreCase)) text = AutoFor(imageSize);
         var parts = (text ?? "").Split(',', StringSplitOptions.TrimEntries);
         if (parts.Length == 0 || parts.Any(p => p.Length == 0))
             throw new FormatException($"expected groups like '2x100%,6x50%' (count x side[%][:min-max]), got '{text}'");

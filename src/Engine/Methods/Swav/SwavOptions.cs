@@ -22,8 +22,9 @@ public sealed record SwavOptions
         MethodOption.Int("sinkhorn-iterations", 3, "Sinkhorn-Knopp iterations.", min: 1, max: 1000);
 
     public static readonly MethodOption<string> MultiCropOption =
-        MethodOption.Text("multi-crop", "2x100%,6x50%",
-            "Views per sample: count x side (pixels or % of the image)[:crop-area min-max] per group; the first group (≥ 2 views) is the full-size one.",
+        MethodOption.Text("multi-crop", MultiCropPlan.Auto,
+            "Views per sample: count x side (pixels or % of the image)[:crop-area min-max] per group, the first group (≥ 2 views) full-size; "
+            + "auto = 2x100%,6x43% from 96 px up, 2x100% below.",
             MultiCropPlan.Check);
 
     public static readonly MethodOption<int> ProjectorHiddenDimOption =
