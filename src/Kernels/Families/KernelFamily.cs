@@ -52,5 +52,6 @@ public abstract class KernelFamily(IKernelDriver driver, string family)
             ["batchnorm"] = BatchNormKernels.Shapes,
             ["pool"] = PoolKernels.Shapes,
             ["augment"] = AugmentKernels.Shapes,
+            ["argmax"] = ArgMaxKernels.Shapes,
         };
 }

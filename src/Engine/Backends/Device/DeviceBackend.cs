@@ -33,6 +33,7 @@ public sealed partial class DeviceBackend : IBackend, IDisposable
     private readonly ContrastiveKernels contrastive;
     private readonly KnnKernels knn;
     private readonly AugmentKernels augment;
+    private readonly ArgMaxKernels argMax;
     private int disposed;
 
     public DeviceBackend(IKernelDriver driver, string name)
@@ -54,6 +55,7 @@ public sealed partial class DeviceBackend : IBackend, IDisposable
         contrastive = new ContrastiveKernels(driver);
         knn = new KnnKernels(driver);
         augment = new AugmentKernels(driver);
+        argMax = new ArgMaxKernels(driver);
         GemmEngine = DefaultGemmEngine(driver);
     }
 
