@@ -6,18 +6,6 @@
 // Launch configuration: ContrastiveKernels.cs.
 #include "nc_cuda.cuh"
 
-// Online log-sum-exp: the state (m, s) stands for log Σ exp = m + log s, with m the largest
-// term seen. Two states over disjoint sets merge exactly by rescaling both sums to the larger
-// maximum. An empty state is (−inf, 0); merging two empty states must not compute
-// exp(−inf − (−inf)) = NaN, hence the early return.
-__device__ __forceinline__ void nc_lse_merge(float& m, float& s, float m2, float s2)
-{
-    float mm = fmaxf(m, m2);
-    if (mm == -INFINITY) return;
-    s = s * expf(m - mm) + s2 * expf(m2 - mm);
-    m = mm;
-}
-
 // InfoNCE forward, row r = one warp:
 //   t_j = s[r, j]·inv_t over J_r = {j ≠ r} (exclude_self) or every j,
 //   lse[r] = log Σ_{j∈J_r} exp t_j,   loss[r] = lse[r] − t_{p_r},   p_r = positives[r] ∈ J_r.

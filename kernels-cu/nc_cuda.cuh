@@ -66,6 +66,18 @@ __device__ __forceinline__ float nc_warp_max(float v)
     return v;
 }
 
+// Online log-sum-exp (contrastive.cu, sinkhorn.cu): the state (m, s) stands for log Σ exp = m + log s, with m the largest
+// term seen. Two states over disjoint sets merge exactly by rescaling both sums to the larger
+// maximum. An empty state is (−inf, 0); merging two empty states must not compute
+// exp(−inf − (−inf)) = NaN, hence the early return.
+__device__ __forceinline__ void nc_lse_merge(float& m, float& s, float m2, float s2)
+{
+    float mm = fmaxf(m, m2);
+    if (mm == -INFINITY) return;
+    s = s * expf(m - mm) + s2 * expf(m2 - mm);
+    m = mm;
+}
+
 // Records the first out-of-range index a kernel meets, for kernels that take row or column
 // indices (gather, scatter, per-row picks). A kernel cannot throw: it skips the bad index and
 // leaves {code, position, value, limit} in err[0..3] (err[0] = 0: nothing recorded), which the

@@ -1,10 +1,11 @@
 using NativeContrastive.Bench;
 
-// Usage: nc-bench [kernel] [gemm] [conv] [norm] [conv-strategies] [resnet-step] [simclr-step] [emu] [device-step] [cuda-conv] [augment] [--batch N] [--steps N] [--profile] [--device cpu|emu|cuda]   (none named: kernel, gemm, conv, norm). Run in Release.
+// Usage: nc-bench [kernel] [gemm] [conv] [norm] [conv-strategies] [resnet-step] [simclr-step] [emu] [device-step] [cuda-conv] [augment] [sinkhorn] [--batch N] [--steps N] [--profile] [--device cpu|emu|cuda] [--rows B --cols K --iterations T]   (none named: kernel, gemm, conv, norm). Run in Release.
 // emu: ms per launch of every kernel family on the emulated CUDA device.
 // device-step: seconds per tiny SimCLR step on --device (default emu; batch 16 unless --batch).
 // cuda-conv: conv / batch norm / pool kernels on the GPU at ResNet-18 shapes (TFLOP/s, GB/s).
 // augment: views/s of the loader on --device (default cpu; emu also the kernel through its launcher alone); batch 256 unless --batch.
+// sinkhorn: ms per SwAV codes call on --device (default cpu): --rows 4096 --cols 3000 --iterations 3 (emu: 512 × 300).
 int deviceIndex = Array.IndexOf(args, "--device");
 string? device = deviceIndex >= 0 ? args[deviceIndex + 1] : null;
 var sections = args.Where((a, i) => !a.StartsWith("--") && !int.TryParse(a, out _) && !(i > 0 && args[i - 1] == "--device")).ToHashSet();
@@ -12,6 +13,7 @@ int batchIndex = Array.IndexOf(args, "--batch");
 int batch = batchIndex >= 0 ? int.Parse(args[batchIndex + 1]) : 64;
 int stepsIndex = Array.IndexOf(args, "--steps");
 int steps = stepsIndex >= 0 ? int.Parse(args[stepsIndex + 1]) : 5;
+int? IntOption(string name) => Array.IndexOf(args, name) is var i and >= 0 ? int.Parse(args[i + 1]) : null;
 bool all = sections.Count == 0;
 Console.WriteLine($"NativeContrastive cpu benchmark — {Environment.ProcessorCount} cores, AVX-512: {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}");
 if (all || sections.Contains("kernel")) MicroKernelBench.Run();
@@ -25,3 +27,4 @@ if (sections.Contains("emu")) EmuKernelBench.Run();
 if (sections.Contains("device-step")) DeviceStepBench.Run(device ?? "emu", batchIndex >= 0 ? batch : 16, stepsIndex >= 0 ? steps : 3);
 if (sections.Contains("cuda-conv")) CudaConvNormBench.Run(batch);
 if (sections.Contains("augment")) AugmentBench.Run(device ?? "cpu", batchIndex >= 0 ? batch : 256);
+if (sections.Contains("sinkhorn")) SinkhornBench.Run(device ?? "cpu", IntOption("--rows"), IntOption("--cols"), IntOption("--iterations") ?? 3);

@@ -34,12 +34,14 @@ internal sealed class PlainTrainingProgress : TrainingProgress, ITrainingObserve
 
     public void Phase(string what) => Line(what);
 
+    public void Warning(string message) => Line("warning: " + message);
+
     public void EpochCompleted(EpochMetrics m, string checkpointPath)
     {
         string knn = m.KnnTop1 is double t1 ? string.Create(CultureInfo.InvariantCulture, $", knn top1 {t1:0.00}% top5 {m.KnnTop5:0.00}%") : "";
         string loss = double.IsNaN(m.Loss) ? "" : string.Create(CultureInfo.InvariantCulture, $" loss {m.Loss:0.####} lr {m.Lr:0.#####}");
         Line(string.Create(CultureInfo.InvariantCulture,
-            $"epoch {m.Epoch}/{plan?.Epochs}{loss}{knn}, {m.ImagesPerSecond:0} img/s, {m.Seconds:0.0}s, checkpoint {checkpointPath}"));
+            $"epoch {m.Epoch}/{plan?.Epochs}{loss}{knn}{Extras(m)}, {m.ImagesPerSecond:0} img/s, {m.Seconds:0.0}s, checkpoint {checkpointPath}"));
     }
 
     private void Line(string s)

@@ -50,12 +50,14 @@ internal sealed class TerminalTrainingProgress : TrainingProgress
             if (task is not null) task.Description = Markup.Escape(what);
         }
 
+        public void Warning(string message) => console.MarkupLine("[yellow]" + Markup.Escape("warning: " + message) + "[/]");
+
         public void EpochCompleted(EpochMetrics m, string checkpointPath)
         {
             string knn = m.KnnTop1 is double t1 ? string.Create(CultureInfo.InvariantCulture, $", knn top1 {t1:0.00}% top5 {m.KnnTop5:0.00}%") : "";
             string loss = double.IsNaN(m.Loss) ? "" : string.Create(CultureInfo.InvariantCulture, $" loss {m.Loss:0.####}");
             console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-                $"epoch {m.Epoch}/{plan?.Epochs}{loss}{knn}, {m.ImagesPerSecond:0} img/s, {m.Seconds:0.0}s → {checkpointPath}")));
+                $"epoch {m.Epoch}/{plan?.Epochs}{loss}{knn}{TrainingProgress.Extras(m)}, {m.ImagesPerSecond:0} img/s, {m.Seconds:0.0}s → {checkpointPath}")));
         }
     }
 }

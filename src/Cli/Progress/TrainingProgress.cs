@@ -15,4 +15,8 @@ internal abstract class TrainingProgress : IDisposable
     public abstract T Run<T>(Func<ITrainingObserver, T> work);
 
     public virtual void Dispose() { }
+
+    /// <summary>", code_entropy 7.31, prototypes_used 1808": the method's own epoch metrics, empty when it has none.</summary>
+    public static string Extras(EpochMetrics m) => m.Extra is null || m.Extra.Count == 0 ? "" :
+        ", " + string.Join(", ", m.Extra.Select(kv => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value:0.###}")));
 }

@@ -1,6 +1,6 @@
 using NativeContrastive.Engine.Methods.Npid;
 using NativeContrastive.Engine.Methods.SimClr;
-// using NativeContrastive.Engine.Methods.Swav;
+using NativeContrastive.Engine.Methods.Swav;
 
 namespace NativeContrastive.Engine.Methods;
 
@@ -15,7 +15,7 @@ public static class MethodRegistry
     [
         new SimClrDefinition(),
         new NpidDefinition(),
-        // new SwavDefinition(),
+        new SwavDefinition(),
     ];
 
     /// <summary>Every registered method, in the order shown to users.</summary>

@@ -95,7 +95,15 @@ public sealed record TrainingConfig
     /// Option name → value (invariant text) of the method's declared options. After
     /// <see cref="Resolve"/> it holds every option of the method, defaults filled in.
     /// </summary>
-    public SortedDictionary<string, string> MethodOptions { get; init; } = new(StringComparer.Ordinal);
+    public SortedDictionary<string, string> MethodOptions
+    {
+        get => methodOptions;
+        // Always ordinal, whoever made the dictionary (JSON gives the culture-aware default): the
+        // order of config.json and configuration equality must not depend on the machine's culture.
+        init => methodOptions = new SortedDictionary<string, string>(value ?? new(), StringComparer.Ordinal);
+    }
+
+    private readonly SortedDictionary<string, string> methodOptions = new(StringComparer.Ordinal);
 
     /// <summary>This configuration with method option <paramref name="name"/> set to <paramref name="value"/>.</summary>
     public TrainingConfig WithMethodOption(string name, string value) =>

@@ -53,5 +53,6 @@ public abstract class KernelFamily(IKernelDriver driver, string family)
             ["pool"] = PoolKernels.Shapes,
             ["augment"] = AugmentKernels.Shapes,
             ["argmax"] = ArgMaxKernels.Shapes,
+            ["sinkhorn"] = SinkhornKernels.Shapes,
         };
 }

@@ -33,6 +33,32 @@ public class CliParsingTests
     public void NonPositiveTemperature() => AssertUsageError(CliRunner.Run("train", "--temperature", "0"), "--temperature");
 
     [Test]
+    public void CropScaleAboveOneIsAUsageError() => AssertUsageError(CliRunner.Run("train", "--crop-scale-min", "2"), "--crop-scale-min");
+
+    [Test]
+    public void MethodOptionOutOfRangeIsAUsageError() => AssertUsageError(CliRunner.Run("train", "--method", "swav", "--prototypes", "1"), "--prototypes must be ≥ 2");
+
+    [Test]
+    public void BadMultiCropPlanIsAUsageError() => AssertUsageError(CliRunner.Run("train", "--method", "swav", "--multi-crop", "1x28"), "--multi-crop");
+
+    [Test]
+    public void AnotherMethodsOptionIsOneErrorLineNamingBoth()
+    {
+        var r = CliRunner.Run("train", "--method", "simclr", "--negatives", "64", "--out", "unused");
+        Assert.That(r.ExitCode, Is.EqualTo(1), r.Error);
+        Assert.That(r.ErrorLines, Has.Length.EqualTo(1));
+        Assert.That(r.ErrorLines[0], Does.StartWith("nc: error: --negatives is an option of npid, not of --method simclr"));
+    }
+
+    [Test]
+    public void HelpListsEachMethodsDefaults()
+    {
+        var r = CliRunner.Run("train", "--help");
+        Assert.That(r.Out, Does.Contain("simclr/npid/swav: Loss temperature").And.Contain("simclr 0.5, npid 0.07, swav 0.1"));
+        Assert.That(r.Out, Does.Contain("--freeze-prototypes-iters").And.Contain("--queue-length").And.Contain("--nce-z"));
+    }
+
+    [Test]
     public void KnnNeedsACheckpoint() => AssertUsageError(CliRunner.Run("knn"), "--checkpoint");
 
     [Test]

@@ -129,6 +129,12 @@ public class SanitizerTests
         using var argI = DeviceBuffer.Allocate<int>(d, 37);
         arg.ArgMaxRows(dx, 37, 45, argV, argI); outs.Add(argV.ToArray<float>()); outs.Add(argI.ToArray<float>());
         arg.ArgMinRows(dx, 37, 45, argV, argI); outs.Add(argV.ToArray<float>()); outs.Add(argI.ToArray<float>());
+        var sk = new SinkhornKernels(d);
+        using (var skScratch = DeviceBuffer.Allocate(d, Math.Max(SinkhornKernels.ScratchBytes(37, 45), SinkhornKernels.ScratchBytes(37, 45, 16))))
+        {
+            sk.SinkhornCodes(dx, y, 37, 45, 0.05f, 3, skScratch, slabRows: 16); outs.Add(y.ToArray<float>());   // slabs 16, 16, 5
+            sk.SinkhornCodes(dx, y, 37, 45, 0.05f, 2, skScratch); outs.Add(y.ToArray<float>());
+        }
         ConvNormPoolScenario(d, outs);
         // augment: every step on, blur included (shared-memory staging of rows and columns).
         var aug = AugmentationConfig.SimClr(9, 3, strength: 1f) with { Seed = 4, JitterProbability = 1, BlurProbability = 1, BlurKernelSize = 3 };

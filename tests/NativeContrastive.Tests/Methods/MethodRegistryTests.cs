@@ -1,6 +1,7 @@
 using NativeContrastive.Engine.Methods;
 using NativeContrastive.Engine.Methods.Npid;
 using NativeContrastive.Engine.Methods.SimClr;
+using NativeContrastive.Engine.Methods.Swav;
 using NativeContrastive.Engine.Models;
 using NativeContrastive.Engine.Randomness;
 using NativeContrastive.Engine.Data;
@@ -14,7 +15,7 @@ public class MethodRegistryTests
     [Test]
     public void ListsEveryMethodOnce()
     {
-        Assert.That(MethodRegistry.Names, Is.EqualTo(new[] { "simclr", "npid" }));
+        Assert.That(MethodRegistry.Names, Is.EqualTo(new[] { "simclr", "npid", "swav" }));
         Assert.That(MethodRegistry.Get("NPID").Name, Is.EqualTo("npid"));
     }
 
@@ -22,7 +23,7 @@ public class MethodRegistryTests
     public void UnknownNameListsChoices()
     {
         var e = Assert.Throws<ArgumentException>(() => MethodRegistry.Get("byol"))!;
-        Assert.That(e.Message, Does.Contain("simclr").And.Contain("npid").And.Contain("byol"));
+        Assert.That(e.Message, Does.Contain("simclr").And.Contain("npid").And.Contain("swav").And.Contain("byol"));
     }
 
     [Test]
@@ -30,7 +31,7 @@ public class MethodRegistryTests
     {
         var temperature = MethodRegistry.OptionNames.Single(o => o.Name == "temperature").Declarations;
         Assert.That(temperature.Select(d => (d.Method.Name, d.Option.DefaultText)),
-            Is.EquivalentTo(new[] { ("simclr", "0.5"), ("npid", "0.07") }));
+            Is.EquivalentTo(new[] { ("simclr", "0.5"), ("npid", "0.07"), ("swav", "0.1") }));
         foreach (var def in MethodRegistry.All)
         {
             Assert.That(def.Options.Select(o => o.Name), Is.Unique, def.Name);
@@ -40,6 +41,7 @@ public class MethodRegistryTests
 
     [TestCase("simclr", typeof(SimClrMethod), 2)]
     [TestCase("npid", typeof(NpidMethod), 1)]
+    [TestCase("swav", typeof(SwavMethod), 8)]
     public void TheFactoryBuildsTheMethodWithItsViews(string name, Type type, int views)
     {
         var def = MethodRegistry.Get(name);

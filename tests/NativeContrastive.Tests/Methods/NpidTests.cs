@@ -31,6 +31,29 @@ public class NpidTests
         return Enumerable.Range(0, rows).Select(r => Math.Sqrt(Enumerable.Range(0, d).Sum(c => (double)a[r * d + c] * a[r * d + c]))).ToArray();
     }
 
+    /// <summary>
+    /// Z = N · mean over the B·(m+1) logits of exp(v_jᵀv/τ), the positive column included (lemniscate),
+    /// from the method's current bank and weights and the negatives of <paramref name="step"/>, in double.
+    /// </summary>
+    private static double MonteCarloZ(NpidMethod method, TrainingBatch batch, long step, int m, float tau)
+    {
+        var bank = method.Bank.Storage.ToArray();
+        var table = method.CandidateIndices(step, batch.Indices);
+        float[] v;
+        using (var s = TensorScope.Begin())
+        using (Tape.NoGrad()) v = method.Embed(batch.Views[0]).ToArray();
+        double sum = 0;
+        for (int b = 0; b < batch.Size; b++)
+            for (int j = 0; j <= m; j++)
+            {
+                int row = table[b * (m + 1) + j];
+                double dot = 0;
+                for (int c = 0; c < D; c++) dot += bank[row * D + c] * v[b * D + c];
+                sum += Math.Exp(dot / tau);
+            }
+        return N * sum / (batch.Size * (m + 1));
+    }
+
     /// <summary>One SGD step: loss, backward, p −= lr·grad, bank update. Returns the loss.</summary>
     private static float Step(NpidMethod method, TrainingBatch batch, float lr)
     {
@@ -95,21 +118,7 @@ public class NpidTests
         Step(method, first, 0.1f);
         float z1 = method.NormaliserZ!.Value;
         // Ẑ of the second batch from the state it is taken in: the bank and weights after step 1, step 1's negatives.
-        var bank = method.Bank.Storage.ToArray();
-        var table = method.CandidateIndices(1, second.Indices);
-        float[] v;
-        using (var s = TensorScope.Begin())
-        using (Tape.NoGrad()) v = method.Embed(second.Views[0]).ToArray();
-        double sum = 0;
-        for (int b = 0; b < 2; b++)
-            for (int j = 0; j <= m; j++)
-            {
-                int row = table[b * (m + 1) + j];
-                double dot = 0;
-                for (int c = 0; c < D; c++) dot += bank[row * D + c] * v[b * D + c];
-                sum += Math.Exp(dot / tau);
-            }
-        double estimate = N * sum / (2 * (m + 1));
+        double estimate = MonteCarloZ(method, second, step: 1, m, tau);
         Step(method, second, 0.1f);
         double expected = alpha * z1 + (1 - alpha) * estimate;
         Assert.That(method.NormaliserZ!.Value, Is.EqualTo(expected).Within(1e-4 * expected), "Z ← α·Z + (1 − α)·Ẑ");
@@ -123,22 +132,8 @@ public class NpidTests
         using var method = Make(new NpidOptions { Negatives = m, Temperature = tau, Normaliser = NpidOptions.FixedNormaliser });
         Assert.That(method.NormaliserZ, Is.Null);
         using var first = Batch(0, 3, 7);
-        var bank = method.Bank.Storage.ToArray();
         var table = method.CandidateIndices(0, first.Indices);
-        float[] v;
-        using (var s = TensorScope.Begin())
-        using (Tape.NoGrad()) v = method.Embed(first.Views[0]).ToArray();
-        // Z = N · mean over the B·(m+1) logits of exp(v_jᵀv/τ), the positive column included (lemniscate).
-        double sum = 0;
-        for (int b = 0; b < 3; b++)
-            for (int j = 0; j <= m; j++)
-            {
-                int row = table[b * (m + 1) + j];
-                double dot = 0;
-                for (int c = 0; c < D; c++) dot += bank[row * D + c] * v[b * D + c];
-                sum += Math.Exp(dot / tau);
-            }
-        double expected = N * sum / (3 * (m + 1));
+        double expected = MonteCarloZ(method, first, step: 0, m, tau);
         Assert.That(table.Where((_, i) => i % (m + 1) == 0), Is.EqualTo(first.Indices), "column 0 holds the positives");
         Step(method, first, 0.1f);
         Assert.That(method.NormaliserZ!.Value, Is.EqualTo(expected).Within(1e-4 * expected));

@@ -106,6 +106,25 @@ public class StepProfilerTests
     }
 
     [Test]
+    public void SwavOnTheEmulatorShowsTheSinkhornKernels()
+    {
+        var config = Config("small") with
+        {
+            Method = "swav",
+            MethodOptions = new(StringComparer.Ordinal) { ["prototypes"] = "12", ["queue-length"] = "0", ["multi-crop"] = "2x100%,2x8" },
+            Device = "emu",
+        };
+        var p = StepProfiler.Run(config, steps: 1, warmup: 1);
+        var r = p.Report;
+        // Two full-size views get codes each step: T = 3 iterations, 2T + 1 launches per call.
+        Assert.That(r["sinkhorn.cu:sinkhorn_forward_partials_kernel"]!.Calls, Is.EqualTo(2 * 3));
+        Assert.That(r["sinkhorn.cu:sinkhorn_forward_prototypes_kernel"]!.Calls, Is.EqualTo(2 * 3));
+        Assert.That(r["sinkhorn.cu:sinkhorn_forward_codes_kernel"]!.Calls, Is.EqualTo(2));
+        Assert.That(r["augment.cu:augment_forward_kernel"]!.Calls, Is.EqualTo(4), "one launch per view: 2 full-size + 2 small");
+        Assert.That(float.IsFinite(p.LastLoss));
+    }
+
+    [Test]
     public void InvalidCountsAndDevicesAreUserErrors()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => StepProfiler.Run(Config("small"), steps: 0, warmup: 0));

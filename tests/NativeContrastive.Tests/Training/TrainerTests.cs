@@ -24,7 +24,13 @@ public class TrainerTests
         BatchSize = 64,
         Limit = 320,
         Lr = method == "npid" ? 0.01f : 0.05f,
-        MethodOptions = method == "npid" ? new(StringComparer.Ordinal) { ["negatives"] = "256" } : new(StringComparer.Ordinal),
+        MethodOptions = method switch
+        {
+            "npid" => new(StringComparer.Ordinal) { ["negatives"] = "256" },
+            // Two-batch queue (used from step 3), prototypes frozen across the epoch boundary (steps 0–6).
+            "swav" => new(StringComparer.Ordinal) { ["prototypes"] = "30", ["queue-length"] = "128", ["multi-crop"] = "2x100%,2x50%", ["freeze-prototypes-iters"] = "7" },
+            _ => new(StringComparer.Ordinal),
+        },
         KnnK = 20,
         EvalLimit = 500,
         Out = outDir,
@@ -94,6 +100,7 @@ public class TrainerTests
 
     [TestCase("simclr")]
     [TestCase("npid")]
+    [TestCase("swav")]
     public void InterruptedAndResumedRunEqualsTheUninterruptedOneBitForBit(string method)
     {
         using var a = new TempDir();
@@ -122,6 +129,13 @@ public class TrainerTests
         Assert.That(y.Tensors.Select(t => t.Name), Is.EquivalentTo(names));
         Assert.That(names, Has.Some.StartsWith("optimizer.").And.Some.StartsWith("encoder."));
         if (method == "npid") Assert.That(names, Does.Contain("memory_bank"));
+        if (method == "swav")
+        {
+            Assert.That(names, Does.Contain("swav_queue.0").And.Contain("swav_queue.1").And.Contain("prototypes.weight"));
+            Assert.That(y.Metadata["method.swav.queue_filled"], Is.EqualTo(x.Metadata["method.swav.queue_filled"]).And.EqualTo("128"));
+            Assert.That(y.Metadata["optimizer.skipped.prototypes.weight"], Is.EqualTo("7"), "the frozen-step count survived the resume");
+            Assert.That(File.ReadAllText(Path.Combine(b.Path, "metrics.csv")).Split('\n')[0], Does.EndWith("code_entropy,mean_code_entropy,prototypes_used"));
+        }
         foreach (var name in names)
             Assert.That(y[name].Data, Is.EqualTo(x[name].Data), name);
         Assert.That(File.ReadAllText(Path.Combine(b.Path, "steps.csv")), Is.EqualTo(File.ReadAllText(Path.Combine(a.Path, "steps.csv"))));

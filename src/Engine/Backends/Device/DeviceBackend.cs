@@ -34,6 +34,7 @@ public sealed partial class DeviceBackend : IBackend, IDisposable
     private readonly KnnKernels knn;
     private readonly AugmentKernels augment;
     private readonly ArgMaxKernels argMax;
+    private readonly SinkhornKernels sinkhorn;
     private int disposed;
 
     public DeviceBackend(IKernelDriver driver, string name)
@@ -56,6 +57,7 @@ public sealed partial class DeviceBackend : IBackend, IDisposable
         knn = new KnnKernels(driver);
         augment = new AugmentKernels(driver);
         argMax = new ArgMaxKernels(driver);
+        sinkhorn = new SinkhornKernels(driver);
         GemmEngine = DefaultGemmEngine(driver);
     }
 

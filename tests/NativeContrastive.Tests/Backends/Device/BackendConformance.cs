@@ -313,6 +313,20 @@ public abstract class BackendConformance
         Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => s.ToArray())!.Message, Does.Contain("InfoNceRowsBackward: index[0] = 3 is outside [0, 3)"));
     }
 
+    // ---- sinkhorn ------------------------------------------------------------------------------
+
+    [TestCase(37, 45, 3)]
+    [TestCase(300, 7, 2)]   // slabs of 2 rows
+    [TestCase(1, 5, 3)]
+    public void SinkhornCodes(int rows, int cols, int iterations)
+    {
+        var s = Pair(55, [rows, cols]);
+        var codes = Outputs(rows, cols);
+        Cpu.SinkhornCodes(s.C, codes.C, rows, cols, 0.05f, iterations); Device.SinkhornCodes(s.D, codes.D, rows, cols, 0.05f, iterations);
+        Same(codes, 1e-9f, 2e-5f, "SinkhornCodes (float exponents |t'| ≤ 40 vs the cpu's double)");
+        Same(s, 0, 0, "the scores are not modified");
+    }
+
     // ---- norm --------------------------------------------------------------------------------
 
     [TestCase(37, 45)]

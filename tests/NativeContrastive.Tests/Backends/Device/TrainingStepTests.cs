@@ -34,12 +34,21 @@ public class TrainingStepTests
     private static TrainingConfig Config(string method, bool nesterov) => new TrainingConfig
     {
         Method = method, Arch = "small", Seed = 5, Optimizer = "sgd", Momentum = 0.9f, WeightDecay = 1e-4f,
-        MethodOptions = method == "npid"
-            ? new(StringComparer.Ordinal) { ["embed-dim"] = "16", ["negatives"] = "16" }
-            : new(StringComparer.Ordinal) { ["projector-hidden-dim"] = "32", ["projector-out-dim"] = "16" },
+        MethodOptions = method switch
+        {
+            "npid" => new(StringComparer.Ordinal) { ["embed-dim"] = "16", ["negatives"] = "16" },
+            // A one-batch queue: filled by step 1, used for step 2's codes; prototypes frozen for step 1 only.
+            "swav" => new(StringComparer.Ordinal)
+            {
+                ["projector-hidden-dim"] = "32", ["projector-out-dim"] = "16", ["prototypes"] = "12", ["queue-length"] = "8",
+                ["multi-crop"] = "2x16,2x8", ["freeze-prototypes-iters"] = "1",
+            },
+            _ => new(StringComparer.Ordinal) { ["projector-hidden-dim"] = "32", ["projector-out-dim"] = "16" },
+        },
     }.Resolve();
 
-    private sealed record StepResult(float Loss, Dictionary<string, float[]> Grads, Dictionary<string, float[]> Params, float[]? Bank);
+    /// <summary>Loss, gradients and parameters after a step, and every other state tensor (bank, queue, running statistics).</summary>
+    private sealed record StepResult(float Loss, Dictionary<string, float[]> Grads, Dictionary<string, float[]> Params, Dictionary<string, float[]> State);
 
     /// <summary>Two training steps on <paramref name="backend"/>; the state after each.</summary>
     private static List<StepResult> Train(IBackend backend, string methodName, out long driverAllocationsInLastStep)
@@ -51,24 +60,29 @@ public class TrainingStepTests
             new Engine.Optim.OptimizerOptions { Momentum = 0.9f, WeightDecay = 1e-4f, Nesterov = methodName == "simclr" });
         var results = new List<StepResult>();
         driverAllocationsInLastStep = 0;
+        // View sides as the method plans them (multi-crop views are smaller).
+        var sides = config.MethodDefinition.Views(new Engine.Methods.ViewContext(Side, Channels, Engine.Data.Normalization.Identity, 1, 0.5f, null), config.MethodOptionValues)
+            .Select(a => a.OutputSize).ToArray();
         for (int step = 0; step < 3; step++)
         {
             long allocationsBefore = (backend as Engine.Backends.Device.DeviceBackend)?.Pool.DriverAllocations ?? 0;
             using (var scope = TensorScope.Begin())
             {
                 optimizer.ZeroGrad();
-                var views = Enumerable.Range(0, method.ViewCount)
-                    .Select(v => Tensor.FromArray(backend, TestData.Uniform(100 * step + v, Batch * Channels * Side * Side), Batch, Channels, Side, Side))
+                var views = sides
+                    .Select((side, v) => Tensor.FromArray(backend, TestData.Uniform(100 * step + v, Batch * Channels * side * side), Batch, Channels, side, side))
                     .ToArray();
                 using var batch = new TrainingBatch(views, [7, 0, 3, 5, 1, 6, 2, 4], new int[Batch]);
-                var loss = method.Loss(batch);
+                var info = new Engine.Methods.StepInfo(step, 1, step + 1, 10);
+                var loss = method.Loss(batch, info);
                 float value = loss.Item();
                 Tape.Backward(loss);
                 var grads = parameters.ToDictionary(p => p.Name, p => p.Tensor.Grad!.ToArray());
-                optimizer.Step(0.05f);
-                method.AfterOptimizerStep(batch);
+                optimizer.Step(0.05f, method.BeforeOptimizerStep(info));
+                method.AfterOptimizerStep(batch, info);
+                var names = parameters.Select(p => p.Name).ToHashSet();
                 results.Add(new StepResult(value, grads, parameters.ToDictionary(p => p.Name, p => p.Tensor.ToArray()),
-                    (method as Engine.Methods.Npid.NpidMethod)?.Bank.Storage.ToArray()));
+                    method.StateDict().Where(t => !names.Contains(t.Name)).ToDictionary(t => t.Name, t => t.Tensor.ToArray())));
             }
             driverAllocationsInLastStep = ((backend as Engine.Backends.Device.DeviceBackend)?.Pool.DriverAllocations ?? 0) - allocationsBefore;
         }
@@ -84,6 +98,7 @@ public class TrainingStepTests
 
     [TestCase("simclr")]
     [TestCase("npid")]
+    [TestCase("swav")]
     public void StepOnEmuMatchesCpu(string methodName)
     {
         var cpu = Train(CpuBackend.Instance, methodName, out _);
@@ -100,7 +115,8 @@ public class TrainingStepTests
                 Agree(cpu[s].Grads[name], emu[s].Grads[name], gradScale, $"step {s + 1}: grad {name}");
                 Agree(cpu[s].Params[name], emu[s].Params[name], 1f, $"step {s + 1}: updated {name}");
             }
-            if (cpu[s].Bank is { } bank) Agree(bank, emu[s].Bank!, 1f, $"step {s + 1}: memory bank");
+            Assert.That(emu[s].State.Keys, Is.EqualTo(cpu[s].State.Keys));
+            foreach (var (name, state) in cpu[s].State) Agree(state, emu[s].State[name], 1f, $"step {s + 1}: {name}");
         }
         Assert.That(allocationsInThirdStep, Is.Zero, "a step in steady state allocates nothing from the driver");
     }
