@@ -22,7 +22,9 @@ public sealed record KMeansResult(int[] Assignments, float[] Centroids, int K, i
 /// counts on the host (K·D values). A cluster left empty takes the point farthest from its
 /// centroid (as scikit-learn relocates empty clusters), then the next farthest for the next one.</item>
 /// </list>
-/// Stops when no assignment changes (Lloyd's fixed point) or after <c>maxIterations</c>. With
+/// Stops when no assignment changes (Lloyd's fixed point) or after <c>maxIterations</c>. On the
+/// cpu a seed gives the same partition bit for bit; on a device the per-cluster sums are atomic
+/// adds, so a centroid's last bits (and, on a near tie, an assignment) may differ between runs. With
 /// <c>restarts</c> &gt; 1 the seeding and Lloyd run again from the next draws and the lowest inertia wins.
 /// </summary>
 public static class KMeans
