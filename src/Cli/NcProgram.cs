@@ -67,12 +67,14 @@ public static class NcProgram
         {
             TrainCommand.Create(context),
             KnnCommand.Create(context),
+            EvalCommand.Create(context),
+            LinearCommand.Create(context),
             KernelsCommand.Create(context),
             ProfileCommand.Create(context),
         };
         root.SetAction(_ =>
         {
-            context.Error.WriteLine("nc: error: a command is required: train, knn, kernels or profile (see nc --help)");
+            context.Error.WriteLine("nc: error: a command is required: train, knn, eval, linear, kernels or profile (see nc --help)");
             return ExitCodes.Usage;
         });
         return root;

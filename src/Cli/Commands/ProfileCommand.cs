@@ -31,15 +31,17 @@ internal static class ProfileCommand
         var warmup = Flags.Int("--warmup", "Training steps before the measured ones (not profiled: JIT, pools, kernel compilation).", 0, DefaultWarmup);
         warmup.DefaultValueFactory = _ => DefaultWarmup;
         var csv = Flags.Text("--out", "Also write the table as CSV to this file.");
+        var file = TrainCommand.ConfigFileOption();
 
         var command = new Command("profile", "Run a few training steps and print the time of every kernel (every primitive on cpu), with GB/s and GFLOP/s.");
         foreach (var b in bindings) command.Add(b.Option);
         command.Add(steps);
         command.Add(warmup);
         command.Add(csv);
+        command.Add(file);
         command.SetAction(parse =>
         {
-            var config = new TrainingConfig();
+            var config = parse.GetValue(file) is string path ? ConfigFile.Load(path) : new TrainingConfig();
             foreach (var b in bindings) config = b.Apply(parse, config);
             return Run(context, config, parse.GetValue(steps), parse.GetValue(warmup), parse.GetValue(csv));
         });

@@ -7,8 +7,8 @@ using NativeContrastive.Engine.Training;
 namespace NativeContrastive.Cli.Commands;
 
 /// <summary>
-/// `nc train`: builds a <see cref="TrainingConfig"/> from the flags (on --resume, from the
-/// checkpoint's configuration with the given flags on top), runs the <see cref="Trainer"/>
+/// `nc train`: builds a <see cref="TrainingConfig"/> from the defaults (on --resume, the
+/// checkpoint's configuration), then the keys of --config FILE, then the given flags on top, runs the <see cref="Trainer"/>
 /// with a progress display, and prints one summary line.
 /// </summary>
 internal static class TrainCommand
@@ -17,16 +17,19 @@ internal static class TrainCommand
     {
         var bindings = ConfigBindings();
         var resume = new Option<string>("--resume") { Description = "Continue from a run folder or checkpoint file (its configuration; given flags override, e.g. a larger --epochs)." };
+        var file = ConfigFileOption();
 
         var command = new Command("train", "Train an encoder with a contrastive method and write a run folder.");
         foreach (var b in bindings) command.Add(b.Option);
         command.Add(resume);
+        command.Add(file);
         command.SetAction(parse =>
         {
             string? resumeFrom = parse.GetValue(resume);
             var config = resumeFrom is null ? new TrainingConfig() : Trainer.ConfigOfCheckpoint(RunFolder.ResolveCheckpoint(resumeFrom));
+            if (parse.GetValue(file) is string path) config = ConfigFile.Apply(config, path);
             foreach (var b in bindings) config = b.Apply(parse, config);
-            config = config with { Resume = resumeFrom };
+            config = config with { Resume = resumeFrom ?? config.Resume };
             return Run(context, config);
         });
         return command;
@@ -68,6 +71,16 @@ internal static class TrainCommand
         bindings.AddRange(MethodOptionFlags.Bindings());
         return bindings;
     }
+
+    /// <summary>
+    /// --config FILE: a YAML file (or a run's config.json) with the keys of config.json; its values
+    /// replace the defaults (on --resume, the checkpoint's configuration) and the flags given replace
+    /// its values (<see cref="ConfigFile"/>).
+    /// </summary>
+    public static Option<string> ConfigFileOption() => new("--config")
+    {
+        Description = "YAML (or a run's config.json) with any of these options as snake_case keys, method options under method_options; flags given here override it.",
+    };
 
     /// <summary>"simclr adam, npid sgd, …": a default that each method sets for itself.</summary>
     private static string PerMethod(Func<MethodDefinition, object> value) =>

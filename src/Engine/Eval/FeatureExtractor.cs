@@ -22,6 +22,19 @@ public static class FeatureExtractor
     /// </summary>
     public static Tensor Extract(Module encoder, ResidentDataset data, int batchSize, int? imageSize = null,
                                  Normalization? normalization = null, IReadOnlyList<int>? indices = null)
+        => ExtractWithHead(encoder, null, data, batchSize, imageSize, normalization, indices).Features;
+
+    /// <summary>
+    /// One pass over the images giving the encoder's features [M, F] and, when <paramref name="head"/>
+    /// is given and returns a tensor, the head's output for them [M, P] (e.g. <see cref="Methods.ContrastiveMethod.Project"/>;
+    /// the caller puts the head in eval mode). Rows are L2-normalised when <paramref name="normalize"/>
+    /// (the raw encoder output otherwise, as a linear probe trains on). Otherwise as
+    /// <see cref="Extract(Module, ResidentDataset, int, int?, Normalization?, IReadOnlyList{int}?)"/>;
+    /// both results belong to the caller's current scope.
+    /// </summary>
+    public static (Tensor Features, Tensor? Head) ExtractWithHead(Module encoder, Func<Tensor, Tensor?>? head, ResidentDataset data, int batchSize,
+                                                                  int? imageSize = null, Normalization? normalization = null,
+                                                                  IReadOnlyList<int>? indices = null, bool normalize = true)
     {
         var dataset = data.Dataset;
         if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), $"FeatureExtractor: batch size must be > 0, got {batchSize}.");
@@ -37,7 +50,7 @@ public static class FeatureExtractor
         bool wasTraining = encoder.IsTraining;
         encoder.Eval();
         using var noGrad = Tape.NoGrad();
-        Tensor? result = null;
+        Tensor? result = null, projected = null;
         try
         {
             for (int start = 0; start < n; start += batchSize)
@@ -47,23 +60,37 @@ public static class FeatureExtractor
                 var x = data.Augment(order.AsSpan(start, count), config, 0, 0);
                 var h = encoder.Forward(x);
                 if (h.Rank != 2) h = Ops.Flatten(h);
-                var f = Ops.L2Normalize(h);
-                int d = f.Dim(1);
-                if (result is null) result = scope.Keep(Tensor.Empty(backend, n, d));
-                else if (result.Dim(1) != d) throw new InvalidOperationException($"FeatureExtractor: the encoder gave {d} features, earlier batches {result.Dim(1)}.");
-                backend.CopyBlocks(f, 0, f.Length, result, (long)start * d, f.Length, f.Length, 1);
+                Put(normalize ? Ops.L2Normalize(h) : h, ref result, start, scope, "features");
+                if (head is not null)
+                {
+                    // A method without a head returns null: there is nothing after the encoder to extract.
+                    if (head(h) is Tensor z)
+                    {
+                        if (z.Rank != 2) z = Ops.Flatten(z);
+                        Put(normalize ? Ops.L2Normalize(z) : z, ref projected, start, scope, "head outputs");
+                    }
+                }
             }
         }
         catch
         {
             result?.Dispose();
+            projected?.Dispose();
             throw;
         }
         finally
         {
             encoder.Train(wasTraining);
         }
-        return result!;
+        return (result!, projected);
+
+        void Put(Tensor f, ref Tensor? into, int start, TensorScope scope, string what)
+        {
+            int d = f.Dim(1);
+            if (into is null) into = scope.Keep(Tensor.Empty(backend, n, d));
+            else if (into.Dim(1) != d) throw new InvalidOperationException($"FeatureExtractor: {d} {what} per image, earlier batches {into.Dim(1)}.");
+            backend.CopyBlocks(f, 0, f.Length, into, (long)start * d, f.Length, f.Length, 1);
+        }
     }
 
     /// <summary>

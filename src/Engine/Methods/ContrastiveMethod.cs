@@ -49,6 +49,15 @@ public abstract class ContrastiveMethod : IDisposable
         => Modules().SelectMany(m => m.Module.StateDict(m.Prefix)).Concat(MethodState());
 
     /// <summary>
+    /// The embedding after the method's head for encoder features [B, F] (the encoder's output,
+    /// flattened): what the loss compares before any normalisation (SimCLR: the projector's z;
+    /// NPID: embed(h)). Null when the method has no head after the encoder. Used by evaluation
+    /// ("after the head" metrics of nc eval), in eval mode without recording; a method with a head
+    /// overrides it with its head's forward pass and nothing else.
+    /// </summary>
+    public virtual Tensor? Project(Tensor features) => null;
+
+    /// <summary>
     /// Once before the first step of a new run (not on resume, where the checkpoint restores the
     /// method's state): a method may look at the training data, e.g. to fill a memory bank.
     /// Returns what it did, for the progress display, or null when it did nothing.

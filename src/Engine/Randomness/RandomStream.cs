@@ -110,5 +110,8 @@ public static class StreamId
 {
     public const uint Init = 1, Shuffle = 2, Augment = 3, NegativeSampling = 4, BankInit = 5, Misc = 6;
 
+    /// <summary>Evaluation of a trained encoder (k-means seeding, t-SNE sample and start, linear-probe batches); a = the use (Eval.EvalStreams).</summary>
+    public const uint Evaluation = 16;
+
     public static ulong Of(uint purpose, uint a = 0, uint b = 0) => ((ulong)purpose << 56) | ((ulong)(a & 0xFFFFFF) << 32) | b;
 }

@@ -52,6 +52,7 @@ public abstract class KernelFamily(IKernelDriver driver, string family)
             ["batchnorm"] = BatchNormKernels.Shapes,
             ["pool"] = PoolKernels.Shapes,
             ["augment"] = AugmentKernels.Shapes,
+            ["argmax"] = ArgMaxKernels.Shapes,
             ["sinkhorn"] = SinkhornKernels.Shapes,
         };
 }

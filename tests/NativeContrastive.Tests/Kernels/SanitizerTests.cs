@@ -124,6 +124,11 @@ public class SanitizerTests
         knn.KnnVote(topV, topI, labels, 45, 37, 7, 3, 0.1f, votes, errors); outs.Add(votes.ToArray<float>());
         using var flat = Up(Enumerable.Repeat(0.5f, 5000).ToArray());   // all ties: selection from global memory
         knn.TopKRows(flat, 1, 5000, 3, topV, topI); outs.Add(topI.ToArray<float>());
+        var arg = new ArgMaxKernels(d);
+        using var argV = Z(37);
+        using var argI = DeviceBuffer.Allocate<int>(d, 37);
+        arg.ArgMaxRows(dx, 37, 45, argV, argI); outs.Add(argV.ToArray<float>()); outs.Add(argI.ToArray<float>());
+        arg.ArgMinRows(dx, 37, 45, argV, argI); outs.Add(argV.ToArray<float>()); outs.Add(argI.ToArray<float>());
         var sk = new SinkhornKernels(d);
         using (var skScratch = DeviceBuffer.Allocate(d, Math.Max(SinkhornKernels.ScratchBytes(37, 45), SinkhornKernels.ScratchBytes(37, 45, 16))))
         {

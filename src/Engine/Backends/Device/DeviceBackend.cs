@@ -33,6 +33,7 @@ public sealed partial class DeviceBackend : IBackend, IDisposable
     private readonly ContrastiveKernels contrastive;
     private readonly KnnKernels knn;
     private readonly AugmentKernels augment;
+    private readonly ArgMaxKernels argMax;
     private readonly SinkhornKernels sinkhorn;
     private int disposed;
 
@@ -55,6 +56,7 @@ public sealed partial class DeviceBackend : IBackend, IDisposable
         contrastive = new ContrastiveKernels(driver);
         knn = new KnnKernels(driver);
         augment = new AugmentKernels(driver);
+        argMax = new ArgMaxKernels(driver);
         sinkhorn = new SinkhornKernels(driver);
         GemmEngine = DefaultGemmEngine(driver);
     }

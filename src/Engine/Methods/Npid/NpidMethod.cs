@@ -88,6 +88,9 @@ public sealed class NpidMethod : ContrastiveMethod
         yield return ("memory_bank", Bank.Storage);
     }
 
+    /// <summary>embed(h) [B, D] for encoder features h [B, F], before the normalisation of <see cref="Embed"/>.</summary>
+    public override Tensor? Project(Tensor features) => EmbedHead.Forward(features);
+
     /// <summary>v = L2-normalised embed(encoder(x)), [B, D].</summary>
     public Tensor Embed(Tensor x)
     {

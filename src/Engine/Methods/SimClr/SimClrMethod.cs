@@ -47,5 +47,8 @@ public sealed class SimClrMethod : ContrastiveMethod
         return Projector.Forward(h);
     }
 
+    /// <summary>z = projector(h) for encoder features h [B, F].</summary>
+    public override Tensor? Project(Tensor features) => Projector.Forward(features);
+
     public override Tensor Loss(TrainingBatch batch, StepInfo step) => NtXentLoss.Compute(Project(batch), Options.Temperature);
 }

@@ -487,6 +487,27 @@ public abstract class BackendConformance
     }
 
     [Test]
+    public void ArgMaxAndArgMinRows()
+    {
+        // 9 rows of 37: ties (the first column wins), a NaN row, a row starting with NaN, ±0.
+        var data = TestData.Uniform(60, 9 * 37, -1f, 1f).Select(v => MathF.Round(v * 4f) / 4f).ToArray();
+        for (int c = 0; c < 37; c++) data[2 * 37 + c] = float.NaN;
+        data[3 * 37] = float.NaN;
+        data[4 * 37] = -0f; data[4 * 37 + 5] = 0f;
+        var x = (Tensor.FromArray(Cpu, data, 9, 37), Tensor.FromArray(Device, data, 9, 37));
+        foreach (bool max in new[] { true, false })
+        {
+            var v = Outputs(9);
+            var i = (IntTensor.Empty(Cpu, 9), IntTensor.Empty(Device, 9));
+            if (max) { Cpu.ArgMaxRows(x.Item1, 9, 37, v.C, i.Item1); Device.ArgMaxRows(x.Item2, 9, 37, v.D, i.Item2); }
+            else { Cpu.ArgMinRows(x.Item1, 9, 37, v.C, i.Item1); Device.ArgMinRows(x.Item2, 9, 37, v.D, i.Item2); }
+            string what = max ? "ArgMaxRows" : "ArgMinRows";
+            Assert.That(i.Item2.ToArray(), Is.EqualTo(i.Item1.ToArray()), what + " indices");
+            Assert.That(v.D.ToArray().Select(BitConverter.SingleToInt32Bits), Is.EqualTo(v.C.ToArray().Select(BitConverter.SingleToInt32Bits)), what + " values, bit for bit");
+        }
+    }
+
+    [Test]
     public void MomentumUpdateRowsInPlaceWithDuplicates()
     {
         int c = 3;
