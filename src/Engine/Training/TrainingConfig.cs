@@ -111,6 +111,12 @@ public sealed record TrainingConfig
 
     // ---- evaluation ------------------------------------------------------------------
 
+    /// <summary>
+    /// Train an online linear probe on the detached encoder features during pre-training and report its
+    /// accuracy per epoch (probe_acc); it never changes the encoder (see <see cref="OnlineProbe"/>).
+    /// </summary>
+    public bool OnlineProbe { get; init; } = true;
+
     public int KnnK { get; init; } = 200;
 
     public float KnnTemperature { get; init; } = 0.1f;
