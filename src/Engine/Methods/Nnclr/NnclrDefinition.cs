@@ -46,7 +46,7 @@ public sealed class NnclrDefinition : MethodDefinition
             throw new ArgumentException($"--queue-size {options.QueueSize} is smaller than --batch-size {c.BatchSize}: the support set must hold at least one batch.");
         int features = c.Encoder.FeatureDim;
         int hidden = options.ProjectorHiddenDim > 0 ? options.ProjectorHiddenDim : features;
-        int dim = options.ProjectorOutDim > 0 ? options.ProjectorOutDim : features;
+        int dim = options.ProjectorOutDim;
         var projector = new Sequential(c.Backend, new Linear(c.Backend, features, hidden, c.InitStream), new Relu(c.Backend), new Linear(c.Backend, hidden, dim, c.InitStream));
         Module? predictor = options.Predictor ? ModelFactory.CreateProjectionHead(dim, options.PredictorHiddenDim, dim, c.Backend, c.InitStream) : null;
         return new NnclrMethod(c.Encoder, projector, predictor, dim, options, c.Backend, c.Seed);

@@ -3,8 +3,8 @@ namespace NativeContrastive.Engine.Methods.Nnclr;
 /// <summary>
 /// NNCLR settings, each declared once with its default. Temperature 0.1 and a support set of
 /// 10 000 projections are the Keras example's (seed 003; the paper's best queue is 98 304 on
-/// ImageNet). The projection head is the example's two dense layers (width → width, ReLU,
-/// width → width) with the width of the encoder's features (128 on the small encoder). The
+/// ImageNet). The projection head is the example's two dense layers (features → hidden, ReLU,
+/// hidden → 128), hidden = the encoder's width (the example's 128 on the small encoder). The
 /// paper's prediction MLP (Dwibedi et al. 2021, §4: 2 layers, BN, 4096 hidden) is optional and
 /// off by default, as in the Keras example, which has none.
 /// </summary>
@@ -20,7 +20,7 @@ public sealed record NnclrOptions
         MethodOption.Int("projector-hidden-dim", 0, "Projection head hidden width (0: the encoder's feature width).", min: 0);
 
     public static readonly MethodOption<int> ProjectorOutDimOption =
-        MethodOption.Int("projector-out-dim", 0, "Projection width, the support set's width (0: the encoder's feature width, as the Keras example).", min: 0);
+        MethodOption.Int("projector-out-dim", 128, "Projection head output width (NNCLR: the support set's width; the Keras example's 128).", min: 1);
 
     public static readonly MethodOption<bool> PredictorOption =
         MethodOption.Bool("nnclr-predictor", false, "The paper's prediction MLP (Linear → BN → ReLU → Linear) on the other view's projection.");
@@ -40,7 +40,7 @@ public sealed record NnclrOptions
     /// <summary>Hidden width of the projection head; 0 = the encoder's width.</summary>
     public int ProjectorHiddenDim { get; init; } = ProjectorHiddenDimOption.Default;
 
-    /// <summary>Projection width D; 0 = the encoder's width.</summary>
+    /// <summary>Projection width D (the support set's).</summary>
     public int ProjectorOutDim { get; init; } = ProjectorOutDimOption.Default;
 
     public bool Predictor { get; init; } = PredictorOption.Default;
@@ -61,7 +61,7 @@ public sealed record NnclrOptions
     {
         if (!(Temperature > 0f) || float.IsInfinity(Temperature)) throw new ArgumentOutOfRangeException(nameof(Temperature), $"NNCLR: temperature must be finite and > 0, got {Temperature}.");
         if (QueueSize < 1) throw new ArgumentOutOfRangeException(nameof(QueueSize), $"NNCLR: queue size must be ≥ 1, got {QueueSize}.");
-        if (ProjectorHiddenDim < 0 || ProjectorOutDim < 0) throw new ArgumentOutOfRangeException(nameof(ProjectorOutDim), $"NNCLR: projector widths must be ≥ 0, got {ProjectorHiddenDim} and {ProjectorOutDim}.");
+        if (ProjectorHiddenDim < 0 || ProjectorOutDim < 1) throw new ArgumentOutOfRangeException(nameof(ProjectorOutDim), $"NNCLR: projector hidden width must be ≥ 0 and output width ≥ 1, got {ProjectorHiddenDim} and {ProjectorOutDim}.");
         if (PredictorHiddenDim < 1) throw new ArgumentOutOfRangeException(nameof(PredictorHiddenDim), $"NNCLR: predictor hidden width must be ≥ 1, got {PredictorHiddenDim}.");
     }
 }
