@@ -248,8 +248,14 @@ public sealed record TrainingConfig
     {
         try
         {
-            return JsonSerializer.Deserialize<TrainingConfig>(json, Json)
+            var config = JsonSerializer.Deserialize<TrainingConfig>(json, Json)
                 ?? throw new ArgumentException($"{source}: empty configuration.");
+            // A configuration written before the online probe existed describes a run without it
+            // (so such a run resumes as it was trained: no probe tensors, no probe_acc column).
+            using var document = JsonDocument.Parse(json);
+            if (document.RootElement.ValueKind == JsonValueKind.Object && !document.RootElement.TryGetProperty("online_probe", out _))
+                config = config with { OnlineProbe = false };
+            return config;
         }
         catch (JsonException e)
         {
