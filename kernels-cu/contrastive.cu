@@ -1,6 +1,6 @@
 // contrastive.cu — fused contrastive losses, one warp per row (an anchor and its candidates):
-// InfoNCE (SimCLR's NT-Xent with the self column excluded, NPID's full softmax without) and
-// NPID's NCE. Each forward reads its row of logits once and writes one loss per row; each
+// InfoNCE (SimCLR's NT-Xent with the self column excluded, NPID's full softmax without),
+// NPID's NCE and SupCon's L_out (positives by label). Each forward reads its row of logits once and writes one loss per row; each
 // backward reads the row once and writes its gradient. No [rows, cols] intermediate (scaled,
 // masked or log-softmax matrix) is ever written. CPU reference: CpuBackend.Contrastive.cs.
 // Launch configuration: ContrastiveKernels.cs.
@@ -110,7 +110,86 @@ extern "C" __global__ void nce_backward_kernel(const float* __restrict__ s, cons
         ds[o + j] = j == 0 ? -g / (1.f + expf(s[o] - c)) : g / (1.f + expf(c - s[o + j]));
 }
 
+// SupCon forward (Khosla et al. 2020, L_out, eq. 2), row r = one warp. The anchor r is also
+// column r (rows ≤ cols: the anchors are the first rows of the candidates, all 2N views in SupCon).
+// t_j = s[r, j]·inv_t over A(r) = {j ≠ r}; P(r) = {j ∈ A(r) : labels[j] = labels[r]}:
+//   lse[r] = log Σ_{j∈A(r)} exp t_j,   count[r] = |P(r)|,
+//   loss[r] = lse[r] − (1/|P(r)|)·Σ_{p∈P(r)} t_p  = −mean_{p∈P(r)} log softmax_{A(r)}(t)_p,
+//   loss[r] = 0 when P(r) is empty (the anchor contributes nothing; never 0/0).
+// Labels are only compared, so any int is valid and nothing is reported. One pass, as
+// info_nce_forward_kernel: each lane folds its strided columns into the online (m, s) and into
+// the sum and count of its positives; the 32 lane states merge by a butterfly.
+extern "C" __global__ void supcon_forward_kernel(const float* __restrict__ s, const int* __restrict__ labels,
+                                                 float* __restrict__ loss, float* __restrict__ lse, int* __restrict__ count,
+                                                 int rows, int cols, float inv_t)
+{
+    int row = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5), lane = threadIdx.x & 31;
+    if (row >= rows) return;
+    const float* sr = s + (long long)row * cols;
+    int own = labels[row];
+    float m = -INFINITY, sum = 0.f, pos = 0.f;
+    int n = 0;
+    for (int c = lane; c < cols; c += 32)
+    {
+        if (c == row) continue;
+        float t = sr[c] * inv_t;
+        if (t > m)
+        {
+            sum = sum * expf(m - t) + 1.f;
+            m = t;
+        }
+        else if (t > -INFINITY)
+            sum += expf(t - m);
+        if (labels[c] == own)
+        {
+            pos += t;
+            n++;
+        }
+    }
+    for (int o = 16; o > 0; o >>= 1)
+    {
+        float m2 = __shfl_xor_sync(NC_FULL_MASK, m, o), s2 = __shfl_xor_sync(NC_FULL_MASK, sum, o);
+        nc_lse_merge(m, sum, m2, s2);
+        pos += __shfl_xor_sync(NC_FULL_MASK, pos, o);
+        n += __shfl_xor_sync(NC_FULL_MASK, n, o);
+    }
+    if (lane == 0)
+    {
+        float l = m + logf(sum);
+        lse[row] = l;
+        count[row] = n;
+        loss[row] = n > 0 ? l - pos / (float)n : 0.f;
+    }
+}
+
+// SupCon backward, row r = one warp, with the forward's lse and count and g = dloss[r]·inv_t:
+//   ds[r, j] = exp(t_j − lse[r])·g − [j ∈ P(r)]·g/|P(r)|   for j ≠ r,   ds[r, r] = 0,
+//   and the whole row 0 when P(r) is empty (its loss is the constant 0).
+extern "C" __global__ void supcon_backward_kernel(const float* __restrict__ s, const int* __restrict__ labels,
+                                                  const float* __restrict__ lse, const int* __restrict__ count,
+                                                  const float* __restrict__ dloss, float* __restrict__ ds,
+                                                  int rows, int cols, float inv_t)
+{
+    int row = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5), lane = threadIdx.x & 31;
+    if (row >= rows) return;
+    long long o = (long long)row * cols;
+    int own = labels[row], n = count[row];
+    float l = lse[row], g = dloss[row] * inv_t, w = n > 0 ? g / (float)n : 0.f;
+    for (int c = lane; c < cols; c += 32)
+    {
+        float v = 0.f;
+        if (n > 0 && c != row)
+        {
+            v = expf(s[o + c] * inv_t - l) * g;
+            if (labels[c] == own) v -= w;
+        }
+        ds[o + c] = v;
+    }
+}
+
 NC_EXPORT_KERNEL(info_nce_forward_kernel);
 NC_EXPORT_KERNEL(info_nce_backward_kernel);
 NC_EXPORT_KERNEL(nce_forward_kernel);
 NC_EXPORT_KERNEL(nce_backward_kernel);
+NC_EXPORT_KERNEL(supcon_forward_kernel);
+NC_EXPORT_KERNEL(supcon_backward_kernel);

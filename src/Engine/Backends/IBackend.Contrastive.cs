@@ -44,4 +44,26 @@ public partial interface IBackend
     /// evaluated as −σ(−u_r0) so that it does not cancel.
     /// </summary>
     void NceRowsBackward(Tensor logits, Tensor dLoss, float normaliserZ, long dataSize, int rows, int cols, Tensor dLogits);
+
+    /// <summary>
+    /// Supervised contrastive rows (Khosla et al. 2020, L_out, eq. 2), for similarities s [rows, cols]
+    /// whose anchors are the first <paramref name="rows"/> candidates (anchor r is column r; SupCon's
+    /// [2N, 2N] cosine-similarity matrix of all views) and the class of every candidate
+    /// labels [cols] (compared for equality only). With t_rj = s_rj · (1/τ) (1/τ rounded to float once),
+    /// A(r) = {j ≠ r} and the positives P(r) = {j ∈ A(r) : labels[j] = labels[r]}:
+    /// logSumExp[r] ← log Σ_{j∈A(r)} exp t_rj, positiveCounts[r] ← |P(r)|,
+    /// loss[r] ← logSumExp[r] − (1/|P(r)|) Σ_{p∈P(r)} t_rp = −(1/|P(r)|) Σ_{p∈P(r)} log softmax_{A(r)}(t_r)_p,
+    /// and loss[r] ← 0 when P(r) is empty (an anchor without positives contributes nothing).
+    /// Requires rows ≤ cols and cols ≥ 2.
+    /// </summary>
+    void SupConRows(Tensor similarity, IntTensor labels, float temperature, int rows, int cols, Tensor loss, Tensor logSumExp,
+                    IntTensor positiveCounts);
+
+    /// <summary>
+    /// Gradient of <see cref="SupConRows"/>: dSimilarity[r, j] ← dLoss[r] · (exp(t_rj − logSumExp[r]) − [j ∈ P(r)]/|P(r)|) · (1/τ)
+    /// for j ≠ r; 0 on the diagonal and on every row with |P(r)| = 0. <paramref name="logSumExp"/> and
+    /// <paramref name="positiveCounts"/> are the forward's.
+    /// </summary>
+    void SupConRowsBackward(Tensor similarity, IntTensor labels, Tensor logSumExp, IntTensor positiveCounts, Tensor dLoss, float temperature,
+                            int rows, int cols, Tensor dSimilarity);
 }

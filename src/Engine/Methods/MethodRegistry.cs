@@ -16,6 +16,9 @@ public static class MethodRegistry
         new SimClrDefinition(),
         new NpidDefinition(),
         new SwavDefinition(),
+        new Nnclr.NnclrDefinition(),
+        new SupCon.SupConDefinition(),
+        new Supervised.SupervisedDefinition(),
     ];
 
     /// <summary>Every registered method, in the order shown to users.</summary>

@@ -74,7 +74,7 @@ public sealed class ResNet : Encoder
     /// <summary>"cifar" or "imagenet".</summary>
     public string Stem { get; }
 
-    public override Tensor Forward(Tensor x)
+    protected override Tensor Encode(Tensor x)
     {
         var y = bn1.Forward(conv1.Forward(x));
         if (maxpool is not null) y = maxpool.Forward(y);

@@ -46,7 +46,7 @@ public sealed class SmallEncoder : Encoder
 
     public override string Arch => "small";
 
-    public override Tensor Forward(Tensor x)
+    protected override Tensor Encode(Tensor x)
     {
         for (int i = 0; i < 4; i++) x = norms[i].Forward(convs[i].Forward(x));
         return Ops.Relu(fc.Forward(Ops.GlobalAvgPool(x)));

@@ -36,14 +36,20 @@ public static class RunComponents
 
     public static RandomStream InitStream(TrainingConfig c) => new(c.Seed, StreamId.Of(StreamId.Init));
 
-    /// <summary>Encoder, heads and method (the method's registry entry builds the heads), all initialised from the run's init stream.</summary>
-    public static ContrastiveMethod CreateMethod(TrainingConfig c, int inChannels, int dataSize, IBackend backend)
+    /// <summary>
+    /// Encoder, heads and method (the method's registry entry builds the heads), all initialised from the run's init stream.
+    /// <paramref name="numClasses"/>: the training set's classes, 0 when it is unlabeled.
+    /// </summary>
+    public static ContrastiveMethod CreateMethod(TrainingConfig c, int inChannels, int dataSize, IBackend backend, int numClasses = 0)
     {
         var rng = InitStream(c);
         var encoder = CreateEncoder(c, inChannels, backend, rng);
         try
         {
-            return c.MethodDefinition.Create(new MethodContext(encoder, rng, backend, dataSize, c.BatchSize, c.ImageSize ?? 0, c.Seed, c.MethodOptionValues));
+            return c.MethodDefinition.Create(new MethodContext(encoder, rng, backend, dataSize, c.BatchSize, c.ImageSize ?? 0, c.Seed, c.MethodOptionValues)
+            {
+                NumClasses = numClasses,
+            });
         }
         catch
         {

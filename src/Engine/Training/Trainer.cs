@@ -11,7 +11,8 @@ namespace NativeContrastive.Engine.Training;
 /// The training loop. Per step (<see cref="TrainingStep"/>): zero the gradients, the method's
 /// loss on a batch of augmented views, back-propagation through the tape, the optimiser step at
 /// the schedule's learning rate, then the method's own state update (memory bank, queue,
-/// prototypes). Per epoch the method reports its own metrics and warnings (<see cref="ContrastiveMethod.EndEpoch"/>). Each
+/// prototypes), then the online probe's update. Per epoch the method reports its own metrics and warnings
+/// (<see cref="ContrastiveMethod.EndEpoch"/>) and the probe its accuracy (probe_acc). Each
 /// step's temporaries live in a <see cref="TensorScope"/>, so memory stays flat. Per epoch: a row
 /// of metrics.csv, the kNN monitor when due, and a checkpoint (epoch-N + last, written
 /// atomically; older epoch checkpoints are removed).
@@ -50,12 +51,13 @@ public static class Trainer
 
         var folder = new RunFolder(config.Out);
         folder.Create();
-        var metrics = MetricsLog.For(folder, config.MethodDefinition.EpochMetricNames);
+        var probe = session.Probe;
+        var metrics = MetricsLog.For(folder, session.EpochMetricNames);
         int startEpoch = 0;
         long globalStep = 0;
         if (resume is not null)
         {
-            resume.Restore(method, optimizer);
+            resume.Restore(method, optimizer, probe);
             startEpoch = resume.Epoch;
             globalStep = resume.GlobalStep;
             if (resume.StepsPerEpoch is int saved && saved != stepsPerEpoch)
@@ -90,9 +92,9 @@ public static class Trainer
         void Save(int epoch, EpochMetrics row)
         {
             observer.Phase($"epoch {epoch}: writing checkpoint");
-            var meta = TrainingCheckpoint.Metadata(config, method, optimizer, train.Channels, epoch, globalStep, stepsPerEpoch);
+            var meta = TrainingCheckpoint.Metadata(config, method, optimizer, train.Channels, epoch, globalStep, stepsPerEpoch, probe);
             string path = folder.EpochCheckpointPath(epoch);
-            TrainingCheckpoint.Write(path, method, optimizer, meta);
+            TrainingCheckpoint.Write(path, method, optimizer, meta, probe);
             File.Copy(path, folder.LastCheckpointPath + ".copy", overwrite: true);
             File.Move(folder.LastCheckpointPath + ".copy", folder.LastCheckpointPath, overwrite: true);
             folder.PruneEpochCheckpoints(keep: epoch);
@@ -144,6 +146,8 @@ public static class Trainer
                 imagesPerSecond = steps * (double)config.BatchSize / trainSeconds;
                 finalLoss = lossSum / steps;
                 var report = method.EndEpoch(new EpochLosses(finalLoss.Value, lossMin, lossMax, steps));
+                var extra = new Dictionary<string, double>(report.Metrics);
+                if (probe is not null) foreach (var (k, v) in probe.EndEpoch()) extra[k] = v;
                 foreach (var warning in report.Warnings) observer.Warning($"epoch {epoch}: {warning}");
                 bool evaluate = epoch == config.Epochs || (config.EvalEvery > 0 && epoch % config.EvalEvery == 0);
                 KnnScore? knn = null;
@@ -154,7 +158,7 @@ public static class Trainer
                     catch (OperationCanceledException) { break; }
                     lastKnn = knn ?? lastKnn;
                 }
-                Save(epoch, new EpochMetrics(epoch, finalLoss.Value, lr, knn?.Top1, knn?.Top5, imagesPerSecond, epochClock.Elapsed.TotalSeconds, report.Metrics));
+                Save(epoch, new EpochMetrics(epoch, finalLoss.Value, lr, knn?.Top1, knn?.Top5, imagesPerSecond, epochClock.Elapsed.TotalSeconds, extra));
             }
         }
         finally

@@ -8,7 +8,7 @@ namespace NativeContrastive.Engine.Training;
 /// <summary>
 /// A run's checkpoint as one safetensors file. Tensors: the method's state dict under its
 /// own names ("encoder.…", "projector.…" / "embed.…", "memory_bank") and the optimiser's
-/// state under "optimizer.…". Metadata (strings): what is needed to rebuild the model without
+/// state under "optimizer.…", the online probe's classifier and optimiser under "online_probe.…". Metadata (strings): what is needed to rebuild the model without
 /// the configuration (arch, stem, in_channels, image_size, feature_dim, method, dataset), the
 /// position of the run (epoch, global_step, steps_per_epoch, optimizer_step_count), the
 /// randomness (seed; every stream is derived from (seed, purpose, epoch, sample or step), so
@@ -48,7 +48,7 @@ public sealed class TrainingCheckpoint
     public int? StepsPerEpoch => Meta.TryGetValue("steps_per_epoch", out var s) && s.Length > 0 ? int.Parse(s, CultureInfo.InvariantCulture) : null;
 
     public static Dictionary<string, string> Metadata(TrainingConfig config, ContrastiveMethod method, Optimizer optimizer,
-        int inChannels, int epoch, long globalStep, int stepsPerEpoch)
+        int inChannels, int epoch, long globalStep, int stepsPerEpoch, OnlineProbe? probe = null)
     {
         var encoder = (Models.Encoder)method.Encoder;
         var meta = new Dictionary<string, string>
@@ -72,15 +72,17 @@ public sealed class TrainingCheckpoint
         };
         foreach (var (k, v) in method.StateMetadata()) meta[MethodMetaPrefix + k] = v;
         foreach (var (k, v) in optimizer.StateMetadata()) meta[OptimizerPrefix + k] = v;
+        if (probe is not null) foreach (var (k, v) in probe.StateMetadata()) meta[k] = v;
         return meta;
     }
 
-    /// <summary>Writes the method's and the optimiser's tensors with <paramref name="metadata"/> (atomically).</summary>
-    public static void Write(string path, ContrastiveMethod method, Optimizer optimizer, IReadOnlyDictionary<string, string> metadata)
+    /// <summary>Writes the method's, the optimiser's and the online probe's tensors with <paramref name="metadata"/> (atomically).</summary>
+    public static void Write(string path, ContrastiveMethod method, Optimizer optimizer, IReadOnlyDictionary<string, string> metadata, OnlineProbe? probe = null)
     {
         var file = new SafeTensorsFile();
         ModuleState.AddTensors(file, method.StateDict());
         ModuleState.AddTensors(file, optimizer.State(), OptimizerPrefix);
+        if (probe is not null) ModuleState.AddTensors(file, probe.State());
         foreach (var (k, v) in metadata) file.Metadata[k] = v;
         file.Write(path);
     }
@@ -104,6 +106,8 @@ public sealed class TrainingCheckpoint
         Same("method", config.Method, Get("method"));
         Same("dataset", config.Dataset, Get("dataset"));
         if (config.Arch != "small") Same("stem", config.Stem, Get("stem"));
+        if (config.OnlineProbe != Config.OnlineProbe)
+            throw new CheckpointFormatException(Path, $"the run was trained {(Config.OnlineProbe ? "with" : "without")} the online probe; resume it {(Config.OnlineProbe ? "without" : "with")} --no-online-probe.");
     }
 
     private void Same(string what, string expected, string found)
@@ -112,10 +116,16 @@ public sealed class TrainingCheckpoint
             throw new CheckpointFormatException(Path, $"checkpoint of another {what}: expected {what} '{expected}' (from the configuration), found '{found}'.");
     }
 
-    /// <summary>Copies every tensor of the method (and optimiser) from the file, checking names and shapes; restores the scalars.</summary>
-    public void Restore(ContrastiveMethod method, Optimizer? optimizer)
+    /// <summary>Copies every tensor of the method (and optimiser, and online probe) from the file, checking names and shapes; restores the scalars.</summary>
+    public void Restore(ContrastiveMethod method, Optimizer? optimizer, OnlineProbe? probe = null)
     {
         Load(method.StateDict());
+        if (probe is not null)
+        {
+            Load(probe.State());
+            try { probe.LoadStateMetadata(Meta); }
+            catch (FormatException e) { throw new CheckpointFormatException(Path, e.Message); }
+        }
         if (optimizer is not null)
         {
             Load(optimizer.State().Select(s => (OptimizerPrefix + s.Name, s.Tensor)));

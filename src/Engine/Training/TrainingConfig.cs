@@ -119,6 +119,12 @@ public sealed record TrainingConfig
 
     // ---- evaluation ------------------------------------------------------------------
 
+    /// <summary>
+    /// Train an online linear probe on the detached encoder features during pre-training and report its
+    /// accuracy per epoch (probe_acc); it never changes the encoder (see <see cref="OnlineProbe"/>).
+    /// </summary>
+    public bool OnlineProbe { get; init; } = true;
+
     public int KnnK { get; init; } = 200;
 
     public float KnnTemperature { get; init; } = 0.1f;
@@ -250,8 +256,14 @@ public sealed record TrainingConfig
     {
         try
         {
-            return JsonSerializer.Deserialize<TrainingConfig>(json, Json)
+            var config = JsonSerializer.Deserialize<TrainingConfig>(json, Json)
                 ?? throw new ArgumentException($"{source}: empty configuration.");
+            // A configuration written before the online probe existed describes a run without it
+            // (so such a run resumes as it was trained: no probe tensors, no probe_acc column).
+            using var document = JsonDocument.Parse(json);
+            if (document.RootElement.ValueKind == JsonValueKind.Object && !document.RootElement.TryGetProperty("online_probe", out _))
+                config = config with { OnlineProbe = false };
+            return config;
         }
         catch (JsonException e)
         {

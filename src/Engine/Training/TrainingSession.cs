@@ -9,13 +9,13 @@ namespace NativeContrastive.Engine.Training;
 /// Everything a configuration trains with, built the same way for the trainer and for the step
 /// profiler (nc profile): the training split, the image size, the batch order, the method with its
 /// encoder and head, the uint8 training set resident on the backend, the loader of augmented
-/// views, the optimiser, the schedule and the <see cref="TrainingStep"/> over them. Disposing
-/// releases the optimiser, the resident data and the method.
+/// views, the optimiser, the schedule, the online linear probe and the <see cref="TrainingStep"/> over
+/// them. Disposing releases the probe, the optimiser, the resident data and the method.
 /// </summary>
 public sealed class TrainingSession : IDisposable
 {
     private TrainingSession(TrainingConfig config, ImageDataset train, int imageSize, BatchSampler sampler, ContrastiveMethod method,
-                            ResidentDataset data, DataLoader loader, Optimizer optimizer, ILearningRateSchedule schedule)
+                            ResidentDataset data, DataLoader loader, Optimizer optimizer, ILearningRateSchedule schedule, OnlineProbe? probe)
     {
         Config = config;
         Train = train;
@@ -26,7 +26,8 @@ public sealed class TrainingSession : IDisposable
         Loader = loader;
         Optimizer = optimizer;
         Schedule = schedule;
-        Step = new TrainingStep(method, optimizer, schedule, sampler.BatchesPerEpoch);
+        Probe = probe;
+        Step = new TrainingStep(method, optimizer, schedule, sampler.BatchesPerEpoch, probe);
     }
 
     /// <summary>
@@ -42,8 +43,9 @@ public sealed class TrainingSession : IDisposable
         if (train.Count < config.BatchSize)
             throw new TrainingException($"--batch-size {config.BatchSize} is larger than the {train.Count} training images of {train.Name}; use a smaller batch or a larger --limit.");
         var sampler = BatchSampler.ForTraining(train.Count, config.BatchSize, config.Seed);
-        var method = RunComponents.CreateMethod(config, train.Channels, train.Count, backend);
+        var method = RunComponents.CreateMethod(config, train.Channels, train.Count, backend, train.IsLabeled ? train.NumClasses : 0);
         ResidentDataset? data = null;
+        OnlineProbe? probe = null;
         try
         {
             // The uint8 training set goes to the backend once; views are made there every step.
@@ -52,11 +54,15 @@ public sealed class TrainingSession : IDisposable
             if (views.Count != method.ViewCount)
                 throw new InvalidOperationException($"{config.Method}: its definition plans {views.Count} views, the method takes {method.ViewCount}.");
             var loader = new DataLoader(data, sampler, views, prefetch);
+            // The online probe needs labels and an encoder to watch; unlabeled data leaves its column empty.
+            if (config.OnlineProbe && train.IsLabeled && method.Encoder is Models.Encoder encoder)
+                probe = new OnlineProbe(encoder, train.NumClasses, backend, config.Seed);
             var optimizer = RunComponents.CreateOptimizer(config, method.NamedParameters());
-            return new TrainingSession(config, train, size, sampler, method, data, loader, optimizer, RunComponents.Schedule(config, sampler.BatchesPerEpoch));
+            return new TrainingSession(config, train, size, sampler, method, data, loader, optimizer, RunComponents.Schedule(config, sampler.BatchesPerEpoch), probe);
         }
         catch
         {
+            probe?.Dispose();
             data?.Dispose();
             method.Dispose();
             throw;
@@ -76,12 +82,20 @@ public sealed class TrainingSession : IDisposable
     public ILearningRateSchedule Schedule { get; }
     public TrainingStep Step { get; }
 
+    /// <summary>The online linear probe (null with --no-online-probe or on unlabeled data).</summary>
+    public OnlineProbe? Probe { get; }
+
+    /// <summary>metrics.csv's extra columns: the probe's (whenever the configuration asks for it), then the method's.</summary>
+    public IReadOnlyList<string> EpochMetricNames =>
+        (Config.OnlineProbe ? [OnlineProbe.AccuracyColumn] : Array.Empty<string>()).Concat(Config.MethodDefinition.EpochMetricNames).ToList();
+
     /// <summary>"simclr small fashion-mnist (30000 images, 1×28×28, 494,336 parameters)".</summary>
     public string Description => string.Create(CultureInfo.InvariantCulture,
         $"{Config.Method} {Config.Arch} {Train.Name} ({Train.Count} images, {Train.Channels}×{ImageSize}×{ImageSize}, {Method.NamedParameters().Sum(p => p.Tensor.Length):N0} parameters)");
 
     public void Dispose()
     {
+        Probe?.Dispose();
         Optimizer.Dispose();
         Data.Dispose();
         Method.Dispose();

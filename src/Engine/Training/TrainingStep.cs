@@ -15,11 +15,17 @@ public readonly record struct StepOutcome(float Loss, float LearningRate);
 /// <see cref="TensorScope"/>, zero the gradients, take the loader's views, the method's loss,
 /// back-propagation through the tape, the method's <see cref="ContrastiveMethod.BeforeOptimizerStep"/>
 /// (parameters that sit the step out), the optimiser step at the schedule's rate for the global
-/// step, then the method's own state update (memory bank, queue, prototype normalisation). Reading the loss (to check it
+/// step, then the method's own state update (memory bank, queue, prototype normalisation), then the
+/// <see cref="OnlineProbe"/>'s update when there is one (on the detached features of view 0 the
+/// method's loss computed; it changes nothing the method trains). Reading the loss (to check it
 /// is finite) waits for the device, so a step is complete when <see cref="Run"/> returns.
 /// </summary>
-public sealed class TrainingStep(ContrastiveMethod method, Optimizer optimizer, ILearningRateSchedule schedule, int stepsPerEpoch)
+public sealed class TrainingStep(ContrastiveMethod method, Optimizer optimizer, ILearningRateSchedule schedule, int stepsPerEpoch,
+                                 OnlineProbe? probe = null)
 {
+    /// <summary>The online probe trained with each step, or null.</summary>
+    public OnlineProbe? Probe => probe;
+
     /// <summary>
     /// Runs the step on <paramref name="batch"/> at 0-based <paramref name="globalStep"/> (the
     /// schedule's position). A loss that is not finite throws a <see cref="TrainingException"/>
@@ -31,8 +37,18 @@ public sealed class TrainingStep(ContrastiveMethod method, Optimizer optimizer, 
         optimizer.ZeroGrad();
         using var views = TrainingBatch.FromLoader(batch);
         var info = new StepInfo(globalStep, epoch, stepInEpoch, stepsPerEpoch);
-        var loss = method.Loss(views, info);
-        float value = loss.Item();
+        probe?.BeginStep();
+        Tensor loss;
+        float value;
+        try
+        {
+            loss = method.Loss(views, info);
+            value = loss.Item();
+        }
+        finally
+        {
+            probe?.StopWatching();
+        }
         if (!float.IsFinite(value))
         {
             Tape.Clear();
@@ -43,6 +59,7 @@ public sealed class TrainingStep(ContrastiveMethod method, Optimizer optimizer, 
         float lr = schedule.At(globalStep);
         optimizer.Step(lr, method.BeforeOptimizerStep(info));
         method.AfterOptimizerStep(views, info);
+        probe?.EndStep(views.Labels);
         return new StepOutcome(value, lr);
     }
 }

@@ -3,7 +3,7 @@ using NativeContrastive.Kernels.Launch;
 namespace NativeContrastive.Kernels.Families;
 
 /// <summary>
-/// Launchers of kernels-cu/contrastive.cu: a warp per row, 8 rows per 256-thread block. Each
+/// Launchers of kernels-cu/contrastive.cu (InfoNCE, NCE, SupCon): a warp per row, 8 rows per 256-thread block. Each
 /// method has the signature of its IBackend.Contrastive primitive with tensors as device
 /// buffers. A positive outside the row's candidates is not read; it is recorded in the optional
 /// error buffer (<see cref="IndexErrors"/>; codes 6 forward, 7 backward) and its loss is NaN.
@@ -13,6 +13,7 @@ public sealed class ContrastiveKernels(IKernelDriver driver) : KernelFamily(driv
     public static IReadOnlyDictionary<string, LaunchShape> Shapes { get; } = new[]
     {
         "info_nce_forward_kernel", "info_nce_backward_kernel", "nce_forward_kernel", "nce_backward_kernel",
+        "supcon_forward_kernel", "supcon_backward_kernel",
     }.ToDictionary(k => k, _ => new LaunchShape(WarpPerRow.Threads));
 
     private void Rows(string kernel, int rows, KernelArgs args, LaunchCost cost)
@@ -57,6 +58,38 @@ public sealed class ContrastiveKernels(IKernelDriver driver) : KernelFamily(driv
         Need(logits, n, nameof(logits)); Need(dLoss, rows, nameof(dLoss)); Need(dLogits, n, nameof(dLogits));
         Rows("nce_backward_kernel", rows, new KernelArgs().Ptr(logits).Ptr(dLoss).Ptr(dLogits).I32(rows).I32(cols)
             .F32(NceOffset(normaliserZ, cols, dataSize)), LaunchCost.Elements(2 * n + rows));
+    }
+
+    /// <summary>
+    /// SupCon L_out per anchor row r (rows ≤ cols, anchor r = column r): loss[r] = lse[r] − mean_{p∈P(r)} s[r, p]/τ,
+    /// lse[r] = log Σ_{j≠r} exp(s[r, j]/τ), P(r) = {j ≠ r : labels[j] = labels[r]}, count[r] = |P(r)|; loss 0 when P(r) is empty.
+    /// </summary>
+    public void SupConRows(DeviceBuffer similarity, DeviceBuffer labels, float temperature, int rows, int cols,
+                           DeviceBuffer loss, DeviceBuffer logSumExp, DeviceBuffer positiveCounts)
+    {
+        RequireAnchorsAmongColumns(rows, cols);
+        Need(similarity, (long)rows * cols, nameof(similarity)); Need(labels, cols, nameof(labels));
+        Need(loss, rows, nameof(loss)); Need(logSumExp, rows, nameof(logSumExp)); Need(positiveCounts, rows, nameof(positiveCounts));
+        Rows("supcon_forward_kernel", rows, new KernelArgs().Ptr(similarity).Ptr(labels).Ptr(loss).Ptr(logSumExp).Ptr(positiveCounts)
+            .I32(rows).I32(cols).F32(1f / temperature), LaunchCost.Elements((long)rows * cols + cols + 4L * rows));
+    }
+
+    /// <summary>dS[r, j] = dLoss[r]·(exp(s[r, j]/τ − lse[r]) − [j ∈ P(r)]/|P(r)|)/τ for j ≠ r; 0 on the diagonal and on rows without positives.</summary>
+    public void SupConRowsBackward(DeviceBuffer similarity, DeviceBuffer labels, DeviceBuffer logSumExp, DeviceBuffer positiveCounts,
+                                   DeviceBuffer dLoss, float temperature, int rows, int cols, DeviceBuffer dSimilarity)
+    {
+        RequireAnchorsAmongColumns(rows, cols);
+        long n = (long)rows * cols;
+        Need(similarity, n, nameof(similarity)); Need(labels, cols, nameof(labels)); Need(logSumExp, rows, nameof(logSumExp));
+        Need(positiveCounts, rows, nameof(positiveCounts)); Need(dLoss, rows, nameof(dLoss)); Need(dSimilarity, n, nameof(dSimilarity));
+        Rows("supcon_backward_kernel", rows, new KernelArgs().Ptr(similarity).Ptr(labels).Ptr(logSumExp).Ptr(positiveCounts).Ptr(dLoss)
+            .Ptr(dSimilarity).I32(rows).I32(cols).F32(1f / temperature), LaunchCost.Elements(2 * n + cols + 4L * rows));
+    }
+
+    private static void RequireAnchorsAmongColumns(int rows, int cols)
+    {
+        if (rows < 0 || rows > cols || cols < 2 && rows > 0)
+            throw new ArgumentOutOfRangeException(nameof(rows), $"SupCon: the anchors are the first rows of the candidates (rows ≤ cols, cols ≥ 2), got {rows} × {cols}.");
     }
 
     /// <summary>c = ln(Z·m/N) in double, rounded once: the same expression as the cpu reference (CpuBackend.NceOffset).</summary>

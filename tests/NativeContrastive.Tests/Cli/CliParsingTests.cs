@@ -54,8 +54,9 @@ public class CliParsingTests
     public void HelpListsEachMethodsDefaults()
     {
         var r = CliRunner.Run("train", "--help");
-        Assert.That(r.Out, Does.Contain("simclr/npid/swav: Loss temperature").And.Contain("simclr 0.5, npid 0.07, swav 0.1"));
+        Assert.That(r.Out, Does.Contain("simclr/npid/swav/nnclr/supcon: Loss temperature").And.Contain("simclr 0.5, npid 0.07, swav 0.1, nnclr 0.1, supcon 0.1"));
         Assert.That(r.Out, Does.Contain("--freeze-prototypes-iters").And.Contain("--queue-length").And.Contain("--nce-z"));
+        Assert.That(r.Out, Does.Contain("nnclr: Support set").And.Contain("--nnclr-predictor").And.Contain("supervised: Label smoothing").And.Contain("--no-online-probe"));
     }
 
     [Test]

@@ -2,6 +2,7 @@ using NativeContrastive.Engine.Backends.Cpu;
 using NativeContrastive.Engine.Tensors;
 using NativeContrastive.Kernels.Emu;
 using NativeContrastive.Kernels.Families;
+using NativeContrastive.Kernels.Launch;
 using NUnit.Framework;
 
 namespace NativeContrastive.Tests.KernelTests;
@@ -82,5 +83,46 @@ public class ContrastiveKernelTests(EmuOrder order) : EmuKernelTest(order)
         k.NceRowsBackward(ds, dg, z, n, rows, cols, grad);
         Close.Assert(cLoss.ToArray(), loss.ToArray<float>(), 1e-5f, 1e-5f, "loss");
         Close.Assert(cDs.ToArray(), grad.ToArray<float>(), 1e-7f, 1e-5f, "dS");
+    }
+
+    [TestCase(2, 2, 0.5f, 1)]
+    [TestCase(9, 9, 0.07f, 9)]
+    [TestCase(37, 37, 0.1f, 4)]
+    [TestCase(5, 70, 0.1f, 3)]
+    [TestCase(16, 33, 1f, 2)]
+    public void SupConMatchesCpu(int rows, int cols, float tau, int classes)
+    {
+        var k = new ContrastiveKernels(Driver);
+        float[] s = Data((long)rows * cols, rows * 31 + cols, -1f, 1f), g = Data(rows, 5, -1f, 1f);
+        var rng = new Random(cols + classes);
+        var labels = Enumerable.Range(0, cols).Select(_ => rng.Next(classes)).ToArray();
+        var cs = Tensor.FromArray(Cpu, s, rows, cols);
+        var cy = IntTensor.FromArray(Cpu, labels);
+        var cLoss = Tensor.Empty(Cpu, rows);
+        var cLse = Tensor.Empty(Cpu, rows);
+        var cCount = IntTensor.Empty(Cpu, rows);
+        var cDs = Tensor.Empty(Cpu, rows, cols);
+        Cpu.SupConRows(cs, cy, tau, rows, cols, cLoss, cLse, cCount);
+        Cpu.SupConRowsBackward(cs, cy, cLse, cCount, Tensor.FromArray(Cpu, g, rows), tau, rows, cols, cDs);
+
+        using var ds = Up(s);
+        using var dy = Up(labels);
+        using var dg = Up(g);
+        using var loss = Zeros(rows);
+        using var lse = Zeros(rows);
+        using var count = DeviceBuffer.Allocate<int>(Driver, rows);
+        using var grad = Zeros((long)rows * cols);
+        k.SupConRows(ds, dy, tau, rows, cols, loss, lse, count);
+        k.SupConRowsBackward(ds, dy, lse, count, dg, tau, rows, cols, grad);
+        Assert.That(count.ToArray<int>(), Is.EqualTo(cCount.ToArray()), "positive counts");
+        Close.Assert(cLoss.ToArray(), loss.ToArray<float>(), 1e-5f, 1e-5f, "loss");
+        Close.Assert(cLse.ToArray(), lse.ToArray<float>(), 1e-5f, 1e-5f, "logSumExp");
+        Close.Assert(cDs.ToArray(), grad.ToArray<float>(), 1e-6f / tau, 1e-5f, "dS");
+        var gd = grad.ToArray<float>();
+        for (int r = 0; r < rows; r++)
+        {
+            Assert.That(gd[r * cols + r], Is.EqualTo(0f), "diagonal gradient");
+            if (cCount.ToArray()[r] == 0) Assert.That(gd.Skip(r * cols).Take(cols), Is.All.EqualTo(0f), $"row {r} without positives");
+        }
     }
 }

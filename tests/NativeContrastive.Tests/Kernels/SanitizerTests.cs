@@ -114,6 +114,10 @@ public class SanitizerTests
         con.InfoNceRowsBackward(dx, pos, lse, loss, 0.5f, true, 37, 45, y, errors); outs.Add(y.ToArray<float>());
         con.NceRows(dx, 10f, 1000, 37, 45, loss); outs.Add(loss.ToArray<float>());
         con.NceRowsBackward(dx, loss, 10f, 1000, 37, 45, y); outs.Add(y.ToArray<float>());
+        using var classes = DeviceBuffer.From(d, Enumerable.Range(0, 45).Select(i => i * 7 % 11).ToArray());
+        using var positives = DeviceBuffer.Allocate<int>(d, 37);
+        con.SupConRows(dx, classes, 0.1f, 37, 45, loss, lse, positives); outs.Add(loss.ToArray<float>());
+        con.SupConRowsBackward(dx, classes, lse, positives, loss, 0.1f, 37, 45, y); outs.Add(y.ToArray<float>());
         ix.MomentumUpdateRows(y, idx, g, 0.5f, 5, 45, 37, errors); outs.Add(y.ToArray<float>());
         var knn = new KnnKernels(d);
         using var topV = Z(37 * 7);

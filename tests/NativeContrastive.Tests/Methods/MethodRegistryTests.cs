@@ -1,7 +1,11 @@
 using NativeContrastive.Engine.Methods;
+using NativeContrastive.Engine.Methods.Nnclr;
 using NativeContrastive.Engine.Methods.Npid;
 using NativeContrastive.Engine.Methods.SimClr;
+using NativeContrastive.Engine.Methods.SupCon;
+using NativeContrastive.Engine.Methods.Supervised;
 using NativeContrastive.Engine.Methods.Swav;
+using NativeContrastive.Engine.Training;
 using NativeContrastive.Engine.Models;
 using NativeContrastive.Engine.Randomness;
 using NativeContrastive.Engine.Data;
@@ -15,7 +19,7 @@ public class MethodRegistryTests
     [Test]
     public void ListsEveryMethodOnce()
     {
-        Assert.That(MethodRegistry.Names, Is.EqualTo(new[] { "simclr", "npid", "swav" }));
+        Assert.That(MethodRegistry.Names, Is.EqualTo(new[] { "simclr", "npid", "swav", "nnclr", "supcon", "supervised" }));
         Assert.That(MethodRegistry.Get("NPID").Name, Is.EqualTo("npid"));
     }
 
@@ -31,7 +35,7 @@ public class MethodRegistryTests
     {
         var temperature = MethodRegistry.OptionNames.Single(o => o.Name == "temperature").Declarations;
         Assert.That(temperature.Select(d => (d.Method.Name, d.Option.DefaultText)),
-            Is.EquivalentTo(new[] { ("simclr", "0.5"), ("npid", "0.07"), ("swav", "0.1") }));
+            Is.EquivalentTo(new[] { ("simclr", "0.5"), ("npid", "0.07"), ("swav", "0.1"), ("nnclr", "0.1"), ("supcon", "0.1") }));
         foreach (var def in MethodRegistry.All)
         {
             Assert.That(def.Options.Select(o => o.Name), Is.Unique, def.Name);
@@ -42,16 +46,29 @@ public class MethodRegistryTests
     [TestCase("simclr", typeof(SimClrMethod), 2)]
     [TestCase("npid", typeof(NpidMethod), 1)]
     [TestCase("swav", typeof(SwavMethod), 2)]
+    [TestCase("nnclr", typeof(NnclrMethod), 2)]
+    [TestCase("supcon", typeof(SupConMethod), 2)]
+    [TestCase("supervised", typeof(SupervisedMethod), 1)]
     public void TheFactoryBuildsTheMethodWithItsViews(string name, Type type, int views)
     {
         var def = MethodRegistry.Get(name);
         var rng = new RandomStream(1, StreamId.Of(StreamId.Init));
         var encoder = ModelFactory.CreateEncoder("small", 1, GradCheck.Cpu, rng, "cifar");
-        using var method = def.Create(new MethodContext(encoder, rng, GradCheck.Cpu, 64, 16, 28, 1, MethodOptionValues.Defaults));
+        using var method = def.Create(new MethodContext(encoder, rng, GradCheck.Cpu, 64, 16, 28, 1, MethodOptionValues.Defaults) { NumClasses = 10 });
         Assert.That(method, Is.TypeOf(type));
         Assert.That(method.Name, Is.EqualTo(name));
         Assert.That(method.ViewCount, Is.EqualTo(views));
         var planned = def.Views(new ViewContext(28, 1, Normalization.Identity, 1, 0.5f, null), MethodOptionValues.Defaults);
         Assert.That(planned, Has.Count.EqualTo(views), "the definition plans as many views as the method takes");
+    }
+
+    [TestCase("supcon")]
+    [TestCase("supervised")]
+    public void SupervisedMethodsRefuseAnUnlabeledTrainingSet(string name)
+    {
+        var rng = new RandomStream(1, StreamId.Of(StreamId.Init));
+        using var encoder = ModelFactory.CreateEncoder("small", 1, GradCheck.Cpu, rng, "cifar");
+        var e = Assert.Throws<TrainingException>(() => MethodRegistry.Get(name).Create(new MethodContext(encoder, rng, GradCheck.Cpu, 64, 16, 28, 1, MethodOptionValues.Defaults)))!;
+        Assert.That(e.Message, Does.Contain($"--method {name} trains on class labels").And.Contain("has none"));
     }
 }

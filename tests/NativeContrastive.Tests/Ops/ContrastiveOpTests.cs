@@ -158,4 +158,116 @@ public class ContrastiveOpTests
 
     [Test]
     public void NceGradient() => GradCheck.Check(x => Ops.Nce(x[0], 4f, 10), [GradCheck.Random(12, -3, 3, 3, 5)]);
+
+    // ---- SupCon ------------------------------------------------------------------------------
+
+    /// <summary>(loss, lse, count, dS) of SupCon's L_out per anchor row in double, with upstream gradient g.</summary>
+    private static (double[] Loss, double[] Lse, int[] Count, double[] Ds) SupConReference(float[] s, int[] labels, float[] g, float tau, int rows, int cols)
+    {
+        var loss = new double[rows];
+        var lse = new double[rows];
+        var count = new int[rows];
+        var ds = new double[rows * cols];
+        for (int r = 0; r < rows; r++)
+        {
+            double max = double.NegativeInfinity, sum = 0, pos = 0;
+            for (int j = 0; j < cols; j++) if (j != r) max = Math.Max(max, s[r * cols + j] / (double)tau);
+            for (int j = 0; j < cols; j++) if (j != r) sum += Math.Exp(s[r * cols + j] / (double)tau - max);
+            lse[r] = max + Math.Log(sum);
+            for (int j = 0; j < cols; j++)
+                if (j != r && labels[j] == labels[r]) { pos += s[r * cols + j] / (double)tau; count[r]++; }
+            loss[r] = count[r] == 0 ? 0 : lse[r] - pos / count[r];
+            for (int j = 0; j < cols; j++)
+                ds[r * cols + j] = j == r || count[r] == 0 ? 0
+                    : g[r] * (Math.Exp(s[r * cols + j] / (double)tau - lse[r]) - (labels[j] == labels[r] ? 1.0 / count[r] : 0)) / tau;
+        }
+        return (loss, lse, count, ds);
+    }
+
+    [TestCase(2, 2, 0.5f, 1)]
+    [TestCase(6, 6, 0.1f, 3)]
+    [TestCase(5, 17, 0.1f, 4)]      // anchors are the first rows of more candidates
+    [TestCase(9, 9, 0.07f, 9)]      // mostly singletons: anchors without positives
+    [TestCase(256, 256, 0.1f, 10)]  // parallel path
+    public void SupConRowsMatchDouble(int rows, int cols, float tau, int classes)
+    {
+        var s = GradCheck.Random(rows * 17 + cols, -1f, 1f, rows, cols);
+        var rng = new Random(rows + classes);
+        var labels = Enumerable.Range(0, cols).Select(_ => rng.Next(classes) - 1).ToArray();   // −1 is a label like any other
+        var g = GradCheck.Random(6, -1f, 1f, rows);
+        var (eLoss, eLse, eCount, eDs) = SupConReference(s.ToArray(), labels, g.ToArray(), tau, rows, cols);
+        var y = IntTensor.FromArray(B, labels);
+        var loss = Tensor.Empty(B, rows);
+        var lse = Tensor.Empty(B, rows);
+        var count = IntTensor.Empty(B, rows);
+        B.SupConRows(s, y, tau, rows, cols, loss, lse, count);
+        Assert.That(count.ToArray(), Is.EqualTo(eCount), "positive counts");
+        AssertClose(eLoss, loss.ToArray(), 1e-5, 1e-5, "loss");
+        AssertClose(eLse, lse.ToArray(), 1e-5, 1e-5, "lse");
+        var ds = s.EmptyLike();
+        B.SupConRowsBackward(s, y, lse, count, g, tau, rows, cols, ds);
+        AssertClose(eDs, ds.ToArray(), 1e-6 / tau, 1e-5, "dS");
+    }
+
+    [Test]
+    public void SupConOnAHandComputedCase()
+    {
+        // Anchors 0..3, labels [7, 7, 3, 7], τ = 1. Row 0: A = {1, 2, 3}, P = {1, 3}:
+        // ℓ_0 = log(e^0.5 + e^−0.25 + e^0.1) − (0.5 + 0.1)/2. Row 2 (label 3) has no positive: ℓ_2 = 0, zero gradient.
+        float[] s =
+        [
+            1.0f, 0.5f, -0.25f, 0.1f,
+            0.5f, 1.0f, 0.3f, -0.2f,
+            -0.25f, 0.3f, 1.0f, 0.4f,
+            0.1f, -0.2f, 0.4f, 1.0f,
+        ];
+        var x = Tensor.FromArray(B, s, 4, 4);
+        x.RequiresGrad = true;
+        var loss = Ops.SupCon(x, IntTensor.FromArray(B, [7, 7, 3, 7]), 1f);
+        var l = loss.ToArray();
+        Assert.That(l[0], Is.EqualTo(Math.Log(Math.Exp(0.5) + Math.Exp(-0.25) + Math.Exp(0.1)) - 0.3).Within(1e-6));
+        Assert.That(l[1], Is.EqualTo(Math.Log(Math.Exp(0.5) + Math.Exp(0.3) + Math.Exp(-0.2)) - (0.5 - 0.2) / 2).Within(1e-6));
+        Assert.That(l[2], Is.EqualTo(0f), "no positive: contributes nothing");
+        Assert.That(l[3], Is.EqualTo(Math.Log(Math.Exp(0.1) + Math.Exp(-0.2) + Math.Exp(0.4)) - (0.1 - 0.2) / 2).Within(1e-6));
+        Tape.Backward(Ops.Sum(loss));
+        var grad = x.Grad!.ToArray();
+        Assert.That(grad.Skip(8).Take(4), Is.All.EqualTo(0f), "the anchor without positives gets no gradient");
+        Assert.That(grad.All(float.IsFinite), "never NaN");
+        double z0 = Math.Exp(0.5) + Math.Exp(-0.25) + Math.Exp(0.1);
+        Assert.That(grad[1], Is.EqualTo(Math.Exp(0.5) / z0 - 0.5).Within(1e-6), "∂ℓ_0/∂s_01 = softmax − 1/|P|");
+        Assert.That(grad[2], Is.EqualTo(Math.Exp(-0.25) / z0).Within(1e-6), "∂ℓ_0/∂s_02 = softmax (a negative)");
+        Assert.That(grad[0], Is.EqualTo(0f), "diagonal");
+    }
+
+    [Test]
+    public void SupConRejectsBadShapes()
+    {
+        var s = GradCheck.Random(1, -1, 1, 3, 3);
+        Assert.Throws<ArgumentException>(() => Ops.SupCon(s, IntTensor.FromArray(B, [1, 1]), 0.5f), "a label per column");
+        Assert.Throws<ArgumentException>(() => Ops.SupCon(GradCheck.Random(1, -1, 1, 3, 2), IntTensor.FromArray(B, [1, 1]), 0.5f), "rows ≤ cols");
+        Assert.Throws<ArgumentOutOfRangeException>(() => Ops.SupCon(s, IntTensor.FromArray(B, [1, 1, 0]), 0f));
+    }
+
+    [Test]
+    public void SupConGradient()
+    {
+        var labels = IntTensor.FromArray(B, [0, 1, 0, 2, 1, 0]);   // anchor 3 has no positive
+        GradCheck.Check(x => Ops.SupCon(x[0], labels, 0.5f), [GradCheck.Random(13, -1, 1, 5, 6)], h: 1e-3);
+    }
+
+    [Test]
+    public void StraightThroughForwardsTheValueAndPassesTheGradientToX()
+    {
+        var x = GradCheck.Random(3, -1, 1, 2, 3);
+        var v = GradCheck.Random(4, -1, 1, 2, 3);
+        x.RequiresGrad = true;
+        v.RequiresGrad = true;
+        var y = Ops.StraightThrough(x, v);
+        Assert.That(y.ToArray(), Is.EqualTo(v.ToArray()), "the forward value is the neighbour, bit for bit");
+        var w = GradCheck.Random(5, -1, 1, 2, 3);
+        Tape.Backward(Ops.Sum(Ops.Mul(y, w)));
+        Assert.That(x.Grad!.ToArray(), Is.EqualTo(w.ToArray()), "∂L/∂x = ∂L/∂y");
+        Assert.That(v.Grad, Is.Null, "stop-gradient on the value");
+        // (No finite-difference check: the forward value does not depend on x at all — that is the estimator.)
+    }
 }

@@ -23,12 +23,14 @@ public class TrainerTests
         Epochs = epochs,
         BatchSize = 64,
         Limit = 320,
-        Lr = method == "npid" ? 0.01f : 0.05f,
+        Lr = method switch { "npid" => 0.01f, "nnclr" or "supcon" => null, _ => 0.05f },
         MethodOptions = method switch
         {
             "npid" => new(StringComparer.Ordinal) { ["negatives"] = "256" },
             // Two-batch queue (used from step 3), prototypes frozen across the epoch boundary (steps 0–6).
             "swav" => new(StringComparer.Ordinal) { ["prototypes"] = "30", ["queue-length"] = "128", ["multi-crop"] = "2x100%,2x50%", ["freeze-prototypes-iters"] = "7" },
+            // A 100-row support set: full after two steps, wrapping at a different row every step.
+            "nnclr" => new(StringComparer.Ordinal) { ["queue-size"] = "100" },
             _ => new(StringComparer.Ordinal),
         },
         KnnK = 20,
@@ -101,6 +103,8 @@ public class TrainerTests
     [TestCase("simclr")]
     [TestCase("npid")]
     [TestCase("swav")]
+    [TestCase("nnclr")]
+    [TestCase("supcon")]
     public void InterruptedAndResumedRunEqualsTheUninterruptedOneBitForBit(string method)
     {
         using var a = new TempDir();
@@ -136,9 +140,20 @@ public class TrainerTests
             Assert.That(y.Metadata["optimizer.skipped.prototypes.weight"], Is.EqualTo("7"), "the frozen-step count survived the resume");
             Assert.That(File.ReadAllText(Path.Combine(b.Path, "metrics.csv")).Split('\n')[0], Does.EndWith("code_entropy,mean_code_entropy,prototypes_used"));
         }
+        if (method == "nnclr")
+        {
+            Assert.That(names, Does.Contain("nnclr_queue").And.Contain("nnclr_queue_labels"));
+            Assert.That(y.Metadata["method.nnclr.queue_next"], Is.EqualTo(x.Metadata["method.nnclr.queue_next"]).And.EqualTo((10 * 64 % 100).ToString()));
+        }
+        Assert.That(names, Does.Contain("online_probe.fc.weight").And.Contain("online_probe.optimizer.exp_avg.fc.weight"), "the online probe is checkpointed");
+        Assert.That(y.Metadata["online_probe.optimizer_step_count"], Is.EqualTo("10"));
         foreach (var name in names)
             Assert.That(y[name].Data, Is.EqualTo(x[name].Data), name);
         Assert.That(File.ReadAllText(Path.Combine(b.Path, "steps.csv")), Is.EqualTo(File.ReadAllText(Path.Combine(a.Path, "steps.csv"))));
+        // metrics.csv: the same rows apart from the timings (images_per_s, seconds); the probe's and the method's columns equal.
+        string[] Untimed(string dir) => File.ReadAllLines(Path.Combine(dir, "metrics.csv")).Select(l => l.Split(',')).Select(f => string.Join(",", f.Take(5).Concat(f.Skip(7)))).ToArray();
+        Assert.That(Untimed(b.Path), Is.EqualTo(Untimed(a.Path)));
+        Assert.That(File.ReadAllLines(Path.Combine(b.Path, "metrics.csv"))[0], Does.Contain(",seconds,probe_acc"));
     }
 
     [Test]

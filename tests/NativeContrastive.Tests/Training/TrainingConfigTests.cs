@@ -78,6 +78,18 @@ public class TrainingConfigTests
     }
 
     [Test]
+    public void AConfigurationFromBeforeTheOnlineProbeRanWithoutIt()
+    {
+        var c = new TrainingConfig().Resolve();
+        Assert.That(c.OnlineProbe, Is.True, "on by default");
+        Assert.That(TrainingConfig.FromJson(c.ToJson()).OnlineProbe, Is.True);
+        Assert.That(TrainingConfig.FromJson((c with { OnlineProbe = false }).ToJson()).OnlineProbe, Is.False);
+        string old = System.Text.RegularExpressions.Regex.Replace(c.ToJson(), @"\s*""online_probe"": true,", "");
+        Assert.That(old, Does.Not.Contain("online_probe"));
+        Assert.That(TrainingConfig.FromJson(old).OnlineProbe, Is.False, "a run folder written before the probe resumes without it");
+    }
+
+    [Test]
     public void UnknownJsonFieldIsAnErrorNamingTheSource()
     {
         var e = Assert.Throws<ArgumentException>(() => TrainingConfig.FromJson("{\"epochz\": 3}", "my.json"));

@@ -6,7 +6,7 @@ using NativeContrastive.Kernels.Launch;
 namespace NativeContrastive.Engine.Backends.Cpu;
 
 /// <summary>
-/// Fused contrastive losses, row by row (rows split across cores when large). InfoNCE uses
+/// Fused contrastive losses, row by row (rows split across cores when large). InfoNCE and SupCon use
 /// a scratch row of t = s·(1/τ) with the excluded diagonal set to −∞, so the usual
 /// max-subtracted log-sum-exp of TensorPrimitives applies unchanged. Formulas on
 /// <see cref="IBackend"/>.
@@ -92,6 +92,82 @@ public sealed partial class CpuBackend
             DS[o] = -g / (1f + MathF.Exp(S[o] - c));   // σ(u) − 1 = −σ(−u)
             for (int j = 1; j < cols; j++) DS[o + j] = g / (1f + MathF.Exp(c - S[o + j]));
         });
+    }
+
+    public void SupConRows(Tensor similarity, IntTensor labels, float temperature, int rows, int cols, Tensor loss, Tensor logSumExp,
+                           IntTensor positiveCounts)
+    {
+        using var profile = CpuProfile.Time(LaunchCost.Elements((long)rows * cols + cols + 4L * rows));
+        RequireSupConShape("SupConRows", labels, rows, cols);
+        float[] S = Data(similarity), L = Data(loss), Lse = Data(logSumExp);
+        int[] Y = Data(labels), N = Data(positiveCounts);
+        float invT = 1f / temperature;
+        ParallelRows(rows, cols, r =>
+        {
+            var t = ArrayPool<float>.Shared.Rent(cols);
+            try
+            {
+                var tr = t.AsSpan(0, cols);
+                TensorPrimitives.Multiply(S.AsSpan(r * cols, cols), invT, tr);
+                int own = Y[r], n = 0;
+                float positives = 0f;
+                for (int j = 0; j < cols; j++)
+                    if (j != r && Y[j] == own)
+                    {
+                        positives += tr[j];
+                        n++;
+                    }
+                tr[r] = float.NegativeInfinity;
+                float max = TensorPrimitives.Max(tr);
+                TensorPrimitives.Subtract(tr, max, tr);
+                TensorPrimitives.Exp(tr, tr);
+                float lse = max + MathF.Log(TensorPrimitives.Sum(tr));
+                Lse[r] = lse;
+                N[r] = n;
+                L[r] = n > 0 ? lse - positives / n : 0f;
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(t);
+            }
+        });
+    }
+
+    public void SupConRowsBackward(Tensor similarity, IntTensor labels, Tensor logSumExp, IntTensor positiveCounts, Tensor dLoss, float temperature,
+                                   int rows, int cols, Tensor dSimilarity)
+    {
+        using var profile = CpuProfile.Time(LaunchCost.Elements(2L * rows * cols + cols + 4L * rows));
+        RequireSupConShape("SupConRowsBackward", labels, rows, cols);
+        float[] S = Data(similarity), Lse = Data(logSumExp), DL = Data(dLoss), DS = Data(dSimilarity);
+        int[] Y = Data(labels), N = Data(positiveCounts);
+        float invT = 1f / temperature;
+        ParallelRows(rows, cols, r =>
+        {
+            // dS = g·(exp(t − lse) − [j ∈ P]/|P|)/τ, written as exp(t − lse)·(g/τ) − [j ∈ P]·(g/τ)/|P|.
+            var ds = DS.AsSpan(r * cols, cols);
+            int n = N[r], own = Y[r];
+            if (n == 0)
+            {
+                ds.Clear();
+                return;
+            }
+            float scale = DL[r] * invT, w = scale / n;
+            TensorPrimitives.Multiply(S.AsSpan(r * cols, cols), invT, ds);
+            TensorPrimitives.Subtract(ds, Lse[r], ds);
+            TensorPrimitives.Exp(ds, ds);
+            TensorPrimitives.Multiply(ds, scale, ds);
+            for (int j = 0; j < cols; j++)
+                if (Y[j] == own) ds[j] -= w;
+            ds[r] = 0f;
+        });
+    }
+
+    private static void RequireSupConShape(string primitive, IntTensor labels, int rows, int cols)
+    {
+        if (rows < 0 || rows > cols || (cols < 2 && rows > 0))
+            throw new ArgumentOutOfRangeException(nameof(rows), $"{primitive}: the anchors are the first rows of the candidates (rows ≤ cols, cols ≥ 2), got {rows} × {cols}.");
+        if (labels.Length < cols)
+            throw new ArgumentException($"{primitive}: needs a label per column ({cols}), got {labels.Length}.", nameof(labels));
     }
 
     /// <summary>c = ln(Z·m/N) of NPID's NCE, in double and rounded once (the kernel launcher computes it the same way).</summary>

@@ -301,6 +301,26 @@ public abstract class BackendConformance
         Same(ds, 1e-7f, 1e-5f, "NceRowsBackward");
     }
 
+    [TestCase(37, 37, 5)]
+    [TestCase(9, 70, 40)]
+    public void SupConRowsAndBackward(int rows, int cols, int classes)
+    {
+        var s = Pair(55, [rows, cols]);
+        var y = IntPair(Enumerable.Range(0, cols).Select(j => j * 7 % classes).ToArray());
+        var loss = Outputs(rows);
+        var lse = Outputs(rows);
+        var count = (C: IntTensor.Empty(Cpu, rows), D: IntTensor.Empty(Device, rows));
+        Cpu.SupConRows(s.C, y.C, 0.1f, rows, cols, loss.C, lse.C, count.C); Device.SupConRows(s.D, y.D, 0.1f, rows, cols, loss.D, lse.D, count.D);
+        Assert.That(count.D.ToArray(), Is.EqualTo(count.C.ToArray()), "SupConRows positive counts");
+        Same(loss, 1e-5f, 1e-5f, "SupConRows loss (online vs two-pass log-sum-exp)");
+        Same(lse, 1e-5f, 1e-5f, "SupConRows logSumExp");
+        var g = Pair(56, [rows]);
+        var ds = Outputs(rows, cols);
+        Cpu.SupConRowsBackward(s.C, y.C, lse.C, count.C, g.C, 0.1f, rows, cols, ds.C);
+        Device.SupConRowsBackward(s.D, y.D, lse.D, count.D, g.D, 0.1f, rows, cols, ds.D);
+        Same(ds, 1e-5f, 1e-5f, "SupConRowsBackward (atol 1e-6/τ)");
+    }
+
     [Test]
     public void BadPositivesAreRaisedAtTheNextCopyToTheHost()
     {

@@ -1,0 +1,40 @@
+using NativeContrastive.Engine.Data;
+using NativeContrastive.Engine.Models;
+using NativeContrastive.Engine.Training;
+
+namespace NativeContrastive.Engine.Methods.SupCon;
+
+/// <summary>
+/// SupCon's registry entry: two views of the reference code's augmentation (HobbitLong/SupContrast:
+/// random resized crop of 20–100% of the area, flip, colour jitter 0.4/0.4/0.4/0.1 with
+/// probability 0.8, grayscale 0.2 — SimCLR's pipeline at --jitter-strength 0.5, the default), the
+/// projection head "projector." (Linear → BN → ReLU → Linear to 128, the registry's head), Adam at
+/// 1e-3 for the small-encoder demos. Refuses to build on a training set without labels.
+/// </summary>
+public sealed class SupConDefinition : MethodDefinition
+{
+    public override string Name => "supcon";
+
+    public override string Summary => "SupCon (Khosla et al. 2020): supervised contrastive L_out, every view of the anchor's class a positive (needs labels).";
+
+    public override IReadOnlyList<MethodOption> Options => SupConOptions.Declarations;
+
+    public override IReadOnlyList<string> EpochMetricNames => SupConMethod.MetricNames;
+
+    public override IReadOnlyList<AugmentationConfig> Views(ViewContext c, MethodOptionValues options)
+    {
+        var a = AugmentationConfig.SimClr(c.ImageSize, c.Channels, strength: c.JitterStrength, normalization: c.Normalization);
+        a = a with { Seed = c.Seed, ScaleMin = c.CropScaleMin ?? 0.2f };
+        return [a, a];
+    }
+
+    public override ContrastiveMethod Create(MethodContext c)
+    {
+        if (c.NumClasses < 1)
+            throw new TrainingException("--method supcon trains on class labels, and the training set has none; use a labelled data set or a self-supervised method.");
+        var options = SupConOptions.From(c.Options);
+        int hidden = options.ProjectorHiddenDim > 0 ? options.ProjectorHiddenDim : c.Encoder.FeatureDim;
+        var projector = ModelFactory.CreateProjectionHead(c.Encoder.FeatureDim, hidden, options.ProjectionDim, c.Backend, c.InitStream);
+        return new SupConMethod(c.Encoder, projector, options);
+    }
+}
