@@ -50,9 +50,20 @@ extern "C" __global__ void adam_forward_kernel(float* __restrict__ w, const floa
     }
 }
 
+// Exponential moving average of weights (timm's ModelEma, torch.optim.swa_utils' EMA), in place:
+//   a ← d·a + (1 − d)·x
+// d = 0 copies x exactly; d = 1 leaves a unchanged.
+extern "C" __global__ void ema_update_forward_kernel(float* __restrict__ a, const float* __restrict__ x, long long n, float decay)
+{
+    float keep = decay, take = 1.f - decay;
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
+        a[i] = keep * a[i] + take * x[i];
+}
+
 NC_EXPORT_KERNEL(sgd_forward_kernel);
 NC_EXPORT_KERNEL(sgd_momentum_forward_kernel);
 NC_EXPORT_KERNEL(adam_forward_kernel);
+NC_EXPORT_KERNEL(ema_update_forward_kernel);
 
 // ---------------------------------------------------------------------------------------------
 // LARS, SimCLR's variant (its lars_optimizer.py), in two launches and without a host round trip:

@@ -36,4 +36,10 @@ public partial interface IBackend
     /// </summary>
     void AdamUpdate(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, float lr, float beta1, float beta2,
                     float eps, float weightDecay, bool decoupledWeightDecay, long step);
+
+    /// <summary>
+    /// Exponential moving average of a tensor, in place: a ← d·a + (1 − d)·x (the EMA of the
+    /// weights, <see cref="Optim.WeightEma"/>). d = 0 copies x; <paramref name="source"/> is not modified.
+    /// </summary>
+    void EmaUpdate(Tensor average, Tensor source, float decay);
 }

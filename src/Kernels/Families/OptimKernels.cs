@@ -12,6 +12,7 @@ public sealed class OptimKernels(IKernelDriver driver) : KernelFamily(driver, "o
         ["sgd_forward_kernel"] = new(Threads),
         ["sgd_momentum_forward_kernel"] = new(Threads),
         ["adam_forward_kernel"] = new(Threads),
+        ["ema_update_forward_kernel"] = new(Threads),
         ["lars_norms_forward_kernel"] = new(Threads),
         ["lars_update_forward_kernel"] = new(Threads),
     };
@@ -50,6 +51,14 @@ public sealed class OptimKernels(IKernelDriver driver) : KernelFamily(driver, "o
     public void AdamW(DeviceBuffer w, DeviceBuffer g, DeviceBuffer m, DeviceBuffer v, long n, int step, float lr, float beta1 = 0.9f,
         float beta2 = 0.999f, float eps = 1e-8f, float weightDecay = 0.01f) =>
         Adam(w, g, m, v, n, step, lr, beta1, beta2, eps, weightDecay, decoupled: true);
+
+    /// <summary>In place exponential moving average: a ← d·a + (1 − d)·x over n elements.</summary>
+    public void EmaUpdate(DeviceBuffer average, DeviceBuffer x, long n, float decay)
+    {
+        Need(average, n, nameof(average)); Need(x, n, nameof(x));
+        if (n > 0) Launch("ema_update_forward_kernel", GridFor(n, Threads), Threads,
+            new KernelArgs().Ptr(average).Ptr(x).I64(n).F32(decay), LaunchCost.Elements(3 * n));
+    }
 
     /// <summary>Blocks of LARS's norm pass at most; each leaves two double partial sums.</summary>
     public const int LarsNormBlocks = 128;

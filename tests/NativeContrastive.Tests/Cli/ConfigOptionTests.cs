@@ -18,7 +18,8 @@ public class ConfigOptionTests
         {
             string flag = b.Option.Name;
             if (methodOptions.Contains(flag)) continue;   // under method_options
-            string key = flag == "--data" ? "data_path" : flag[2..].Replace('-', '_');
+            // --no-X switches the boolean key x off (--no-online-probe → online_probe: false).
+            string key = flag == "--data" ? "data_path" : (flag.StartsWith("--no-", StringComparison.Ordinal) ? flag[5..] : flag[2..]).Replace('-', '_');
             Assert.That(ConfigFile.Keys.ContainsKey(key), $"{flag} → {key}");
         }
         Assert.That(ConfigFile.Keys.ContainsKey("resume"));

@@ -22,6 +22,26 @@ public sealed partial class CpuBackend
         });
     }
 
+    public void EmaUpdate(Tensor average, Tensor source, float decay)
+    {
+        if (average.Length != source.Length) throw new ArgumentException($"EmaUpdate: the average has {average.Length} elements, the source {source.Length}.");
+        using var profile = CpuProfile.Time(LaunchCost.Elements(3 * average.Length));
+        float[] A = Data(average), X = Data(source);
+        Chunked(average.Length, (s, n) => Ema(A.AsSpan(s, n), X.AsSpan(s, n), decay));
+    }
+
+    /// <summary>a ← d·a + (1 − d)·x.</summary>
+    internal static void Ema(Span<float> a, ReadOnlySpan<float> x, float decay)
+    {
+        int i = 0, w = Vector<float>.Count;
+        float take = 1f - decay;
+        var vkeep = new Vector<float>(decay);
+        var vtake = new Vector<float>(take);
+        for (; i <= a.Length - w; i += w)
+            (vkeep * new Vector<float>(a[i..]) + vtake * new Vector<float>(x[i..])).CopyTo(a[i..]);
+        for (; i < a.Length; i++) a[i] = decay * a[i] + take * x[i];
+    }
+
     /// <summary>p ← p − lr·(g + wd·p).</summary>
     internal static void Sgd(Span<float> p, ReadOnlySpan<float> g, float lr, float wd)
     {

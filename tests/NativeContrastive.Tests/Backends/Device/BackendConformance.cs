@@ -408,6 +408,25 @@ public abstract class BackendConformance
         Assert.Throws<ArgumentOutOfRangeException>(() => Device.AdamUpdate(p.D, g.D, m.Item2, v.Item2, 1e-2f, 0.9f, 0.999f, 1e-8f, 0f, decoupled, 0));
     }
 
+    [Test]
+    public void EmaUpdateOfWeights()
+    {
+        int n = 517;
+        var a = Pair(32, [n]);
+        var x = Pair(33, [n]);
+        foreach (float decay in new[] { 0.999f, 0.5f })
+        {
+            Cpu.EmaUpdate(a.C, x.C, decay);
+            Device.EmaUpdate(a.D, x.D, decay);
+        }
+        Same(a, 1e-6f, 1e-5f, "average");
+        Same(x, 0, 0, "the source is not modified");
+        Cpu.EmaUpdate(a.C, x.C, 0f);
+        Device.EmaUpdate(a.D, x.D, 0f);
+        Same(a, 0, 0, "decay 0 copies");
+        Assert.That(a.C.ToArray(), Is.EqualTo(x.C.ToArray()), "decay 0 copies the source exactly");
+    }
+
     // ---- families wired from their own kernel files (conv, batch norm, pool, kNN, bank, LARS) ----
     // The kernels themselves are tested in depth in tests/…/Kernels; these check the wiring
     // through DeviceBackend (argument order, geometry mapping, scratch memory, error records).
