@@ -6,8 +6,8 @@ namespace NativeContrastive.Cli;
 
 /// <summary>
 /// Turns an exception into what the user sees. Problems the user can fix (bad data files,
-/// checkpoints of another kind, invalid option values, missing files, a --device this machine
-/// cannot run) are one line,
+/// checkpoints of another kind, invalid option values, missing files, file-system failures such as
+/// a full disk, a --device this machine cannot run) are one line,
 /// <c>nc: error: &lt;message&gt;</c>, exit code 1. Anything else is a bug: message and stack
 /// trace, exit code 70.
 /// </summary>
@@ -42,6 +42,8 @@ public static class ErrorReporter
         CheckpointFormatException => true,
         TrainingException => true,
         Engine.DeviceUnavailableException => true,
+        // The file system refused (full disk, a file where a directory should be, a read-only folder): not a bug.
+        IOException => true,
         _ => false,
     };
 

@@ -19,20 +19,23 @@ internal static class TrainCommand
     public static Command Create(CliContext context)
     {
         var bindings = ConfigBindings();
-        var resume = new Option<string>("--resume") { Description = "Continue from a run folder or checkpoint file (its configuration; given flags override, e.g. a larger --epochs)." };
+        var resume = new Option<string>("--resume") { Description = "Continue from a run folder or checkpoint file, in that folder wherever it is now unless --out is given (its configuration; given flags override, e.g. a larger --epochs)." };
+        var force = new Option<bool>("--force") { Description = "Replace the run already in --out (without it, a folder holding another run is refused)." };
         var file = ConfigFileOption();
 
         var command = new Command("train", "Train an encoder with a contrastive method and write a run folder.");
         foreach (var b in bindings) command.Add(b.Option);
         command.Add(resume);
+        command.Add(force);
         command.Add(file);
         command.SetAction(parse =>
         {
             string? resumeFrom = parse.GetValue(resume);
-            var config = resumeFrom is null ? new TrainingConfig() : Trainer.ConfigOfCheckpoint(RunFolder.ResolveCheckpoint(resumeFrom));
+            // On --resume the run continues where its checkpoint is now, not where it was trained (unless --out says otherwise).
+            var config = resumeFrom is null ? new TrainingConfig() : Trainer.ConfigOfCheckpoint(RunFolder.ResolveCheckpoint(resumeFrom)) with { Out = null };
             if (parse.GetValue(file) is string path) config = ConfigFile.Apply(config, path);
             foreach (var b in bindings) config = b.Apply(parse, config);
-            config = config with { Resume = resumeFrom ?? config.Resume };
+            config = config with { Resume = resumeFrom ?? config.Resume, Force = parse.GetValue(force) };
             return Run(context, config);
         });
         return command;
@@ -71,7 +74,7 @@ internal static class TrainCommand
             B(Flags.Int("--eval-limit", "kNN monitor: score the first N test images (0: all).", 0, "all"), (c, v) => c with { EvalLimit = v == 0 ? null : v }),
             B(Flags.Int("--knn-k", "kNN neighbours.", 1, d.KnnK), (c, v) => c with { KnnK = v }),
             B(Flags.Float("--knn-temperature", "kNN weight temperature.", 0, true, d.KnnTemperature), (c, v) => c with { KnnTemperature = v }),
-            B(Flags.Text("--out", "Run folder (config, metrics, plots, checkpoints).", d.Out), (c, v) => c with { Out = v }),
+            B(Flags.Text("--out", "Run folder (config, metrics, plots, checkpoints); one that holds another run is refused unless --force.", $"{TrainingConfig.RunsDirectory}/<method>-001, -002, … (the next free one); on --resume the checkpoint's folder"), (c, v) => c with { Out = v }),
         };
         bindings.AddRange(MethodOptionFlags.Bindings());
         return bindings;
@@ -108,7 +111,7 @@ internal static class TrainCommand
         return ExitCodes.Ok;
     }
 
-    /// <summary>e.g. "done: simclr small fashion-mnist 3 epochs, loss 4.21, knn top1 78.3% top5 98.1%, 412 img/s, 5m12s, checkpoint runs/default/last.safetensors".</summary>
+    /// <summary>e.g. "done: simclr small fashion-mnist 3 epochs, loss 4.21, knn top1 78.3% top5 98.1%, 412 img/s, 5m12s, checkpoint runs/simclr-001/last.safetensors".</summary>
     public static string Summary(TrainingResult r)
     {
         var c = r.Config;

@@ -48,7 +48,7 @@ public class TrainRunFolderTests
     }
 
     private static Dictionary<string, byte[]> Snapshot(string dir) =>
-        Directory.GetFiles(dir).ToDictionary(Path.GetFileName, File.ReadAllBytes)!;
+        Directory.GetFiles(dir).ToDictionary(f => Path.GetFileName(f), File.ReadAllBytes);
 
     /// <summary>The id of a process that has exited.</summary>
     private static int DeadPid()

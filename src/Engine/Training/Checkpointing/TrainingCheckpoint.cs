@@ -14,13 +14,17 @@ namespace NativeContrastive.Engine.Training.Checkpointing;
 /// the configuration (arch, stem, in_channels, image_size, feature_dim, method, dataset), the
 /// position of the run (epoch, global_step, steps_per_epoch, optimizer_step_count), the
 /// randomness (seed; every stream is derived from (seed, purpose, epoch, sample or step), so
-/// no generator position needs saving), the method's scalars under "method.", and the whole
-/// configuration as JSON under "config".
+/// no generator position needs saving), the method's scalars under "method.", the whole
+/// configuration as JSON under "config", and the run's metrics.csv / steps.csv text up to this
+/// checkpoint under "run.metrics_csv" / "run.steps_csv".
 /// </summary>
 public sealed class TrainingCheckpoint
 {
     public const string FormatKey = "format", FormatValue = "nativecontrastive/training-checkpoint-1";
     public const string OptimizerPrefix = "optimizer.", MethodMetaPrefix = "method.";
+
+    /// <summary>Metadata keys of the run's metrics.csv and steps.csv text up to this checkpoint (resume rebuilds the files from them).</summary>
+    public const string MetricsCsvKey = "run.metrics_csv", StepsCsvKey = "run.steps_csv";
 
     private readonly SafeTensorsFile content;
 
@@ -46,6 +50,12 @@ public sealed class TrainingCheckpoint
     public int Epoch => Int("epoch");
 
     public long GlobalStep => long.Parse(Get("global_step"), CultureInfo.InvariantCulture);
+
+    /// <summary>metrics.csv as it was when the checkpoint was written; null in checkpoints from before it was kept.</summary>
+    public string? MetricsCsv => Meta.TryGetValue(MetricsCsvKey, out var s) ? s : null;
+
+    /// <summary>steps.csv as it was when the checkpoint was written; null in checkpoints from before it was kept.</summary>
+    public string? StepsCsv => Meta.TryGetValue(StepsCsvKey, out var s) ? s : null;
 
     public int? StepsPerEpoch => Meta.TryGetValue("steps_per_epoch", out var s) && s.Length > 0 ? int.Parse(s, CultureInfo.InvariantCulture) : null;
 

@@ -139,10 +139,20 @@ public sealed record TrainingConfig
 
     // ---- run folder --------------------------------------------------------------------
 
-    public string Out { get; init; } = "runs/default";
+    /// <summary>
+    /// The run folder. Null: on --resume the folder of the checkpoint (wherever it is now), otherwise
+    /// the next free runs/&lt;method&gt;-001, -002, … (the trainer fills in the one it took).
+    /// </summary>
+    public string? Out { get; init; }
 
     /// <summary>A run folder or checkpoint file to continue from.</summary>
     public string? Resume { get; init; }
+
+    /// <summary>--force: a new run replaces the run already in <see cref="Out"/> (otherwise such a folder is refused). Not part of the record.</summary>
+    [JsonIgnore] public bool Force { get; init; }
+
+    /// <summary>Where runs without --out are numbered.</summary>
+    public const string RunsDirectory = "runs";
 
     // ---- resolved values (valid after Resolve) ------------------------------------------
 
@@ -227,7 +237,7 @@ public sealed record TrainingConfig
         Check(JitterStrength is >= 0 and <= 2, "--jitter-strength", $"must be in [0, 2], got {JitterStrength}");
         Check(EvalLimit is null or > 0, "--eval-limit", $"must be > 0, got {EvalLimit}");
         Check(EvalEvery >= 0, "--eval-every", $"must be ≥ 0, got {EvalEvery}");
-        Check(!string.IsNullOrWhiteSpace(Out), "--out", "must name a directory");
+        Check(Out is null || !string.IsNullOrWhiteSpace(Out), "--out", "must name a directory");
     }
 
     private static void OneOf(string flag, string value, IReadOnlyList<string> known)

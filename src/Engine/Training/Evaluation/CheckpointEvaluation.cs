@@ -1,6 +1,7 @@
 using NativeContrastive.Engine.Training.Checkpointing;
 using NativeContrastive.Engine.Training.Configuration;
 using NativeContrastive.Engine.Training.Loop;
+
 namespace NativeContrastive.Engine.Training.Evaluation;
 
 /// <summary>

@@ -1,4 +1,5 @@
 using NativeContrastive.Engine.Training.Runs;
+
 namespace NativeContrastive.Engine.Training.Loop;
 
 /// <summary>What a run is about to do, for progress displays.</summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using NativeContrastive.Engine.Autograd;
+using NativeContrastive.Engine.Checkpoints;
 using NativeContrastive.Engine.Data;
 using NativeContrastive.Engine.Methods;
 using NativeContrastive.Engine.Optim;
@@ -17,9 +18,16 @@ namespace NativeContrastive.Engine.Training.Loop;
 /// the schedule's learning rate, then the method's own state update (memory bank, queue,
 /// prototypes), then the online probe's update. Per epoch the method reports its own metrics and warnings
 /// (<see cref="ContrastiveMethod.EndEpoch"/>) and the probe its accuracy (probe_acc). Each
-/// step's temporaries live in a <see cref="TensorScope"/>, so memory stays flat. Per epoch: a row
-/// of metrics.csv, the kNN monitor when due, and a checkpoint (epoch-N + last, written
-/// atomically; older epoch checkpoints are removed).
+/// step's temporaries live in a <see cref="TensorScope"/>, so memory stays flat. Per epoch: a
+/// checkpoint (epoch-N + last, written atomically, carrying metrics.csv and steps.csv; older epoch
+/// checkpoints are removed), its row of metrics.csv, then the kNN monitor when due, whose result is
+/// added to the row afterwards — a failed or interrupted monitor never costs the trained epoch,
+/// and a resume runs a monitor that did not finish.
+///
+/// The run folder (<see cref="RunFolder.Claim"/>): --out, or on --resume the checkpoint's folder
+/// wherever it is now, or the next free runs/&lt;method&gt;-NNN; locked for this process
+/// (<see cref="RunLock"/>); a folder holding another run is refused unless --force; temporary
+/// files of killed processes are removed. Every split is loaded and checked before the first step.
 ///
 /// Reproducibility: the data order depends on (seed, epoch), each view's augmentation on
 /// (seed, epoch, sample, view), NPID's negatives on (seed, step), and the initial weights on
@@ -36,7 +44,6 @@ public static class Trainer
         observer ??= NullTrainingObserver.Instance;
         var clock = Stopwatch.StartNew();
         config = config.Resolve();
-        var backend = Devices.Create(config.Device);
 
         // ---- resume: the checkpoint must describe the same model --------------------
         TrainingCheckpoint? resume = null;
@@ -46,6 +53,49 @@ public static class Trainer
             resume.RequireCompatible(config);
         }
 
+        // ---- the run folder, locked for this process ---------------------------------------
+        var (folder, runLock, created) = ClaimFolder(config, resume);
+        config = config with { Out = config.Out ?? (resume is null ? Path.GetRelativePath(Environment.CurrentDirectory, folder.Directory) : folder.Directory) };
+        bool finished = false;
+        try
+        {
+            var result = Run(config, resume, folder, observer, clock, cancellation);
+            finished = true;
+            return result;
+        }
+        finally
+        {
+            runLock.Dispose();
+            if (!finished && created) folder.RemoveIfEmpty();
+        }
+    }
+
+    /// <summary>--out, else the resumed checkpoint's folder, else the next numbered one; claimed and cleaned of stale temporary files.</summary>
+    private static (RunFolder, RunLock, bool) ClaimFolder(TrainingConfig config, TrainingCheckpoint? resume)
+    {
+        string? checkpointDir = resume is null ? null : Path.GetDirectoryName(resume.Path);
+        var claim = config.Out is null && checkpointDir is null
+            ? RunFolder.ClaimNumbered(TrainingConfig.RunsDirectory, config.Method)
+            : RunFolder.Claim(config.Out ?? checkpointDir!,
+                continuing: checkpointDir is not null && Path.GetFullPath(config.Out ?? checkpointDir) == Path.GetFullPath(checkpointDir),
+                force: config.Force);
+        try
+        {
+            StaleTempFiles.Remove(claim.Folder.Directory);
+            return claim;
+        }
+        catch
+        {
+            claim.Lock.Dispose();
+            throw;
+        }
+    }
+
+    private static TrainingResult Run(TrainingConfig config, TrainingCheckpoint? resume, RunFolder folder, ITrainingObserver observer,
+        Stopwatch clock, CancellationToken cancellation)
+    {
+        var backend = Devices.Create(config.Device);
+
         // ---- data, model, optimiser, schedule -------------------------------------------
         using var session = TrainingSession.Create(config, backend, prefetch: true);
         config = session.Config;
@@ -53,8 +103,9 @@ public static class Trainer
             (session.Train, session.ImageSize, session.Method, session.Data, session.Loader, session.Optimizer, session.Step);
         int stepsPerEpoch = session.StepsPerEpoch;
 
-        var folder = new RunFolder(config.Out);
-        folder.Create();
+        // ---- every split is read and checked before the first step -----------------------
+        var (test, skipMonitor) = LoadMonitorSplit(config, train);
+
         var probe = session.Probe;
         var metrics = MetricsLog.For(folder, session.EpochMetricNames);
         int startEpoch = 0;
@@ -66,25 +117,31 @@ public static class Trainer
             globalStep = resume.GlobalStep;
             if (resume.StepsPerEpoch is int saved && saved != stepsPerEpoch)
                 throw new TrainingException($"{resume.Path}: expected {stepsPerEpoch} steps per epoch from the configuration, found {saved} in the checkpoint (batch size or --limit changed).");
-            metrics.LoadUpTo(startEpoch, globalStep);
+            if (resume.MetricsCsv is string epochCsv && resume.StepsCsv is string stepsCsv)
+            {
+                try { metrics.Restore(epochCsv, stepsCsv, resume.Path); }
+                catch (FormatException e) { throw new CheckpointFormatException(resume.Path, e.Message); }
+            }
+            else metrics.LoadUpTo(startEpoch, globalStep);
         }
         config.Save(folder.ConfigPath);
 
         observer.Started(new TrainingPlan(session.Description, startEpoch + 1, config.Epochs, stepsPerEpoch, config.BatchSize, folder.Directory));
 
-        ImageDataset? test = null;
         ResidentDataset? testData = null;   // uploaded at the first kNN monitor, kept for the later ones
         KnnScore? lastKnn = null;
         string? checkpoint = resume is null ? null : resume.Path;
         double? finalLoss = metrics.Epochs.LastOrDefault(e => !double.IsNaN(e.Loss))?.Loss;
         double imagesPerSecond = 0;
+        string title = $"{config.Method} {config.Arch} {config.Dataset}";
+
+        bool Due(int epoch) => epoch == config.Epochs || (config.EvalEvery > 0 && epoch > 0 && epoch % config.EvalEvery == 0);
 
         KnnScore? Monitor(int epoch)
         {
-            test ??= RunComponents.LoadTest(config, config.EvalLimit);
             if (test is null)
             {
-                observer.Phase($"kNN monitor skipped: {config.Dataset} at {config.DataPath} has no test split");
+                observer.Phase($"kNN monitor skipped: {skipMonitor}");
                 return null;
             }
             observer.Phase($"epoch {epoch}: kNN monitor ({train.Count} bank, {test.Count} test images)");
@@ -93,24 +150,50 @@ public static class Trainer
                 KnnRequest.DefaultBatchSize, cancellation);
         }
 
+        // The epoch's checkpoint (carrying metrics.csv and steps.csv with its row), then the files.
         void Save(int epoch, EpochMetrics row)
         {
             observer.Phase($"epoch {epoch}: writing checkpoint");
+            metrics.Add(row);
             var meta = TrainingCheckpoint.Metadata(config, method, optimizer, train.Channels, epoch, globalStep, stepsPerEpoch, probe);
+            meta[TrainingCheckpoint.MetricsCsvKey] = metrics.EpochCsv();
+            meta[TrainingCheckpoint.StepsCsvKey] = metrics.StepsCsv();
             string path = folder.EpochCheckpointPath(epoch);
             TrainingCheckpoint.Write(path, method, optimizer, meta, probe);
-            File.Copy(path, folder.LastCheckpointPath + ".copy", overwrite: true);
-            File.Move(folder.LastCheckpointPath + ".copy", folder.LastCheckpointPath, overwrite: true);
-            folder.PruneEpochCheckpoints(keep: epoch);
-            metrics.Add(row);
-            metrics.Flush();
-            Plots.Write(folder, metrics.Epochs, $"{config.Method} {config.Arch} {config.Dataset}");
+            AtomicFile.Copy(path, folder.LastCheckpointPath);
             checkpoint = folder.LastCheckpointPath;
-            observer.EpochCompleted(row, checkpoint);
+            folder.PruneEpochCheckpoints(keep: epoch);
+            metrics.Flush();
+            Plots.Write(folder, metrics.Epochs, title);
+        }
+
+        // The kNN monitor of a checkpointed epoch when due; its result added to the epoch's row. False when interrupted.
+        bool MonitorSaved(int epoch, out EpochMetrics row)
+        {
+            row = metrics.Epochs[^1];
+            if (!Due(epoch)) return true;
+            method.Train(false);
+            KnnScore? knn;
+            try { knn = Monitor(epoch); }
+            catch (OperationCanceledException) when (cancellation.IsCancellationRequested) { return false; }
+            if (knn is null) return true;
+            lastKnn = knn;
+            row = row with { KnnTop1 = knn.Top1, KnnTop5 = knn.Top5 };
+            metrics.ReplaceLast(row);
+            metrics.Flush();
+            Plots.Write(folder, metrics.Epochs, title);
+            return true;
         }
 
         try
         {
+            // ---- a resumed run whose last kNN monitor did not finish: run it first -------------
+            if (resume is not null && metrics.Epochs.Count > 0 && metrics.Epochs[^1] is { KnnTop1: null } pending && pending.Epoch == startEpoch
+                && (startEpoch > 0 || config.Epochs == 0) && test is not null && Due(startEpoch))
+            {
+                if (MonitorSaved(startEpoch, out var row)) observer.EpochCompleted(row, checkpoint!);
+            }
+
             if (resume is null && config.Epochs > 0 && method.BeforeTraining(new TrainingStart(trainData, size, config.BatchSize)) is string prepared)
                 observer.Phase(prepared);
 
@@ -118,8 +201,8 @@ public static class Trainer
             if (config.Epochs == 0 && resume is null)
             {
                 method.Train(false);
-                lastKnn = Monitor(0);
-                Save(0, new EpochMetrics(0, double.NaN, 0, lastKnn?.Top1, lastKnn?.Top5, 0, clock.Elapsed.TotalSeconds));
+                Save(0, new EpochMetrics(0, double.NaN, 0, null, null, 0, clock.Elapsed.TotalSeconds));
+                if (MonitorSaved(0, out var row)) observer.EpochCompleted(row, checkpoint!);
             }
 
             for (int epoch = startEpoch + 1; epoch <= config.Epochs; epoch++)
@@ -153,16 +236,9 @@ public static class Trainer
                 var extra = new Dictionary<string, double>(report.Metrics);
                 if (probe is not null) foreach (var (k, v) in probe.EndEpoch()) extra[k] = v;
                 foreach (var warning in report.Warnings) observer.Warning($"epoch {epoch}: {warning}");
-                bool evaluate = epoch == config.Epochs || (config.EvalEvery > 0 && epoch % config.EvalEvery == 0);
-                KnnScore? knn = null;
-                if (evaluate)
-                {
-                    method.Train(false);
-                    try { knn = Monitor(epoch); }
-                    catch (OperationCanceledException) { break; }
-                    lastKnn = knn ?? lastKnn;
-                }
-                Save(epoch, new EpochMetrics(epoch, finalLoss.Value, lr, knn?.Top1, knn?.Top5, imagesPerSecond, epochClock.Elapsed.TotalSeconds, extra));
+                Save(epoch, new EpochMetrics(epoch, finalLoss.Value, lr, null, null, imagesPerSecond, epochClock.Elapsed.TotalSeconds, extra));
+                if (!MonitorSaved(epoch, out var row)) break;
+                observer.EpochCompleted(row, checkpoint!);
             }
         }
         finally
@@ -176,6 +252,21 @@ public static class Trainer
             lastKnn = new KnnScore(last.KnnTop1!.Value, last.KnnTop5!.Value, 0, 0);
         Tape.Clear();
         return new TrainingResult(config, cancelled, done, globalStep, finalLoss, lastKnn, imagesPerSecond, clock.Elapsed, checkpoint, folder.Directory);
+    }
+
+    /// <summary>
+    /// The kNN monitor's test split, loaded (and so checked) before training, or null with the reason
+    /// the monitor is skipped: no test split, or no labels to vote with or score against.
+    /// </summary>
+    private static (ImageDataset? Test, string? SkipReason) LoadMonitorSplit(TrainingConfig config, ImageDataset train)
+    {
+        var test = RunComponents.LoadTest(config, config.EvalLimit);
+        if (test is null) return (null, $"{config.Dataset} at {config.DataPath} has no test split");
+        if (test.Channels != train.Channels)
+            throw new TrainingException($"{test.Name}: the test images have {test.Channels} channels, the training images {train.Channels}.");
+        if (!train.IsLabeled) return (null, $"the training split of {train.Name} has no labels to vote with");
+        if (!test.IsLabeled) return (null, $"the test split of {test.Name} has no labels to score against");
+        return (test, null);
     }
 
     /// <summary>The configuration stored in a checkpoint (what --resume continues with).</summary>

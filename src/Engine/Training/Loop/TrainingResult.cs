@@ -1,4 +1,5 @@
 using NativeContrastive.Engine.Training.Configuration;
+
 namespace NativeContrastive.Engine.Training.Loop;
 
 /// <summary>kNN accuracy in percent.</summary>

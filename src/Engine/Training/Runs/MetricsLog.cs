@@ -17,9 +17,10 @@ public sealed record StepMetrics(int Epoch, long Step, double Loss, double Lr);
 /// metrics.csv (epoch, loss, lr, knn_top1, knn_top5, images_per_s, seconds, then the method's own
 /// columns) and steps.csv
 /// (epoch, step, loss, lr). Rows are kept in memory and both files are rewritten atomically
-/// by <see cref="Flush"/>, which the trainer calls with every checkpoint, so the files on
-/// disk always describe exactly the training that the last checkpoint holds. On resume the
-/// existing rows up to the checkpoint are read back and later ones dropped.
+/// by <see cref="Flush"/>, which the trainer calls with every checkpoint. The checkpoint carries
+/// the same text (<see cref="EpochCsv"/>, <see cref="StepsCsv"/>), so on resume the rows are
+/// rebuilt from it (<see cref="Restore"/>) even when the files on disk fell behind it; checkpoints
+/// without it read the rows on disk up to the checkpoint (<see cref="LoadUpTo"/>).
 /// </summary>
 public sealed class MetricsLog
 {
@@ -50,30 +51,52 @@ public sealed class MetricsLog
 
     public void Add(StepMetrics row) => steps.Add(row);
 
+    /// <summary>Replaces the newest epoch row (the kNN monitor's result added after the checkpoint).</summary>
+    public void ReplaceLast(EpochMetrics row)
+    {
+        if (epochs.Count == 0 || epochs[^1].Epoch != row.Epoch)
+            throw new InvalidOperationException($"metrics: no row for epoch {row.Epoch} to replace.");
+        epochs[^1] = row;
+    }
+
     /// <summary>Reads the rows already on disk with epoch ≤ <paramref name="lastEpoch"/> and step ≤ <paramref name="lastStep"/> (resume).</summary>
     public void LoadUpTo(int lastEpoch, long lastStep)
     {
         epochs.Clear();
         steps.Clear();
-        if (File.Exists(metricsPath))
-            foreach (var f in Rows(metricsPath, Header))
-            {
-                var extra = new Dictionary<string, double>();
-                for (int i = 0; i < extraColumns.Count; i++)
-                    if (N(f[7 + i]) is double v) extra[extraColumns[i]] = v;
-                var row = new EpochMetrics(int.Parse(f[0], CultureInfo.InvariantCulture), D(f[1]), D(f[2]), N(f[3]), N(f[4]), D(f[5]), D(f[6]), extra);
-                if (row.Epoch <= lastEpoch) epochs.Add(row);
-            }
-        if (File.Exists(stepsPath))
-            foreach (var f in Rows(stepsPath, StepHeader))
-            {
-                var row = new StepMetrics(int.Parse(f[0], CultureInfo.InvariantCulture), long.Parse(f[1], CultureInfo.InvariantCulture), D(f[2]), D(f[3]));
-                if (row.Step <= lastStep) steps.Add(row);
-            }
+        if (File.Exists(metricsPath)) epochs.AddRange(ParseEpochs(File.ReadAllText(metricsPath), metricsPath).Where(r => r.Epoch <= lastEpoch));
+        if (File.Exists(stepsPath)) steps.AddRange(ParseSteps(File.ReadAllText(stepsPath), stepsPath).Where(r => r.Step <= lastStep));
     }
 
-    /// <summary>Rewrites both files atomically.</summary>
-    public void Flush()
+    /// <summary>
+    /// Resume from a checkpoint that carries its rows (<paramref name="epochCsv"/>, <paramref name="stepsCsv"/>:
+    /// the text of metrics.csv and steps.csv when it was written; <paramref name="source"/> names it in
+    /// messages). The checkpoint decides which rows exist, whatever the files on disk hold (they may be
+    /// behind it after a kill, or another run's). A row written before its kNN monitor finished takes the
+    /// monitor's result from metrics.csv on disk when the file has that epoch with the same loss.
+    /// </summary>
+    public void Restore(string epochCsv, string stepsCsv, string source)
+    {
+        epochs.Clear();
+        steps.Clear();
+        epochs.AddRange(ParseEpochs(epochCsv, source + " (metrics.csv)"));
+        steps.AddRange(ParseSteps(stepsCsv, source + " (steps.csv)"));
+        if (!File.Exists(metricsPath)) return;
+        List<EpochMetrics> disk;
+        try { disk = ParseEpochs(File.ReadAllText(metricsPath), metricsPath).ToList(); }
+        catch (Exception e) when (e is FormatException or IOException) { return; }   // the checkpoint's rows are complete without it
+        for (int i = 0; i < epochs.Count; i++)
+        {
+            var row = epochs[i];
+            if (row.KnnTop1 is not null) continue;
+            var written = disk.LastOrDefault(d => d.Epoch == row.Epoch);
+            if (written is { KnnTop1: not null } && written.Loss.Equals(row.Loss) && written.Lr.Equals(row.Lr))
+                epochs[i] = row with { KnnTop1 = written.KnnTop1, KnnTop5 = written.KnnTop5 };
+        }
+    }
+
+    /// <summary>metrics.csv's text for the rows so far.</summary>
+    public string EpochCsv()
     {
         var m = new StringBuilder(Header).Append('\n');
         foreach (var r in epochs)
@@ -82,12 +105,38 @@ public sealed class MetricsLog
             foreach (var c in extraColumns) m.Append(',').Append(F(r.Extra is not null && r.Extra.TryGetValue(c, out var v) ? v : null));
             m.Append('\n');
         }
-        AtomicFile.WriteAllText(metricsPath, m.ToString());
+        return m.ToString();
+    }
+
+    /// <summary>steps.csv's text for the rows so far.</summary>
+    public string StepsCsv()
+    {
         var s = new StringBuilder(StepHeader).Append('\n');
         foreach (var r in steps)
             s.Append(CultureInfo.InvariantCulture, $"{r.Epoch},{r.Step},{F(r.Loss)},{F(r.Lr)}\n");
-        AtomicFile.WriteAllText(stepsPath, s.ToString());
+        return s.ToString();
     }
+
+    /// <summary>Rewrites both files atomically.</summary>
+    public void Flush()
+    {
+        AtomicFile.WriteAllText(metricsPath, EpochCsv());
+        AtomicFile.WriteAllText(stepsPath, StepsCsv());
+    }
+
+    private IEnumerable<EpochMetrics> ParseEpochs(string text, string source)
+    {
+        foreach (var f in Rows(text, source, Header))
+        {
+            var extra = new Dictionary<string, double>();
+            for (int i = 0; i < extraColumns.Count; i++)
+                if (N(f[7 + i]) is double v) extra[extraColumns[i]] = v;
+            yield return new EpochMetrics(int.Parse(f[0], CultureInfo.InvariantCulture), D(f[1]), D(f[2]), N(f[3]), N(f[4]), D(f[5]), D(f[6]), extra);
+        }
+    }
+
+    private static IEnumerable<StepMetrics> ParseSteps(string text, string source) =>
+        Rows(text, source, StepHeader).Select(f => new StepMetrics(int.Parse(f[0], CultureInfo.InvariantCulture), long.Parse(f[1], CultureInfo.InvariantCulture), D(f[2]), D(f[3])));
 
     private static string F(double? v) => v is double d ? d.ToString("R", CultureInfo.InvariantCulture) : "";
 
@@ -95,18 +144,18 @@ public sealed class MetricsLog
 
     private static double? N(string s) => s.Length == 0 ? null : D(s);
 
-    private static IEnumerable<string[]> Rows(string path, string header)
+    private static IEnumerable<string[]> Rows(string text, string source, string header)
     {
-        using var reader = new StreamReader(path);
+        using var reader = new StringReader(text);
         string? first = reader.ReadLine();
-        if (first != header) throw new FormatException($"{path}: expected the header '{header}', found '{first}'.");
+        if (first != header) throw new FormatException($"{source}: expected the header '{header}', found '{first}'.");
         int columns = header.Split(',').Length;
         string? line;
         while ((line = reader.ReadLine()) is not null)
         {
             if (line.Length == 0) continue;
             var fields = line.Split(',');
-            if (fields.Length != columns) throw new FormatException($"{path}: expected {columns} columns per row, found {fields.Length} in '{line}'.");
+            if (fields.Length != columns) throw new FormatException($"{source}: expected {columns} columns per row, found {fields.Length} in '{line}'.");
             yield return fields;
         }
     }
