@@ -77,4 +77,68 @@ public class RunFilesTests
         folder.PruneEpochCheckpoints(keep: 10);
         Assert.That(folder.EpochCheckpoints(), Is.EqualTo(new[] { 10 }));
     }
+
+    [Test]
+    public void TemporaryFileNamesCarryTheirWritersPid()
+    {
+        Assert.That(StaleTempFiles.OwnerPid("epoch-3.safetensors.tmp-1234"), Is.EqualTo(1234));
+        Assert.That(StaleTempFiles.OwnerPid($".metrics.csv.55.{Guid.NewGuid():N}.tmp"), Is.EqualTo(55));
+        Assert.That(StaleTempFiles.OwnerPid("metrics.csv"), Is.Null);
+        Assert.That(StaleTempFiles.OwnerPid("epoch-3.safetensors"), Is.Null);
+
+        // AtomicFile's own temporary file is recognised as this process's while it is being written.
+        using var dir = new TempDir();
+        int? seen = null;
+        AtomicFile.Write(Path.Combine(dir.Path, "f.csv"), s =>
+        {
+            s.WriteByte(1);
+            seen = Directory.GetFiles(dir.Path).Select(f => StaleTempFiles.OwnerPid(Path.GetFileName(f))).Single();
+            Assert.That(StaleTempFiles.Remove(dir.Path), Is.Empty, "a live process's temporary file stays");
+        });
+        Assert.That(seen, Is.EqualTo(Environment.ProcessId));
+    }
+
+    [Test]
+    public void RestoredMetricsFollowTheCheckpointAndTakeALaterKnnResultOfTheSameRow()
+    {
+        using var dir = new TempDir();
+        var folder = new RunFolder(dir.Path);
+        var log = MetricsLog.For(folder, ["probe_acc"]);
+        log.Add(new EpochMetrics(1, 5.25, 0.1, null, null, 300, 10, new Dictionary<string, double> { ["probe_acc"] = 40 }));
+        log.Add(new EpochMetrics(2, 4.5, 0.05, null, null, 310, 9.5, new Dictionary<string, double> { ["probe_acc"] = 50 }));
+        for (int s = 1; s <= 4; s++) log.Add(new StepMetrics((s + 1) / 2, s, 6 - s * 0.5, 0.1));
+        string epochCsv = log.EpochCsv(), stepsCsv = log.StepsCsv();
+        // On disk: epoch 2 with its kNN result (written after the checkpoint), epoch 1 of another run with kNN, an epoch 3 the checkpoint lacks.
+        log.ReplaceLast(log.Epochs[^1] with { KnnTop1 = 70.5, KnnTop5 = 97 });
+        var other = MetricsLog.For(folder, ["probe_acc"]);
+        other.Add(new EpochMetrics(1, 5.5, 0.1, 11, 22, 300, 10));
+        other.Add(log.Epochs[1]);
+        other.Add(new EpochMetrics(3, 4, 0.01, 80, 99, 300, 10));
+        other.Flush();
+
+        var restored = MetricsLog.For(folder, ["probe_acc"]);
+        restored.Restore(epochCsv, stepsCsv, "ckpt");
+        Assert.That(restored.Epochs.Select(e => (e.Epoch, e.KnnTop1)), Is.EqualTo(new (int, double?)[] { (1, null), (2, 70.5) }));
+        Assert.That(restored.Epochs[1].KnnTop5, Is.EqualTo(97));
+        Assert.That(restored.Epochs[0].Extra!["probe_acc"], Is.EqualTo(40));
+        Assert.That(restored.Steps.Select(s => s.Step), Is.EqualTo(new long[] { 1, 2, 3, 4 }));
+    }
+
+    [Test]
+    public void RunLockIsExclusiveAndStaleLocksAreTakenOver()
+    {
+        using var dir = new TempDir();
+        string path = Path.Combine(dir.Path, RunLock.FileName);
+        using (var held = RunLock.Acquire(dir.Path))
+        {
+            Assert.That(File.ReadAllText(path).Trim(), Is.EqualTo(Environment.ProcessId.ToString()));
+            var e = Assert.Throws<NativeContrastive.Engine.Training.Loop.TrainingException>(() => RunLock.Acquire(dir.Path))!;
+            Assert.That(e.Message, Does.Contain(dir.Path).And.Contain($"pid {Environment.ProcessId}"));
+        }
+        Assert.That(File.Exists(path), Is.False, "released");
+
+        File.WriteAllText(path, "2147483646\n");   // no such process
+        using (RunLock.Acquire(dir.Path))
+            Assert.That(File.ReadAllText(path).Trim(), Is.EqualTo(Environment.ProcessId.ToString()));
+    }
 }
