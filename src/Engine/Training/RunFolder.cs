@@ -31,6 +31,9 @@ public sealed class RunFolder
     public string KnnPlotPath => Path.Combine(Directory, "knn.png");
     public string LastCheckpointPath => Path.Combine(Directory, "last" + CheckpointExtension);
 
+    /// <summary>The moving average of the weights after the last epoch (--ema-decay), a checkpoint for evaluation.</summary>
+    public string EmaCheckpointPath => Path.Combine(Directory, "ema" + CheckpointExtension);
+
     public string EpochCheckpointPath(int epoch) => Path.Combine(Directory, $"epoch-{epoch}{CheckpointExtension}");
 
     public void Create() => System.IO.Directory.CreateDirectory(Directory);

@@ -11,11 +11,11 @@ namespace NativeContrastive.Engine.Training;
 /// The training loop. Per step (<see cref="TrainingStep"/>): zero the gradients, the method's
 /// loss on a batch of augmented views, back-propagation through the tape, the optimiser step at
 /// the schedule's learning rate, then the method's own state update (memory bank, queue,
-/// prototypes), then the online probe's update. Per epoch the method reports its own metrics and warnings
+/// prototypes), then the online probe's update, then the moving average of the weights (--ema-decay). Per epoch the method reports its own metrics and warnings
 /// (<see cref="ContrastiveMethod.EndEpoch"/>) and the probe its accuracy (probe_acc). Each
 /// step's temporaries live in a <see cref="TensorScope"/>, so memory stays flat. Per epoch: a row
-/// of metrics.csv, the kNN monitor when due, and a checkpoint (epoch-N + last, written
-/// atomically; older epoch checkpoints are removed).
+/// of metrics.csv, the kNN monitor when due (also on the averaged weights), and a checkpoint
+/// (epoch-N + last, written atomically; older epoch checkpoints are removed; ema.safetensors).
 ///
 /// Reproducibility: the data order depends on (seed, epoch), each view's augmentation on
 /// (seed, epoch, sample, view), NPID's negatives on (seed, step), and the initial weights on
@@ -57,7 +57,7 @@ public static class Trainer
         long globalStep = 0;
         if (resume is not null)
         {
-            resume.Restore(method, optimizer, probe);
+            resume.Restore(method, optimizer, probe, session.Ema);
             startEpoch = resume.Epoch;
             globalStep = resume.GlobalStep;
             if (resume.StepsPerEpoch is int saved && saved != stepsPerEpoch)
@@ -89,12 +89,24 @@ public static class Trainer
                 KnnRequest.DefaultBatchSize, cancellation);
         }
 
+        // The same monitor on the averaged weights, into the row's extra columns.
+        void MonitorAverage(int epoch, Dictionary<string, double> extra)
+        {
+            if (session.Ema is not { } ema || test is null) return;
+            observer.Phase($"epoch {epoch}: kNN monitor of the moving average of the weights");
+            var score = ema.WithAveragedWeights(() => KnnMonitor.Evaluate(method.Encoder, trainData, testData!, size, config.KnnK,
+                config.KnnTemperature, KnnRequest.DefaultBatchSize, cancellation));
+            extra[TrainingSession.EmaKnnTop1Column] = score.Top1;
+            extra[TrainingSession.EmaKnnTop5Column] = score.Top5;
+        }
+
         void Save(int epoch, EpochMetrics row)
         {
             observer.Phase($"epoch {epoch}: writing checkpoint");
-            var meta = TrainingCheckpoint.Metadata(config, method, optimizer, train.Channels, epoch, globalStep, stepsPerEpoch, probe);
+            var meta = TrainingCheckpoint.Metadata(config, method, optimizer, train.Channels, epoch, globalStep, stepsPerEpoch, probe, session.Ema);
             string path = folder.EpochCheckpointPath(epoch);
-            TrainingCheckpoint.Write(path, method, optimizer, meta, probe);
+            TrainingCheckpoint.Write(path, method, optimizer, meta, probe, session.Ema);
+            if (session.Ema is { } ema) TrainingCheckpoint.WriteAveraged(folder.EmaCheckpointPath, method, ema, meta);
             File.Copy(path, folder.LastCheckpointPath + ".copy", overwrite: true);
             File.Move(folder.LastCheckpointPath + ".copy", folder.LastCheckpointPath, overwrite: true);
             folder.PruneEpochCheckpoints(keep: epoch);
@@ -154,7 +166,11 @@ public static class Trainer
                 if (evaluate)
                 {
                     method.Train(false);
-                    try { knn = Monitor(epoch); }
+                    try
+                    {
+                        knn = Monitor(epoch);
+                        MonitorAverage(epoch, extra);
+                    }
                     catch (OperationCanceledException) { break; }
                     lastKnn = knn ?? lastKnn;
                 }

@@ -125,6 +125,13 @@ public sealed record TrainingConfig
     /// </summary>
     public bool OnlineProbe { get; init; } = true;
 
+    /// <summary>
+    /// Keep an exponential moving average of the weights with this decay (0 = off), updated after every
+    /// step (<see cref="Optim.WeightEma"/>): evaluated by the kNN monitor beside the raw weights
+    /// (ema_knn_top1) and written as ema.safetensors next to last.safetensors.
+    /// </summary>
+    public float EmaDecay { get; init; } = 0f;
+
     public int KnnK { get; init; } = 200;
 
     public float KnnTemperature { get; init; } = 0.1f;
@@ -225,6 +232,7 @@ public sealed record TrainingConfig
         Check(JitterStrength is >= 0 and <= 2, "--jitter-strength", $"must be in [0, 2], got {JitterStrength}");
         Check(EvalLimit is null or > 0, "--eval-limit", $"must be > 0, got {EvalLimit}");
         Check(EvalEvery >= 0, "--eval-every", $"must be ≥ 0, got {EvalEvery}");
+        Check(EmaDecay is >= 0f and < 1f, "--ema-decay", $"must be in [0, 1), got {EmaDecay}");
         Check(!string.IsNullOrWhiteSpace(Out), "--out", "must name a directory");
     }
 
