@@ -31,8 +31,8 @@ public sealed class RunFolder
     public string KnnPlotPath => Path.Combine(Directory, "knn.png");
     public string LastCheckpointPath => Path.Combine(Directory, "last" + CheckpointExtension);
 
-    /// <summary>The moving average of the weights after the last epoch (--ema-decay), a checkpoint for evaluation.</summary>
-    public string EmaCheckpointPath => Path.Combine(Directory, "ema" + CheckpointExtension);
+    /// <summary>Averaged weights of the last epoch (ema: --ema-decay, swa: --swa-epochs), a checkpoint for evaluation.</summary>
+    public string AveragedCheckpointPath(string kind) => Path.Combine(Directory, kind + CheckpointExtension);
 
     public string EpochCheckpointPath(int epoch) => Path.Combine(Directory, $"epoch-{epoch}{CheckpointExtension}");
 

@@ -22,7 +22,7 @@ public readonly record struct StepOutcome(float Loss, float LearningRate);
 /// is finite) waits for the device, so a step is complete when <see cref="Run"/> returns.
 /// </summary>
 public sealed class TrainingStep(ContrastiveMethod method, Optimizer optimizer, ILearningRateSchedule schedule, int stepsPerEpoch,
-                                 OnlineProbe? probe = null, WeightEma? ema = null)
+                                 OnlineProbe? probe = null, WeightAverage? ema = null)
 {
     /// <summary>The online probe trained with each step, or null.</summary>
     public OnlineProbe? Probe => probe;

@@ -89,3 +89,73 @@ public class WeightEmaTrainingTests
             Assert.That(withState[name], Is.EqualTo(values), $"{method}: {name} is bit-identical with the average kept");
     }
 }
+
+/// <summary>
+/// SWA's batch-norm recalibration: the running statistics become the plain mean of the per-batch
+/// statistics over the training images (what torch's update_bn computes), whatever they were before,
+/// and the method's momenta and mode are put back.
+/// </summary>
+[NonParallelizable]
+public class BatchNormRecalibrationTests
+{
+    private TempDir data = null!;
+
+    [OneTimeSetUp]
+    public void WriteData()
+    {
+        data = new TempDir();
+        DatasetWriters.FashionMnist(data.Path, trainCount: 48, testCount: 4);
+    }
+
+    [OneTimeTearDown]
+    public void DeleteData() => data.Dispose();
+
+    /// <summary>The encoder as a module the feature extractor may put into eval mode without reaching the encoder.</summary>
+    private sealed class Unswitched(Engine.Nn.Module inner) : Engine.Nn.Module(inner.Backend)
+    {
+        public override Engine.Tensors.Tensor Forward(Engine.Tensors.Tensor x) => inner.Forward(x);
+    }
+
+    [Test]
+    public void StatisticsAreTheMeanOverBatchesWhateverTheyWereBefore()
+    {
+        var config = new TrainingConfig
+        {
+            Method = "simclr", Dataset = "fashion-mnist", DataPath = data.Path, Arch = "small", BatchSize = 16, Limit = 48, ImageSize = 12,
+            Device = "cpu", Seed = 3, OnlineProbe = false,
+        }.Resolve();
+        using var session = TrainingSession.Create(config, Engine.Backends.Cpu.CpuBackend.Instance, prefetch: false);
+        var method = session.Method;
+        var layers = method.TrainedModules().SelectMany(m => m.SelfAndDescendants()).OfType<Engine.Nn.BatchNorm>().ToArray();
+        Assert.That(layers, Has.Length.GreaterThan(2), "encoder and projector layers");
+        var stats = method.ModuleStateDict().Where(t => t.Name.Contains("running_")).ToArray();
+
+        // Expected: each batch of 16 alone with momentum 1 (the running statistics become that batch's), averaged.
+        var expected = stats.ToDictionary(s => s.Name, s => new double[s.Tensor.Length]);
+        method.Train(true);
+        foreach (var l in layers) l.Momentum = 1f;
+        for (int b = 0; b < 3; b++)
+        {
+            Engine.Eval.FeatureExtractor.ExtractWithHead(new Unswitched(method.Encoder), method.Project, session.Data, 16, 12,
+                indices: Enumerable.Range(16 * b, 16).ToArray()).Features.Dispose();
+            foreach (var (name, t) in stats)
+            {
+                var v = t.ToArray();
+                for (int i = 0; i < v.Length; i++) expected[name][i] += v[i] / 3.0;
+            }
+        }
+        foreach (var l in layers) l.Momentum = 0.1f;
+        foreach (var (_, t) in stats) Engine.Backends.Cpu.CpuBackend.Instance.Fill(t, 123f);   // garbage before
+        method.Train(false);
+
+        Assert.That(BatchNormRecalibration.Run(method, session.Data, 16, 12), Is.EqualTo(layers.Length));
+        foreach (var (name, t) in stats)
+        {
+            var v = t.ToArray();
+            for (int i = 0; i < v.Length; i++)
+                Assert.That(v[i], Is.EqualTo(expected[name][i]).Within(1e-4 + 1e-4 * Math.Abs(expected[name][i])), $"{name}[{i}]");
+        }
+        Assert.That(layers.Select(l => l.Momentum), Is.All.EqualTo(0.1f), "momenta put back");
+        Assert.That(method.IsTraining, Is.False, "mode put back");
+    }
+}
