@@ -1,8 +1,11 @@
 using System.CommandLine;
+using NativeContrastive.Cli.Progress;
 using NativeContrastive.Engine.Data;
 using NativeContrastive.Engine.Methods;
-using NativeContrastive.Cli.Progress;
-using NativeContrastive.Engine.Training;
+using NativeContrastive.Engine.Training.Configuration;
+using NativeContrastive.Engine.Training.Evaluation;
+using NativeContrastive.Engine.Training.Loop;
+using NativeContrastive.Engine.Training.Runs;
 
 namespace NativeContrastive.Cli.Commands;
 

@@ -1,9 +1,12 @@
+using NUnit.Framework;
 using NativeContrastive.Engine.Checkpoints;
 using NativeContrastive.Engine.Data;
-using NativeContrastive.Engine.Training;
+using NativeContrastive.Engine.Training.Checkpointing;
+using NativeContrastive.Engine.Training.Configuration;
+using NativeContrastive.Engine.Training.Loop;
+using NativeContrastive.Engine.Training.Runs;
 using NativeContrastive.Tests.Cli;
 using NativeContrastive.Tests.Data;
-using NUnit.Framework;
 
 namespace NativeContrastive.Tests.Training;
 

@@ -1,4 +1,5 @@
-namespace NativeContrastive.Engine.Training;
+using NativeContrastive.Engine.Training.Configuration;
+namespace NativeContrastive.Engine.Training.Runs;
 
 /// <summary>
 /// The files of one run under its directory:

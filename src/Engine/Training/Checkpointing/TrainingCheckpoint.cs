@@ -2,8 +2,10 @@ using System.Globalization;
 using NativeContrastive.Engine.Checkpoints;
 using NativeContrastive.Engine.Methods;
 using NativeContrastive.Engine.Optim;
+using NativeContrastive.Engine.Training.Configuration;
+using NativeContrastive.Engine.Training.Evaluation;
 
-namespace NativeContrastive.Engine.Training;
+namespace NativeContrastive.Engine.Training.Checkpointing;
 
 /// <summary>
 /// A run's checkpoint as one safetensors file. Tensors: the method's state dict under its

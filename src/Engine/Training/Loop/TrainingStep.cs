@@ -4,8 +4,9 @@ using NativeContrastive.Engine.Data;
 using NativeContrastive.Engine.Methods;
 using NativeContrastive.Engine.Optim;
 using NativeContrastive.Engine.Tensors;
+using NativeContrastive.Engine.Training.Evaluation;
 
-namespace NativeContrastive.Engine.Training;
+namespace NativeContrastive.Engine.Training.Loop;
 
 /// <summary>The loss of one step and the learning rate it was taken with.</summary>
 public readonly record struct StepOutcome(float Loss, float LearningRate);

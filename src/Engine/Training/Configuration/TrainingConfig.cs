@@ -1,9 +1,11 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json;
 using NativeContrastive.Engine.Data;
 using NativeContrastive.Engine.Methods;
+using NativeContrastive.Engine.Training.Evaluation;
+using NativeContrastive.Engine.Training.Runs;
 
-namespace NativeContrastive.Engine.Training;
+namespace NativeContrastive.Engine.Training.Configuration;
 
 /// <summary>
 /// Every option of a training run with its default, in one place. The command line maps one
