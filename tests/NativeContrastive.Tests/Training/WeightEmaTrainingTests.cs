@@ -1,4 +1,5 @@
-using NativeContrastive.Engine.Training;
+using NativeContrastive.Engine.Training.Configuration;
+using NativeContrastive.Engine.Training.Loop;
 using NativeContrastive.Tests.Data;
 using NativeContrastive.Tests.Support;
 using NUnit.Framework;

@@ -4,7 +4,7 @@ using NativeContrastive.Engine.Methods;
 using NativeContrastive.Engine.Nn;
 using NativeContrastive.Engine.Tensors;
 
-namespace NativeContrastive.Engine.Training;
+namespace NativeContrastive.Engine.Training.Loop;
 
 /// <summary>
 /// Recomputes the batch-norm running statistics of a method's modules (encoder and heads) for the
