@@ -16,11 +16,13 @@ namespace NativeContrastive.Engine.Training.Loop;
 /// The training loop. Per step (<see cref="TrainingStep"/>): zero the gradients, the method's
 /// loss on a batch of augmented views, back-propagation through the tape, the optimiser step at
 /// the schedule's learning rate, then the method's own state update (memory bank, queue,
-/// prototypes), then the online probe's update. Per epoch the method reports its own metrics and warnings
+/// prototypes), then the online probe's update, then the moving average of the weights (--ema-decay);
+/// over the last --swa-epochs epochs, the weights at each epoch's end go into their mean (SWA). Per epoch the method reports its own metrics and warnings
 /// (<see cref="ContrastiveMethod.EndEpoch"/>) and the probe its accuracy (probe_acc). Each
 /// step's temporaries live in a <see cref="TensorScope"/>, so memory stays flat. Per epoch: a
 /// checkpoint (epoch-N + last, written atomically, carrying metrics.csv and steps.csv; older epoch
-/// checkpoints are removed), its row of metrics.csv, then the kNN monitor when due, whose result is
+/// checkpoints are removed; ema/swa.safetensors), its row of metrics.csv, then the kNN monitor when
+/// due (also on the averaged weights), whose result is
 /// added to the row afterwards — a failed or interrupted monitor never costs the trained epoch,
 /// and a resume runs a monitor that did not finish.
 ///
@@ -112,7 +114,7 @@ public static class Trainer
         long globalStep = 0;
         if (resume is not null)
         {
-            resume.Restore(method, optimizer, probe);
+            resume.Restore(method, optimizer, probe, session.Averages);
             startEpoch = resume.Epoch;
             globalStep = resume.GlobalStep;
             if (resume.StepsPerEpoch is int saved && saved != stepsPerEpoch)
@@ -150,16 +152,33 @@ public static class Trainer
                 KnnRequest.DefaultBatchSize, cancellation);
         }
 
+        // The same monitor on each average of the weights that holds any, into the row's extra columns.
+        void MonitorAverages(int epoch, Dictionary<string, double> extra)
+        {
+            if (test is null) return;
+            foreach (var average in session.Averages.Where(a => a.Updates > 0))
+            {
+                observer.Phase($"epoch {epoch}: kNN monitor of the averaged weights ({average.Kind})");
+                var score = average.WithAveragedWeights(() => KnnMonitor.Evaluate(method.Encoder, trainData, testData!, size, config.KnnK,
+                    config.KnnTemperature, KnnRequest.DefaultBatchSize, cancellation));
+                var columns = TrainingSession.KnnColumns(average.Kind);
+                extra[columns[0]] = score.Top1;
+                extra[columns[1]] = score.Top5;
+            }
+        }
+
         // The epoch's checkpoint (carrying metrics.csv and steps.csv with its row), then the files.
         void Save(int epoch, EpochMetrics row)
         {
             observer.Phase($"epoch {epoch}: writing checkpoint");
             metrics.Add(row);
-            var meta = TrainingCheckpoint.Metadata(config, method, optimizer, train.Channels, epoch, globalStep, stepsPerEpoch, probe);
+            var meta = TrainingCheckpoint.Metadata(config, method, optimizer, train.Channels, epoch, globalStep, stepsPerEpoch, probe, session.Averages);
             meta[TrainingCheckpoint.MetricsCsvKey] = metrics.EpochCsv();
             meta[TrainingCheckpoint.StepsCsvKey] = metrics.StepsCsv();
             string path = folder.EpochCheckpointPath(epoch);
-            TrainingCheckpoint.Write(path, method, optimizer, meta, probe);
+            TrainingCheckpoint.Write(path, method, optimizer, meta, probe, session.Averages);
+            foreach (var average in session.Averages.Where(a => a.Updates > 0))
+                TrainingCheckpoint.WriteAveraged(folder.AveragedCheckpointPath(average.Kind), method, average, meta);
             AtomicFile.Copy(path, folder.LastCheckpointPath);
             checkpoint = folder.LastCheckpointPath;
             folder.PruneEpochCheckpoints(keep: epoch);
@@ -174,11 +193,16 @@ public static class Trainer
             if (!Due(epoch)) return true;
             method.Train(false);
             KnnScore? knn;
-            try { knn = Monitor(epoch); }
+            var extra = new Dictionary<string, double>(row.Extra ?? new Dictionary<string, double>());
+            try
+            {
+                knn = Monitor(epoch);
+                MonitorAverages(epoch, extra);
+            }
             catch (OperationCanceledException) when (cancellation.IsCancellationRequested) { return false; }
             if (knn is null) return true;
             lastKnn = knn;
-            row = row with { KnnTop1 = knn.Top1, KnnTop5 = knn.Top5 };
+            row = row with { KnnTop1 = knn.Top1, KnnTop5 = knn.Top5, Extra = extra };
             metrics.ReplaceLast(row);
             metrics.Flush();
             Plots.Write(folder, metrics.Epochs, title);
@@ -236,6 +260,15 @@ public static class Trainer
                 var extra = new Dictionary<string, double>(report.Metrics);
                 if (probe is not null) foreach (var (k, v) in probe.EndEpoch()) extra[k] = v;
                 foreach (var warning in report.Warnings) observer.Warning($"epoch {epoch}: {warning}");
+                if (session.Swa is { } swa && epoch > config.Epochs - config.SwaEpochs)
+                {
+                    swa.Update();
+                    if (epoch == config.Epochs)
+                    {
+                        observer.Phase($"epoch {epoch}: batch-norm statistics of the SWA weights (mean of {swa.Updates} epochs)");
+                        swa.Recalibrate(() => BatchNormRecalibration.Run(method, trainData, KnnRequest.DefaultBatchSize, size));
+                    }
+                }
                 Save(epoch, new EpochMetrics(epoch, finalLoss.Value, lr, null, null, imagesPerSecond, epochClock.Elapsed.TotalSeconds, extra));
                 if (!MonitorSaved(epoch, out var row)) break;
                 observer.EpochCompleted(row, checkpoint!);

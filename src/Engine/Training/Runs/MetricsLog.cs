@@ -73,7 +73,8 @@ public sealed class MetricsLog
     /// the text of metrics.csv and steps.csv when it was written; <paramref name="source"/> names it in
     /// messages). The checkpoint decides which rows exist, whatever the files on disk hold (they may be
     /// behind it after a kill, or another run's). A row written before its kNN monitor finished takes the
-    /// monitor's result from metrics.csv on disk when the file has that epoch with the same loss.
+    /// monitor's results (kNN, and the columns it adds) from metrics.csv on disk when the file has that
+    /// epoch with the same loss and lr.
     /// </summary>
     public void Restore(string epochCsv, string stepsCsv, string source)
     {
@@ -91,7 +92,12 @@ public sealed class MetricsLog
             if (row.KnnTop1 is not null) continue;
             var written = disk.LastOrDefault(d => d.Epoch == row.Epoch);
             if (written is { KnnTop1: not null } && written.Loss.Equals(row.Loss) && written.Lr.Equals(row.Lr))
-                epochs[i] = row with { KnnTop1 = written.KnnTop1, KnnTop5 = written.KnnTop5 };
+            {
+                // The monitor's columns (kNN of the averaged weights among them) are the ones the checkpoint's row lacks.
+                var extra = new Dictionary<string, double>(row.Extra ?? new Dictionary<string, double>());
+                foreach (var (k, v) in written.Extra ?? new Dictionary<string, double>()) extra.TryAdd(k, v);
+                epochs[i] = row with { KnnTop1 = written.KnnTop1, KnnTop5 = written.KnnTop5, Extra = extra };
+            }
         }
     }
 

@@ -35,6 +35,9 @@ public sealed class RunFolder
     public string KnnPlotPath => Path.Combine(Directory, "knn.png");
     public string LastCheckpointPath => Path.Combine(Directory, "last" + CheckpointExtension);
 
+    /// <summary>Averaged weights of the last epoch (ema: --ema-decay, swa: --swa-epochs), a checkpoint for evaluation.</summary>
+    public string AveragedCheckpointPath(string kind) => Path.Combine(Directory, kind + CheckpointExtension);
+
     public string EpochCheckpointPath(int epoch) => Path.Combine(Directory, $"epoch-{epoch}{CheckpointExtension}");
 
     public void Create() => System.IO.Directory.CreateDirectory(Directory);
@@ -47,7 +50,8 @@ public sealed class RunFolder
     public void RemoveRunFiles()
     {
         foreach (int n in EpochCheckpoints()) File.Delete(EpochCheckpointPath(n));
-        foreach (var f in new[] { LastCheckpointPath, MetricsPath, StepsPath, LossPlotPath, KnnPlotPath, ConfigPath })
+        foreach (var f in new[] { LastCheckpointPath, AveragedCheckpointPath(Optim.WeightAverage.ExponentialKind), AveragedCheckpointPath(Optim.WeightAverage.UniformKind),
+                                  MetricsPath, StepsPath, LossPlotPath, KnnPlotPath, ConfigPath })
             if (File.Exists(f)) File.Delete(f);
     }
 
