@@ -42,6 +42,7 @@ public static class ErrorReporter
         CheckpointFormatException => true,
         TrainingException => true,
         Engine.DeviceUnavailableException => true,
+        Engine.Eval.NonFiniteFeaturesException => true,
         _ => false,
     };
 

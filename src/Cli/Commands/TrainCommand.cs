@@ -16,7 +16,7 @@ internal static class TrainCommand
     public static Command Create(CliContext context)
     {
         var bindings = ConfigBindings();
-        var resume = new Option<string>("--resume") { Description = "Continue from a run folder or checkpoint file (its configuration; given flags override, e.g. a larger --epochs)." };
+        var resume = Flags.NonEmpty(new Option<string>("--resume") { Description = "Continue from a run folder or checkpoint file (its configuration; given flags override, e.g. a larger --epochs)." });
         var file = ConfigFileOption();
 
         var command = new Command("train", "Train an encoder with a contrastive method and write a run folder.");
@@ -79,10 +79,10 @@ internal static class TrainCommand
     /// replace the defaults (on --resume, the checkpoint's configuration) and the flags given replace
     /// its values (<see cref="ConfigFile"/>).
     /// </summary>
-    public static Option<string> ConfigFileOption() => new("--config")
+    public static Option<string> ConfigFileOption() => Flags.NonEmpty(new Option<string>("--config")
     {
         Description = "YAML (or a run's config.json) with any of these options as snake_case keys, method options under method_options; flags given here override it.",
-    };
+    });
 
     /// <summary>"simclr adam, npid sgd, …": a default that each method sets for itself.</summary>
     private static string PerMethod(Func<MethodDefinition, object> value) =>

@@ -85,8 +85,15 @@ public static class Trainer
             }
             observer.Phase($"epoch {epoch}: kNN monitor ({train.Count} bank, {test.Count} test images)");
             testData ??= new ResidentDataset(test, backend);
-            return KnnMonitor.Evaluate(method.Encoder, trainData, testData, size, config.KnnK, config.KnnTemperature,
-                KnnRequest.DefaultBatchSize, cancellation);
+            try
+            {
+                return KnnMonitor.Evaluate(method.Encoder, trainData, testData, size, config.KnnK, config.KnnTemperature,
+                    KnnRequest.DefaultBatchSize, cancellation);
+            }
+            catch (Eval.NonFiniteFeaturesException e)
+            {
+                throw new TrainingException($"epoch {epoch}: kNN monitor: {e.Message}: the weights overflow; try a smaller --lr or more --warmup-epochs.", e);
+            }
         }
 
         void Save(int epoch, EpochMetrics row)

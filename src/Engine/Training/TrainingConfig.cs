@@ -226,6 +226,8 @@ public sealed record TrainingConfig
         Check(EvalLimit is null or > 0, "--eval-limit", $"must be > 0, got {EvalLimit}");
         Check(EvalEvery >= 0, "--eval-every", $"must be ≥ 0, got {EvalEvery}");
         Check(!string.IsNullOrWhiteSpace(Out), "--out", "must name a directory");
+        Check(DataPath is null || !string.IsNullOrWhiteSpace(DataPath), "--data", "must name a directory, got an empty value");
+        Check(Resume is null || !string.IsNullOrWhiteSpace(Resume), "--resume", "must name a run folder or checkpoint, got an empty value");
     }
 
     private static void OneOf(string flag, string value, IReadOnlyList<string> known)
@@ -247,6 +249,8 @@ public sealed record TrainingConfig
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        // "method": null in a config.json is an error here, not a NullReferenceException later.
+        RespectNullableAnnotations = true,
     };
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);

@@ -39,7 +39,7 @@ public class CorruptFileTests
         for (int i = 12; i < 40; i++) bytes[i] = 0xFF; // the deflate stream right after the 10-byte header
         File.WriteAllBytes(path, bytes);
         var e = Assert.Throws<DataFormatException>(() => IdxReader.ReadImages(path));
-        Assert.That(e!.Message, Does.Contain(path).And.Contain("corrupt"));
+        Assert.That(e!.Message, Does.Contain(path).And.Contain("gzip").And.Contain("damaged"));
         Assert.That(e.Message, Does.Not.Contain("unsupported compression method"));
     }
 
