@@ -53,7 +53,7 @@ public class ImageFolderFuzzTests
                 Assert.That(ds.Pixels, Has.Length.EqualTo(3 * ds.Height * ds.Width));
             },
             e => e is DataFormatException d && d.FilePath == path,
-            bytes => (4 << 20) + 8256 * 16L * bytes.Length);
+            bytes => (4 << 20) + ImageFolderReader.MaxPixelsPerFileByte * 16L * bytes.Length);
         FuzzHarness.AssertClean(r);
     }
 }
