@@ -1,6 +1,7 @@
 using NativeContrastive.Engine;
 using NativeContrastive.Engine.Checkpoints;
-using NativeContrastive.Engine.Training;
+using NativeContrastive.Engine.Training.Configuration;
+using NativeContrastive.Engine.Training.Checkpointing;
 using NativeContrastive.Tests.Data;
 using NUnit.Framework;
 
@@ -14,16 +15,16 @@ namespace NativeContrastive.Tests.Checkpoints;
 public class TrainingCheckpointMetadataTests
 {
     /// <summary>A real SimCLR checkpoint (small encoder, Fashion-MNIST) with <paramref name="edit"/> applied to its metadata.</summary>
-    public static string WriteCheckpoint(string dir, Action<Dictionary<string, string>>? edit = null)
+    public static string WriteCheckpoint(string dir, Action<Dictionary<string, string>>? edit = null, string method = "simclr")
     {
-        var config = new TrainingConfig { ImageSize = 12, BatchSize = 4, Limit = 8, Out = dir }.Resolve();
+        var config = new TrainingConfig { Method = method, ImageSize = 12, BatchSize = 4, Limit = 8, Out = dir }.Resolve();
         var backend = Devices.Create("cpu");
-        using var method = RunComponents.CreateMethod(config, 1, 8, backend);
-        using var optimizer = RunComponents.CreateOptimizer(config, method.NamedParameters());
-        var meta = TrainingCheckpoint.Metadata(config, method, optimizer, inChannels: 1, epoch: 2, globalStep: 4, stepsPerEpoch: 2);
+        using var m = RunComponents.CreateMethod(config, 1, 8, backend);
+        using var optimizer = RunComponents.CreateOptimizer(config, m.NamedParameters());
+        var meta = TrainingCheckpoint.Metadata(config, m, optimizer, inChannels: 1, epoch: 2, globalStep: 4, stepsPerEpoch: 2);
         edit?.Invoke(meta);
         string path = Path.Combine(dir, "epoch-2.safetensors");
-        TrainingCheckpoint.Write(path, method, optimizer, meta);
+        TrainingCheckpoint.Write(path, m, optimizer, meta);
         return path;
     }
 
@@ -61,5 +62,25 @@ public class TrainingCheckpointMetadataTests
         Assert.That(r.ExitCode, Is.EqualTo(1), r.Error);
         Assert.That(r.ErrorLines, Has.Length.EqualTo(1), r.Error);
         Assert.That(r.ErrorLines[0], Does.StartWith("nc: error: ").And.Contain(path).And.Contain("'epoch'").And.Contain("'-5'"));
+    }
+
+    [TestCase("npid", "method.npid.nce_z", "abc")]
+    [TestCase("npid", "method.npid.nce_z", "-4")]
+    [TestCase("npid", "method.npid.step", "99999999999999999999")]
+    [TestCase("npid", "method.npid.step", "-3")]
+    [TestCase("nnclr", "method.nnclr.queue_next", "2147483647")]
+    public void MethodMetadataOutOfRangeIsAFormatErrorOnRestore(string methodName, string key, string value)
+    {
+        using var tmp = new TempDir();
+        string path = WriteCheckpoint(tmp.Path, m =>
+        {
+            Assert.That(m.ContainsKey(key), key);
+            m[key] = value;
+        }, methodName);
+        var ckpt = TrainingCheckpoint.Read(path);
+        using var method = RunComponents.CreateMethod(ckpt.Config, 1, 8, Devices.Create("cpu"));
+        var e = Assert.Throws<CheckpointFormatException>(() => ckpt.Restore(method, optimizer: null));
+        Assert.That(e!.FilePath, Is.EqualTo(path));
+        Assert.That(e.Message, Does.Contain(key[("method.".Length)..]).And.Contain(value));
     }
 }

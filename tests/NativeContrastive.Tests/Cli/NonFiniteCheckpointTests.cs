@@ -130,7 +130,7 @@ public class NonFiniteCheckpointTests
         var ds = new Engine.Data.ImageDataset("toy", 1, 2, 2, pixels, [0, 1, 0, 1, 0, 1], ["a", "b"]);
         using var encoder = new Methods.FlattenLinear(Support.GradCheck.Cpu, 4, 3, 0, Enumerable.Repeat(3e38f, 12).ToArray());
         var e = Assert.Throws<Engine.Eval.NonFiniteFeaturesException>(() =>
-            Engine.Training.KnnMonitor.Evaluate(encoder, ds, ds, Support.GradCheck.Cpu, 2, k: 2, temperature: 0.1f, batchSize: 4));
+            Engine.Training.Evaluation.KnnMonitor.Evaluate(encoder, ds, ds, Support.GradCheck.Cpu, 2, k: 2, temperature: 0.1f, batchSize: 4));
         Assert.That(e!.Message, Does.Contain("features").And.Contain("not finite").And.Contain("toy"));
     }
 }

@@ -1,6 +1,7 @@
 using NativeContrastive.Engine;
 using NativeContrastive.Engine.Checkpoints;
-using NativeContrastive.Engine.Training;
+using NativeContrastive.Engine.Training.Configuration;
+using NativeContrastive.Engine.Training.Checkpointing;
 using NativeContrastive.Tests.Data;
 using NativeContrastive.Tests.Methods;
 using NativeContrastive.Tests.Support;

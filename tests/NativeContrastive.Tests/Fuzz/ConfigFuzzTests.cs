@@ -1,5 +1,5 @@
 using System.Text;
-using NativeContrastive.Engine.Training;
+using NativeContrastive.Engine.Training.Configuration;
 using NUnit.Framework;
 
 namespace NativeContrastive.Tests.Fuzz;

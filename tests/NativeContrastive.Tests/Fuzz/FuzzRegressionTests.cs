@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using NativeContrastive.Engine.Checkpoints;
 using NativeContrastive.Engine.Data;
-using NativeContrastive.Engine.Training;
+using NativeContrastive.Engine.Training.Configuration;
 using NativeContrastive.Tests.Data;
 using NUnit.Framework;
 using StbImageWriteSharp;
