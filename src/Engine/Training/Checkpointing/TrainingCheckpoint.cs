@@ -174,22 +174,23 @@ public sealed class TrainingCheckpoint
         {
             Load(average.State());
             try { average.LoadStateMetadata(Meta); }
-            catch (FormatException e) { throw new CheckpointFormatException(Path, e.Message); }
+            catch (FormatException e) { throw new CheckpointFormatException(Path, e.Message, e); }
         }
         if (probe is not null)
         {
             Load(probe.State());
             try { probe.LoadStateMetadata(Meta); }
-            catch (FormatException e) { throw new CheckpointFormatException(Path, e.Message); }
+            catch (FormatException e) { throw new CheckpointFormatException(Path, e.Message, e); }
         }
         if (optimizer is not null)
         {
             Load(optimizer.State().Select(s => (OptimizerPrefix + s.Name, s.Tensor)));
             optimizer.StepCount = Number("optimizer_step_count", 0, long.MaxValue);
             try { optimizer.LoadStateMetadata(Prefixed(OptimizerPrefix)); }
-            catch (FormatException e) { throw new CheckpointFormatException(Path, e.Message); }
+            catch (FormatException e) { throw new CheckpointFormatException(Path, e.Message, e); }
         }
-        method.LoadStateMetadata(Prefixed(MethodMetaPrefix));
+        try { method.LoadStateMetadata(Prefixed(MethodMetaPrefix)); }
+        catch (FormatException e) { throw new CheckpointFormatException(Path, $"method metadata: {e.Message}", e); }
     }
 
     private Dictionary<string, string> Prefixed(string prefix) =>
