@@ -108,8 +108,16 @@ public static class Trainer
             foreach (var average in session.Averages.Where(a => a.Updates > 0))
             {
                 observer.Phase($"epoch {epoch}: kNN monitor of the averaged weights ({average.Kind})");
-                var score = average.WithAveragedWeights(() => KnnMonitor.Evaluate(method.Encoder, trainData, testData!, size, config.KnnK,
-                    config.KnnTemperature, KnnRequest.DefaultBatchSize, cancellation));
+                KnnScore score;
+                try
+                {
+                    score = average.WithAveragedWeights(() => KnnMonitor.Evaluate(method.Encoder, trainData, testData!, size, config.KnnK,
+                        config.KnnTemperature, KnnRequest.DefaultBatchSize, cancellation));
+                }
+                catch (Eval.NonFiniteFeaturesException e)
+                {
+                    throw new TrainingException($"epoch {epoch}: kNN monitor of the averaged weights ({average.Kind}): {e.Message}.", e);
+                }
                 var columns = TrainingSession.KnnColumns(average.Kind);
                 extra[columns[0]] = score.Top1;
                 extra[columns[1]] = score.Top5;
