@@ -36,7 +36,7 @@ internal static class ImageFileCheck
             height = Math.Abs((long)BinaryPrimitives.ReadInt32LittleEndian(b[22..]));
             pixelsPerByte = 8;
         }
-        else throw Bad(path, $"not a PNG, JPEG or BMP file (it starts with {Convert.ToHexString(b[..Math.Min(4, b.Length)])}).");
+        else throw Bad(path, $"not a readable PNG/JPEG/BMP image: it starts with {(b.Length == 0 ? "nothing (an empty file)" : Convert.ToHexString(b[..Math.Min(4, b.Length)]))}, not a PNG, JPEG or BMP signature.");
         long most = Math.Min(MaxPixels, (long)pixelsPerByte * b.Length);
         if (width <= 0 || height <= 0 || width * height > most)
             throw Bad(path, $"the header declares {width}×{height} pixels; a {b.Length}-byte file holds at most {most} (a damaged header?).");
