@@ -71,13 +71,11 @@ internal static class DataFile
     /// </summary>
     public static byte[] ReadBytes(Stream s, string path, long count, long offset, string what)
     {
+        CheckAvailable(s, path, count, offset, what);
         if (count > Array.MaxLength)
             throw new DataFormatException(path, $"{what}: {count} bytes exceed the largest array ({Array.MaxLength} bytes).");
         if (!IsGzip(s))
         {
-            long available = s.CanSeek ? s.Length - s.Position : long.MaxValue;
-            if (available < count)
-                throw new DataFormatException(path, $"truncated: expected at least {offset + count} bytes ({what}), found {offset + available}.");
             var all = new byte[count];
             ReadExactly(s, path, all, offset, what);
             return all;
@@ -104,6 +102,19 @@ internal static class DataFile
             got += n;
         }
         return buf;
+    }
+
+    /// <summary>
+    /// Throws "truncated" when a plain file holds fewer than <paramref name="count"/> bytes after the
+    /// current position (a damaged count in a header reads as what it is, not as "too large");
+    /// a gzip stream's length is known only once read.
+    /// </summary>
+    public static void CheckAvailable(Stream s, string path, long count, long offset, string what)
+    {
+        if (IsGzip(s) || !s.CanSeek) return;
+        long available = s.Length - s.Position;
+        if (available < count)
+            throw new DataFormatException(path, $"truncated: expected at least {offset + count} bytes ({what}), found {offset + available}.");
     }
 
     /// <summary>

@@ -24,6 +24,7 @@ public static class IdxReader
             throw new DataFormatException(file, $"expected image size between 1×1 and 65536×65536, found {rows}×{cols}.");
         int n = (int)Math.Min(count, (uint)Math.Min(limit ?? int.MaxValue, int.MaxValue));
         long imageBytes = (long)rows * cols;
+        DataFile.CheckAvailable(s, file, n * imageBytes, 16, $"16-byte header + {n} images of {rows}×{cols}");
         DataFile.CheckFitsInArray(file, n, imageBytes);
         var pixels = DataFile.ReadBytes(s, file, n * imageBytes, 16, $"16-byte header + {n} images of {rows}×{cols}");
         DataFile.VerifyToEnd(s, file, 16 + pixels.LongLength);
