@@ -40,7 +40,7 @@ public class ConfigFuzzTests
         var seed = new TrainingConfig { Method = "swav", Epochs = 2, Milestones = [1], Limit = 100 }.Resolve().ToJson();
         Assert.That(TrainingConfig.FromJson(seed, "config.json").Resolve().Method, Is.EqualTo("swav"));
         var mutator = new Mutator(61);
-        var r = FuzzHarness.Run("config.json", 2500,
+        var r = FuzzHarness.Run("config.json", 5000,
             _ => mutator.TextBytes(seed),
             bytes => TrainingConfig.FromJson(Encoding.UTF8.GetString(bytes), "config.json").Resolve(),
             IsConfigError,
@@ -53,7 +53,7 @@ public class ConfigFuzzTests
     {
         Assert.That(ConfigFile.Apply(new TrainingConfig(), Yaml, "fuzz.yaml").Resolve().MethodOptions["negatives"], Is.EqualTo("64"));
         var mutator = new Mutator(62);
-        var r = FuzzHarness.Run("yaml config", 2500,
+        var r = FuzzHarness.Run("yaml config", 5000,
             _ => mutator.TextBytes(Yaml),
             bytes => ConfigFile.Apply(new TrainingConfig(), Encoding.UTF8.GetString(bytes), "fuzz.yaml").Resolve(),
             IsConfigError,

@@ -55,7 +55,7 @@ public class SafeTensorsFuzzTests
         var seed = Seed();
         Assert.That(SafeTensorsFile.Parse(seed, name).Tensors, Has.Count.EqualTo(5));
         var mutator = new Mutator(41);
-        var r = FuzzHarness.Run("safetensors", 3000,
+        var r = FuzzHarness.Run("safetensors", 10000,
             i => (i % 4) switch { 0 => mutator.Bytes(seed), 1 => MutateLength(seed, mutator), _ => MutateHeader(seed, mutator) },
             bytes =>
             {
