@@ -44,6 +44,7 @@ public static class ErrorReporter
         Engine.DeviceUnavailableException => true,
         // The file system refused (full disk, a file where a directory should be, a read-only folder): not a bug.
         IOException => true,
+        Engine.Eval.NonFiniteFeaturesException => true,
         _ => false,
     };
 

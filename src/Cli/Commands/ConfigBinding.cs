@@ -49,8 +49,20 @@ internal static class Flags
         return o;
     }
 
+    /// <summary>A path-valued flag (--data, --out, …): an empty or blank value is a usage error naming the flag.</summary>
     public static Option<string> Text(string name, string description, string? current = null) =>
-        new(name) { Description = Describe(description, current) };
+        NonEmpty(new Option<string>(name) { Description = Describe(description, current) });
+
+    /// <summary>Adds the check that <paramref name="option"/>'s value is not empty or blank (a usage error, exit code 2).</summary>
+    public static Option<string> NonEmpty(Option<string> option)
+    {
+        option.Validators.Add(r =>
+        {
+            if (TryValue(r, out string? v) && string.IsNullOrWhiteSpace(v))
+                r.AddError($"{option.Name} needs a path, got an empty value.");
+        });
+        return option;
+    }
 
     public static Option<int> Int(string name, string description, int min, object? current)
     {

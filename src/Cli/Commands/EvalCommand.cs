@@ -17,7 +17,7 @@ internal static class EvalCommand
     public static Command Create(CliContext context)
     {
         var d = new TrainingConfig();
-        var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint file or run folder.", Required = true };
+        var checkpoint = Flags.NonEmpty(new Option<string>("--checkpoint") { Description = "Checkpoint file or run folder.", Required = true });
         var device = Flags.Choice("--device", "Compute device.", Engine.Devices.Names, "the device the run was trained on");
         var data = Flags.Text("--data", "Data directory (default: the one recorded in the checkpoint, else the installed location).");
         var k = Flags.Int("--k", "kNN neighbours.", 1, $"the run's --knn-k, {d.KnnK}");

@@ -16,7 +16,7 @@ internal static class KnnCommand
     public static Command Create(CliContext context)
     {
         var d = new TrainingConfig();
-        var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint file or run folder.", Required = true };
+        var checkpoint = Flags.NonEmpty(new Option<string>("--checkpoint") { Description = "Checkpoint file or run folder.", Required = true });
         var k = Flags.Int("--k", "Neighbours.", 1, d.KnnK);
         var temperature = Flags.Float("--temperature", "Weight temperature τ (weights exp(s/τ)).", 0, true, d.KnnTemperature);
         var data = Flags.Text("--data", "Data directory (default: the one recorded in the checkpoint, else the installed location).");

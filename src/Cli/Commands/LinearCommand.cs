@@ -14,7 +14,7 @@ internal static class LinearCommand
     public static Command Create(CliContext context)
     {
         var d = new LinearProbeConfig();
-        var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint file or run folder (any method: only the encoder is used).", Required = true };
+        var checkpoint = Flags.NonEmpty(new Option<string>("--checkpoint") { Description = "Checkpoint file or run folder (any method: only the encoder is used).", Required = true });
         var device = Flags.Choice("--device", "Compute device.", Engine.Devices.Names, "the device the run was trained on");
         var data = Flags.Text("--data", "Data directory (default: the one recorded in the checkpoint, else the installed location).");
         var limit = Flags.Int("--limit", "Train the classifier on the first N training images (0: all).", 0, "all");

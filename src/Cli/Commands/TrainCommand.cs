@@ -19,7 +19,7 @@ internal static class TrainCommand
     public static Command Create(CliContext context)
     {
         var bindings = ConfigBindings();
-        var resume = new Option<string>("--resume") { Description = "Continue from a run folder or checkpoint file, in that folder wherever it is now unless --out is given (its configuration; given flags override, e.g. a larger --epochs)." };
+        var resume = Flags.NonEmpty(new Option<string>("--resume") { Description = "Continue from a run folder or checkpoint file, in that folder wherever it is now unless --out is given (its configuration; given flags override, e.g. a larger --epochs)." });
         var force = new Option<bool>("--force") { Description = "Replace the run already in --out (without it, a folder holding another run is refused)." };
         var file = ConfigFileOption();
 
@@ -87,10 +87,10 @@ internal static class TrainCommand
     /// replace the defaults (on --resume, the checkpoint's configuration) and the flags given replace
     /// its values (<see cref="ConfigFile"/>).
     /// </summary>
-    public static Option<string> ConfigFileOption() => new("--config")
+    public static Option<string> ConfigFileOption() => Flags.NonEmpty(new Option<string>("--config")
     {
         Description = "YAML (or a run's config.json) with any of these options as snake_case keys, method options under method_options; flags given here override it.",
-    };
+    });
 
     /// <summary>"simclr adam, npid sgd, …": a default that each method sets for itself.</summary>
     private static string PerMethod(Func<MethodDefinition, object> value) =>

@@ -25,7 +25,8 @@ public static class ModuleState
     /// <summary>
     /// Copies prefix + name from the file into each tensor. Throws <see cref="CheckpointFormatException"/>
     /// naming the file, each missing key, and each key whose dtype or shape differs (expected vs found),
-    /// before any tensor is written. Keys in the file that are not asked for are ignored.
+    /// or else each tensor holding a NaN or an infinity (how many, the first and where), before any
+    /// tensor is written. Keys in the file that are not asked for are ignored.
     /// </summary>
     public static void LoadTensors(SafeTensorsFile file, IEnumerable<(string Name, Tensor Tensor)> tensors, string prefix = "")
     {
@@ -44,6 +45,14 @@ public static class ModuleState
         if (problems.Count > 0)
             throw new CheckpointFormatException(file.Path,
                 $"{problems.Count} of {list.Count} tensors do not match: " + string.Join("; ", problems.Take(10)) + (problems.Count > 10 ? "; …" : "") + ".");
+        // A NaN or infinite weight poisons every feature (and a kNN over NaN scores looks perfect): refuse it by name.
+        foreach (var (name, _) in list)
+            if (NonFinite.Describe(MemoryMarshal.Cast<byte, float>(file[prefix + name].Data)) is string bad)
+                problems.Add($"tensor '{prefix + name}': {bad}");
+        if (problems.Count > 0)
+            throw new CheckpointFormatException(file.Path,
+                $"values that are not finite in {problems.Count} of {list.Count} tensors: " + string.Join("; ", problems.Take(5)) + (problems.Count > 5 ? "; …" : "")
+                + "; the run that wrote it diverged or the file is damaged.");
         foreach (var (name, t) in list)
             t.Backend.CopyFromHost(MemoryMarshal.Cast<byte, float>(file[prefix + name].Data), t);
     }

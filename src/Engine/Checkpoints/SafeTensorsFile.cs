@@ -161,6 +161,9 @@ public sealed class SafeTensorsFile
         var headerBytes = bytes.Slice(8, (int)headerLength);
         var data = bytes[(8 + (int)headerLength)..];
 
+        // JsonDocument validates UTF-8 only when a string is read (and then throws InvalidOperationException).
+        if (!System.Text.Unicode.Utf8.IsValid(headerBytes))
+            throw Bad($"header is not valid UTF-8 (the JSON header must be UTF-8 text; the file is damaged).");
         JsonDocument doc;
         try
         {
@@ -174,6 +177,7 @@ public sealed class SafeTensorsFile
         var file = new SafeTensorsFile { Path = path };
         var entries = new List<(string Name, SafeTensorDType DType, int[] Shape, long Begin, long End)>();
         using (doc)
+        try
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
                 throw Bad($"header must be a JSON object, found {doc.RootElement.ValueKind}.");
@@ -195,6 +199,11 @@ public sealed class SafeTensorsFile
                 }
                 entries.Add(ParseEntry(prop, path));
             }
+        }
+        catch (InvalidOperationException e)
+        {
+            // A name or string escaping a lone UTF-16 surrogate ("\ud800") cannot be read as text.
+            throw new CheckpointFormatException(path, $"header holds a name or string that is not valid Unicode text ({e.Message}).", e);
         }
 
         foreach (var (name, dtype, shape, begin, end) in entries)
@@ -243,7 +252,8 @@ public sealed class SafeTensorsFile
         }
         if (!v.TryGetProperty("data_offsets", out var off) || off.ValueKind != JsonValueKind.Array || off.GetArrayLength() != 2)
             throw Bad("missing field \"data_offsets\" (expected [begin, end]).");
-        if (!off[0].TryGetInt64(out long begin) || !off[1].TryGetInt64(out long end))
+        if (off[0].ValueKind != JsonValueKind.Number || off[1].ValueKind != JsonValueKind.Number
+            || !off[0].TryGetInt64(out long begin) || !off[1].TryGetInt64(out long end))
             throw Bad($"data_offsets {off} must be two integers.");
         return (prop.Name, dtype, shape.ToArray(), begin, end);
     }

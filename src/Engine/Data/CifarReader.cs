@@ -63,8 +63,8 @@ public static class CifarReader
         for (int f = 0; f < files.Length; f++)
         {
             long len = DataFile.Length(files[f]);
-            if (len % record != 0)
-                throw new DataFormatException(files[f], $"expected a multiple of {record} bytes ({labelBytes} label byte(s) + {ImageBytes} pixels per record), found {len} bytes.");
+            if (len == 0 || len % record != 0)
+                throw new DataFormatException(files[f], $"expected a non-zero multiple of {record} bytes ({labelBytes} label byte(s) + {ImageBytes} pixels per record; a published batch has 10000 records, {10000L * record} bytes), found {len} bytes.");
             counts[f] = (int)(len / record);
             total += counts[f];
         }

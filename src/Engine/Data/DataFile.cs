@@ -44,12 +44,106 @@ internal static class DataFile
                 got += n;
             }
         }
+        catch (InvalidDataException e) when (IsGzip(s))
+        {
+            throw GzipError(path, what, offset + got, e);
+        }
         catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
         {
             throw new DataFormatException(path, $"read failed: expected at least {offset + dest.Length} bytes ({what}), read {offset + got} before the error: {e.Message}", e);
         }
         if (got < dest.Length)
-            throw new DataFormatException(path, $"truncated: expected at least {offset + dest.Length} bytes ({what}), found {offset + got}.");
+            throw new DataFormatException(path, $"truncated: expected at least {offset + dest.Length} bytes ({what}), found {offset + got}{(IsGzip(s) ? " after decompression" : "")}.");
+    }
+
+    /// <summary>True for the streams <see cref="OpenRead"/> makes for gzip files.</summary>
+    private static bool IsGzip(Stream s) => s is BufferedStream { UnderlyingStream: GZipStream };
+
+    private static DataFormatException GzipError(string path, string what, long at, Exception e) =>
+        new(path, $"{GzipCheck.Diagnose(path).TrimEnd('.')}; found while reading {what}, {at} bytes in.", e);
+
+    /// <summary>
+    /// <paramref name="count"/> bytes of the stream as a new array, <paramref name="offset"/> bytes
+    /// of the file being consumed already. The declared count is checked against what the file can
+    /// hold before anything is allocated: against its length for a plain file; a gzip file's length
+    /// after decompression is unknown until read, so the array grows (doubling from 64 KiB) as data
+    /// arrives and a header that declares more than the file holds costs at most twice the data.
+    /// </summary>
+    public static byte[] ReadBytes(Stream s, string path, long count, long offset, string what)
+    {
+        CheckAvailable(s, path, count, offset, what);
+        if (count > Array.MaxLength)
+            throw new DataFormatException(path, $"{what}: {count} bytes exceed the largest array ({Array.MaxLength} bytes).");
+        if (!IsGzip(s))
+        {
+            var all = new byte[count];
+            ReadExactly(s, path, all, offset, what);
+            return all;
+        }
+        var buf = new byte[Math.Min(count, 1 << 16)];
+        int got = 0;
+        while (got < count)
+        {
+            if (got == buf.Length)
+            {
+                var bigger = new byte[Math.Min(count, 2L * got)];
+                buf.CopyTo(bigger, 0);
+                buf = bigger;
+            }
+            int n;
+            try { n = s.Read(buf, got, buf.Length - got); }
+            catch (InvalidDataException e) { throw GzipError(path, what, offset + got, e); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new DataFormatException(path, $"read failed: expected at least {offset + count} bytes ({what}), read {offset + got} before the error: {e.Message}", e);
+            }
+            if (n == 0)
+                throw new DataFormatException(path, $"truncated: expected at least {offset + count} bytes ({what}), found {offset + got} after decompression.");
+            got += n;
+        }
+        return buf;
+    }
+
+    /// <summary>
+    /// Throws "truncated" when a plain file holds fewer than <paramref name="count"/> bytes after the
+    /// current position (a damaged count in a header reads as what it is, not as "too large");
+    /// a gzip stream's length is known only once read.
+    /// </summary>
+    public static void CheckAvailable(Stream s, string path, long count, long offset, string what)
+    {
+        if (IsGzip(s) || !s.CanSeek) return;
+        long available = s.Length - s.Position;
+        if (available < count)
+            throw new DataFormatException(path, $"truncated: expected at least {offset + count} bytes ({what}), found {offset + available}.");
+    }
+
+    /// <summary>
+    /// For a gzip stream: decompresses what is left so the decoder checks the trailer's CRC-32 and
+    /// length (a reader that stops at the last byte it needs would never see a damaged trailer).
+    /// Plain files have nothing to check.
+    /// </summary>
+    public static void VerifyToEnd(Stream s, string path, long offset)
+    {
+        if (!IsGzip(s)) return;
+        var buf = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 16);
+        long at = offset;
+        try
+        {
+            int n;
+            while ((n = s.Read(buf, 0, 1 << 16)) > 0) at += n;
+        }
+        catch (InvalidDataException e)
+        {
+            throw GzipError(path, "the rest of the file", at, e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new DataFormatException(path, $"read failed after {at} bytes: {e.Message}", e);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buf);
+        }
     }
 
     /// <summary>Reads a big-endian uint32 (the IDX header's byte order).</summary>

@@ -24,9 +24,10 @@ public static class IdxReader
             throw new DataFormatException(file, $"expected image size between 1×1 and 65536×65536, found {rows}×{cols}.");
         int n = (int)Math.Min(count, (uint)Math.Min(limit ?? int.MaxValue, int.MaxValue));
         long imageBytes = (long)rows * cols;
+        DataFile.CheckAvailable(s, file, n * imageBytes, 16, $"16-byte header + {n} images of {rows}×{cols}");
         DataFile.CheckFitsInArray(file, n, imageBytes);
-        var pixels = new byte[n * imageBytes];
-        DataFile.ReadExactly(s, file, pixels, 16, $"16-byte header + {n} images of {rows}×{cols}");
+        var pixels = DataFile.ReadBytes(s, file, n * imageBytes, 16, $"16-byte header + {n} images of {rows}×{cols}");
+        DataFile.VerifyToEnd(s, file, 16 + pixels.LongLength);
         return (n, (int)rows, (int)cols, pixels);
     }
 
@@ -39,8 +40,8 @@ public static class IdxReader
             throw new DataFormatException(path, $"expected magic {LabelsMagic} (IDX uint8 labels), found {magic}.");
         uint count = DataFile.ReadUInt32BigEndian(s, path, 4, "label count");
         int n = (int)Math.Min(count, (uint)Math.Min(limit ?? int.MaxValue, int.MaxValue));
-        var bytes = new byte[n];
-        DataFile.ReadExactly(s, path, bytes, 8, $"8-byte header + {n} labels");
+        var bytes = DataFile.ReadBytes(s, path, n, 8, $"8-byte header + {n} labels");
+        DataFile.VerifyToEnd(s, path, 8 + n);
         var labels = new int[n];
         for (int i = 0; i < n; i++)
         {

@@ -13,6 +13,9 @@ public static class ImageFolderReader
 {
     private static readonly string[] Extensions = [".png", ".jpg", ".jpeg", ".bmp"];
 
+    /// <summary>The most pixels a file may declare per byte it holds (see <see cref="ImageFileCheck"/>).</summary>
+    public const int MaxPixelsPerFileByte = ImageFileCheck.MaxPixelsPerFileByte;
+
     /// <param name="size">(height, width) of the output images; null = the first image's size.</param>
     public static ImageDataset Load(string root, int channels = 3, (int Height, int Width)? size = null,
         int? limit = null, string name = "folder")
@@ -96,6 +99,7 @@ public static class ImageFolderReader
         {
             throw new DataFormatException(path, $"cannot read: {e.Message}", e);
         }
+        ImageFileCheck.Check(path, bytes);
         try
         {
             var img = ImageResult.FromMemory(bytes, channels == 1 ? ColorComponents.Grey : ColorComponents.RedGreenBlue);

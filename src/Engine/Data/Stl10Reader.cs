@@ -20,8 +20,8 @@ public static class Stl10Reader
         string dir = CifarReader.ResolveDir(path, "stl10_binary", marker, "stl10");
         string xPath = Path.Combine(dir, marker);
         long len = DataFile.Length(xPath);
-        if (len % ImageBytes != 0)
-            throw new DataFormatException(xPath, $"expected a multiple of {ImageBytes} bytes (3×96×96 per image), found {len} bytes.");
+        if (len == 0 || len % ImageBytes != 0)
+            throw new DataFormatException(xPath, $"expected a non-zero multiple of {ImageBytes} bytes (3×96×96 per image), found {len} bytes.");
         long count = len / ImageBytes;
         int n = (int)Math.Min(count, limit ?? int.MaxValue);
         DataFile.CheckFitsInArray(xPath, n, ImageBytes);

@@ -10,6 +10,8 @@ namespace NativeContrastive.Engine.Eval;
 /// evaluation path of the augmentation (<see cref="AugmentationConfig.Eval"/>: no randomness,
 /// resize to S×S when needed, the data set's normalisation) on the backend that holds them,
 /// the encoder runs in eval mode without recording, and each feature row is L2-normalised.
+/// Features that are not finite (NaN or infinite, from weights that overflow) are an error
+/// (<see cref="NonFiniteFeaturesException"/>), never a result.
 /// </summary>
 public static class FeatureExtractor
 {
@@ -82,6 +84,17 @@ public static class FeatureExtractor
         {
             encoder.Train(wasTraining);
         }
+        try
+        {
+            RequireFinite(result!, "the encoder's features", dataset.Name, order);
+            if (projected is not null) RequireFinite(projected, "the head's features", dataset.Name, order);
+        }
+        catch
+        {
+            result?.Dispose();
+            projected?.Dispose();
+            throw;
+        }
         return (result!, projected);
 
         void Put(Tensor f, ref Tensor? into, int start, TensorScope scope, string what)
@@ -91,6 +104,25 @@ public static class FeatureExtractor
             else if (into.Dim(1) != d) throw new InvalidOperationException($"FeatureExtractor: {d} {what} per image, earlier batches {into.Dim(1)}.");
             backend.CopyBlocks(f, 0, f.Length, into, (long)start * d, f.Length, f.Length, 1);
         }
+    }
+
+    /// <summary>
+    /// Throws <see cref="NonFiniteFeaturesException"/> naming the images whose rows of
+    /// <paramref name="features"/> [M, D] hold a NaN or an infinity (weights that are finite can
+    /// still overflow; scored, such features would look like a perfect kNN).
+    /// </summary>
+    private static void RequireFinite(Tensor features, string what, string dataset, int[] order)
+    {
+        if (NonFinite.FindFirst([(what, features)]) is null) return;
+        var values = features.ToArray();
+        int d = features.Dim(1);
+        long first = NonFinite.FirstIndex(values);
+        if (first < 0) return;
+        int rows = 0;
+        for (int r = 0; r < order.Length; r++)
+            if (NonFinite.FirstIndex(values.AsSpan(r * d, d)) >= 0) rows++;
+        throw new NonFiniteFeaturesException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"{what} of {rows} of {order.Length} {dataset} images are not finite (first: {NonFinite.Show(values[first])} in image {order[first / d]})"));
     }
 
     /// <summary>

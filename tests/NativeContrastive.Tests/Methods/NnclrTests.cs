@@ -196,7 +196,9 @@ public class NnclrTests
         }));
         method.LoadStateMetadata(new Dictionary<string, string> { [NnclrMethod.QueueNextKey] = "6" });
         Assert.That(method.Support.Next, Is.EqualTo(6));
-        Assert.Throws<ArgumentOutOfRangeException>(() => method.LoadStateMetadata(new Dictionary<string, string> { [NnclrMethod.QueueNextKey] = "7" }));
+        // A position past the 7-row support set is a malformed checkpoint value (the checkpoint reports it naming the file).
+        var e = Assert.Throws<FormatException>(() => method.LoadStateMetadata(new Dictionary<string, string> { [NnclrMethod.QueueNextKey] = "7" }));
+        Assert.That(e!.Message, Does.Contain(NnclrMethod.QueueNextKey).And.Contain("0..6").And.Contain("'7'"));
         Assert.Throws<FormatException>(() => method.LoadStateMetadata(new Dictionary<string, string>()));
     }
 

@@ -234,7 +234,9 @@ public class SwavTests
         Assert.That(method.StateMetadata(), Is.EqualTo(new Dictionary<string, string> { [SwavMethod.QueueNextKey] = "0", [SwavMethod.QueueFilledKey] = "6" }));
         Assert.That(method.StateDict().Select(s => s.Name), Does.Contain("swav_queue.0").And.Contain("swav_queue.1").And.Contain("prototypes.weight"));
         Assert.Throws<FormatException>(() => method.LoadStateMetadata(new Dictionary<string, string>()));
-        Assert.Throws<ArgumentException>(() => method.LoadStateMetadata(new Dictionary<string, string> { [SwavMethod.QueueNextKey] = "1", [SwavMethod.QueueFilledKey] = "6" }));
+        // Counters that do not fit the queue are a malformed checkpoint value, named by key (the checkpoint adds the file).
+        var e = Assert.Throws<FormatException>(() => method.LoadStateMetadata(new Dictionary<string, string> { [SwavMethod.QueueNextKey] = "1", [SwavMethod.QueueFilledKey] = "6" }));
+        Assert.That(e!.Message, Does.Contain(SwavMethod.QueueNextKey).And.Contain("= 1"));
     }
 
     [Test]

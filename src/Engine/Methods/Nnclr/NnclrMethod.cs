@@ -158,8 +158,8 @@ public sealed class NnclrMethod : ContrastiveMethod
 
     public override void LoadStateMetadata(IReadOnlyDictionary<string, string> metadata)
     {
-        if (!metadata.TryGetValue(QueueNextKey, out var text) || !int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int next))
-            throw new FormatException($"NNCLR: expected the support set's position '{QueueNextKey}' as a non-negative integer.");
+        if (!metadata.TryGetValue(QueueNextKey, out var text) || !int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int next) || next >= Support.Size)
+            throw new FormatException($"NNCLR: expected the support set's position '{QueueNextKey}' as an integer in 0..{Support.Size - 1}, found '{text ?? "nothing"}'.");
         Support.Restore(next);
     }
 

@@ -217,9 +217,14 @@ public sealed class NpidMethod : ContrastiveMethod
     public override void LoadStateMetadata(IReadOnlyDictionary<string, string> metadata)
     {
         if (metadata.TryGetValue(NormaliserKey, out var z))
+        {
+            if (z.Length > 0 && !(float.TryParse(z, NumberStyles.Float, CultureInfo.InvariantCulture, out float value) && float.IsFinite(value) && value > 0))
+                throw new FormatException($"NPID: expected the NCE normaliser '{NormaliserKey}' as a finite number > 0 (or empty), found '{z}'.");
             NormaliserZ = z.Length == 0 ? null : float.Parse(z, NumberStyles.Float, CultureInfo.InvariantCulture);
+        }
         if (metadata.TryGetValue(StepKey, out var s))
-            Step = long.Parse(s, NumberStyles.Integer, CultureInfo.InvariantCulture);
+            Step = long.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out long step) ? step
+                : throw new FormatException($"NPID: expected the step count '{StepKey}' as an integer ≥ 0, found '{s}'.");
     }
 
     protected override void Dispose(bool disposing)

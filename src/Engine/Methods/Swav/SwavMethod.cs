@@ -204,7 +204,8 @@ public sealed class SwavMethod : ContrastiveMethod
             || !int.TryParse(n, NumberStyles.None, CultureInfo.InvariantCulture, out int next)
             || !int.TryParse(f, NumberStyles.None, CultureInfo.InvariantCulture, out int filled))
             throw new FormatException($"SwAV: expected the queue counters '{QueueNextKey}' and '{QueueFilledKey}' as non-negative integers.");
-        Queue.Restore(next, filled);
+        try { Queue.Restore(next, filled); }
+        catch (ArgumentException e) { throw new FormatException($"SwAV: queue counters '{QueueNextKey}' = {next}, '{QueueFilledKey}' = {filled}: {e.Message}", e); }
     }
 
     protected override void Dispose(bool disposing)

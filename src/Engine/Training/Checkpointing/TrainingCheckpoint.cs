@@ -29,11 +29,28 @@ public sealed class TrainingCheckpoint
 
     private readonly SafeTensorsFile content;
 
+    /// <summary>The numeric metadata and the range each must lie in, checked when a checkpoint is read.</summary>
+    private static readonly (string Key, long Min, long Max)[] Numbers =
+    [
+        ("epoch", 0, int.MaxValue), ("global_step", 0, long.MaxValue), ("steps_per_epoch", 1, int.MaxValue),
+        ("in_channels", 1, 3), ("image_size", 0, 65536), ("feature_dim", 1, int.MaxValue), ("optimizer_step_count", 0, long.MaxValue),
+    ];
+
     private TrainingCheckpoint(string path, SafeTensorsFile content)
     {
         Path = path;
         this.content = content;
-        Config = TrainingConfig.FromJson(Get("config"), $"{path}: metadata 'config'");
+        foreach (var (key, min, max) in Numbers)
+            if (Meta.TryGetValue(key, out var text) && !(key == "steps_per_epoch" && text.Length == 0)) Number(key, min, max);
+        try
+        {
+            Config = TrainingConfig.FromJson(Get("config"), "metadata 'config'");
+            Config.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new CheckpointFormatException(path, e.Message.StartsWith("metadata", StringComparison.Ordinal) ? e.Message : $"metadata 'config': {e.Message}", e);
+        }
     }
 
     public string Path { get; }
@@ -44,13 +61,13 @@ public sealed class TrainingCheckpoint
 
     public string Arch => Get("arch");
 
-    public int InChannels => Int("in_channels");
+    public int InChannels => (int)Number("in_channels", 1, 3);
 
-    public int ImageSize => Int("image_size");
+    public int ImageSize => (int)Number("image_size", 0, 65536);
 
-    public int Epoch => Int("epoch");
+    public int Epoch => (int)Number("epoch", 0, int.MaxValue);
 
-    public long GlobalStep => long.Parse(Get("global_step"), CultureInfo.InvariantCulture);
+    public long GlobalStep => Number("global_step", 0, long.MaxValue);
 
     /// <summary>metrics.csv as it was when the checkpoint was written; null in checkpoints from before it was kept.</summary>
     public string? MetricsCsv => Meta.TryGetValue(MetricsCsvKey, out var s) ? s : null;
@@ -58,7 +75,7 @@ public sealed class TrainingCheckpoint
     /// <summary>steps.csv as it was when the checkpoint was written; null in checkpoints from before it was kept.</summary>
     public string? StepsCsv => Meta.TryGetValue(StepsCsvKey, out var s) ? s : null;
 
-    public int? StepsPerEpoch => Meta.TryGetValue("steps_per_epoch", out var s) && s.Length > 0 ? int.Parse(s, CultureInfo.InvariantCulture) : null;
+    public int? StepsPerEpoch => Meta.TryGetValue("steps_per_epoch", out var s) && s.Length > 0 ? (int)Number("steps_per_epoch", 1, int.MaxValue) : null;
 
     public static Dictionary<string, string> Metadata(TrainingConfig config, ContrastiveMethod method, Optimizer optimizer,
         int inChannels, int epoch, long globalStep, int stepsPerEpoch, OnlineProbe? probe = null, IReadOnlyList<WeightAverage>? averages = null)
@@ -167,22 +184,23 @@ public sealed class TrainingCheckpoint
         {
             Load(average.State());
             try { average.LoadStateMetadata(Meta); }
-            catch (FormatException e) { throw new CheckpointFormatException(Path, e.Message); }
+            catch (FormatException e) { throw new CheckpointFormatException(Path, e.Message, e); }
         }
         if (probe is not null)
         {
             Load(probe.State());
             try { probe.LoadStateMetadata(Meta); }
-            catch (FormatException e) { throw new CheckpointFormatException(Path, e.Message); }
+            catch (FormatException e) { throw new CheckpointFormatException(Path, e.Message, e); }
         }
         if (optimizer is not null)
         {
             Load(optimizer.State().Select(s => (OptimizerPrefix + s.Name, s.Tensor)));
-            optimizer.StepCount = long.Parse(Get("optimizer_step_count"), CultureInfo.InvariantCulture);
+            optimizer.StepCount = Number("optimizer_step_count", 0, long.MaxValue);
             try { optimizer.LoadStateMetadata(Prefixed(OptimizerPrefix)); }
-            catch (FormatException e) { throw new CheckpointFormatException(Path, e.Message); }
+            catch (FormatException e) { throw new CheckpointFormatException(Path, e.Message, e); }
         }
-        method.LoadStateMetadata(Prefixed(MethodMetaPrefix));
+        try { method.LoadStateMetadata(Prefixed(MethodMetaPrefix)); }
+        catch (FormatException e) { throw new CheckpointFormatException(Path, $"method metadata: {e.Message}", e); }
     }
 
     private Dictionary<string, string> Prefixed(string prefix) =>
@@ -191,12 +209,24 @@ public sealed class TrainingCheckpoint
     /// <summary>Copies the encoder's tensors ("encoder.…" in the file) into <paramref name="encoder"/>.</summary>
     public void RestoreEncoder(Nn.Module encoder) => Load(encoder.StateDict("encoder."));
 
+    /// <summary>The error for features of this checkpoint's weights that are not finite (the weights are, but they overflow).</summary>
+    public CheckpointFormatException Overflowed(Eval.NonFiniteFeaturesException e) =>
+        new(Path, $"{e.Message}: its weights are finite but overflow (the run that wrote it diverged).", e);
+
     private void Load(IEnumerable<(string Name, Tensor Tensor)> targets) => ModuleState.LoadTensors(content, targets);
 
     private string Get(string key) =>
         Meta.TryGetValue(key, out var v) ? v : throw new CheckpointFormatException(Path, $"expected metadata '{key}', found none.");
 
-    private int Int(string key) => int.Parse(Get(key), CultureInfo.InvariantCulture);
+    /// <summary>The integer metadata <paramref name="key"/>, or an error naming the file, the field, the range and what was found.</summary>
+    private long Number(string key, long min, long max)
+    {
+        string text = Get(key);
+        if (!long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long v) || v < min || v > max)
+            throw new CheckpointFormatException(Path, string.Create(CultureInfo.InvariantCulture,
+                $"metadata '{key}': expected an integer in {min}..{max}, found '{text}'."));
+        return v;
+    }
 
     private static string I(int v) => v.ToString(CultureInfo.InvariantCulture);
 }

@@ -78,6 +78,10 @@ public static class ConfigFile
         {
             throw new ArgumentException($"{source}: not valid YAML ({e.Message.Trim()}).", e);
         }
+        catch (InvalidOperationException e)   // YamlDotNet's scanner on some malformed plain scalars (found by fuzzing)
+        {
+            throw new ArgumentException($"{source}: not valid YAML ({e.Message.Trim()}).", e);
+        }
         if (stream.Documents.Count == 0) throw new ArgumentException($"{source}: the configuration file is empty.");
         if (stream.Documents.Count > 1) throw new ArgumentException($"{source}: expected one YAML document, found {stream.Documents.Count}.");
         return stream.Documents[0].RootNode as YamlMappingNode

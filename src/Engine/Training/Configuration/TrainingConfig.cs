@@ -254,6 +254,8 @@ public sealed record TrainingConfig
         Check(EmaDecay is >= 0f and < 1f, "--ema-decay", $"must be in [0, 1), got {EmaDecay}");
         Check(SwaEpochs >= 0 && SwaEpochs <= Epochs, "--swa-epochs", $"must be in [0, --epochs = {Epochs}], got {SwaEpochs}");
         Check(Out is null || !string.IsNullOrWhiteSpace(Out), "--out", "must name a directory");
+        Check(DataPath is null || !string.IsNullOrWhiteSpace(DataPath), "--data", "must name a directory, got an empty value");
+        Check(Resume is null || !string.IsNullOrWhiteSpace(Resume), "--resume", "must name a run folder or checkpoint, got an empty value");
     }
 
     private static void OneOf(string flag, string value, IReadOnlyList<string> known)
@@ -275,6 +277,8 @@ public sealed record TrainingConfig
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        // "method": null in a config.json is an error here, not a NullReferenceException later.
+        RespectNullableAnnotations = true,
     };
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);

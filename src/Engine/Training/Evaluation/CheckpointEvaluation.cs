@@ -27,7 +27,9 @@ public static class CheckpointEvaluation
         if (bank.Channels != ckpt.InChannels)
             throw new Checkpoints.CheckpointFormatException(ckpt.Path, $"expected in_channels {bank.Channels} (the channels of {bank.Name}), found {ckpt.InChannels}.");
         log?.Invoke($"knn: {ckpt.Arch} encoder of {ckpt.Path} (epoch {ckpt.Epoch}), bank {bank.Count} {bank.Name} train images, {test.Count} test images");
-        var score = KnnMonitor.Evaluate(encoder, bank, test, backend, ckpt.ImageSize, k, temperature, request.BatchSize, cancellation);
+        KnnScore score;
+        try { score = KnnMonitor.Evaluate(encoder, bank, test, backend, ckpt.ImageSize, k, temperature, request.BatchSize, cancellation); }
+        catch (Eval.NonFiniteFeaturesException e) { throw ckpt.Overflowed(e); }
         return new KnnReport(k, temperature, score.Top1, score.Top5, score.TestCount, score.BankCount);
     }
 }

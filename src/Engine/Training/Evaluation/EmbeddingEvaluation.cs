@@ -78,13 +78,17 @@ public static class EmbeddingEvaluation
         using var scope = TensorScope.Begin();
         Tensor bankEnc, testEnc;
         Tensor? bankHead, testHead;
-        using (var bankData = new ResidentDataset(bank, backend))
-            (bankEnc, bankHead) = FeatureExtractor.ExtractWithHead(method.Encoder, method.Project, bankData, request.BatchSize, ckpt.ImageSize,
-                bank.Normalization, bankRows);
-        cancellation.ThrowIfCancellationRequested();
-        using (var testData = new ResidentDataset(test, backend))
-            (testEnc, testHead) = FeatureExtractor.ExtractWithHead(method.Encoder, method.Project, testData, request.BatchSize, ckpt.ImageSize,
-                bank.Normalization, testRows);
+        try
+        {
+            using (var bankData = new ResidentDataset(bank, backend))
+                (bankEnc, bankHead) = FeatureExtractor.ExtractWithHead(method.Encoder, method.Project, bankData, request.BatchSize, ckpt.ImageSize,
+                    bank.Normalization, bankRows);
+            cancellation.ThrowIfCancellationRequested();
+            using (var testData = new ResidentDataset(test, backend))
+                (testEnc, testHead) = FeatureExtractor.ExtractWithHead(method.Encoder, method.Project, testData, request.BatchSize, ckpt.ImageSize,
+                    bank.Normalization, testRows);
+        }
+        catch (NonFiniteFeaturesException e) { throw ckpt.Overflowed(e); }
         cancellation.ThrowIfCancellationRequested();
         log?.Invoke(string.Create(CultureInfo.InvariantCulture, $"eval: features of {bankRows.Length + testRows.Length} images in {clock.Elapsed.TotalSeconds:0.0}s"));
 

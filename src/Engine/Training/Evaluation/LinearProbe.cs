@@ -80,11 +80,15 @@ public static class LinearProbe
         using (var encoder = RunComponents.CreateEncoder(run, ckpt.InChannels, backend, RunComponents.InitStream(run)))
         {
             ckpt.RestoreEncoder(encoder);
-            using (var data = new ResidentDataset(train, backend))
-                trainF = FeatureExtractor.ExtractWithHead(encoder, null, data, config.FeatureBatchSize, ckpt.ImageSize, train.Normalization, trainRows, normalize: false).Features;
-            cancellation.ThrowIfCancellationRequested();
-            using (var data = new ResidentDataset(test, backend))
-                testF = FeatureExtractor.ExtractWithHead(encoder, null, data, config.FeatureBatchSize, ckpt.ImageSize, train.Normalization, testRows, normalize: false).Features;
+            try
+            {
+                using (var data = new ResidentDataset(train, backend))
+                    trainF = FeatureExtractor.ExtractWithHead(encoder, null, data, config.FeatureBatchSize, ckpt.ImageSize, train.Normalization, trainRows, normalize: false).Features;
+                cancellation.ThrowIfCancellationRequested();
+                using (var data = new ResidentDataset(test, backend))
+                    testF = FeatureExtractor.ExtractWithHead(encoder, null, data, config.FeatureBatchSize, ckpt.ImageSize, train.Normalization, testRows, normalize: false).Features;
+            }
+            catch (NonFiniteFeaturesException e) { throw ckpt.Overflowed(e); }
             cancellation.ThrowIfCancellationRequested();
             dim = trainF.Dim(1);
         }

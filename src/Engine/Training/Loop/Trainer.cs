@@ -148,8 +148,15 @@ public static class Trainer
             }
             observer.Phase($"epoch {epoch}: kNN monitor ({train.Count} bank, {test.Count} test images)");
             testData ??= new ResidentDataset(test, backend);
-            return KnnMonitor.Evaluate(method.Encoder, trainData, testData, size, config.KnnK, config.KnnTemperature,
-                KnnRequest.DefaultBatchSize, cancellation);
+            try
+            {
+                return KnnMonitor.Evaluate(method.Encoder, trainData, testData, size, config.KnnK, config.KnnTemperature,
+                    KnnRequest.DefaultBatchSize, cancellation);
+            }
+            catch (Eval.NonFiniteFeaturesException e)
+            {
+                throw new TrainingException($"epoch {epoch}: kNN monitor: {e.Message}: the weights overflow; try a smaller --lr or more --warmup-epochs.", e);
+            }
         }
 
         // The same monitor on each average of the weights that holds any, into the row's extra columns.
@@ -159,8 +166,16 @@ public static class Trainer
             foreach (var average in session.Averages.Where(a => a.Updates > 0))
             {
                 observer.Phase($"epoch {epoch}: kNN monitor of the averaged weights ({average.Kind})");
-                var score = average.WithAveragedWeights(() => KnnMonitor.Evaluate(method.Encoder, trainData, testData!, size, config.KnnK,
-                    config.KnnTemperature, KnnRequest.DefaultBatchSize, cancellation));
+                KnnScore score;
+                try
+                {
+                    score = average.WithAveragedWeights(() => KnnMonitor.Evaluate(method.Encoder, trainData, testData!, size, config.KnnK,
+                        config.KnnTemperature, KnnRequest.DefaultBatchSize, cancellation));
+                }
+                catch (Eval.NonFiniteFeaturesException e)
+                {
+                    throw new TrainingException($"epoch {epoch}: kNN monitor of the averaged weights ({average.Kind}): {e.Message}.", e);
+                }
                 var columns = TrainingSession.KnnColumns(average.Kind);
                 extra[columns[0]] = score.Top1;
                 extra[columns[1]] = score.Top5;

@@ -62,6 +62,10 @@ public sealed class TrainingStep(ContrastiveMethod method, Optimizer optimizer, 
         optimizer.Step(lr, method.BeforeOptimizerStep(info));
         method.AfterOptimizerStep(views, info);
         probe?.EndStep(views.Labels);
+        // The loss was finite before the step; a weight the step made NaN or infinite is named here, not one step later.
+        if (NonFinite.FindFirst(method.NamedParameters().Concat(probe?.State() ?? [])) is { } bad)
+            throw new TrainingException(string.Create(CultureInfo.InvariantCulture,
+                $"weight '{bad.Name}' is not finite after the step at epoch {epoch}, step {stepInEpoch} (lr {lr:G4}): {bad.What}; try a smaller --lr or more --warmup-epochs."));
         ema?.Update();   // after the method's update, so the average sees renormalised prototypes
         return new StepOutcome(value, lr);
     }
