@@ -4,7 +4,7 @@ using NativeContrastive.Engine.Nn;
 
 namespace NativeContrastive.Engine.Onnx;
 
-/// <summary>What <see cref="OnnxExporter.Export"/> wrote.</summary>
+/// <summary>What <see cref="OnnxExporter.Export(Module, Module?, int, int, string, string, IReadOnlyDictionary{string, string}?)"/> wrote.</summary>
 public sealed record OnnxExportResult(string Path, long Bytes, int Nodes, int Initializers, long Parameters, IReadOnlyList<string> Outputs);
 
 /// <summary>
