@@ -1,12 +1,12 @@
 using System.Diagnostics;
-using NativeContrastive.Engine;
 using NativeContrastive.Engine.Autograd;
 using NativeContrastive.Engine.Backends.Device;
 using NativeContrastive.Engine.Methods;
 using NativeContrastive.Engine.Optim;
 using NativeContrastive.Engine.Randomness;
 using NativeContrastive.Engine.Tensors;
-using NativeContrastive.Engine.Training;
+using NativeContrastive.Engine.Training.Configuration;
+using NativeContrastive.Engine;
 using NativeContrastive.Kernels.Emu;
 using NativeContrastive.Kernels.Launch;
 using NativeContrastive.Kernels.Profile;

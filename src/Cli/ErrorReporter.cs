@@ -1,6 +1,6 @@
 using NativeContrastive.Engine.Checkpoints;
 using NativeContrastive.Engine.Data;
-using NativeContrastive.Engine.Training;
+using NativeContrastive.Engine.Training.Loop;
 
 namespace NativeContrastive.Cli;
 

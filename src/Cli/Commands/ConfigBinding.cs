@@ -1,6 +1,6 @@
-using System.CommandLine;
 using System.CommandLine.Parsing;
-using NativeContrastive.Engine.Training;
+using System.CommandLine;
+using NativeContrastive.Engine.Training.Configuration;
 
 namespace NativeContrastive.Cli.Commands;
 

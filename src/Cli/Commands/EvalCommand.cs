@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
-using NativeContrastive.Engine.Training;
+using NativeContrastive.Engine.Training.Configuration;
+using NativeContrastive.Engine.Training.Evaluation;
+using NativeContrastive.Engine.Training.Runs;
 
 namespace NativeContrastive.Cli.Commands;
 

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using NativeContrastive.Engine.Training;
+using NativeContrastive.Engine.Training.Evaluation;
 
 namespace NativeContrastive.Cli.Commands;
 

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using NativeContrastive.Engine.Methods;
-using NativeContrastive.Engine.Training;
+using NativeContrastive.Engine.Training.Configuration;
 
 namespace NativeContrastive.Cli.Commands;
 

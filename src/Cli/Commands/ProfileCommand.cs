@@ -1,7 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
 using NativeContrastive.Cli.Profile;
-using NativeContrastive.Engine.Training;
+using NativeContrastive.Engine.Training.Configuration;
+using NativeContrastive.Engine.Training.Loop;
+using NativeContrastive.Engine.Training.Runs;
 
 namespace NativeContrastive.Cli.Commands;
 

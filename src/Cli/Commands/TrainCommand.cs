@@ -1,8 +1,11 @@
 using System.CommandLine;
+using NativeContrastive.Cli.Progress;
 using NativeContrastive.Engine.Data;
 using NativeContrastive.Engine.Methods;
-using NativeContrastive.Cli.Progress;
-using NativeContrastive.Engine.Training;
+using NativeContrastive.Engine.Training.Configuration;
+using NativeContrastive.Engine.Training.Evaluation;
+using NativeContrastive.Engine.Training.Loop;
+using NativeContrastive.Engine.Training.Runs;
 
 namespace NativeContrastive.Cli.Commands;
 
@@ -64,6 +67,8 @@ internal static class TrainCommand
             B(Flags.Float("--jitter-strength", "SimCLR colour-jitter strength.", 0, false, d.JitterStrength), (c, v) => c with { JitterStrength = v }),
             B(new Option<bool>("--no-online-probe") { Description = "Do not train the online linear probe (a classifier on the detached encoder features, reported as probe_acc per epoch; it never changes the encoder). [default: probe on when the data set has labels]" },
                 (c, v) => c with { OnlineProbe = !v }),
+            B(Flags.Float("--ema-decay", "Also keep an exponential moving average of the weights with this decay (e.g. 0.999; 0: off): kNN-monitored as ema_knn_top1 and written as ema.safetensors.", 0, false, d.EmaDecay, maxExclusive: 1f), (c, v) => c with { EmaDecay = v }),
+            B(Flags.Int("--swa-epochs", "Stochastic weight averaging: also keep the mean of the weights at the end of each of the last N epochs, batch-norm statistics recomputed after the last (0: off); kNN-monitored as swa_knn_top1 and written as swa.safetensors.", 0, d.SwaEpochs), (c, v) => c with { SwaEpochs = v }),
             B(Flags.Int("--eval-every", "kNN monitor on the test split every N epochs (0: only after the last).", 0, d.EvalEvery), (c, v) => c with { EvalEvery = v }),
             B(Flags.Int("--eval-limit", "kNN monitor: score the first N test images (0: all).", 0, "all"), (c, v) => c with { EvalLimit = v == 0 ? null : v }),
             B(Flags.Int("--knn-k", "kNN neighbours.", 1, d.KnnK), (c, v) => c with { KnnK = v }),

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using NativeContrastive.Engine.Training;
+using NativeContrastive.Engine.Training.Loop;
 
 namespace NativeContrastive.Cli.Profile;
 

@@ -1,5 +1,5 @@
 using System.Globalization;
-using NativeContrastive.Engine.Training;
+using NativeContrastive.Engine.Training.Loop;
 using NativeContrastive.Kernels.Profile;
 
 namespace NativeContrastive.Cli.Profile;

@@ -1,5 +1,6 @@
 using System.Globalization;
-using NativeContrastive.Engine.Training;
+using NativeContrastive.Engine.Training.Loop;
+using NativeContrastive.Engine.Training.Runs;
 
 namespace NativeContrastive.Cli.Progress;
 

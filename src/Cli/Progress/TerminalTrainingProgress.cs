@@ -1,5 +1,6 @@
 using System.Globalization;
-using NativeContrastive.Engine.Training;
+using NativeContrastive.Engine.Training.Loop;
+using NativeContrastive.Engine.Training.Runs;
 using Spectre.Console;
 
 namespace NativeContrastive.Cli.Progress;

@@ -1,4 +1,5 @@
-using NativeContrastive.Engine.Training;
+using NativeContrastive.Engine.Training.Loop;
+using NativeContrastive.Engine.Training.Runs;
 
 namespace NativeContrastive.Cli.Progress;
 

@@ -39,7 +39,7 @@ public partial interface IBackend
 
     /// <summary>
     /// Exponential moving average of a tensor, in place: a ← d·a + (1 − d)·x (the EMA of the
-    /// weights, <see cref="Optim.WeightEma"/>). d = 0 copies x; <paramref name="source"/> is not modified.
+    /// weights, <see cref="Optim.WeightAverage"/>). d = 0 copies x; <paramref name="source"/> is not modified.
     /// </summary>
     void EmaUpdate(Tensor average, Tensor source, float decay);
 }

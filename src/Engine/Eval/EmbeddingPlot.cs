@@ -16,7 +16,7 @@ public static class EmbeddingPlot
         int n = labels.Length;
         if (y.Length != 2 * n) throw new ArgumentException($"EmbeddingPlot: {y.Length / 2} points for {n} labels.");
         var plot = new Plot();
-        plot.Font.Set(Training.Plots.FontName);
+        plot.Font.Set(Training.Runs.Plots.FontName);
         IPalette palette = classNames.Count <= 10 ? new ScottPlot.Palettes.Category10() : new ScottPlot.Palettes.Category20();
         float size = n > 5000 ? 3f : n > 1000 ? 4f : 6f;
         foreach (int c in labels.Distinct().Order())
@@ -33,6 +33,6 @@ public static class EmbeddingPlot
         plot.XLabel("t-SNE 1");
         plot.YLabel("t-SNE 2");
         plot.ShowLegend(Edge.Right);
-        Training.AtomicFile.WriteAllBytes(path, plot.GetImageBytes(Width, Height, ImageFormat.Png));
+        Training.Runs.AtomicFile.WriteAllBytes(path, plot.GetImageBytes(Width, Height, ImageFormat.Png));
     }
 }

@@ -44,9 +44,15 @@ public abstract class ContrastiveMethod : IDisposable
     public IReadOnlyList<(string Name, Tensor Tensor)> NamedParameters()
         => Modules().SelectMany(m => m.Module.NamedParameters(m.Prefix)).ToList();
 
+    /// <summary>The trained modules (encoder first, then the heads).</summary>
+    public IEnumerable<Module> TrainedModules() => Modules().Select(m => m.Module);
+
+    /// <summary>Parameters and buffers of every module (prefixed): the model, without the method's state tensors.</summary>
+    public IEnumerable<(string Name, Tensor Tensor)> ModuleStateDict()
+        => Modules().SelectMany(m => m.Module.StateDict(m.Prefix));
+
     /// <summary>Parameters and buffers of every module (prefixed), then the method's state tensors.</summary>
-    public IEnumerable<(string Name, Tensor Tensor)> StateDict()
-        => Modules().SelectMany(m => m.Module.StateDict(m.Prefix)).Concat(MethodState());
+    public IEnumerable<(string Name, Tensor Tensor)> StateDict() => ModuleStateDict().Concat(MethodState());
 
     /// <summary>
     /// Parameters and buffers of the trained modules (prefixed as in <see cref="StateDict"/>), without

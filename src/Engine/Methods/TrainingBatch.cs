@@ -33,14 +33,14 @@ public sealed class TrainingBatch : IDisposable
     public int Size => Indices.Length;
 
     /// <summary>
-    /// For methods that train on labels: throws a <see cref="Training.TrainingException"/> naming the first
+    /// For methods that train on labels: throws a <see cref="Training.Loop.TrainingException"/> naming the first
     /// unlabeled sample (label −1) and <paramref name="method"/>.
     /// </summary>
     public void RequireLabels(string method)
     {
         int i = Array.FindIndex(Labels, y => y < 0);
         if (i >= 0)
-            throw new Training.TrainingException($"--method {method} trains on class labels, and training image {Indices[i]} has none (label −1); use a labelled data set (or split) or a self-supervised method.");
+            throw new Training.Loop.TrainingException($"--method {method} trains on class labels, and training image {Indices[i]} has none (label −1); use a labelled data set (or split) or a self-supervised method.");
     }
 
     /// <summary>

@@ -30,7 +30,11 @@ public sealed class BatchNorm : Module
 
     public int Channels { get; }
     public bool FusedRelu { get; }
-    public float Momentum { get; }
+    /// <summary>
+    /// Weight of a batch's statistics in the running ones: running ← (1 − m)·running + m·batch.
+    /// Settable so that a recalibration pass can take the cumulative mean (m = 1/(n + 1) at batch n).
+    /// </summary>
+    public float Momentum { get; set; }
     public float Eps { get; }
 
     public Tensor Weight { get; }

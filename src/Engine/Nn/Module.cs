@@ -73,6 +73,14 @@ public abstract class Module : IDisposable
 
     public IEnumerable<Tensor> Parameters() => NamedParameters().Select(p => p.Tensor);
 
+    /// <summary>This module and every module below it, depth first.</summary>
+    public IEnumerable<Module> SelfAndDescendants()
+    {
+        yield return this;
+        foreach (var (_, m) in children)
+            foreach (var d in m.SelfAndDescendants()) yield return d;
+    }
+
     /// <summary>Parameters and buffers together: everything a checkpoint must hold.</summary>
     public IEnumerable<(string Name, Tensor Tensor)> StateDict(string prefix = "") => NamedParameters(prefix).Concat(NamedBuffers(prefix));
 

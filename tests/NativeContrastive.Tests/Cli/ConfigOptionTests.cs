@@ -1,8 +1,8 @@
+using NUnit.Framework;
 using NativeContrastive.Cli.Commands;
 using NativeContrastive.Engine.Methods;
-using NativeContrastive.Engine.Training;
+using NativeContrastive.Engine.Training.Configuration;
 using NativeContrastive.Tests.Data;
-using NUnit.Framework;
 
 namespace NativeContrastive.Tests.Cli;
 

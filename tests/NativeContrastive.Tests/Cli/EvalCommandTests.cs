@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using NativeContrastive.Engine.Training;
-using NativeContrastive.Tests.Data;
 using NUnit.Framework;
+using NativeContrastive.Engine.Training.Evaluation;
+using NativeContrastive.Tests.Data;
 
 namespace NativeContrastive.Tests.Cli;
 

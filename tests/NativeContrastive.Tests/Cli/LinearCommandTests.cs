@@ -1,8 +1,8 @@
 using System.Globalization;
-using NativeContrastive.Engine.Checkpoints;
-using NativeContrastive.Engine.Training;
-using NativeContrastive.Tests.Data;
 using NUnit.Framework;
+using NativeContrastive.Engine.Checkpoints;
+using NativeContrastive.Engine.Training.Evaluation;
+using NativeContrastive.Tests.Data;
 
 namespace NativeContrastive.Tests.Cli;
 

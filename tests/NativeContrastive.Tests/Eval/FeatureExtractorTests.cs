@@ -1,11 +1,11 @@
+using NUnit.Framework;
 using NativeContrastive.Engine.Autograd;
 using NativeContrastive.Engine.Data;
 using NativeContrastive.Engine.Eval;
 using NativeContrastive.Engine.Tensors;
-using NativeContrastive.Engine.Training;
+using NativeContrastive.Engine.Training.Evaluation;
 using NativeContrastive.Tests.Methods;
 using NativeContrastive.Tests.Support;
-using NUnit.Framework;
 
 namespace NativeContrastive.Tests.Eval;
 

@@ -1,12 +1,12 @@
+using NUnit.Framework;
 using NativeContrastive.Engine.Autograd;
 using NativeContrastive.Engine.Data;
 using NativeContrastive.Engine.Eval;
 using NativeContrastive.Engine.Methods.Npid;
 using NativeContrastive.Engine.Methods.SimClr;
 using NativeContrastive.Engine.Tensors;
-using NativeContrastive.Engine.Training;
+using NativeContrastive.Engine.Training.Configuration;
 using NativeContrastive.Tests.Support;
-using NUnit.Framework;
 
 namespace NativeContrastive.Tests.Eval;
 

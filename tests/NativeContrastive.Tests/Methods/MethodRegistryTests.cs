@@ -1,16 +1,16 @@
-using NativeContrastive.Engine.Methods;
+using NUnit.Framework;
+using NativeContrastive.Engine.Data;
 using NativeContrastive.Engine.Methods.Nnclr;
 using NativeContrastive.Engine.Methods.Npid;
 using NativeContrastive.Engine.Methods.SimClr;
 using NativeContrastive.Engine.Methods.SupCon;
 using NativeContrastive.Engine.Methods.Supervised;
 using NativeContrastive.Engine.Methods.Swav;
-using NativeContrastive.Engine.Training;
+using NativeContrastive.Engine.Methods;
 using NativeContrastive.Engine.Models;
 using NativeContrastive.Engine.Randomness;
-using NativeContrastive.Engine.Data;
+using NativeContrastive.Engine.Training.Loop;
 using NativeContrastive.Tests.Support;
-using NUnit.Framework;
 
 namespace NativeContrastive.Tests.Methods;
 

@@ -1,12 +1,12 @@
+using NUnit.Framework;
 using NativeContrastive.Engine.Autograd;
 using NativeContrastive.Engine.Losses;
-using NativeContrastive.Engine.Methods;
 using NativeContrastive.Engine.Methods.SupCon;
 using NativeContrastive.Engine.Methods.Supervised;
+using NativeContrastive.Engine.Methods;
 using NativeContrastive.Engine.Tensors;
-using NativeContrastive.Engine.Training;
+using NativeContrastive.Engine.Training.Loop;
 using NativeContrastive.Tests.Support;
-using NUnit.Framework;
 
 namespace NativeContrastive.Tests.Methods;
 

@@ -135,7 +135,7 @@ public class SwavTests
         Assert.That(MultiCropPlan.Parse("2x32:0.2-1,4x16", 32).Groups[0], Is.EqualTo(new MultiCropPlan.Group(2, 32, 0.2f, 1f)));
         foreach (var bad in new[] { "", "1x32", "2x4", "2x7", "2x32:0.5-0.2", "2y32", "2x32,", "2x32:0-1", "70x32" })
             Assert.That(MultiCropPlan.Check(bad), Is.Not.Null, bad);
-        var e = Assert.Throws<ArgumentException>(() => new Engine.Training.TrainingConfig { Method = "swav" }.WithMethodOption("multi-crop", "1x28").Resolve())!;
+        var e = Assert.Throws<ArgumentException>(() => new Engine.Training.Configuration.TrainingConfig { Method = "swav" }.WithMethodOption("multi-crop", "1x28").Resolve())!;
         Assert.That(e.Message, Does.StartWith("--multi-crop").And.Contain("count ≥ 2"));
     }
 

@@ -1,7 +1,7 @@
-using NativeContrastive.Engine.Methods;
-using NativeContrastive.Engine.Training;
-using NativeContrastive.Tests.Data;
 using NUnit.Framework;
+using NativeContrastive.Engine.Methods;
+using NativeContrastive.Engine.Training.Configuration;
+using NativeContrastive.Tests.Data;
 
 namespace NativeContrastive.Tests.Training;
 

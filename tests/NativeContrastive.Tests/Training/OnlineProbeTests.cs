@@ -1,12 +1,14 @@
-using NativeContrastive.Engine;
+using NUnit.Framework;
 using NativeContrastive.Engine.Autograd;
 using NativeContrastive.Engine.Models;
 using NativeContrastive.Engine.Randomness;
 using NativeContrastive.Engine.Tensors;
-using NativeContrastive.Engine.Training;
+using NativeContrastive.Engine.Training.Configuration;
+using NativeContrastive.Engine.Training.Evaluation;
+using NativeContrastive.Engine.Training.Loop;
+using NativeContrastive.Engine;
 using NativeContrastive.Tests.Data;
 using NativeContrastive.Tests.Support;
-using NUnit.Framework;
 
 namespace NativeContrastive.Tests.Training;
 

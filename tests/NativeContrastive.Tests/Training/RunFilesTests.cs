@@ -1,6 +1,6 @@
-using NativeContrastive.Engine.Training;
-using NativeContrastive.Tests.Data;
 using NUnit.Framework;
+using NativeContrastive.Engine.Training.Runs;
+using NativeContrastive.Tests.Data;
 
 namespace NativeContrastive.Tests.Training;
 

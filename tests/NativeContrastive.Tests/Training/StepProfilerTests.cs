@@ -1,9 +1,11 @@
-using NativeContrastive.Engine;
+using NUnit.Framework;
 using NativeContrastive.Engine.Backends.Cpu;
-using NativeContrastive.Engine.Training;
+using NativeContrastive.Engine.Training.Configuration;
+using NativeContrastive.Engine.Training.Evaluation;
+using NativeContrastive.Engine.Training.Loop;
+using NativeContrastive.Engine;
 using NativeContrastive.Kernels.Profile;
 using NativeContrastive.Tests.Data;
-using NUnit.Framework;
 
 namespace NativeContrastive.Tests.Training;
 

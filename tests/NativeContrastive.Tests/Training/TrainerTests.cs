@@ -1,9 +1,12 @@
+using NUnit.Framework;
 using NativeContrastive.Engine.Checkpoints;
 using NativeContrastive.Engine.Data;
-using NativeContrastive.Engine.Training;
+using NativeContrastive.Engine.Training.Checkpointing;
+using NativeContrastive.Engine.Training.Configuration;
+using NativeContrastive.Engine.Training.Loop;
+using NativeContrastive.Engine.Training.Runs;
 using NativeContrastive.Tests.Cli;
 using NativeContrastive.Tests.Data;
-using NUnit.Framework;
 
 namespace NativeContrastive.Tests.Training;
 
@@ -105,15 +108,16 @@ public class TrainerTests
     [TestCase("swav")]
     [TestCase("nnclr")]
     [TestCase("supcon")]
-    public void InterruptedAndResumedRunEqualsTheUninterruptedOneBitForBit(string method)
+    [TestCase("simclr", 0.9f)]
+    public void InterruptedAndResumedRunEqualsTheUninterruptedOneBitForBit(string method, float emaDecay = 0f)
     {
         using var a = new TempDir();
         using var b = new TempDir();
-        var straight = Trainer.Run(Tiny(method, a.Path) with { EvalLimit = 50 });
+        var straight = Trainer.Run(Tiny(method, a.Path) with { EvalLimit = 50, EmaDecay = emaDecay });
 
         using var cts = new CancellationTokenSource();
         var observer = new CancelAt(epoch: 2, afterStep: 2, cts);
-        var stopped = Trainer.Run(Tiny(method, b.Path) with { EvalLimit = 50 }, observer, cts.Token);
+        var stopped = Trainer.Run(Tiny(method, b.Path) with { EvalLimit = 50, EmaDecay = emaDecay }, observer, cts.Token);
         Assert.That(stopped.Cancelled, Is.True);
         Assert.That(observer.StepsSeen, Is.EqualTo(5 + 2), "stopped right after the step that asked");
         var folder = new RunFolder(b.Path);
@@ -123,7 +127,7 @@ public class TrainerTests
         Assert.That(File.ReadAllLines(folder.MetricsPath), Has.Length.EqualTo(2));
         Assert.That(File.ReadAllLines(folder.StepsPath), Has.Length.EqualTo(1 + 5), "steps of the unfinished epoch are not recorded");
 
-        var resumed = Trainer.Run(Tiny(method, b.Path) with { EvalLimit = 50, Resume = b.Path });
+        var resumed = Trainer.Run(Tiny(method, b.Path) with { EvalLimit = 50, Resume = b.Path, EmaDecay = emaDecay });
         Assert.That(resumed.Cancelled, Is.False);
         Assert.That(resumed.FinalLoss, Is.EqualTo(straight.FinalLoss));
 
@@ -147,6 +151,13 @@ public class TrainerTests
         }
         Assert.That(names, Does.Contain("online_probe.fc.weight").And.Contain("online_probe.optimizer.exp_avg.fc.weight"), "the online probe is checkpointed");
         Assert.That(y.Metadata["online_probe.optimizer_step_count"], Is.EqualTo("10"));
+        if (emaDecay > 0)
+        {
+            Assert.That(names, Has.Some.StartsWith("ema.encoder."));
+            Assert.That(y.Metadata["ema.updates"], Is.EqualTo("10"), "the ramp's position survived the resume");
+            var (ex, ey) = (SafeTensorsFile.Read(Path.Combine(a.Path, "ema.safetensors")), SafeTensorsFile.Read(Path.Combine(b.Path, "ema.safetensors")));
+            foreach (var t in ex.Tensors) Assert.That(ey[t.Name].Data, Is.EqualTo(t.Data), "ema.safetensors: " + t.Name);
+        }
         foreach (var name in names)
             Assert.That(y[name].Data, Is.EqualTo(x[name].Data), name);
         Assert.That(File.ReadAllText(Path.Combine(b.Path, "steps.csv")), Is.EqualTo(File.ReadAllText(Path.Combine(a.Path, "steps.csv"))));
@@ -154,6 +165,73 @@ public class TrainerTests
         string[] Untimed(string dir) => File.ReadAllLines(Path.Combine(dir, "metrics.csv")).Select(l => l.Split(',')).Select(f => string.Join(",", f.Take(5).Concat(f.Skip(7)))).ToArray();
         Assert.That(Untimed(b.Path), Is.EqualTo(Untimed(a.Path)));
         Assert.That(File.ReadAllLines(Path.Combine(b.Path, "metrics.csv"))[0], Does.Contain(",seconds,probe_acc"));
+    }
+
+    [Test]
+    public void EmaDecayMonitorsAndWritesTheAveragedWeightsWhichEvaluateButDoNotResume()
+    {
+        using var dir = new TempDir();
+        var r = Trainer.Run(Tiny("simclr", dir.Path, epochs: 1) with { EvalLimit = 200, EmaDecay = 0.99f });
+        var folder = new RunFolder(dir.Path);
+        var header = File.ReadAllLines(folder.MetricsPath)[0].Split(',');
+        var row = File.ReadAllLines(folder.MetricsPath)[1].Split(',');
+        int col = Array.IndexOf(header, "ema_knn_top1");
+        Assert.That(col, Is.GreaterThan(0), string.Join(",", header));
+        Assert.That(double.Parse(row[col], System.Globalization.CultureInfo.InvariantCulture), Is.GreaterThan(10).And.LessThanOrEqualTo(100));
+
+        var last = SafeTensorsFile.Read(folder.LastCheckpointPath);
+        var averaged = SafeTensorsFile.Read(folder.AveragedCheckpointPath("ema"));
+        Assert.That(averaged.Metadata[TrainingCheckpoint.WeightsKey], Is.EqualTo("ema"));
+        Assert.That(averaged.Tensors.Select(t => t.Name), Has.None.StartsWith("optimizer.").And.None.StartsWith("ema."));
+        var encoderNames = averaged.Tensors.Select(t => t.Name).Where(n => n.StartsWith("encoder.", StringComparison.Ordinal)).ToArray();
+        Assert.That(encoderNames, Is.Not.Empty);
+        foreach (var name in encoderNames)
+            Assert.That(averaged[name].Data, Is.EqualTo(last["ema." + name].Data), name + ": the average, under the model's own names");
+        Assert.That(encoderNames.Any(n => !last[n].Data.AsSpan().SequenceEqual(averaged[n].Data)), "the average differs from the live weights");
+
+        var knn = CliRunner.Run("knn", "--checkpoint", folder.AveragedCheckpointPath("ema"), "--limit", "500", "--k", "20");
+        Assert.That(knn.ExitCode, Is.EqualTo(0), knn.Error);
+        var e = Assert.Throws<CheckpointFormatException>(() => Trainer.Run(Tiny("simclr", dir.Path, epochs: 2) with { EmaDecay = 0.99f, Resume = folder.AveragedCheckpointPath("ema") }));
+        Assert.That(e!.Message, Does.Contain("ema.safetensors").And.Contain("average of the weights"));
+        Assert.That(r.Cancelled, Is.False);
+    }
+
+    /// <summary>Reads last.safetensors at the end of each epoch (before the next epoch prunes anything).</summary>
+    private sealed class KeepCheckpoints : ITrainingObserver
+    {
+        public readonly List<SafeTensorsFile> Files = new();
+        public void Started(TrainingPlan plan) { }
+        public void StepCompleted(int e, int stepInEpoch, long globalStep, double loss, double lr, double ips) { }
+        public void Phase(string what) { }
+        public void EpochCompleted(EpochMetrics metrics, string checkpointPath) => Files.Add(SafeTensorsFile.Read(checkpointPath));
+    }
+
+    [Test]
+    public void SwaEpochsAverageTheWeightsOfTheLastEpochsWithBatchNormRecomputed()
+    {
+        using var dir = new TempDir();
+        var keep = new KeepCheckpoints();
+        Trainer.Run(Tiny("simclr", dir.Path, epochs: 3) with { EvalLimit = 200, SwaEpochs = 2 }, keep);
+        var folder = new RunFolder(dir.Path);
+        var swa = SafeTensorsFile.Read(folder.AveragedCheckpointPath("swa"));
+        Assert.That(swa.Metadata[TrainingCheckpoint.WeightsKey], Is.EqualTo("swa"));
+        Assert.That(keep.Files[1].Metadata["swa.updates"], Is.EqualTo("1"));
+        Assert.That(keep.Files[2].Metadata["swa.updates"], Is.EqualTo("2"));
+        var (e2, e3) = (keep.Files[1], keep.Files[2]);
+        foreach (var t in swa.Tensors.Where(t => t.Name.StartsWith("encoder.", StringComparison.Ordinal) && t.Name.EndsWith(".weight", StringComparison.Ordinal)))
+        {
+            float[] a = e2[t.Name].ToFloat32(), b = e3[t.Name].ToFloat32(), mean = t.ToFloat32();
+            for (int i = 0; i < mean.Length; i++)
+                Assert.That(mean[i], Is.EqualTo((a[i] + b[i]) / 2f).Within(1e-6 + 1e-6 * Math.Abs(a[i])), $"{t.Name}[{i}]: the mean of epochs 2 and 3");
+        }
+        var means = swa.Tensors.Where(t => t.Name.EndsWith("running_mean", StringComparison.Ordinal)).ToArray();
+        Assert.That(means, Is.Not.Empty);
+        Assert.That(means.Any(t => !t.ToFloat32().SequenceEqual(e2[t.Name].ToFloat32().Zip(e3[t.Name].ToFloat32(), (x, y) => (x + y) / 2f))),
+            "the running statistics are recomputed, not averaged");
+        var header = File.ReadAllLines(folder.MetricsPath)[0].Split(',');
+        var last = File.ReadAllLines(folder.MetricsPath)[^1].Split(',');
+        Assert.That(double.Parse(last[Array.IndexOf(header, "swa_knn_top1")], System.Globalization.CultureInfo.InvariantCulture), Is.GreaterThan(10));
+        Assert.That(File.Exists(folder.AveragedCheckpointPath("ema")), Is.False, "no EMA without --ema-decay");
     }
 
     [Test]

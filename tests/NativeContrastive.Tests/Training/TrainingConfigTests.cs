@@ -1,6 +1,7 @@
-using NativeContrastive.Engine.Training;
-using NativeContrastive.Tests.Data;
 using NUnit.Framework;
+using NativeContrastive.Engine.Training.Configuration;
+using NativeContrastive.Engine.Training.Evaluation;
+using NativeContrastive.Tests.Data;
 
 namespace NativeContrastive.Tests.Training;
 

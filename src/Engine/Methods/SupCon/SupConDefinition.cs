@@ -1,6 +1,6 @@
 using NativeContrastive.Engine.Data;
 using NativeContrastive.Engine.Models;
-using NativeContrastive.Engine.Training;
+using NativeContrastive.Engine.Training.Loop;
 
 namespace NativeContrastive.Engine.Methods.SupCon;
 

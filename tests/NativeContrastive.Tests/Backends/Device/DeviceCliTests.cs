@@ -1,9 +1,10 @@
 using System.Text.RegularExpressions;
-using NativeContrastive.Engine.Training;
+using NUnit.Framework;
+using NativeContrastive.Engine.Training.Configuration;
+using NativeContrastive.Engine.Training.Runs;
 using NativeContrastive.Kernels.Interop;
 using NativeContrastive.Tests.Cli;
 using NativeContrastive.Tests.Data;
-using NUnit.Framework;
 
 namespace NativeContrastive.Tests.Backends.Device;
 

@@ -1,11 +1,11 @@
-using NativeContrastive.Engine;
+using NUnit.Framework;
 using NativeContrastive.Engine.Autograd;
 using NativeContrastive.Engine.Backends.Cpu;
 using NativeContrastive.Engine.Methods;
 using NativeContrastive.Engine.Tensors;
-using NativeContrastive.Engine.Training;
+using NativeContrastive.Engine.Training.Configuration;
+using NativeContrastive.Engine;
 using NativeContrastive.Tests.KernelTests;
-using NUnit.Framework;
 
 namespace NativeContrastive.Tests.Backends.Device;
 

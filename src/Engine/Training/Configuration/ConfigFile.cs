@@ -7,7 +7,7 @@ using NativeContrastive.Engine.Methods;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
-namespace NativeContrastive.Engine.Training;
+namespace NativeContrastive.Engine.Training.Configuration;
 
 /// <summary>
 /// Configuration files for `nc train --config FILE`: YAML (YamlDotNet) with the keys of a run's

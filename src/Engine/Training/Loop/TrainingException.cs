@@ -1,4 +1,4 @@
-namespace NativeContrastive.Engine.Training;
+namespace NativeContrastive.Engine.Training.Loop;
 
 /// <summary>
 /// A run cannot go on for a reason the user can act on (the loss diverged, the batch is larger

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace NativeContrastive.Engine.Training;
+namespace NativeContrastive.Engine.Training.Runs;
 
 /// <summary>
 /// One row of metrics.csv. kNN values are null for epochs without evaluation; <see cref="Extra"/>

@@ -8,8 +8,12 @@ using NativeContrastive.Engine.Eval;
 using NativeContrastive.Engine.Models;
 using NativeContrastive.Engine.Optim;
 using NativeContrastive.Engine.Tensors;
+using NativeContrastive.Engine.Training.Checkpointing;
+using NativeContrastive.Engine.Training.Configuration;
+using NativeContrastive.Engine.Training.Loop;
+using NativeContrastive.Engine.Training.Runs;
 
-namespace NativeContrastive.Engine.Training;
+namespace NativeContrastive.Engine.Training.Evaluation;
 
 /// <summary>One epoch of the linear probe: mean training loss, the learning rate of its last step, training top-1 (on the batches as trained), test top-1/top-5 (fractions).</summary>
 public sealed record ProbeEpoch(int Epoch, double Loss, double Lr, double TrainTop1, double TestTop1, double TestTop5, double Seconds);

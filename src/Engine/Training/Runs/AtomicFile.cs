@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace NativeContrastive.Engine.Training;
+namespace NativeContrastive.Engine.Training.Runs;
 
 /// <summary>
 /// Writes a file so that readers see either the old content or the complete new one, never a

@@ -4,7 +4,7 @@ using NativeContrastive.Engine.Models;
 using NativeContrastive.Engine.Optim;
 using NativeContrastive.Engine.Randomness;
 
-namespace NativeContrastive.Engine.Training;
+namespace NativeContrastive.Engine.Training.Configuration;
 
 /// <summary>
 /// Builds what a configuration names: data sets, augmentation, encoder and heads (weights

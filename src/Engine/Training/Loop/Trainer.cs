@@ -4,18 +4,23 @@ using NativeContrastive.Engine.Data;
 using NativeContrastive.Engine.Methods;
 using NativeContrastive.Engine.Optim;
 using NativeContrastive.Engine.Tensors;
+using NativeContrastive.Engine.Training.Checkpointing;
+using NativeContrastive.Engine.Training.Configuration;
+using NativeContrastive.Engine.Training.Evaluation;
+using NativeContrastive.Engine.Training.Runs;
 
-namespace NativeContrastive.Engine.Training;
+namespace NativeContrastive.Engine.Training.Loop;
 
 /// <summary>
 /// The training loop. Per step (<see cref="TrainingStep"/>): zero the gradients, the method's
 /// loss on a batch of augmented views, back-propagation through the tape, the optimiser step at
 /// the schedule's learning rate, then the method's own state update (memory bank, queue,
-/// prototypes), then the online probe's update. Per epoch the method reports its own metrics and warnings
+/// prototypes), then the online probe's update, then the moving average of the weights (--ema-decay);
+/// over the last --swa-epochs epochs, the weights at each epoch's end go into their mean (SWA). Per epoch the method reports its own metrics and warnings
 /// (<see cref="ContrastiveMethod.EndEpoch"/>) and the probe its accuracy (probe_acc). Each
 /// step's temporaries live in a <see cref="TensorScope"/>, so memory stays flat. Per epoch: a row
-/// of metrics.csv, the kNN monitor when due, and a checkpoint (epoch-N + last, written
-/// atomically; older epoch checkpoints are removed).
+/// of metrics.csv, the kNN monitor when due (also on the averaged weights), and a checkpoint
+/// (epoch-N + last, written atomically; older epoch checkpoints are removed; ema/swa.safetensors).
 ///
 /// Reproducibility: the data order depends on (seed, epoch), each view's augmentation on
 /// (seed, epoch, sample, view), NPID's negatives on (seed, step), and the initial weights on
@@ -57,7 +62,7 @@ public static class Trainer
         long globalStep = 0;
         if (resume is not null)
         {
-            resume.Restore(method, optimizer, probe);
+            resume.Restore(method, optimizer, probe, session.Averages);
             startEpoch = resume.Epoch;
             globalStep = resume.GlobalStep;
             if (resume.StepsPerEpoch is int saved && saved != stepsPerEpoch)
@@ -89,12 +94,29 @@ public static class Trainer
                 KnnRequest.DefaultBatchSize, cancellation);
         }
 
+        // The same monitor on each average of the weights that holds any, into the row's extra columns.
+        void MonitorAverages(int epoch, Dictionary<string, double> extra)
+        {
+            if (test is null) return;
+            foreach (var average in session.Averages.Where(a => a.Updates > 0))
+            {
+                observer.Phase($"epoch {epoch}: kNN monitor of the averaged weights ({average.Kind})");
+                var score = average.WithAveragedWeights(() => KnnMonitor.Evaluate(method.Encoder, trainData, testData!, size, config.KnnK,
+                    config.KnnTemperature, KnnRequest.DefaultBatchSize, cancellation));
+                var columns = TrainingSession.KnnColumns(average.Kind);
+                extra[columns[0]] = score.Top1;
+                extra[columns[1]] = score.Top5;
+            }
+        }
+
         void Save(int epoch, EpochMetrics row)
         {
             observer.Phase($"epoch {epoch}: writing checkpoint");
-            var meta = TrainingCheckpoint.Metadata(config, method, optimizer, train.Channels, epoch, globalStep, stepsPerEpoch, probe);
+            var meta = TrainingCheckpoint.Metadata(config, method, optimizer, train.Channels, epoch, globalStep, stepsPerEpoch, probe, session.Averages);
             string path = folder.EpochCheckpointPath(epoch);
-            TrainingCheckpoint.Write(path, method, optimizer, meta, probe);
+            TrainingCheckpoint.Write(path, method, optimizer, meta, probe, session.Averages);
+            foreach (var average in session.Averages.Where(a => a.Updates > 0))
+                TrainingCheckpoint.WriteAveraged(folder.AveragedCheckpointPath(average.Kind), method, average, meta);
             File.Copy(path, folder.LastCheckpointPath + ".copy", overwrite: true);
             File.Move(folder.LastCheckpointPath + ".copy", folder.LastCheckpointPath, overwrite: true);
             folder.PruneEpochCheckpoints(keep: epoch);
@@ -149,12 +171,25 @@ public static class Trainer
                 var extra = new Dictionary<string, double>(report.Metrics);
                 if (probe is not null) foreach (var (k, v) in probe.EndEpoch()) extra[k] = v;
                 foreach (var warning in report.Warnings) observer.Warning($"epoch {epoch}: {warning}");
+                if (session.Swa is { } swa && epoch > config.Epochs - config.SwaEpochs)
+                {
+                    swa.Update();
+                    if (epoch == config.Epochs)
+                    {
+                        observer.Phase($"epoch {epoch}: batch-norm statistics of the SWA weights (mean of {swa.Updates} epochs)");
+                        swa.Recalibrate(() => BatchNormRecalibration.Run(method, trainData, KnnRequest.DefaultBatchSize, size));
+                    }
+                }
                 bool evaluate = epoch == config.Epochs || (config.EvalEvery > 0 && epoch % config.EvalEvery == 0);
                 KnnScore? knn = null;
                 if (evaluate)
                 {
                     method.Train(false);
-                    try { knn = Monitor(epoch); }
+                    try
+                    {
+                        knn = Monitor(epoch);
+                        MonitorAverages(epoch, extra);
+                    }
                     catch (OperationCanceledException) { break; }
                     lastKnn = knn ?? lastKnn;
                 }

@@ -1,6 +1,6 @@
 using ScottPlot;
 
-namespace NativeContrastive.Engine.Training;
+namespace NativeContrastive.Engine.Training.Runs;
 
 /// <summary>
 /// PNG plots of a run's epoch metrics (ScottPlot, rendered headless): training loss and kNN

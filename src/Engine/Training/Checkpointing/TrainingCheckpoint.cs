@@ -2,13 +2,16 @@ using System.Globalization;
 using NativeContrastive.Engine.Checkpoints;
 using NativeContrastive.Engine.Methods;
 using NativeContrastive.Engine.Optim;
+using NativeContrastive.Engine.Training.Configuration;
+using NativeContrastive.Engine.Training.Evaluation;
 
-namespace NativeContrastive.Engine.Training;
+namespace NativeContrastive.Engine.Training.Checkpointing;
 
 /// <summary>
 /// A run's checkpoint as one safetensors file. Tensors: the method's state dict under its
 /// own names ("encoder.…", "projector.…" / "embed.…", "memory_bank") and the optimiser's
-/// state under "optimizer.…", the online probe's classifier and optimiser under "online_probe.…". Metadata (strings): what is needed to rebuild the model without
+/// state under "optimizer.…", the online probe's classifier and optimiser under "online_probe.…", the weight
+/// averages under "ema.…" and "swa.…". Metadata (strings): what is needed to rebuild the model without
 /// the configuration (arch, stem, in_channels, image_size, feature_dim, method, dataset), the
 /// position of the run (epoch, global_step, steps_per_epoch, optimizer_step_count), the
 /// randomness (seed; every stream is derived from (seed, purpose, epoch, sample or step), so
@@ -48,7 +51,7 @@ public sealed class TrainingCheckpoint
     public int? StepsPerEpoch => Meta.TryGetValue("steps_per_epoch", out var s) && s.Length > 0 ? int.Parse(s, CultureInfo.InvariantCulture) : null;
 
     public static Dictionary<string, string> Metadata(TrainingConfig config, ContrastiveMethod method, Optimizer optimizer,
-        int inChannels, int epoch, long globalStep, int stepsPerEpoch, OnlineProbe? probe = null)
+        int inChannels, int epoch, long globalStep, int stepsPerEpoch, OnlineProbe? probe = null, IReadOnlyList<WeightAverage>? averages = null)
     {
         var encoder = (Models.Encoder)method.Encoder;
         var meta = new Dictionary<string, string>
@@ -73,16 +76,40 @@ public sealed class TrainingCheckpoint
         foreach (var (k, v) in method.StateMetadata()) meta[MethodMetaPrefix + k] = v;
         foreach (var (k, v) in optimizer.StateMetadata()) meta[OptimizerPrefix + k] = v;
         if (probe is not null) foreach (var (k, v) in probe.StateMetadata()) meta[k] = v;
+        foreach (var average in averages ?? []) foreach (var (k, v) in average.StateMetadata()) meta[k] = v;
         return meta;
     }
 
-    /// <summary>Writes the method's, the optimiser's and the online probe's tensors with <paramref name="metadata"/> (atomically).</summary>
-    public static void Write(string path, ContrastiveMethod method, Optimizer optimizer, IReadOnlyDictionary<string, string> metadata, OnlineProbe? probe = null)
+    /// <summary>
+    /// Writes the method's, the optimiser's, the online probe's and the weight averages' tensors with
+    /// <paramref name="metadata"/> (atomically).
+    /// </summary>
+    public static void Write(string path, ContrastiveMethod method, Optimizer optimizer, IReadOnlyDictionary<string, string> metadata,
+        OnlineProbe? probe = null, IReadOnlyList<WeightAverage>? averages = null)
     {
         var file = new SafeTensorsFile();
         ModuleState.AddTensors(file, method.StateDict());
         ModuleState.AddTensors(file, optimizer.State(), OptimizerPrefix);
         if (probe is not null) ModuleState.AddTensors(file, probe.State());
+        foreach (var average in averages ?? []) ModuleState.AddTensors(file, average.State());
+        foreach (var (k, v) in metadata) file.Metadata[k] = v;
+        file.Write(path);
+    }
+
+    /// <summary>Metadata key that marks a file of averaged weights (<see cref="WriteAveraged"/>): its value is the average's kind, "ema" or "swa".</summary>
+    public const string WeightsKey = "weights";
+
+    /// <summary>
+    /// Writes averaged weights as a model checkpoint (ema.safetensors, swa.safetensors): the method's
+    /// state with the averages in place of the weights, the run's metadata marked weights = ema|swa, no
+    /// optimiser state. Every evaluation command reads it like any checkpoint; --resume refuses it.
+    /// </summary>
+    public static void WriteAveraged(string path, ContrastiveMethod method, WeightAverage average, IReadOnlyDictionary<string, string> metadata)
+    {
+        var file = new SafeTensorsFile();
+        average.WithAveragedWeights(() => { ModuleState.AddTensors(file, method.StateDict()); return 0; });
+        foreach (var (k, v) in metadata) file.Metadata[k] = v;
+        file.Metadata[WeightsKey] = average.Kind;
         foreach (var (k, v) in metadata) file.Metadata[k] = v;
         file.Write(path);
     }
@@ -102,10 +129,16 @@ public sealed class TrainingCheckpoint
     /// </summary>
     public void RequireCompatible(TrainingConfig config)
     {
+        if (Meta.TryGetValue(WeightsKey, out var weights))
+            throw new CheckpointFormatException(Path, $"holds an average of the weights (metadata {WeightsKey} = '{weights}'), which evaluates but cannot resume; resume from last.safetensors of the run.");
         Same("arch", config.Arch, Arch);
         Same("method", config.Method, Get("method"));
         Same("dataset", config.Dataset, Get("dataset"));
         if (config.Arch != "small") Same("stem", config.Stem, Get("stem"));
+        if ((config.EmaDecay > 0) != (Config.EmaDecay > 0))
+            throw new CheckpointFormatException(Path, $"the run was trained {(Config.EmaDecay > 0 ? "with" : "without")} a moving average of the weights; resume it with --ema-decay {(Config.EmaDecay > 0 ? Config.EmaDecay : 0)}.");
+        if (config.SwaEpochs != Config.SwaEpochs)
+            throw new CheckpointFormatException(Path, $"the run was trained with --swa-epochs {Config.SwaEpochs}; resume it with the same value, found {config.SwaEpochs}.");
         if (config.OnlineProbe != Config.OnlineProbe)
             throw new CheckpointFormatException(Path, $"the run was trained {(Config.OnlineProbe ? "with" : "without")} the online probe; resume it {(Config.OnlineProbe ? "without" : "with")} --no-online-probe.");
     }
@@ -117,9 +150,15 @@ public sealed class TrainingCheckpoint
     }
 
     /// <summary>Copies every tensor of the method (and optimiser, and online probe) from the file, checking names and shapes; restores the scalars.</summary>
-    public void Restore(ContrastiveMethod method, Optimizer? optimizer, OnlineProbe? probe = null)
+    public void Restore(ContrastiveMethod method, Optimizer? optimizer, OnlineProbe? probe = null, IReadOnlyList<WeightAverage>? averages = null)
     {
         Load(method.StateDict());
+        foreach (var average in averages ?? [])
+        {
+            Load(average.State());
+            try { average.LoadStateMetadata(Meta); }
+            catch (FormatException e) { throw new CheckpointFormatException(Path, e.Message); }
+        }
         if (probe is not null)
         {
             Load(probe.State());

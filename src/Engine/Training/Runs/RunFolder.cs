@@ -1,4 +1,5 @@
-namespace NativeContrastive.Engine.Training;
+using NativeContrastive.Engine.Training.Configuration;
+namespace NativeContrastive.Engine.Training.Runs;
 
 /// <summary>
 /// The files of one run under its directory:
@@ -30,6 +31,9 @@ public sealed class RunFolder
     public string LossPlotPath => Path.Combine(Directory, "loss.png");
     public string KnnPlotPath => Path.Combine(Directory, "knn.png");
     public string LastCheckpointPath => Path.Combine(Directory, "last" + CheckpointExtension);
+
+    /// <summary>Averaged weights of the last epoch (ema: --ema-decay, swa: --swa-epochs), a checkpoint for evaluation.</summary>
+    public string AveragedCheckpointPath(string kind) => Path.Combine(Directory, kind + CheckpointExtension);
 
     public string EpochCheckpointPath(int epoch) => Path.Combine(Directory, $"epoch-{epoch}{CheckpointExtension}");
 

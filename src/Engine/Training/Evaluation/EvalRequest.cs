@@ -1,4 +1,4 @@
-namespace NativeContrastive.Engine.Training;
+namespace NativeContrastive.Engine.Training.Evaluation;
 
 /// <summary>
 /// What `nc eval` evaluates: a checkpoint, with optional overrides of its recorded settings

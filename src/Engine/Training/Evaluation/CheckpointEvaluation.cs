@@ -1,4 +1,7 @@
-namespace NativeContrastive.Engine.Training;
+using NativeContrastive.Engine.Training.Checkpointing;
+using NativeContrastive.Engine.Training.Configuration;
+using NativeContrastive.Engine.Training.Loop;
+namespace NativeContrastive.Engine.Training.Evaluation;
 
 /// <summary>
 /// Evaluation of a saved checkpoint: the encoder is rebuilt from the checkpoint's metadata

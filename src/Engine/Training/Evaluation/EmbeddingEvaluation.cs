@@ -1,13 +1,17 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json;
+using System.Text;
 using NativeContrastive.Engine.Data;
 using NativeContrastive.Engine.Eval;
 using NativeContrastive.Engine.Tensors;
+using NativeContrastive.Engine.Training.Checkpointing;
+using NativeContrastive.Engine.Training.Configuration;
+using NativeContrastive.Engine.Training.Loop;
+using NativeContrastive.Engine.Training.Runs;
 
-namespace NativeContrastive.Engine.Training;
+namespace NativeContrastive.Engine.Training.Evaluation;
 
 /// <summary>
 /// `nc eval`: the embeddings of a checkpoint BEFORE the method's head (the encoder's features)

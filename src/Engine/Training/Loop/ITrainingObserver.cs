@@ -1,4 +1,5 @@
-namespace NativeContrastive.Engine.Training;
+using NativeContrastive.Engine.Training.Runs;
+namespace NativeContrastive.Engine.Training.Loop;
 
 /// <summary>What a run is about to do, for progress displays.</summary>
 /// <param name="Description">e.g. "simclr small fashion-mnist (10000 images, 1×28×28)".</param>

@@ -4,8 +4,9 @@ using NativeContrastive.Engine.Models;
 using NativeContrastive.Engine.Optim;
 using NativeContrastive.Engine.Randomness;
 using NativeContrastive.Engine.Tensors;
+using NativeContrastive.Engine.Training.Loop;
 
-namespace NativeContrastive.Engine.Training;
+namespace NativeContrastive.Engine.Training.Evaluation;
 
 /// <summary>
 /// The online linear probe (solo-learn's online linear evaluation; the Keras NNCLR example's

@@ -4,8 +4,9 @@ using NativeContrastive.Engine.Data;
 using NativeContrastive.Engine.Methods;
 using NativeContrastive.Engine.Optim;
 using NativeContrastive.Engine.Tensors;
+using NativeContrastive.Engine.Training.Evaluation;
 
-namespace NativeContrastive.Engine.Training;
+namespace NativeContrastive.Engine.Training.Loop;
 
 /// <summary>The loss of one step and the learning rate it was taken with.</summary>
 public readonly record struct StepOutcome(float Loss, float LearningRate);
@@ -17,11 +18,12 @@ public readonly record struct StepOutcome(float Loss, float LearningRate);
 /// (parameters that sit the step out), the optimiser step at the schedule's rate for the global
 /// step, then the method's own state update (memory bank, queue, prototype normalisation), then the
 /// <see cref="OnlineProbe"/>'s update when there is one (on the detached features of view 0 the
-/// method's loss computed; it changes nothing the method trains). Reading the loss (to check it
+/// method's loss computed; it changes nothing the method trains), then the moving average of the
+/// weights when there is one. Reading the loss (to check it
 /// is finite) waits for the device, so a step is complete when <see cref="Run"/> returns.
 /// </summary>
 public sealed class TrainingStep(ContrastiveMethod method, Optimizer optimizer, ILearningRateSchedule schedule, int stepsPerEpoch,
-                                 OnlineProbe? probe = null)
+                                 OnlineProbe? probe = null, WeightAverage? ema = null)
 {
     /// <summary>The online probe trained with each step, or null.</summary>
     public OnlineProbe? Probe => probe;
@@ -60,6 +62,7 @@ public sealed class TrainingStep(ContrastiveMethod method, Optimizer optimizer, 
         optimizer.Step(lr, method.BeforeOptimizerStep(info));
         method.AfterOptimizerStep(views, info);
         probe?.EndStep(views.Labels);
+        ema?.Update();   // after the method's update, so the average sees renormalised prototypes
         return new StepOutcome(value, lr);
     }
 }

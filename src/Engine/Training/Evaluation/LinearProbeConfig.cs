@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace NativeContrastive.Engine.Training;
+namespace NativeContrastive.Engine.Training.Evaluation;
 
 /// <summary>
 /// The options of `nc linear` (the linear evaluation protocol) with their defaults, in one

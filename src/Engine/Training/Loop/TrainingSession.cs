@@ -2,20 +2,23 @@ using System.Globalization;
 using NativeContrastive.Engine.Data;
 using NativeContrastive.Engine.Methods;
 using NativeContrastive.Engine.Optim;
+using NativeContrastive.Engine.Training.Configuration;
+using NativeContrastive.Engine.Training.Evaluation;
 
-namespace NativeContrastive.Engine.Training;
+namespace NativeContrastive.Engine.Training.Loop;
 
 /// <summary>
 /// Everything a configuration trains with, built the same way for the trainer and for the step
 /// profiler (nc profile): the training split, the image size, the batch order, the method with its
 /// encoder and head, the uint8 training set resident on the backend, the loader of augmented
-/// views, the optimiser, the schedule, the online linear probe and the <see cref="TrainingStep"/> over
+/// views, the optimiser, the schedule, the online linear probe, the weight averages (EMA, SWA) and the <see cref="TrainingStep"/> over
 /// them. Disposing releases the probe, the optimiser, the resident data and the method.
 /// </summary>
 public sealed class TrainingSession : IDisposable
 {
     private TrainingSession(TrainingConfig config, ImageDataset train, int imageSize, BatchSampler sampler, ContrastiveMethod method,
-                            ResidentDataset data, DataLoader loader, Optimizer optimizer, ILearningRateSchedule schedule, OnlineProbe? probe)
+                            ResidentDataset data, DataLoader loader, Optimizer optimizer, ILearningRateSchedule schedule, OnlineProbe? probe,
+                            WeightAverage? ema, WeightAverage? swa)
     {
         Config = config;
         Train = train;
@@ -27,7 +30,9 @@ public sealed class TrainingSession : IDisposable
         Optimizer = optimizer;
         Schedule = schedule;
         Probe = probe;
-        Step = new TrainingStep(method, optimizer, schedule, sampler.BatchesPerEpoch, probe);
+        Ema = ema;
+        Swa = swa;
+        Step = new TrainingStep(method, optimizer, schedule, sampler.BatchesPerEpoch, probe, ema);
     }
 
     /// <summary>
@@ -46,6 +51,7 @@ public sealed class TrainingSession : IDisposable
         var method = RunComponents.CreateMethod(config, train.Channels, train.Count, backend, train.IsLabeled ? train.NumClasses : 0);
         ResidentDataset? data = null;
         OnlineProbe? probe = null;
+        WeightAverage? ema = null, swa = null;
         try
         {
             // The uint8 training set goes to the backend once; views are made there every step.
@@ -57,11 +63,17 @@ public sealed class TrainingSession : IDisposable
             // The online probe needs labels and an encoder to watch; unlabeled data leaves its column empty.
             if (config.OnlineProbe && train.IsLabeled && method.Encoder is Models.Encoder encoder)
                 probe = new OnlineProbe(encoder, train.NumClasses, backend, config.Seed);
+            // The average covers the model (encoder and heads, batch-norm statistics included), not the
+            // method's state such as a memory bank or a queue, which is data rather than weights.
+            if (config.EmaDecay > 0) ema = WeightAverage.Exponential(method.ModuleStateDict(), config.EmaDecay);
+            if (config.SwaEpochs > 0) swa = WeightAverage.Uniform(method.ModuleStateDict());
             var optimizer = RunComponents.CreateOptimizer(config, method.NamedParameters());
-            return new TrainingSession(config, train, size, sampler, method, data, loader, optimizer, RunComponents.Schedule(config, sampler.BatchesPerEpoch), probe);
+            return new TrainingSession(config, train, size, sampler, method, data, loader, optimizer, RunComponents.Schedule(config, sampler.BatchesPerEpoch), probe, ema, swa);
         }
         catch
         {
+            ema?.Dispose();
+            swa?.Dispose();
             probe?.Dispose();
             data?.Dispose();
             method.Dispose();
@@ -85,9 +97,24 @@ public sealed class TrainingSession : IDisposable
     /// <summary>The online linear probe (null with --no-online-probe or on unlabeled data).</summary>
     public OnlineProbe? Probe { get; }
 
+    /// <summary>The moving average of the weights, updated every step (null unless --ema-decay is set).</summary>
+    public WeightAverage? Ema { get; }
+
+    /// <summary>The mean of the weights at the end of each of the last --swa-epochs epochs (null unless set).</summary>
+    public WeightAverage? Swa { get; }
+
+    /// <summary>The averages kept (EMA, SWA): checkpointed, monitored and written beside the raw weights.</summary>
+    public IReadOnlyList<WeightAverage> Averages => new[] { Ema, Swa }.OfType<WeightAverage>().ToList();
+
     /// <summary>metrics.csv's extra columns: the probe's (whenever the configuration asks for it), then the method's.</summary>
     public IReadOnlyList<string> EpochMetricNames =>
-        (Config.OnlineProbe ? [OnlineProbe.AccuracyColumn] : Array.Empty<string>()).Concat(Config.MethodDefinition.EpochMetricNames).ToList();
+        (Config.OnlineProbe ? [OnlineProbe.AccuracyColumn] : Array.Empty<string>())
+        .Concat(Config.EmaDecay > 0 ? KnnColumns(WeightAverage.ExponentialKind) : [])
+        .Concat(Config.SwaEpochs > 0 ? KnnColumns(WeightAverage.UniformKind) : [])
+        .Concat(Config.MethodDefinition.EpochMetricNames).ToList();
+
+    /// <summary>metrics.csv columns of the kNN monitor on averaged weights: "ema_knn_top1", "ema_knn_top5".</summary>
+    public static string[] KnnColumns(string averageKind) => [averageKind + "_knn_top1", averageKind + "_knn_top5"];
 
     /// <summary>"simclr small fashion-mnist (30000 images, 1×28×28, 494,336 parameters)".</summary>
     public string Description => string.Create(CultureInfo.InvariantCulture,
@@ -95,6 +122,8 @@ public sealed class TrainingSession : IDisposable
 
     public void Dispose()
     {
+        Ema?.Dispose();
+        Swa?.Dispose();
         Probe?.Dispose();
         Optimizer.Dispose();
         Data.Dispose();

@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using NativeContrastive.Engine.Data;
+using NativeContrastive.Engine.Training.Configuration;
 using NativeContrastive.Kernels.Profile;
 
-namespace NativeContrastive.Engine.Training;
+namespace NativeContrastive.Engine.Training.Loop;
 
 /// <summary>What <see cref="StepProfiler.Run"/> measured.</summary>
 /// <param name="Config">The resolved configuration (image size filled in).</param>

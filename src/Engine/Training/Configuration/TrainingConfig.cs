@@ -1,9 +1,11 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json;
 using NativeContrastive.Engine.Data;
 using NativeContrastive.Engine.Methods;
+using NativeContrastive.Engine.Training.Evaluation;
+using NativeContrastive.Engine.Training.Runs;
 
-namespace NativeContrastive.Engine.Training;
+namespace NativeContrastive.Engine.Training.Configuration;
 
 /// <summary>
 /// Every option of a training run with its default, in one place. The command line maps one
@@ -125,6 +127,20 @@ public sealed record TrainingConfig
     /// </summary>
     public bool OnlineProbe { get; init; } = true;
 
+    /// <summary>
+    /// Keep an exponential moving average of the weights with this decay (0 = off), updated after every
+    /// step (<see cref="Optim.WeightAverage.Exponential"/>): evaluated by the kNN monitor beside the raw weights
+    /// (ema_knn_top1) and written as ema.safetensors next to last.safetensors.
+    /// </summary>
+    public float EmaDecay { get; init; } = 0f;
+
+    /// <summary>
+    /// Stochastic weight averaging: the mean of the weights at the end of each of the last N epochs
+    /// (0 = off), its batch-norm statistics recomputed on the training images after the last epoch
+    /// (<see cref="Optim.WeightAverage.Uniform"/>); kNN-monitored (swa_knn_top1) and written as swa.safetensors.
+    /// </summary>
+    public int SwaEpochs { get; init; } = 0;
+
     public int KnnK { get; init; } = 200;
 
     public float KnnTemperature { get; init; } = 0.1f;
@@ -225,6 +241,8 @@ public sealed record TrainingConfig
         Check(JitterStrength is >= 0 and <= 2, "--jitter-strength", $"must be in [0, 2], got {JitterStrength}");
         Check(EvalLimit is null or > 0, "--eval-limit", $"must be > 0, got {EvalLimit}");
         Check(EvalEvery >= 0, "--eval-every", $"must be ≥ 0, got {EvalEvery}");
+        Check(EmaDecay is >= 0f and < 1f, "--ema-decay", $"must be in [0, 1), got {EmaDecay}");
+        Check(SwaEpochs >= 0 && SwaEpochs <= Epochs, "--swa-epochs", $"must be in [0, --epochs = {Epochs}], got {SwaEpochs}");
         Check(!string.IsNullOrWhiteSpace(Out), "--out", "must name a directory");
     }
 

@@ -2,8 +2,9 @@ using NativeContrastive.Engine.Data;
 using NativeContrastive.Engine.Eval;
 using NativeContrastive.Engine.Nn;
 using NativeContrastive.Engine.Tensors;
+using NativeContrastive.Engine.Training.Loop;
 
-namespace NativeContrastive.Engine.Training;
+namespace NativeContrastive.Engine.Training.Evaluation;
 
 /// <summary>
 /// Weighted kNN of an encoder (NPID protocol): features of the training images form the

@@ -1,4 +1,5 @@
-namespace NativeContrastive.Engine.Training;
+using NativeContrastive.Engine.Training.Configuration;
+namespace NativeContrastive.Engine.Training.Loop;
 
 /// <summary>kNN accuracy in percent.</summary>
 public sealed record KnnScore(double Top1, double Top5, int TestCount, int BankCount);
