@@ -46,7 +46,7 @@ public static class ContactSheet
             }
         }
         EmbeddingSet.EnsureDirectory(path);
-        Training.AtomicFile.Write(path, stream =>
+        Training.Runs.AtomicFile.Write(path, stream =>
             new ImageWriter().WritePng(rgb, width, height, StbImageWriteSharp.ColorComponents.RedGreenBlue, stream));
     }
 

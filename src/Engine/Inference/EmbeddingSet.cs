@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using NativeContrastive.Engine.Checkpoints;
-using NativeContrastive.Engine.Training;
+using NativeContrastive.Engine.Training.Runs;
 
 namespace NativeContrastive.Engine.Inference;
 

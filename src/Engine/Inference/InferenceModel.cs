@@ -3,7 +3,9 @@ using NativeContrastive.Engine.Checkpoints;
 using NativeContrastive.Engine.Data;
 using NativeContrastive.Engine.Methods;
 using NativeContrastive.Engine.Nn;
-using NativeContrastive.Engine.Training;
+using NativeContrastive.Engine.Training.Checkpointing;
+using NativeContrastive.Engine.Training.Configuration;
+using NativeContrastive.Engine.Training.Runs;
 
 namespace NativeContrastive.Engine.Inference;
 

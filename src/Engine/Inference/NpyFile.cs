@@ -38,5 +38,5 @@ public static class NpyFile
     }
 
     private static void Write(string path, string descr, int[] shape, ReadOnlySpan<byte> data) =>
-        Training.AtomicFile.WriteAllBytes(path, Encode(descr, shape, data));
+        Training.Runs.AtomicFile.WriteAllBytes(path, Encode(descr, shape, data));
 }

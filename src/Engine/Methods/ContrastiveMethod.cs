@@ -47,19 +47,16 @@ public abstract class ContrastiveMethod : IDisposable
     /// <summary>The trained modules (encoder first, then the heads).</summary>
     public IEnumerable<Module> TrainedModules() => Modules().Select(m => m.Module);
 
-    /// <summary>Parameters and buffers of every module (prefixed): the model, without the method's state tensors.</summary>
+    /// <summary>
+    /// Parameters and buffers of every module (prefixed): the model, without the method's state tensors
+    /// (bank, queue) — also what inference loads (nc embed, the library API), so a model loads without
+    /// knowing the size of the training set.
+    /// </summary>
     public IEnumerable<(string Name, Tensor Tensor)> ModuleStateDict()
         => Modules().SelectMany(m => m.Module.StateDict(m.Prefix));
 
     /// <summary>Parameters and buffers of every module (prefixed), then the method's state tensors.</summary>
     public IEnumerable<(string Name, Tensor Tensor)> StateDict() => ModuleStateDict().Concat(MethodState());
-
-    /// <summary>
-    /// Parameters and buffers of the trained modules (prefixed as in <see cref="StateDict"/>), without
-    /// the method's state tensors (bank, queue): what inference needs (nc embed, the library API),
-    /// so a model loads without knowing the size of the training set.
-    /// </summary>
-    public IEnumerable<(string Name, Tensor Tensor)> ModuleStateDict() => Modules().SelectMany(m => m.Module.StateDict(m.Prefix));
 
     /// <summary>
     /// The module applied to encoder features whose output is the method's embedding "after the head"

@@ -44,7 +44,7 @@ public static class OnnxExporter
         var model = Build(encoder, head, channels, imageSize, doc, metadata);
         var bytes = model.Serialize();
         EmbeddingSet.EnsureDirectory(path);
-        Training.AtomicFile.WriteAllBytes(path, bytes);
+        Training.Runs.AtomicFile.WriteAllBytes(path, bytes);
         return new OnnxExportResult(path, bytes.LongLength, model.Nodes.Count, model.Initializers.Count,
             model.Initializers.Sum(i => (long)i.Data.Length), model.Outputs.Select(o => o.Name).ToArray());
     }

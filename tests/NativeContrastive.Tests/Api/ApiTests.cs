@@ -1,7 +1,7 @@
 using NativeContrastive.Engine.Api;
 using NativeContrastive.Engine.Checkpoints;
 using NativeContrastive.Engine.Data;
-using NativeContrastive.Engine.Training;
+using NativeContrastive.Engine.Training.Configuration;
 using NativeContrastive.Tests.Cli;
 using NativeContrastive.Tests.Data;
 using NUnit.Framework;

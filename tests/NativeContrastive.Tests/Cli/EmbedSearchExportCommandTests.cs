@@ -4,7 +4,6 @@ using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using NativeContrastive.Engine.Data;
 using NativeContrastive.Engine.Inference;
-using NativeContrastive.Engine.Training;
 using NativeContrastive.Tests.Data;
 using NUnit.Framework;
 using StbImageWriteSharp;

@@ -2,7 +2,7 @@ using NativeContrastive.Engine.Autograd;
 using NativeContrastive.Engine.Backends.Cpu;
 using NativeContrastive.Engine.Methods;
 using NativeContrastive.Engine.Tensors;
-using NativeContrastive.Engine.Training;
+using NativeContrastive.Engine.Training.Configuration;
 using NUnit.Framework;
 
 namespace NativeContrastive.Tests.Methods;
