@@ -32,8 +32,15 @@ public static class Embedder
             images.Labels.ToArray(), input.Sources, images.ClassNames, meta);
     }
 
-    /// <summary>What an embedding file records about the model that made it.</summary>
-    public static Dictionary<string, string> Describe(InferenceModel model) => new()
+    /// <summary>What an embedding file records about the model that made it (with "weights" = ema|swa for averaged weights).</summary>
+    public static Dictionary<string, string> Describe(InferenceModel model)
+    {
+        var meta = Model(model);
+        if (model.Checkpoint.Meta.TryGetValue(Training.Checkpointing.TrainingCheckpoint.WeightsKey, out var weights)) meta["weights"] = weights;
+        return meta;
+    }
+
+    private static Dictionary<string, string> Model(InferenceModel model) => new()
     {
         [EmbeddingSet.FormatKey] = EmbeddingSet.FormatValue,
         ["checkpoint"] = Path.GetFullPath(model.Checkpoint.Path),
