@@ -14,7 +14,7 @@ internal static class SearchCommand
     {
         var index = new Option<string>("--index") { Description = "Embedding file made by nc embed.", Required = true };
         var query = new Option<string[]>("--query") { Description = "Query image files or folders.", Required = true, AllowMultipleArgumentsPerToken = true };
-        var k = new Option<int>("-k", "--k") { Description = "Neighbours per query. [default: 10]", DefaultValueFactory = _ => 10 };
+        var k = new Option<int>("-k", "--k") { Description = "Neighbours per query.", DefaultValueFactory = _ => 10 };
         k.Validators.Add(r => { if (Flags.TryValue(r, out int v) && v < 1) r.AddError($"-k must be ≥ 1, got {v}."); });
         var embedding = Flags.Choice("--embedding", "Which embedding to compare: the encoder's features or the head's output.", ["features", "head"], "features");
         var checkpoint = Flags.Text("--checkpoint", "Checkpoint to embed the queries with (default: the one recorded in the index, checked by its SHA-256).");
