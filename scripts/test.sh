@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up the machine, builds, runs the whole NUnit suite (GPU-only tests are skipped
-# with a reason when no GPU is present) and prints "N passed, N failed".
+# with a reason when no GPU is present) and the example host against the packed library
+# (scripts/example-host.sh, counted as one more test), and prints "N passed, N failed".
 # Fails when a test fails or when no test ran.
 # The counts come from the TRX result file, not from console text, whose format
 # changes between test SDK versions.
@@ -37,6 +38,14 @@ fi
 for arch in sm_80 sm_90; do
   dotnet src/Cli/bin/Release/net10.0/nc.dll kernels --arch $arch | tail -n 1 | sed "s/^/nvrtc $arch: /"
 done
+# The example host (examples/EmbedHost) built against the packed NativeContrastive.Engine package
+# from the local feed and run on a tiny checkpoint: one more pass or fail.
+mkdir -p "$results"
+if bash scripts/example-host.sh --no-build > "$results/example-host.log" 2>&1; then
+  passed=$((passed + 1)); echo "example host: passed ($(grep '^example-host: packed' "$results/example-host.log" | sed 's/^example-host: //'))"
+else
+  failed=$((failed + 1)); echo "example host: FAILED (log: $results/example-host.log)" >&2; tail -n 20 "$results/example-host.log" >&2
+fi
 echo "$passed passed, $failed failed, $skipped skipped"
 if [ "$passed" -eq 0 ]; then echo "test.sh: no test ran" >&2; exit 1; fi
 if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ]; then exit 1; fi

@@ -71,10 +71,13 @@ public static class NcProgram
             LinearCommand.Create(context),
             KernelsCommand.Create(context),
             ProfileCommand.Create(context),
+            EmbedCommand.Create(context),
+            SearchCommand.Create(context),
+            ExportCommand.Create(context),
         };
         root.SetAction(_ =>
         {
-            context.Error.WriteLine("nc: error: a command is required: train, knn, eval, linear, kernels or profile (see nc --help)");
+            context.Error.WriteLine("nc: error: a command is required: train, knn, eval, linear, kernels, profile, embed, search or export (see nc --help)");
             return ExitCodes.Usage;
         });
         return root;

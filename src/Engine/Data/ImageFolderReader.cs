@@ -25,12 +25,42 @@ public static class ImageFolderReader
         var (files, labels, classNames) = List(root);
         if (files.Count == 0) throw new DataFormatException(root, $"expected images ({string.Join(", ", Extensions)}) in class sub-folders, found none.");
         int n = Math.Min(files.Count, limit ?? int.MaxValue);
+        return LoadFiles(files.Take(n).ToList(), labels.Take(n).ToArray(), classNames, channels, size, name, root);
+    }
+
+    /// <summary>
+    /// The image files <paramref name="root"/> holds, in the order <see cref="Load"/> reads them (classes
+    /// by name, files by name), with their labels (−1 without class sub-folders) and the class names.
+    /// </summary>
+    public static (IReadOnlyList<string> Files, int[] Labels, IReadOnlyList<string> ClassNames) ListImages(string root)
+    {
+        if (!Directory.Exists(root)) throw new DataFormatException(root, "image folder not found.");
+        var (files, labels, classNames) = List(root);
+        return (files, labels.ToArray(), classNames);
+    }
+
+    /// <summary>True for the file extensions image folders are read with (.png, .jpg, .jpeg, .bmp).</summary>
+    public static bool IsImageFile(string path) => Extensions.Contains(Path.GetExtension(path).ToLowerInvariant());
+
+    /// <summary>
+    /// Decodes <paramref name="files"/> into one data set of <paramref name="channels"/> (1 or 3) channels,
+    /// resized to <paramref name="size"/> (null: the first image's), labelled by <paramref name="labels"/>
+    /// (indices into <paramref name="classNames"/>, −1 unlabeled); normalisation: the images' own statistics.
+    /// </summary>
+    public static ImageDataset LoadFiles(IReadOnlyList<string> files, int[] labels, IReadOnlyList<string> classNames, int channels = 3,
+        (int Height, int Width)? size = null, string name = "folder", string? source = null)
+    {
+        if (channels != 1 && channels != 3) throw new ArgumentException($"Image folders load as 1 or 3 channels, got {channels}.");
+        if (files.Count == 0) throw new ArgumentException("LoadFiles: no image files given.");
+        if (labels.Length != files.Count) throw new ArgumentException($"LoadFiles: {files.Count} files, {labels.Length} labels.");
+        int n = files.Count;
+        source ??= files[0];
 
         var first = Decode(files[0], channels);
         var (h, w) = size ?? (first.Height, first.Width);
         if (h <= 0 || w <= 0) throw new ArgumentException($"Image size must be positive, got {h}×{w}.");
         int imageBytes = channels * h * w;
-        DataFile.CheckFitsInArray(root, n, imageBytes);
+        DataFile.CheckFitsInArray(source, n, imageBytes);
         var pixels = new byte[(long)n * imageBytes];
         try
         {
@@ -49,7 +79,7 @@ public static class ImageFolderReader
             // Report the unreadable file itself, not the thread pool's wrapper.
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(dfe);
         }
-        var ds0 = new ImageDataset(name, channels, h, w, pixels, labels.Take(n).ToArray(), classNames);
+        var ds0 = new ImageDataset(name, channels, h, w, pixels, labels, classNames);
         // Folders have no published statistics: use the images' own.
         return new ImageDataset(name, channels, h, w, pixels, ds0.Labels, classNames, Normalization.Compute(ds0));
     }

@@ -47,7 +47,11 @@ public abstract class ContrastiveMethod : IDisposable
     /// <summary>The trained modules (encoder first, then the heads).</summary>
     public IEnumerable<Module> TrainedModules() => Modules().Select(m => m.Module);
 
-    /// <summary>Parameters and buffers of every module (prefixed): the model, without the method's state tensors.</summary>
+    /// <summary>
+    /// Parameters and buffers of every module (prefixed): the model, without the method's state tensors
+    /// (bank, queue) — also what inference loads (nc embed, the library API), so a model loads without
+    /// knowing the size of the training set.
+    /// </summary>
     public IEnumerable<(string Name, Tensor Tensor)> ModuleStateDict()
         => Modules().SelectMany(m => m.Module.StateDict(m.Prefix));
 
@@ -55,13 +59,23 @@ public abstract class ContrastiveMethod : IDisposable
     public IEnumerable<(string Name, Tensor Tensor)> StateDict() => ModuleStateDict().Concat(MethodState());
 
     /// <summary>
+    /// The module applied to encoder features whose output is the method's embedding "after the head"
+    /// (SimCLR's, SwAV's, NNCLR's and SupCon's projector, NPID's embed layer, the supervised baseline's
+    /// classifier); null for a method without one. <see cref="Project"/> runs it; nc export writes it
+    /// to ONNX with --with-head. Its checkpoint prefix is <see cref="HeadPrefix"/>.
+    /// </summary>
+    public virtual Module? Head => null;
+
+    /// <summary>Checkpoint prefix of <see cref="Head"/> ("projector.", "embed.", …); null without a head.</summary>
+    public string? HeadPrefix => Head is { } head ? Modules().FirstOrDefault(m => ReferenceEquals(m.Module, head)).Prefix : null;
+
+    /// <summary>
     /// The embedding after the method's head for encoder features [B, F] (the encoder's output,
     /// flattened): what the loss compares before any normalisation (SimCLR: the projector's z;
-    /// NPID: embed(h)). Null when the method has no head after the encoder. Used by evaluation
-    /// ("after the head" metrics of nc eval), in eval mode without recording; a method with a head
-    /// overrides it with its head's forward pass and nothing else.
+    /// NPID: embed(h)). Null when the method has no <see cref="Head"/>. Used by evaluation
+    /// ("after the head" metrics of nc eval) and nc embed, in eval mode without recording.
     /// </summary>
-    public virtual Tensor? Project(Tensor features) => null;
+    public Tensor? Project(Tensor features) => Head?.Forward(features);
 
     /// <summary>
     /// Once before the first step of a new run (not on resume, where the checkpoint restores the

@@ -35,4 +35,11 @@ public sealed class BasicBlock : Module
         var y = bn2.Forward(conv2.Forward(bn1.Forward(conv1.Forward(x))));
         return Ops.Relu(Ops.Add(y, shortcut));
     }
+
+    public override string ExportOnnx(Onnx.OnnxGraphBuilder graph, string input)
+    {
+        var shortcut = downsample is null ? input : downsample.ExportOnnx(graph, input);
+        var y = bn2.ExportOnnx(graph, conv2.ExportOnnx(graph, bn1.ExportOnnx(graph, conv1.ExportOnnx(graph, input))));
+        return graph.Node("Relu", [graph.Node("Add", [y, shortcut], 4)], 4);
+    }
 }

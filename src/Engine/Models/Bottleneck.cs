@@ -39,4 +39,13 @@ public sealed class Bottleneck : Module
         y = bn3.Forward(conv3.Forward(y));
         return Ops.Relu(Ops.Add(y, shortcut));
     }
+
+    public override string ExportOnnx(Onnx.OnnxGraphBuilder graph, string input)
+    {
+        var shortcut = downsample is null ? input : downsample.ExportOnnx(graph, input);
+        var y = bn1.ExportOnnx(graph, conv1.ExportOnnx(graph, input));
+        y = bn2.ExportOnnx(graph, conv2.ExportOnnx(graph, y));
+        y = bn3.ExportOnnx(graph, conv3.ExportOnnx(graph, y));
+        return graph.Node("Relu", [graph.Node("Add", [y, shortcut], 4)], 4);
+    }
 }

@@ -23,4 +23,6 @@ public sealed class LinearHead : Module
     public int OutDim { get; }
 
     public override Tensor Forward(Tensor x) => fc.Forward(x);
+
+    public override string ExportOnnx(Onnx.OnnxGraphBuilder graph, string input) => fc.ExportOnnx(graph, input);
 }

@@ -31,4 +31,7 @@ public sealed class ProjectionHead : Module
     public int OutDim { get; }
 
     public override Tensor Forward(Tensor x) => fc2.Forward(bn.Forward(fc1.Forward(x)));
+
+    public override string ExportOnnx(Onnx.OnnxGraphBuilder graph, string input) =>
+        fc2.ExportOnnx(graph, bn.ExportOnnx(graph, fc1.ExportOnnx(graph, input)));
 }

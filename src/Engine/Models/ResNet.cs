@@ -81,4 +81,12 @@ public sealed class ResNet : Encoder
         foreach (var layer in layers) y = layer.Forward(y);
         return Ops.GlobalAvgPool(y);
     }
+
+    public override string ExportOnnx(Onnx.OnnxGraphBuilder graph, string input)
+    {
+        var y = bn1.ExportOnnx(graph, conv1.ExportOnnx(graph, input));
+        if (maxpool is not null) y = maxpool.ExportOnnx(graph, y);
+        foreach (var layer in layers) y = layer.ExportOnnx(graph, y);
+        return GlobalAvgPool.ExportPool(graph, y);
+    }
 }

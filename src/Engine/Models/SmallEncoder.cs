@@ -1,5 +1,6 @@
 using NativeContrastive.Engine.Autograd;
 using NativeContrastive.Engine.Nn;
+using NativeContrastive.Engine.Onnx;
 using NativeContrastive.Engine.Randomness;
 using NativeContrastive.Engine.Tensors;
 
@@ -50,5 +51,12 @@ public sealed class SmallEncoder : Encoder
     {
         for (int i = 0; i < 4; i++) x = norms[i].Forward(convs[i].Forward(x));
         return Ops.Relu(fc.Forward(Ops.GlobalAvgPool(x)));
+    }
+
+    public override string ExportOnnx(OnnxGraphBuilder graph, string input)
+    {
+        for (int i = 0; i < 4; i++) input = norms[i].ExportOnnx(graph, convs[i].ExportOnnx(graph, input));
+        string h = fc.ExportOnnx(graph, GlobalAvgPool.ExportPool(graph, input));
+        return graph.Node("Relu", [h], 2);
     }
 }

@@ -44,4 +44,13 @@ public sealed class BatchNorm : Module
 
     public override Tensor Forward(Tensor x) =>
         Ops.BatchNorm(x, Weight, Bias, RunningMean, RunningVar, IsTraining, Momentum, Eps, FusedRelu);
+
+    /// <summary>Eval mode: BatchNormalization with the running statistics (training_mode 0), then Relu when fused.</summary>
+    public override string ExportOnnx(Onnx.OnnxGraphBuilder graph, string input)
+    {
+        string y = graph.Node("BatchNormalization",
+            [input, graph.Initializer(Weight), graph.Initializer(Bias), graph.Initializer(RunningMean), graph.Initializer(RunningVar)],
+            graph.Rank(input), Onnx.OnnxAttribute.Of("epsilon", Eps));
+        return FusedRelu ? graph.Node("Relu", [y], graph.Rank(y)) : y;
+    }
 }

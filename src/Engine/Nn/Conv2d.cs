@@ -40,4 +40,14 @@ public sealed class Conv2d : Module
     public Tensor? Bias { get; }
 
     public override Tensor Forward(Tensor x) => Ops.Conv2d(x, Weight, Bias, Stride, Padding);
+
+    /// <summary>Conv (cross-correlation like Ops.Conv2d), square kernel, symmetric padding.</summary>
+    public override string ExportOnnx(Onnx.OnnxGraphBuilder graph, string input)
+    {
+        string[] inputs = Bias is null ? [input, graph.Initializer(Weight)] : [input, graph.Initializer(Weight), graph.Initializer(Bias)];
+        return graph.Node("Conv", inputs, 4,
+            Onnx.OnnxAttribute.Of("kernel_shape", KernelSize, KernelSize), Onnx.OnnxAttribute.Of("strides", Stride, Stride),
+            Onnx.OnnxAttribute.Of("pads", Padding, Padding, Padding, Padding), Onnx.OnnxAttribute.Of("dilations", 1L, 1L),
+            Onnx.OnnxAttribute.Of("group", 1L));
+    }
 }

@@ -7,4 +7,6 @@ namespace NativeContrastive.Engine.Nn;
 public sealed class Flatten(IBackend backend) : Module(backend)
 {
     public override Tensor Forward(Tensor x) => Ops.Flatten(x);
+
+    public override string ExportOnnx(Onnx.OnnxGraphBuilder graph, string input) => graph.Node("Flatten", [input], 2, Onnx.OnnxAttribute.Of("axis", 1L));
 }

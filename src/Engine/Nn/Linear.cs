@@ -28,4 +28,11 @@ public sealed class Linear : Module
     public Tensor? Bias { get; }
 
     public override Tensor Forward(Tensor x) => Ops.Linear(x, Weight, Bias);
+
+    /// <summary>Gemm(x, W, b) with transB = 1 (W is [out, in]).</summary>
+    public override string ExportOnnx(Onnx.OnnxGraphBuilder graph, string input)
+    {
+        string[] inputs = Bias is null ? [input, graph.Initializer(Weight)] : [input, graph.Initializer(Weight), graph.Initializer(Bias)];
+        return graph.Node("Gemm", inputs, 2, Onnx.OnnxAttribute.Of("transB", 1L));
+    }
 }

@@ -11,4 +11,8 @@ public sealed class MaxPool2d(IBackend backend, int kernelSize, int stride, int 
     public int Padding { get; } = padding;
 
     public override Tensor Forward(Tensor x) => Ops.MaxPool2d(x, KernelSize, Stride, Padding);
+
+    public override string ExportOnnx(Onnx.OnnxGraphBuilder graph, string input) =>
+        graph.Node("MaxPool", [input], 4, Onnx.OnnxAttribute.Of("kernel_shape", KernelSize, KernelSize),
+            Onnx.OnnxAttribute.Of("strides", Stride, Stride), Onnx.OnnxAttribute.Of("pads", Padding, Padding, Padding, Padding));
 }

@@ -23,6 +23,14 @@ public abstract class Module : IDisposable
 
     public abstract Tensor Forward(Tensor x);
 
+    /// <summary>
+    /// Describes <see cref="Forward"/> in eval mode as ONNX nodes on <paramref name="graph"/> taking the
+    /// value <paramref name="input"/>; returns the output value's name. Layers that can be exported
+    /// override it beside their Forward; the default names the layer that cannot.
+    /// </summary>
+    public virtual string ExportOnnx(Onnx.OnnxGraphBuilder graph, string input) =>
+        throw new NotSupportedException($"ONNX export: {GetType().Name} has no ONNX form.");
+
     /// <summary>Creates and registers a parameter (zero-filled; the caller initialises it).</summary>
     protected Tensor AddParameter(string name, params int[] shape)
     {

@@ -7,4 +7,6 @@ namespace NativeContrastive.Engine.Nn;
 public sealed class Relu(IBackend backend) : Module(backend)
 {
     public override Tensor Forward(Tensor x) => Ops.Relu(x);
+
+    public override string ExportOnnx(Onnx.OnnxGraphBuilder graph, string input) => graph.Node("Relu", [input], graph.Rank(input));
 }

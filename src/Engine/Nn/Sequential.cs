@@ -32,4 +32,10 @@ public sealed class Sequential : Module
         foreach (var m in layers) x = m.Forward(x);
         return x;
     }
+
+    public override string ExportOnnx(Onnx.OnnxGraphBuilder graph, string input)
+    {
+        foreach (var m in layers) input = m.ExportOnnx(graph, input);
+        return input;
+    }
 }

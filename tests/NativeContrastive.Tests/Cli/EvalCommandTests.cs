@@ -66,17 +66,19 @@ public class EvalCommandTests
     }
 
     [Test]
-    public void AMethodWithoutProjectIsScoredOnItsEncoderOnly()
+    public void SwavIsScoredAfterItsProjectorToo()
     {
-        // SwAV does not override ContrastiveMethod.Project (yet): no "after the head" row.
+        // Every registered method now names its head (ContrastiveMethod.Head); SwAV's is the projector
+        // (before normalisation and the prototypes).
         using var run = new TempDir();
         Train(run, "swav", 0);
         var r = CliRunner.Run("eval", "--checkpoint", run.Path, "--tsne-samples", "20", "--perplexity", "5");
         Assert.That(r.ExitCode, Is.EqualTo(0), r.Error);
         Assert.That(r.OutLines[3], Does.StartWith("encoder "));
-        Assert.That(r.OutLines[4], Does.StartWith("wrote ").And.Not.Contain("tsne-head.png"));
+        Assert.That(r.OutLines[4], Does.Match(@"^head\s+128\s"));
+        Assert.That(r.OutLines[5], Does.StartWith("wrote ").And.Contain("tsne-head.png"));
         var json = JsonNode.Parse(File.ReadAllText(Path.Combine(run.Path, "metrics.json")))!;
-        Assert.That(json["embeddings"]!.AsObject().Select(kv => kv.Key), Is.EqualTo(new[] { "encoder" }));
+        Assert.That(json["embeddings"]!.AsObject().Select(kv => kv.Key), Is.EqualTo(new[] { "encoder", "head" }));
     }
 
     [Test]

@@ -55,6 +55,9 @@ public sealed class NnclrMethod : ContrastiveMethod
 
     public Module Projector { get; }
 
+    /// <summary>The projector: its output (before normalisation) is the embedding after the head.</summary>
+    public override Module? Head => Projector;
+
     /// <summary>The prediction MLP, or null (the default, as the Keras example).</summary>
     public Module? Predictor { get; }
 

@@ -89,7 +89,7 @@ public sealed class NpidMethod : ContrastiveMethod
     }
 
     /// <summary>embed(h) [B, D] for encoder features h [B, F], before the normalisation of <see cref="Embed"/>.</summary>
-    public override Tensor? Project(Tensor features) => EmbedHead.Forward(features);
+    public override Module? Head => EmbedHead;
 
     /// <summary>v = L2-normalised embed(encoder(x)), [B, D].</summary>
     public Tensor Embed(Tensor x)

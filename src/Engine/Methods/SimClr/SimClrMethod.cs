@@ -48,7 +48,7 @@ public sealed class SimClrMethod : ContrastiveMethod
     }
 
     /// <summary>z = projector(h) for encoder features h [B, F].</summary>
-    public override Tensor? Project(Tensor features) => Projector.Forward(features);
+    public override Module? Head => Projector;
 
     public override Tensor Loss(TrainingBatch batch, StepInfo step) => NtXentLoss.Compute(Project(batch), Options.Temperature);
 }

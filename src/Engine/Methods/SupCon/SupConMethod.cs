@@ -36,6 +36,9 @@ public sealed class SupConMethod : ContrastiveMethod
 
     public Module Projector { get; }
 
+    /// <summary>The projector: its output (before normalisation) is the embedding after the head.</summary>
+    public override Module? Head => Projector;
+
     public SupConOptions Options { get; }
 
     protected override IEnumerable<(string Prefix, Module Module)> Modules()

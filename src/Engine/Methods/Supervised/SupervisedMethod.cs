@@ -33,6 +33,9 @@ public sealed class SupervisedMethod : ContrastiveMethod
     /// <summary>Linear map from the features to the class logits.</summary>
     public Module Classifier { get; }
 
+    /// <summary>The classifier: its logits are the embedding after the head.</summary>
+    public override Module? Head => Classifier;
+
     public int NumClasses { get; }
 
     public SupervisedOptions Options { get; }

@@ -58,6 +58,9 @@ public sealed class SwavMethod : ContrastiveMethod
 
     public Module Projector { get; }
 
+    /// <summary>The projector: its output (before normalisation) is the embedding after the head.</summary>
+    public override Module? Head => Projector;
+
     /// <summary>C, [K, D]: the prototype vectors as the rows of a bias-free linear layer.</summary>
     public Linear Prototypes { get; }
 

@@ -206,6 +206,9 @@ public sealed class TrainingCheckpoint
     private Dictionary<string, string> Prefixed(string prefix) =>
         Meta.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value);
 
+    /// <summary>Copies the parameters and buffers of the method's modules (not its bank or queue) from the file, for inference.</summary>
+    public void RestoreModules(ContrastiveMethod method) => Load(method.ModuleStateDict());
+
     /// <summary>Copies the encoder's tensors ("encoder.…" in the file) into <paramref name="encoder"/>.</summary>
     public void RestoreEncoder(Nn.Module encoder) => Load(encoder.StateDict("encoder."));
 
