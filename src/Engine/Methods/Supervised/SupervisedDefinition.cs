@@ -6,7 +6,7 @@ namespace NativeContrastive.Engine.Methods.Supervised;
 
 /// <summary>
 /// The supervised baseline's registry entry: one view of the same augmentation SupCon trains with
-/// (SimCLR's pipeline at --jitter-strength, crop 20–100%), the encoder plus a linear classifier
+/// (SimCLR's pipeline at --jitter-strength, crop 60–100%), the encoder plus a linear classifier
 /// "classifier." (LinearHead: "classifier.fc.weight" [C, F]), cross-entropy, Adam at 1e-3.
 /// Refuses to build on a training set without labels.
 /// </summary>
@@ -23,7 +23,7 @@ public sealed class SupervisedDefinition : MethodDefinition
     public override IReadOnlyList<AugmentationConfig> Views(ViewContext c, MethodOptionValues options)
     {
         var a = AugmentationConfig.SimClr(c.ImageSize, c.Channels, strength: c.JitterStrength, normalization: c.Normalization);
-        return [a with { Seed = c.Seed, ScaleMin = c.CropScaleMin ?? 0.2f }];
+        return [a with { Seed = c.Seed, ScaleMin = c.CropScaleMin ?? SupCon.SupConDefinition.DefaultCropScaleMin }];
     }
 
     public override ContrastiveMethod Create(MethodContext c)
