@@ -19,32 +19,9 @@ namespace NativeContrastive.Tests.Training;
 /// scores its predictions before each update.
 /// </summary>
 [NonParallelizable]
-public class OnlineProbeTests
+public class OnlineProbeTests : TinySessionData
 {
-    private TempDir data = null!;
-
-    [OneTimeSetUp]
-    public void WriteData()
-    {
-        data = new TempDir();
-        DatasetWriters.FashionMnist(data.Path, trainCount: 48, testCount: 4);
-    }
-
-    [OneTimeTearDown]
-    public void DeleteData() => data.Dispose();
-
-    private TrainingConfig Config(string method, bool probe) => new TrainingConfig
-    {
-        Method = method, Dataset = "fashion-mnist", DataPath = data.Path, Arch = "small", BatchSize = 8, Limit = 48, ImageSize = 12,
-        Device = "cpu", Seed = 9, OnlineProbe = probe,
-        MethodOptions = method switch
-        {
-            "nnclr" => new(StringComparer.Ordinal) { ["queue-size"] = "20" },
-            "npid" => new(StringComparer.Ordinal) { ["negatives"] = "16" },
-            "swav" => new(StringComparer.Ordinal) { ["prototypes"] = "10", ["queue-length"] = "0", ["multi-crop"] = "2x100%,1x50%" },
-            _ => new(StringComparer.Ordinal),
-        },
-    }.Resolve();
+    private TrainingConfig Config(string method, bool probe) => TinyConfig(method, seed: 9, c => c with { OnlineProbe = probe });
 
     /// <summary>Three steps of a session; every tensor of the method and its optimiser afterwards, and the session's probe step count.</summary>
     private static (Dictionary<string, float[]> State, long ProbeSteps, float[]? ProbeWeight) Run(TrainingConfig config)

@@ -13,31 +13,9 @@ namespace NativeContrastive.Tests.Training;
 /// equals the recurrence a ← d_t·a + (1 − d_t)·w over the weights the steps produced.
 /// </summary>
 [NonParallelizable]
-public class WeightEmaTrainingTests
+public class WeightEmaTrainingTests : TinySessionData
 {
-    private TempDir data = null!;
-
-    [OneTimeSetUp]
-    public void WriteData()
-    {
-        data = new TempDir();
-        DatasetWriters.FashionMnist(data.Path, trainCount: 48, testCount: 4);
-    }
-
-    [OneTimeTearDown]
-    public void DeleteData() => data.Dispose();
-
-    private TrainingConfig Config(string method, float ema) => new TrainingConfig
-    {
-        Method = method, Dataset = "fashion-mnist", DataPath = data.Path, Arch = "small", BatchSize = 8, Limit = 48, ImageSize = 12,
-        Device = "cpu", Seed = 5, EmaDecay = ema,
-        MethodOptions = method switch
-        {
-            "nnclr" => new(StringComparer.Ordinal) { ["queue-size"] = "20" },
-            "npid" => new(StringComparer.Ordinal) { ["negatives"] = "16" },
-            _ => new(StringComparer.Ordinal),
-        },
-    }.Resolve();
+    private TrainingConfig Config(string method, float ema) => TinyConfig(method, seed: 5, c => c with { EmaDecay = ema });
 
     [TestCase("simclr")]
     [TestCase("npid")]
@@ -97,20 +75,8 @@ public class WeightEmaTrainingTests
 /// and the method's momenta and mode are put back.
 /// </summary>
 [NonParallelizable]
-public class BatchNormRecalibrationTests
+public class BatchNormRecalibrationTests : TinySessionData
 {
-    private TempDir data = null!;
-
-    [OneTimeSetUp]
-    public void WriteData()
-    {
-        data = new TempDir();
-        DatasetWriters.FashionMnist(data.Path, trainCount: 48, testCount: 4);
-    }
-
-    [OneTimeTearDown]
-    public void DeleteData() => data.Dispose();
-
     /// <summary>The encoder as a module the feature extractor may put into eval mode without reaching the encoder.</summary>
     private sealed class Unswitched(Engine.Nn.Module inner) : Engine.Nn.Module(inner.Backend)
     {
@@ -120,11 +86,7 @@ public class BatchNormRecalibrationTests
     [Test]
     public void StatisticsAreTheMeanOverBatchesWhateverTheyWereBefore()
     {
-        var config = new TrainingConfig
-        {
-            Method = "simclr", Dataset = "fashion-mnist", DataPath = data.Path, Arch = "small", BatchSize = 16, Limit = 48, ImageSize = 12,
-            Device = "cpu", Seed = 3, OnlineProbe = false,
-        }.Resolve();
+        var config = TinyConfig("simclr", seed: 3, c => c with { BatchSize = 16, OnlineProbe = false });
         using var session = TrainingSession.Create(config, Engine.Backends.Cpu.CpuBackend.Instance, prefetch: false);
         var method = session.Method;
         var layers = method.TrainedModules().SelectMany(m => m.SelfAndDescendants()).OfType<Engine.Nn.BatchNorm>().ToArray();
