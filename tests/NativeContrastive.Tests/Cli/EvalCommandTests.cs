@@ -65,17 +65,21 @@ public class EvalCommandTests
         Assert.That(Directory.GetFiles(run.Path, ".*.tmp"), Is.Empty, "no temporary files left");
     }
 
-    [Test]
-    public void SwavIsScoredAfterItsProjectorToo()
+    // Every registered method names its head (ContrastiveMethod.Head): SwAV's, NNCLR's and SupCon's
+    // projector (before normalisation and SwAV's prototypes), the supervised baseline's classifier
+    // (10-d logits). The label-trained ones are rebuilt with the run's class count.
+    [TestCase("swav", 128)]
+    [TestCase("nnclr", 128)]
+    [TestCase("supcon", 128)]
+    [TestCase("supervised", 10)]
+    public void EveryMethodIsScoredAfterItsHeadToo(string method, int headDim)
     {
-        // Every registered method now names its head (ContrastiveMethod.Head); SwAV's is the projector
-        // (before normalisation and the prototypes).
         using var run = new TempDir();
-        Train(run, "swav", 0);
+        Train(run, method, 0);
         var r = CliRunner.Run("eval", "--checkpoint", run.Path, "--tsne-samples", "20", "--perplexity", "5");
         Assert.That(r.ExitCode, Is.EqualTo(0), r.Error);
         Assert.That(r.OutLines[3], Does.StartWith("encoder "));
-        Assert.That(r.OutLines[4], Does.Match(@"^head\s+128\s"));
+        Assert.That(r.OutLines[4], Does.Match($@"^head\s+{headDim}\s"));
         Assert.That(r.OutLines[5], Does.StartWith("wrote ").And.Contain("tsne-head.png"));
         var json = JsonNode.Parse(File.ReadAllText(Path.Combine(run.Path, "metrics.json")))!;
         Assert.That(json["embeddings"]!.AsObject().Select(kv => kv.Key), Is.EqualTo(new[] { "encoder", "head" }));

@@ -62,7 +62,8 @@ public static class EmbeddingEvaluation
         if (!bank.IsLabeled) throw new TrainingException($"eval: the training split of {bank.Name} has no labels for the kNN bank.");
         if (!test.IsLabeled) throw new TrainingException($"eval: the test split of {test.Name} has no labels to score against.");
 
-        using var method = RunComponents.CreateMethod(config, ckpt.InChannels, runTrain.Count, backend);
+        // A method trained on labels (SupCon, the supervised classifier) is rebuilt with the run's class count.
+        using var method = RunComponents.CreateMethod(config, ckpt.InChannels, runTrain.Count, backend, runTrain.IsLabeled ? runTrain.NumClasses : 0);
         ckpt.Restore(method, optimizer: null);
         method.Train(false);
         log?.Invoke($"eval: {method.Name} {ckpt.Arch} of {ckpt.Path} (epoch {ckpt.Epoch}) on {config.Device}: bank {bank.Count} {bank.Name} train images, {test.Count} test images");
