@@ -67,7 +67,7 @@ internal static class TrainCommand
             B(Flags.Int("--limit", "Train on the first N training images (0: all of them).", 0, d.Limit), (c, v) => c with { Limit = v == 0 ? null : v }),
             B(Flags.Int("--image-size", "Side of the training views in pixels (default: the data set's own).", 8, null), (c, v) => c with { ImageSize = v }),
             B(Flags.Float("--crop-scale-min", "Smallest random crop area of the full-size views as a fraction of the image (default: the method's).", 0, true, null, maxInclusive: 1f), (c, v) => c with { CropScaleMin = v }),
-            B(Flags.Float("--jitter-strength", "SimCLR colour-jitter strength.", 0, false, d.JitterStrength), (c, v) => c with { JitterStrength = v }),
+            B(Flags.Float("--jitter-strength", "SimCLR colour-jitter strength.", 0, false, d.JitterStrength, maxInclusive: 2f), (c, v) => c with { JitterStrength = v }),
             B(new Option<bool>("--no-online-probe") { Description = "Do not train the online linear probe (a classifier on the detached encoder features, reported as probe_acc per epoch; it never changes the encoder). [default: probe on when the data set has labels]" },
                 (c, v) => c with { OnlineProbe = !v }),
             B(Flags.Float("--ema-decay", "Also keep an exponential moving average of the weights with this decay (e.g. 0.999; 0: off): kNN-monitored as ema_knn_top1 and written as ema.safetensors.", 0, false, d.EmaDecay, maxExclusive: 1f), (c, v) => c with { EmaDecay = v }),

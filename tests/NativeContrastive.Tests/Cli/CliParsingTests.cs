@@ -36,6 +36,9 @@ public class CliParsingTests
     public void CropScaleAboveOneIsAUsageError() => AssertUsageError(CliRunner.Run("train", "--crop-scale-min", "2"), "--crop-scale-min");
 
     [Test]
+    public void JitterStrengthAboveTwoIsAUsageError() => AssertUsageError(CliRunner.Run("train", "--jitter-strength", "3"), "--jitter-strength");
+
+    [Test]
     public void MethodOptionOutOfRangeIsAUsageError() => AssertUsageError(CliRunner.Run("train", "--method", "swav", "--prototypes", "1"), "--prototypes must be ≥ 2");
 
     [Test]
