@@ -134,4 +134,20 @@ public class LinearCommandTests
         Assert.That(missing.ExitCode, Is.EqualTo(1));
         Assert.That(missing.ErrorLines, Has.Length.EqualTo(1));
     }
+
+    [Test]
+    public void AFolderInUseByAnotherProcessIsOneErrorLineNamingItsPid()
+    {
+        using var dir = new TempDir();
+        // A live pid holds the folder (this test process): the probe must not write into it.
+        File.WriteAllText(Path.Combine(dir.Path, Engine.Training.Runs.RunLock.FileName), Environment.ProcessId + "\n");
+        var r = CliRunner.Run("linear", "--checkpoint", simclr.Path, "--epochs", "1", "--out", dir.Path);
+        Assert.That(r.ExitCode, Is.EqualTo(1), r.Out);
+        Assert.That(r.ErrorLines, Has.Length.EqualTo(1));
+        Assert.That(r.Error, Does.Contain(dir.Path).And.Contain($"pid {Environment.ProcessId}"));
+        Assert.That(File.Exists(Path.Combine(dir.Path, "metrics.csv")), Is.False, "nothing written");
+        var ok = CliRunner.Run("linear", "--checkpoint", simclr.Path, "--epochs", "1", "--out", Path.Combine(dir.Path, "free"));
+        Assert.That(ok.ExitCode, Is.EqualTo(0), ok.Error);
+        Assert.That(File.Exists(Path.Combine(dir.Path, "free", Engine.Training.Runs.RunLock.FileName)), Is.False, "the lock is released at the end");
+    }
 }

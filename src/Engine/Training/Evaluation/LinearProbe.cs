@@ -70,6 +70,8 @@ public static class LinearProbe
 
         string dir = Path.GetFullPath(config.Out ?? Path.Combine(Path.GetDirectoryName(ckpt.Path)!, "linear"));
         Directory.CreateDirectory(dir);
+        // Two probes writing one folder would interleave their files: the second stops, naming the first.
+        using var folderLock = Runs.RunLock.Acquire(dir);
         config = config with { Out = dir, Seed = seed, Device = run.Device, DataPath = run.DataPath };
         AtomicFile.WriteAllText(Path.Combine(dir, "config.json"), config.ToJson() + "\n");
 
