@@ -60,10 +60,97 @@ extern "C" __global__ void ema_update_forward_kernel(float* __restrict__ a, cons
         a[i] = keep * a[i] + take * x[i];
 }
 
+// ---------------------------------------------------------------------------------------------
+// Multi-tensor updates: one launch for every parameter tensor of an optimiser step (instead of
+// one per tensor). Per-element arithmetic is copied from the per-tensor kernels above (same
+// formula, same operation order), so the results are bit-identical to them.
+// The table (device memory, built and uploaded once per optimiser by OptimKernels.MultiTable,
+// reused every step) is an array of 64-bit integers, for T tensors:
+//   table[5t + 0] = w (float*, parameter)      table[5t + 1] = g (const float*, gradient)
+//   table[5t + 2] = s1 (float*, first state: SGD momentum buffer or 0 when none, Adam m)
+//   table[5t + 3] = s2 (float*, second state: Adam v, else 0)
+//   table[5t + 4] = n  (elements of tensor t)
+//   table[5T + t] = first chunk of tensor t, t = 0 .. T (prefix of ⌈n_t / chunk⌉; table[5T] = 0,
+//                   table[5T + T] = total chunks = gridDim.x)
+// Block b handles chunk b − first(t) of the tensor t with first(t) ≤ b < first(t + 1): elements
+// [c·chunk, min(n, (c + 1)·chunk)) strided by blockDim.x. Tensors of 0 elements have no chunk.
+// ---------------------------------------------------------------------------------------------
+
+// The tensor whose chunk range holds block b (binary search over the prefix table).
+__device__ __forceinline__ int nc_multi_tensor_of(const long long* __restrict__ first, int tensors, long long b)
+{
+    int lo = 0, hi = tensors - 1;
+    while (lo < hi)
+    {
+        int mid = (lo + hi + 1) >> 1;
+        if (first[mid] <= b) lo = mid; else hi = mid - 1;
+    }
+    return lo;
+}
+
+// SGD over every tensor of the table, as sgd_forward_kernel (s1 = 0 in the table: no momentum)
+// and sgd_momentum_forward_kernel (s1 = the momentum buffer):
+//   plain:     w ← w − lr·(g + wd·w)
+//   momentum:  d = g + wd·w;  v ← μ·v + d;  w ← w − lr·(nesterov ? d + μ·v : v)
+extern "C" __global__ void sgd_multi_forward_kernel(const long long* __restrict__ table, int tensors, long long chunk, float lr,
+                                                    float momentum, float weight_decay, int nesterov)
+{
+    const long long* first = table + 5LL * tensors;
+    int t = nc_multi_tensor_of(first, tensors, blockIdx.x);
+    float* __restrict__ w = (float*)table[5 * t];
+    const float* __restrict__ g = (const float*)table[5 * t + 1];
+    float* __restrict__ v = (float*)table[5 * t + 2];
+    long long n = table[5 * t + 4];
+    long long begin = ((long long)blockIdx.x - first[t]) * chunk;
+    long long end = begin + chunk < n ? begin + chunk : n;
+    if (v == nullptr)
+        for (long long i = begin + threadIdx.x; i < end; i += blockDim.x)
+            w[i] -= lr * (g[i] + weight_decay * w[i]);
+    else
+        for (long long i = begin + threadIdx.x; i < end; i += blockDim.x)
+        {
+            float d = g[i] + weight_decay * w[i];
+            float vi = momentum * v[i] + d;
+            v[i] = vi;
+            w[i] -= lr * (nesterov ? d + momentum * vi : vi);
+        }
+}
+
+// Adam / AdamW over every tensor of the table (s1 = m, s2 = v), all at the same step t, as
+// adam_forward_kernel with the same four host-folded values:
+//   g ← g + l2·w;  m ← β1·m + (1 − β1)·g;  v ← β2·v + (1 − β2)·g²;
+//   w ← w·shrink − step_size·m / (√v·inv_sqrt_c2 + ε)
+extern "C" __global__ void adam_multi_forward_kernel(const long long* __restrict__ table, int tensors, long long chunk, float beta1,
+                                                     float beta2, float eps, float l2, float shrink, float step_size,
+                                                     float inv_sqrt_c2)
+{
+    const long long* first = table + 5LL * tensors;
+    int t = nc_multi_tensor_of(first, tensors, blockIdx.x);
+    float* __restrict__ w = (float*)table[5 * t];
+    const float* __restrict__ g = (const float*)table[5 * t + 1];
+    float* __restrict__ m = (float*)table[5 * t + 2];
+    float* __restrict__ v = (float*)table[5 * t + 3];
+    long long n = table[5 * t + 4];
+    long long begin = ((long long)blockIdx.x - first[t]) * chunk;
+    long long end = begin + chunk < n ? begin + chunk : n;
+    for (long long i = begin + threadIdx.x; i < end; i += blockDim.x)
+    {
+        float wi = w[i];
+        float gi = g[i] + l2 * wi;
+        float mi = beta1 * m[i] + (1.f - beta1) * gi;
+        float vi = beta2 * v[i] + (1.f - beta2) * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        w[i] = wi * shrink - step_size * mi / (sqrtf(vi) * inv_sqrt_c2 + eps);
+    }
+}
+
 NC_EXPORT_KERNEL(sgd_forward_kernel);
 NC_EXPORT_KERNEL(sgd_momentum_forward_kernel);
 NC_EXPORT_KERNEL(adam_forward_kernel);
 NC_EXPORT_KERNEL(ema_update_forward_kernel);
+NC_EXPORT_KERNEL(sgd_multi_forward_kernel);
+NC_EXPORT_KERNEL(adam_multi_forward_kernel);
 
 // ---------------------------------------------------------------------------------------------
 // LARS, SimCLR's variant (its lars_optimizer.py), in two launches and without a host round trip:

@@ -42,4 +42,19 @@ public partial interface IBackend
     /// weights, <see cref="Optim.WeightAverage"/>). d = 0 copies x; <paramref name="source"/> is not modified.
     /// </summary>
     void EmaUpdate(Tensor average, Tensor source, float decay);
+
+    /// <summary>
+    /// <see cref="SgdUpdate"/> of every parameter of <paramref name="set"/> (gradient: its Grad; momentum
+    /// buffer: <see cref="MultiTensorSet.State1"/>, null or absent for none), with the same scalars: one
+    /// launch on a device (kernels-cu/optim.cu sgd_multi), bit-identical to the per-tensor updates.
+    /// </summary>
+    void SgdMultiUpdate(MultiTensorSet set, float lr, float momentum, float weightDecay, bool nesterov);
+
+    /// <summary>
+    /// <see cref="AdamUpdate"/> of every parameter of <paramref name="set"/> (m: State1, v: State2), all at
+    /// the same 1-based <paramref name="step"/>: one launch on a device (optim.cu adam_multi), bit-identical
+    /// to the per-tensor updates.
+    /// </summary>
+    void AdamMultiUpdate(MultiTensorSet set, float lr, float beta1, float beta2, float eps, float weightDecay,
+                         bool decoupledWeightDecay, long step);
 }
