@@ -57,4 +57,12 @@ public partial interface IBackend
     /// </summary>
     void AdamMultiUpdate(MultiTensorSet set, float lr, float beta1, float beta2, float eps, float weightDecay,
                          bool decoupledWeightDecay, long step);
+
+    /// <summary>
+    /// <see cref="LarsUpdate"/> of every parameter of <paramref name="set"/> (velocity: State1): a parameter whose
+    /// <see cref="MultiTensorSet.Adapt"/> flag is true gets <paramref name="weightDecay"/> and the trust ratio of its
+    /// own norms, the others weight decay 0 and no adaptation (as <see cref="Optim.Lars"/> applies its exclusion).
+    /// Two launches on a device (optim.cu lars_multi_norms, lars_multi_update), bit-identical to the per-tensor ones.
+    /// </summary>
+    void LarsMultiUpdate(MultiTensorSet set, float lr, float momentum, float weightDecay, float trustCoefficient, bool nesterov);
 }

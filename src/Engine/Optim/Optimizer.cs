@@ -56,11 +56,12 @@ public abstract class Optimizer : IDisposable
 
     /// <summary>
     /// The <see cref="MultiTensorSet"/> of the parameters at <paramref name="indices"/> with their state
-    /// (<paramref name="state1"/>, <paramref name="state2"/> per parameter index), made once per distinct
+    /// (<paramref name="state1"/>, <paramref name="state2"/>, LARS's <paramref name="adapt"/> per parameter index), made once per distinct
     /// subset and kept (normally one: all parameters; others only on steps that freeze some), so a device
     /// backend uploads each table once. Null when the parameters do not all live on one backend.
     /// </summary>
-    protected MultiTensorSet? MultiSet(IReadOnlyList<int> indices, Func<int, Tensor?>? state1, Func<int, Tensor?>? state2)
+    protected MultiTensorSet? MultiSet(IReadOnlyList<int> indices, Func<int, Tensor?>? state1, Func<int, Tensor?>? state2,
+                                       Func<int, bool>? adapt = null)
     {
         foreach (var (known, set) in multiSets)
             if (known.AsSpan().SequenceEqual(indices is int[] a ? a : indices.ToArray())) return set;
@@ -73,7 +74,8 @@ public abstract class Optimizer : IDisposable
             multiSets.Clear();
         }
         var made = new MultiTensorSet(indices.Select(i => Parameters[i].Tensor).ToArray(),
-            state1 is null ? null : indices.Select(state1).ToArray(), state2 is null ? null : indices.Select(state2).ToArray());
+            state1 is null ? null : indices.Select(state1).ToArray(), state2 is null ? null : indices.Select(state2).ToArray(),
+            adapt is null ? null : indices.Select(adapt).ToArray());
         multiSets.Add((indices.ToArray(), made));
         return made;
     }

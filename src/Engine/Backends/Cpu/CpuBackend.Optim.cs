@@ -47,6 +47,19 @@ public sealed partial class CpuBackend
         }
     }
 
+    /// <summary>The reference of the multi-tensor update: <see cref="LarsUpdate"/> per parameter, in order.</summary>
+    public void LarsMultiUpdate(MultiTensorSet set, float lr, float momentum, float weightDecay, float trustCoefficient, bool nesterov)
+    {
+        for (int i = 0; i < set.Parameters.Count; i++)
+        {
+            var p = set.Parameters[i];
+            bool adapt = set.Adapt?[i] ?? false;
+            LarsUpdate(p, p.Grad ?? throw new InvalidOperationException($"LarsMultiUpdate: parameter {i} has no gradient."),
+                set.State1?[i] ?? throw new ArgumentException("LarsMultiUpdate: the set has no velocity."),
+                lr, momentum, adapt ? weightDecay : 0f, trustCoefficient, adapt, nesterov);
+        }
+    }
+
     public void EmaUpdate(Tensor average, Tensor source, float decay)
     {
         if (average.Length != source.Length) throw new ArgumentException($"EmaUpdate: the average has {average.Length} elements, the source {source.Length}.");

@@ -2,7 +2,7 @@ using NativeContrastive.Engine.Tensors;
 
 namespace NativeContrastive.Engine.Backends.Device;
 
-/// <summary>Fused SGD and Adam/AdamW updates and the weights' EMA: kernels-cu/optim.cu, one launch per parameter tensor, or one for all of an optimiser's tensors (SgdMultiUpdate, AdamMultiUpdate). (LARS: DeviceBackend.Lars.cs.)</summary>
+/// <summary>Fused SGD and Adam/AdamW updates and the weights' EMA: kernels-cu/optim.cu, one launch per parameter tensor, or one for all of an optimiser's tensors (SgdMultiUpdate, AdamMultiUpdate, LarsMultiUpdate). (LARS: DeviceBackend.Lars.cs.)</summary>
 public sealed partial class DeviceBackend
 {
     public void SgdUpdate(Tensor param, Tensor grad, Tensor? momentumBuffer, float lr, float momentum, float weightDecay, bool nesterov)
@@ -40,6 +40,13 @@ public sealed partial class DeviceBackend
         optim.AdamMulti(TableOf(set, needsState2: true), step, lr, beta1, beta2, eps, weightDecay, decoupledWeightDecay);
     }
 
+    public void LarsMultiUpdate(MultiTensorSet set, float lr, float momentum, float weightDecay, float trustCoefficient, bool nesterov)
+    {
+        if (set.Parameters.Count == 0) return;
+        if (set.State1 is null || set.State1.Any(t => t is null)) throw new ArgumentException("LarsMultiUpdate: every parameter needs a velocity.");
+        optim.LarsMulti(TableOf(set, needsState2: false), lr, momentum, weightDecay, trustCoefficient, nesterov);
+    }
+
     /// <summary>
     /// The set's device table, built and uploaded on first use and reused while every parameter, gradient and
     /// state tensor still has the same device memory (a host-side comparison of pointers, no upload); rebuilt otherwise.
@@ -59,7 +66,7 @@ public sealed partial class DeviceBackend
         if (set.BackendTable is Kernels.Families.OptimKernels.MultiTable table && table.Table.Driver == Driver && table.Matches(entries))
             return table;
         set.BackendTable?.Dispose();
-        var built = optim.BuildMultiTable(entries);
+        var built = optim.BuildMultiTable(entries, set.Adapt);
         set.BackendTable = built;
         return built;
     }

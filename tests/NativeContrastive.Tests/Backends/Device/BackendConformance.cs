@@ -415,15 +415,41 @@ public abstract class BackendConformance
     private static readonly int[] MultiSizes = [517, 1, 4097, 9001, 33];
 
     /// <summary>Parameters of <see cref="MultiSizes"/> with gradients on <paramref name="backend"/>, from fixed seeds.</summary>
-    private static Tensor[] MultiParams(IBackend backend, int seed)
+    private static Tensor[] MultiParams(IBackend backend, int seed, int[]? sizes = null)
     {
-        var ps = new Tensor[MultiSizes.Length];
+        sizes ??= MultiSizes;
+        var ps = new Tensor[sizes.Length];
         for (int i = 0; i < ps.Length; i++)
         {
-            ps[i] = Tensor.FromArray(backend, TestData.Uniform(seed + 2 * i, MultiSizes[i], -1f, 1f), [MultiSizes[i]]);
-            ps[i].Grad = Tensor.FromArray(backend, TestData.Uniform(seed + 2 * i + 1, MultiSizes[i], -1f, 1f), [MultiSizes[i]]);
+            ps[i] = Tensor.FromArray(backend, TestData.Uniform(seed + 2 * i, sizes[i], -1f, 1f), [sizes[i]]);
+            ps[i].Grad = Tensor.FromArray(backend, TestData.Uniform(seed + 2 * i + 1, sizes[i], -1f, 1f), [sizes[i]]);
         }
         return ps;
+    }
+
+    /// <summary>LARS: one tensor needs the norm pass's full 128 blocks (grid-stride), one a single block; the excluded ones are small (rank-1 biases).</summary>
+    private static readonly int[] LarsSizes = [517, 1, 4097, 40000, 33];
+    private static readonly bool[] LarsAdapt = [true, false, true, true, false];
+
+    [TestCase(false)]
+    [TestCase(true)]
+    public void LarsMultiUpdateEqualsPerTensor(bool nesterov)
+    {
+        Tensor[] pc = MultiParams(Cpu, 70, LarsSizes), pm = MultiParams(Device, 70, LarsSizes), pt = MultiParams(Device, 70, LarsSizes);
+        Tensor?[] vc = ZerosLike(pc, true), vm = ZerosLike(pm, true), vt = ZerosLike(pt, true);
+        using var setC = new MultiTensorSet(pc, vc, adapt: LarsAdapt);
+        using var setM = new MultiTensorSet(pm, vm, adapt: LarsAdapt);
+        for (int step = 0; step < 3; step++)
+        {
+            Cpu.LarsMultiUpdate(setC, 0.3f, 0.9f, 1e-4f, 1e-3f, nesterov);
+            Device.LarsMultiUpdate(setM, 0.3f, 0.9f, 1e-4f, 1e-3f, nesterov);
+            for (int i = 0; i < pt.Length; i++)
+                Device.LarsUpdate(pt[i], pt[i].Grad!, vt[i]!, 0.3f, 0.9f, LarsAdapt[i] ? 1e-4f : 0f, 1e-3f, LarsAdapt[i], nesterov);
+        }
+        Bitwise(pt, pm, "param");
+        Bitwise(vt, vm, "velocity");
+        SameAll(pc, pm, 1e-6f, 1e-5f, "param vs cpu");
+        SameAll(vc, vm, 1e-6f, 1e-5f, "velocity vs cpu");
     }
 
     private static Tensor?[] ZerosLike(Tensor[] ps, bool make) => ps.Select(p => make ? p.ZerosLike() : null).ToArray();
@@ -495,15 +521,17 @@ public abstract class BackendConformance
     [TestCase("nesterov")]
     [TestCase("adam")]
     [TestCase("adamw")]
+    [TestCase("lars")]
     public void OptimizerMultiTensorStepWithAFrozenParameter(string kind)
     {
-        Tensor[] pm = MultiParams(Device, 60), pt = MultiParams(Device, 60);
+        Tensor[] pm = MultiParams(Device, 60, LarsSizes), pt = MultiParams(Device, 60, LarsSizes);
         var named = pm.Select((p, i) => ($"p{i}", p)).ToArray();
         using Engine.Optim.Optimizer opt = kind switch
         {
             "sgd" => new Engine.Optim.Sgd(named, momentum: 0.9f, weightDecay: 1e-2f),
             "nesterov" => new Engine.Optim.Sgd(named, momentum: 0.9f, weightDecay: 1e-2f, nesterov: true),
             "adam" => new Engine.Optim.Adam(named, weightDecay: 0.05f),
+            "lars" => new Engine.Optim.Lars(named, momentum: 0.9f, weightDecay: 1e-4f, exclude: (_, t) => t.Length < 100),
             _ => new Engine.Optim.AdamW(named, weightDecay: 0.05f),
         };
         bool adam = kind.StartsWith("adam");
@@ -520,6 +548,7 @@ public abstract class BackendConformance
                 if (freeze && i == 2) continue;
                 updates[i]++;
                 if (adam) Device.AdamUpdate(pt[i], pt[i].Grad!, s1[i]!, s2[i]!, 0.05f, 0.9f, 0.999f, 1e-8f, 0.05f, kind == "adamw", updates[i]);
+                else if (kind == "lars") Device.LarsUpdate(pt[i], pt[i].Grad!, s1[i]!, 0.05f, 0.9f, LarsAdapt[i] ? 1e-4f : 0f, 1e-3f, LarsAdapt[i], false);
                 else Device.SgdUpdate(pt[i], pt[i].Grad!, s1[i], 0.05f, 0.9f, 1e-2f, kind == "nesterov");
             }
             if (step == 1)
