@@ -60,10 +60,98 @@ extern "C" __global__ void ema_update_forward_kernel(float* __restrict__ a, cons
         a[i] = keep * a[i] + take * x[i];
 }
 
+// ---------------------------------------------------------------------------------------------
+// Multi-tensor updates: one launch for every parameter tensor of an optimiser step (instead of
+// one per tensor). Per-element arithmetic is copied from the per-tensor kernels above (same
+// formula, same operation order), so the results are bit-identical to them.
+// The table (device memory, built and uploaded once per optimiser by OptimKernels.MultiTable,
+// reused every step) is an array of 64-bit integers, for T tensors:
+//   table[5t + 0] = w (float*, parameter)      table[5t + 1] = g (const float*, gradient)
+//   table[5t + 2] = s1 (float*, first state: SGD momentum buffer or 0 when none, Adam m)
+//   table[5t + 3] = s2 (float*, second state: Adam v, else 0)
+//   table[5t + 4] = n  (elements of tensor t)
+//   table[5T + t] = first chunk of tensor t, t = 0 .. T (prefix of ⌈n_t / chunk⌉; table[5T] = 0,
+//                   table[5T + T] = total chunks = gridDim.x)
+//   table[6T + 1 ..] LARS's norm-block prefix and adapt flags (see lars_multi_*; zero otherwise)
+// Block b handles chunk b − first(t) of the tensor t with first(t) ≤ b < first(t + 1): elements
+// [c·chunk, min(n, (c + 1)·chunk)) strided by blockDim.x. Tensors of 0 elements have no chunk.
+// ---------------------------------------------------------------------------------------------
+
+// The tensor whose chunk range holds block b (binary search over the prefix table).
+__device__ __forceinline__ int nc_multi_tensor_of(const long long* __restrict__ first, int tensors, long long b)
+{
+    int lo = 0, hi = tensors - 1;
+    while (lo < hi)
+    {
+        int mid = (lo + hi + 1) >> 1;
+        if (first[mid] <= b) lo = mid; else hi = mid - 1;
+    }
+    return lo;
+}
+
+// SGD over every tensor of the table, as sgd_forward_kernel (s1 = 0 in the table: no momentum)
+// and sgd_momentum_forward_kernel (s1 = the momentum buffer):
+//   plain:     w ← w − lr·(g + wd·w)
+//   momentum:  d = g + wd·w;  v ← μ·v + d;  w ← w − lr·(nesterov ? d + μ·v : v)
+extern "C" __global__ void sgd_multi_forward_kernel(const long long* __restrict__ table, int tensors, long long chunk, float lr,
+                                                    float momentum, float weight_decay, int nesterov)
+{
+    const long long* first = table + 5LL * tensors;
+    int t = nc_multi_tensor_of(first, tensors, blockIdx.x);
+    float* __restrict__ w = (float*)table[5 * t];
+    const float* __restrict__ g = (const float*)table[5 * t + 1];
+    float* __restrict__ v = (float*)table[5 * t + 2];
+    long long n = table[5 * t + 4];
+    long long begin = ((long long)blockIdx.x - first[t]) * chunk;
+    long long end = begin + chunk < n ? begin + chunk : n;
+    if (v == nullptr)
+        for (long long i = begin + threadIdx.x; i < end; i += blockDim.x)
+            w[i] -= lr * (g[i] + weight_decay * w[i]);
+    else
+        for (long long i = begin + threadIdx.x; i < end; i += blockDim.x)
+        {
+            float d = g[i] + weight_decay * w[i];
+            float vi = momentum * v[i] + d;
+            v[i] = vi;
+            w[i] -= lr * (nesterov ? d + momentum * vi : vi);
+        }
+}
+
+// Adam / AdamW over every tensor of the table (s1 = m, s2 = v), all at the same step t, as
+// adam_forward_kernel with the same four host-folded values:
+//   g ← g + l2·w;  m ← β1·m + (1 − β1)·g;  v ← β2·v + (1 − β2)·g²;
+//   w ← w·shrink − step_size·m / (√v·inv_sqrt_c2 + ε)
+extern "C" __global__ void adam_multi_forward_kernel(const long long* __restrict__ table, int tensors, long long chunk, float beta1,
+                                                     float beta2, float eps, float l2, float shrink, float step_size,
+                                                     float inv_sqrt_c2)
+{
+    const long long* first = table + 5LL * tensors;
+    int t = nc_multi_tensor_of(first, tensors, blockIdx.x);
+    float* __restrict__ w = (float*)table[5 * t];
+    const float* __restrict__ g = (const float*)table[5 * t + 1];
+    float* __restrict__ m = (float*)table[5 * t + 2];
+    float* __restrict__ v = (float*)table[5 * t + 3];
+    long long n = table[5 * t + 4];
+    long long begin = ((long long)blockIdx.x - first[t]) * chunk;
+    long long end = begin + chunk < n ? begin + chunk : n;
+    for (long long i = begin + threadIdx.x; i < end; i += blockDim.x)
+    {
+        float wi = w[i];
+        float gi = g[i] + l2 * wi;
+        float mi = beta1 * m[i] + (1.f - beta1) * gi;
+        float vi = beta2 * v[i] + (1.f - beta2) * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        w[i] = wi * shrink - step_size * mi / (sqrtf(vi) * inv_sqrt_c2 + eps);
+    }
+}
+
 NC_EXPORT_KERNEL(sgd_forward_kernel);
 NC_EXPORT_KERNEL(sgd_momentum_forward_kernel);
 NC_EXPORT_KERNEL(adam_forward_kernel);
 NC_EXPORT_KERNEL(ema_update_forward_kernel);
+NC_EXPORT_KERNEL(sgd_multi_forward_kernel);
+NC_EXPORT_KERNEL(adam_multi_forward_kernel);
 
 // ---------------------------------------------------------------------------------------------
 // LARS, SimCLR's variant (its lars_optimizer.py), in two launches and without a host round trip:
@@ -156,5 +244,103 @@ extern "C" __global__ void lars_update_forward_kernel(float* __restrict__ p, con
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Multi-tensor LARS: the two passes above for every tensor of the optimiser in two launches (not
+// two per tensor), bit-identical to them. The table is the multi-tensor table (see sgd_multi; s1 =
+// the velocity) extended, for T tensors, by
+//   table[6T + 1 + t] = first norm block of tensor t, t = 0 .. T: prefix of B_t, where B_t is the
+//                       per-tensor norm pass's block count (min(⌈n/256⌉, 128), at least 1) for an
+//                       adapted tensor and 0 for an excluded one (table[7T + 1] = total norm blocks)
+//   table[7T + 2 + t] = adapt flag of tensor t (1: weight decay and trust ratio, 0: excluded —
+//                       plain momentum SGD with wd = 0, as Lars passes it to the per-tensor kernel)
+// partials holds 2 doubles per norm block: tensor t's are partials[2·first_norm(t) ..], in the
+// layout lars_norms_forward_kernel writes for that tensor alone.
+// ---------------------------------------------------------------------------------------------
+
+// Block b = norm block b − first_norm(t) of tensor t: exactly lars_norms_forward_kernel's block of
+// that index in a grid of B_t blocks (same elements, same order, same block sum).
+extern "C" __global__ void lars_multi_norms_forward_kernel(const long long* __restrict__ table, int tensors,
+                                                           double* __restrict__ partials, float weight_decay)
+{
+    __shared__ double warp_sums[32];
+    const long long* first = table + 6LL * tensors + 1;
+    int t = nc_multi_tensor_of(first, tensors, blockIdx.x);
+    const float* __restrict__ p = (const float*)table[5 * t];
+    const float* __restrict__ g = (const float*)table[5 * t + 1];
+    long long n = table[5 * t + 4];
+    long long block = (long long)blockIdx.x - first[t], blocks = first[t + 1] - first[t];
+    double pp = 0.0, dd = 0.0;
+    for (long long i = block * blockDim.x + threadIdx.x; i < n; i += blocks * blockDim.x)
+    {
+        float pi = p[i];
+        float d = g[i] + weight_decay * pi;
+        pp += (double)pi * pi;
+        dd += (double)d * d;
+    }
+    pp = nc_block_sum_double(pp, warp_sums);
+    dd = nc_block_sum_double(dd, warp_sums);
+    if (threadIdx.x == 0)
+    {
+        partials[2 * blockIdx.x] = pp;
+        partials[2 * blockIdx.x + 1] = dd;
+    }
+}
+
+// Block b = chunk of tensor t (chunk prefix as sgd_multi): the trust ratio from tensor t's partials,
+// reduced as lars_update_forward_kernel does, then its update on the chunk's elements:
+//   wd_t = adapt_t ? wd : 0;  step = λ·(g + wd_t·p);  v ← μ·v + step;  p ← p − (nesterov ? μ·v + step : v)
+extern "C" __global__ void lars_multi_update_forward_kernel(const long long* __restrict__ table, int tensors, long long chunk,
+                                                            const double* __restrict__ partials, float lr, float momentum,
+                                                            float weight_decay, float trust_coefficient, int nesterov)
+{
+    __shared__ float s_scaled_lr;
+    const long long* first = table + 5LL * tensors;
+    const long long* norm_first = table + 6LL * tensors + 1;
+    int t = nc_multi_tensor_of(first, tensors, blockIdx.x);
+    float* __restrict__ p = (float*)table[5 * t];
+    const float* __restrict__ g = (const float*)table[5 * t + 1];
+    float* __restrict__ v = (float*)table[5 * t + 2];
+    long long n = table[5 * t + 4];
+    int adapt = (int)table[7LL * tensors + 2 + t];
+    float wd = adapt ? weight_decay : 0.f;
+    if (threadIdx.x < 32)
+    {
+        int lane = threadIdx.x;
+        int partial_count = adapt ? (int)(norm_first[t + 1] - norm_first[t]) : 0;
+        const double* own = partials + 2 * norm_first[t];
+        double pp = 0.0, dd = 0.0;
+        if (adapt)
+            for (int b = lane; b < partial_count; b += 32)
+            {
+                pp += own[2 * b];
+                dd += own[2 * b + 1];
+            }
+        for (int o = 16; o > 0; o >>= 1)
+        {
+            pp += __shfl_xor_sync(NC_FULL_MASK, pp, o);
+            dd += __shfl_xor_sync(NC_FULL_MASK, dd, o);
+        }
+        if (lane == 0)
+        {
+            double wn = sqrt(pp), dn = sqrt(dd);
+            float ratio = adapt && wn > 0.0 && dn > 0.0 ? (float)((double)trust_coefficient * wn / dn) : 1.f;
+            s_scaled_lr = lr * ratio;
+        }
+    }
+    __syncthreads();
+    float rate = s_scaled_lr;
+    long long begin = ((long long)blockIdx.x - first[t]) * chunk;
+    long long end = begin + chunk < n ? begin + chunk : n;
+    for (long long i = begin + threadIdx.x; i < end; i += blockDim.x)
+    {
+        float step = rate * (g[i] + wd * p[i]);
+        float vi = momentum * v[i] + step;
+        v[i] = vi;
+        p[i] -= nesterov ? momentum * vi + step : vi;
+    }
+}
+
 NC_EXPORT_KERNEL(lars_norms_forward_kernel);
 NC_EXPORT_KERNEL(lars_update_forward_kernel);
+NC_EXPORT_KERNEL(lars_multi_norms_forward_kernel);
+NC_EXPORT_KERNEL(lars_multi_update_forward_kernel);

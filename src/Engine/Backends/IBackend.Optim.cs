@@ -42,4 +42,27 @@ public partial interface IBackend
     /// weights, <see cref="Optim.WeightAverage"/>). d = 0 copies x; <paramref name="source"/> is not modified.
     /// </summary>
     void EmaUpdate(Tensor average, Tensor source, float decay);
+
+    /// <summary>
+    /// <see cref="SgdUpdate"/> of every parameter of <paramref name="set"/> (gradient: its Grad; momentum
+    /// buffer: <see cref="MultiTensorSet.State1"/>, null or absent for none), with the same scalars: one
+    /// launch on a device (kernels-cu/optim.cu sgd_multi), bit-identical to the per-tensor updates.
+    /// </summary>
+    void SgdMultiUpdate(MultiTensorSet set, float lr, float momentum, float weightDecay, bool nesterov);
+
+    /// <summary>
+    /// <see cref="AdamUpdate"/> of every parameter of <paramref name="set"/> (m: State1, v: State2), all at
+    /// the same 1-based <paramref name="step"/>: one launch on a device (optim.cu adam_multi), bit-identical
+    /// to the per-tensor updates.
+    /// </summary>
+    void AdamMultiUpdate(MultiTensorSet set, float lr, float beta1, float beta2, float eps, float weightDecay,
+                         bool decoupledWeightDecay, long step);
+
+    /// <summary>
+    /// <see cref="LarsUpdate"/> of every parameter of <paramref name="set"/> (velocity: State1): a parameter whose
+    /// <see cref="MultiTensorSet.Adapt"/> flag is true gets <paramref name="weightDecay"/> and the trust ratio of its
+    /// own norms, the others weight decay 0 and no adaptation (as <see cref="Optim.Lars"/> applies its exclusion).
+    /// Two launches on a device (optim.cu lars_multi_norms, lars_multi_update), bit-identical to the per-tensor ones.
+    /// </summary>
+    void LarsMultiUpdate(MultiTensorSet set, float lr, float momentum, float weightDecay, float trustCoefficient, bool nesterov);
 }

@@ -45,6 +45,25 @@ public class Adam : Optimizer
         p.Backend.AdamUpdate(p, p.Grad!, expAvg[i], expAvgSq[i], lr, Beta1, Beta2, Eps, WeightDecay, decoupled, UpdatesOf(i));
     }
 
+    /// <summary>
+    /// The unfrozen parameters in one <see cref="IBackend.AdamMultiUpdate"/> per distinct update count (one,
+    /// unless some parameter sat out frozen steps earlier: then one per count, since t differs).
+    /// </summary>
+    protected override bool UpdateMany(IReadOnlyList<int> indices, float lr)
+    {
+        foreach (var group in indices.GroupBy(UpdatesOf))
+        {
+            var set = MultiSet(group.ToArray(), i => expAvg[i], i => expAvgSq[i]);
+            if (set is null)
+            {
+                foreach (int i in group) Update(i, lr);
+                continue;
+            }
+            set.Parameters[0].Backend.AdamMultiUpdate(set, lr, Beta1, Beta2, Eps, WeightDecay, decoupled, group.Key);
+        }
+        return true;
+    }
+
     public override IEnumerable<(string Name, Tensor Tensor)> State() => expAvg.Concat(expAvgSq).Select(t => (t.Name!, t));
 }
 

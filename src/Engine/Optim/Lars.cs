@@ -46,5 +46,15 @@ public sealed class Lars : Optimizer
         p.Backend.LarsUpdate(p, p.Grad!, velocities[i], lr, Momentum, adapt ? WeightDecay : 0f, TrustCoefficient, adapt, Nesterov);
     }
 
+    /// <summary>All unfrozen parameters in one <see cref="IBackend.LarsMultiUpdate"/> (two launches on a device).</summary>
+    protected override bool UpdateMany(IReadOnlyList<int> indices, float lr)
+    {
+        if (indices.Count == 0) return true;
+        var set = MultiSet(indices, i => velocities[i], null, i => !excluded[i]);
+        if (set is null) return false;
+        set.Parameters[0].Backend.LarsMultiUpdate(set, lr, Momentum, WeightDecay, TrustCoefficient, Nesterov);
+        return true;
+    }
+
     public override IEnumerable<(string Name, Tensor Tensor)> State() => velocities.Select(v => (v.Name!, v));
 }

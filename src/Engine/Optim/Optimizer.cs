@@ -32,13 +32,55 @@ public abstract class Optimizer : IDisposable
     /// </summary>
     public void Step(float lr, IReadOnlySet<Tensor> frozen)
     {
+        active.Clear();
         for (int i = 0; i < Parameters.Count; i++)
         {
-            if (frozen.Count == 0 || !frozen.Contains(Parameters[i].Tensor)) Update(i, lr);
+            if (frozen.Count == 0 || !frozen.Contains(Parameters[i].Tensor)) active.Add(i);
             else skipped[i]++;
         }
+        if (!UpdateMany(active, lr))
+            foreach (int i in active) Update(i, lr);
         StepCount++;
     }
+
+    private readonly List<int> active = [];
+
+    /// <summary>
+    /// Updates the parameters at <paramref name="indices"/> (ascending, the step's unfrozen ones) together —
+    /// the multi-tensor path (one launch per step on a device) — or returns false to have each updated by
+    /// <see cref="Update"/>. The result must equal the per-parameter updates bit for bit.
+    /// </summary>
+    protected virtual bool UpdateMany(IReadOnlyList<int> indices, float lr) => false;
+
+    private readonly List<(int[] Indices, MultiTensorSet Set)> multiSets = [];
+
+    /// <summary>
+    /// The <see cref="MultiTensorSet"/> of the parameters at <paramref name="indices"/> with their state
+    /// (<paramref name="state1"/>, <paramref name="state2"/>, LARS's <paramref name="adapt"/> per parameter index), made once per distinct
+    /// subset and kept (normally one: all parameters; others only on steps that freeze some), so a device
+    /// backend uploads each table once. Null when the parameters do not all live on one backend.
+    /// </summary>
+    protected MultiTensorSet? MultiSet(IReadOnlyList<int> indices, Func<int, Tensor?>? state1, Func<int, Tensor?>? state2,
+                                       Func<int, bool>? adapt = null)
+    {
+        foreach (var (known, set) in multiSets)
+            if (known.AsSpan().SequenceEqual(indices is int[] a ? a : indices.ToArray())) return set;
+        if (indices.Count == 0) return null;
+        var backend = Parameters[indices[0]].Tensor.Backend;
+        if (indices.Any(i => !ReferenceEquals(Parameters[i].Tensor.Backend, backend))) return null;
+        if (multiSets.Count >= MaxMultiSets)
+        {
+            foreach (var (_, set) in multiSets) set.Dispose();
+            multiSets.Clear();
+        }
+        var made = new MultiTensorSet(indices.Select(i => Parameters[i].Tensor).ToArray(),
+            state1 is null ? null : indices.Select(state1).ToArray(), state2 is null ? null : indices.Select(state2).ToArray(),
+            adapt is null ? null : indices.Select(adapt).ToArray());
+        multiSets.Add((indices.ToArray(), made));
+        return made;
+    }
+
+    private const int MaxMultiSets = 8;
 
     /// <summary>Updates parameter <paramref name="index"/> has received, counting the one being made (Adam's bias correction: t).</summary>
     protected long UpdatesOf(int index) => StepCount + 1 - skipped[index];
@@ -80,6 +122,8 @@ public abstract class Optimizer : IDisposable
 
     public virtual void Dispose()
     {
+        foreach (var (_, set) in multiSets) set.Dispose();
+        multiSets.Clear();
         foreach (var (_, t) in State()) t.Dispose();
         GC.SuppressFinalize(this);
     }

@@ -40,6 +40,16 @@ public sealed class Sgd : Optimizer
         p.Backend.SgdUpdate(p, p.Grad!, buffers[i], lr, Momentum, WeightDecay, Nesterov);
     }
 
+    /// <summary>All unfrozen parameters in one <see cref="IBackend.SgdMultiUpdate"/>.</summary>
+    protected override bool UpdateMany(IReadOnlyList<int> indices, float lr)
+    {
+        if (indices.Count == 0) return true;
+        var set = MultiSet(indices, i => buffers[i], null);
+        if (set is null) return false;
+        set.Parameters[0].Backend.SgdMultiUpdate(set, lr, Momentum, WeightDecay, Nesterov);
+        return true;
+    }
+
     public override IEnumerable<(string Name, Tensor Tensor)> State() =>
         buffers.Where(b => b is not null).Select(b => (b!.Name!, b!));
 }

@@ -22,6 +22,44 @@ public sealed partial class CpuBackend
         });
     }
 
+    /// <summary>The reference of the multi-tensor update: <see cref="SgdUpdate"/> per parameter, in order.</summary>
+    public void SgdMultiUpdate(MultiTensorSet set, float lr, float momentum, float weightDecay, bool nesterov)
+    {
+        for (int i = 0; i < set.Parameters.Count; i++)
+        {
+            var p = set.Parameters[i];
+            SgdUpdate(p, p.Grad ?? throw new InvalidOperationException($"SgdMultiUpdate: parameter {i} has no gradient."),
+                set.State1?[i], lr, momentum, weightDecay, nesterov);
+        }
+    }
+
+    /// <summary>The reference of the multi-tensor update: <see cref="AdamUpdate"/> per parameter, in order.</summary>
+    public void AdamMultiUpdate(MultiTensorSet set, float lr, float beta1, float beta2, float eps, float weightDecay,
+                                bool decoupledWeightDecay, long step)
+    {
+        for (int i = 0; i < set.Parameters.Count; i++)
+        {
+            var p = set.Parameters[i];
+            AdamUpdate(p, p.Grad ?? throw new InvalidOperationException($"AdamMultiUpdate: parameter {i} has no gradient."),
+                set.State1?[i] ?? throw new ArgumentException("AdamMultiUpdate: the set has no first moment."),
+                set.State2?[i] ?? throw new ArgumentException("AdamMultiUpdate: the set has no second moment."),
+                lr, beta1, beta2, eps, weightDecay, decoupledWeightDecay, step);
+        }
+    }
+
+    /// <summary>The reference of the multi-tensor update: <see cref="LarsUpdate"/> per parameter, in order.</summary>
+    public void LarsMultiUpdate(MultiTensorSet set, float lr, float momentum, float weightDecay, float trustCoefficient, bool nesterov)
+    {
+        for (int i = 0; i < set.Parameters.Count; i++)
+        {
+            var p = set.Parameters[i];
+            bool adapt = set.Adapt?[i] ?? false;
+            LarsUpdate(p, p.Grad ?? throw new InvalidOperationException($"LarsMultiUpdate: parameter {i} has no gradient."),
+                set.State1?[i] ?? throw new ArgumentException("LarsMultiUpdate: the set has no velocity."),
+                lr, momentum, adapt ? weightDecay : 0f, trustCoefficient, adapt, nesterov);
+        }
+    }
+
     public void EmaUpdate(Tensor average, Tensor source, float decay)
     {
         if (average.Length != source.Length) throw new ArgumentException($"EmaUpdate: the average has {average.Length} elements, the source {source.Length}.");

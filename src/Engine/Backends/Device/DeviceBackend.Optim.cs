@@ -2,7 +2,7 @@ using NativeContrastive.Engine.Tensors;
 
 namespace NativeContrastive.Engine.Backends.Device;
 
-/// <summary>Fused SGD and Adam/AdamW updates and the weights' EMA: kernels-cu/optim.cu, one launch per parameter tensor. (LARS: DeviceBackend.Lars.cs.)</summary>
+/// <summary>Fused SGD and Adam/AdamW updates and the weights' EMA: kernels-cu/optim.cu, one launch per parameter tensor, or one for all of an optimiser's tensors (SgdMultiUpdate, AdamMultiUpdate, LarsMultiUpdate). (LARS: DeviceBackend.Lars.cs.)</summary>
 public sealed partial class DeviceBackend
 {
     public void SgdUpdate(Tensor param, Tensor grad, Tensor? momentumBuffer, float lr, float momentum, float weightDecay, bool nesterov)
@@ -22,5 +22,52 @@ public sealed partial class DeviceBackend
     {
         if (average.Length != source.Length) throw new ArgumentException($"EmaUpdate: the average has {average.Length} elements, the source {source.Length}.");
         optim.EmaUpdate(Buf(average), Buf(source), average.Length, decay);
+    }
+
+    public void SgdMultiUpdate(MultiTensorSet set, float lr, float momentum, float weightDecay, bool nesterov)
+    {
+        if (set.Parameters.Count == 0) return;
+        optim.SgdMulti(TableOf(set, needsState2: false), lr, momentum, weightDecay, nesterov);
+    }
+
+    public void AdamMultiUpdate(MultiTensorSet set, float lr, float beta1, float beta2, float eps, float weightDecay,
+                                bool decoupledWeightDecay, long step)
+    {
+        if (step < 1) throw new ArgumentOutOfRangeException(nameof(step), $"AdamMultiUpdate: step is 1-based, got {step}.");
+        if (set.Parameters.Count == 0) return;
+        if (set.State1 is null || set.State2 is null || set.State1.Any(t => t is null) || set.State2.Any(t => t is null))
+            throw new ArgumentException("AdamMultiUpdate: every parameter needs both moments.");
+        optim.AdamMulti(TableOf(set, needsState2: true), step, lr, beta1, beta2, eps, weightDecay, decoupledWeightDecay);
+    }
+
+    public void LarsMultiUpdate(MultiTensorSet set, float lr, float momentum, float weightDecay, float trustCoefficient, bool nesterov)
+    {
+        if (set.Parameters.Count == 0) return;
+        if (set.State1 is null || set.State1.Any(t => t is null)) throw new ArgumentException("LarsMultiUpdate: every parameter needs a velocity.");
+        optim.LarsMulti(TableOf(set, needsState2: false), lr, momentum, weightDecay, trustCoefficient, nesterov);
+    }
+
+    /// <summary>
+    /// The set's device table, built and uploaded on first use and reused while every parameter, gradient and
+    /// state tensor still has the same device memory (a host-side comparison of pointers, no upload); rebuilt otherwise.
+    /// </summary>
+    private Kernels.Families.OptimKernels.MultiTable TableOf(MultiTensorSet set, bool needsState2)
+    {
+        var entries = new Kernels.Families.OptimKernels.MultiEntry[set.Parameters.Count];
+        for (int i = 0; i < entries.Length; i++)
+        {
+            var p = set.Parameters[i];
+            var g = p.Grad ?? throw new InvalidOperationException($"multi-tensor update: parameter {i} has no gradient.");
+            if (g.Length != p.Length) throw new ArgumentException($"multi-tensor update: parameter {i} has {p.Length} elements, its gradient {g.Length}.");
+            var s1 = set.State1?[i];
+            var s2 = needsState2 ? set.State2?[i] : null;
+            entries[i] = new(Buf(p), Buf(g), s1 is null ? null : Buf(s1), s2 is null ? null : Buf(s2), p.Length);
+        }
+        if (set.BackendTable is Kernels.Families.OptimKernels.MultiTable table && table.Table.Driver == Driver && table.Matches(entries))
+            return table;
+        set.BackendTable?.Dispose();
+        var built = optim.BuildMultiTable(entries, set.Adapt);
+        set.BackendTable = built;
+        return built;
     }
 }

@@ -408,6 +408,163 @@ public abstract class BackendConformance
         Assert.Throws<ArgumentOutOfRangeException>(() => Device.AdamUpdate(p.D, g.D, m.Item2, v.Item2, 1e-2f, 0.9f, 0.999f, 1e-8f, 0f, decoupled, 0));
     }
 
+    // ---- multi-tensor optimiser updates: one launch for several tensors of odd sizes (one spans several
+    // chunks, one is a single element); bit-identical on the device to its per-tensor kernels, and the
+    // cpu reference within the per-tensor tolerance. Three steps, so the state carries over. ----
+
+    private static readonly int[] MultiSizes = [517, 1, 4097, 9001, 33];
+
+    /// <summary>Parameters of <see cref="MultiSizes"/> with gradients on <paramref name="backend"/>, from fixed seeds.</summary>
+    private static Tensor[] MultiParams(IBackend backend, int seed, int[]? sizes = null)
+    {
+        sizes ??= MultiSizes;
+        var ps = new Tensor[sizes.Length];
+        for (int i = 0; i < ps.Length; i++)
+        {
+            ps[i] = Tensor.FromArray(backend, TestData.Uniform(seed + 2 * i, sizes[i], -1f, 1f), [sizes[i]]);
+            ps[i].Grad = Tensor.FromArray(backend, TestData.Uniform(seed + 2 * i + 1, sizes[i], -1f, 1f), [sizes[i]]);
+        }
+        return ps;
+    }
+
+    /// <summary>LARS: one tensor needs the norm pass's full 128 blocks (grid-stride), one a single block; the excluded ones are small (rank-1 biases).</summary>
+    private static readonly int[] LarsSizes = [517, 1, 4097, 40000, 33];
+    private static readonly bool[] LarsAdapt = [true, false, true, true, false];
+
+    [TestCase(false)]
+    [TestCase(true)]
+    public void LarsMultiUpdateEqualsPerTensor(bool nesterov)
+    {
+        Tensor[] pc = MultiParams(Cpu, 70, LarsSizes), pm = MultiParams(Device, 70, LarsSizes), pt = MultiParams(Device, 70, LarsSizes);
+        Tensor?[] vc = ZerosLike(pc, true), vm = ZerosLike(pm, true), vt = ZerosLike(pt, true);
+        using var setC = new MultiTensorSet(pc, vc, adapt: LarsAdapt);
+        using var setM = new MultiTensorSet(pm, vm, adapt: LarsAdapt);
+        for (int step = 0; step < 3; step++)
+        {
+            Cpu.LarsMultiUpdate(setC, 0.3f, 0.9f, 1e-4f, 1e-3f, nesterov);
+            Device.LarsMultiUpdate(setM, 0.3f, 0.9f, 1e-4f, 1e-3f, nesterov);
+            for (int i = 0; i < pt.Length; i++)
+                Device.LarsUpdate(pt[i], pt[i].Grad!, vt[i]!, 0.3f, 0.9f, LarsAdapt[i] ? 1e-4f : 0f, 1e-3f, LarsAdapt[i], nesterov);
+        }
+        Bitwise(pt, pm, "param");
+        Bitwise(vt, vm, "velocity");
+        SameAll(pc, pm, 1e-6f, 1e-5f, "param vs cpu");
+        SameAll(vc, vm, 1e-6f, 1e-5f, "velocity vs cpu");
+    }
+
+    private static Tensor?[] ZerosLike(Tensor[] ps, bool make) => ps.Select(p => make ? p.ZerosLike() : null).ToArray();
+
+    private static void Bitwise(Tensor?[] a, Tensor?[] b, string what)
+    {
+        for (int i = 0; i < a.Length; i++)
+            if (a[i] is not null) Assert.That(b[i]!.ToArray(), Is.EqualTo(a[i]!.ToArray()), $"{what}[{i}] bit for bit");
+    }
+
+    private static void SameAll(Tensor?[] cpu, Tensor?[] device, float atol, float rtol, string what)
+    {
+        for (int i = 0; i < cpu.Length; i++)
+            if (cpu[i] is not null) Close.Assert(cpu[i]!.ToArray(), device[i]!.ToArray(), atol, rtol, $"{what}[{i}]");
+    }
+
+    [TestCase(false, false)]
+    [TestCase(true, false)]
+    [TestCase(true, true)]
+    public void SgdMultiUpdateEqualsPerTensor(bool momentum, bool nesterov)
+    {
+        Tensor[] pc = MultiParams(Cpu, 40), pm = MultiParams(Device, 40), pt = MultiParams(Device, 40);
+        Tensor?[] bc = ZerosLike(pc, momentum), bm = ZerosLike(pm, momentum), bt = ZerosLike(pt, momentum);
+        using var setC = new MultiTensorSet(pc, bc);
+        using var setM = new MultiTensorSet(pm, bm);
+        for (int step = 0; step < 3; step++)
+        {
+            Cpu.SgdMultiUpdate(setC, 0.1f, 0.9f, 1e-2f, nesterov);
+            Device.SgdMultiUpdate(setM, 0.1f, 0.9f, 1e-2f, nesterov);
+            for (int i = 0; i < pt.Length; i++) Device.SgdUpdate(pt[i], pt[i].Grad!, bt[i], 0.1f, 0.9f, 1e-2f, nesterov);
+        }
+        Bitwise(pt, pm, "param");
+        Bitwise(bt, bm, "momentum buffer");
+        Bitwise(pt.Select(p => p.Grad).ToArray(), pm.Select(p => p.Grad).ToArray(), "the gradient is not modified");
+        SameAll(pc, pm, 1e-6f, 1e-5f, "param vs cpu");
+        SameAll(bc, bm, 1e-6f, 1e-5f, "momentum buffer vs cpu");
+    }
+
+    [TestCase(false)]
+    [TestCase(true)]
+    public void AdamMultiUpdateEqualsPerTensor(bool decoupled)
+    {
+        Tensor[] pc = MultiParams(Cpu, 50), pm = MultiParams(Device, 50), pt = MultiParams(Device, 50);
+        Tensor?[] mc = ZerosLike(pc, true), mm = ZerosLike(pm, true), mt = ZerosLike(pt, true);
+        Tensor?[] vc = ZerosLike(pc, true), vm = ZerosLike(pm, true), vt = ZerosLike(pt, true);
+        using var setC = new MultiTensorSet(pc, mc, vc);
+        using var setM = new MultiTensorSet(pm, mm, vm);
+        for (long step = 1; step <= 3; step++)
+        {
+            Cpu.AdamMultiUpdate(setC, 1e-2f, 0.9f, 0.999f, 1e-8f, 0.05f, decoupled, step);
+            Device.AdamMultiUpdate(setM, 1e-2f, 0.9f, 0.999f, 1e-8f, 0.05f, decoupled, step);
+            for (int i = 0; i < pt.Length; i++) Device.AdamUpdate(pt[i], pt[i].Grad!, mt[i]!, vt[i]!, 1e-2f, 0.9f, 0.999f, 1e-8f, 0.05f, decoupled, step);
+        }
+        Bitwise(pt, pm, "param");
+        Bitwise(mt, mm, "exp_avg");
+        Bitwise(vt, vm, "exp_avg_sq");
+        SameAll(pc, pm, 1e-6f, 1e-5f, "param vs cpu");
+        SameAll(mc, mm, 1e-6f, 1e-5f, "exp_avg vs cpu");
+        SameAll(vc, vm, 1e-7f, 1e-5f, "exp_avg_sq vs cpu");
+        Assert.Throws<ArgumentOutOfRangeException>(() => Device.AdamMultiUpdate(setM, 1e-2f, 0.9f, 0.999f, 1e-8f, 0f, decoupled, 0));
+    }
+
+    /// <summary>
+    /// The optimisers' multi-tensor path with a frozen parameter (SwAV's prototypes): the frozen tensor and
+    /// its state are untouched, the others equal the per-tensor kernels bit for bit; once unfrozen, Adam runs
+    /// one launch per distinct update count and still matches.
+    /// </summary>
+    [TestCase("sgd")]
+    [TestCase("nesterov")]
+    [TestCase("adam")]
+    [TestCase("adamw")]
+    [TestCase("lars")]
+    public void OptimizerMultiTensorStepWithAFrozenParameter(string kind)
+    {
+        Tensor[] pm = MultiParams(Device, 60, LarsSizes), pt = MultiParams(Device, 60, LarsSizes);
+        var named = pm.Select((p, i) => ($"p{i}", p)).ToArray();
+        using Engine.Optim.Optimizer opt = kind switch
+        {
+            "sgd" => new Engine.Optim.Sgd(named, momentum: 0.9f, weightDecay: 1e-2f),
+            "nesterov" => new Engine.Optim.Sgd(named, momentum: 0.9f, weightDecay: 1e-2f, nesterov: true),
+            "adam" => new Engine.Optim.Adam(named, weightDecay: 0.05f),
+            "lars" => new Engine.Optim.Lars(named, momentum: 0.9f, weightDecay: 1e-4f, exclude: (_, t) => t.Length < 100),
+            _ => new Engine.Optim.AdamW(named, weightDecay: 0.05f),
+        };
+        bool adam = kind.StartsWith("adam");
+        Tensor?[] s1 = ZerosLike(pt, true), s2 = ZerosLike(pt, adam);
+        var frozen = new HashSet<Tensor> { pm[2] };
+        float[] before = pm[2].ToArray();
+        long[] updates = new long[pt.Length];
+        for (int step = 0; step < 4; step++)
+        {
+            bool freeze = step < 2;
+            opt.Step(0.05f, freeze ? frozen : new HashSet<Tensor>());
+            for (int i = 0; i < pt.Length; i++)
+            {
+                if (freeze && i == 2) continue;
+                updates[i]++;
+                if (adam) Device.AdamUpdate(pt[i], pt[i].Grad!, s1[i]!, s2[i]!, 0.05f, 0.9f, 0.999f, 1e-8f, 0.05f, kind == "adamw", updates[i]);
+                else if (kind == "lars") Device.LarsUpdate(pt[i], pt[i].Grad!, s1[i]!, 0.05f, 0.9f, LarsAdapt[i] ? 1e-4f : 0f, 1e-3f, LarsAdapt[i], false);
+                else Device.SgdUpdate(pt[i], pt[i].Grad!, s1[i], 0.05f, 0.9f, 1e-2f, kind == "nesterov");
+            }
+            if (step == 1)
+            {
+                Assert.That(pm[2].ToArray(), Is.EqualTo(before), "frozen parameter untouched");
+                foreach (var (name, t) in opt.State().Where(s => s.Name.EndsWith(".p2")))
+                    Assert.That(t.ToArray(), Is.All.EqualTo(0f), $"frozen parameter's {name} untouched");
+            }
+        }
+        Bitwise(pt, pm, "param");
+        var state = opt.State().ToDictionary(s => s.Name, s => s.Tensor);
+        string first = adam ? "exp_avg" : "momentum";
+        Bitwise(s1, pm.Select((_, i) => (Tensor?)state[$"{first}.p{i}"]).ToArray(), first);
+        if (adam) Bitwise(s2, pm.Select((_, i) => (Tensor?)state[$"exp_avg_sq.p{i}"]).ToArray(), "exp_avg_sq");
+    }
+
     [Test]
     public void EmaUpdateOfWeights()
     {
