@@ -101,7 +101,8 @@ public class StepProfilerTests
         var gemm = r["gemm.cu:gemm_forward_tiled_kernel"]!;
         Assert.That(gemm.Calls, Is.EqualTo(3 * linears + 3), "three GEMMs per linear layer and three for the similarity matrix");
         Assert.That(gemm.Flops, Is.GreaterThan(0));
-        Assert.That(r["optim.cu:adam_forward_kernel"]!.Calls, Is.EqualTo(parameters.Count), "one fused Adam update per parameter tensor");
+        Assert.That(r["optim.cu:adam_multi_forward_kernel"]!.Calls, Is.EqualTo(1), "one multi-tensor Adam launch updates every parameter");
+        Assert.That(r["optim.cu:adam_forward_kernel"], Is.Null, "no per-tensor Adam launches on the device");
         Assert.That(r.Entries.Where(e => e.Kind == ProfileEntryKind.Kernel), Has.All.Matches<ProfileEntry>(e => e!.Name.Contains(".cu:") && e.Bytes > 0),
             "every launcher declares its bytes");
         Assert.That(r["copy H2D"]!.Calls, Is.GreaterThan(0), "the views are uploaded");
