@@ -7,6 +7,7 @@ using NativeContrastive.Engine.Tensors;
 using NativeContrastive.Kernels.Emu;
 using NativeContrastive.Kernels.Families;
 using NativeContrastive.Kernels.Launch;
+using NativeContrastive.Engine.Backends;
 
 namespace NativeContrastive.Bench;
 

@@ -10,6 +10,7 @@ using NativeContrastive.Engine;
 using NativeContrastive.Kernels.Emu;
 using NativeContrastive.Kernels.Launch;
 using NativeContrastive.Kernels.Profile;
+using NativeContrastive.Engine.Backends;
 
 namespace NativeContrastive.Bench;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using NativeContrastive.Engine;
 using NativeContrastive.Engine.Tensors;
+using NativeContrastive.Engine.Backends;
 
 namespace NativeContrastive.Bench;
 

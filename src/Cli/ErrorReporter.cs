@@ -1,6 +1,7 @@
 using NativeContrastive.Engine.Checkpoints;
 using NativeContrastive.Engine.Data;
 using NativeContrastive.Engine.Training.Loop;
+using NativeContrastive.Engine.Backends;
 
 namespace NativeContrastive.Cli;
 
@@ -41,7 +42,7 @@ public static class ErrorReporter
         ArgumentException => true,
         CheckpointFormatException => true,
         TrainingException => true,
-        Engine.DeviceUnavailableException => true,
+        Engine.Backends.DeviceUnavailableException => true,
         // The file system refused (full disk, a file where a directory should be, a read-only folder): not a bug.
         IOException => true,
         Engine.Eval.NonFiniteFeaturesException => true,

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using NativeContrastive.Engine.Data;
 using NativeContrastive.Engine.Inference;
+using NativeContrastive.Engine.Backends;
 
 namespace NativeContrastive.Cli.Commands;
 
@@ -21,7 +22,7 @@ internal static class EmbedCommand
         var split = Flags.Choice("--split", "Split of the data set.", ["train", "test", "unlabeled"], "test");
         var limit = Flags.Int("--limit", "Embed the first N images (0: all).", 0, "all");
         var images = new Option<string[]>("--images") { Description = "Image files or folders to embed instead of a data set (folders: class sub-folders give labels).", AllowMultipleArgumentsPerToken = true };
-        var device = Flags.Choice("--device", "Compute device.", Engine.Devices.Names, "the device the run was trained on");
+        var device = Flags.Choice("--device", "Compute device.", Engine.Backends.Devices.Names, "the device the run was trained on");
         var batch = Flags.Int("--batch-size", "Images per forward pass.", 1, Embedder.DefaultBatchSize);
         var npy = new Option<bool>("--npy") { Description = "Also write .npy files beside a .safetensors output (FILE.npy, FILE.head.npy, FILE.labels.npy, FILE.sources.txt)." };
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using NativeContrastive.Engine.Training.Configuration;
 using NativeContrastive.Engine.Training.Evaluation;
 using NativeContrastive.Engine.Training.Runs;
+using NativeContrastive.Engine.Backends;
 
 namespace NativeContrastive.Cli.Commands;
 
@@ -18,7 +19,7 @@ internal static class EvalCommand
     {
         var d = new TrainingConfig();
         var checkpoint = Flags.NonEmpty(new Option<string>("--checkpoint") { Description = "Checkpoint file or run folder.", Required = true });
-        var device = Flags.Choice("--device", "Compute device.", Engine.Devices.Names, "the device the run was trained on");
+        var device = Flags.Choice("--device", "Compute device.", Engine.Backends.Devices.Names, "the device the run was trained on");
         var data = Flags.Text("--data", "Data directory (default: the one recorded in the checkpoint, else the installed location).");
         var k = Flags.Int("--k", "kNN neighbours.", 1, $"the run's --knn-k, {d.KnnK}");
         var temperature = Flags.Float("--temperature", "kNN weight temperature τ (weights exp(s/τ)).", 0, true, $"the run's --knn-temperature, {d.KnnTemperature}");

@@ -3,6 +3,7 @@ using System.Globalization;
 using NativeContrastive.Engine.Training.Configuration;
 using NativeContrastive.Engine.Training.Evaluation;
 using NativeContrastive.Engine.Training.Runs;
+using NativeContrastive.Engine.Backends;
 
 namespace NativeContrastive.Cli.Commands;
 
@@ -22,7 +23,7 @@ internal static class KnnCommand
         var data = Flags.Text("--data", "Data directory (default: the one recorded in the checkpoint, else the installed location).");
         var limit = Flags.Int("--limit", "Use the first N training images as the feature bank (0: all).", 0, "all");
         var batch = Flags.Int("--batch-size", "Images per forward pass during feature extraction.", 1, KnnRequest.DefaultBatchSize);
-        var device = Flags.Choice("--device", "Compute device.", Engine.Devices.Names, "the device the run was trained on");
+        var device = Flags.Choice("--device", "Compute device.", Engine.Backends.Devices.Names, "the device the run was trained on");
 
         var command = new Command("knn", "Evaluate a checkpoint's encoder with weighted kNN on the test split.")
         {

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using NativeContrastive.Engine.Training.Evaluation;
+using NativeContrastive.Engine.Backends;
 
 namespace NativeContrastive.Cli.Commands;
 
@@ -15,7 +16,7 @@ internal static class LinearCommand
     {
         var d = new LinearProbeConfig();
         var checkpoint = Flags.NonEmpty(new Option<string>("--checkpoint") { Description = "Checkpoint file or run folder (any method: only the encoder is used).", Required = true });
-        var device = Flags.Choice("--device", "Compute device.", Engine.Devices.Names, "the device the run was trained on");
+        var device = Flags.Choice("--device", "Compute device.", Engine.Backends.Devices.Names, "the device the run was trained on");
         var data = Flags.Text("--data", "Data directory (default: the one recorded in the checkpoint, else the installed location).");
         var limit = Flags.Int("--limit", "Train the classifier on the first N training images (0: all).", 0, "all");
         var epochs = Flags.Int("--epochs", "Epochs over the precomputed features.", 1, d.Epochs);

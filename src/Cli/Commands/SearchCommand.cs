@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using NativeContrastive.Engine.Inference;
+using NativeContrastive.Engine.Backends;
 
 namespace NativeContrastive.Cli.Commands;
 
@@ -18,7 +19,7 @@ internal static class SearchCommand
         k.Validators.Add(r => { if (Flags.TryValue(r, out int v) && v < 1) r.AddError($"-k must be ≥ 1, got {v}."); });
         var embedding = Flags.Choice("--embedding", "Which embedding to compare: the encoder's features or the head's output.", ["features", "head"], "features");
         var checkpoint = Flags.Text("--checkpoint", "Checkpoint to embed the queries with (default: the one recorded in the index, checked by its SHA-256).");
-        var device = Flags.Choice("--device", "Compute device for the queries.", Engine.Devices.Names, "cpu");
+        var device = Flags.Choice("--device", "Compute device for the queries.", Engine.Backends.Devices.Names, "cpu");
         var sheet = Flags.Text("--sheet", "Contact sheet PNG (query, then its neighbours best first).", "INDEX-search.png beside the index");
         var noSheet = new Option<bool>("--no-sheet") { Description = "Print the neighbours only." };
         var excludeSelf = new Option<bool>("--exclude-self") { Description = "Skip index rows whose source is the query itself (querying an index with its own images)." };

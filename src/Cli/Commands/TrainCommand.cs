@@ -6,6 +6,7 @@ using NativeContrastive.Engine.Training.Configuration;
 using NativeContrastive.Engine.Training.Evaluation;
 using NativeContrastive.Engine.Training.Loop;
 using NativeContrastive.Engine.Training.Runs;
+using NativeContrastive.Engine.Backends;
 
 namespace NativeContrastive.Cli.Commands;
 
@@ -52,7 +53,7 @@ internal static class TrainCommand
             B(Flags.Text("--data", "Data directory (default: the data set's installed location, where it has one)."), (c, v) => c with { DataPath = v }),
             B(Flags.Choice("--arch", "Encoder architecture.", TrainingConfig.Architectures, d.Arch), (c, v) => c with { Arch = v }),
             B(Flags.Choice("--stem", "Encoder stem: cifar (3×3 conv, small images) or imagenet (7×7/2 conv + max-pool).", TrainingConfig.Stems, d.Stem), (c, v) => c with { Stem = v }),
-            B(Flags.Choice("--device", "Compute device.", Engine.Devices.Names, d.Device), (c, v) => c with { Device = v }),
+            B(Flags.Choice("--device", "Compute device.", Engine.Backends.Devices.Names, d.Device), (c, v) => c with { Device = v }),
             B(Flags.Int("--epochs", "Training epochs (0: write the randomly initialised encoder as a baseline checkpoint).", 0, d.Epochs), (c, v) => c with { Epochs = v }),
             B(Flags.Int("--batch-size", "Images per step.", 2, d.BatchSize), (c, v) => c with { BatchSize = v }),
             B(Flags.Float("--lr", "Peak learning rate.", 0, false, PerMethod(m => m.Defaults.Lr)), (c, v) => c with { Lr = v }),

@@ -1,5 +1,6 @@
 using NativeContrastive.Engine.Data;
 using NativeContrastive.Engine.Inference;
+using NativeContrastive.Engine.Backends;
 
 namespace NativeContrastive.Engine.Api;
 

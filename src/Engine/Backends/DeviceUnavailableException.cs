@@ -1,4 +1,4 @@
-namespace NativeContrastive.Engine;
+namespace NativeContrastive.Engine.Backends;
 
 /// <summary>
 /// A device named by <c>--device</c> cannot be used on this machine (no CUDA driver or GPU, no

@@ -6,7 +6,7 @@ using NativeContrastive.Kernels.Interop;
 using NativeContrastive.Kernels.Launch;
 using NativeContrastive.Kernels.Profile;
 
-namespace NativeContrastive.Engine;
+namespace NativeContrastive.Engine.Backends;
 
 /// <summary>
 /// Chooses a backend by the <c>--device</c> name: <c>cpu</c> (the C# reference backend),

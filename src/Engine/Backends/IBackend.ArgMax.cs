@@ -1,6 +1,6 @@
 using NativeContrastive.Engine.Tensors;
 
-namespace NativeContrastive.Engine;
+namespace NativeContrastive.Engine.Backends;
 
 /// <summary>Per-row arg-max and arg-min (kernels-cu/argmax.cu): k-means assignments, class predictions.</summary>
 public partial interface IBackend

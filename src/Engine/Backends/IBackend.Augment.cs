@@ -1,7 +1,7 @@
 using NativeContrastive.Engine.Data;
 using NativeContrastive.Engine.Tensors;
 
-namespace NativeContrastive.Engine;
+namespace NativeContrastive.Engine.Backends;
 
 /// <summary>Data augmentation of uint8 images resident on the backend (kernels-cu/augment.cu).</summary>
 public partial interface IBackend

@@ -1,6 +1,6 @@
 using NativeContrastive.Engine.Tensors;
 
-namespace NativeContrastive.Engine;
+namespace NativeContrastive.Engine.Backends;
 
 /// <summary>
 /// Fused contrastive losses, one row per anchor (kernels-cu/contrastive.cu). Each forward

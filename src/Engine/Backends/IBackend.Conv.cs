@@ -1,6 +1,6 @@
 using NativeContrastive.Engine.Tensors;
 
-namespace NativeContrastive.Engine;
+namespace NativeContrastive.Engine.Backends;
 
 /// <summary>
 /// Geometry of a 2-D convolution: input [N,C,H,W], weight [K,C,R,S], output [N,K,P,Q]

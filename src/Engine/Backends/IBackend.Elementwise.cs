@@ -1,6 +1,6 @@
 using NativeContrastive.Engine.Tensors;
 
-namespace NativeContrastive.Engine;
+namespace NativeContrastive.Engine.Backends;
 
 /// <summary>Elementwise maps over equal-length tensors (kernels-cu/elementwise.cu).</summary>
 public partial interface IBackend

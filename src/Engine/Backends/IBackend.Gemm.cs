@@ -1,6 +1,6 @@
 using NativeContrastive.Engine.Tensors;
 
-namespace NativeContrastive.Engine;
+namespace NativeContrastive.Engine.Backends;
 
 /// <summary>Matrix products and layout changes (kernels-cu/gemm.cu, cuBLAS where present).</summary>
 public partial interface IBackend

@@ -1,6 +1,6 @@
 using NativeContrastive.Engine.Tensors;
 
-namespace NativeContrastive.Engine;
+namespace NativeContrastive.Engine.Backends;
 
 /// <summary>Row indexing: gather, scatter, memory-bank updates (kernels-cu/index.cu).</summary>
 public partial interface IBackend

@@ -1,6 +1,6 @@
 using NativeContrastive.Engine.Tensors;
 
-namespace NativeContrastive.Engine;
+namespace NativeContrastive.Engine.Backends;
 
 /// <summary>Nearest-neighbour selection and voting for kNN evaluation (kernels-cu/knn.cu).</summary>
 public partial interface IBackend

@@ -1,6 +1,6 @@
 using NativeContrastive.Engine.Tensors;
 
-namespace NativeContrastive.Engine;
+namespace NativeContrastive.Engine.Backends;
 
 /// <summary>Batch normalisation and row L2 normalisation (kernels-cu/batchnorm.cu and kernels-cu/l2norm.cu).</summary>
 public partial interface IBackend

@@ -1,6 +1,6 @@
 using NativeContrastive.Engine.Tensors;
 
-namespace NativeContrastive.Engine;
+namespace NativeContrastive.Engine.Backends;
 
 /// <summary>
 /// Fused per-tensor optimiser updates (kernels-cu/optim.cu): each call reads a parameter,

@@ -1,6 +1,6 @@
 using NativeContrastive.Engine.Tensors;
 
-namespace NativeContrastive.Engine;
+namespace NativeContrastive.Engine.Backends;
 
 /// <summary>Geometry of a 2-D max-pool over [N,C,H,W] → [N,C,P,Q]; padding counts as −∞.</summary>
 public readonly record struct Pool2dGeometry(int N, int C, int H, int W, int Kernel, int Stride, int Pad)

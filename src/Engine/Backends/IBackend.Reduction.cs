@@ -1,6 +1,6 @@
 using NativeContrastive.Engine.Tensors;
 
-namespace NativeContrastive.Engine;
+namespace NativeContrastive.Engine.Backends;
 
 /// <summary>Reductions and broadcasts over a [rows, cols] view (kernels-cu/reduction.cu).</summary>
 public partial interface IBackend

@@ -1,7 +1,7 @@
 using NativeContrastive.Engine.Tensors;
 using NativeContrastive.Kernels.Families;
 
-namespace NativeContrastive.Engine;
+namespace NativeContrastive.Engine.Backends;
 
 /// <summary>
 /// SwAV's Sinkhorn-Knopp codes (Caron et al. 2020, kernels-cu/sinkhorn.cu): the equipartitioned

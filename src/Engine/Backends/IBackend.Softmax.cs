@@ -1,6 +1,6 @@
 using NativeContrastive.Engine.Tensors;
 
-namespace NativeContrastive.Engine;
+namespace NativeContrastive.Engine.Backends;
 
 /// <summary>Row-wise softmax family (kernels-cu/softmax.cu).</summary>
 public partial interface IBackend

@@ -1,6 +1,6 @@
 using NativeContrastive.Engine.Tensors;
 
-namespace NativeContrastive.Engine;
+namespace NativeContrastive.Engine.Backends;
 
 /// <summary>
 /// A device's primitive kernels. Everything numerical in the engine ends in one of these

@@ -1,6 +1,6 @@
 using NativeContrastive.Engine.Tensors;
 
-namespace NativeContrastive.Engine;
+namespace NativeContrastive.Engine.Backends;
 
 /// <summary>
 /// The tensors of one optimiser for the multi-tensor updates (<see cref="IBackend.SgdMultiUpdate"/>,

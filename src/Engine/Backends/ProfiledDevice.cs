@@ -1,7 +1,7 @@
 using NativeContrastive.Kernels.Launch;
 using NativeContrastive.Kernels.Profile;
 
-namespace NativeContrastive.Engine;
+namespace NativeContrastive.Engine.Backends;
 
 /// <summary>
 /// A backend together with the profile that records its work (see <see cref="Devices.CreateProfiled"/>).

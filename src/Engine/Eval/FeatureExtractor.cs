@@ -2,6 +2,7 @@ using NativeContrastive.Engine.Autograd;
 using NativeContrastive.Engine.Data;
 using NativeContrastive.Engine.Nn;
 using NativeContrastive.Engine.Tensors;
+using NativeContrastive.Engine.Backends;
 
 namespace NativeContrastive.Engine.Eval;
 

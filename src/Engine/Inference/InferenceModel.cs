@@ -6,6 +6,7 @@ using NativeContrastive.Engine.Nn;
 using NativeContrastive.Engine.Training.Checkpointing;
 using NativeContrastive.Engine.Training.Configuration;
 using NativeContrastive.Engine.Training.Runs;
+using NativeContrastive.Engine.Backends;
 
 namespace NativeContrastive.Engine.Inference;
 

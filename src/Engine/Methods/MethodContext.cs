@@ -1,5 +1,6 @@
 using NativeContrastive.Engine.Models;
 using NativeContrastive.Engine.Randomness;
+using NativeContrastive.Engine.Backends;
 
 namespace NativeContrastive.Engine.Methods;
 

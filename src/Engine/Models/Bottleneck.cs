@@ -2,6 +2,7 @@ using NativeContrastive.Engine.Autograd;
 using NativeContrastive.Engine.Nn;
 using NativeContrastive.Engine.Randomness;
 using NativeContrastive.Engine.Tensors;
+using NativeContrastive.Engine.Backends;
 
 namespace NativeContrastive.Engine.Models;
 

@@ -1,4 +1,5 @@
 using NativeContrastive.Engine.Nn;
+using NativeContrastive.Engine.Backends;
 
 namespace NativeContrastive.Engine.Models;
 

@@ -1,4 +1,5 @@
 using NativeContrastive.Engine.Randomness;
+using NativeContrastive.Engine.Backends;
 
 namespace NativeContrastive.Engine.Models;
 

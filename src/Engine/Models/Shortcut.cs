@@ -1,5 +1,6 @@
 using NativeContrastive.Engine.Nn;
 using NativeContrastive.Engine.Randomness;
+using NativeContrastive.Engine.Backends;
 
 namespace NativeContrastive.Engine.Models;
 

@@ -3,6 +3,7 @@ using NativeContrastive.Engine.Nn;
 using NativeContrastive.Engine.Onnx;
 using NativeContrastive.Engine.Randomness;
 using NativeContrastive.Engine.Tensors;
+using NativeContrastive.Engine.Backends;
 
 namespace NativeContrastive.Engine.Models;
 

@@ -1,6 +1,7 @@
 using NativeContrastive.Engine.Autograd;
 using NativeContrastive.Engine.Randomness;
 using NativeContrastive.Engine.Tensors;
+using NativeContrastive.Engine.Backends;
 
 namespace NativeContrastive.Engine.Nn;
 

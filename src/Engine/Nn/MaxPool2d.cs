@@ -1,5 +1,6 @@
 using NativeContrastive.Engine.Autograd;
 using NativeContrastive.Engine.Tensors;
+using NativeContrastive.Engine.Backends;
 
 namespace NativeContrastive.Engine.Nn;
 

@@ -1,3 +1,4 @@
+using NativeContrastive.Engine.Backends;
 namespace NativeContrastive.Engine.Tensors;
 
 /// <summary>

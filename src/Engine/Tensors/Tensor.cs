@@ -1,4 +1,5 @@
 using NativeContrastive.Engine.Autograd;
+using NativeContrastive.Engine.Backends;
 
 namespace NativeContrastive.Engine.Tensors;
 

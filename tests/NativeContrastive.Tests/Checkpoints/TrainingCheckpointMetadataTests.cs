@@ -1,9 +1,9 @@
-using NativeContrastive.Engine;
 using NativeContrastive.Engine.Checkpoints;
 using NativeContrastive.Engine.Training.Configuration;
 using NativeContrastive.Engine.Training.Checkpointing;
 using NativeContrastive.Tests.Data;
 using NUnit.Framework;
+using NativeContrastive.Engine.Backends;
 
 namespace NativeContrastive.Tests.Checkpoints;
 

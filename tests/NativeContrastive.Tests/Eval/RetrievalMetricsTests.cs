@@ -1,9 +1,9 @@
-using NativeContrastive.Engine;
 using NativeContrastive.Engine.Backends.Cpu;
 using NativeContrastive.Engine.Eval;
 using NativeContrastive.Engine.Tensors;
 using NativeContrastive.Tests.Backends.Device;
 using NUnit.Framework;
+using NativeContrastive.Engine.Backends;
 
 namespace NativeContrastive.Tests.Eval;
 

@@ -1,4 +1,3 @@
-using NativeContrastive.Engine;
 using NativeContrastive.Engine.Checkpoints;
 using NativeContrastive.Engine.Training.Configuration;
 using NativeContrastive.Engine.Training.Checkpointing;
@@ -6,6 +5,7 @@ using NativeContrastive.Tests.Data;
 using NativeContrastive.Tests.Methods;
 using NativeContrastive.Tests.Support;
 using NUnit.Framework;
+using NativeContrastive.Engine.Backends;
 
 namespace NativeContrastive.Tests.Fuzz;
 

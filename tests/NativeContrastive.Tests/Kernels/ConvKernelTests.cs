@@ -1,9 +1,9 @@
-using NativeContrastive.Engine;
 using NativeContrastive.Engine.Backends.Cpu;
 using NativeContrastive.Engine.Tensors;
 using NativeContrastive.Kernels.Emu;
 using NativeContrastive.Kernels.Families;
 using NUnit.Framework;
+using NativeContrastive.Engine.Backends;
 
 namespace NativeContrastive.Tests.KernelTests;
 

@@ -1,10 +1,10 @@
-using NativeContrastive.Engine;
 using NativeContrastive.Engine.Backends.Cpu;
 using NativeContrastive.Engine.Tensors;
 using NativeContrastive.Kernels.Families;
 using NativeContrastive.Kernels.Interop;
 using NativeContrastive.Kernels.Launch;
 using NUnit.Framework;
+using NativeContrastive.Engine.Backends;
 
 namespace NativeContrastive.Tests.KernelTests;
 

@@ -1,4 +1,3 @@
-using NativeContrastive.Engine;
 using NativeContrastive.Engine.Autograd;
 using NativeContrastive.Engine.Methods;
 using NativeContrastive.Engine.Methods.Swav;
@@ -7,6 +6,7 @@ using NativeContrastive.Engine.Randomness;
 using NativeContrastive.Engine.Tensors;
 using NativeContrastive.Tests.Support;
 using NUnit.Framework;
+using NativeContrastive.Engine.Backends;
 
 namespace NativeContrastive.Tests.Methods;
 

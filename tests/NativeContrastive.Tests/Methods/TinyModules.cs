@@ -1,7 +1,7 @@
-using NativeContrastive.Engine;
 using NativeContrastive.Engine.Autograd;
 using NativeContrastive.Engine.Nn;
 using NativeContrastive.Engine.Tensors;
+using NativeContrastive.Engine.Backends;
 
 namespace NativeContrastive.Tests.Methods;
 

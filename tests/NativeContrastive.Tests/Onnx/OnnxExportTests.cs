@@ -1,6 +1,5 @@
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
-using NativeContrastive.Engine;
 using NativeContrastive.Engine.Autograd;
 using NativeContrastive.Engine.Backends.Cpu;
 using NativeContrastive.Engine.Models;
@@ -10,6 +9,7 @@ using NativeContrastive.Engine.Randomness;
 using NativeContrastive.Engine.Tensors;
 using Tensor = NativeContrastive.Engine.Tensors.Tensor;
 using NUnit.Framework;
+using NativeContrastive.Engine.Backends;
 
 namespace NativeContrastive.Tests.Onnx;
 

@@ -1,8 +1,8 @@
-using NativeContrastive.Engine;
 using NativeContrastive.Engine.Autograd;
 using NativeContrastive.Engine.Tensors;
 using NativeContrastive.Tests.Support;
 using NUnit.Framework;
+using NativeContrastive.Engine.Backends;
 
 namespace NativeContrastive.Tests.OpsTests;
 

@@ -1,9 +1,9 @@
-using NativeContrastive.Engine;
 using NativeContrastive.Engine.Autograd;
 using NativeContrastive.Engine.Tensors;
 using NativeContrastive.Tests.KernelTests;
 using NativeContrastive.Tests.Support;
 using NUnit.Framework;
+using NativeContrastive.Engine.Backends;
 
 namespace NativeContrastive.Tests.OpsTests;
 

@@ -1,7 +1,7 @@
-using NativeContrastive.Engine;
 using NativeContrastive.Engine.Tensors;
 using NativeContrastive.Tests.Support;
 using NUnit.Framework;
+using NativeContrastive.Engine.Backends;
 
 namespace NativeContrastive.Tests.OpsTests;
 

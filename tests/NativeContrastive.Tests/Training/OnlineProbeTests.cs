@@ -6,7 +6,6 @@ using NativeContrastive.Engine.Tensors;
 using NativeContrastive.Engine.Training.Configuration;
 using NativeContrastive.Engine.Training.Evaluation;
 using NativeContrastive.Engine.Training.Loop;
-using NativeContrastive.Engine;
 using NativeContrastive.Tests.Data;
 using NativeContrastive.Tests.Support;
 

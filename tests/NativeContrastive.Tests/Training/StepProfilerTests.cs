@@ -3,9 +3,9 @@ using NativeContrastive.Engine.Backends.Cpu;
 using NativeContrastive.Engine.Training.Configuration;
 using NativeContrastive.Engine.Training.Evaluation;
 using NativeContrastive.Engine.Training.Loop;
-using NativeContrastive.Engine;
 using NativeContrastive.Kernels.Profile;
 using NativeContrastive.Tests.Data;
+using NativeContrastive.Engine.Backends;
 
 namespace NativeContrastive.Tests.Training;
 

@@ -1,4 +1,5 @@
 using NativeContrastive.Engine.Tensors;
+using NativeContrastive.Engine.Backends;
 
 namespace NativeContrastive.Engine.Autograd;
 

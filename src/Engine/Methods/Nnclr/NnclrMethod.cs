@@ -2,6 +2,7 @@ using System.Globalization;
 using NativeContrastive.Engine.Autograd;
 using NativeContrastive.Engine.Nn;
 using NativeContrastive.Engine.Tensors;
+using NativeContrastive.Engine.Backends;
 
 namespace NativeContrastive.Engine.Methods.Nnclr;
 

@@ -4,6 +4,7 @@ using NativeContrastive.Engine.Losses;
 using NativeContrastive.Engine.Memory;
 using NativeContrastive.Engine.Nn;
 using NativeContrastive.Engine.Tensors;
+using NativeContrastive.Engine.Backends;
 
 namespace NativeContrastive.Engine.Methods.Npid;
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using NativeContrastive.Engine.Autograd;
 using NativeContrastive.Engine.Tensors;
+using NativeContrastive.Engine.Backends;
 
 namespace NativeContrastive.Engine.Methods.Swav;
 

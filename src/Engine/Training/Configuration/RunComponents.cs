@@ -3,6 +3,7 @@ using NativeContrastive.Engine.Methods;
 using NativeContrastive.Engine.Models;
 using NativeContrastive.Engine.Optim;
 using NativeContrastive.Engine.Randomness;
+using NativeContrastive.Engine.Backends;
 
 namespace NativeContrastive.Engine.Training.Configuration;
 

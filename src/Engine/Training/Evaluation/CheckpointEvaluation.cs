@@ -1,6 +1,7 @@
 using NativeContrastive.Engine.Training.Checkpointing;
 using NativeContrastive.Engine.Training.Configuration;
 using NativeContrastive.Engine.Training.Loop;
+using NativeContrastive.Engine.Backends;
 
 namespace NativeContrastive.Engine.Training.Evaluation;
 

@@ -3,6 +3,7 @@ using NativeContrastive.Engine.Eval;
 using NativeContrastive.Engine.Nn;
 using NativeContrastive.Engine.Tensors;
 using NativeContrastive.Engine.Training.Loop;
+using NativeContrastive.Engine.Backends;
 
 namespace NativeContrastive.Engine.Training.Evaluation;
 

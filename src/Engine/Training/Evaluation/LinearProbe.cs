@@ -12,6 +12,7 @@ using NativeContrastive.Engine.Training.Checkpointing;
 using NativeContrastive.Engine.Training.Configuration;
 using NativeContrastive.Engine.Training.Loop;
 using NativeContrastive.Engine.Training.Runs;
+using NativeContrastive.Engine.Backends;
 
 namespace NativeContrastive.Engine.Training.Evaluation;
 

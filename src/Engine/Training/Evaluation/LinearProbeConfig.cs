@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using NativeContrastive.Engine.Backends;
 
 namespace NativeContrastive.Engine.Training.Evaluation;
 

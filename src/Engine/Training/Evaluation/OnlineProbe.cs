@@ -5,6 +5,7 @@ using NativeContrastive.Engine.Optim;
 using NativeContrastive.Engine.Randomness;
 using NativeContrastive.Engine.Tensors;
 using NativeContrastive.Engine.Training.Loop;
+using NativeContrastive.Engine.Backends;
 
 namespace NativeContrastive.Engine.Training.Evaluation;
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using NativeContrastive.Engine.Data;
 using NativeContrastive.Engine.Training.Configuration;
 using NativeContrastive.Kernels.Profile;
+using NativeContrastive.Engine.Backends;
 
 namespace NativeContrastive.Engine.Training.Loop;
 

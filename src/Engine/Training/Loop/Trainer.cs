@@ -9,6 +9,7 @@ using NativeContrastive.Engine.Training.Checkpointing;
 using NativeContrastive.Engine.Training.Configuration;
 using NativeContrastive.Engine.Training.Evaluation;
 using NativeContrastive.Engine.Training.Runs;
+using NativeContrastive.Engine.Backends;
 
 namespace NativeContrastive.Engine.Training.Loop;
 

@@ -4,6 +4,7 @@ using NativeContrastive.Engine.Methods;
 using NativeContrastive.Engine.Optim;
 using NativeContrastive.Engine.Training.Configuration;
 using NativeContrastive.Engine.Training.Evaluation;
+using NativeContrastive.Engine.Backends;
 
 namespace NativeContrastive.Engine.Training.Loop;
 

@@ -5,6 +5,7 @@ using NativeContrastive.Engine.Methods;
 using NativeContrastive.Engine.Tensors;
 using NativeContrastive.Tests.Methods;
 using NUnit.Framework;
+using NativeContrastive.Engine.Backends;
 
 namespace NativeContrastive.Tests.Backends.Device;
 
@@ -29,7 +30,7 @@ public class AugmentOnDeviceTests
         var ds = Images(10, 3, 14);
         var cfg = AugmentationConfig.SimClr(12, 3, strength: 1f) with { Seed = 9, BlurProbability = 0.5f, BlurKernelSize = 3 };
         var sampler = BatchSampler.ForTraining(ds.Count, 4, seed: 2);
-        List<(int[] Indices, int[] Labels, float[] V0, float[] V1)> Run(Engine.IBackend backend, out bool prefetch)
+        List<(int[] Indices, int[] Labels, float[] V0, float[] V1)> Run(Engine.Backends.IBackend backend, out bool prefetch)
         {
             using var data = new ResidentDataset(ds, backend);
             var loader = new DataLoader(data, sampler, [cfg, cfg]);

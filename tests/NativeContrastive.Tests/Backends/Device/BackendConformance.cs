@@ -1,8 +1,8 @@
-using NativeContrastive.Engine;
 using NativeContrastive.Engine.Backends.Cpu;
 using NativeContrastive.Engine.Tensors;
 using NativeContrastive.Tests.KernelTests;
 using NUnit.Framework;
+using NativeContrastive.Engine.Backends;
 
 namespace NativeContrastive.Tests.Backends.Device;
 

@@ -1,7 +1,7 @@
-using NativeContrastive.Engine;
 using NativeContrastive.Engine.Backends.Device;
 using NativeContrastive.Kernels.Interop;
 using NUnit.Framework;
+using NativeContrastive.Engine.Backends;
 
 namespace NativeContrastive.Tests.Backends.Device;
 

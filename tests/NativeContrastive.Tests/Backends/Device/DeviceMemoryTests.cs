@@ -1,4 +1,3 @@
-using NativeContrastive.Engine;
 using NativeContrastive.Engine.Backends.Cpu;
 using NativeContrastive.Engine.Backends.Device;
 using NativeContrastive.Engine.Tensors;

@@ -1,7 +1,7 @@
-using NativeContrastive.Engine;
 using NativeContrastive.Kernels.Emu;
 using NativeContrastive.Tests.KernelTests;
 using NUnit.Framework;
+using NativeContrastive.Engine.Backends;
 
 namespace NativeContrastive.Tests.Backends.Device;
 

@@ -4,8 +4,8 @@ using NativeContrastive.Engine.Backends.Cpu;
 using NativeContrastive.Engine.Methods;
 using NativeContrastive.Engine.Tensors;
 using NativeContrastive.Engine.Training.Configuration;
-using NativeContrastive.Engine;
 using NativeContrastive.Tests.KernelTests;
+using NativeContrastive.Engine.Backends;
 
 namespace NativeContrastive.Tests.Backends.Device;
 
