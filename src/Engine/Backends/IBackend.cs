@@ -1,4 +1,5 @@
 using NativeContrastive.Engine.Tensors;
+using NativeContrastive.Kernels.Families;
 
 namespace NativeContrastive.Engine.Backends;
 
@@ -27,4 +28,11 @@ public partial interface IBackend
     /// backends, whose primitives queue work on one stream and are called from one thread.
     /// </summary>
     bool ComputesOnHost { get; }
+
+    /// <summary>
+    /// The operand precision of convolutions (<see cref="Kernels.Families.Precision"/>), a
+    /// backend-wide math mode like PyTorch's allow_tf32 flags: the trainer, `nc knn` and
+    /// `nc profile` set it from <c>--precision</c> before the first step. Fp32 by default.
+    /// </summary>
+    Precision Precision { get; set; }
 }

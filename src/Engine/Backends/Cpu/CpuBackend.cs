@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using NativeContrastive.Engine.Tensors;
+using NativeContrastive.Kernels.Families;
 using NativeContrastive.Kernels.Launch;
 
 namespace NativeContrastive.Engine.Backends.Cpu;
@@ -23,6 +24,8 @@ public sealed partial class CpuBackend : IBackend
     public string Name => "cpu";
 
     public bool ComputesOnHost => true;
+
+    public Precision Precision { get; set; } = Precision.Fp32;
 
     /// <summary>Work items below this many elements run on one thread (threading costs ~µs).</summary>
     internal const int ParallelThreshold = 1 << 15;

@@ -67,6 +67,8 @@ public sealed partial class DeviceBackend : IBackend, IDisposable
     /// <summary>False: primitives are queued on the driver's stream, called from one thread.</summary>
     public bool ComputesOnHost => false;
 
+    public Precision Precision { get; set; } = Precision.Fp32;
+
     /// <summary>The driver every launch and copy goes through.</summary>
     public IKernelDriver Driver { get; }
 
