@@ -5,13 +5,59 @@
 // Launch configuration: OptimKernels.cs.
 #include "nc_cuda.cuh"
 
+// Each update rule's per-element arithmetic is written once, here, and called by both its
+// per-tensor kernel and its multi-tensor kernel below: same formula, same operation order, so the
+// two paths are bit-identical by construction.
+
+// Plain SGD: w ← w − lr·(g + wd·w).
+__device__ __forceinline__ void nc_sgd_element(float* __restrict__ w, const float* __restrict__ g, long long i, float lr,
+                                               float weight_decay)
+{
+    w[i] -= lr * (g[i] + weight_decay * w[i]);
+}
+
+// SGD with momentum: d = g + wd·w;  v ← μ·v + d;  w ← w − lr·(nesterov ? d + μ·v : v).
+__device__ __forceinline__ void nc_sgd_momentum_element(float* __restrict__ w, const float* __restrict__ g, float* __restrict__ v,
+                                                        long long i, float lr, float momentum, float weight_decay, int nesterov)
+{
+    float d = g[i] + weight_decay * w[i];
+    float vi = momentum * v[i] + d;
+    v[i] = vi;
+    w[i] -= lr * (nesterov ? d + momentum * vi : vi);
+}
+
+// Adam / AdamW with the four host-folded values (see adam_forward_kernel):
+//   g ← g + l2·w;  m ← β1·m + (1 − β1)·g;  v ← β2·v + (1 − β2)·g²;  w ← w·shrink − step_size·m / (√v·inv_sqrt_c2 + ε)
+__device__ __forceinline__ void nc_adam_element(float* __restrict__ w, const float* __restrict__ g, float* __restrict__ m,
+                                                float* __restrict__ v, long long i, float beta1, float beta2, float eps, float l2,
+                                                float shrink, float step_size, float inv_sqrt_c2)
+{
+    float wi = w[i];
+    float gi = g[i] + l2 * wi;
+    float mi = beta1 * m[i] + (1.f - beta1) * gi;
+    float vi = beta2 * v[i] + (1.f - beta2) * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    w[i] = wi * shrink - step_size * mi / (sqrtf(vi) * inv_sqrt_c2 + eps);
+}
+
+// LARS at the scaled rate λ = lr·r: step = λ·(g + wd·p);  v ← μ·v + step;  p ← p − (nesterov ? μ·v + step : v).
+__device__ __forceinline__ void nc_lars_element(float* __restrict__ p, const float* __restrict__ g, float* __restrict__ v,
+                                                long long i, float rate, float momentum, float weight_decay, int nesterov)
+{
+    float step = rate * (g[i] + weight_decay * p[i]);
+    float vi = momentum * v[i] + step;
+    v[i] = vi;
+    p[i] -= nesterov ? momentum * vi + step : vi;
+}
+
 // Plain SGD (no momentum buffer), PyTorch's torch.optim.SGD with momentum 0:
 //   w ← w − lr·(g + wd·w)
 extern "C" __global__ void sgd_forward_kernel(float* __restrict__ w, const float* __restrict__ g, long long n, float lr,
                                               float weight_decay)
 {
     for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
-        w[i] -= lr * (g[i] + weight_decay * w[i]);
+        nc_sgd_element(w, g, i, lr, weight_decay);
 }
 
 // SGD with momentum and (coupled) weight decay, PyTorch's torch.optim.SGD (dampening 0):
@@ -20,12 +66,7 @@ extern "C" __global__ void sgd_momentum_forward_kernel(float* __restrict__ w, co
                                                        long long n, float lr, float momentum, float weight_decay, int nesterov)
 {
     for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
-    {
-        float d = g[i] + weight_decay * w[i];
-        float vi = momentum * v[i] + d;
-        v[i] = vi;
-        w[i] -= lr * (nesterov ? d + momentum * vi : vi);
-    }
+        nc_sgd_momentum_element(w, g, v, i, lr, momentum, weight_decay, nesterov);
 }
 
 // Adam / AdamW, PyTorch's torch.optim.Adam and AdamW at step t. The host folds the mode and the
@@ -39,15 +80,7 @@ extern "C" __global__ void adam_forward_kernel(float* __restrict__ w, const floa
                                                float shrink, float step_size, float inv_sqrt_c2)
 {
     for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
-    {
-        float wi = w[i];
-        float gi = g[i] + l2 * wi;
-        float mi = beta1 * m[i] + (1.f - beta1) * gi;
-        float vi = beta2 * v[i] + (1.f - beta2) * gi * gi;
-        m[i] = mi;
-        v[i] = vi;
-        w[i] = wi * shrink - step_size * mi / (sqrtf(vi) * inv_sqrt_c2 + eps);
-    }
+        nc_adam_element(w, g, m, v, i, beta1, beta2, eps, l2, shrink, step_size, inv_sqrt_c2);
 }
 
 // Exponential moving average of weights (timm's ModelEma, torch.optim.swa_utils' EMA), in place:
@@ -62,8 +95,8 @@ extern "C" __global__ void ema_update_forward_kernel(float* __restrict__ a, cons
 
 // ---------------------------------------------------------------------------------------------
 // Multi-tensor updates: one launch for every parameter tensor of an optimiser step (instead of
-// one per tensor). Per-element arithmetic is copied from the per-tensor kernels above (same
-// formula, same operation order), so the results are bit-identical to them.
+// one per tensor). Per-element arithmetic is the per-tensor kernels' element functions (top of
+// this file), so the results are bit-identical to them.
 // The table (device memory, built and uploaded once per optimiser by OptimKernels.MultiTable,
 // reused every step) is an array of 64-bit integers, for T tensors:
 //   table[5t + 0] = w (float*, parameter)      table[5t + 1] = g (const float*, gradient)
@@ -106,15 +139,10 @@ extern "C" __global__ void sgd_multi_forward_kernel(const long long* __restrict_
     long long end = begin + chunk < n ? begin + chunk : n;
     if (v == nullptr)
         for (long long i = begin + threadIdx.x; i < end; i += blockDim.x)
-            w[i] -= lr * (g[i] + weight_decay * w[i]);
+            nc_sgd_element(w, g, i, lr, weight_decay);
     else
         for (long long i = begin + threadIdx.x; i < end; i += blockDim.x)
-        {
-            float d = g[i] + weight_decay * w[i];
-            float vi = momentum * v[i] + d;
-            v[i] = vi;
-            w[i] -= lr * (nesterov ? d + momentum * vi : vi);
-        }
+            nc_sgd_momentum_element(w, g, v, i, lr, momentum, weight_decay, nesterov);
 }
 
 // Adam / AdamW over every tensor of the table (s1 = m, s2 = v), all at the same step t, as
@@ -135,15 +163,7 @@ extern "C" __global__ void adam_multi_forward_kernel(const long long* __restrict
     long long begin = ((long long)blockIdx.x - first[t]) * chunk;
     long long end = begin + chunk < n ? begin + chunk : n;
     for (long long i = begin + threadIdx.x; i < end; i += blockDim.x)
-    {
-        float wi = w[i];
-        float gi = g[i] + l2 * wi;
-        float mi = beta1 * m[i] + (1.f - beta1) * gi;
-        float vi = beta2 * v[i] + (1.f - beta2) * gi * gi;
-        m[i] = mi;
-        v[i] = vi;
-        w[i] = wi * shrink - step_size * mi / (sqrtf(vi) * inv_sqrt_c2 + eps);
-    }
+        nc_adam_element(w, g, m, v, i, beta1, beta2, eps, l2, shrink, step_size, inv_sqrt_c2);
 }
 
 NC_EXPORT_KERNEL(sgd_forward_kernel);
@@ -182,41 +202,18 @@ __device__ __forceinline__ double nc_block_sum_double(double v, double* warp_sum
     return s;
 }
 
-// partials[2b] = Σ p_i², partials[2b + 1] = Σ d_i² over the elements i of block b, d = g + wd·p.
-extern "C" __global__ void lars_norms_forward_kernel(const float* __restrict__ p, const float* __restrict__ g,
-                                                     double* __restrict__ partials, long long n, float weight_decay)
+// λ = lr·r from a tensor's norm partials (2 doubles per norm block, count blocks; none read unless
+// adapt): warp 0 sums them in a fixed order, so every block of a launch computes the identical
+// rate, and lane 0 publishes it through *s_rate. Every thread of the block must call it (barrier).
+__device__ __forceinline__ float nc_lars_rate(const double* __restrict__ partials, int count, int adapt, float lr,
+                                             float trust_coefficient, float* s_rate)
 {
-    __shared__ double warp_sums[32];
-    double pp = 0.0, dd = 0.0;
-    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
-    {
-        float pi = p[i];
-        float d = g[i] + weight_decay * pi;
-        pp += (double)pi * pi;
-        dd += (double)d * d;
-    }
-    pp = nc_block_sum_double(pp, warp_sums);
-    dd = nc_block_sum_double(dd, warp_sums);
-    if (threadIdx.x == 0)
-    {
-        partials[2 * blockIdx.x] = pp;
-        partials[2 * blockIdx.x + 1] = dd;
-    }
-}
-
-// The update with the trust ratio from partials[0 .. 2·partial_count) (ignored unless adapt).
-extern "C" __global__ void lars_update_forward_kernel(float* __restrict__ p, const float* __restrict__ g, float* __restrict__ v,
-                                                      const double* __restrict__ partials, int partial_count, long long n, float lr,
-                                                      float momentum, float weight_decay, float trust_coefficient, int adapt,
-                                                      int nesterov)
-{
-    __shared__ float s_scaled_lr;
     if (threadIdx.x < 32)
     {
         int lane = threadIdx.x;
         double pp = 0.0, dd = 0.0;
         if (adapt)
-            for (int b = lane; b < partial_count; b += 32)
+            for (int b = lane; b < count; b += 32)
             {
                 pp += partials[2 * b];
                 dd += partials[2 * b + 1];
@@ -230,18 +227,53 @@ extern "C" __global__ void lars_update_forward_kernel(float* __restrict__ p, con
         {
             double wn = sqrt(pp), dn = sqrt(dd);
             float ratio = adapt && wn > 0.0 && dn > 0.0 ? (float)((double)trust_coefficient * wn / dn) : 1.f;
-            s_scaled_lr = lr * ratio;
+            *s_rate = lr * ratio;
         }
     }
     __syncthreads();
-    float rate = s_scaled_lr;
-    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
+    return *s_rate;
+}
+
+// Block `block` of a `blocks`-block grid-stride pass over one tensor: out[0] = Σ p_i², out[1] = Σ d_i²
+// (d = g + wd·p) over its elements, accumulated in double and summed over the block in a fixed order.
+__device__ __forceinline__ void nc_lars_norm_block(const float* __restrict__ p, const float* __restrict__ g, long long n,
+                                                   long long block, long long blocks, float weight_decay, double* __restrict__ out)
+{
+    __shared__ double warp_sums[32];
+    double pp = 0.0, dd = 0.0;
+    for (long long i = block * blockDim.x + threadIdx.x; i < n; i += blocks * blockDim.x)
     {
-        float step = rate * (g[i] + weight_decay * p[i]);
-        float vi = momentum * v[i] + step;
-        v[i] = vi;
-        p[i] -= nesterov ? momentum * vi + step : vi;
+        float pi = p[i];
+        float d = g[i] + weight_decay * pi;
+        pp += (double)pi * pi;
+        dd += (double)d * d;
     }
+    pp = nc_block_sum_double(pp, warp_sums);
+    dd = nc_block_sum_double(dd, warp_sums);
+    if (threadIdx.x == 0)
+    {
+        out[0] = pp;
+        out[1] = dd;
+    }
+}
+
+// partials[2b] = Σ p_i², partials[2b + 1] = Σ d_i² over the elements i of block b, d = g + wd·p.
+extern "C" __global__ void lars_norms_forward_kernel(const float* __restrict__ p, const float* __restrict__ g,
+                                                     double* __restrict__ partials, long long n, float weight_decay)
+{
+    nc_lars_norm_block(p, g, n, blockIdx.x, gridDim.x, weight_decay, partials + 2 * blockIdx.x);
+}
+
+// The update with the trust ratio from partials[0 .. 2·partial_count) (ignored unless adapt).
+extern "C" __global__ void lars_update_forward_kernel(float* __restrict__ p, const float* __restrict__ g, float* __restrict__ v,
+                                                      const double* __restrict__ partials, int partial_count, long long n, float lr,
+                                                      float momentum, float weight_decay, float trust_coefficient, int adapt,
+                                                      int nesterov)
+{
+    __shared__ float s_scaled_lr;
+    float rate = nc_lars_rate(partials, adapt ? partial_count : 0, adapt, lr, trust_coefficient, &s_scaled_lr);
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
+        nc_lars_element(p, g, v, i, rate, momentum, weight_decay, nesterov);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -262,28 +294,12 @@ extern "C" __global__ void lars_update_forward_kernel(float* __restrict__ p, con
 extern "C" __global__ void lars_multi_norms_forward_kernel(const long long* __restrict__ table, int tensors,
                                                            double* __restrict__ partials, float weight_decay)
 {
-    __shared__ double warp_sums[32];
     const long long* first = table + 6LL * tensors + 1;
     int t = nc_multi_tensor_of(first, tensors, blockIdx.x);
     const float* __restrict__ p = (const float*)table[5 * t];
     const float* __restrict__ g = (const float*)table[5 * t + 1];
     long long n = table[5 * t + 4];
-    long long block = (long long)blockIdx.x - first[t], blocks = first[t + 1] - first[t];
-    double pp = 0.0, dd = 0.0;
-    for (long long i = block * blockDim.x + threadIdx.x; i < n; i += blocks * blockDim.x)
-    {
-        float pi = p[i];
-        float d = g[i] + weight_decay * pi;
-        pp += (double)pi * pi;
-        dd += (double)d * d;
-    }
-    pp = nc_block_sum_double(pp, warp_sums);
-    dd = nc_block_sum_double(dd, warp_sums);
-    if (threadIdx.x == 0)
-    {
-        partials[2 * blockIdx.x] = pp;
-        partials[2 * blockIdx.x + 1] = dd;
-    }
+    nc_lars_norm_block(p, g, n, (long long)blockIdx.x - first[t], first[t + 1] - first[t], weight_decay, partials + 2 * blockIdx.x);
 }
 
 // Block b = chunk of tensor t (chunk prefix as sgd_multi): the trust ratio from tensor t's partials,
@@ -303,41 +319,12 @@ extern "C" __global__ void lars_multi_update_forward_kernel(const long long* __r
     long long n = table[5 * t + 4];
     int adapt = (int)table[7LL * tensors + 2 + t];
     float wd = adapt ? weight_decay : 0.f;
-    if (threadIdx.x < 32)
-    {
-        int lane = threadIdx.x;
-        int partial_count = adapt ? (int)(norm_first[t + 1] - norm_first[t]) : 0;
-        const double* own = partials + 2 * norm_first[t];
-        double pp = 0.0, dd = 0.0;
-        if (adapt)
-            for (int b = lane; b < partial_count; b += 32)
-            {
-                pp += own[2 * b];
-                dd += own[2 * b + 1];
-            }
-        for (int o = 16; o > 0; o >>= 1)
-        {
-            pp += __shfl_xor_sync(NC_FULL_MASK, pp, o);
-            dd += __shfl_xor_sync(NC_FULL_MASK, dd, o);
-        }
-        if (lane == 0)
-        {
-            double wn = sqrt(pp), dn = sqrt(dd);
-            float ratio = adapt && wn > 0.0 && dn > 0.0 ? (float)((double)trust_coefficient * wn / dn) : 1.f;
-            s_scaled_lr = lr * ratio;
-        }
-    }
-    __syncthreads();
-    float rate = s_scaled_lr;
+    int partial_count = adapt ? (int)(norm_first[t + 1] - norm_first[t]) : 0;
+    float rate = nc_lars_rate(partials + 2 * norm_first[t], partial_count, adapt, lr, trust_coefficient, &s_scaled_lr);
     long long begin = ((long long)blockIdx.x - first[t]) * chunk;
     long long end = begin + chunk < n ? begin + chunk : n;
     for (long long i = begin + threadIdx.x; i < end; i += blockDim.x)
-    {
-        float step = rate * (g[i] + wd * p[i]);
-        float vi = momentum * v[i] + step;
-        v[i] = vi;
-        p[i] -= nesterov ? momentum * vi + step : vi;
-    }
+        nc_lars_element(p, g, v, i, rate, momentum, wd, nesterov);
 }
 
 NC_EXPORT_KERNEL(lars_norms_forward_kernel);
