@@ -65,7 +65,7 @@ public abstract class Optimizer : IDisposable
                                        Func<int, bool>? adapt = null)
     {
         foreach (var (known, set) in multiSets)
-            if (known.AsSpan().SequenceEqual(indices is int[] a ? a : indices.ToArray())) return set;
+            if (SameIndices(known, indices)) return set;
         if (indices.Count == 0) return null;
         var backend = Parameters[indices[0]].Tensor.Backend;
         if (indices.Any(i => !ReferenceEquals(Parameters[i].Tensor.Backend, backend))) return null;
@@ -82,6 +82,15 @@ public abstract class Optimizer : IDisposable
     }
 
     private const int MaxMultiSets = 8;
+
+    // Element-wise comparison without copying the step's index list (this runs every step).
+    private static bool SameIndices(int[] known, IReadOnlyList<int> indices)
+    {
+        if (known.Length != indices.Count) return false;
+        for (int i = 0; i < known.Length; i++)
+            if (known[i] != indices[i]) return false;
+        return true;
+    }
 
     /// <summary>Updates parameter <paramref name="index"/> has received, counting the one being made (Adam's bias correction: t).</summary>
     protected long UpdatesOf(int index) => StepCount + 1 - skipped[index];
