@@ -13,7 +13,19 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 D=${NC_APT_DIR:-/tmp/apt-nonfree}
 mkdir -p "$D/lists/partial" "$D/cache/archives/partial"
-echo 'deb http://deb.debian.org/debian bookworm main contrib non-free' > "$D/sources.list"
+# The archive comes from this machine's own apt configuration (deb822 debian.sources, else a
+# one-line sources.list): the first Debian source and its first suite, with non-free added.
+src=/etc/apt/sources.list.d/debian.sources
+if [ -f "$src" ]; then
+  uri=$(awk '/^URIs:/{print $2; exit}' "$src"); suite=$(awk '/^Suites:/{print $2; exit}' "$src")
+else
+  read -r uri suite < <(awk '$1 == "deb" && $2 !~ /security/ {print $2, $3; exit}' /etc/apt/sources.list 2>/dev/null)
+fi
+if [ -z "${uri:-}" ] || [ -z "${suite:-}" ]; then
+  echo "install-nvrtc: no Debian source found in $src or /etc/apt/sources.list; install libnvrtc11.2 from Debian non-free by hand" >&2
+  exit 1
+fi
+echo "deb $uri $suite main contrib non-free" > "$D/sources.list"
 O=(-o "Dir::Etc::SourceList=$D/sources.list" -o "Dir::Etc::SourceParts=/dev/null" -o "Dir::State::Lists=$D/lists" -o "Dir::Cache=$D/cache")
 echo "install-nvrtc: installing libnvrtc11.2 from Debian non-free"
 $SUDO apt-get "${O[@]}" update -qq
