@@ -199,7 +199,7 @@ extern "C" __global__ void batchnorm_forward_apply_kernel(const float* x, float*
     for (int e = first; e < count; e += step, it.next())
     {
         float v = fmaf(x[e], coef[2 * it.ch], coef[2 * it.ch + 1]);
-        y[e] = relu ? fmaxf(v, 0.f) : v;
+        y[e] = relu ? nc_relu(v) : v;
     }
 }
 
@@ -218,7 +218,7 @@ extern "C" __global__ void batchnorm_forward_inference_kernel(const float* x, fl
     {
         float scale = gamma[it.ch] / sqrtf(running_var[it.ch] + eps), shift = beta[it.ch] - running_mean[it.ch] * scale;
         float v = fmaf(x[e], scale, shift);
-        y[e] = relu ? fmaxf(v, 0.f) : v;
+        y[e] = relu ? nc_relu(v) : v;
     }
 }
 

@@ -63,8 +63,7 @@ extern "C" __global__ void relu_forward_kernel(const float* x, float* y, long lo
 {
     NC_GRID_STRIDE(i, n)
     {
-        float v = x[i];
-        y[i] = v > 0.f ? v : (v != v ? v : 0.f);
+        y[i] = nc_relu(x[i]);
     }
 }
 

@@ -59,6 +59,13 @@ __device__ __forceinline__ float nc_warp_sum(float v)
     return v;
 }
 
+// max(v, 0) with NaN kept NaN, as PyTorch's ReLU and the cpu backend's (TensorPrimitives.Max
+// propagates NaN); fmaxf(v, 0) would turn NaN into 0 and hide a diverged run on the device only.
+__device__ __forceinline__ float nc_relu(float v)
+{
+    return v > 0.f ? v : (v != v ? v : 0.f);
+}
+
 // Maximum of v over the 32 lanes of a warp (all lanes must call it).
 __device__ __forceinline__ float nc_warp_max(float v)
 {
