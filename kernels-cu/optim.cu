@@ -166,12 +166,33 @@ extern "C" __global__ void adam_multi_forward_kernel(const long long* __restrict
         nc_adam_element(w, g, m, v, i, beta1, beta2, eps, l2, shrink, step_size, inv_sqrt_c2);
 }
 
+// The number of values that are not finite (NaN, ±Infinity) in the w of every tensor of the table,
+// added to count[0]: the training step's check that the update left every weight finite, one
+// launch for all tensors (it was a sum and an add per tensor, then a read). Exponent bits all
+// ones ⇔ not finite. Only a thread that met such a value touches count[0], and integer atomics
+// make the total independent of the order the blocks finish in.
+extern "C" __global__ void nonfinite_multi_count_forward_kernel(const long long* __restrict__ table, int tensors, long long chunk,
+                                                                int* __restrict__ count)
+{
+    const long long* first = table + 5LL * tensors;
+    int t = nc_multi_tensor_of(first, tensors, blockIdx.x);
+    const float* __restrict__ w = (const float*)table[5 * t];
+    long long n = table[5 * t + 4];
+    long long begin = ((long long)blockIdx.x - first[t]) * chunk;
+    long long end = begin + chunk < n ? begin + chunk : n;
+    int bad = 0;
+    for (long long i = begin + threadIdx.x; i < end; i += blockDim.x)
+        bad += (__float_as_uint(w[i]) & 0x7f800000u) == 0x7f800000u;
+    if (bad != 0) atomicAdd(count, bad);
+}
+
 NC_EXPORT_KERNEL(sgd_forward_kernel);
 NC_EXPORT_KERNEL(sgd_momentum_forward_kernel);
 NC_EXPORT_KERNEL(adam_forward_kernel);
 NC_EXPORT_KERNEL(ema_update_forward_kernel);
 NC_EXPORT_KERNEL(sgd_multi_forward_kernel);
 NC_EXPORT_KERNEL(adam_multi_forward_kernel);
+NC_EXPORT_KERNEL(nonfinite_multi_count_forward_kernel);
 
 // ---------------------------------------------------------------------------------------------
 // LARS, SimCLR's variant (its lars_optimizer.py), in two launches and without a host round trip:

@@ -65,4 +65,12 @@ public partial interface IBackend
     /// Two launches on a device (optim.cu lars_multi_norms, lars_multi_update), bit-identical to the per-tensor ones.
     /// </summary>
     void LarsMultiUpdate(MultiTensorSet set, float lr, float momentum, float weightDecay, float trustCoefficient, bool nesterov);
+
+    /// <summary>
+    /// counts[<paramref name="slot"/>] += the number of values of the set's parameters that are not finite (NaN,
+    /// ±Infinity): the training step's check that the update left every weight finite, one launch on a device
+    /// (optim.cu nonfinite_multi_count) and no read-back, so the step need not wait for the device. The parameters
+    /// need no gradient; the count accumulates (zero it first).
+    /// </summary>
+    void CountNonFiniteMulti(MultiTensorSet set, IntTensor counts, int slot);
 }

@@ -15,6 +15,7 @@ public sealed class OptimKernels(IKernelDriver driver) : KernelFamily(driver, "o
         ["ema_update_forward_kernel"] = new(Threads),
         ["sgd_multi_forward_kernel"] = new(Threads),
         ["adam_multi_forward_kernel"] = new(Threads),
+        ["nonfinite_multi_count_forward_kernel"] = new(Threads),
         ["lars_multi_norms_forward_kernel"] = new(Threads),
         ["lars_multi_update_forward_kernel"] = new(Threads),
         ["lars_norms_forward_kernel"] = new(Threads),
@@ -228,5 +229,18 @@ public sealed class OptimKernels(IKernelDriver driver) : KernelFamily(driver, "o
         Launch("lars_multi_update_forward_kernel", (uint)table.Chunks, Threads,
             new KernelArgs().Ptr(table.Table).I32(table.Tensors).I64(MultiChunk).Ptr(table.NormScratch?.Ptr ?? 0UL).F32(lr).F32(momentum)
                 .F32(weightDecay).F32(trustCoefficient).I32(nesterov ? 1 : 0), LaunchCost.Elements(5 * table.Elements));
+    }
+
+    /// <summary>
+    /// count[<paramref name="slot"/>] += the number of non-finite values in the w of every tensor of <paramref name="table"/>,
+    /// in one launch (integer atomics: the count does not depend on block order).
+    /// </summary>
+    public void NonFiniteMultiCount(MultiTable table, DeviceBuffer counts, int slot)
+    {
+        Need(counts, slot + 1L, nameof(counts));
+        if (table.Chunks == 0) return;
+        Launch("nonfinite_multi_count_forward_kernel", (uint)table.Chunks, Threads,
+            new KernelArgs().Ptr(table.Table).I32(table.Tensors).I64(MultiChunk).Ptr(counts.Ptr + 4UL * (ulong)slot),
+            LaunchCost.Elements(table.Elements));
     }
 }

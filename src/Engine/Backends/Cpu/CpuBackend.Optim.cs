@@ -22,6 +22,21 @@ public sealed partial class CpuBackend
         });
     }
 
+    public void CountNonFiniteMulti(MultiTensorSet set, IntTensor counts, int slot)
+    {
+        var c = Data(counts);
+        if ((uint)slot >= (uint)c.Length) throw new ArgumentOutOfRangeException(nameof(slot), $"CountNonFiniteMulti: slot {slot} of {c.Length} counts.");
+        long total = 0;
+        foreach (var p in set.Parameters)
+        {
+            using var profile = CpuProfile.Time(LaunchCost.Elements(p.Length));
+            var values = Data(p).AsSpan(0, checked((int)p.Length));
+            for (int i = 0; i < values.Length; i++)
+                if (!float.IsFinite(values[i])) total++;
+        }
+        c[slot] += (int)Math.Min(total, int.MaxValue - (long)Math.Max(c[slot], 0));
+    }
+
     /// <summary>The reference of the multi-tensor update: <see cref="SgdUpdate"/> per parameter, in order.</summary>
     public void SgdMultiUpdate(MultiTensorSet set, float lr, float momentum, float weightDecay, bool nesterov)
     {

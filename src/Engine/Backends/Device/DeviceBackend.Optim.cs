@@ -47,17 +47,25 @@ public sealed partial class DeviceBackend
         optim.LarsMulti(TableOf(set, needsState2: false), lr, momentum, weightDecay, trustCoefficient, nesterov);
     }
 
+    public void CountNonFiniteMulti(MultiTensorSet set, IntTensor counts, int slot)
+    {
+        if ((uint)slot >= (ulong)counts.Length) throw new ArgumentOutOfRangeException(nameof(slot), $"CountNonFiniteMulti: slot {slot} of {counts.Length} counts.");
+        if (set.Parameters.Count == 0) return;
+        optim.NonFiniteMultiCount(TableOf(set, needsState2: false, gradients: false), Buf(counts), slot);
+    }
+
     /// <summary>
     /// The set's device table, built and uploaded on first use and reused while every parameter, gradient and
     /// state tensor still has the same device memory (a host-side comparison of pointers, no upload); rebuilt otherwise.
     /// </summary>
-    private Kernels.Families.OptimKernels.MultiTable TableOf(MultiTensorSet set, bool needsState2)
+    private Kernels.Families.OptimKernels.MultiTable TableOf(MultiTensorSet set, bool needsState2, bool gradients = true)
     {
         var entries = new Kernels.Families.OptimKernels.MultiEntry[set.Parameters.Count];
         for (int i = 0; i < entries.Length; i++)
         {
             var p = set.Parameters[i];
-            var g = p.Grad ?? throw new InvalidOperationException($"multi-tensor update: parameter {i} has no gradient.");
+            // A read-only pass (the non-finite count) reads no gradient: the table's g slot repeats w.
+            var g = gradients ? p.Grad ?? throw new InvalidOperationException($"multi-tensor update: parameter {i} has no gradient.") : p;
             if (g.Length != p.Length) throw new ArgumentException($"multi-tensor update: parameter {i} has {p.Length} elements, its gradient {g.Length}.");
             var s1 = set.State1?[i];
             var s2 = needsState2 ? set.State2?[i] : null;

@@ -53,6 +53,11 @@ public static class StepProfiler
         var clock = new Stopwatch();
         long done = 0;
         float loss = float.NaN;
+        void Drain()
+        {
+            var drained = step.Drain();
+            if (drained.Count > 0) loss = drained[^1].Outcome.Loss;
+        }
         try
         {
             for (int epoch = 1; done < warmup + steps; epoch++)
@@ -66,16 +71,19 @@ public static class StepProfiler
                     cancellation.ThrowIfCancellationRequested();
                     if (done == warmup && !clock.IsRunning)
                     {
+                        Drain();
                         backend.Synchronize();
                         profile.Reset();
                         profile.Enabled = true;
                         clock.Start();
                     }
                     if (!batches.MoveNext()) break;
-                    loss = step.Run(batches.Current, done, epoch, ++inEpoch).Loss;
+                    step.Run(batches.Current, done, epoch, ++inEpoch);
+                    if (step.MustDrain) Drain();   // as the trainer: one read per filled log, not per step
                     if (++done == warmup + steps) break;
                 }
             }
+            Drain();
             backend.Synchronize();
             clock.Stop();
             return new StepProfile(config, description, profile.Snapshot(), steps, warmup, clock.Elapsed, loss);

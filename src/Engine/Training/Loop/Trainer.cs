@@ -253,20 +253,34 @@ public static class Trainer
                 double lossSum = 0, lossMin = double.PositiveInfinity, lossMax = double.NegativeInfinity;
                 int steps = 0;
                 float lr = 0;
+                var sinceDrain = Stopwatch.StartNew();
+                // The steps' losses come back from the device in batches (TrainingStep.Drain): when the log is
+                // full, about once a second for the progress display, and before the epoch's results are used.
+                void Report()
+                {
+                    foreach (var (logged, outcome) in step.Drain())
+                    {
+                        // Steps queued after a stop request ran, but are neither reported nor kept (the epoch is not saved).
+                        if (cancellation.IsCancellationRequested) break;
+                        lr = outcome.LearningRate;
+                        lossSum += outcome.Loss;
+                        lossMin = Math.Min(lossMin, outcome.Loss);
+                        lossMax = Math.Max(lossMax, outcome.Loss);
+                        metrics.Add(new StepMetrics(epoch, logged.GlobalStep + 1, outcome.Loss, lr));
+                        imagesPerSecond = logged.StepInEpoch * (double)config.BatchSize / epochClock.Elapsed.TotalSeconds;
+                        observer.StepCompleted(epoch, logged.StepInEpoch, logged.GlobalStep + 1, outcome.Loss, lr, imagesPerSecond);
+                    }
+                    sinceDrain.Restart();
+                }
                 foreach (var lb in loader.Epoch(epoch - 1))
                 {
-                    var outcome = step.Run(lb, globalStep, epoch, steps + 1);
-                    lr = outcome.LearningRate;
+                    step.Run(lb, globalStep, epoch, steps + 1);
                     globalStep++;
                     steps++;
-                    lossSum += outcome.Loss;
-                    lossMin = Math.Min(lossMin, outcome.Loss);
-                    lossMax = Math.Max(lossMax, outcome.Loss);
-                    metrics.Add(new StepMetrics(epoch, globalStep, outcome.Loss, lr));
-                    imagesPerSecond = steps * (double)config.BatchSize / epochClock.Elapsed.TotalSeconds;
-                    observer.StepCompleted(epoch, steps, globalStep, outcome.Loss, lr, imagesPerSecond);
+                    if (step.MustDrain || sinceDrain.ElapsedMilliseconds >= 1000) Report();
                     if (cancellation.IsCancellationRequested) break;
                 }
+                Report();
                 if (cancellation.IsCancellationRequested) break;
 
                 double trainSeconds = epochClock.Elapsed.TotalSeconds;

@@ -123,6 +123,7 @@ public sealed class TrainingSession : IDisposable
 
     public void Dispose()
     {
+        Step.Dispose();
         Ema?.Dispose();
         Swa?.Dispose();
         Probe?.Dispose();

@@ -19,54 +19,91 @@ public readonly record struct StepOutcome(float Loss, float LearningRate);
 /// step, then the method's own state update (memory bank, queue, prototype normalisation), then the
 /// <see cref="OnlineProbe"/>'s update when there is one (on the detached features of view 0 the
 /// method's loss computed; it changes nothing the method trains), then the moving average of the
-/// weights when there is one. Reading the loss (to check it
-/// is finite) waits for the device, so a step is complete when <see cref="Run"/> returns.
+/// weights when there is one.
+/// <para>
+/// A step does not wait for the device: its loss and the check that every weight is still finite go
+/// to a <see cref="StepLog"/> on the device, and <see cref="Drain"/> reads the log back for several
+/// steps at once (the caller drains when <see cref="MustDrain"/>, at the end of an epoch and before
+/// anything is written). A loss or a weight that is not finite throws a <see cref="TrainingException"/>
+/// at the drain naming the step that produced it; the steps queued after it have run by then, but
+/// nothing of them is kept, since the run stops before its next checkpoint.
+/// </para>
 /// </summary>
 public sealed class TrainingStep(ContrastiveMethod method, Optimizer optimizer, ILearningRateSchedule schedule, int stepsPerEpoch,
-                                 OnlineProbe? probe = null, WeightAverage? ema = null)
+                                 OnlineProbe? probe = null, WeightAverage? ema = null, int logCapacity = StepLog.DefaultCapacity) : IDisposable
 {
+    private StepLog? log;
+
     /// <summary>The online probe trained with each step, or null.</summary>
     public OnlineProbe? Probe => probe;
 
+    /// <summary>True when the log is full: <see cref="Drain"/> before the next <see cref="Run"/>.</summary>
+    public bool MustDrain => log?.IsFull ?? false;
+
     /// <summary>
-    /// Runs the step on <paramref name="batch"/> at 0-based <paramref name="globalStep"/> (the
-    /// schedule's position). A loss that is not finite throws a <see cref="TrainingException"/>
-    /// naming <paramref name="epoch"/> and <paramref name="stepInEpoch"/>; nothing is updated then.
+    /// Queues the step on <paramref name="batch"/> at 0-based <paramref name="globalStep"/> (the
+    /// schedule's position); its loss comes with <see cref="Drain"/>.
     /// </summary>
-    public StepOutcome Run(LoaderBatch batch, long globalStep, int epoch, int stepInEpoch)
+    public void Run(LoaderBatch batch, long globalStep, int epoch, int stepInEpoch)
     {
+        log ??= new StepLog(method.NamedParameters()[0].Tensor.Backend, WatchedWeights(), logCapacity);
+        if (log.IsFull) throw new InvalidOperationException("TrainingStep: the step log is full; drain it first.");
         using var scope = TensorScope.Begin();
         optimizer.ZeroGrad();
         using var views = TrainingBatch.FromLoader(batch);
         var info = new StepInfo(globalStep, epoch, stepInEpoch, stepsPerEpoch);
         probe?.BeginStep();
         Tensor loss;
-        float value;
         try
         {
             loss = method.Loss(views, info);
-            value = loss.Item();
         }
         finally
         {
             probe?.StopWatching();
-        }
-        if (!float.IsFinite(value))
-        {
-            Tape.Clear();
-            throw new TrainingException(string.Create(CultureInfo.InvariantCulture,
-                $"the loss became {value} at epoch {epoch}, step {stepInEpoch} (lr {schedule.At(globalStep):G4}); try a smaller --lr or more --warmup-epochs."));
         }
         Tape.Backward(loss);
         float lr = schedule.At(globalStep);
         optimizer.Step(lr, method.BeforeOptimizerStep(info));
         method.AfterOptimizerStep(views, info);
         probe?.EndStep(views.Labels);
-        // The loss was finite before the step; a weight the step made NaN or infinite is named here, not one step later.
-        if (NonFinite.FindFirst(method.NamedParameters().Concat(probe?.State() ?? [])) is { } bad)
-            throw new TrainingException(string.Create(CultureInfo.InvariantCulture,
-                $"weight '{bad.Name}' is not finite after the step at epoch {epoch}, step {stepInEpoch} (lr {lr:G4}): {bad.What}; try a smaller --lr or more --warmup-epochs."));
         ema?.Update();   // after the method's update, so the average sees renormalised prototypes
-        return new StepOutcome(value, lr);
+        log.Record(loss, new PendingStep(globalStep, epoch, stepInEpoch, lr));
     }
+
+    /// <summary>
+    /// The queued steps' outcomes in order (one wait for the device). Throws a <see cref="TrainingException"/>
+    /// naming the epoch and step of the first loss that is not finite, or of the first step after which a
+    /// weight is not finite (and which weight).
+    /// </summary>
+    public IReadOnlyList<(PendingStep Step, StepOutcome Outcome)> Drain()
+    {
+        if (log is null) return [];
+        var steps = log.Drain();
+        var outcomes = new List<(PendingStep, StepOutcome)>(steps.Count);
+        foreach (var (step, loss, nonFinite) in steps)
+        {
+            if (!float.IsFinite(loss))
+            {
+                Tape.Clear();
+                throw new TrainingException(string.Create(CultureInfo.InvariantCulture,
+                    $"the loss became {loss} at epoch {step.Epoch}, step {step.StepInEpoch} (lr {step.LearningRate:G4}); try a smaller --lr or more --warmup-epochs."));
+            }
+            if (nonFinite > 0)
+            {
+                // The count names the step; the weights as they are now name the tensor (a non-finite value stays so).
+                string what = NonFinite.FindFirst(method.NamedParameters().Concat(probe?.State() ?? [])) is { } bad
+                    ? $"weight '{bad.Name}' is not finite after the step at epoch {step.Epoch}, step {step.StepInEpoch} (lr {step.LearningRate:G4}): {bad.What}"
+                    : $"{nonFinite} weight values were not finite after the step at epoch {step.Epoch}, step {step.StepInEpoch} (lr {step.LearningRate:G4})";
+                throw new TrainingException(string.Create(CultureInfo.InvariantCulture, $"{what}; try a smaller --lr or more --warmup-epochs."));
+            }
+            outcomes.Add((step, new StepOutcome(loss, step.LearningRate)));
+        }
+        return outcomes;
+    }
+
+    private List<Tensor> WatchedWeights() =>
+        method.NamedParameters().Concat(probe?.State() ?? []).Select(t => t.Tensor).Where(t => t.Length > 0).ToList();
+
+    public void Dispose() => log?.Dispose();
 }
