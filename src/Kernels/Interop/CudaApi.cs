@@ -25,7 +25,7 @@ internal static unsafe partial class CudaApi
     public const int CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES = 8;
 
     public const uint CU_STREAM_DEFAULT = 0, CU_STREAM_NON_BLOCKING = 1;
-    public const uint CU_EVENT_DEFAULT = 0;
+    public const uint CU_EVENT_DEFAULT = 0, CU_EVENT_DISABLE_TIMING = 2;
 
     [LibraryImport(Lib)] public static partial int cuInit(uint flags);
     [LibraryImport(Lib)] public static partial int cuDriverGetVersion(out int version);
@@ -51,6 +51,9 @@ internal static unsafe partial class CudaApi
     [LibraryImport(Lib, EntryPoint = "cuMemcpyDtoHAsync_v2")] public static partial int cuMemcpyDtoHAsync(void* dst, ulong src, nuint bytes, nint stream);
     [LibraryImport(Lib, EntryPoint = "cuMemcpyDtoDAsync_v2")] public static partial int cuMemcpyDtoDAsync(ulong dst, ulong src, nuint bytes, nint stream);
     [LibraryImport(Lib, EntryPoint = "cuMemsetD8_v2")] public static partial int cuMemsetD8(ulong dst, byte value, nuint count);
+    [LibraryImport(Lib)] public static partial int cuMemsetD8Async(ulong dst, byte value, nuint count, nint stream);
+    [LibraryImport(Lib, EntryPoint = "cuMemAllocHost_v2")] public static partial int cuMemAllocHost(out nint ptr, nuint bytes);
+    [LibraryImport(Lib)] public static partial int cuMemFreeHost(nint ptr);
     [LibraryImport(Lib, EntryPoint = "cuMemsetD32_v2")] public static partial int cuMemsetD32(ulong dst, uint value, nuint count);
 
     [LibraryImport(Lib)] public static partial int cuStreamCreate(out nint stream, uint flags);

@@ -37,7 +37,8 @@ public abstract class OwnedHandle : IDisposable
 
 /// <summary>
 /// A CUDA stream (CUstream). Work on one stream runs in order. Created blocking (CU_STREAM_DEFAULT),
-/// so the synchronous copies and memsets, which run on the legacy default stream, stay ordered with it.
+/// so work that still lands on the legacy default stream stays ordered with it; the driver queues its
+/// copies and memsets on this stream itself (<see cref="Launch.CudaDriver"/>).
 /// </summary>
 public sealed class CudaStream : OwnedHandle
 {
@@ -62,6 +63,13 @@ public sealed class CudaEvent : OwnedHandle
     public static CudaEvent Create()
     {
         CudaException.Check(CudaApi.cuEventCreate(out var e, CudaApi.CU_EVENT_DEFAULT));
+        return new CudaEvent(e);
+    }
+
+    /// <summary>An event without timing (cheaper to record and wait on): a fence for ordering only.</summary>
+    public static CudaEvent CreateFence()
+    {
+        CudaException.Check(CudaApi.cuEventCreate(out var e, CudaApi.CU_EVENT_DISABLE_TIMING));
         return new CudaEvent(e);
     }
 

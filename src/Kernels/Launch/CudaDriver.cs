@@ -6,7 +6,10 @@ namespace NativeContrastive.Kernels.Launch;
 /// <summary>
 /// The real device through the CUDA driver API: the primary context of one device, one
 /// stream for all launches, modules compiled by NVRTC for the device's compute capability
-/// (through the on-disk cache) and loaded as CUBIN. The driver API keeps the current context per
+/// (through the on-disk cache) and loaded as CUBIN. Copies and memsets are queued on the same stream
+/// as the kernels; host→device copies go through page-locked slots (<see cref="StagingRing"/>), so an
+/// upload never waits for the device to go idle, and only reads to the host wait (for the work queued
+/// before them). The driver API keeps the current context per
 /// host thread, so every call first makes this driver's context current on the calling thread
 /// (<see cref="MakeCurrent"/>; a thread-static check makes the repeat calls free).
 /// </summary>
@@ -15,6 +18,7 @@ public sealed unsafe class CudaDriver : IKernelDriver
     [ThreadStatic] private static nint currentOnThisThread;
     private readonly CudaContext context;
     private readonly Dictionary<string, CudaKernelModule> modules = new();
+    private readonly StagingRing uploads;
     private int disposed;
 
     public CudaDriver(int ordinal = 0)
@@ -23,6 +27,7 @@ public sealed unsafe class CudaDriver : IKernelDriver
         Device = CudaDevice.Query(ordinal);
         Arch = new GpuArch(Device.Major, Device.Minor);
         Stream = CudaStream.Create();
+        uploads = new StagingRing(new PinnedUploads(this));
     }
 
     public string Name => "cuda";
@@ -55,28 +60,30 @@ public sealed unsafe class CudaDriver : IKernelDriver
     {
         if (src.Length == 0) return;
         MakeCurrent();
-        fixed (byte* p = src) CudaException.Check(CudaApi.cuMemcpyHtoD(dst, p, (nuint)src.Length));
+        lock (uploads) uploads.Copy(dst, src);
     }
 
     public void CopyToHost(Span<byte> dst, ulong src)
     {
         if (dst.Length == 0) return;
         MakeCurrent();
-        fixed (byte* p = dst) CudaException.Check(CudaApi.cuMemcpyDtoH(p, src, (nuint)dst.Length));
+        // Into pageable memory the copy completes before the call returns; on the launch stream it comes after every queued kernel.
+        fixed (byte* p = dst) CudaException.Check(CudaApi.cuMemcpyDtoHAsync(p, src, (nuint)dst.Length, Stream.Handle));
+        Stream.Synchronize();
     }
 
     public void CopyDeviceToDevice(ulong dst, ulong src, long bytes)
     {
         if (bytes == 0) return;
         MakeCurrent();
-        CudaException.Check(CudaApi.cuMemcpyDtoD(dst, src, (nuint)bytes));
+        CudaException.Check(CudaApi.cuMemcpyDtoDAsync(dst, src, (nuint)bytes, Stream.Handle));
     }
 
     public void Memset(ulong dst, byte value, long bytes)
     {
         if (bytes == 0) return;
         MakeCurrent();
-        CudaException.Check(CudaApi.cuMemsetD8(dst, value, (nuint)bytes));
+        CudaException.Check(CudaApi.cuMemsetD8Async(dst, value, (nuint)bytes, Stream.Handle));
     }
 
     public KernelModule Module(string family)
@@ -128,9 +135,39 @@ public sealed unsafe class CudaDriver : IKernelDriver
         if (Interlocked.Exchange(ref disposed, 1) != 0) return;
         context.MakeCurrent();
         Stream.Synchronize();
+        uploads.Dispose();
         foreach (var m in modules.Values) m.Dispose();
         Stream.Dispose();
         context.Dispose();
+    }
+
+    /// <summary>The staging ring's view of this driver: cuMemAllocHost slots, cuMemcpyHtoDAsync on the launch stream, timing-free events.</summary>
+    private sealed class PinnedUploads(CudaDriver driver) : IStagingDevice
+    {
+        public nint AllocPinned(long bytes)
+        {
+            driver.MakeCurrent();
+            CudaException.Check(CudaApi.cuMemAllocHost(out var p, (nuint)bytes), $"cuMemAllocHost({bytes})");
+            return p;
+        }
+
+        public void FreePinned(nint buffer)
+        {
+            driver.MakeCurrent();
+            CudaException.Check(CudaApi.cuMemFreeHost(buffer));
+        }
+
+        public void CopyAsync(ulong destination, nint source, long bytes) =>
+            CudaException.Check(CudaApi.cuMemcpyHtoDAsync(destination, (void*)source, (nuint)bytes, driver.Stream.Handle), $"cuMemcpyHtoDAsync({bytes})");
+
+        public IStagingFence CreateFence() => new Fence(CudaEvent.CreateFence(), driver.Stream);
+
+        private sealed class Fence(CudaEvent evt, CudaStream stream) : IStagingFence
+        {
+            public void Record() => evt.Record(stream);
+            public void Wait() => evt.Synchronize();
+            public void Dispose() => evt.Dispose();
+        }
     }
 
     private sealed class CudaKernelModule(string family, CudaModule module, CompiledModule compiled) : KernelModule(family)
