@@ -67,6 +67,7 @@ public sealed class ConvKernels(IKernelDriver driver) : KernelFamily(driver, "co
         Need(dy, g.OutputLength, nameof(dy)); Need(w, g.WeightLength, nameof(w)); Need(dx, g.InputLength, nameof(dx));
         if (g.InputLength == 0) return;
         // Grid z: the StrideH·StrideW phases; x covers the largest phase (⌈H/sh⌉·⌈W/sw⌉ pixels per image).
+        if ((long)g.StrideH * g.StrideW > 65535) throw new ArgumentException($"Convolution: strides {g.StrideH}×{g.StrideW} give more stride phases than the grid's z limit 65535.");
         long phasePixels = (long)g.N * ((g.H + g.StrideH - 1) / g.StrideH) * ((g.W + g.StrideW - 1) / g.StrideW);
         Launch("conv2d_backward_data_kernel", TileGrid(g.C, phasePixels, g.StrideH * g.StrideW), Threads,
             Geometry(new KernelArgs().Ptr(dy).Ptr(w).Ptr(dx), g), new LaunchCost(4 * (g.InputLength + g.WeightLength + g.OutputLength), 2.0 * BackwardDataMacs(g)));
