@@ -11,6 +11,7 @@
 //   apply     elementwise y = x·scale + shift, then max(y, 0) when fused with ReLU.
 // Backward, likewise: reduce (Σg, Σg·(x−μ) per block) → finalize (dβ, dγ, coefficients) → apply.
 // Inference: one elementwise launch with the running statistics.
+// Fused with a residual add and ReLU (batchnorm_add_relu_*): the same launches, other applies.
 // Partial sums and coefficients live in the launcher's workspace (BatchNormKernels.cs). Indices
 // are 32-bit: the launcher checks n·c·hw < 2³¹.
 // Launch configuration: BatchNormKernels.cs.
@@ -291,6 +292,58 @@ extern "C" __global__ void batchnorm_backward_apply_kernel(const float* x, const
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Fused batch norm + residual add + ReLU (ResNet's bn2 of a BasicBlock, bn3 of a Bottleneck):
+// out = relu(bn(x) + residual). Training forward reuses stats and finalize; only the apply
+// differs. Backward reuses reduce (masked by out > 0) and finalize; its apply writes both dx and
+// the residual's gradient g = dy·[out > 0], the mask evaluated once per element.
+
+// y[e] = relu(x[e]·scale[ch] + shift[ch] + residual[e]) (NaN propagates). y may be x or residual.
+extern "C" __global__ void batchnorm_add_relu_forward_apply_kernel(const float* x, const float* residual, float* y, const float* __restrict__ coef,
+                                                                   int count, int c, int hw)
+{
+    int first = blockIdx.x * blockDim.x + threadIdx.x, step = gridDim.x * blockDim.x;
+    if (first >= count) return;
+    nc_bn_flat_walk it(first, step, c, hw);
+    for (int e = first; e < count; e += step, it.next())
+        y[e] = nc_relu(fmaf(x[e], coef[2 * it.ch], coef[2 * it.ch + 1]) + residual[e]);
+}
+
+// Eval mode: y[e] = relu(x·scale + shift + residual[e]) with scale = γ/√(running_var + ε),
+// shift = β − running_mean·scale (as batchnorm_forward_inference_kernel). y may be x or residual.
+extern "C" __global__ void batchnorm_add_relu_forward_inference_kernel(const float* x, const float* residual, float* y,
+                                                                       const float* __restrict__ gamma, const float* __restrict__ beta,
+                                                                       const float* __restrict__ running_mean, const float* __restrict__ running_var,
+                                                                       int count, int c, int hw, float eps)
+{
+    int first = blockIdx.x * blockDim.x + threadIdx.x, step = gridDim.x * blockDim.x;
+    if (first >= count) return;
+    nc_bn_flat_walk it(first, step, c, hw);
+    for (int e = first; e < count; e += step, it.next())
+    {
+        float scale = gamma[it.ch] / sqrtf(running_var[it.ch] + eps), shift = beta[it.ch] - running_mean[it.ch] * scale;
+        y[e] = nc_relu(fmaf(x[e], scale, shift) + residual[e]);
+    }
+}
+
+// g = dy·[y > 0] (y the fused output); dresidual[e] = g; dx[e] = k·g + b·(x − μ) + shift with the
+// coefficients of batchnorm_backward_finalize_kernel. dx or dresidual may be dy.
+extern "C" __global__ void batchnorm_add_relu_backward_apply_kernel(const float* x, const float* dy, const float* y, const float* __restrict__ save_mean,
+                                                                    const float* __restrict__ coef, float* dx, float* dresidual, int count, int c, int hw)
+{
+    int first = blockIdx.x * blockDim.x + threadIdx.x, step = gridDim.x * blockDim.x;
+    if (first >= count) return;
+    nc_bn_flat_walk it(first, step, c, hw);
+    for (int e = first; e < count; e += step, it.next())
+    {
+        float g = y[e] > 0.f ? dy[e] : 0.f;
+        const float* k = coef + 3 * it.ch;
+        float xm = x[e] - save_mean[it.ch];
+        dresidual[e] = g;
+        dx[e] = fmaf(k[1], xm, fmaf(k[0], g, k[2]));
+    }
+}
+
 NC_EXPORT_KERNEL(batchnorm_forward_stats_kernel);
 NC_EXPORT_KERNEL(batchnorm_forward_finalize_kernel);
 NC_EXPORT_KERNEL(batchnorm_forward_apply_kernel);
@@ -298,3 +351,6 @@ NC_EXPORT_KERNEL(batchnorm_forward_inference_kernel);
 NC_EXPORT_KERNEL(batchnorm_backward_reduce_kernel);
 NC_EXPORT_KERNEL(batchnorm_backward_finalize_kernel);
 NC_EXPORT_KERNEL(batchnorm_backward_apply_kernel);
+NC_EXPORT_KERNEL(batchnorm_add_relu_forward_apply_kernel);
+NC_EXPORT_KERNEL(batchnorm_add_relu_forward_inference_kernel);
+NC_EXPORT_KERNEL(batchnorm_add_relu_backward_apply_kernel);

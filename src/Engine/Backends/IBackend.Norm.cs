@@ -28,6 +28,26 @@ public partial interface IBackend
     void BatchNormBackward(Tensor x, Tensor dy, Tensor? y, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
                            Tensor dx, Tensor dgamma, Tensor dbeta, int n, int c, int hw);
 
+    /// <summary>
+    /// Training-mode batch norm fused with a residual add and ReLU (ResNet's last BN of a block):
+    /// y ← relu(γ(x−μ)/√(σ²+ε) + β + residual), ReLU propagating NaN; μ, σ², saveMean, saveInvStd and
+    /// the running statistics exactly as <see cref="BatchNormForwardTraining"/>. residual has x's shape.
+    /// </summary>
+    void BatchNormAddReluForwardTraining(Tensor x, Tensor residual, Tensor gamma, Tensor beta, Tensor y,
+                                         Tensor saveMean, Tensor saveInvStd, Tensor runningMean, Tensor runningVar,
+                                         int n, int c, int hw, float momentum, float eps);
+
+    /// <summary>Eval-mode y ← relu(bn(x) + residual) with the running statistics.</summary>
+    void BatchNormAddReluForwardInference(Tensor x, Tensor residual, Tensor gamma, Tensor beta, Tensor y,
+                                          Tensor runningMean, Tensor runningVar, int n, int c, int hw, float eps);
+
+    /// <summary>
+    /// Gradients of <see cref="BatchNormAddReluForwardTraining"/> given its output y (all outputs
+    /// overwritten): g = dy·[y &gt; 0]; dresidual ← g; dx, dgamma, dbeta ← batch norm's backward of g.
+    /// </summary>
+    void BatchNormAddReluBackward(Tensor x, Tensor dy, Tensor y, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+                                  Tensor dx, Tensor dresidual, Tensor dgamma, Tensor dbeta, int n, int c, int hw);
+
     /// <summary>y[r,:] ← x[r,:] / max(‖x[r,:]‖₂, eps); norms[r] ← max(‖x[r,:]‖₂, eps).</summary>
     void L2NormalizeRows(Tensor x, Tensor y, Tensor norms, int rows, int cols, float eps);
 

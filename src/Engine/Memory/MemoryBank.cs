@@ -36,17 +36,15 @@ public sealed class MemoryBank : IDisposable
     /// stdv = 1/√(D/3), which makes E‖v‖² = D·stdv²/3 = 1. lemniscate stops there (norms then
     /// scatter around 1 by about 1/√(5D/9)); we additionally L2-normalise every row so the bank holds unit
     /// vectors from the first step, as the paper's text describes it. Drawn from Philox stream
-    /// <see cref="StreamId.BankInit"/>, so a seed reproduces the bank on every device.
+    /// <see cref="StreamId.BankInit"/> on the bank's own backend (bit-identical draws on every device).
     /// </summary>
     public void InitializeRandom(ulong seed)
     {
         int n = Size, d = Dim;
         float stdv = 1f / MathF.Sqrt(d / 3f);
-        var rng = new RandomStream(seed, StreamId.Of(StreamId.BankInit));
-        var host = new float[(long)n * d];
-        for (long i = 0; i < host.LongLength; i++) host[i] = rng.NextFloat(-stdv, stdv);
         using var scope = TensorScope.Begin();
-        var raw = Tensor.FromArray(Storage.Backend, host, n, d);
+        var raw = Tensor.Empty(Storage.Backend, n, d);
+        Storage.Backend.RandomUniform(raw, seed, StreamId.Of(StreamId.BankInit), -stdv, stdv);   // drawn where the bank lives: no host array, no upload
         Storage.Backend.L2NormalizeRows(raw, Storage, Tensor.Empty(Storage.Backend, n), n, d, 1e-12f);
     }
 

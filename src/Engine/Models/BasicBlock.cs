@@ -33,8 +33,7 @@ public sealed class BasicBlock : Module
     public override Tensor Forward(Tensor x)
     {
         var shortcut = downsample is null ? x : downsample.Forward(x);
-        var y = bn2.Forward(conv2.Forward(bn1.Forward(conv1.Forward(x))));
-        return Ops.Relu(Ops.Add(y, shortcut));
+        return bn2.ForwardAddRelu(conv2.Forward(bn1.Forward(conv1.Forward(x))), shortcut);
     }
 
     public override string ExportOnnx(Onnx.OnnxGraphBuilder graph, string input)

@@ -37,8 +37,7 @@ public sealed class Bottleneck : Module
         var shortcut = downsample is null ? x : downsample.Forward(x);
         var y = bn1.Forward(conv1.Forward(x));
         y = bn2.Forward(conv2.Forward(y));
-        y = bn3.Forward(conv3.Forward(y));
-        return Ops.Relu(Ops.Add(y, shortcut));
+        return bn3.ForwardAddRelu(conv3.Forward(y), shortcut);
     }
 
     public override string ExportOnnx(Onnx.OnnxGraphBuilder graph, string input)

@@ -46,6 +46,13 @@ public sealed class BatchNorm : Module
     public override Tensor Forward(Tensor x) =>
         Ops.BatchNorm(x, Weight, Bias, RunningMean, RunningVar, IsTraining, Momentum, Eps, FusedRelu);
 
+    /// <summary>relu(this(x) + residual) as one fused op (ResNet's last batch norm of a block); the layer must not have its own fused ReLU.</summary>
+    public Tensor ForwardAddRelu(Tensor x, Tensor residual)
+    {
+        if (FusedRelu) throw new InvalidOperationException("BatchNorm.ForwardAddRelu: the layer already applies a ReLU of its own.");
+        return Ops.BatchNormAddRelu(x, residual, Weight, Bias, RunningMean, RunningVar, IsTraining, Momentum, Eps);
+    }
+
     /// <summary>Eval mode: BatchNormalization with the running statistics (training_mode 0), then Relu when fused.</summary>
     public override string ExportOnnx(Onnx.OnnxGraphBuilder graph, string input)
     {

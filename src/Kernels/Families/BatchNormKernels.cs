@@ -7,7 +7,8 @@ namespace NativeContrastive.Kernels.Families;
 /// are three launches each — per-(channel, split) reduction on a (c, S) grid of 256-thread
 /// blocks, a per-channel finalize (a thread per channel), an elementwise apply (grid-stride,
 /// 256 threads, at most 4096 blocks) — with the partial sums and per-channel coefficients in
-/// grow-only workspaces; nothing waits for the host. Inference is one elementwise launch.
+/// grow-only workspaces; nothing waits for the host. Inference is one elementwise launch. The
+/// BatchNormAddRelu* variants (relu(bn(x) + residual)) differ only in their apply kernels.
 /// Dispose the launcher to free the workspaces.
 /// </summary>
 public sealed class BatchNormKernels(IKernelDriver driver) : KernelFamily(driver, "batchnorm"), IDisposable
@@ -31,7 +32,8 @@ public sealed class BatchNormKernels(IKernelDriver driver) : KernelFamily(driver
     {
         "batchnorm_forward_stats_kernel", "batchnorm_forward_finalize_kernel", "batchnorm_forward_apply_kernel",
         "batchnorm_forward_inference_kernel", "batchnorm_backward_reduce_kernel", "batchnorm_backward_finalize_kernel",
-        "batchnorm_backward_apply_kernel",
+        "batchnorm_backward_apply_kernel", "batchnorm_add_relu_forward_apply_kernel", "batchnorm_add_relu_forward_inference_kernel",
+        "batchnorm_add_relu_backward_apply_kernel",
     }.ToDictionary(k => k, _ => new LaunchShape(Threads));
 
     /// <summary>
@@ -47,10 +49,25 @@ public sealed class BatchNormKernels(IKernelDriver driver) : KernelFamily(driver
     /// <summary>As the public overload with the number of blocks per channel given (tests exercise several on small shapes).</summary>
     internal void BatchNormForwardTraining(DeviceBuffer x, DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer y,
                                            DeviceBuffer saveMean, DeviceBuffer saveInvStd, DeviceBuffer runningMean, DeviceBuffer runningVar,
-                                           int n, int c, int hw, float momentum, float eps, bool relu, int splits)
+                                           int n, int c, int hw, float momentum, float eps, bool relu, int splits) =>
+        ForwardTraining(x, null, gamma, beta, y, saveMean, saveInvStd, runningMean, runningVar, n, c, hw, momentum, eps, relu, splits);
+
+    /// <summary>
+    /// Training-mode batch norm fused with a residual add and ReLU: y ← relu(bn(x) + residual)
+    /// (NaN propagates); statistics and running updates as <see cref="BatchNormForwardTraining(DeviceBuffer, DeviceBuffer, DeviceBuffer, DeviceBuffer, DeviceBuffer, DeviceBuffer, DeviceBuffer, DeviceBuffer, int, int, int, float, float, bool)"/>.
+    /// </summary>
+    public void BatchNormAddReluForwardTraining(DeviceBuffer x, DeviceBuffer residual, DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer y,
+                                                DeviceBuffer saveMean, DeviceBuffer saveInvStd, DeviceBuffer runningMean, DeviceBuffer runningVar,
+                                                int n, int c, int hw, float momentum, float eps, int? splits = null) =>
+        ForwardTraining(x, residual, gamma, beta, y, saveMean, saveInvStd, runningMean, runningVar, n, c, hw, momentum, eps, true, splits ?? Splits(n, c, hw));
+
+    private void ForwardTraining(DeviceBuffer x, DeviceBuffer? residual, DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer y,
+                                 DeviceBuffer saveMean, DeviceBuffer saveInvStd, DeviceBuffer runningMean, DeviceBuffer runningVar,
+                                 int n, int c, int hw, float momentum, float eps, bool relu, int splits)
     {
         int count = Check(n, c, hw);
         Need(x, count, nameof(x)); Need(y, count, nameof(y));
+        if (residual is not null) Need(residual, count, nameof(residual));
         foreach (var (b, name) in new[] { (gamma, nameof(gamma)), (beta, nameof(beta)), (saveMean, nameof(saveMean)),
                      (saveInvStd, nameof(saveInvStd)), (runningMean, nameof(runningMean)), (runningVar, nameof(runningVar)) })
             Need(b, c, name);
@@ -64,9 +81,13 @@ public sealed class BatchNormKernels(IKernelDriver driver) : KernelFamily(driver
         Launch("batchnorm_forward_finalize_kernel", GridFor(c, Threads), Threads,
             new KernelArgs().Ptr(partial).I32(splits).I32(chunk).I32(total).Ptr(gamma).Ptr(beta).Ptr(saveMean).Ptr(saveInvStd)
                 .Ptr(runningMean).Ptr(runningVar).Ptr(coef).I32(c).F32(momentum).F32(eps), LaunchCost.Elements(2L * c * splits + 10L * c));
-        if (count > 0)
+        if (count == 0) return;
+        if (residual is null)
             Launch("batchnorm_forward_apply_kernel", GridFor(count, Threads), Threads,
                 new KernelArgs().Ptr(x).Ptr(y).Ptr(coef).I32(count).I32(c).I32(hw).I32(relu ? 1 : 0), LaunchCost.Elements(2L * count + 2L * c));
+        else
+            Launch("batchnorm_add_relu_forward_apply_kernel", GridFor(count, Threads), Threads,
+                new KernelArgs().Ptr(x).Ptr(residual).Ptr(y).Ptr(coef).I32(count).I32(c).I32(hw), LaunchCost.Elements(3L * count + 2L * c));
     }
 
     /// <summary>Eval-mode batch norm with the running statistics (then max(y, 0) when <paramref name="relu"/>).</summary>
@@ -82,6 +103,28 @@ public sealed class BatchNormKernels(IKernelDriver driver) : KernelFamily(driver
                 new KernelArgs().Ptr(x).Ptr(y).Ptr(gamma).Ptr(beta).Ptr(runningMean).Ptr(runningVar).I32(count).I32(c).I32(hw).F32(eps).I32(relu ? 1 : 0), LaunchCost.Elements(2L * count + 4L * c));
     }
 
+    /// <summary>Eval-mode batch norm fused with a residual add and ReLU: y ← relu(bn(x) + residual) with the running statistics.</summary>
+    public void BatchNormAddReluForwardInference(DeviceBuffer x, DeviceBuffer residual, DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer y,
+                                                 DeviceBuffer runningMean, DeviceBuffer runningVar, int n, int c, int hw, float eps)
+    {
+        int count = Check(n, c, hw);
+        Need(x, count, nameof(x)); Need(residual, count, nameof(residual)); Need(y, count, nameof(y));
+        foreach (var (b, name) in new[] { (gamma, nameof(gamma)), (beta, nameof(beta)), (runningMean, nameof(runningMean)), (runningVar, nameof(runningVar)) })
+            Need(b, c, name);
+        if (count > 0)
+            Launch("batchnorm_add_relu_forward_inference_kernel", GridFor(count, Threads), Threads,
+                new KernelArgs().Ptr(x).Ptr(residual).Ptr(y).Ptr(gamma).Ptr(beta).Ptr(runningMean).Ptr(runningVar).I32(count).I32(c).I32(hw).F32(eps),
+                LaunchCost.Elements(3L * count + 4L * c));
+    }
+
+    /// <summary>
+    /// Gradients of <see cref="BatchNormAddReluForwardTraining"/> (all overwritten): with g = dy·[y &gt; 0]
+    /// (y the fused output), dresidual ← g and dx, dgamma, dbeta as batch norm's backward of g.
+    /// </summary>
+    public void BatchNormAddReluBackward(DeviceBuffer x, DeviceBuffer dy, DeviceBuffer y, DeviceBuffer gamma, DeviceBuffer saveMean, DeviceBuffer saveInvStd,
+                                         DeviceBuffer dx, DeviceBuffer dresidual, DeviceBuffer dgamma, DeviceBuffer dbeta, int n, int c, int hw, int? splits = null) =>
+        Backward(x, dy, y, dresidual, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, n, c, hw, splits ?? Splits(n, c, hw));
+
     /// <summary>
     /// Gradients of training-mode batch norm (dx, dgamma, dbeta overwritten). When <paramref name="y"/>
     /// is given it is the fused BN+ReLU output and dy is first masked by y &gt; 0.
@@ -92,11 +135,16 @@ public sealed class BatchNormKernels(IKernelDriver driver) : KernelFamily(driver
 
     /// <summary>As the public overload with the number of blocks per channel given.</summary>
     internal void BatchNormBackward(DeviceBuffer x, DeviceBuffer dy, DeviceBuffer? y, DeviceBuffer gamma, DeviceBuffer saveMean, DeviceBuffer saveInvStd,
-                                    DeviceBuffer dx, DeviceBuffer dgamma, DeviceBuffer dbeta, int n, int c, int hw, int splits)
+                                    DeviceBuffer dx, DeviceBuffer dgamma, DeviceBuffer dbeta, int n, int c, int hw, int splits) =>
+        Backward(x, dy, y, null, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, n, c, hw, splits);
+
+    private void Backward(DeviceBuffer x, DeviceBuffer dy, DeviceBuffer? y, DeviceBuffer? dresidual, DeviceBuffer gamma, DeviceBuffer saveMean, DeviceBuffer saveInvStd,
+                          DeviceBuffer dx, DeviceBuffer dgamma, DeviceBuffer dbeta, int n, int c, int hw, int splits)
     {
         int count = Check(n, c, hw);
         Need(x, count, nameof(x)); Need(dy, count, nameof(dy)); Need(dx, count, nameof(dx));
         if (y is not null) Need(y, count, nameof(y));
+        if (dresidual is not null) Need(dresidual, count, nameof(dresidual));
         foreach (var (b, name) in new[] { (gamma, nameof(gamma)), (saveMean, nameof(saveMean)), (saveInvStd, nameof(saveInvStd)),
                      (dgamma, nameof(dgamma)), (dbeta, nameof(dbeta)) })
             Need(b, c, name);
@@ -110,10 +158,15 @@ public sealed class BatchNormKernels(IKernelDriver driver) : KernelFamily(driver
             LaunchCost.Elements((y is null ? 2L : 3L) * count + c + 2L * c * splits));
         Launch("batchnorm_backward_finalize_kernel", GridFor(c, Threads), Threads,
             new KernelArgs().Ptr(partial).I32(splits).Ptr(gamma).Ptr(saveInvStd).Ptr(dgamma).Ptr(dbeta).Ptr(coef).I32(c).I32(total), LaunchCost.Elements(2L * c * splits + 7L * c));
-        if (count > 0)
+        if (count == 0) return;
+        if (dresidual is null)
             Launch("batchnorm_backward_apply_kernel", GridFor(count, Threads), Threads,
                 new KernelArgs().Ptr(x).Ptr(dy).Ptr(y?.Ptr ?? 0).Ptr(saveMean).Ptr(coef).Ptr(dx).I32(count).I32(c).I32(hw),
                 LaunchCost.Elements((y is null ? 3L : 4L) * count + 4L * c));
+        else
+            Launch("batchnorm_add_relu_backward_apply_kernel", GridFor(count, Threads), Threads,
+                new KernelArgs().Ptr(x).Ptr(dy).Ptr(y!).Ptr(saveMean).Ptr(coef).Ptr(dx).Ptr(dresidual).I32(count).I32(c).I32(hw),
+                LaunchCost.Elements(5L * count + 4L * c));
     }
 
     /// <summary>

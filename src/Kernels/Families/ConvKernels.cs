@@ -6,7 +6,8 @@ namespace NativeContrastive.Kernels.Families;
 /// Launchers of kernels-cu/conv.cu: convolution as implicit GEMM, a 64×128 output tile per
 /// 256-thread block (grid x over the 128-wide columns, y over the 64-high rows).
 /// Forward: rows = output channels, columns = output pixels N·P·Q. Backward data: rows = input
-/// channels, columns = input pixels N·H·W. Backward weight: rows = output channels, columns =
+/// channels, columns = one stride phase's input pixels, grid z over the StrideH·StrideW phases, each
+/// reducing over only the filter taps that reach it. Backward weight: rows = output channels, columns =
 /// filter taps C·R·S, the N·P·Q reduction split over grid z into partial sums in the workspace,
 /// added in a fixed order by a second kernel (deterministic); dbias by one block per channel.
 /// The workspace grows only (no allocation per call in steady state); dispose the launcher to free it.
@@ -65,8 +66,38 @@ public sealed class ConvKernels(IKernelDriver driver) : KernelFamily(driver, "co
         g.Validate();
         Need(dy, g.OutputLength, nameof(dy)); Need(w, g.WeightLength, nameof(w)); Need(dx, g.InputLength, nameof(dx));
         if (g.InputLength == 0) return;
-        Launch("conv2d_backward_data_kernel", TileGrid(g.C, (long)g.N * g.H * g.W), Threads,
-            Geometry(new KernelArgs().Ptr(dy).Ptr(w).Ptr(dx), g), new LaunchCost(4 * (g.InputLength + g.WeightLength + g.OutputLength), Flops(g)));
+        // Grid z: the StrideH·StrideW phases; x covers the largest phase (⌈H/sh⌉·⌈W/sw⌉ pixels per image).
+        if ((long)g.StrideH * g.StrideW > 65535) throw new ArgumentException($"Convolution: strides {g.StrideH}×{g.StrideW} give more stride phases than the grid's z limit 65535.");
+        long phasePixels = (long)g.N * ((g.H + g.StrideH - 1) / g.StrideH) * ((g.W + g.StrideW - 1) / g.StrideW);
+        Launch("conv2d_backward_data_kernel", TileGrid(g.C, phasePixels, g.StrideH * g.StrideW), Threads,
+            Geometry(new KernelArgs().Ptr(dy).Ptr(w).Ptr(dx), g), new LaunchCost(4 * (g.InputLength + g.WeightLength + g.OutputLength), 2.0 * BackwardDataMacs(g)));
+    }
+
+    /// <summary>
+    /// Multiply-adds backward data's schedule performs (padding and partial tiles aside): per
+    /// stride phase (zh, zw), its pixels × C × K × its taps (r ≡ zh, s ≡ zw modulo the strides).
+    /// </summary>
+    public static long BackwardDataMacs(ConvShape g)
+    {
+        long macs = 0;
+        for (int zh = 0; zh < g.StrideH; zh++)
+        for (int zw = 0; zw < g.StrideW; zw++)
+        {
+            var (hp, rp) = Phase(zh, g.StrideH, g.PadH, g.H, g.R);
+            var (wp, sp) = Phase(zw, g.StrideW, g.PadW, g.W, g.S);
+            macs += (long)g.N * hp * wp * g.C * g.K * rp * sp;
+        }
+        return macs;
+    }
+
+    /// <summary>Multiply-adds of backward data as one GEMM over every filter tap: C × N·H·W × K·R·S.</summary>
+    public static long NaiveBackwardDataMacs(ConvShape g) => (long)g.N * g.H * g.W * g.C * g.K * g.R * g.S;
+
+    /// <summary>Pixels of a size-long axis in stride phase z ((h + pad) mod stride = z), and the filter taps that reach them (as conv.cu's nc_conv_phase).</summary>
+    private static (int Count, int Taps) Phase(int z, int stride, int pad, int size, int taps)
+    {
+        int first = ((z - pad) % stride + stride) % stride;
+        return (first < size ? (size - first + stride - 1) / stride : 0, z < taps ? (taps - z + stride - 1) / stride : 0);
     }
 
     /// <summary>dw ← ∂L/∂w; dbias ← Σ dy over N, P, Q when given (both overwritten). x [N,C,H,W], dy [N,K,P,Q], dw [K,C,R,S].</summary>

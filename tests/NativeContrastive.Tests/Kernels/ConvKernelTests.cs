@@ -76,6 +76,33 @@ public class ConvKernelTests(EmuOrder order) : EmuKernelTest(order)
         AssertClose(gx.ToArray(), dgx.ToArray<float>(), (long)g.K * g.R * g.S, "dx");
     }
 
+    /// <summary>Backward data's stride phases: strides 2 and 3, pads 0/1/3, kernels 1/3/7, odd sizes, 1/3/odd channels, phases without taps (1×1/3) or without pixels (H = 2, stride 3).</summary>
+    public static IEnumerable<TestCaseData> PhaseGeometries()
+    {
+        yield return Case(new ConvShape(2, 3, 9, 11, 5, 3, 3, 2, 2, 1, 1), "3x3 s2 p1 C=3 odd");
+        yield return Case(new ConvShape(1, 1, 13, 8, 3, 7, 7, 3, 3, 3, 3), "7x7 s3 p3 C=1");
+        yield return Case(new ConvShape(2, 5, 10, 7, 7, 3, 3, 3, 3, 0, 0), "3x3 s3 p0 C=5");
+        yield return Case(new ConvShape(2, 7, 7, 5, 3, 1, 1, 3, 3, 0, 0), "1x1 s3: phases without taps");
+        yield return Case(new ConvShape(3, 3, 2, 5, 4, 1, 1, 3, 2, 0, 0), "1x1 strides 3/2 H=2: a phase without pixels");
+        yield return Case(new ConvShape(1, 9, 11, 11, 13, 7, 7, 2, 2, 3, 3), "7x7 s2 p3 C=9 K=13");
+        yield return Case(new ConvShape(2, 3, 6, 9, 65, 3, 3, 2, 3, 1, 0), "3x3 strides 2/3 pads 1/0 K=65");
+    }
+
+    [TestCaseSource(nameof(PhaseGeometries))]
+    public void BackwardDataPhases(ConvShape g) => BackwardData(g);
+
+    [Test]
+    public void PhasedBackwardDataSkipsTheTapsAStrideNeverHits()
+    {
+        double Ratio(ConvShape g) => (double)ConvKernels.BackwardDataMacs(g) / ConvKernels.NaiveBackwardDataMacs(g);
+        Assert.That(Ratio(new ConvShape(8, 64, 32, 32, 64, 3, 3, 1, 1, 1, 1)), Is.EqualTo(1.0), "stride 1: one phase, every tap");
+        Assert.That(Ratio(new ConvShape(8, 64, 32, 32, 128, 3, 3, 2, 2, 1, 1)), Is.EqualTo(0.25), "3x3/2: a quarter");
+        Assert.That(Ratio(new ConvShape(8, 16, 33, 33, 32, 3, 3, 3, 3, 1, 1)), Is.EqualTo(1.0 / 9).Within(1e-12), "3x3/3: a ninth");
+        Assert.That(Ratio(new ConvShape(8, 64, 32, 32, 128, 1, 1, 2, 2, 0, 0)), Is.EqualTo(0.25), "1x1/2: only phase (0,0) has a tap");
+        // 7×7/2 stem on even sizes: taps per phase 4 and 3 of 7 → (½·4/7 + ½·3/7)² = ¼.
+        Assert.That(Ratio(new ConvShape(4, 3, 224, 224, 64, 7, 7, 2, 2, 3, 3)), Is.EqualTo(0.25).Within(1e-12), "7x7/2 stem");
+    }
+
     [TestCaseSource(nameof(Geometries))]
     public void BackwardWeight(ConvShape g)
     {

@@ -58,8 +58,12 @@ public class StepProfilerTests
         Assert.That(Calls("Conv2dForward"), Is.EqualTo(steps * convs));
         Assert.That(Calls("Conv2dBackwardWeight"), Is.EqualTo(steps * convs));
         Assert.That(Calls("Conv2dBackwardData"), Is.EqualTo(steps * (convs - 1)), "the image needs no gradient");
-        Assert.That(Calls("BatchNormForwardTraining"), Is.EqualTo(steps * norms));
-        Assert.That(Calls("BatchNormBackward"), Is.EqualTo(steps * norms));
+        const int blocks = 8;   // each BasicBlock's bn2 runs fused with the residual add and ReLU
+        Assert.That(Calls("BatchNormForwardTraining"), Is.EqualTo(steps * (norms - blocks)));
+        Assert.That(Calls("BatchNormBackward"), Is.EqualTo(steps * (norms - blocks)));
+        Assert.That(Calls("BatchNormAddReluForwardTraining"), Is.EqualTo(steps * blocks));
+        Assert.That(Calls("BatchNormAddReluBackward"), Is.EqualTo(steps * blocks));
+        Assert.That(Calls("Add") + Calls("Relu") + Calls("ReluBackward"), Is.Zero, "no separate residual add or ReLU in ResNet-18 with the SimCLR head");
         Assert.That(Calls("Gemm"), Is.EqualTo(steps * (3 * linears + 3)));
         Assert.That(Calls("GlobalAvgPoolForward"), Is.EqualTo(steps));
         Assert.That(Calls("L2NormalizeRows"), Is.EqualTo(steps));
@@ -107,6 +111,31 @@ public class StepProfilerTests
             "every launcher declares its bytes");
         Assert.That(r["copy H2D"]!.Calls, Is.GreaterThan(0), "the views are uploaded");
         Assert.That(r.TotalMs, Is.LessThanOrEqualTo(p.WallMs * 1.001));
+    }
+
+    /// <summary>Kernel launches of one SimCLR ResNet-18 step on emu (batch 4, 8×8 views, online probe off).</summary>
+    public const int ResNet18LaunchesPerStep = 362;
+
+    /// <summary>The same step before BasicBlock's bn2 + add + ReLU became one fused op (three launches per block and pass fewer now).</summary>
+    public const int ResNet18LaunchesPerStepUnfused = 386;
+
+    [Test]
+    public void ResNet18StepOnTheEmulatorLaunchCount()
+    {
+        var config = Config("resnet18") with { Device = "emu" };
+        var r = StepProfiler.Run(config, steps: 1, warmup: 1).Report;
+        var kernels = r.Entries.Where(e => e.Kind == ProfileEntryKind.Kernel).ToList();
+        long launches = kernels.Sum(e => e.Calls);
+        TestContext.Out.WriteLine($"ResNet-18 step on emu: {launches} launches");
+        foreach (var e in kernels.OrderBy(e => e.Name)) TestContext.Out.WriteLine($"  {e.Name} {e.Calls}");
+        Assert.That(launches, Is.EqualTo(ResNet18LaunchesPerStep));
+        const int blocks = 8;   // ResNet-18's BasicBlocks
+        Assert.That(r["batchnorm.cu:batchnorm_add_relu_forward_apply_kernel"]?.Calls, Is.EqualTo(blocks), "each block's bn2 + add + ReLU is one apply");
+        Assert.That(r["batchnorm.cu:batchnorm_add_relu_backward_apply_kernel"]?.Calls, Is.EqualTo(blocks), "and one apply backward, writing dx and the residual's gradient");
+        Assert.That(r["elementwise.cu:add_forward_kernel"], Is.Null, "no separate residual add");
+        Assert.That(r["elementwise.cu:relu_forward_kernel"], Is.Null, "no separate ReLU");
+        Assert.That(r["elementwise.cu:relu_backward_kernel"], Is.Null, "no separate ReLU mask backward");
+        Assert.That(launches, Is.EqualTo(ResNet18LaunchesPerStepUnfused - 3 * blocks), "the fusion saves an add and a ReLU forward and a ReLU backward per block");
     }
 
     [Test]

@@ -49,6 +49,59 @@ public static partial class Ops
         return y;
     }
 
+    /// <summary>
+    /// relu(BatchNorm(x) + residual) in one fused primitive per pass (ResNet's BasicBlock bn2 and
+    /// Bottleneck bn3): the same value and gradients as Ops.Relu(Ops.Add(Ops.BatchNorm(x, …), residual))
+    /// with two fewer passes over memory each way. residual has x's shape; the ReLU propagates NaN.
+    /// Backward: g = dy·[y &gt; 0] (the mask once), ∂residual = g, x, γ, β as batch norm's backward of g.
+    /// </summary>
+    public static Tensor BatchNormAddRelu(Tensor x, Tensor residual, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, bool training, float momentum = 0.1f, float eps = 1e-5f)
+    {
+        if (x.Rank != 4 && x.Rank != 2)
+            throw new ArgumentException($"BatchNormAddRelu: x must be [N,C,H,W] or [N,C], got {ShapeUtil.Format(x.Shape)}.");
+        if (!x.Shape.SequenceEqual(residual.Shape))
+            throw new ArgumentException($"BatchNormAddRelu: residual {ShapeUtil.Format(residual.Shape)} must have x's shape {ShapeUtil.Format(x.Shape)}.");
+        int n = x.Dim(0), c = x.Dim(1), hw = x.Rank == 4 ? x.Dim(2) * x.Dim(3) : 1;
+        foreach (var (t, name) in new[] { (gamma, "gamma"), (beta, "beta"), (runningMean, "runningMean"), (runningVar, "runningVar") })
+            if (t.Rank != 1 || t.Dim(0) != c)
+                throw new ArgumentException($"BatchNormAddRelu: {name} must be [{c}] for x {ShapeUtil.Format(x.Shape)}, got {ShapeUtil.Format(t.Shape)}.");
+        if (training && (long)n * hw < 2)
+            throw new ArgumentException($"BatchNormAddRelu: training needs more than one value per channel, x is {ShapeUtil.Format(x.Shape)}.");
+        var be = x.Backend;
+        var y = x.EmptyLike();
+        if (!training)
+        {
+            be.BatchNormAddReluForwardInference(x, residual, gamma, beta, y, runningMean, runningVar, n, c, hw, eps);
+            if (Tape.NeedsGrad(x, residual, gamma, beta))
+                Tape.Record("BatchNormAddRelu(eval)", y, dy =>
+                {
+                    var g = x.EmptyLike();
+                    be.ReluBackward(y, dy, g);
+                    BatchNormEvalBackward(x, y, g, gamma, beta, runningMean, runningVar, n, c, hw, eps, relu: false);
+                    Tape.AccumulateOwned(residual, g);
+                });
+            return y;
+        }
+
+        var saveMean = Tensor.Empty(be, c);
+        var saveInvStd = Tensor.Empty(be, c);
+        be.BatchNormAddReluForwardTraining(x, residual, gamma, beta, y, saveMean, saveInvStd, runningMean, runningVar, n, c, hw, momentum, eps);
+        if (Tape.NeedsGrad(x, residual, gamma, beta))
+            Tape.Record("BatchNormAddRelu", y, dy =>
+            {
+                var dx = x.EmptyLike();
+                var dres = x.EmptyLike();
+                var dgamma = gamma.EmptyLike();
+                var dbeta = beta.EmptyLike();
+                be.BatchNormAddReluBackward(x, dy, y, gamma, saveMean, saveInvStd, dx, dres, dgamma, dbeta, n, c, hw);
+                Tape.AccumulateOwned(x, dx);
+                Tape.AccumulateOwned(residual, dres);
+                Tape.AccumulateOwned(gamma, dgamma);
+                Tape.AccumulateOwned(beta, dbeta);
+            });
+        return y;
+    }
+
     /// <summary>Backward of the eval-mode (fixed affine) batch norm, composed from backend primitives.</summary>
     private static void BatchNormEvalBackward(Tensor x, Tensor y, Tensor dy, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
                                               int n, int c, int hw, float eps, bool relu)

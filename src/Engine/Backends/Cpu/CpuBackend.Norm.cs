@@ -15,6 +15,12 @@ public sealed partial class CpuBackend
                                          Tensor runningMean, Tensor runningVar, int n, int c, int hw, float momentum, float eps, bool relu)
     {
         using var profile = CpuProfile.Time(LaunchCost.Elements(2 * x.Length));
+        ForwardTrainingCore(x, gamma, beta, y, saveMean, saveInvStd, runningMean, runningVar, n, c, hw, momentum, eps, relu);
+    }
+
+    private void ForwardTrainingCore(Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor saveMean, Tensor saveInvStd,
+                                     Tensor runningMean, Tensor runningVar, int n, int c, int hw, float momentum, float eps, bool relu)
+    {
         float[] X = Data(x), G = Data(gamma), Bt = Data(beta), Y = Data(y), SM = Data(saveMean), SI = Data(saveInvStd),
                 RM = Data(runningMean), RV = Data(runningVar);
         long count = (long)n * hw;
@@ -50,6 +56,12 @@ public sealed partial class CpuBackend
                                           int n, int c, int hw, float eps, bool relu)
     {
         using var profile = CpuProfile.Time(LaunchCost.Elements(2 * x.Length));
+        ForwardInferenceCore(x, gamma, beta, y, runningMean, runningVar, n, c, hw, eps, relu);
+    }
+
+    private void ForwardInferenceCore(Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor runningMean, Tensor runningVar,
+                                      int n, int c, int hw, float eps, bool relu)
+    {
         float[] X = Data(x), G = Data(gamma), Bt = Data(beta), Y = Data(y), RM = Data(runningMean), RV = Data(runningVar);
         ParallelRows(c, n * hw, ch =>
         {
@@ -62,6 +74,12 @@ public sealed partial class CpuBackend
                                   Tensor dx, Tensor dgamma, Tensor dbeta, int n, int c, int hw)
     {
         using var profile = CpuProfile.Time(LaunchCost.Elements((y is null ? 3 : 4) * x.Length));
+        BackwardCore(x, dy, y, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, n, c, hw);
+    }
+
+    private void BackwardCore(Tensor x, Tensor dy, Tensor? y, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+                              Tensor dx, Tensor dgamma, Tensor dbeta, int n, int c, int hw)
+    {
         float[] X = Data(x), DY = Data(dy), G = Data(gamma), SM = Data(saveMean), SI = Data(saveInvStd),
                 DX = Data(dx), DG = Data(dgamma), DB = Data(dbeta);
         float[]? Yr = y is null ? null : Data(y);
@@ -111,6 +129,39 @@ public sealed partial class CpuBackend
             }
             ArrayPool<float>.Shared.Return(scratch);
         });
+    }
+
+    public void BatchNormAddReluForwardTraining(Tensor x, Tensor residual, Tensor gamma, Tensor beta, Tensor y, Tensor saveMean, Tensor saveInvStd,
+                                                Tensor runningMean, Tensor runningVar, int n, int c, int hw, float momentum, float eps)
+    {
+        using var profile = CpuProfile.Time(LaunchCost.Elements(3 * x.Length));
+        ForwardTrainingCore(x, gamma, beta, y, saveMean, saveInvStd, runningMean, runningVar, n, c, hw, momentum, eps, false);
+        AddRelu(y, residual);
+    }
+
+    public void BatchNormAddReluForwardInference(Tensor x, Tensor residual, Tensor gamma, Tensor beta, Tensor y, Tensor runningMean, Tensor runningVar,
+                                                 int n, int c, int hw, float eps)
+    {
+        using var profile = CpuProfile.Time(LaunchCost.Elements(3 * x.Length));
+        ForwardInferenceCore(x, gamma, beta, y, runningMean, runningVar, n, c, hw, eps, false);
+        AddRelu(y, residual);
+    }
+
+    public void BatchNormAddReluBackward(Tensor x, Tensor dy, Tensor y, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+                                         Tensor dx, Tensor dresidual, Tensor dgamma, Tensor dbeta, int n, int c, int hw)
+    {
+        using var profile = CpuProfile.Time(LaunchCost.Elements(5 * x.Length));
+        // g = dy·[y > 0] once, into dresidual (its gradient), then batch norm's backward of g.
+        ReluMask(Data(y).AsSpan(0, (int)y.Length), Data(dy).AsSpan(0, (int)dy.Length), Data(dresidual).AsSpan(0, (int)dresidual.Length));
+        BackwardCore(x, dresidual, null, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, n, c, hw);
+    }
+
+    /// <summary>y ← max(y + residual, 0), NaN propagating (TensorPrimitives.Max returns NaN for a NaN operand).</summary>
+    private static void AddRelu(Tensor y, Tensor residual)
+    {
+        var Y = Data(y).AsSpan(0, (int)y.Length);
+        TensorPrimitives.Add(Y, Data(residual).AsSpan(0, (int)residual.Length), Y);
+        TensorPrimitives.Max(Y, 0f, Y);
     }
 
     public void L2NormalizeRows(Tensor x, Tensor y, Tensor norms, int rows, int cols, float eps)

@@ -18,4 +18,18 @@ public sealed partial class DeviceBackend
                                   Tensor dx, Tensor dgamma, Tensor dbeta, int n, int c, int hw) =>
         batchNorm.BatchNormBackward(Buf(x), Buf(dy), y is null ? null : Buf(y), Buf(gamma), Buf(saveMean), Buf(saveInvStd),
             Buf(dx), Buf(dgamma), Buf(dbeta), n, c, hw);
+
+    public void BatchNormAddReluForwardTraining(Tensor x, Tensor residual, Tensor gamma, Tensor beta, Tensor y, Tensor saveMean, Tensor saveInvStd,
+                                                Tensor runningMean, Tensor runningVar, int n, int c, int hw, float momentum, float eps) =>
+        batchNorm.BatchNormAddReluForwardTraining(Buf(x), Buf(residual), Buf(gamma), Buf(beta), Buf(y), Buf(saveMean), Buf(saveInvStd),
+            Buf(runningMean), Buf(runningVar), n, c, hw, momentum, eps);
+
+    public void BatchNormAddReluForwardInference(Tensor x, Tensor residual, Tensor gamma, Tensor beta, Tensor y, Tensor runningMean, Tensor runningVar,
+                                                 int n, int c, int hw, float eps) =>
+        batchNorm.BatchNormAddReluForwardInference(Buf(x), Buf(residual), Buf(gamma), Buf(beta), Buf(y), Buf(runningMean), Buf(runningVar), n, c, hw, eps);
+
+    public void BatchNormAddReluBackward(Tensor x, Tensor dy, Tensor y, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+                                         Tensor dx, Tensor dresidual, Tensor dgamma, Tensor dbeta, int n, int c, int hw) =>
+        batchNorm.BatchNormAddReluBackward(Buf(x), Buf(dy), Buf(y), Buf(gamma), Buf(saveMean), Buf(saveInvStd),
+            Buf(dx), Buf(dresidual), Buf(dgamma), Buf(dbeta), n, c, hw);
 }

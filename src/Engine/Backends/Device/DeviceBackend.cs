@@ -35,6 +35,7 @@ public sealed partial class DeviceBackend : IBackend, IDisposable
     private readonly AugmentKernels augment;
     private readonly ArgMaxKernels argMax;
     private readonly SinkhornKernels sinkhorn;
+    private readonly RandomKernels random;
     private int disposed;
 
     public DeviceBackend(IKernelDriver driver, string name)
@@ -58,6 +59,7 @@ public sealed partial class DeviceBackend : IBackend, IDisposable
         augment = new AugmentKernels(driver);
         argMax = new ArgMaxKernels(driver);
         sinkhorn = new SinkhornKernels(driver);
+        random = new RandomKernels(driver);
         GemmEngine = DefaultGemmEngine(driver);
     }
 
