@@ -42,12 +42,32 @@ internal sealed class ConfigBinding<T> : IConfigBinding
 /// <summary>Option builders with the validation every numeric flag needs.</summary>
 internal static class Flags
 {
-    public static Option<string> Choice(string name, string description, IReadOnlyList<string> values, string? current)
+    /// <summary>
+    /// A flag that takes one of <paramref name="values"/>. Any other value is a usage error (exit code 2)
+    /// with one message for every enumerated flag: "--name: unknown value 'x'; expected one of: a, b, c".
+    /// <paramref name="ignoreCase"/>: also accept the values in any case (the command reads the value as given).
+    /// </summary>
+    public static Option<string> Choice(string name, string description, IReadOnlyList<string> values, string? current, bool ignoreCase = false)
     {
         var o = new Option<string>(name) { Description = Describe(description, current) };
-        o.AcceptOnlyFromAmong([.. values]);
+        o.CompletionSources.Add([.. values]);
+        var comparer = ignoreCase ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal;
+        o.Validators.Add(r =>
+        {
+            if (TryValue(r, out string? v) && v is not null && !values.Contains(v, comparer))
+                r.AddError(UnknownValue(name, v, values));
+        });
         return o;
     }
+
+    /// <summary>The usage error of an enumerated flag given a value it does not take.</summary>
+    public static string UnknownValue(string name, string value, IReadOnlyList<string> values) =>
+        $"{name}: unknown value '{value}'; expected one of: {string.Join(", ", values)}";
+
+    /// <summary>--precision: fp32, tf32 or bf16 in any case (<see cref="Engine.Backends.Precisions"/>); the help shows <paramref name="current"/> as the default.</summary>
+    public static Option<string> Precision(string current = "the device's: tf32 on cuda, fp32 on cpu and emu") =>
+        Choice("--precision", "Operand precision of the convolutions (fp32 accumulation either way; weights, optimiser state, batch-norm statistics and losses stay fp32).",
+            Engine.Backends.Precisions.Names, current, ignoreCase: true);
 
     /// <summary>A path-valued flag (--data, --out, …): an empty or blank value is a usage error naming the flag.</summary>
     public static Option<string> Text(string name, string description, string? current = null) =>

@@ -23,18 +23,19 @@ internal static class EmbedCommand
         var limit = Flags.Int("--limit", "Embed the first N images (0: all).", 0, "all");
         var images = new Option<string[]>("--images") { Description = "Image files or folders to embed instead of a data set (folders: class sub-folders give labels).", AllowMultipleArgumentsPerToken = true };
         var device = Flags.Choice("--device", "Compute device.", Engine.Backends.Devices.Names, "the device the run was trained on");
+        var precision = Flags.Precision();
         var batch = Flags.Int("--batch-size", "Images per forward pass.", 1, Embedder.DefaultBatchSize);
         var npy = new Option<bool>("--npy") { Description = "Also write .npy files beside a .safetensors output (FILE.npy, FILE.head.npy, FILE.labels.npy, FILE.sources.txt)." };
 
         var command = new Command("embed", "Embed a data set or image files with a checkpoint (encoder features and head outputs) into a safetensors or .npy file.")
         {
-            checkpoint, output, dataset, data, split, limit, images, device, batch, npy,
+            checkpoint, output, dataset, data, split, limit, images, device, precision, batch, npy,
         };
         command.SetAction(parse =>
         {
             bool Given(Option o) => parse.GetResult(o) is { Implicit: false };
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            using var model = InferenceModel.Load(parse.GetValue(checkpoint)!, Given(device) ? parse.GetValue(device) : null);
+            using var model = InferenceModel.Load(parse.GetValue(checkpoint)!, Given(device) ? parse.GetValue(device) : null, parse.GetValue(precision));
             int? lim = parse.GetValue(limit) is int l && l > 0 ? l : null;
             EmbeddingInput input;
             if (parse.GetValue(images) is { Length: > 0 } paths)
@@ -51,7 +52,7 @@ internal static class EmbedCommand
                 var s = Enum.Parse<DataSplit>(Given(split) ? parse.GetValue(split)! : "test", ignoreCase: true);
                 input = EmbeddingInput.FromDataset(name, path, s, lim, model.InChannels, model.ImageSize);
             }
-            context.Error.WriteLine($"embed: {model.MethodName} {model.Arch} of {model.Checkpoint.Path} on {model.Device}: {input.Images.Count} images ({input.Images.Name}, {input.Images.Channels}×{input.Images.Height}×{input.Images.Width} → {model.ImageSize}×{model.ImageSize})");
+            context.Error.WriteLine($"embed: {model.MethodName} {model.Arch} of {model.Checkpoint.Path} on {model.Device} ({Precisions.Format(model.Precision)}): {input.Images.Count} images ({input.Images.Name}, {input.Images.Channels}×{input.Images.Height}×{input.Images.Width} → {model.ImageSize}×{model.ImageSize})");
             int lastDecile = -1;
             var set = Embedder.Embed(model, input, parse.GetValue(batch) is int b && b > 0 ? b : Embedder.DefaultBatchSize, (done, total) =>
             {

@@ -20,6 +20,7 @@ internal static class EvalCommand
         var d = new TrainingConfig();
         var checkpoint = Flags.NonEmpty(new Option<string>("--checkpoint") { Description = "Checkpoint file or run folder.", Required = true });
         var device = Flags.Choice("--device", "Compute device.", Engine.Backends.Devices.Names, "the device the run was trained on");
+        var precision = Flags.Precision();
         var data = Flags.Text("--data", "Data directory (default: the one recorded in the checkpoint, else the installed location).");
         var k = Flags.Int("--k", "kNN neighbours.", 1, $"the run's --knn-k, {d.KnnK}");
         var temperature = Flags.Float("--temperature", "kNN weight temperature τ (weights exp(s/τ)).", 0, true, $"the run's --knn-temperature, {d.KnnTemperature}");
@@ -33,7 +34,7 @@ internal static class EvalCommand
 
         var command = new Command("eval", "Score a checkpoint's embeddings before and after its head (kNN, precision@1, R-precision, mAP@R, NMI, AMI) and draw t-SNE pictures.")
         {
-            checkpoint, device, data, k, temperature, limit, batch, tsne, perplexity, restarts, seed, output,
+            checkpoint, device, precision, data, k, temperature, limit, batch, tsne, perplexity, restarts, seed, output,
         };
         command.SetAction(parse =>
         {
@@ -41,6 +42,7 @@ internal static class EvalCommand
             var request = new EvalRequest(RunFolder.ResolveCheckpoint(parse.GetValue(checkpoint)!))
             {
                 Device = Given(device) ? parse.GetValue(device) : null,
+                Precision = parse.GetValue(precision),
                 DataPath = parse.GetValue(data),
                 K = Given(k) ? parse.GetValue(k) : null,
                 Temperature = Given(temperature) ? parse.GetValue(temperature) : null,

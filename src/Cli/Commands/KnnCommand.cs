@@ -24,10 +24,11 @@ internal static class KnnCommand
         var limit = Flags.Int("--limit", "Use the first N training images as the feature bank (0: all).", 0, "all");
         var batch = Flags.Int("--batch-size", "Images per forward pass during feature extraction.", 1, KnnRequest.DefaultBatchSize);
         var device = Flags.Choice("--device", "Compute device.", Engine.Backends.Devices.Names, "the device the run was trained on");
+        var precision = Flags.Precision();
 
         var command = new Command("knn", "Evaluate a checkpoint's encoder with weighted kNN on the test split.")
         {
-            checkpoint, k, temperature, data, limit, batch, device,
+            checkpoint, k, temperature, data, limit, batch, device, precision,
         };
         command.SetAction(parse =>
         {
@@ -40,6 +41,7 @@ internal static class KnnCommand
                 Limit = lim,
                 BatchSize = parse.GetResult(batch) is { Implicit: false } ? parse.GetValue(batch) : KnnRequest.DefaultBatchSize,
                 Device = parse.GetResult(device) is { Implicit: false } ? parse.GetValue(device) : null,
+                Precision = parse.GetValue(precision),
             };
             var r = CheckpointEvaluation.Knn(request, context.Cancellation, msg => context.Error.WriteLine(msg));
             context.Out.WriteLine(Line(r));

@@ -17,6 +17,7 @@ internal static class LinearCommand
         var d = new LinearProbeConfig();
         var checkpoint = Flags.NonEmpty(new Option<string>("--checkpoint") { Description = "Checkpoint file or run folder (any method: only the encoder is used).", Required = true });
         var device = Flags.Choice("--device", "Compute device.", Engine.Backends.Devices.Names, "the device the run was trained on");
+        var precision = Flags.Precision();
         var data = Flags.Text("--data", "Data directory (default: the one recorded in the checkpoint, else the installed location).");
         var limit = Flags.Int("--limit", "Train the classifier on the first N training images (0: all).", 0, "all");
         var epochs = Flags.Int("--epochs", "Epochs over the precomputed features.", 1, d.Epochs);
@@ -34,7 +35,7 @@ internal static class LinearCommand
 
         var command = new Command("linear", "Linear evaluation: train a linear classifier on a checkpoint's frozen encoder features, report test top-1/top-5.")
         {
-            checkpoint, device, data, limit, epochs, batch, lr, optimizer, momentum, weightDecay, smoothing, norm, featureBatch, seed, output,
+            checkpoint, device, precision, data, limit, epochs, batch, lr, optimizer, momentum, weightDecay, smoothing, norm, featureBatch, seed, output,
         };
         command.SetAction(parse =>
         {
@@ -43,6 +44,7 @@ internal static class LinearCommand
             {
                 Checkpoint = parse.GetValue(checkpoint)!,
                 Device = Given(device) ? parse.GetValue(device) : null,
+                Precision = parse.GetValue(precision),
                 DataPath = parse.GetValue(data),
                 Limit = parse.GetValue(limit) is int l && l > 0 ? l : null,
                 Epochs = Given(epochs) ? parse.GetValue(epochs) : d.Epochs,

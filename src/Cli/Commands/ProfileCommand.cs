@@ -59,7 +59,7 @@ internal static class ProfileCommand
         var r = p.Report;
         bool cpu = p.Config.Device == "cpu";
 
-        o.WriteLine($"profile: {p.Description}, batch {p.Config.BatchSize}, {p.Config.Optimizer}");
+        o.WriteLine($"profile: {p.Description}, batch {p.Config.BatchSize}, {p.Config.Optimizer}, precision {Engine.Backends.Precisions.Format(p.Config.PrecisionValue)}");
         o.WriteLine($"device: {r.Device}, times by {r.Clock}; {steps} measured step{(steps == 1 ? "" : "s")} after {warmup} warm-up");
         o.WriteLine(Inv($"speed: {p.StepsPerSecond:0.###} steps/s, {p.ImagesPerSecond:0.#} images/s, {p.StepMs:0.##} ms per step, last loss {p.LastLoss:0.####}"));
         var peaks = new[] { (r.PeakGigabytesPerSecond, "GB/s memory"), (r.PeakGigaflopsPerSecond, "GFLOP/s FP32") }

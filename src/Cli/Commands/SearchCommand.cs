@@ -20,13 +20,14 @@ internal static class SearchCommand
         var embedding = Flags.Choice("--embedding", "Which embedding to compare: the encoder's features or the head's output.", ["features", "head"], "features");
         var checkpoint = Flags.Text("--checkpoint", "Checkpoint to embed the queries with (default: the one recorded in the index, checked by its SHA-256).");
         var device = Flags.Choice("--device", "Compute device for the queries.", Engine.Backends.Devices.Names, "cpu");
+        var precision = Flags.Precision();
         var sheet = Flags.Text("--sheet", "Contact sheet PNG (query, then its neighbours best first).", "INDEX-search.png beside the index");
         var noSheet = new Option<bool>("--no-sheet") { Description = "Print the neighbours only." };
         var excludeSelf = new Option<bool>("--exclude-self") { Description = "Skip index rows whose source is the query itself (querying an index with its own images)." };
 
         var command = new Command("search", "Find the nearest neighbours of query images in an embedding file (cosine); print them and draw a contact sheet.")
         {
-            index, query, k, embedding, checkpoint, device, sheet, noSheet, excludeSelf,
+            index, query, k, embedding, checkpoint, device, precision, sheet, noSheet, excludeSelf,
         };
         command.SetAction(parse =>
         {
@@ -34,7 +35,7 @@ internal static class SearchCommand
             var set = EmbeddingSet.Read(indexPath);
             string which = parse.GetValue(embedding) ?? "features";
             string ckpt = EmbeddingSearch.CheckpointFor(set, indexPath, parse.GetValue(checkpoint));
-            using var model = InferenceModel.Load(ckpt, parse.GetValue(device) ?? "cpu");
+            using var model = InferenceModel.Load(ckpt, parse.GetValue(device) ?? "cpu", parse.GetValue(precision));
             var input = EmbeddingInput.FromPaths(parse.GetValue(query)!, model.InChannels, model.ImageSize);
             var queries = Embedder.Embed(model, input);
             var results = EmbeddingSearch.Search(set, queries, which, parse.GetValue(k), parse.GetValue(excludeSelf));

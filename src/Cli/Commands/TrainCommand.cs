@@ -20,7 +20,7 @@ internal static class TrainCommand
     public static Command Create(CliContext context)
     {
         var bindings = ConfigBindings();
-        var resume = Flags.NonEmpty(new Option<string>("--resume") { Description = "Continue from a run folder or checkpoint file, in that folder wherever it is now unless --out is given (its configuration; given flags override, e.g. a larger --epochs)." });
+        var resume = Flags.NonEmpty(new Option<string>("--resume") { Description = "Continue from a run folder or checkpoint file, in that folder wherever it is now unless --out is given (its configuration; given flags override, e.g. a larger --epochs, except --precision: the run keeps the one it was trained with and another is refused)." });
         var force = new Option<bool>("--force") { Description = "Replace the run already in --out (without it, a folder holding another run is refused)." };
         var file = ConfigFileOption();
 
@@ -54,6 +54,7 @@ internal static class TrainCommand
             B(Flags.Choice("--arch", "Encoder architecture.", TrainingConfig.Architectures, d.Arch), (c, v) => c with { Arch = v }),
             B(Flags.Choice("--stem", "Encoder stem: cifar (3×3 conv, small images) or imagenet (7×7/2 conv + max-pool).", TrainingConfig.Stems, d.Stem), (c, v) => c with { Stem = v }),
             B(Flags.Choice("--device", "Compute device.", Engine.Backends.Devices.Names, d.Device), (c, v) => c with { Device = v }),
+            B(Flags.Precision(), (c, v) => c with { Precision = v }),
             B(Flags.Int("--epochs", "Training epochs (0: write the randomly initialised encoder as a baseline checkpoint).", 0, d.Epochs), (c, v) => c with { Epochs = v }),
             B(Flags.Int("--batch-size", "Images per step.", 2, d.BatchSize), (c, v) => c with { BatchSize = v }),
             B(Flags.Float("--lr", "Peak learning rate.", 0, false, PerMethod(m => m.Defaults.Lr)), (c, v) => c with { Lr = v }),

@@ -28,14 +28,17 @@ public sealed class Encoder : IDisposable
     /// "cpu" (C#, always available), "emu" (the CUDA kernels on the emulated device; needs the emulator's
     /// native library) or "cuda" (an NVIDIA GPU). Throws <see cref="Checkpoints.CheckpointFormatException"/>
     /// for a file that is not a training checkpoint, <see cref="DeviceUnavailableException"/> for a device
-    /// that cannot be used here.
+    /// that cannot be used here. <paramref name="precision"/>: the convolutions' precision, "fp32", "tf32" or
+    /// "bf16" (any case); null: the device's default (tf32 on cuda, fp32 on cpu and emu).
     /// </summary>
-    public static Encoder Load(string checkpointPath, string device = "cpu")
+    public static Encoder Load(string checkpointPath, string device = "cpu", string? precision = null)
     {
         ArgumentNullException.ThrowIfNull(checkpointPath);
         if (!Devices.Names.Contains(device))
             throw new ArgumentException($"unknown device '{device}'; expected one of: {string.Join(", ", Devices.Names)}.", nameof(device));
-        return new Encoder(InferenceModel.Load(checkpointPath, device));
+        if (precision is not null && !Precisions.TryParse(precision, out _))
+            throw new ArgumentException(Precisions.UnknownMessage(precision, "precision") + ".", nameof(precision));
+        return new Encoder(InferenceModel.Load(checkpointPath, device, precision));
     }
 
     /// <summary>The method the encoder was trained with ("simclr", "npid", …).</summary>
@@ -46,6 +49,9 @@ public sealed class Encoder : IDisposable
 
     /// <summary>The device computations run on.</summary>
     public string Device => model.Device;
+
+    /// <summary>The convolutions' precision: "fp32", "tf32" or "bf16".</summary>
+    public string Precision => Precisions.Format(model.Precision);
 
     /// <summary>Channels of the images the encoder takes (1: grey, 3: RGB).</summary>
     public int InputChannels => model.InChannels;

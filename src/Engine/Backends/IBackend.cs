@@ -31,8 +31,10 @@ public partial interface IBackend
 
     /// <summary>
     /// The operand precision of convolutions (<see cref="Kernels.Families.Precision"/>), a
-    /// backend-wide math mode like PyTorch's allow_tf32 flags: the trainer, `nc knn` and
-    /// `nc profile` set it from <c>--precision</c> before the first step. Fp32 by default.
+    /// backend-wide math mode like PyTorch's allow_tf32 flags: set from <c>--precision</c> (or the
+    /// device's default) through <see cref="Precisions.Use"/> — by <c>TrainingSession</c> before the first
+    /// step (train, profile), by <c>InferenceModel</c> while loaded (embed, search, the library's Encoder) and
+    /// around feature extraction (knn, eval, linear). Fp32 by default.
     /// </summary>
     Precision Precision { get; set; }
 }

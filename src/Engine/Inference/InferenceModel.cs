@@ -20,8 +20,13 @@ namespace NativeContrastive.Engine.Inference;
 /// </summary>
 public sealed class InferenceModel : IDisposable
 {
-    private InferenceModel(TrainingCheckpoint checkpoint, ContrastiveMethod method, IBackend backend, string device, Normalization normalization)
+    private readonly IDisposable precisionScope;
+
+    private InferenceModel(TrainingCheckpoint checkpoint, ContrastiveMethod method, IBackend backend, string device, Normalization normalization,
+                           Kernels.Families.Precision precision, IDisposable precisionScope)
     {
+        Precision = precision;
+        this.precisionScope = precisionScope;
         Checkpoint = checkpoint;
         Method = method;
         Backend = backend;
@@ -43,6 +48,9 @@ public sealed class InferenceModel : IDisposable
 
     public string Device { get; }
 
+    /// <summary>The convolutions' precision the backend runs at while this model is loaded (<see cref="Precisions"/>).</summary>
+    public Kernels.Families.Precision Precision { get; }
+
     public string Arch => Checkpoint.Arch;
 
     public string MethodName => Method.Name;
@@ -60,27 +68,33 @@ public sealed class InferenceModel : IDisposable
 
     /// <summary>
     /// Loads <paramref name="checkpointPath"/> (a checkpoint file or a run folder) onto
-    /// <paramref name="device"/> (cpu, emu, cuda; null: the device the run was trained on).
-    /// Throws <see cref="CheckpointFormatException"/> naming the file for anything that does not fit.
+    /// <paramref name="device"/> (cpu, emu, cuda; null: the device the run was trained on) at
+    /// <paramref name="precision"/> (fp32, tf32, bf16; null: the device's default, <see cref="Precisions.DefaultFor"/>),
+    /// which the backend keeps until the model is disposed. Throws <see cref="CheckpointFormatException"/> naming the file for anything that does not fit.
     /// </summary>
-    public static InferenceModel Load(string checkpointPath, string? device = null)
+    public static InferenceModel Load(string checkpointPath, string? device = null, string? precision = null)
     {
         var ckpt = TrainingCheckpoint.Read(RunFolder.ResolveCheckpoint(checkpointPath));
         string dev = device ?? ckpt.Config.Device;
+        var p = Precisions.Resolve(precision, dev);
         var backend = Devices.Create(dev);
         var config = ckpt.Config with { Arch = ckpt.Arch, Device = dev };
         if (ckpt.ImageSize <= 0) throw new CheckpointFormatException(ckpt.Path, $"expected metadata image_size > 0, found {ckpt.ImageSize}.");
         // Only the modules are loaded, so the method is built for a one-image data set (NPID's bank is
         // sized by it); label-trained methods need the class count their head was made for.
         var method = RunComponents.CreateMethod(config, ckpt.InChannels, dataSize: 1, backend, numClasses: ClassCount(config));
+        IDisposable? scope = null;
         try
         {
             ckpt.RestoreModules(method);
             method.Train(false);
-            return new InferenceModel(ckpt, method, backend, dev, TrainingNormalization(config, ckpt));
+            var normalization = TrainingNormalization(config, ckpt);
+            scope = Precisions.Use(backend, p);
+            return new InferenceModel(ckpt, method, backend, dev, normalization, p, scope);
         }
         catch
         {
+            scope?.Dispose();
             method.Dispose();
             throw;
         }
@@ -127,5 +141,9 @@ public sealed class InferenceModel : IDisposable
         }
     }
 
-    public void Dispose() => Method.Dispose();
+    public void Dispose()
+    {
+        Method.Dispose();
+        precisionScope.Dispose();
+    }
 }

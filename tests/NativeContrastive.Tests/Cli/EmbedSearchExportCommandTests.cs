@@ -53,7 +53,7 @@ public class EmbedSearchExportCommandTests
         string file = Path.Combine(dir.Path, "sub", "test.safetensors");
         var r = CliRunner.Run("embed", "--checkpoint", run.Path, "--data", data.Path, "--out", file, "--batch-size", "16");
         Assert.That(r.ExitCode, Is.EqualTo(0), r.Error);
-        Assert.That(r.ErrorLines[0], Does.StartWith("embed: simclr small of ").And.EndWith("on cpu: 40 images (fashion-mnist, 1×28×28 → 28×28)"));
+        Assert.That(r.ErrorLines[0], Does.StartWith("embed: simclr small of ").And.EndWith("on cpu (fp32): 40 images (fashion-mnist, 1×28×28 → 28×28)"));
         Assert.That(r.ErrorLines[1..].Select(l => l.Split(" (")[0]), Is.EqualTo(new[] { "embed: 16/40 images", "embed: 32/40 images", "embed: 40/40 images" }));
         Assert.That(r.ErrorLines[^1], Does.Match(@"^embed: 40/40 images \(100%, \d+\.\ds\)$"));
         Assert.That(r.OutLines[0], Does.StartWith("embed: 40 images → features 40×128, head 40×128; wrote " + file));

@@ -63,7 +63,7 @@ public class ProfileCommandTests
         Assert.That(lines[^1], Is.EqualTo($"csv: {csv}"));
 
         var csvLines = File.ReadAllLines(csv);
-        Assert.That(csvLines[0], Is.EqualTo("name,kind,nested,calls,total_ms,mean_us,step_percent,bytes,gb_per_s,flops,gflop_per_s"));
+        Assert.That(csvLines[0], Is.EqualTo("name,kind,nested,calls,total_ms,mean_us,step_percent,bytes,gb_per_s,flops,gflop_per_s,precision"));
         Assert.That(csvLines.Skip(1).Select(l => l.Split(',')[0].Split(" ▸ ")[^1]), Is.EqualTo(rows.Select(c => c[0].TrimStart('▸', ' '))),
             "the same rows in the same order");
         Assert.That(csvLines, Has.Some.StartWith("Conv2dForward ▸ gemm,primitive,1,"), "full names of nested rows");

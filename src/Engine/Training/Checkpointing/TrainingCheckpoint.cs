@@ -1,4 +1,5 @@
 using System.Globalization;
+using NativeContrastive.Engine.Backends;
 using NativeContrastive.Engine.Checkpoints;
 using NativeContrastive.Engine.Methods;
 using NativeContrastive.Engine.Optim;
@@ -14,7 +15,7 @@ namespace NativeContrastive.Engine.Training.Checkpointing;
 /// averages under "ema.…" and "swa.…". Metadata (strings): what is needed to rebuild the model without
 /// the configuration (arch, stem, in_channels, image_size, feature_dim, method, dataset), the
 /// position of the run (epoch, global_step, steps_per_epoch, optimizer_step_count), the
-/// randomness (seed; every stream is derived from (seed, purpose, epoch, sample or step), so
+/// convolutions' precision ("precision": fp32, tf32, bf16; fp32 when absent), the randomness (seed; every stream is derived from (seed, purpose, epoch, sample or step), so
 /// no generator position needs saving), the method's scalars under "method.", the whole
 /// configuration as JSON under "config", and the run's metrics.csv / steps.csv text up to this
 /// checkpoint under "run.metrics_csv" / "run.steps_csv".
@@ -26,6 +27,9 @@ public sealed class TrainingCheckpoint
 
     /// <summary>Metadata keys of the run's metrics.csv and steps.csv text up to this checkpoint (resume rebuilds the files from them).</summary>
     public const string MetricsCsvKey = "run.metrics_csv", StepsCsvKey = "run.steps_csv";
+
+    /// <summary>Metadata key of the convolutions' precision the run trained with (fp32, tf32, bf16); absent in checkpoints from before it existed, which ran fp32.</summary>
+    public const string PrecisionKey = "precision";
 
     private readonly SafeTensorsFile content;
 
@@ -75,6 +79,20 @@ public sealed class TrainingCheckpoint
     /// <summary>steps.csv as it was when the checkpoint was written; null in checkpoints from before it was kept.</summary>
     public string? StepsCsv => Meta.TryGetValue(StepsCsvKey, out var s) ? s : null;
 
+    /// <summary>
+    /// The precision the run trained with: metadata <see cref="PrecisionKey"/>, else the configuration's
+    /// (fp32 for a checkpoint written before precisions were recorded).
+    /// </summary>
+    public Kernels.Families.Precision Precision
+    {
+        get
+        {
+            if (!Meta.TryGetValue(PrecisionKey, out var text)) return Config.Precision is null ? Kernels.Families.Precision.Fp32 : Config.PrecisionValue;
+            return Precisions.TryParse(text, out var p) ? p
+                : throw new CheckpointFormatException(Path, $"metadata '{PrecisionKey}': expected one of {string.Join(", ", Precisions.Names)}, found '{text}'.");
+        }
+    }
+
     public int? StepsPerEpoch => Meta.TryGetValue("steps_per_epoch", out var s) && s.Length > 0 ? (int)Number("steps_per_epoch", 1, int.MaxValue) : null;
 
     public static Dictionary<string, string> Metadata(TrainingConfig config, ContrastiveMethod method, Optimizer optimizer,
@@ -95,6 +113,7 @@ public sealed class TrainingCheckpoint
             ["global_step"] = globalStep.ToString(CultureInfo.InvariantCulture),
             ["steps_per_epoch"] = I(stepsPerEpoch),
             ["optimizer"] = config.OptimizerName,
+            [PrecisionKey] = Precisions.Format(config.PrecisionValue),
             ["optimizer_step_count"] = optimizer.StepCount.ToString(CultureInfo.InvariantCulture),
             ["seed"] = config.Seed.ToString(CultureInfo.InvariantCulture),
             ["rng"] = "philox4x32-10; streams from (seed, purpose, epoch, sample/step), no saved positions",
@@ -166,6 +185,8 @@ public sealed class TrainingCheckpoint
             throw new CheckpointFormatException(Path, $"the run was trained {(Config.EmaDecay > 0 ? "with" : "without")} a moving average of the weights; resume it with --ema-decay {(Config.EmaDecay > 0 ? Config.EmaDecay : 0)}.");
         if (config.SwaEpochs != Config.SwaEpochs)
             throw new CheckpointFormatException(Path, $"the run was trained with --swa-epochs {Config.SwaEpochs}; resume it with the same value, found {config.SwaEpochs}.");
+        if (config.PrecisionValue != Precision)
+            throw new CheckpointFormatException(Path, $"the run was trained with --precision {Precisions.Format(Precision)}; resuming it with --precision {Precisions.Format(config.PrecisionValue)} is refused (leave --precision out to continue with {Precisions.Format(Precision)}, or start a new run).");
         if (config.OnlineProbe != Config.OnlineProbe)
             throw new CheckpointFormatException(Path, $"the run was trained {(Config.OnlineProbe ? "with" : "without")} the online probe; resume it {(Config.OnlineProbe ? "without" : "with")} --no-online-probe.");
     }

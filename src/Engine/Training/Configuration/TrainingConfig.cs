@@ -48,6 +48,14 @@ public sealed record TrainingConfig
 
     public string Device { get; init; } = "cpu";
 
+    /// <summary>
+    /// Operand precision of the convolutions: fp32, tf32 or bf16 (<see cref="Precisions"/>); null = the
+    /// device's default (tf32 on cuda, fp32 on cpu and emu), filled in by <see cref="Resolve"/> so that
+    /// config.json and the checkpoint record what ran. A configuration without the key (a run from
+    /// before precisions existed) reads as fp32.
+    /// </summary>
+    public string? Precision { get; init; }
+
     /// <summary>Keep the first N training images (null = all of them).</summary>
     public int? Limit { get; init; } = 30_000;
 
@@ -171,6 +179,9 @@ public sealed record TrainingConfig
 
     // ---- resolved values (valid after Resolve) ------------------------------------------
 
+    /// <summary>The precision to run with: <see cref="Precision"/>, or the device's default.</summary>
+    [JsonIgnore] public Kernels.Families.Precision PrecisionValue => Precisions.Resolve(Precision, Device);
+
     [JsonIgnore] public string OptimizerName => Optimizer ?? MethodDefinition.Defaults.Optimizer;
     [JsonIgnore] public float LearningRate => Lr ?? MethodDefinition.Defaults.Lr;
     [JsonIgnore] public float WeightDecayValue => WeightDecay ?? MethodDefinition.Defaults.WeightDecay;
@@ -192,6 +203,7 @@ public sealed record TrainingConfig
             Arch = Arch.Trim().ToLowerInvariant(),
             Stem = Stem.Trim().ToLowerInvariant(),
             Device = Device.Trim().ToLowerInvariant(),
+            Precision = Precisions.Format(Precisions.Resolve(Precision, Device)),
             Optimizer = (Optimizer ?? d.Optimizer).Trim().ToLowerInvariant(),
             Lr = Lr ?? d.Lr,
             WeightDecay = WeightDecay ?? d.WeightDecay,
@@ -232,6 +244,7 @@ public sealed record TrainingConfig
         OneOf("--arch", Arch, Architectures);
         OneOf("--stem", Stem, Stems);
         OneOf("--device", Device, Devices.Names);
+        if (Precision is not null) OneOf("--precision", Precision, Precisions.Names);
         OneOf("--optimizer", OptimizerName, Optimizers);
         OneOf("--schedule", Schedule, Schedules);
         Check(Epochs >= 0, "--epochs", $"must be ≥ 0, got {Epochs}");
@@ -296,6 +309,9 @@ public sealed record TrainingConfig
             using var document = JsonDocument.Parse(json);
             if (document.RootElement.ValueKind == JsonValueKind.Object && !document.RootElement.TryGetProperty("online_probe", out _))
                 config = config with { OnlineProbe = false };
+            // One written before --precision existed ran every convolution in fp32.
+            if (document.RootElement.ValueKind == JsonValueKind.Object && !document.RootElement.TryGetProperty("precision", out _))
+                config = config with { Precision = Precisions.Format(Kernels.Families.Precision.Fp32) };
             return config;
         }
         catch (JsonException e)

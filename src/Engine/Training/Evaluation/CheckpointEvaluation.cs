@@ -18,7 +18,9 @@ public static class CheckpointEvaluation
         var config = ckpt.Config with { DataPath = request.DataPath ?? ckpt.Config.DataPath, Device = request.Device ?? ckpt.Config.Device };
         int k = request.K ?? config.KnnK;
         float temperature = request.Temperature ?? config.KnnTemperature;
+        var precision = Precisions.Resolve(request.Precision, config.Device);
         var backend = Devices.Create(config.Device);
+        using var precisionScope = Precisions.Use(backend, precision);
 
         using var encoder = RunComponents.CreateEncoder(config with { Arch = ckpt.Arch }, ckpt.InChannels, backend, RunComponents.InitStream(config));
         ckpt.RestoreEncoder(encoder);

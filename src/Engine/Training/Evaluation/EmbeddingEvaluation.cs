@@ -51,7 +51,9 @@ public static class EmbeddingEvaluation
         int k = request.K ?? config.KnnK;
         float temperature = request.Temperature ?? config.KnnTemperature;
         ulong seed = request.Seed ?? config.Seed;
+        var precision = Precisions.Resolve(request.Precision, config.Device);
         var backend = Devices.Create(config.Device);
+        using var precisionScope = Precisions.Use(backend, precision);
 
         // The training split as the run saw it (its size sizes NPID's bank), and as the kNN bank.
         var runTrain = RunComponents.LoadTrain(config, config.Limit);

@@ -17,6 +17,8 @@ public sealed record EvalRequest(string CheckpointPath)
     public int BatchSize { get; init; } = DefaultBatchSize;
     /// <summary>Device to evaluate on (cpu, cuda, emu); null = the device the run was trained on.</summary>
     public string? Device { get; init; }
+    /// <summary>Convolutions' precision for the features (fp32, tf32, bf16); null = the device's default.</summary>
+    public string? Precision { get; init; }
     /// <summary>Test embeddings in the t-SNE picture (a seeded sample; 0 = no picture).</summary>
     public int TsneSamples { get; init; } = DefaultTsneSamples;
     public double TsnePerplexity { get; init; } = 30;

@@ -16,6 +16,8 @@ public sealed record KnnRequest(string CheckpointPath)
     public int BatchSize { get; init; } = DefaultBatchSize;
     /// <summary>Device to evaluate on (cpu, cuda, emu); null = the device the run was trained on.</summary>
     public string? Device { get; init; }
+    /// <summary>Convolutions' precision for the features (fp32, tf32, bf16); null = the device's default.</summary>
+    public string? Precision { get; init; }
 }
 
 /// <summary>The result line of `nc knn` (accuracies in percent).</summary>

@@ -56,7 +56,9 @@ public static class LinearProbe
         config = config with { Checkpoint = ckpt.Path };
         var run = ckpt.Config with { DataPath = config.DataPath ?? ckpt.Config.DataPath, Device = config.Device ?? ckpt.Config.Device, Arch = ckpt.Arch };
         ulong seed = config.Seed ?? run.Seed;
+        config = config with { Precision = Precisions.Format(Precisions.Resolve(config.Precision, run.Device)) };
         var backend = Devices.Create(run.Device);
+        using var precisionScope = Precisions.Use(backend, Precisions.Parse(config.Precision));
         var train = RunComponents.LoadTrain(run, config.Limit);
         var test = RunComponents.LoadTest(run) ?? throw new TrainingException($"{run.Dataset} at {run.DataPath}: no test split to evaluate on.");
         if (train.Channels != ckpt.InChannels)

@@ -23,6 +23,9 @@ public sealed record LinearProbeConfig
     /// <summary>null = the device the run was trained on.</summary>
     public string? Device { get; init; }
 
+    /// <summary>Convolutions' precision of the feature extraction (fp32, tf32, bf16); null = the device's default (the probe's config.json records the one used).</summary>
+    public string? Precision { get; init; }
+
     /// <summary>null = the data directory recorded in the checkpoint.</summary>
     public string? DataPath { get; init; }
 
@@ -68,6 +71,7 @@ public sealed record LinearProbeConfig
             Optimizer = Optimizer.Trim().ToLowerInvariant(),
             FeatureNorm = FeatureNorm.Trim().ToLowerInvariant(),
             Device = Device?.Trim().ToLowerInvariant(),
+            Precision = Precision is null ? null : Precisions.Format(Precisions.Parse(Precision)),
         };
         c = c with { Lr = c.LearningRate };
         if (string.IsNullOrWhiteSpace(c.Checkpoint)) throw new ArgumentException("--checkpoint must name a checkpoint file or run folder.");

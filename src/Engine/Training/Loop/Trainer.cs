@@ -46,6 +46,7 @@ public static class Trainer
     {
         observer ??= NullTrainingObserver.Instance;
         var clock = Stopwatch.StartNew();
+        bool precisionGiven = config.Precision is not null;
         config = config.Resolve();
 
         // ---- resume: the checkpoint must describe the same model --------------------
@@ -53,6 +54,8 @@ public static class Trainer
         if (config.Resume is string from)
         {
             resume = TrainingCheckpoint.Read(RunFolder.ResolveCheckpoint(from));
+            // No precision asked for: the run continues with the one it was trained with, not the device's default.
+            if (!precisionGiven) config = config with { Precision = Precisions.Format(resume.Precision) };
             resume.RequireCompatible(config);
         }
 

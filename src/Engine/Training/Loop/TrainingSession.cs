@@ -13,14 +13,17 @@ namespace NativeContrastive.Engine.Training.Loop;
 /// profiler (nc profile): the training split, the image size, the batch order, the method with its
 /// encoder and head, the uint8 training set resident on the backend, the loader of augmented
 /// views, the optimiser, the schedule, the online linear probe, the weight averages (EMA, SWA) and the <see cref="TrainingStep"/> over
-/// them. Disposing releases the probe, the optimiser, the resident data and the method.
+/// them. The backend runs at the configuration's precision (<see cref="TrainingConfig.PrecisionValue"/>) while the
+/// session lives. Disposing releases the probe, the optimiser, the resident data and the method, and restores
+/// the backend's precision.
 /// </summary>
 public sealed class TrainingSession : IDisposable
 {
     private TrainingSession(TrainingConfig config, ImageDataset train, int imageSize, BatchSampler sampler, ContrastiveMethod method,
                             ResidentDataset data, DataLoader loader, Optimizer optimizer, ILearningRateSchedule schedule, OnlineProbe? probe,
-                            WeightAverage? ema, WeightAverage? swa)
+                            WeightAverage? ema, WeightAverage? swa, IDisposable precision)
     {
+        this.precision = precision;
         Config = config;
         Train = train;
         ImageSize = imageSize;
@@ -42,6 +45,21 @@ public sealed class TrainingSession : IDisposable
     /// off, every primitive runs on the calling thread inside the step (the profiler).
     /// </summary>
     public static TrainingSession Create(TrainingConfig config, IBackend backend, bool prefetch)
+    {
+        // The backend's precision (--precision, or the device's default) from before the first step until the session ends.
+        var precision = Precisions.Use(backend, config.PrecisionValue);
+        try
+        {
+            return Create(config, backend, prefetch, precision);
+        }
+        catch
+        {
+            precision.Dispose();
+            throw;
+        }
+    }
+
+    private static TrainingSession Create(TrainingConfig config, IBackend backend, bool prefetch, IDisposable precision)
     {
         var train = RunComponents.LoadTrain(config, config.Limit);
         int size = RunComponents.ImageSizeFor(config, train);
@@ -69,7 +87,7 @@ public sealed class TrainingSession : IDisposable
             if (config.EmaDecay > 0) ema = WeightAverage.Exponential(method.ModuleStateDict(), config.EmaDecay);
             if (config.SwaEpochs > 0) swa = WeightAverage.Uniform(method.ModuleStateDict());
             var optimizer = RunComponents.CreateOptimizer(config, method.NamedParameters());
-            return new TrainingSession(config, train, size, sampler, method, data, loader, optimizer, RunComponents.Schedule(config, sampler.BatchesPerEpoch), probe, ema, swa);
+            return new TrainingSession(config, train, size, sampler, method, data, loader, optimizer, RunComponents.Schedule(config, sampler.BatchesPerEpoch), probe, ema, swa, precision);
         }
         catch
         {
@@ -81,6 +99,8 @@ public sealed class TrainingSession : IDisposable
             throw;
         }
     }
+
+    private readonly IDisposable precision;
 
     /// <summary>The configuration with the image size filled in.</summary>
     public TrainingConfig Config { get; }
@@ -130,5 +150,6 @@ public sealed class TrainingSession : IDisposable
         Optimizer.Dispose();
         Data.Dispose();
         Method.Dispose();
+        precision.Dispose();
     }
 }
