@@ -43,9 +43,15 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
     /// </summary>
     public static void RequireTensorCores(IKernelDriver driver, Precision p)
     {
-        if (driver is CudaDriver cuda && cuda.Arch.Major < 8)
+        if (driver is CudaDriver cuda) RequireTensorCores(cuda.Arch, p);
+    }
+
+    /// <summary>Throws <see cref="NotSupportedException"/> naming the precision and the capability when <paramref name="arch"/> is below 8.0.</summary>
+    public static void RequireTensorCores(Compile.GpuArch arch, Precision p)
+    {
+        if (arch.Major < 8)
             throw new NotSupportedException(
-                $"--precision {p.ToString().ToLowerInvariant()} needs tensor cores of compute capability 8.0 or later (mma.sync tf32/bf16); this device has {cuda.Arch.Major}.{cuda.Arch.Minor}. Use --precision fp32.");
+                $"--precision {p.ToString().ToLowerInvariant()} needs tensor cores of compute capability 8.0 or later (mma.sync tf32/bf16); this device has {arch.Major}.{arch.Minor}. Use --precision fp32.");
     }
 
     private static string Suffix(Precision p) => p switch
