@@ -54,63 +54,100 @@ template <int OP> __device__ __forceinline__ void nc_mma_sizes(const nc_mma_geom
     else { M = g.K; Ncol = g.C * g.R * g.S; KR = g.N * g.P * g.Q; }
 }
 
-// A[m, kk] (the caller guarantees m < M and kk < KR).
-template <int OP> __device__ __forceinline__ float nc_mma_a(const float* __restrict__ a, const nc_mma_geom& g, int m, int kk)
+// A[m, kk] = a[base + m·stride], with (base, stride) depending on kk only (decoded once per slice).
+template <int OP> __device__ __forceinline__ void nc_mma_a_row(const nc_mma_geom& g, int kk, int& base, int& stride)
 {
-    if (OP == NC_OP_FORWARD) return a[m * (g.C * g.R * g.S) + kk];
+    if (OP == NC_OP_FORWARD) { base = kk; stride = g.C * g.R * g.S; return; }   // w[m, kk]
     if (OP == NC_OP_BACKWARD_DATA)
     {
-        int rs = g.R * g.S, k = kk / rs, t = kk - k * rs;
-        return a[(k * g.C + m) * rs + t];
+        int rs = g.R * g.S, k = kk / rs;   // w[k, m, t]
+        base = k * g.C * rs + (kk - k * rs);
+        stride = rs;
+        return;
     }
-    int pq = g.P * g.Q, n = kk / pq, t = kk - n * pq;   // dy[n, m, t]
-    return a[(n * g.K + m) * pq + t];
+    int pq = g.P * g.Q, n = kk / pq;   // dy[n, m, t]
+    base = n * g.K * pq + (kk - n * pq);
+    stride = pq;
 }
 
-// B[kk, j] (the caller guarantees kk < KR and j < Ncol); 0 in the padding / at inexact taps.
-template <int OP> __device__ __forceinline__ float nc_mma_b(const float* __restrict__ b, const nc_mma_geom& g, int kk, int j)
+// What B column j stands for, decoded once per thread (a thread's B column never changes):
+//   forward          base = n·C·H·W, (h0, w0) = (p·sh − ph, q·sw − pw)  (the window corner)
+//   backward data    base = n·K·P·Q, (h0, w0) = (h + ph, w + pw)
+//   backward weight  base = c·H·W,   (h0, w0) = (r − ph, s − pw)
+// ok = j < Ncol.
+struct nc_mma_col
+{
+    int base, h0, w0;
+    bool ok;
+};
+
+template <int OP> __device__ __forceinline__ nc_mma_col nc_mma_col_decode(const nc_mma_geom& g, int j, int Ncol)
+{
+    nc_mma_col c{0, 0, 0, j < Ncol};
+    if (!c.ok) return c;
+    if (OP == NC_OP_FORWARD)
+    {
+        int pq = g.P * g.Q, n = j / pq, u = j - n * pq, p = u / g.Q, q = u - p * g.Q;
+        c.base = n * g.C * g.H * g.W; c.h0 = p * g.sh - g.ph; c.w0 = q * g.sw - g.pw;
+    }
+    else if (OP == NC_OP_BACKWARD_DATA)
+    {
+        int hw = g.H * g.W, n = j / hw, u = j - n * hw, h = u / g.W, w = u - h * g.W;
+        c.base = n * g.K * g.P * g.Q; c.h0 = h + g.ph; c.w0 = w + g.pw;
+    }
+    else
+    {
+        int rs = g.R * g.S, ch = j / rs, t = j - ch * rs, r = t / g.S, s = t - r * g.S;
+        c.base = ch * g.H * g.W; c.h0 = r - g.ph; c.w0 = s - g.pw;
+    }
+    return c;
+}
+
+// B[kk, column col] (the caller guarantees kk < KR and col.ok); 0 in the padding / at inexact taps.
+template <int OP> __device__ __forceinline__ float nc_mma_b(const float* __restrict__ b, const nc_mma_geom& g, int kk, const nc_mma_col& col)
 {
     if (OP == NC_OP_FORWARD)
     {
         int rs = g.R * g.S, c = kk / rs, t = kk - c * rs, r = t / g.S, s = t - r * g.S;
-        int pq = g.P * g.Q, n = j / pq, u = j - n * pq, p = u / g.Q, q = u - p * g.Q;
-        int h = p * g.sh - g.ph + r, w = q * g.sw - g.pw + s;
-        return (unsigned)h < (unsigned)g.H && (unsigned)w < (unsigned)g.W ? b[((n * g.C + c) * g.H + h) * g.W + w] : 0.f;
+        int h = col.h0 + r, w = col.w0 + s;
+        return (unsigned)h < (unsigned)g.H && (unsigned)w < (unsigned)g.W ? b[col.base + (c * g.H + h) * g.W + w] : 0.f;
     }
     if (OP == NC_OP_BACKWARD_DATA)
     {
         int rs = g.R * g.S, k = kk / rs, t = kk - k * rs, r = t / g.S, s = t - r * g.S;
-        int hw = g.H * g.W, n = j / hw, u = j - n * hw, h = u / g.W, w = u - h * g.W;
-        int ph = h + g.ph - r, pw = w + g.pw - s;
+        int ph = col.h0 - r, pw = col.w0 - s;
         if (ph < 0 || pw < 0) return 0.f;
         int p = ph / g.sh, q = pw / g.sw;
         if (p * g.sh != ph || q * g.sw != pw || p >= g.P || q >= g.Q) return 0.f;
-        return b[((n * g.K + k) * g.P + p) * g.Q + q];
+        return b[col.base + (k * g.P + p) * g.Q + q];
     }
     int pq = g.P * g.Q, n = kk / pq, u = kk - n * pq, p = u / g.Q, q = u - p * g.Q;
-    int rs = g.R * g.S, c = j / rs, t = j - c * rs, r = t / g.S, s = t - r * g.S;
-    int h = p * g.sh - g.ph + r, w = q * g.sw - g.pw + s;
-    return (unsigned)h < (unsigned)g.H && (unsigned)w < (unsigned)g.W ? b[((n * g.C + c) * g.H + h) * g.W + w] : 0.f;
+    int h = p * g.sh + col.h0, w = q * g.sw + col.w0;
+    return (unsigned)h < (unsigned)g.H && (unsigned)w < (unsigned)g.W ? b[n * g.C * g.H * g.W + col.base + h * g.W + w] : 0.f;
 }
 
-// Thread tid's 8 A elements of a slice: A[m0 + e/16, k0 + e%16] for e = tid + 128i (consecutive
-// threads, consecutive reduction indices); its 8 B elements: B[k0 + e/64, j0 + e%64] (consecutive
-// threads, consecutive columns).
+// Thread tid's 8 A elements of a slice: A[m0 + tid/16 + 8i, k0 + tid%16] (consecutive threads,
+// consecutive reduction indices; one kk per thread, decoded once); its 8 B elements:
+// B[k0 + tid/64 + 2i, its column col] (consecutive threads, consecutive columns).
 template <int OP>
 __device__ __forceinline__ void nc_mma_load(const float* __restrict__ a, const float* __restrict__ b, const nc_mma_geom& g,
-                                            int M, int Ncol, int kend, int m0, int j0, int k0, int tid, float (&ra)[8], float (&rb)[8])
+                                            int M, int kend, int m0, int k0, int tid, const nc_mma_col& col,
+                                            float (&ra)[8], float (&rb)[8])
 {
+    int kk = k0 + tid % NC_MMA_TK, mfirst = m0 + tid / NC_MMA_TK;
+    int abase = 0, astride = 0;
+    if (kk < kend) nc_mma_a_row<OP>(g, kk, abase, astride);
 #pragma unroll
     for (int i = 0; i < 8; i++)
     {
-        int e = tid + NC_MMA_THREADS * i;
-        int m = m0 + e / NC_MMA_TK, kk = k0 + e % NC_MMA_TK;
-        ra[i] = m < M && kk < kend ? nc_mma_a<OP>(a, g, m, kk) : 0.f;
-        int kb = k0 + e / NC_MMA_TN, j = j0 + e % NC_MMA_TN;
-        rb[i] = kb < kend && j < Ncol ? nc_mma_b<OP>(b, g, kb, j) : 0.f;
+        int m = mfirst + (NC_MMA_THREADS / NC_MMA_TK) * i;
+        ra[i] = m < M && kk < kend ? a[abase + m * astride] : 0.f;
+        int kb = k0 + tid / NC_MMA_TN + (NC_MMA_THREADS / NC_MMA_TN) * i;
+        rb[i] = kb < kend && col.ok ? nc_mma_b<OP>(b, g, kb, col) : 0.f;
     }
 }
 
+// Stores thread tid's slice elements (see nc_mma_load) rounded to the precision.
 template <int PREC>
 __device__ __forceinline__ void nc_mma_store(float (*As)[NC_MMA_TK + NC_MMA_APAD], float (*Bs)[NC_MMA_TN + NC_MMA_BPAD], int tid,
                                              const float (&ra)[8], const float (&rb)[8])
@@ -118,9 +155,8 @@ __device__ __forceinline__ void nc_mma_store(float (*As)[NC_MMA_TK + NC_MMA_APAD
 #pragma unroll
     for (int i = 0; i < 8; i++)
     {
-        int e = tid + NC_MMA_THREADS * i;
-        As[e / NC_MMA_TK][e % NC_MMA_TK] = nc_mma_round<PREC>(ra[i]);
-        Bs[e / NC_MMA_TN][e % NC_MMA_TN] = nc_mma_round<PREC>(rb[i]);
+        As[tid / NC_MMA_TK + (NC_MMA_THREADS / NC_MMA_TK) * i][tid % NC_MMA_TK] = nc_mma_round<PREC>(ra[i]);
+        Bs[tid / NC_MMA_TN + (NC_MMA_THREADS / NC_MMA_TN) * i][tid % NC_MMA_TN] = nc_mma_round<PREC>(rb[i]);
     }
 }
 
@@ -222,11 +258,12 @@ __device__ __forceinline__ void nc_conv_mma(const float* __restrict__ a, const f
 #pragma unroll
             for (int c = 0; c < 4; c++) acc[mi][ni][c] = 0.f;
 
+    nc_mma_col col = nc_mma_col_decode<OP>(g, j0 + tid % NC_MMA_TN, Ncol);
     float ra[8], rb[8];
     int slices = kend > kbegin ? (kend - kbegin + NC_MMA_TK - 1) / NC_MMA_TK : 0;
     if (slices > 0)
     {
-        nc_mma_load<OP>(a, b, g, M, Ncol, kend, m0, j0, kbegin, tid, ra, rb);
+        nc_mma_load<OP>(a, b, g, M, kend, m0, kbegin, tid, col, ra, rb);
         nc_mma_store<PREC>(As[0], Bs[0], tid, ra, rb);
     }
     __syncthreads();
@@ -234,7 +271,7 @@ __device__ __forceinline__ void nc_conv_mma(const float* __restrict__ a, const f
     {
         int cur = s & 1;
         bool more = s + 1 < slices;
-        if (more) nc_mma_load<OP>(a, b, g, M, Ncol, kend, m0, j0, kbegin + (s + 1) * NC_MMA_TK, tid, ra, rb);
+        if (more) nc_mma_load<OP>(a, b, g, M, kend, m0, kbegin + (s + 1) * NC_MMA_TK, tid, col, ra, rb);
         nc_mma_slice<PREC>(As[cur], Bs[cur], wm, wn, gid, tig, acc);
         // The other buffer's last reader was slice s−1's mma, before the previous barrier.
         if (more) nc_mma_store<PREC>(As[cur ^ 1], Bs[cur ^ 1], tid, ra, rb);
