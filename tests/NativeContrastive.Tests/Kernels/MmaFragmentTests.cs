@@ -65,6 +65,14 @@ public class MmaFragmentTests(EmuOrder order) : EmuKernelTest(order)
     }
 
     [Test]
+    public void MmaIsWarpCollective()
+    {
+        using var dd = Zeros(32);
+        var e = Assert.Throws<KernelLaunchException>(() => Driver.Launch(Kernel("mma_half_warp_kernel"), 1, 32, 0, new KernelArgs().Ptr(dd)))!;
+        Assert.That(e.Message, Does.Contain("mma_half_warp_kernel"));
+    }
+
+    [Test]
     public void DeviceRoundingMatchesPrecisionRounding()
     {
         var r = new Random(3);

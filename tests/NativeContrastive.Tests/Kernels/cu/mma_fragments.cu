@@ -37,6 +37,17 @@ extern "C" __global__ void mma_bf16_fragments_kernel(const float* a, const float
     d[(g + 8) * 8 + 2 * t + 1] = acc[3];
 }
 
+// A misuse the emulator must report: lanes 16..31 leave before the warp-collective mma, whose
+// fragments they hold (on a GPU the result would be undefined).
+extern "C" __global__ void mma_half_warp_kernel(float* d)
+{
+    if ((threadIdx.x & 31) >= 16) return;
+    unsigned af[4] = {0x3f800000u, 0x3f800000u, 0x3f800000u, 0x3f800000u}, bf[2] = {0x3f800000u, 0x3f800000u};
+    float acc[4] = {0.f, 0.f, 0.f, 0.f};
+    nc_mma_tf32_m16n8k8(acc, af, bf);
+    d[threadIdx.x] = acc[0];
+}
+
 // out[i] = nc_tf32_round(x[i]), out[n + i] = nc_bf16_round(x[i]).
 extern "C" __global__ void mma_round_kernel(const float* x, float* out, int n)
 {
@@ -50,3 +61,4 @@ extern "C" __global__ void mma_round_kernel(const float* x, float* out, int n)
 NC_EXPORT_KERNEL(mma_tf32_fragments_kernel);
 NC_EXPORT_KERNEL(mma_bf16_fragments_kernel);
 NC_EXPORT_KERNEL(mma_round_kernel);
+NC_EXPORT_KERNEL(mma_half_warp_kernel);
