@@ -8,8 +8,11 @@
 //                    when both divisions are exact and in range, else 0 (a gather: no atomics)
 //   backward weight  rows k (K)  × columns (c,r,s) (C·R·S), reduction (n,p,q) (N·P·Q)
 //                    A[k,(n,p,q)] = dy[n,k,p,q], B[(n,p,q),(c,r,s)] = x[n,c,p·sh−ph+r,q·sw−pw+s]
-//                    split over blockIdx.z into partial sums (slot z of the workspace), added in a
-//                    fixed order by conv.cu's conv2d_backward_weight_reduce_kernel (deterministic).
+//
+// Split-K (all three; the launcher splits when the output has too few tiles to fill the device,
+// typically backward weight): blockIdx.z takes reduction indices [z·chunk, (z+1)·chunk) and writes
+// slot z (offset z·|output|) of a workspace, which conv.cu's conv2d_backward_weight_reduce_kernel
+// adds in a fixed order (deterministic, no atomics). The forward bias goes into slot 0 only.
 //
 // Tiling: a 64×64 output tile per 128-thread block (4 warps, 2×2, each warp 32×32 = 2×4 mma
 // tiles of 16×8), the reduction in 16-deep slices (two m16n8k8 tf32 steps or one m16n8k16 bf16
@@ -288,7 +291,7 @@ __device__ __forceinline__ void nc_conv_mma(const float* __restrict__ a, const f
             {
                 int m = m0 + wm + 16 * mi + gid + 8 * (c >> 1), j = j0 + wn + 8 * ni + 2 * tig + (c & 1);
                 if (m < M && j < Ncol)
-                    dst[nc_mma_out_index<OP>(g, m, j)] = acc[mi][ni][c] + (OP == NC_OP_FORWARD && bias ? bias[m] : 0.f);
+                    dst[nc_mma_out_index<OP>(g, m, j)] = acc[mi][ni][c] + (OP == NC_OP_FORWARD && bias && blockIdx.z == 0 ? bias[m] : 0.f);
             }
 }
 

@@ -6,9 +6,11 @@ namespace NativeContrastive.Kernels.Families;
 /// Launchers of kernels-cu/conv_mma.cu: convolution as implicit GEMM on tensor cores for
 /// <see cref="Precision.Tf32"/> and <see cref="Precision.Bf16"/> operands (fp32 accumulation), a
 /// 64×64 output tile per 128-thread block (grid x over columns, y over rows), 16-deep reduction
-/// slices. Backward weight splits its N·P·Q reduction over grid z into partial sums in the
-/// workspace, added in a fixed order by conv.cu's conv2d_backward_weight_reduce_kernel
-/// (deterministic, no atomics); dbias is conv.cu's conv2d_backward_bias_kernel. Needs compute
+/// slices. When the output has too few tiles to fill the device (<see cref="Splits"/>: mostly
+/// backward weight, whose reduction N·P·Q is long and output small) the reduction is split over
+/// grid z into partial sums in the workspace, added in a fixed order by conv.cu's
+/// conv2d_backward_weight_reduce_kernel (deterministic, no atomics); dbias is conv.cu's
+/// conv2d_backward_bias_kernel. The workspace grows only; dispose the launcher to free it. Needs compute
 /// capability 8.0 (cuda) or the emulator; see <see cref="RequireTensorCores"/>.
 /// </summary>
 public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, "conv_mma"), IDisposable
@@ -18,7 +20,7 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
     /// <summary>Blocks the split of backward weight aims for (a few waves on a 132-SM H100).</summary>
     public const int TargetBlocks = 1024;
 
-    /// <summary>Fewest reduction rows (output pixels) a backward-weight split gets.</summary>
+    /// <summary>Fewest reduction indices a split gets.</summary>
     public const int MinRowsPerSplit = 256;
 
     /// <summary>Largest partial-sum workspace backward weight may use, in floats (64 MiB).</summary>
@@ -82,28 +84,40 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
     }
 
     /// <summary>y ← conv(round(x), round(w)) (+ bias[K] when given). x [N,C,H,W], w [K,C,R,S], y [N,K,P,Q].</summary>
-    public void Conv2dForward(DeviceBuffer x, DeviceBuffer w, DeviceBuffer? bias, DeviceBuffer y, ConvShape g, Precision p)
+    public void Conv2dForward(DeviceBuffer x, DeviceBuffer w, DeviceBuffer? bias, DeviceBuffer y, ConvShape g, Precision p) =>
+        Conv2dForward(x, w, bias, y, g, p, Splits(g.K, (long)g.N * g.P * g.Q, (long)g.C * g.R * g.S, g.OutputLength));
+
+    /// <summary>As the public overload with the number of reduction splits given (tests exercise the split path on small shapes).</summary>
+    internal void Conv2dForward(DeviceBuffer x, DeviceBuffer w, DeviceBuffer? bias, DeviceBuffer y, ConvShape g, Precision p, int splits)
     {
         CheckLengths(g);
+        string kernel = $"conv2d_forward_mma_{Suffix(p)}_kernel";
         Need(x, g.InputLength, nameof(x)); Need(w, g.WeightLength, nameof(w)); Need(y, g.OutputLength, nameof(y));
         if (bias is not null) Need(bias, g.K, nameof(bias));
         if (g.OutputLength == 0) return;
-        int reduction = g.C * g.R * g.S;
-        Launch($"conv2d_forward_mma_{Suffix(p)}_kernel", TileGrid(g.K, (long)g.N * g.P * g.Q), Threads,
-            Geometry(new KernelArgs().Ptr(x).Ptr(w).Ptr(bias?.Ptr ?? 0).Ptr(y), g).I32(Math.Max(reduction, 1)),
-            new LaunchCost(4 * (g.InputLength + g.WeightLength + g.OutputLength), Flops(g)));
+        var (target, chunk, n) = Plan(y, g.OutputLength, g.C * g.R * g.S, splits);
+        Launch(kernel, TileGrid(g.K, (long)g.N * g.P * g.Q, n), Threads,
+            Geometry(new KernelArgs().Ptr(x).Ptr(w).Ptr(bias?.Ptr ?? 0).Ptr(target), g).I32(chunk),
+            new LaunchCost(4 * (g.InputLength + g.WeightLength + n * g.OutputLength), Flops(g)));
+        Reduce(target, y, n, g.OutputLength);
     }
 
     /// <summary>dx ← ∂L/∂x at rounded operands (dx overwritten). dy [N,K,P,Q], w [K,C,R,S], dx [N,C,H,W].</summary>
-    public void Conv2dBackwardData(DeviceBuffer dy, DeviceBuffer w, DeviceBuffer dx, ConvShape g, Precision p)
+    public void Conv2dBackwardData(DeviceBuffer dy, DeviceBuffer w, DeviceBuffer dx, ConvShape g, Precision p) =>
+        Conv2dBackwardData(dy, w, dx, g, p, Splits(g.C, (long)g.N * g.H * g.W, (long)g.K * g.R * g.S, g.InputLength));
+
+    /// <summary>As the public overload with the number of reduction splits given.</summary>
+    internal void Conv2dBackwardData(DeviceBuffer dy, DeviceBuffer w, DeviceBuffer dx, ConvShape g, Precision p, int splits)
     {
         CheckLengths(g);
+        string kernel = $"conv2d_backward_data_mma_{Suffix(p)}_kernel";
         Need(dy, g.OutputLength, nameof(dy)); Need(w, g.WeightLength, nameof(w)); Need(dx, g.InputLength, nameof(dx));
         if (g.InputLength == 0) return;
-        int reduction = g.K * g.R * g.S;
-        Launch($"conv2d_backward_data_mma_{Suffix(p)}_kernel", TileGrid(g.C, (long)g.N * g.H * g.W), Threads,
-            Geometry(new KernelArgs().Ptr(dy).Ptr(w).Ptr(dx), g).I32(Math.Max(reduction, 1)),
-            new LaunchCost(4 * (g.InputLength + g.WeightLength + g.OutputLength), Flops(g)));
+        var (target, chunk, n) = Plan(dx, g.InputLength, g.K * g.R * g.S, splits);
+        Launch(kernel, TileGrid(g.C, (long)g.N * g.H * g.W, n), Threads,
+            Geometry(new KernelArgs().Ptr(dy).Ptr(w).Ptr(target), g).I32(chunk),
+            new LaunchCost(4 * (g.OutputLength + g.WeightLength + n * g.InputLength), Flops(g)));
+        Reduce(target, dx, n, g.InputLength);
     }
 
     /// <summary>dw ← ∂L/∂w at rounded operands; dbias ← Σ dy over N, P, Q (fp32) when given (both overwritten).</summary>
@@ -114,43 +128,57 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
     internal void Conv2dBackwardWeight(DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dw, DeviceBuffer? dbias, ConvShape g, Precision p, int splits)
     {
         CheckLengths(g);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(splits);
         string kernel = $"conv2d_backward_weight_mma_{Suffix(p)}_kernel";
         Need(x, g.InputLength, nameof(x)); Need(dy, g.OutputLength, nameof(dy)); Need(dw, g.WeightLength, nameof(dw));
         if (dbias is not null) Need(dbias, g.K, nameof(dbias));
         if (g.K == 0) return;
-        var conv = Driver.Module("conv");
         if (dbias is not null)
-            Driver.Launch(conv.Function("conv2d_backward_bias_kernel"), (uint)g.K, ConvKernels.Threads, 0,
+            Driver.Launch(Driver.Module("conv").Function("conv2d_backward_bias_kernel"), (uint)g.K, ConvKernels.Threads, 0,
                 new KernelArgs().Ptr(dy).Ptr(dbias).I32(g.N).I32(g.K).I32(g.P * g.Q), LaunchCost.Elements(g.OutputLength + g.K));
         if (g.WeightLength == 0) return;
-
-        int rows = g.N * g.P * g.Q;
-        // Each split's chunk is whole slices; recount the splits so that none is empty.
-        int chunk = (int)Math.Max(SliceDepth, ((rows + (long)splits - 1) / splits + SliceDepth - 1) / SliceDepth * SliceDepth);
-        splits = Math.Max(1, (rows + chunk - 1) / chunk);
-        int len = (int)g.WeightLength;
-        var target = splits == 1 ? dw : workspace.Get((long)splits * len * sizeof(float));
-        Launch(kernel, TileGrid(g.K, (long)g.C * g.R * g.S, splits), Threads,
+        var (target, chunk, n) = Plan(dw, g.WeightLength, g.N * g.P * g.Q, splits);
+        Launch(kernel, TileGrid(g.K, (long)g.C * g.R * g.S, n), Threads,
             Geometry(new KernelArgs().Ptr(x).Ptr(dy).Ptr(target), g).I32(chunk),
-            new LaunchCost(4 * (g.InputLength + g.OutputLength + (long)splits * len), Flops(g)));
-        if (splits > 1)
-            Driver.Launch(conv.Function("conv2d_backward_weight_reduce_kernel"), GridFor(len, ConvKernels.Threads), ConvKernels.Threads, 0,
-                new KernelArgs().Ptr(target).Ptr(dw).I32(splits).I32(len), LaunchCost.Elements((splits + 1L) * len));
+            new LaunchCost(4 * (g.InputLength + g.OutputLength + n * g.WeightLength), Flops(g)));
+        Reduce(target, dw, n, g.WeightLength);
     }
 
     /// <summary>
-    /// How many ways backward weight splits its N·P·Q reduction: enough blocks to fill the device
-    /// (<see cref="TargetBlocks"/>), at least <see cref="MinRowsPerSplit"/> rows each, and partial
-    /// sums within <see cref="MaxPartialFloats"/>.
+    /// Where a launch with <paramref name="splits"/> reduction splits writes: the output itself for
+    /// one split, else the workspace (slot z at z·<paramref name="outLength"/>). Each split's chunk is
+    /// whole 16-deep slices; the count is recomputed so that none is empty.
     /// </summary>
-    public static int BackwardWeightSplits(ConvShape g)
+    private (DeviceBuffer Target, int Chunk, int Splits) Plan(DeviceBuffer output, long outLength, int reduction, int splits)
     {
-        long tiles = ((long)g.C * g.R * g.S + TileColumns - 1) / TileColumns * ((g.K + TileRows - 1) / TileRows);
-        long rows = (long)g.N * g.P * g.Q;
-        long splits = Math.Max(1, (TargetBlocks + tiles - 1) / Math.Max(tiles, 1));
-        splits = Math.Min(splits, Math.Max(1, rows / MinRowsPerSplit));
-        splits = Math.Min(splits, Math.Max(1, MaxPartialFloats / Math.Max(g.WeightLength, 1)));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(splits);
+        int chunk = (int)Math.Max(SliceDepth, ((reduction + (long)splits - 1) / splits + SliceDepth - 1) / SliceDepth * SliceDepth);
+        int n = Math.Max(1, (reduction + chunk - 1) / chunk);
+        return (n == 1 ? output : workspace.Get(n * outLength * sizeof(float)), chunk, n);
+    }
+
+    /// <summary>output[i] = Σ_z slot z [i] in ascending z (conv.cu's reduce kernel); nothing for one split.</summary>
+    private void Reduce(DeviceBuffer partial, DeviceBuffer output, int splits, long length)
+    {
+        if (splits == 1) return;
+        Driver.Launch(Driver.Module("conv").Function("conv2d_backward_weight_reduce_kernel"), GridFor(length, ConvKernels.Threads), ConvKernels.Threads, 0,
+            new KernelArgs().Ptr(partial).Ptr(output).I32(splits).I32((int)length), LaunchCost.Elements((splits + 1L) * length));
+    }
+
+    /// <summary>How many ways backward weight splits its N·P·Q reduction (see <see cref="Splits"/>).</summary>
+    public static int BackwardWeightSplits(ConvShape g) => Splits(g.K, (long)g.C * g.R * g.S, (long)g.N * g.P * g.Q, g.WeightLength);
+
+    /// <summary>
+    /// Reduction splits of a [rows × columns] output over <paramref name="reduction"/>: enough blocks
+    /// to fill the device (<see cref="TargetBlocks"/>), at least <see cref="MinRowsPerSplit"/>
+    /// reduction indices each, and partial sums within <see cref="MaxPartialFloats"/>. One split
+    /// whenever the output alone has enough tiles (the common forward and backward-data case).
+    /// </summary>
+    public static int Splits(long rows, long columns, long reduction, long outLength)
+    {
+        long tiles = Math.Max(1, (columns + TileColumns - 1) / TileColumns * ((rows + TileRows - 1) / TileRows));
+        long splits = Math.Max(1, (TargetBlocks + tiles - 1) / tiles);
+        splits = Math.Min(splits, Math.Max(1, reduction / MinRowsPerSplit));
+        splits = Math.Min(splits, Math.Max(1, MaxPartialFloats / Math.Max(outLength, 1)));
         return (int)Math.Min(splits, 65535);
     }
 

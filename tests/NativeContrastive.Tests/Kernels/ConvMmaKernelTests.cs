@@ -16,7 +16,7 @@ namespace NativeContrastive.Tests.KernelTests;
 /// A kernel that failed to round its operands would be off by ~2⁻¹¹·Σ|a·b| (tf32) or 2⁻⁸ (bf16),
 /// far above it for these n. Geometries: first layer C = 1 / 3, 7×7 stride 2 pad 3, 1×1 stride 2
 /// with odd C, 3×3 stride 2 with odd H, W and K = 70 (two row tiles), a 2×3 kernel with unequal
-/// strides and pads; backward weight also with its reduction split (partial sums + ordered reduce).
+/// strides and pads; each op also with its reduction split (partial sums + ordered reduce).
 /// </summary>
 public class ConvMmaKernelTests(EmuOrder order) : EmuKernelTest(order)
 {
@@ -126,6 +126,8 @@ public class ConvMmaKernelTests(EmuOrder order) : EmuKernelTest(order)
         re.AssertClose(dy.ToArray<float>(), "emu y");
         k.Conv2dForward(dx, dw, db, dy, g, p);
         re.AssertClose(dy.ToArray<float>(), "emu y + bias", b, g.P * g.Q, g.K);
+        k.Conv2dForward(dx, dw, db, dy, g, p, splits: 2);   // split-K: the bias goes into slot 0 only
+        re.AssertClose(dy.ToArray<float>(), "emu y + bias split 2", b, g.P * g.Q, g.K);
 
         using var scope = TensorScope.Begin();
         var y = Tensor.Empty(Cpu, (int)g.OutputLength);
@@ -143,6 +145,8 @@ public class ConvMmaKernelTests(EmuOrder order) : EmuKernelTest(order)
         var re = BackwardDataRef(g, gy, w, p);
         k.Conv2dBackwardData(dgy, dw, dgx, g, p);
         re.AssertClose(dgx.ToArray<float>(), "emu dx");
+        k.Conv2dBackwardData(dgy, dw, dgx, g, p, splits: 2);
+        re.AssertClose(dgx.ToArray<float>(), "emu dx split 2");
 
         using var scope = TensorScope.Begin();
         var gx = Tensor.Empty(Cpu, (int)g.InputLength);
