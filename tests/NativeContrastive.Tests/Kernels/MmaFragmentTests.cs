@@ -27,7 +27,7 @@ public class MmaFragmentTests(EmuOrder order) : EmuKernelTest(order)
         return dd.ToArray<float>();
     }
 
-    private static void Check(float[] a, float[] b, float[] c, float[] d, int kd, Precision p, bool exact)
+    internal static void Check(float[] a, float[] b, float[] c, float[] d, int kd, Precision p, bool exact)
     {
         for (int i = 0; i < 16; i++)
             for (int j = 0; j < 8; j++)
@@ -45,14 +45,19 @@ public class MmaFragmentTests(EmuOrder order) : EmuKernelTest(order)
             }
     }
 
+    /// <summary>Distinct small integers (exact in tf32 and bf16): any lane/register mix-up shows in D.</summary>
+    internal static (float[] A, float[] B, float[] C) IntegerTile(int kd) =>
+    (
+        Enumerable.Range(0, 16 * kd).Select(e => (float)((e * 7 + 3) % 23 - 11)).ToArray(),
+        Enumerable.Range(0, kd * 8).Select(e => (float)((e * 5 + 1) % 19 - 9)).ToArray(),
+        Enumerable.Range(0, 128).Select(e => (float)(e % 16 * 100 + e / 16)).ToArray()
+    );
+
     [TestCase("mma_tf32_fragments_kernel", 8, Precision.Tf32)]
     [TestCase("mma_bf16_fragments_kernel", 16, Precision.Bf16)]
     public void IntegerTileIsExact(string kernel, int kd, Precision p)
     {
-        // Distinct small integers: any lane/register mix-up shows in D.
-        float[] a = Enumerable.Range(0, 16 * kd).Select(e => (float)((e * 7 + 3) % 23 - 11)).ToArray();
-        float[] b = Enumerable.Range(0, kd * 8).Select(e => (float)((e * 5 + 1) % 19 - 9)).ToArray();
-        float[] c = Enumerable.Range(0, 128).Select(e => (float)(e % 16 * 100 + e / 16)).ToArray();
+        var (a, b, c) = IntegerTile(kd);
         Check(a, b, c, RunMma(kernel, a, b, c), kd, p, exact: true);
     }
 
