@@ -1,9 +1,10 @@
 using NativeContrastive.Bench;
 
-// Usage: nc-bench [kernel] [gemm] [conv] [norm] [conv-strategies] [resnet-step] [simclr-step] [emu] [device-step] [cuda-conv] [augment] [sinkhorn] [--batch N] [--steps N] [--profile] [--device cpu|emu|cuda] [--rows B --cols K --iterations T]   (none named: kernel, gemm, conv, norm). Run in Release.
+// Usage: nc-bench [kernel] [gemm] [conv] [norm] [conv-strategies] [resnet-step] [simclr-step] [emu] [device-step] [cuda-conv] [cuda-conv-mma] [augment] [sinkhorn] [--batch N] [--steps N] [--profile] [--device cpu|emu|cuda] [--rows B --cols K --iterations T]   (none named: kernel, gemm, conv, norm). Run in Release.
 // emu: ms per launch of every kernel family on the emulated CUDA device.
 // device-step: seconds per tiny SimCLR step on --device (default emu; batch 16 unless --batch).
 // cuda-conv: conv / batch norm / pool kernels on the GPU at ResNet-18 shapes (TFLOP/s, GB/s).
+// cuda-conv-mma: conv.cu fp32 beside conv_mma.cu tf32 / bf16 (tensor cores, sm_80+) at the same shapes.
 // augment: views/s of the loader on --device (default cpu; emu also the kernel through its launcher alone); batch 256 unless --batch.
 // sinkhorn: ms per SwAV codes call on --device (default cpu): --rows 4096 --cols 3000 --iterations 3 (emu: 512 × 300).
 int deviceIndex = Array.IndexOf(args, "--device");
@@ -26,5 +27,6 @@ if (sections.Contains("simclr-step")) SimClrStepBench.Run(batch, steps);
 if (sections.Contains("emu")) EmuKernelBench.Run();
 if (sections.Contains("device-step")) DeviceStepBench.Run(device ?? "emu", batchIndex >= 0 ? batch : 16, stepsIndex >= 0 ? steps : 3);
 if (sections.Contains("cuda-conv")) CudaConvNormBench.Run(batch);
+if (sections.Contains("cuda-conv-mma")) CudaConvMmaBench.Run(batch);
 if (sections.Contains("augment")) AugmentBench.Run(device ?? "cpu", batchIndex >= 0 ? batch : 256);
 if (sections.Contains("sinkhorn")) SinkhornBench.Run(device ?? "cpu", IntOption("--rows"), IntOption("--cols"), IntOption("--iterations") ?? 3);

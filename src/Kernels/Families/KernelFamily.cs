@@ -49,6 +49,7 @@ public abstract class KernelFamily(IKernelDriver driver, string family)
             ["contrastive"] = ContrastiveKernels.Shapes,
             ["knn"] = KnnKernels.Shapes,
             ["conv"] = ConvKernels.Shapes,
+            ["conv_mma"] = ConvMmaKernels.Shapes,
             ["batchnorm"] = BatchNormKernels.Shapes,
             ["pool"] = PoolKernels.Shapes,
             ["augment"] = AugmentKernels.Shapes,

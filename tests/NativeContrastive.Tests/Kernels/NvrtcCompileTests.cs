@@ -49,6 +49,13 @@ public class NvrtcCompileTests
         var path = Path.Combine(TestContext.CurrentContext.TestDirectory, "..", "..", "..", "Kernels", "cu", "emu_semantics.cu");
         var m = NvrtcCompiler.CompileUncached(KernelSource.FromText("emu_semantics.cu", File.ReadAllText(path)), GpuArch.Sm90);
         Assert.That(m.Kernels.Select(k => k.Kernel), Does.Contain("warp_ops_kernel").And.Contain("dynamic_smem_kernel"));
+        foreach (var arch in new[] { GpuArch.Sm80, GpuArch.Sm90 })
+        {
+            var mmaPath = Path.Combine(TestContext.CurrentContext.TestDirectory, "..", "..", "..", "Kernels", "cu", "mma_fragments.cu");
+            var mma = NvrtcCompiler.CompileUncached(KernelSource.FromText("mma_fragments.cu", File.ReadAllText(mmaPath)), arch);
+            Assert.That(mma.Kernels.Select(k => k.Kernel), Does.Contain("mma_tf32_fragments_kernel").And.Contain("mma_bf16_fragments_kernel"), $"{arch}");
+            Assert.That(mma.Kernels.All(k => k.SpillBytes == 0), $"{arch}: no spills");
+        }
     }
 
     [Test]

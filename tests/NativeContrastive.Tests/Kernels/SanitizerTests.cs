@@ -140,6 +140,7 @@ public class SanitizerTests
             sk.SinkhornCodes(dx, y, 37, 45, 0.05f, 2, skScratch); outs.Add(y.ToArray<float>());
         }
         ConvNormPoolScenario(d, outs);
+        ConvMmaScenario(d, outs);
         // augment: every step on, blur included (shared-memory staging of rows and columns).
         var aug = AugmentationConfig.SimClr(9, 3, strength: 1f) with { Seed = 4, JitterProbability = 1, BlurProbability = 1, BlurKernelSize = 3 };
         int[] samples = [1, 0, 1];
@@ -149,6 +150,25 @@ public class SanitizerTests
         using var views = Z(3 * 3 * 9 * 9);
         new AugmentKernels(d).AugmentViews(pixels, 2, 3, 12, 10, records, 3, 9, AugmentViewRecords.BlurTaps(aug), views); outs.Add(views.ToArray<float>());
         return outs;
+    }
+
+    /// <summary>conv_mma.cu at tf32 and bf16 on a tiny odd shape (partial tiles, two slices, split backward weight).</summary>
+    private static void ConvMmaScenario(IKernelDriver d, List<float[]> outs)
+    {
+        var g = new ConvShape(2, 5, 7, 5, 6, 3, 3, 2, 2, 1, 1);
+        using var x = DeviceBuffer.From(d, EmuKernelTest.Data(g.InputLength, 21));
+        using var w = DeviceBuffer.From(d, EmuKernelTest.Data(g.WeightLength, 22));
+        using var bias = DeviceBuffer.From(d, EmuKernelTest.Data(g.K, 23));
+        using var y = DeviceBuffer.Allocate<float>(d, g.OutputLength);
+        using var dx = DeviceBuffer.Allocate<float>(d, g.InputLength);
+        using var dw = DeviceBuffer.Allocate<float>(d, g.WeightLength);
+        using var mma = new ConvMmaKernels(d);
+        foreach (var p in new[] { Precision.Tf32, Precision.Bf16 })
+        {
+            mma.Conv2dForward(x, w, bias, y, g, p); outs.Add(y.ToArray<float>());
+            mma.Conv2dBackwardData(y, w, dx, g, p); outs.Add(dx.ToArray<float>());
+            mma.Conv2dBackwardWeight(x, y, dw, null, g, p, splits: 2); outs.Add(dw.ToArray<float>());
+        }
     }
 
     /// <summary>conv.cu, batchnorm.cu and pool.cu on tiny odd shapes (partial tiles, split reductions).</summary>

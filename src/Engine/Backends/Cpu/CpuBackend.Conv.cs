@@ -1,4 +1,5 @@
 using NativeContrastive.Engine.Tensors;
+using NativeContrastive.Kernels.Families;
 using NativeContrastive.Kernels.Launch;
 
 namespace NativeContrastive.Engine.Backends.Cpu;
@@ -17,10 +18,18 @@ public sealed partial class CpuBackend
     /// <summary>Declared cost of each convolution pass: x, w and y once each; the forward's multiply-adds (the backward passes do as many).</summary>
     private static LaunchCost ConvCost(Conv2dGeometry g) => new(4 * (g.InputLength + g.WeightLength + g.OutputLength), g.ForwardFlops);
 
+    /// <summary>
+    /// A convolution operand at <see cref="Precision"/>: the tensor's own array at fp32, else a copy
+    /// rounded as the tensor-core kernels round (<see cref="PrecisionRounding"/>), so the fp32 loops
+    /// below give the reference semantics of tf32 and bf16 (exact products, fp32 sums).
+    /// </summary>
+    private float[] ConvOperand(Tensor t) =>
+        Precision == Kernels.Families.Precision.Fp32 ? Data(t) : PrecisionRounding.Round(Data(t), Precision);
+
     public void Conv2dForward(Tensor x, Tensor w, Tensor? bias, Tensor y, Conv2dGeometry g)
     {
         using var profile = CpuProfile.Time(ConvCost(g));
-        float[] X = Data(x), Wt = Data(w), Y = Data(y);
+        float[] X = ConvOperand(x), Wt = ConvOperand(w), Y = Data(y);
         float[]? B = bias is null ? null : Data(bias);
         var plan = ConvPlan.For(g);
         int PQ = plan.PQ, CRS = plan.CRS;
@@ -71,7 +80,7 @@ public sealed partial class CpuBackend
     public void Conv2dBackwardData(Tensor dy, Tensor w, Tensor dx, Conv2dGeometry g)
     {
         using var profile = CpuProfile.Time(ConvCost(g));
-        float[] DY = Data(dy), Wt = Data(w), DX = Data(dx);
+        float[] DY = ConvOperand(dy), Wt = ConvOperand(w), DX = Data(dx);
         var plan = ConvPlan.For(g);
         int PQ = plan.PQ, CRS = plan.CRS, HW = g.H * g.W;
         bool gemmParallel = !plan.ParallelChunks;
@@ -116,7 +125,7 @@ public sealed partial class CpuBackend
     public void Conv2dBackwardWeight(Tensor x, Tensor dy, Tensor dw, Tensor? dbias, Conv2dGeometry g)
     {
         using var profile = CpuProfile.Time(ConvCost(g));
-        float[] X = Data(x), DY = Data(dy), DW = Data(dw);
+        float[] X = ConvOperand(x), DY = ConvOperand(dy), DW = Data(dw);
         var plan = ConvPlan.For(g);
         int PQ = plan.PQ, CRS = plan.CRS;
         long wLen = (long)g.K * CRS;
@@ -168,13 +177,13 @@ public sealed partial class CpuBackend
 
         if (dbias is not null)
         {
-            float[] DB = Data(dbias);
+            float[] DB = Data(dbias), DYF = Data(dy);   // the bias gradient is an fp32 sum at every precision
             // dbias[k] = Σ_n Σ_pq dy[n, k, pq], accumulated in double per channel.
             ParallelRows(g.K, g.N * PQ, k =>
             {
                 double s = 0;
                 for (int n = 0; n < g.N; n++)
-                    s += System.Numerics.Tensors.TensorPrimitives.Sum(DY.AsSpan(checked((int)(((long)n * g.K + k) * PQ)), PQ));
+                    s += System.Numerics.Tensors.TensorPrimitives.Sum(DYF.AsSpan(checked((int)(((long)n * g.K + k) * PQ)), PQ));
                 DB[k] = (float)s;
             });
         }

@@ -117,6 +117,7 @@ public sealed partial class DeviceBackend : IBackend, IDisposable
         if (Interlocked.Exchange(ref disposed, 1) != 0) return;
         cublas?.Dispose();
         conv.Dispose();
+        convMma?.Dispose();
         batchNorm.Dispose();
         Pool.Dispose();
         indexErrors.Dispose();

@@ -1,0 +1,186 @@
+using NativeContrastive.Kernels.Launch;
+
+namespace NativeContrastive.Kernels.Families;
+
+/// <summary>
+/// Launchers of kernels-cu/conv_mma.cu: convolution as implicit GEMM on tensor cores for
+/// <see cref="Precision.Tf32"/> and <see cref="Precision.Bf16"/> operands (fp32 accumulation), a
+/// 64×64 output tile per 128-thread block (grid x over columns, y over rows), 16-deep reduction
+/// slices. When the output has too few tiles to fill the device (<see cref="Splits"/>: mostly
+/// backward weight, whose reduction N·P·Q is long and output small) the reduction is split over
+/// grid z into partial sums in the workspace, added in a fixed order by conv.cu's
+/// conv2d_backward_weight_reduce_kernel (deterministic, no atomics); dbias is conv.cu's
+/// conv2d_backward_bias_kernel. The workspace grows only; dispose the launcher to free it. Needs compute
+/// capability 8.0 (cuda) or the emulator; see <see cref="RequireTensorCores"/>.
+/// </summary>
+public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, "conv_mma"), IDisposable
+{
+    public const int Threads = 128, TileRows = 64, TileColumns = 64, SliceDepth = 16;
+
+    /// <summary>Blocks the split of backward weight aims for (a few waves on a 132-SM H100).</summary>
+    public const int TargetBlocks = 1024;
+
+    /// <summary>Fewest reduction indices a split gets.</summary>
+    public const int MinRowsPerSplit = 256;
+
+    /// <summary>Largest partial-sum workspace backward weight may use, in floats (64 MiB).</summary>
+    public const long MaxPartialFloats = 16L << 20;
+
+    private readonly Workspace workspace = new(driver);
+
+    public static IReadOnlyDictionary<string, LaunchShape> Shapes { get; } = new Dictionary<string, LaunchShape>
+    {
+        ["conv2d_forward_mma_tf32_kernel"] = new(Threads),
+        ["conv2d_forward_mma_bf16_kernel"] = new(Threads),
+        ["conv2d_backward_data_mma_tf32_kernel"] = new(Threads),
+        ["conv2d_backward_data_mma_bf16_kernel"] = new(Threads),
+        ["conv2d_backward_weight_mma_tf32_kernel"] = new(Threads),
+        ["conv2d_backward_weight_mma_bf16_kernel"] = new(Threads),
+    };
+
+    /// <summary>
+    /// Throws <see cref="NotSupportedException"/> when <paramref name="driver"/> cannot run the
+    /// tensor-core kernels of precision <paramref name="p"/>: a cuda device below compute capability
+    /// 8.0. The emulator runs them on any machine.
+    /// </summary>
+    public static void RequireTensorCores(IKernelDriver driver, Precision p)
+    {
+        if (driver is CudaDriver cuda) RequireTensorCores(cuda.Arch, p);
+    }
+
+    /// <summary>Throws <see cref="NotSupportedException"/> naming the precision and the capability when <paramref name="arch"/> is below 8.0.</summary>
+    public static void RequireTensorCores(Compile.GpuArch arch, Precision p)
+    {
+        if (arch.Major < 8)
+            throw new NotSupportedException(
+                $"--precision {p.ToString().ToLowerInvariant()} needs tensor cores of compute capability 8.0 or later (mma.sync tf32/bf16); this device has {arch.Major}.{arch.Minor}. Use --precision fp32.");
+    }
+
+    private static string Suffix(Precision p) => p switch
+    {
+        Precision.Tf32 => "tf32",
+        Precision.Bf16 => "bf16",
+        _ => throw new ArgumentException($"ConvMmaKernels runs tf32 and bf16 operands, not {p} (fp32 is ConvKernels).", nameof(p)),
+    };
+
+    private static KernelArgs Geometry(KernelArgs a, ConvShape g) =>
+        a.I32(g.N).I32(g.C).I32(g.H).I32(g.W).I32(g.K).I32(g.R).I32(g.S).I32(g.StrideH).I32(g.StrideW).I32(g.PadH).I32(g.PadW).I32(g.P).I32(g.Q);
+
+    private static double Flops(ConvShape g) => 2.0 * g.N * g.K * g.P * g.Q * g.C * g.R * g.S;
+
+    private static Dim3 TileGrid(long rows, long columns, int splits = 1)
+    {
+        long rowTiles = (rows + TileRows - 1) / TileRows, columnTiles = (columns + TileColumns - 1) / TileColumns;
+        if (rowTiles > 65535) throw new ArgumentException($"Convolution: {rows} GEMM rows need {rowTiles} row tiles, more than the grid's y limit 65535.");
+        if (columnTiles > int.MaxValue) throw new ArgumentException($"Convolution: {columns} GEMM columns need too many column tiles.");
+        return new((uint)columnTiles, (uint)rowTiles, (uint)splits);
+    }
+
+    private static void CheckLengths(ConvShape g)
+    {
+        g.Validate();
+        if (g.InputLength > int.MaxValue || g.OutputLength > int.MaxValue || g.WeightLength > int.MaxValue)
+            throw new ArgumentException("Convolution: the tensor-core kernels index with 32 bits; every tensor must have fewer than 2^31 elements.");
+    }
+
+    /// <summary>y ← conv(round(x), round(w)) (+ bias[K] when given). x [N,C,H,W], w [K,C,R,S], y [N,K,P,Q].</summary>
+    public void Conv2dForward(DeviceBuffer x, DeviceBuffer w, DeviceBuffer? bias, DeviceBuffer y, ConvShape g, Precision p) =>
+        Conv2dForward(x, w, bias, y, g, p, Splits(g.K, (long)g.N * g.P * g.Q, (long)g.C * g.R * g.S, g.OutputLength));
+
+    /// <summary>As the public overload with the number of reduction splits given (tests exercise the split path on small shapes).</summary>
+    internal void Conv2dForward(DeviceBuffer x, DeviceBuffer w, DeviceBuffer? bias, DeviceBuffer y, ConvShape g, Precision p, int splits)
+    {
+        CheckLengths(g);
+        string kernel = $"conv2d_forward_mma_{Suffix(p)}_kernel";
+        Need(x, g.InputLength, nameof(x)); Need(w, g.WeightLength, nameof(w)); Need(y, g.OutputLength, nameof(y));
+        if (bias is not null) Need(bias, g.K, nameof(bias));
+        if (g.OutputLength == 0) return;
+        var (target, chunk, n) = Plan(y, g.OutputLength, g.C * g.R * g.S, splits);
+        Launch(kernel, TileGrid(g.K, (long)g.N * g.P * g.Q, n), Threads,
+            Geometry(new KernelArgs().Ptr(x).Ptr(w).Ptr(bias?.Ptr ?? 0).Ptr(target), g).I32(chunk),
+            new LaunchCost(4 * (g.InputLength + g.WeightLength + n * g.OutputLength), Flops(g)));
+        Reduce(target, y, n, g.OutputLength);
+    }
+
+    /// <summary>dx ← ∂L/∂x at rounded operands (dx overwritten). dy [N,K,P,Q], w [K,C,R,S], dx [N,C,H,W].</summary>
+    public void Conv2dBackwardData(DeviceBuffer dy, DeviceBuffer w, DeviceBuffer dx, ConvShape g, Precision p) =>
+        Conv2dBackwardData(dy, w, dx, g, p, Splits(g.C, (long)g.N * g.H * g.W, (long)g.K * g.R * g.S, g.InputLength));
+
+    /// <summary>As the public overload with the number of reduction splits given.</summary>
+    internal void Conv2dBackwardData(DeviceBuffer dy, DeviceBuffer w, DeviceBuffer dx, ConvShape g, Precision p, int splits)
+    {
+        CheckLengths(g);
+        string kernel = $"conv2d_backward_data_mma_{Suffix(p)}_kernel";
+        Need(dy, g.OutputLength, nameof(dy)); Need(w, g.WeightLength, nameof(w)); Need(dx, g.InputLength, nameof(dx));
+        if (g.InputLength == 0) return;
+        var (target, chunk, n) = Plan(dx, g.InputLength, g.K * g.R * g.S, splits);
+        Launch(kernel, TileGrid(g.C, (long)g.N * g.H * g.W, n), Threads,
+            Geometry(new KernelArgs().Ptr(dy).Ptr(w).Ptr(target), g).I32(chunk),
+            new LaunchCost(4 * (g.OutputLength + g.WeightLength + n * g.InputLength), Flops(g)));
+        Reduce(target, dx, n, g.InputLength);
+    }
+
+    /// <summary>dw ← ∂L/∂w at rounded operands; dbias ← Σ dy over N, P, Q (fp32) when given (both overwritten).</summary>
+    public void Conv2dBackwardWeight(DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dw, DeviceBuffer? dbias, ConvShape g, Precision p) =>
+        Conv2dBackwardWeight(x, dy, dw, dbias, g, p, BackwardWeightSplits(g));
+
+    /// <summary>As the public overload with the number of reduction splits given (tests exercise the split path on small shapes).</summary>
+    internal void Conv2dBackwardWeight(DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dw, DeviceBuffer? dbias, ConvShape g, Precision p, int splits)
+    {
+        CheckLengths(g);
+        string kernel = $"conv2d_backward_weight_mma_{Suffix(p)}_kernel";
+        Need(x, g.InputLength, nameof(x)); Need(dy, g.OutputLength, nameof(dy)); Need(dw, g.WeightLength, nameof(dw));
+        if (dbias is not null) Need(dbias, g.K, nameof(dbias));
+        if (g.K == 0) return;
+        if (dbias is not null)
+            Driver.Launch(Driver.Module("conv").Function("conv2d_backward_bias_kernel"), (uint)g.K, ConvKernels.Threads, 0,
+                new KernelArgs().Ptr(dy).Ptr(dbias).I32(g.N).I32(g.K).I32(g.P * g.Q), LaunchCost.Elements(g.OutputLength + g.K));
+        if (g.WeightLength == 0) return;
+        var (target, chunk, n) = Plan(dw, g.WeightLength, g.N * g.P * g.Q, splits);
+        Launch(kernel, TileGrid(g.K, (long)g.C * g.R * g.S, n), Threads,
+            Geometry(new KernelArgs().Ptr(x).Ptr(dy).Ptr(target), g).I32(chunk),
+            new LaunchCost(4 * (g.InputLength + g.OutputLength + n * g.WeightLength), Flops(g)));
+        Reduce(target, dw, n, g.WeightLength);
+    }
+
+    /// <summary>
+    /// Where a launch with <paramref name="splits"/> reduction splits writes: the output itself for
+    /// one split, else the workspace (slot z at z·<paramref name="outLength"/>). Each split's chunk is
+    /// whole 16-deep slices; the count is recomputed so that none is empty.
+    /// </summary>
+    private (DeviceBuffer Target, int Chunk, int Splits) Plan(DeviceBuffer output, long outLength, int reduction, int splits)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(splits);
+        int chunk = (int)Math.Max(SliceDepth, ((reduction + (long)splits - 1) / splits + SliceDepth - 1) / SliceDepth * SliceDepth);
+        int n = Math.Max(1, (reduction + chunk - 1) / chunk);
+        return (n == 1 ? output : workspace.Get(n * outLength * sizeof(float)), chunk, n);
+    }
+
+    /// <summary>output[i] = Σ_z slot z [i] in ascending z (conv.cu's reduce kernel); nothing for one split.</summary>
+    private void Reduce(DeviceBuffer partial, DeviceBuffer output, int splits, long length)
+    {
+        if (splits == 1) return;
+        Driver.Launch(Driver.Module("conv").Function("conv2d_backward_weight_reduce_kernel"), GridFor(length, ConvKernels.Threads), ConvKernels.Threads, 0,
+            new KernelArgs().Ptr(partial).Ptr(output).I32(splits).I32((int)length), LaunchCost.Elements((splits + 1L) * length));
+    }
+
+    /// <summary>How many ways backward weight splits its N·P·Q reduction (see <see cref="Splits"/>).</summary>
+    public static int BackwardWeightSplits(ConvShape g) => Splits(g.K, (long)g.C * g.R * g.S, (long)g.N * g.P * g.Q, g.WeightLength);
+
+    /// <summary>
+    /// Reduction splits of a [rows × columns] output over <paramref name="reduction"/>: enough blocks
+    /// to fill the device (<see cref="TargetBlocks"/>), at least <see cref="MinRowsPerSplit"/>
+    /// reduction indices each, and partial sums within <see cref="MaxPartialFloats"/>. One split
+    /// whenever the output alone has enough tiles (the common forward and backward-data case).
+    /// </summary>
+    public static int Splits(long rows, long columns, long reduction, long outLength)
+    {
+        long tiles = Math.Max(1, (columns + TileColumns - 1) / TileColumns * ((rows + TileRows - 1) / TileRows));
+        long splits = Math.Max(1, (TargetBlocks + tiles - 1) / tiles);
+        splits = Math.Min(splits, Math.Max(1, reduction / MinRowsPerSplit));
+        splits = Math.Min(splits, Math.Max(1, MaxPartialFloats / Math.Max(outLength, 1)));
+        return (int)Math.Min(splits, 65535);
+    }
+
+    public void Dispose() => workspace.Dispose();
+}

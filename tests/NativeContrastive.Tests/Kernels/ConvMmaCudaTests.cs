@@ -1,0 +1,63 @@
+using NativeContrastive.Kernels.Families;
+using NativeContrastive.Kernels.Launch;
+using NUnit.Framework;
+
+namespace NativeContrastive.Tests.KernelTests;
+
+/// <summary>
+/// conv_mma.cu on a real GPU (sm_80+) at ResNet-like sizes, mirroring <see cref="ConvMmaKernelTests"/>:
+/// forward, backward data and backward weight (with the launcher's own split-K) at tf32 and bf16
+/// against a float64 convolution of the rounded operands, and bit-identical from run to run (no
+/// atomics). The tensor core's internal summation order is unspecified, so the bound is 4× the
+/// emulator's: 4·n·2⁻²³·Σ|a·b|. Skipped with the reason when no CUDA device is present; a
+/// device below compute capability 8.0 is skipped too (the launcher refuses it, see PrecisionConvTests).
+/// </summary>
+public class ConvMmaCudaTests : CudaKernelTest
+{
+    private DeviceBuffer Up(float[] a) => DeviceBuffer.From(Cuda, a);
+
+    [TestCase(8, 64, 16, 16, 64, 3, 1, 1, Precision.Tf32)]
+    [TestCase(8, 64, 16, 16, 64, 3, 1, 1, Precision.Bf16)]
+    [TestCase(4, 3, 32, 32, 64, 7, 2, 3, Precision.Tf32)]
+    [TestCase(16, 128, 8, 8, 256, 1, 2, 0, Precision.Bf16)]
+    [TestCase(64, 96, 4, 4, 130, 3, 1, 1, Precision.Tf32)]
+    [TestCase(2, 37, 9, 7, 70, 3, 2, 1, Precision.Bf16)]
+    public void MatchesRoundedReferenceAndRepeatsBitForBit(int n, int c, int h, int w, int kOut, int r, int stride, int pad, Precision p)
+    {
+        if (Cuda.Arch.Major < 8) Assert.Ignore($"compute capability {Cuda.Arch.Major}.{Cuda.Arch.Minor} has no tf32/bf16 mma");
+        var g = new ConvShape(n, c, h, w, kOut, r, r, stride, stride, pad, pad);
+        float[] x = EmuKernelTest.Data(g.InputLength, 1, -1f, 1f), wt = EmuKernelTest.Data(g.WeightLength, 2, -1f, 1f),
+                gy = EmuKernelTest.Data(g.OutputLength, 3, -1f, 1f);
+        using var k = new ConvMmaKernels(Cuda);
+        using var dx = Up(x);
+        using var dw = Up(wt);
+        using var dgy = Up(gy);
+        using var dy = DeviceBuffer.Allocate<float>(Cuda, g.OutputLength);
+        using var dgx = DeviceBuffer.Allocate<float>(Cuda, g.InputLength);
+        using var dgw = DeviceBuffer.Allocate<float>(Cuda, g.WeightLength);
+        float[][] Run()
+        {
+            k.Conv2dForward(dx, dw, null, dy, g, p);
+            k.Conv2dBackwardData(dgy, dw, dgx, g, p);
+            k.Conv2dBackwardWeight(dx, dgy, dgw, null, g, p);
+            Cuda.Synchronize();
+            return [dy.ToArray<float>(), dgx.ToArray<float>(), dgw.ToArray<float>()];
+        }
+        var first = Run();
+        Check(ConvMmaKernelTests.ForwardRef(g, x, wt, p), first[0], "y");
+        Check(ConvMmaKernelTests.BackwardDataRef(g, gy, wt, p), first[1], "dx");
+        Check(ConvMmaKernelTests.BackwardWeightRef(g, x, gy, p), first[2], "dw");
+        var second = Run();
+        for (int i = 0; i < 3; i++) Assert.That(second[i], Is.EqualTo(first[i]), $"output {i} repeats bit for bit");
+    }
+
+    private static void Check(ConvMmaKernelTests.Reference re, float[] actual, string what)
+    {
+        for (long i = 0; i < re.Sum.Length; i++)
+        {
+            double tol = 4 * Math.Max(re.Terms[i] + 1, 2) * Math.Pow(2, -23) * re.Abs[i] + 1e-30;
+            if (!(Math.Abs(actual[i] - re.Sum[i]) <= tol))
+                Assert.Fail($"{what}: element {i}: expected {re.Sum[i]:R} ± {tol:G3}, got {actual[i]:R}");
+        }
+    }
+}
