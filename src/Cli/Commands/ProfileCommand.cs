@@ -74,6 +74,9 @@ internal static class ProfileCommand
         o.WriteLine(Inv($"{(cpu ? "primitive" : "device")} time: {r.TotalMs:0.##} ms of {p.WallMs:0.##} ms wall ({100 * r.TotalMs / p.WallMs:0.#}%), {r.TotalCalls} calls; ") +
             Inv($"outside {(cpu ? "primitives" : "kernels and copies")}: {p.OutsideMs:0.##} ms ({100 * p.OutsideMs / p.WallMs:0.#}%) — ") +
             (cpu ? "autograd, allocation bookkeeping and waiting for data" : "launch overhead, host work and waiting for data"));
+        if (p.Graphs is { } g)
+            o.WriteLine(Inv($"cuda graphs: {g.GraphStepMs:0.##} ms per step captured vs {g.EagerStepMs:0.##} ms eager, unprofiled ({g.Speedup:0.00}×); ") +
+                Inv($"{g.Nodes} nodes per graph, {g.Updates} updated and {g.Instantiations} instantiated over the {steps} timed steps"));
         if (r.Entries.Any(e => e.Nested))
             o.WriteLine("'▸' rows are parts of the row above them and sum time over worker threads; they are not in the total.");
         if (csvPath is not null)

@@ -55,6 +55,8 @@ internal static class TrainCommand
             B(Flags.Choice("--stem", "Encoder stem: cifar (3×3 conv, small images) or imagenet (7×7/2 conv + max-pool).", TrainingConfig.Stems, d.Stem), (c, v) => c with { Stem = v }),
             B(Flags.Choice("--device", "Compute device.", Engine.Backends.Devices.Names, d.Device), (c, v) => c with { Device = v }),
             B(Flags.Precision(), (c, v) => c with { Precision = v }),
+            B(new Option<bool>("--cuda-graphs") { Description = "Capture each training step and launch it as one CUDA graph (cuda; emulated on emu). [default: off]" },
+                (c, v) => c with { CudaGraphs = v }),
             B(Flags.Int("--epochs", "Training epochs (0: write the randomly initialised encoder as a baseline checkpoint).", 0, d.Epochs), (c, v) => c with { Epochs = v }),
             B(Flags.Int("--batch-size", "Images per step.", 2, d.BatchSize), (c, v) => c with { BatchSize = v }),
             B(Flags.Float("--lr", "Peak learning rate.", 0, false, PerMethod(m => m.Defaults.Lr)), (c, v) => c with { Lr = v }),

@@ -66,6 +66,28 @@ internal static unsafe partial class CudaApi
     [LibraryImport(Lib)] public static partial int cuEventSynchronize(nint evt);
     [LibraryImport(Lib)] public static partial int cuEventElapsedTime(out float ms, nint start, nint end);
 
+    // Stream capture and graphs (CUDA ≥ 12 for cuGraphExecUpdate_v2; older drivers re-instantiate instead).
+    public const int CU_STREAM_CAPTURE_MODE_RELAXED = 2;
+    public const int CUDA_ERROR_GRAPH_EXEC_UPDATE_FAILURE = 910;
+
+    /// <summary>CUgraphExecUpdateResultInfo: why an update was refused (result 0: success).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct GraphExecUpdateResultInfo
+    {
+        public int Result;
+        public nint ErrorNode;
+        public nint ErrorFromNode;
+    }
+
+    [LibraryImport(Lib, EntryPoint = "cuStreamBeginCapture_v2")] public static partial int cuStreamBeginCapture(nint stream, int mode);
+    [LibraryImport(Lib)] public static partial int cuStreamEndCapture(nint stream, out nint graph);
+    [LibraryImport(Lib)] public static partial int cuGraphGetNodes(nint graph, nint* nodes, ref nuint count);
+    [LibraryImport(Lib)] public static partial int cuGraphInstantiateWithFlags(out nint exec, nint graph, ulong flags);
+    [LibraryImport(Lib, EntryPoint = "cuGraphExecUpdate_v2")] public static partial int cuGraphExecUpdate(nint exec, nint graph, out GraphExecUpdateResultInfo info);
+    [LibraryImport(Lib)] public static partial int cuGraphLaunch(nint exec, nint stream);
+    [LibraryImport(Lib)] public static partial int cuGraphExecDestroy(nint exec);
+    [LibraryImport(Lib)] public static partial int cuGraphDestroy(nint graph);
+
     [LibraryImport(Lib)] public static partial int cuModuleLoadData(out nint module, void* image);
     [LibraryImport(Lib)] public static partial int cuModuleUnload(nint module);
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] public static partial int cuModuleGetFunction(out nint function, nint module, string name);

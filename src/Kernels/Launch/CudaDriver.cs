@@ -13,7 +13,7 @@ namespace NativeContrastive.Kernels.Launch;
 /// host thread, so every call first makes this driver's context current on the calling thread
 /// (<see cref="MakeCurrent"/>; a thread-static check makes the repeat calls free).
 /// </summary>
-public sealed unsafe class CudaDriver : IKernelDriver
+public sealed unsafe partial class CudaDriver : IKernelDriver
 {
     [ThreadStatic] private static nint currentOnThisThread;
     private readonly CudaContext context;
@@ -53,6 +53,7 @@ public sealed unsafe class CudaDriver : IKernelDriver
     public void Free(ulong ptr)
     {
         MakeCurrent();
+        if (graphs.DeferFreeIfCapturing(ptr)) return;
         CudaException.Check(CudaApi.cuMemFree(ptr));
     }
 
@@ -67,6 +68,7 @@ public sealed unsafe class CudaDriver : IKernelDriver
     {
         if (dst.Length == 0) return;
         MakeCurrent();
+        graphs.ThrowIfCapturing(Name, "a copy to the host");
         // Into pageable memory the copy completes before the call returns; on the launch stream it comes after every queued kernel.
         fixed (byte* p = dst) CudaException.Check(CudaApi.cuMemcpyDtoHAsync(p, src, (nuint)dst.Length, Stream.Handle));
         Stream.Synchronize();
@@ -76,6 +78,7 @@ public sealed unsafe class CudaDriver : IKernelDriver
     {
         if (bytes == 0) return;
         MakeCurrent();
+        graphs.Recording?.Transfer(3, bytes);
         CudaException.Check(CudaApi.cuMemcpyDtoDAsync(dst, src, (nuint)bytes, Stream.Handle));
     }
 
@@ -83,6 +86,7 @@ public sealed unsafe class CudaDriver : IKernelDriver
     {
         if (bytes == 0) return;
         MakeCurrent();
+        graphs.Recording?.Transfer(4, bytes);
         CudaException.Check(CudaApi.cuMemsetD8Async(dst, value, (nuint)bytes, Stream.Handle));
     }
 
@@ -106,6 +110,7 @@ public sealed unsafe class CudaDriver : IKernelDriver
         ulong* slots = stackalloc ulong[Math.Max(1, args.Count)];
         void** argv = stackalloc void*[Math.Max(1, args.Count)];
         args.Pack(slots, argv);
+        graphs.Recording?.Kernel(function, grid, block, dynamicSharedBytes);
         CudaException.Check(CudaApi.cuLaunchKernel(function.Handle, grid.X, grid.Y, grid.Z, block.X, block.Y, block.Z, dynamicSharedBytes,
             Stream.Handle, argv, null), $"cuLaunchKernel({function}, grid {grid}, block {block})");
     }
@@ -113,6 +118,7 @@ public sealed unsafe class CudaDriver : IKernelDriver
     public void Synchronize()
     {
         MakeCurrent();
+        graphs.ThrowIfCapturing(Name, "a wait for the device");
         Stream.Synchronize();
     }
 
@@ -134,8 +140,10 @@ public sealed unsafe class CudaDriver : IKernelDriver
     {
         if (Interlocked.Exchange(ref disposed, 1) != 0) return;
         context.MakeCurrent();
+        AbandonCapture();
         Stream.Synchronize();
         uploads.Dispose();
+        graphs.Dispose();
         foreach (var m in modules.Values) m.Dispose();
         Stream.Dispose();
         context.Dispose();
@@ -157,8 +165,11 @@ public sealed unsafe class CudaDriver : IKernelDriver
             CudaException.Check(CudaApi.cuMemFreeHost(buffer));
         }
 
-        public void CopyAsync(ulong destination, nint source, long bytes) =>
+        public void CopyAsync(ulong destination, nint source, long bytes)
+        {
+            driver.graphs.Recording?.Transfer(2, bytes);
             CudaException.Check(CudaApi.cuMemcpyHtoDAsync(destination, (void*)source, (nuint)bytes, driver.Stream.Handle), $"cuMemcpyHtoDAsync({bytes})");
+        }
 
         public IStagingFence CreateFence() => new Fence(CudaEvent.CreateFence(), driver.Stream);
 

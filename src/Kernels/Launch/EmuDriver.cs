@@ -12,7 +12,7 @@ namespace NativeContrastive.Kernels.Launch;
 /// so a launcher that passes a wrong size fails here instead of corrupting memory.
 /// The runtime is process-wide: the fiber order and stack size set here apply to every EmuDriver.
 /// </summary>
-public sealed unsafe class EmuDriver : IKernelDriver
+public sealed unsafe partial class EmuDriver : IKernelDriver
 {
     private readonly nint runtime;
     private readonly delegate* unmanaged<nint> lastError;
@@ -54,6 +54,7 @@ public sealed unsafe class EmuDriver : IKernelDriver
 
     public void Free(ulong ptr)
     {
+        if (graphs.DeferFreeIfCapturing(ptr)) return;
         lock (allocations)
             if (!allocations.Remove(ptr)) throw new ArgumentException($"0x{ptr:x} is not an emu allocation (double free?).");
         NativeMemory.AlignedFree((void*)ptr);
@@ -73,12 +74,14 @@ public sealed unsafe class EmuDriver : IKernelDriver
     public void CopyToDevice(ulong dst, ReadOnlySpan<byte> src)
     {
         CheckRange(dst, src.Length, "copy to device");
+        if (RecordCopyToDevice(dst, src)) return;
         src.CopyTo(new Span<byte>((void*)dst, src.Length));
     }
 
     public void CopyToHost(Span<byte> dst, ulong src)
     {
         CheckRange(src, dst.Length, "copy to host");
+        graphs.ThrowIfCapturing(Name, "a copy to the host");
         new ReadOnlySpan<byte>((void*)src, dst.Length).CopyTo(dst);
     }
 
@@ -86,12 +89,14 @@ public sealed unsafe class EmuDriver : IKernelDriver
     {
         CheckRange(dst, bytes, "device copy destination");
         CheckRange(src, bytes, "device copy source");
+        if (Record(3, bytes, () => Buffer.MemoryCopy((void*)src, (void*)dst, bytes, bytes))) return;
         Buffer.MemoryCopy((void*)src, (void*)dst, bytes, bytes);
     }
 
     public void Memset(ulong dst, byte value, long bytes)
     {
         CheckRange(dst, bytes, "memset");
+        if (Record(4, bytes, () => NativeMemory.Fill((void*)dst, (nuint)bytes, value))) return;
         NativeMemory.Fill((void*)dst, (nuint)bytes, value);
     }
 
@@ -119,6 +124,12 @@ public sealed unsafe class EmuDriver : IKernelDriver
 
     public void Launch(KernelFunction function, Dim3 grid, Dim3 block, uint dynamicSharedBytes, KernelArgs args)
     {
+        if (RecordLaunch(function, grid, block, dynamicSharedBytes, args)) return;
+        Run(function, grid, block, dynamicSharedBytes, args);
+    }
+
+    private void Run(KernelFunction function, Dim3 grid, Dim3 block, uint dynamicSharedBytes, KernelArgs args)
+    {
         launched.TryAdd(function, 0);   // the function object: no string made per launch
         var entry = (delegate* unmanaged<uint, uint, uint, uint, uint, uint, uint, void**, int>)function.Handle;
         ulong* slots = stackalloc ulong[Math.Max(1, args.Count)];
@@ -129,11 +140,12 @@ public sealed unsafe class EmuDriver : IKernelDriver
             throw new KernelLaunchException($"emu launch of {function} grid {grid} block {block} failed: {Marshal.PtrToStringUTF8(lastError())}");
     }
 
-    public void Synchronize() { }
+    public void Synchronize() => graphs.ThrowIfCapturing(Name, "a wait for the device");
 
     public void Dispose()
     {
         if (Interlocked.Exchange(ref disposed, 1) != 0) return;
+        graphs.Dispose();
         lock (allocations)
         {
             foreach (var p in allocations.Keys) NativeMemory.AlignedFree((void*)p);

@@ -27,6 +27,14 @@ public sealed class KernelArgs
     public KernelArgs I64(long v) => Add(KernelArgKind.Int64, (ulong)v);
     public KernelArgs U64(ulong v) => Add(KernelArgKind.UInt64, v);
 
+    /// <summary>An independent copy (a recorded launch keeps its values even if the caller reuses this object).</summary>
+    public KernelArgs Copy()
+    {
+        var copy = new KernelArgs();
+        copy.items.AddRange(items);
+        return copy;
+    }
+
     /// <summary>Fills <paramref name="slots"/> with the values and <paramref name="argv"/> with pointers to them (both Count long).</summary>
     public unsafe void Pack(ulong* slots, void** argv)
     {

@@ -37,6 +37,12 @@ public interface IStagingFence : IDisposable
 /// only after its fence passed — with <see cref="SlotCount"/> slots the host may run that many uploads ahead
 /// of the device. The caller's span is free as soon as <see cref="Copy"/> returns. Copies larger than
 /// <see cref="MaxSlotBytes"/> go through the ring in chunks.
+/// <para>
+/// Inside a graph capture (<see cref="BeginCapture"/>) the queued copies only run when the graph is
+/// launched, so a slot written in the capture must stay as it is until then: the ring never reuses a slot
+/// within one capture (it adds slots instead, so a captured step with many uploads grows the ring once),
+/// records no fences while capturing, and fences the captured slots behind the graph at <see cref="EndCapture"/>.
+/// </para>
 /// </summary>
 public sealed unsafe class StagingRing(IStagingDevice device, int slotCount = 4, long maxSlotBytes = 32L << 20) : IDisposable
 {
@@ -46,14 +52,16 @@ public sealed unsafe class StagingRing(IStagingDevice device, int slotCount = 4,
         public long Capacity;
         public IStagingFence? Fence;
         public bool InFlight;
+        public bool Captured;   // written in the capture in progress
     }
 
-    private readonly Slot[] slots = Enumerable.Range(0, slotCount > 0 ? slotCount : throw new ArgumentOutOfRangeException(nameof(slotCount)))
-        .Select(_ => new Slot()).ToArray();
+    private readonly List<Slot> slots = Enumerable.Range(0, slotCount > 0 ? slotCount : throw new ArgumentOutOfRangeException(nameof(slotCount)))
+        .Select(_ => new Slot()).ToList();
     private int next;
-    private bool disposed;
+    private bool capturing, disposed;
 
-    public int SlotCount => slots.Length;
+    /// <summary>Slots now (the count given, plus any a capture needed).</summary>
+    public int SlotCount => slots.Count;
 
     /// <summary>The largest single slot; bigger copies are split.</summary>
     public long MaxSlotBytes { get; } = maxSlotBytes > 0 ? maxSlotBytes : throw new ArgumentOutOfRangeException(nameof(maxSlotBytes));
@@ -65,15 +73,60 @@ public sealed unsafe class StagingRing(IStagingDevice device, int slotCount = 4,
         for (long offset = 0; offset < source.Length; offset += MaxSlotBytes)
         {
             int count = (int)Math.Min(MaxSlotBytes, source.Length - offset);
-            var slot = slots[next];
-            next = (next + 1) % slots.Length;
+            var slot = NextSlot();
             Retire(slot);
             if (slot.Capacity < count) Grow(slot, count);
             source.Slice((int)offset, count).CopyTo(new Span<byte>((void*)slot.Buffer, count));
             device.CopyAsync(destination + (ulong)offset, slot.Buffer, count);
-            (slot.Fence ??= device.CreateFence()).Record();
-            slot.InFlight = true;
+            if (capturing) slot.Captured = true;
+            else Fence(slot);
         }
+    }
+
+    /// <summary>From here until <see cref="EndCapture"/> or <see cref="AbandonCapture"/>, copies are being captured into a graph.</summary>
+    public void BeginCapture()
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        if (capturing) throw new InvalidOperationException("StagingRing: a capture is already in progress.");
+        capturing = true;
+    }
+
+    /// <summary>The graph was launched: the slots it reads are fenced behind it.</summary>
+    public void EndCapture() => FinishCapture(launched: true);
+
+    /// <summary>The capture was discarded: its slots were never read.</summary>
+    public void AbandonCapture() => FinishCapture(launched: false);
+
+    private void FinishCapture(bool launched)
+    {
+        capturing = false;
+        foreach (var slot in slots)
+        {
+            if (!slot.Captured) continue;
+            slot.Captured = false;
+            if (launched) Fence(slot);
+        }
+    }
+
+    private Slot NextSlot()
+    {
+        // Round robin; in a capture, the next slot the capture has not written yet, or a new one.
+        for (int tried = 0; tried < slots.Count; tried++)
+        {
+            var slot = slots[next];
+            next = (next + 1) % slots.Count;
+            if (!slot.Captured) return slot;
+        }
+        var added = new Slot();
+        slots.Insert(next, added);
+        next = (next + 1) % slots.Count;
+        return added;
+    }
+
+    private void Fence(Slot slot)
+    {
+        (slot.Fence ??= device.CreateFence()).Record();
+        slot.InFlight = true;
     }
 
     /// <summary>Waits until the device has read every slot (before the pinned memory is freed).</summary>

@@ -13,7 +13,7 @@ namespace NativeContrastive.Kernels.Profile;
 /// serialised by the profiling), wall clock on the synchronous emulator. Allocation and module
 /// loading pass through untimed. The profiling driver owns the wrapped one and disposes it.
 /// </summary>
-public sealed class ProfilingDriver : IKernelDriver, IProfileSource
+public sealed class ProfilingDriver : IKernelDriver, IProfileSource, IGraphCapture
 {
     private readonly LaunchTimer timer;
     private readonly ProfileRecorder recorder = new();
@@ -49,6 +49,25 @@ public sealed class ProfilingDriver : IKernelDriver, IProfileSource
 
     public bool Enabled { get; set; } = true;
 
+    /// <summary>
+    /// Calls are timed while enabled and not inside a graph capture: captured work runs later as one
+    /// graph, so a capture is forwarded unrecorded and the profile of a graph step is its wall time.
+    /// </summary>
+    private bool Timing => Enabled && !IsCapturing;
+
+    private IGraphCapture Graphs => Inner as IGraphCapture
+        ?? throw new NotSupportedException($"The {Inner.Name} driver cannot capture graphs.");
+
+    public bool IsCapturing => Inner is IGraphCapture { IsCapturing: true };
+
+    public GraphStats GraphStats => (Inner as IGraphCapture)?.GraphStats ?? default;
+
+    public void BeginCapture() => Graphs.BeginCapture();
+
+    public void EndCaptureAndLaunch() => Graphs.EndCaptureAndLaunch();
+
+    public void AbandonCapture() => Graphs.AbandonCapture();
+
     public ulong Alloc(long bytes) => Inner.Alloc(bytes);
 
     public void Free(ulong ptr) => Inner.Free(ptr);
@@ -59,7 +78,7 @@ public sealed class ProfilingDriver : IKernelDriver, IProfileSource
 
     public void CopyToDevice(ulong dst, ReadOnlySpan<byte> src)
     {
-        if (!Enabled) { Inner.CopyToDevice(dst, src); return; }
+        if (!Timing) { Inner.CopyToDevice(dst, src); return; }
         var mark = timer.Begin();
         try { Inner.CopyToDevice(dst, src); }
         catch { timer.Cancel(mark); throw; }
@@ -68,7 +87,7 @@ public sealed class ProfilingDriver : IKernelDriver, IProfileSource
 
     public void CopyToHost(Span<byte> dst, ulong src)
     {
-        if (!Enabled) { Inner.CopyToHost(dst, src); return; }
+        if (!Timing) { Inner.CopyToHost(dst, src); return; }
         var mark = timer.Begin();
         try { Inner.CopyToHost(dst, src); }
         catch { timer.Cancel(mark); throw; }
@@ -77,7 +96,7 @@ public sealed class ProfilingDriver : IKernelDriver, IProfileSource
 
     public void CopyDeviceToDevice(ulong dst, ulong src, long bytes)
     {
-        if (!Enabled) { Inner.CopyDeviceToDevice(dst, src, bytes); return; }
+        if (!Timing) { Inner.CopyDeviceToDevice(dst, src, bytes); return; }
         var mark = timer.Begin();
         try { Inner.CopyDeviceToDevice(dst, src, bytes); }
         catch { timer.Cancel(mark); throw; }
@@ -86,7 +105,7 @@ public sealed class ProfilingDriver : IKernelDriver, IProfileSource
 
     public void Memset(ulong dst, byte value, long bytes)
     {
-        if (!Enabled) { Inner.Memset(dst, value, bytes); return; }
+        if (!Timing) { Inner.Memset(dst, value, bytes); return; }
         var mark = timer.Begin();
         try { Inner.Memset(dst, value, bytes); }
         catch { timer.Cancel(mark); throw; }
@@ -98,7 +117,7 @@ public sealed class ProfilingDriver : IKernelDriver, IProfileSource
 
     public void Launch(KernelFunction function, Dim3 grid, Dim3 block, uint dynamicSharedBytes, KernelArgs args, LaunchCost cost)
     {
-        if (!Enabled) { Inner.Launch(function, grid, block, dynamicSharedBytes, args, cost); return; }
+        if (!Timing) { Inner.Launch(function, grid, block, dynamicSharedBytes, args, cost); return; }
         var counter = CounterOf(function);
         var mark = timer.Begin();
         try { Inner.Launch(function, grid, block, dynamicSharedBytes, args, cost); }
@@ -113,7 +132,7 @@ public sealed class ProfilingDriver : IKernelDriver, IProfileSource
     /// </summary>
     public void Measure(string name, LaunchCost cost, Action work)
     {
-        if (!Enabled) { work(); return; }
+        if (!Timing) { work(); return; }
         var counter = recorder.Counter(name, ProfileEntryKind.Kernel);
         var mark = timer.Begin();
         try { work(); }

@@ -113,6 +113,49 @@ public unsafe class StagingRingTests
     }
 
     [Test]
+    public void ACaptureNeverRewritesItsOwnSlotsAndFencesThemAfterTheGraph()
+    {
+        var device = new LazyDevice();
+        using (var ring = new StagingRing(device, slotCount: 2, maxSlotBytes: 1000))
+        {
+            var host = new byte[100];
+            ring.Copy(0, Filled(host, 1));                    // eager: fenced at once
+            int fencesBefore = device.Waits;
+            ring.BeginCapture();
+            for (int i = 1; i <= 5; i++) ring.Copy((ulong)(i * 100), Filled(host, (byte)(i + 1)));
+            // Five captured copies through a two-slot ring: nothing ran (the graph has not launched),
+            // so the ring grew instead of waiting on or rewriting a captured slot (LazyDevice asserts it).
+            Assert.That(ring.SlotCount, Is.GreaterThanOrEqualTo(5));
+            ring.EndCapture();
+            device.Flush();                                   // the graph runs
+            for (int i = 0; i < 3; i++) ring.Copy((ulong)(600 + i * 100), Filled(host, (byte)(10 + i)));
+            device.Flush();
+            Assert.That(device.Waits, Is.GreaterThanOrEqualTo(fencesBefore));
+        }
+        for (int i = 0; i <= 5; i++) Assert.That(device.Memory.AsSpan(i * 100, 100).ToArray(), Is.All.EqualTo((byte)(i + 1)), $"upload {i}");
+        for (int i = 0; i < 3; i++) Assert.That(device.Memory.AsSpan(600 + i * 100, 100).ToArray(), Is.All.EqualTo((byte)(10 + i)), $"after the capture {i}");
+        Assert.That(device.Live, Is.Empty);
+    }
+
+    [Test]
+    public void AnAbandonedCaptureFreesItsSlotsForReuse()
+    {
+        var device = new LazyDevice();
+        using var ring = new StagingRing(device, slotCount: 2, maxSlotBytes: 1000);
+        ring.BeginCapture();
+        ring.Copy(0, new byte[10]);
+        ring.Copy(10, new byte[10]);
+        device.Queue.Clear();                                 // the discarded graph never reads its slots
+        ring.AbandonCapture();
+        for (int i = 0; i < 4; i++) ring.Copy((ulong)(100 + i * 10), Filled(new byte[10], 7));
+        device.Flush();
+        Assert.That(ring.SlotCount, Is.EqualTo(2), "no slot was added: the two captured ones were free again");
+        Assert.Throws<InvalidOperationException>(() => { ring.BeginCapture(); ring.BeginCapture(); });
+    }
+
+    private static byte[] Filled(byte[] a, byte v) { Array.Fill(a, v); return a; }
+
+    [Test]
     public void BadSizesAreRefused()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new StagingRing(new LazyDevice(), slotCount: 0));

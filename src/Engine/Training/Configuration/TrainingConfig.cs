@@ -56,6 +56,13 @@ public sealed record TrainingConfig
     /// </summary>
     public string? Precision { get; init; }
 
+    /// <summary>
+    /// Run each training step as one captured graph (<see cref="Loop.StepGraph"/>): cuda (CUDA graphs) and
+    /// emu (the same capture rules, emulated); not cpu, which launches no kernels. Off by default: its gain
+    /// on a GPU is not measured yet.
+    /// </summary>
+    public bool CudaGraphs { get; init; }
+
     /// <summary>Keep the first N training images (null = all of them).</summary>
     public int? Limit { get; init; } = 30_000;
 
@@ -245,6 +252,7 @@ public sealed record TrainingConfig
         OneOf("--stem", Stem, Stems);
         OneOf("--device", Device, Devices.Names);
         if (Precision is not null) OneOf("--precision", Precision, Precisions.Names);
+        Check(!CudaGraphs || Device != "cpu", "--cuda-graphs", "needs --device cuda or emu (the cpu backend launches no kernels to capture)");
         OneOf("--optimizer", OptimizerName, Optimizers);
         OneOf("--schedule", Schedule, Schedules);
         Check(Epochs >= 0, "--epochs", $"must be ≥ 0, got {Epochs}");

@@ -14,7 +14,9 @@ namespace NativeContrastive.Engine.Training.Evaluation;
 /// linear_probe): a linear classifier on the encoder's features of the first view, trained during
 /// pre-training with its own optimiser (Adam, lr 1e-3, no weight decay) on the labels of the batch,
 /// and reported per epoch as the accuracy of its predictions on those training batches
-/// (probe_acc in metrics.csv, taken before each of its updates, in percent).
+/// (probe_acc in metrics.csv, taken before each of its updates, in percent). The predictions stay on the
+/// device until <see cref="Drain"/> (with the step log) or <see cref="EndEpoch"/> scores them, so a step
+/// does not wait for the device.
 ///
 /// It is the same for every method and needs nothing from them: <see cref="TrainingStep"/> calls
 /// <see cref="BeginStep"/> before the method's loss, which sets the encoder's
@@ -45,6 +47,8 @@ public sealed class OnlineProbe : IDisposable
     private readonly Optimizer optimizer;
     private Tensor? captured;
     private long correct, seen;
+    // Predictions of steps not scored yet: reading them in the step would make every step wait for the device.
+    private readonly List<(IntTensor Predicted, int[] Targets)> unscored = [];
 
     public OnlineProbe(Encoder encoder, int numClasses, IBackend backend, ulong seed)
     {
@@ -107,20 +111,32 @@ public sealed class OnlineProbe : IDisposable
         var loss = Ops.CrossEntropy(logits, IntTensor.FromArray(backend, targets));
         // The predictions before this update are the ones scored (as the Keras example's probe accuracy).
         var top = Tensor.Empty(backend, targets.Length, 1);
-        var predicted = IntTensor.Empty(backend, targets.Length, 1);
+        IntTensor predicted;
+        using (TensorScope.Suspend()) predicted = IntTensor.Empty(backend, targets.Length, 1);   // outlives the step until scored
+        unscored.Add((predicted, targets));
         backend.TopKRows(logits, targets.Length, NumClasses, 1, top, predicted);
         Tape.Backward(loss);
         optimizer.Step(LearningRate);
-
-        var p = predicted.ToArray();
-        for (int i = 0; i < p.Length; i++) if (p[i] == targets[i]) correct++;
-        seen += p.Length;
         return true;
+    }
+
+    /// <summary>Scores the predictions of the steps since the last call (one read each; <see cref="TrainingStep.Drain"/> calls it with the step log).</summary>
+    public void Drain()
+    {
+        foreach (var (predicted, targets) in unscored)
+        {
+            var p = predicted.ToArray();
+            for (int i = 0; i < p.Length; i++) if (p[i] == targets[i]) correct++;
+            seen += p.Length;
+            predicted.Dispose();
+        }
+        unscored.Clear();
     }
 
     /// <summary>The epoch's accuracy in percent (absent when no labeled row was seen); starts the next epoch's count.</summary>
     public IReadOnlyDictionary<string, double> EndEpoch()
     {
+        Drain();
         var metrics = new Dictionary<string, double>();
         if (seen > 0) metrics[AccuracyColumn] = 100.0 * correct / seen;
         correct = seen = 0;
@@ -146,6 +162,8 @@ public sealed class OnlineProbe : IDisposable
     public void Dispose()
     {
         StopWatching();
+        foreach (var (predicted, _) in unscored) predicted.Dispose();
+        unscored.Clear();
         optimizer.Dispose();
         head.Dispose();
     }

@@ -11,7 +11,9 @@ namespace NativeContrastive.Engine.Training.Loop;
 /// <param name="Description">"simclr resnet18 fashion-mnist (… images, C×S×S, … parameters)".</param>
 /// <param name="Report">Per-kernel (or per-primitive) rows of the measured steps only.</param>
 /// <param name="Wall">Wall time of the measured steps, from before the first to after the last has finished on the device.</param>
-public sealed record StepProfile(TrainingConfig Config, string Description, ProfileReport Report, int Steps, int Warmup, TimeSpan Wall, float LastLoss)
+/// <param name="Graphs">With --cuda-graphs: the same steps unprofiled, eager against captured.</param>
+public sealed record StepProfile(TrainingConfig Config, string Description, ProfileReport Report, int Steps, int Warmup, TimeSpan Wall, float LastLoss,
+                                 GraphComparison? Graphs = null)
 {
     public double WallMs => Wall.TotalMilliseconds;
     public double StepMs => WallMs / Steps;
@@ -23,6 +25,16 @@ public sealed record StepProfile(TrainingConfig Config, string Description, Prof
 }
 
 /// <summary>
+/// Step time without profiling, eager (one host launch per kernel) against captured (one graph per step,
+/// <see cref="StepGraph"/>), over the same number of steps; the graph's node count and how many of the
+/// timed steps instantiated a graph or updated a cached one.
+/// </summary>
+public sealed record GraphComparison(double EagerStepMs, double GraphStepMs, int Nodes, long Instantiations, long Updates)
+{
+    public double Speedup => EagerStepMs / GraphStepMs;
+}
+
+/// <summary>
 /// `nc profile`: builds what a training run builds (<see cref="RunComponents"/>: data resident on
 /// the backend, the method's augmentation, encoder + head, optimiser, schedule) on a profiled device
 /// (<see cref="Devices.CreateProfiled"/>), takes <c>warmup</c> training steps with the profile
@@ -31,7 +43,8 @@ public sealed record StepProfile(TrainingConfig Config, string Description, Prof
 /// and returns the profile with the wall time of the measured steps. Nothing is written. The
 /// loader does not prefetch, so each step's augmentation (AugmentViews) is part of it and every
 /// row is work of the measured steps; the trainer on cpu overlaps augmentation with the previous
-/// step instead, so its steps can be faster than the profile's by that row.
+/// step instead, so its steps can be faster than the profile's by that row. With --cuda-graphs the
+/// profiled steps are eager and <see cref="StepProfile.Graphs"/> compares them with captured ones.
 /// </summary>
 public static class StepProfiler
 {
@@ -50,47 +63,72 @@ public static class StepProfiler
         string description = session.Description;
 
         method.Train(true);
-        var clock = new Stopwatch();
-        long done = 0;
         float loss = float.NaN;
         void Drain()
         {
             var drained = step.Drain();
             if (drained.Count > 0) loss = drained[^1].Outcome.Loss;
         }
-        try
+        // The per-kernel rows are of eager steps (a captured step is timed as a whole); --cuda-graphs adds the comparison.
+        var graph = step.Graph;
+        if (graph is not null) graph.Enabled = false;
+        long done = 0;
+        int epoch = 0, inEpoch = 0;
+        IEnumerator<LoaderBatch>? batches = null;
+        // Steps over as many epochs as needed. The batch is made when the enumerator moves, inside the timed span.
+        void Steps(int count)
         {
-            for (int epoch = 1; done < warmup + steps; epoch++)
+            for (int i = 0; i < count; i++)
             {
-                int inEpoch = 0;
-                // The batch is made when the enumerator moves: measuring starts before the move
-                // that makes the first measured step's views.
-                using var batches = loader.Epoch(epoch - 1).GetEnumerator();
-                while (true)
+                cancellation.ThrowIfCancellationRequested();
+                while (batches is null || !batches.MoveNext())
                 {
-                    cancellation.ThrowIfCancellationRequested();
-                    if (done == warmup && !clock.IsRunning)
-                    {
-                        Drain();
-                        backend.Synchronize();
-                        profile.Reset();
-                        profile.Enabled = true;
-                        clock.Start();
-                    }
-                    if (!batches.MoveNext()) break;
-                    step.Run(batches.Current, done, epoch, ++inEpoch);
-                    if (step.MustDrain) Drain();   // as the trainer: one read per filled log, not per step
-                    if (++done == warmup + steps) break;
+                    if (batches is not null) { batches.Dispose(); epoch++; }
+                    batches = loader.Epoch(epoch).GetEnumerator();
+                    inEpoch = 0;
                 }
+                step.Run(batches.Current, done++, epoch + 1, ++inEpoch);
+                if (step.MustDrain) Drain();   // as the trainer: one read per filled log, not per step
             }
+        }
+        TimeSpan Timed(int count)
+        {
             Drain();
             backend.Synchronize();
-            clock.Stop();
-            return new StepProfile(config, description, profile.Snapshot(), steps, warmup, clock.Elapsed, loss);
+            var clock = Stopwatch.StartNew();
+            Steps(count);
+            Drain();
+            backend.Synchronize();
+            return clock.Elapsed;
+        }
+        try
+        {
+            Steps(warmup);
+            Drain();
+            backend.Synchronize();
+            profile.Reset();
+            profile.Enabled = true;
+            var wall = Timed(steps);
+            var report = profile.Snapshot();
+            profile.Enabled = false;
+            GraphComparison? comparison = null;
+            if (graph is not null)
+            {
+                var eager = Timed(steps);
+                graph.Enabled = true;
+                Steps(1 + graph.EagerSteps);   // past the eager step, and the first capture instantiates
+                var before = graph.Stats;
+                var captured = Timed(steps);
+                var after = graph.Stats;
+                comparison = new GraphComparison(eager.TotalMilliseconds / steps, captured.TotalMilliseconds / steps, after.LastNodes,
+                    after.Instantiations - before.Instantiations, after.Updates - before.Updates);
+            }
+            return new StepProfile(config, description, report, steps, warmup, wall, loss, comparison);
         }
         finally
         {
             profile.Enabled = false;
+            batches?.Dispose();
         }
     }
 }

@@ -21,7 +21,7 @@ public sealed class TrainingSession : IDisposable
 {
     private TrainingSession(TrainingConfig config, ImageDataset train, int imageSize, BatchSampler sampler, ContrastiveMethod method,
                             ResidentDataset data, DataLoader loader, Optimizer optimizer, ILearningRateSchedule schedule, OnlineProbe? probe,
-                            WeightAverage? ema, WeightAverage? swa, IDisposable precision)
+                            WeightAverage? ema, WeightAverage? swa, IDisposable precision, StepGraph? graph)
     {
         this.precision = precision;
         Config = config;
@@ -36,7 +36,7 @@ public sealed class TrainingSession : IDisposable
         Probe = probe;
         Ema = ema;
         Swa = swa;
-        Step = new TrainingStep(method, optimizer, schedule, sampler.BatchesPerEpoch, probe, ema);
+        Step = new TrainingStep(method, optimizer, schedule, sampler.BatchesPerEpoch, probe, ema, graph: graph);
     }
 
     /// <summary>
@@ -87,7 +87,8 @@ public sealed class TrainingSession : IDisposable
             if (config.EmaDecay > 0) ema = WeightAverage.Exponential(method.ModuleStateDict(), config.EmaDecay);
             if (config.SwaEpochs > 0) swa = WeightAverage.Uniform(method.ModuleStateDict());
             var optimizer = RunComponents.CreateOptimizer(config, method.NamedParameters());
-            return new TrainingSession(config, train, size, sampler, method, data, loader, optimizer, RunComponents.Schedule(config, sampler.BatchesPerEpoch), probe, ema, swa, precision);
+            return new TrainingSession(config, train, size, sampler, method, data, loader, optimizer, RunComponents.Schedule(config, sampler.BatchesPerEpoch), probe, ema, swa, precision,
+                StepGraph.For(backend, config.CudaGraphs));
         }
         catch
         {

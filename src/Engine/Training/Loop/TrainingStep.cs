@@ -26,13 +26,18 @@ public readonly record struct StepOutcome(float Loss, float LearningRate);
 /// steps at once (the caller drains when <see cref="MustDrain"/>, at the end of an epoch and before
 /// anything is written). A loss or a weight that is not finite throws a <see cref="TrainingException"/>
 /// at the drain naming the step that produced it; the steps queued after it have run by then, but
-/// nothing of them is kept, since the run stops before its next checkpoint.
+/// nothing of them is kept, since the run stops before its next checkpoint. With a <see cref="StepGraph"/>
+/// (--cuda-graphs) the step is captured and launched as one graph.
 /// </para>
 /// </summary>
 public sealed class TrainingStep(ContrastiveMethod method, Optimizer optimizer, ILearningRateSchedule schedule, int stepsPerEpoch,
-                                 OnlineProbe? probe = null, WeightAverage? ema = null, int logCapacity = StepLog.DefaultCapacity) : IDisposable
+                                 OnlineProbe? probe = null, WeightAverage? ema = null, int logCapacity = StepLog.DefaultCapacity,
+                                 StepGraph? graph = null) : IDisposable
 {
     private StepLog? log;
+
+    /// <summary>With --cuda-graphs, what runs each step as one captured graph; else null.</summary>
+    public StepGraph? Graph => graph;
 
     /// <summary>The online probe trained with each step, or null.</summary>
     public OnlineProbe? Probe => probe;
@@ -48,6 +53,13 @@ public sealed class TrainingStep(ContrastiveMethod method, Optimizer optimizer, 
     {
         log ??= new StepLog(method.NamedParameters()[0].Tensor.Backend, WatchedWeights(), logCapacity);
         if (log.IsFull) throw new InvalidOperationException("TrainingStep: the step log is full; drain it first.");
+        if (graph is null) Queue(batch, globalStep, epoch, stepInEpoch, log);
+        else graph.Run(() => Queue(batch, globalStep, epoch, stepInEpoch, log));
+    }
+
+    /// <summary>The step's device work, host code in order (the graph capture records it as it is queued).</summary>
+    private void Queue(LoaderBatch batch, long globalStep, int epoch, int stepInEpoch, StepLog log)
+    {
         using var scope = TensorScope.Begin();
         optimizer.ZeroGrad();
         using var views = TrainingBatch.FromLoader(batch);
@@ -80,6 +92,7 @@ public sealed class TrainingStep(ContrastiveMethod method, Optimizer optimizer, 
     {
         if (log is null) return [];
         var steps = log.Drain();
+        probe?.Drain();
         var outcomes = new List<(PendingStep, StepOutcome)>(steps.Count);
         foreach (var (step, loss, nonFinite) in steps)
         {
