@@ -153,6 +153,8 @@ public sealed class NnclrMethod : ContrastiveMethod
         pendingIndices = null;
     }
 
+    public override void DrainMetrics() => metrics.Drain();
+
     public override MethodEpochReport EndEpoch(EpochLosses losses) => new(metrics.Take(), []);
 
     public override IReadOnlyDictionary<string, string> StateMetadata() => new Dictionary<string, string>
@@ -172,5 +174,6 @@ public sealed class NnclrMethod : ContrastiveMethod
         base.Dispose(disposing);
         Support.Dispose();
         pending?.Dispose();
+        metrics.Clear();
     }
 }

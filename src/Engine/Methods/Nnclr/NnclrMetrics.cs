@@ -26,7 +26,7 @@ namespace NativeContrastive.Engine.Methods.Nnclr;
 /// unlabeled data.</item>
 /// </list>
 /// Arg-max ties go to the lowest index (TopKRows), so the rows of an all-equal matrix count as
-/// right only for index 0.
+/// right only for index 0. A step's metrics stay on the device until <see cref="Drain"/> or <see cref="Take"/>.
 /// </summary>
 public sealed class NnclrMetrics
 {
@@ -35,24 +35,44 @@ public sealed class NnclrMetrics
     public static IReadOnlyList<string> Names { get; } = [Contrastive, Correlation, NeighbourLabel];
 
     private long contrastiveRight, contrastiveRows, correlationRight, correlationRows, labelRight, labelRows;
+    private readonly List<QueuedStep> queued = [];
 
-    /// <summary>Adds a step: features of view 0 and view 1 [B, F], the neighbours' labels [2B] (views 0 then 1), the batch's labels [B].</summary>
+    /// <summary>
+    /// Adds a step: features of view 0 and view 1 [B, F], the neighbours' labels [2B] (views 0 then 1), the
+    /// batch's labels [B]. The arg-maxes are computed on the device and kept there until <see cref="Drain"/>
+    /// (a step reads nothing back, so it never waits for the device and can be captured as a graph).
+    /// </summary>
     public void Add(Tensor features0, Tensor features1, Tensor neighbourLabels, ReadOnlySpan<int> labels)
     {
-        var (c, cn) = ContrastiveAccuracy(features0, features1);
-        contrastiveRight += c;
-        contrastiveRows += cn;
-        var (r, rn) = CorrelationAccuracy(features0, features1);
-        correlationRight += r;
-        correlationRows += rn;
-        var (l, ln) = LabelAgreement(neighbourLabels.ToArray(), labels);
-        labelRight += l;
-        labelRows += ln;
+        var contrastive = QueueContrastive(features0, features1);
+        var correlation = QueueCorrelation(features0, features1);
+        Tensor neighbours;
+        using (TensorScope.Suspend()) neighbours = neighbourLabels.EmptyLike();
+        neighbourLabels.Backend.Copy(neighbourLabels, neighbours);
+        queued.Add(new QueuedStep(contrastive, correlation, neighbours, labels.ToArray()));
+    }
+
+    /// <summary>Reads and counts the queued steps (the training step calls it with its own read-back).</summary>
+    public void Drain()
+    {
+        foreach (var q in queued)
+        {
+            contrastiveRight += Score(q.Contrastive);
+            contrastiveRows += 2 * q.Labels.Length;
+            correlationRight += Score(q.Correlation);
+            correlationRows += 2 * q.Correlation.Features;
+            var (l, ln) = LabelAgreement(q.NeighbourLabels.ToArray(), q.Labels);
+            labelRight += l;
+            labelRows += ln;
+            q.Dispose();
+        }
+        queued.Clear();
     }
 
     /// <summary>The epoch's accuracies in percent (nn_label_acc only when labelled samples were seen); starts a new epoch.</summary>
     public IReadOnlyDictionary<string, double> Take()
     {
+        Drain();
         var m = new Dictionary<string, double>();
         if (contrastiveRows > 0) m[Contrastive] = 100.0 * contrastiveRight / contrastiveRows;
         if (correlationRows > 0) m[Correlation] = 100.0 * correlationRight / correlationRows;
@@ -61,37 +81,25 @@ public sealed class NnclrMetrics
         return m;
     }
 
+    /// <summary>Frees what queued steps hold on the device.</summary>
+    public void Clear()
+    {
+        foreach (var q in queued) q.Dispose();
+        queued.Clear();
+    }
+
     /// <summary>(right, rows) of the retrieval of each view's own other view in the batch, both directions (2B rows).</summary>
     public static (int Right, int Rows) ContrastiveAccuracy(Tensor features0, Tensor features1)
     {
-        RequirePair(features0, features1);
-        int b = features0.Dim(0);
-        using var noGrad = Tape.NoGrad();
-        using var scope = TensorScope.Begin();
-        var s = Ops.MatMul(Ops.L2Normalize(features0), Ops.L2Normalize(features1), transB: true);
-        int right = Diagonal(ArgMaxRows(s)) + Diagonal(ArgMaxRows(Ops.Transpose(s)));
-        return (right, 2 * b);
+        using var q = QueueContrastive(features0, features1);
+        return (Score(q), 2 * features0.Dim(0));
     }
 
     /// <summary>(right, rows) of each feature's strongest cross-view correlation being itself, both directions (2F rows).</summary>
     public static (int Right, int Rows) CorrelationAccuracy(Tensor features0, Tensor features1)
     {
-        RequirePair(features0, features1);
-        int f = features0.Dim(1);
-        using var noGrad = Tape.NoGrad();
-        using var scope = TensorScope.Begin();
-        var (u0, alive0) = CentredUnitColumns(features0);
-        var (u1, alive1) = CentredUnitColumns(features1);
-        var c = Ops.MatMul(u0, u1, transB: true);   // [F, F]: cosine of centred column i (view 0) and j (view 1)
-        int[] rows = ArgMaxRows(c), columns = ArgMaxRows(Ops.Transpose(c));
-        int right = 0;
-        for (int i = 0; i < f; i++)
-        {
-            if (!alive0[i] || !alive1[i]) continue;
-            if (rows[i] == i) right++;
-            if (columns[i] == i) right++;
-        }
-        return (right, 2 * f);
+        using var q = QueueCorrelation(features0, features1);
+        return (Score(q), 2 * q.Features);
     }
 
     /// <summary>(agreeing, labelled) over 2B neighbours: neighbour v·B + i belongs to sample i.</summary>
@@ -111,12 +119,76 @@ public sealed class NnclrMetrics
         return (right, rows);
     }
 
-    /// <summary>x [B, F] → the F mean-centred columns as unit rows [F, B], and whether each column varies at all.</summary>
-    private static (Tensor Unit, bool[] Alive) CentredUnitColumns(Tensor x)
+    /// <summary>Arg-maxes of the rows of a matrix and of its transpose, on the device.</summary>
+    private sealed record ArgMaxes(IntTensor Rows, IntTensor Columns) : IDisposable
+    {
+        public void Dispose() { Rows.Dispose(); Columns.Dispose(); }
+    }
+
+    /// <summary>The correlation matrix's arg-maxes and, per feature, the centred norm and mean of each view (the dead-unit check).</summary>
+    private sealed record QueuedCorrelation(ArgMaxes ArgMax, Tensor Norms0, Tensor Mean0, Tensor Norms1, Tensor Mean1, int Batch, int Features) : IDisposable
+    {
+        public void Dispose() { ArgMax.Dispose(); Norms0.Dispose(); Mean0.Dispose(); Norms1.Dispose(); Mean1.Dispose(); }
+    }
+
+    private sealed record QueuedStep(ArgMaxes Contrastive, QueuedCorrelation Correlation, Tensor NeighbourLabels, int[] Labels) : IDisposable
+    {
+        public void Dispose() { Contrastive.Dispose(); Correlation.Dispose(); NeighbourLabels.Dispose(); }
+    }
+
+    private static ArgMaxes QueueContrastive(Tensor features0, Tensor features1)
+    {
+        RequirePair(features0, features1);
+        using var noGrad = Tape.NoGrad();
+        using var scope = TensorScope.Begin();
+        var s = Ops.MatMul(Ops.L2Normalize(features0), Ops.L2Normalize(features1), transB: true);
+        return new ArgMaxes(ArgMaxRows(s), ArgMaxRows(Ops.Transpose(s)));
+    }
+
+    private static int Score(ArgMaxes q) => Diagonal(q.Rows.ToArray()) + Diagonal(q.Columns.ToArray());
+
+    private static QueuedCorrelation QueueCorrelation(Tensor features0, Tensor features1)
+    {
+        RequirePair(features0, features1);
+        using var noGrad = Tape.NoGrad();
+        using var scope = TensorScope.Begin();
+        var (u0, norms0, mean0) = CentredUnitColumns(features0);
+        var (u1, norms1, mean1) = CentredUnitColumns(features1);
+        var c = Ops.MatMul(u0, u1, transB: true);   // [F, F]: cosine of centred column i (view 0) and j (view 1)
+        return new QueuedCorrelation(new ArgMaxes(ArgMaxRows(c), ArgMaxRows(Ops.Transpose(c))), norms0, mean0, norms1, mean1,
+            features0.Dim(0), features0.Dim(1));
+    }
+
+    private static int Score(QueuedCorrelation q)
+    {
+        bool[] alive0 = Alive(q.Norms0, q.Mean0, q.Batch), alive1 = Alive(q.Norms1, q.Mean1, q.Batch);
+        int[] rows = q.ArgMax.Rows.ToArray(), columns = q.ArgMax.Columns.ToArray();
+        int right = 0;
+        for (int i = 0; i < q.Features; i++)
+        {
+            if (!alive0[i] || !alive1[i]) continue;
+            if (rows[i] == i) right++;
+            if (columns[i] == i) right++;
+        }
+        return right;
+    }
+
+    private const float NormEpsilon = 1e-12f;   // norms[i] = max(‖column‖, eps)
+
+    /// <summary>
+    /// x [B, F] → the F mean-centred columns as unit rows [F, B] (in the current scope), and each column's
+    /// centred norm and mean (outside any scope: the caller keeps them until scored).
+    /// </summary>
+    private static (Tensor Unit, Tensor Norms, Tensor Mean) CentredUnitColumns(Tensor x)
     {
         int b = x.Dim(0), f = x.Dim(1);
         var be = x.Backend;
-        var mean = Tensor.Empty(be, f);
+        Tensor mean, norms;
+        using (TensorScope.Suspend())
+        {
+            mean = Tensor.Empty(be, f);
+            norms = Tensor.Empty(be, f);
+        }
         be.SumColumns(x, b, f, mean);
         be.Affine(mean, -1f / b, 0f, mean);
         var centred = x.EmptyLike();
@@ -124,22 +196,27 @@ public sealed class NnclrMetrics
         var columns = Tensor.Empty(be, f, b);
         be.Transpose(centred, 1, b, f, columns);
         var unit = columns.EmptyLike();
-        var norms = Tensor.Empty(be, f);
-        const float eps = 1e-12f;   // norms[i] = max(‖column‖, eps)
-        be.L2NormalizeRows(columns, unit, norms, f, b, eps);
-        // Constant means a centred norm at rounding level: 0 for a dead unit, ~1e-7·|mean|·√B when the mean is not exact.
-        float[] n = norms.ToArray(), m = mean.ToArray();
-        float root = MathF.Sqrt(b);
-        return (unit, Enumerable.Range(0, f).Select(i => n[i] > eps && n[i] > 1e-5f * MathF.Abs(m[i]) * root).ToArray());
+        be.L2NormalizeRows(columns, unit, norms, f, b, NormEpsilon);
+        return (unit, norms, mean);
     }
 
-    private static int[] ArgMaxRows(Tensor m)
+    /// <summary>Whether each column varies at all: a centred norm at rounding level is 0 for a dead unit, ~1e-7·|mean|·√B when the mean is not exact.</summary>
+    private static bool[] Alive(Tensor norms, Tensor mean, int batch)
+    {
+        float[] n = norms.ToArray(), m = mean.ToArray();
+        float root = MathF.Sqrt(batch);
+        return Enumerable.Range(0, n.Length).Select(i => n[i] > NormEpsilon && n[i] > 1e-5f * MathF.Abs(m[i]) * root).ToArray();
+    }
+
+    /// <summary>Arg-max of each row (outside any scope: kept until scored).</summary>
+    private static IntTensor ArgMaxRows(Tensor m)
     {
         int rows = m.Dim(0), cols = m.Dim(1);
         var best = Tensor.Empty(m.Backend, rows, 1);
-        var index = IntTensor.Empty(m.Backend, rows, 1);
+        IntTensor index;
+        using (TensorScope.Suspend()) index = IntTensor.Empty(m.Backend, rows, 1);
         m.Backend.TopKRows(m, rows, cols, 1, best, index);
-        return index.ToArray();
+        return index;
     }
 
     private static int Diagonal(int[] argmax)

@@ -173,6 +173,11 @@ public sealed class NpidMethod : ContrastiveMethod
         return loss;
     }
 
+    public override string? GraphCaptureBlocker =>
+        !Options.FullSoftmax && Options.Normaliser == NpidOptions.RunningNormaliser
+            ? "npid's running NCE normaliser (--nce-z running) is estimated on the host from every batch's logits; use --nce-z fixed (the paper's one-shot estimate) or --full-softmax"
+            : null;
+
     /// <summary>Z for this batch: the first batch's estimate, then fixed or averaged with each new estimate (<see cref="NpidOptions.Normaliser"/>).</summary>
     private float NextNormaliser(Tensor logits)
     {

@@ -1,6 +1,7 @@
 using NativeContrastive.Engine.Autograd;
 using NativeContrastive.Engine.Nn;
 using NativeContrastive.Engine.Tensors;
+using NativeContrastive.Engine.Training.Evaluation;
 
 namespace NativeContrastive.Engine.Methods.Supervised;
 
@@ -15,7 +16,7 @@ public sealed class SupervisedMethod : ContrastiveMethod
 {
     public const string TrainAccuracyColumn = "train_acc";
 
-    private long correct, seen;
+    private readonly Top1Tally accuracy = new();   // train_acc, read back with the step log
 
     public SupervisedMethod(Module encoder, Module classifier, int numClasses, SupervisedOptions options) : base(encoder)
     {
@@ -71,23 +72,22 @@ public sealed class SupervisedMethod : ContrastiveMethod
             }
             loss = Ops.SoftCrossEntropy(logits, Tensor.FromArray(backend, q, b, c));
         }
-        using (Tape.NoGrad())
-        {
-            var top = Tensor.Empty(backend, b, 1);
-            var predicted = IntTensor.Empty(backend, b, 1);
-            backend.TopKRows(logits, b, c, 1, top, predicted);
-            var p = predicted.ToArray();
-            for (int i = 0; i < b; i++) if (p[i] == batch.Labels[i]) correct++;
-            seen += b;
-        }
+        accuracy.Add(logits, c, batch.Labels);
         return loss;
     }
+
+    public override void DrainMetrics() => accuracy.Drain();
 
     public override MethodEpochReport EndEpoch(EpochLosses losses)
     {
         var m = new Dictionary<string, double>();
-        if (seen > 0) m[TrainAccuracyColumn] = 100.0 * correct / seen;
-        correct = seen = 0;
+        if (accuracy.TakePercent() is double percent) m[TrainAccuracyColumn] = percent;
         return new MethodEpochReport(m, []);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        accuracy.Dispose();
+        base.Dispose(disposing);
     }
 }

@@ -46,9 +46,7 @@ public sealed class OnlineProbe : IDisposable
     private readonly LinearHead head;
     private readonly Optimizer optimizer;
     private Tensor? captured;
-    private long correct, seen;
-    // Predictions of steps not scored yet: reading them in the step would make every step wait for the device.
-    private readonly List<(IntTensor Predicted, int[] Targets)> unscored = [];
+    private readonly Top1Tally accuracy = new();
 
     public OnlineProbe(Encoder encoder, int numClasses, IBackend backend, ulong seed)
     {
@@ -110,36 +108,20 @@ public sealed class OnlineProbe : IDisposable
         var logits = head.Forward(x);
         var loss = Ops.CrossEntropy(logits, IntTensor.FromArray(backend, targets));
         // The predictions before this update are the ones scored (as the Keras example's probe accuracy).
-        var top = Tensor.Empty(backend, targets.Length, 1);
-        IntTensor predicted;
-        using (TensorScope.Suspend()) predicted = IntTensor.Empty(backend, targets.Length, 1);   // outlives the step until scored
-        unscored.Add((predicted, targets));
-        backend.TopKRows(logits, targets.Length, NumClasses, 1, top, predicted);
+        accuracy.Add(logits, NumClasses, targets);
         Tape.Backward(loss);
         optimizer.Step(LearningRate);
         return true;
     }
 
     /// <summary>Scores the predictions of the steps since the last call (one read each; <see cref="TrainingStep.Drain"/> calls it with the step log).</summary>
-    public void Drain()
-    {
-        foreach (var (predicted, targets) in unscored)
-        {
-            var p = predicted.ToArray();
-            for (int i = 0; i < p.Length; i++) if (p[i] == targets[i]) correct++;
-            seen += p.Length;
-            predicted.Dispose();
-        }
-        unscored.Clear();
-    }
+    public void Drain() => accuracy.Drain();
 
     /// <summary>The epoch's accuracy in percent (absent when no labeled row was seen); starts the next epoch's count.</summary>
     public IReadOnlyDictionary<string, double> EndEpoch()
     {
-        Drain();
         var metrics = new Dictionary<string, double>();
-        if (seen > 0) metrics[AccuracyColumn] = 100.0 * correct / seen;
-        correct = seen = 0;
+        if (accuracy.TakePercent() is double percent) metrics[AccuracyColumn] = percent;
         return metrics;
     }
 
@@ -162,8 +144,7 @@ public sealed class OnlineProbe : IDisposable
     public void Dispose()
     {
         StopWatching();
-        foreach (var (predicted, _) in unscored) predicted.Dispose();
-        unscored.Clear();
+        accuracy.Dispose();
         optimizer.Dispose();
         head.Dispose();
     }

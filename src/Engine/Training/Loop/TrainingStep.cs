@@ -93,6 +93,7 @@ public sealed class TrainingStep(ContrastiveMethod method, Optimizer optimizer, 
         if (log is null) return [];
         var steps = log.Drain();
         probe?.Drain();
+        method.DrainMetrics();
         var outcomes = new List<(PendingStep, StepOutcome)>(steps.Count);
         foreach (var (step, loss, nonFinite) in steps)
         {
