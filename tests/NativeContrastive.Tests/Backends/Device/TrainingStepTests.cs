@@ -98,6 +98,7 @@ public class TrainingStepTests
                 var grads = parameters.ToDictionary(p => p.Name, p => p.Tensor.Grad!.ToArray());
                 optimizer.Step(0.05f, method.BeforeOptimizerStep(info));
                 method.AfterOptimizerStep(batch, info);
+                method.DrainMetrics();   // as TrainingStep.Drain does: the metrics queued on the device are read and their tensors freed
                 var names = parameters.Select(p => p.Name).ToHashSet();
                 results.Add(new StepResult(value, grads, parameters.ToDictionary(p => p.Name, p => p.Tensor.ToArray()),
                     method.StateDict().Where(t => !names.Contains(t.Name)).ToDictionary(t => t.Name, t => t.Tensor.ToArray())));
