@@ -86,11 +86,16 @@ extern "C" __global__ void adam_forward_kernel(float* __restrict__ w, const floa
 // Exponential moving average of weights (timm's ModelEma, torch.optim.swa_utils' EMA), in place:
 //   a ← d·a + (1 − d)·x
 // d = 0 copies x exactly; d = 1 leaves a unchanged.
+__device__ __forceinline__ void nc_ema_element(float* __restrict__ a, const float* __restrict__ x, long long i, float keep, float take)
+{
+    a[i] = keep * a[i] + take * x[i];
+}
+
 extern "C" __global__ void ema_update_forward_kernel(float* __restrict__ a, const float* __restrict__ x, long long n, float decay)
 {
     float keep = decay, take = 1.f - decay;
     for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
-        a[i] = keep * a[i] + take * x[i];
+        nc_ema_element(a, x, i, keep, take);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -166,6 +171,22 @@ extern "C" __global__ void adam_multi_forward_kernel(const long long* __restrict
         nc_adam_element(w, g, m, v, i, beta1, beta2, eps, l2, shrink, step_size, inv_sqrt_c2);
 }
 
+// The weights' moving average over every tensor of the table, as ema_update_forward_kernel: w = the
+// average, s1 = the live weights it moves toward (read only), one launch for the whole model.
+extern "C" __global__ void ema_multi_forward_kernel(const long long* __restrict__ table, int tensors, long long chunk, float decay)
+{
+    const long long* first = table + 5LL * tensors;
+    int t = nc_multi_tensor_of(first, tensors, blockIdx.x);
+    float* __restrict__ a = (float*)table[5 * t];
+    const float* __restrict__ x = (const float*)table[5 * t + 2];
+    long long n = table[5 * t + 4];
+    long long begin = ((long long)blockIdx.x - first[t]) * chunk;
+    long long end = begin + chunk < n ? begin + chunk : n;
+    float keep = decay, take = 1.f - decay;
+    for (long long i = begin + threadIdx.x; i < end; i += blockDim.x)
+        nc_ema_element(a, x, i, keep, take);
+}
+
 // The number of values that are not finite (NaN, ±Infinity) in the w of every tensor of the table,
 // added to count[0]: the training step's check that the update left every weight finite, one
 // launch for all tensors (it was a sum and an add per tensor, then a read). Exponent bits all
@@ -192,6 +213,7 @@ NC_EXPORT_KERNEL(adam_forward_kernel);
 NC_EXPORT_KERNEL(ema_update_forward_kernel);
 NC_EXPORT_KERNEL(sgd_multi_forward_kernel);
 NC_EXPORT_KERNEL(adam_multi_forward_kernel);
+NC_EXPORT_KERNEL(ema_multi_forward_kernel);
 NC_EXPORT_KERNEL(nonfinite_multi_count_forward_kernel);
 
 // ---------------------------------------------------------------------------------------------

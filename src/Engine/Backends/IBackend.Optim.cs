@@ -44,6 +44,13 @@ public partial interface IBackend
     void EmaUpdate(Tensor average, Tensor source, float decay);
 
     /// <summary>
+    /// <see cref="EmaUpdate"/> of every tensor of <paramref name="set"/>: the set's parameters are the averages and
+    /// its <see cref="MultiTensorSet.State1"/> the weights they move toward. One launch on a device (optim.cu
+    /// ema_multi), bit-identical to the per-tensor updates; no gradients are read.
+    /// </summary>
+    void EmaMultiUpdate(MultiTensorSet set, float decay);
+
+    /// <summary>
     /// <see cref="SgdUpdate"/> of every parameter of <paramref name="set"/> (gradient: its Grad; momentum
     /// buffer: <see cref="MultiTensorSet.State1"/>, null or absent for none), with the same scalars: one
     /// launch on a device (kernels-cu/optim.cu sgd_multi), bit-identical to the per-tensor updates.

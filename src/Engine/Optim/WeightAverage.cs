@@ -1,4 +1,5 @@
 using System.Globalization;
+using NativeContrastive.Engine.Backends;
 using NativeContrastive.Engine.Tensors;
 
 namespace NativeContrastive.Engine.Optim;
@@ -6,7 +7,7 @@ namespace NativeContrastive.Engine.Optim;
 /// <summary>
 /// An average of a model's weights (parameters and batch-norm statistics) kept beside the live
 /// weights: each <see cref="Update"/> moves it toward the current weights, a ← d_t·a + (1 − d_t)·w
-/// (<see cref="IBackend.EmaUpdate"/>, one fused launch per tensor). Two schedules of d_t:
+/// (<see cref="IBackend.EmaMultiUpdate"/>, one launch for every tensor). Two schedules of d_t:
 /// <list type="bullet">
 /// <item><see cref="Exponential"/> (EMA, --ema-decay): updated after every step. As TensorFlow's
 /// ExponentialMovingAverage with num_updates, d ramps up, d_t = min(d, (1 + t)/(10 + t)), so the
@@ -25,6 +26,7 @@ public sealed class WeightAverage : IDisposable
     private readonly (string Name, Tensor Live)[] live;
     private readonly Tensor[] averages;
     private readonly Func<long, float> decayAt;
+    private readonly MultiTensorSet pairs;   // averages with the live weights as their State1: one launch per update
 
     private WeightAverage(string kind, IEnumerable<(string Name, Tensor Tensor)> liveState, Func<long, float> decayAt)
     {
@@ -38,6 +40,7 @@ public sealed class WeightAverage : IDisposable
             averages[i] = Tensor.Empty(w.Backend, w.Shape);
             w.Backend.Copy(w, averages[i]);
         }
+        pairs = new MultiTensorSet(averages, live.Select(l => (Tensor?)l.Live).ToArray());
     }
 
     /// <summary>The exponential moving average with target decay <paramref name="decay"/> in [0, 1), ramped.</summary>
@@ -72,7 +75,7 @@ public sealed class WeightAverage : IDisposable
     public void Update()
     {
         float d = DecayAt(Updates);
-        for (int i = 0; i < live.Length; i++) live[i].Live.Backend.EmaUpdate(averages[i], live[i].Live, d);
+        if (averages.Length > 0) averages[0].Backend.EmaMultiUpdate(pairs, d);
         Updates++;
     }
 
@@ -135,6 +138,7 @@ public sealed class WeightAverage : IDisposable
 
     public void Dispose()
     {
+        pairs.Dispose();
         foreach (var a in averages) a.Dispose();
     }
 }

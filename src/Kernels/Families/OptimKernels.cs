@@ -15,6 +15,7 @@ public sealed class OptimKernels(IKernelDriver driver) : KernelFamily(driver, "o
         ["ema_update_forward_kernel"] = new(Threads),
         ["sgd_multi_forward_kernel"] = new(Threads),
         ["adam_multi_forward_kernel"] = new(Threads),
+        ["ema_multi_forward_kernel"] = new(Threads),
         ["nonfinite_multi_count_forward_kernel"] = new(Threads),
         ["lars_multi_norms_forward_kernel"] = new(Threads),
         ["lars_multi_update_forward_kernel"] = new(Threads),
@@ -229,6 +230,17 @@ public sealed class OptimKernels(IKernelDriver driver) : KernelFamily(driver, "o
         Launch("lars_multi_update_forward_kernel", (uint)table.Chunks, Threads,
             new KernelArgs().Ptr(table.Table).I32(table.Tensors).I64(MultiChunk).Ptr(table.NormScratch?.Ptr ?? 0UL).F32(lr).F32(momentum)
                 .F32(weightDecay).F32(trustCoefficient).I32(nesterov ? 1 : 0), LaunchCost.Elements(5 * table.Elements));
+    }
+
+    /// <summary>
+    /// <see cref="EmaUpdate"/> of every tensor of the table in one launch: the table's w entries are the
+    /// averages, its s1 entries the weights they move toward; bit-identical to the per-tensor kernel.
+    /// </summary>
+    public void EmaMulti(MultiTable table, float decay)
+    {
+        if (table.Chunks == 0) return;
+        Launch("ema_multi_forward_kernel", (uint)table.Chunks, Threads,
+            new KernelArgs().Ptr(table.Table).I32(table.Tensors).I64(MultiChunk).F32(decay), LaunchCost.Elements(3 * table.Elements));
     }
 
     /// <summary>

@@ -83,6 +83,12 @@ public sealed partial class CpuBackend
         Chunked(average.Length, (s, n) => Ema(A.AsSpan(s, n), X.AsSpan(s, n), decay));
     }
 
+    public void EmaMultiUpdate(MultiTensorSet set, float decay)
+    {
+        for (int i = 0; i < set.Parameters.Count; i++)
+            EmaUpdate(set.Parameters[i], set.State1?[i] ?? throw new ArgumentException($"EmaMultiUpdate: average {i} has no source (State1)."), decay);
+    }
+
     /// <summary>a ← d·a + (1 − d)·x.</summary>
     internal static void Ema(Span<float> a, ReadOnlySpan<float> x, float decay)
     {

@@ -2,7 +2,7 @@ using NativeContrastive.Engine.Tensors;
 
 namespace NativeContrastive.Engine.Backends.Device;
 
-/// <summary>Fused SGD and Adam/AdamW updates and the weights' EMA: kernels-cu/optim.cu, one launch per parameter tensor, or one for all of an optimiser's tensors (SgdMultiUpdate, AdamMultiUpdate, LarsMultiUpdate). (LARS: DeviceBackend.Lars.cs.)</summary>
+/// <summary>Fused SGD and Adam/AdamW updates and the weights' EMA: kernels-cu/optim.cu, one launch per parameter tensor, or one for all of an optimiser's tensors (SgdMultiUpdate, AdamMultiUpdate, LarsMultiUpdate, EmaMultiUpdate). (LARS: DeviceBackend.Lars.cs.)</summary>
 public sealed partial class DeviceBackend
 {
     public void SgdUpdate(Tensor param, Tensor grad, Tensor? momentumBuffer, float lr, float momentum, float weightDecay, bool nesterov)
@@ -45,6 +45,12 @@ public sealed partial class DeviceBackend
         if (set.Parameters.Count == 0) return;
         if (set.State1 is null || set.State1.Any(t => t is null)) throw new ArgumentException("LarsMultiUpdate: every parameter needs a velocity.");
         optim.LarsMulti(TableOf(set, needsState2: false), lr, momentum, weightDecay, trustCoefficient, nesterov);
+    }
+
+    public void EmaMultiUpdate(MultiTensorSet set, float decay)
+    {
+        if (set.State1 is null || set.State1.Any(t => t is null)) throw new ArgumentException("EmaMultiUpdate: every average needs a source (State1).");
+        optim.EmaMulti(TableOf(set, needsState2: false, gradients: false), decay);
     }
 
     public void CountNonFiniteMulti(MultiTensorSet set, IntTensor counts, int slot)

@@ -488,6 +488,25 @@ public abstract class BackendConformance
         SameAll(bc, bm, 1e-6f, 1e-5f, "momentum buffer vs cpu");
     }
 
+    [Test]
+    public void EmaMultiUpdateEqualsPerTensor()
+    {
+        Tensor[] ac = MultiParams(Cpu, 60), am = MultiParams(Device, 60), at = MultiParams(Device, 60);
+        Tensor[] xc = MultiParams(Cpu, 61), xm = MultiParams(Device, 61);
+        Tensor?[] sc = xc, sm = xm;
+        using var setC = new MultiTensorSet(ac, sc);
+        using var setM = new MultiTensorSet(am, sm);
+        foreach (float d in new[] { 0f, 0.5f, 0.999f })
+        {
+            Cpu.EmaMultiUpdate(setC, d);
+            Device.EmaMultiUpdate(setM, d);
+            for (int i = 0; i < at.Length; i++) Device.EmaUpdate(at[i], xm[i], d);
+        }
+        Bitwise(at, am, "average");
+        SameAll(ac, am, 1e-6f, 1e-5f, "average vs cpu");
+        Assert.Throws<ArgumentException>(() => Device.EmaMultiUpdate(new MultiTensorSet(am), 0.5f), "an average needs its source");
+    }
+
     [TestCase(false)]
     [TestCase(true)]
     public void AdamMultiUpdateEqualsPerTensor(bool decoupled)
