@@ -17,6 +17,12 @@ public static class ErrorReporter
     public static int Report(Exception e, TextWriter stderr)
     {
         if (e is AggregateException { InnerExceptions.Count: 1 } agg) e = agg.InnerExceptions[0];
+        // Training failed and a background checkpoint write failed too: both are said, one line each.
+        if (e is AggregateException { InnerExceptions.Count: > 1 } several && several.Flatten().InnerExceptions.All(IsUserError))
+        {
+            foreach (var inner in several.Flatten().InnerExceptions) stderr.WriteLine($"nc: error: {OneLine(inner.Message)}");
+            return ExitCodes.UserError;
+        }
         if (IsUserError(e))
         {
             stderr.WriteLine($"nc: error: {OneLine(e.Message)}");

@@ -6,7 +6,8 @@ namespace NativeContrastive.Cli.Progress;
 
 /// <summary>
 /// Progress for logs and pipes: a line every ~10% of an epoch and a line per finished epoch,
-/// e.g. <c>epoch 2/3 step 39/78 loss 4.812 lr 0.0873 356 img/s</c>.
+/// e.g. <c>epoch 2/3 step 39/78 loss 4.812 lr 0.0873 356 img/s</c>, followed by the epoch's time
+/// breakdown (<see cref="TrainingProgress.Times"/>).
 /// </summary>
 internal sealed class PlainTrainingProgress : TrainingProgress, ITrainingObserver
 {
@@ -43,6 +44,7 @@ internal sealed class PlainTrainingProgress : TrainingProgress, ITrainingObserve
         string loss = double.IsNaN(m.Loss) ? "" : string.Create(CultureInfo.InvariantCulture, $" loss {m.Loss:0.####} lr {m.Lr:0.#####}");
         Line(string.Create(CultureInfo.InvariantCulture,
             $"epoch {m.Epoch}/{plan?.Epochs}{loss}{knn}{Extras(m)}, {m.ImagesPerSecond:0} img/s, {m.Seconds:0.0}s, checkpoint {checkpointPath}"));
+        if (Times(m) is string times) Line(times);
     }
 
     private void Line(string s)

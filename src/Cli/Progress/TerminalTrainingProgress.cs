@@ -59,6 +59,7 @@ internal sealed class TerminalTrainingProgress : TrainingProgress
             string loss = double.IsNaN(m.Loss) ? "" : string.Create(CultureInfo.InvariantCulture, $" loss {m.Loss:0.####}");
             console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
                 $"epoch {m.Epoch}/{plan?.Epochs}{loss}{knn}{TrainingProgress.Extras(m)}, {m.ImagesPerSecond:0} img/s, {m.Seconds:0.0}s → {checkpointPath}")));
+            if (TrainingProgress.Times(m) is string times) console.MarkupLine("[grey]" + Markup.Escape(times) + "[/]");
         }
     }
 }

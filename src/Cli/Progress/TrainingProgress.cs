@@ -17,6 +17,13 @@ internal abstract class TrainingProgress : IDisposable
 
     public virtual void Dispose() { }
 
+    /// <summary>
+    /// "  time 6.29s = steps 5.30 + data wait 0.06 + knn 0.86 + checkpoint 0.06 + other 0.01; wall/steps 1.19": where the
+    /// epoch's wall time went (<see cref="EpochTimes"/>); null for a row without times (the --epochs 0 baseline).
+    /// </summary>
+    public static string? Times(EpochMetrics m) => m.Times is not { } t ? null : string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"  time {t.Wall:0.00}s = steps {t.Steps:0.00} + data wait {t.DataWait:0.00} + knn {t.Knn:0.00} + checkpoint {t.Checkpoint:0.00} + other {t.Other:0.00}; wall/steps {t.WallOverSteps:0.00}");
+
     /// <summary>", code_entropy 7.31, prototypes_used 1808": the method's own epoch metrics, empty when it has none.</summary>
     public static string Extras(EpochMetrics m) => m.Extra is null || m.Extra.Count == 0 ? "" :
         ", " + string.Join(", ", m.Extra.Select(kv => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value:0.###}")));

@@ -18,8 +18,8 @@ public sealed record StepProgress(int Epoch, int Epochs, int Step, int StepsPerE
 /// <param name="Epoch">1-based epoch.</param>
 /// <param name="Loss">Mean loss of the epoch.</param>
 /// <param name="KnnTop1">kNN top-1 accuracy (percent) on the test split when it was evaluated this epoch.</param>
-/// <param name="Seconds">Wall time of the epoch.</param>
-/// <param name="CheckpointPath">The checkpoint written for the epoch.</param>
+/// <param name="Seconds">Wall time of the epoch (steps, kNN monitor and checkpoint included).</param>
+/// <param name="CheckpointPath">The checkpoint of the epoch; it is written in the background and complete once the next epoch's checkpoint is taken or <see cref="TrainingRun.Run"/> returns.</param>
 public sealed record EpochProgress(int Epoch, double Loss, double? KnnTop1, double Seconds, string CheckpointPath);
 
 /// <summary>The outcome of <see cref="TrainingRun.Run"/>.</summary>
@@ -96,6 +96,6 @@ public sealed class TrainingRun
         public void Warning(string message) => run.Message?.Invoke("warning: " + message);
 
         public void EpochCompleted(EpochMetrics m, string checkpointPath) =>
-            run.EpochCompleted?.Invoke(new EpochProgress(m.Epoch, m.Loss, m.KnnTop1, m.Seconds, checkpointPath));
+            run.EpochCompleted?.Invoke(new EpochProgress(m.Epoch, m.Loss, m.KnnTop1, m.Times?.Wall ?? m.Seconds, checkpointPath));
     }
 }

@@ -109,7 +109,17 @@ public sealed class SafeTensorsFile
     /// <summary>Writes atomically: "&lt;path&gt;.tmp-&lt;pid&gt;" first, flushed to disk, then moved over <paramref name="path"/>.</summary>
     public void Write(string path)
     {
-        var bytes = ToBytes();
+        WriteBytes(path, ToBytes());
+        Path = path;
+    }
+
+    /// <summary>
+    /// Writes <paramref name="bytes"/> (a file's <see cref="ToBytes"/>) to <paramref name="path"/> as
+    /// <see cref="Write"/> does: "&lt;path&gt;.tmp-&lt;pid&gt;", flushed to disk, moved over the target;
+    /// a file-system failure is a <see cref="CheckpointFormatException"/> naming the target.
+    /// </summary>
+    public static void WriteBytes(string path, byte[] bytes)
+    {
         string tmp = $"{path}.tmp-{Environment.ProcessId}";
         try
         {
@@ -119,11 +129,10 @@ public sealed class SafeTensorsFile
                 fs.Flush(flushToDisk: true);
             }
             File.Move(tmp, path, overwrite: true);
-            Path = path;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            try { File.Delete(tmp); } catch (IOException) { }
+            try { File.Delete(tmp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
             throw new CheckpointFormatException(path, $"cannot write checkpoint: {e.Message}", e);
         }
     }

@@ -1,4 +1,5 @@
 using NUnit.Framework;
+using NativeContrastive.Engine.Training.Loop;
 using NativeContrastive.Engine.Training.Runs;
 using NativeContrastive.Tests.Data;
 
@@ -35,8 +36,8 @@ public class RunFilesTests
         log.Flush();
 
         var lines = File.ReadAllLines(folder.MetricsPath);
-        Assert.That(lines[0], Is.EqualTo("epoch,loss,lr,knn_top1,knn_top5,images_per_s,seconds"));
-        Assert.That(lines[2], Is.EqualTo("1,5.25,0.1,,,300.0,10.000"));
+        Assert.That(lines[0], Is.EqualTo("epoch,loss,lr,knn_top1,knn_top5,images_per_s,seconds,wall_s,step_s,data_wait_s,knn_s,checkpoint_s,other_s,wall_over_steps"));
+        Assert.That(lines[2], Is.EqualTo("1,5.25,0.1,,,300.0,10.000,,,,,,,"), "a row without times has empty time cells");
         Assert.That(lines[3], Does.StartWith("2,4.5,0.05,70.25,97.5,"));
         Assert.That(File.ReadAllLines(folder.StepsPath), Has.Length.EqualTo(7));
 
@@ -109,7 +110,7 @@ public class RunFilesTests
         for (int s = 1; s <= 4; s++) log.Add(new StepMetrics((s + 1) / 2, s, 6 - s * 0.5, 0.1));
         string epochCsv = log.EpochCsv(), stepsCsv = log.StepsCsv();
         // On disk: epoch 2 with its kNN result (written after the checkpoint), epoch 1 of another run with kNN, an epoch 3 the checkpoint lacks.
-        log.ReplaceLast(log.Epochs[^1] with { KnnTop1 = 70.5, KnnTop5 = 97 });
+        log.ReplaceLast(log.Epochs[^1] with { KnnTop1 = 70.5, KnnTop5 = 97, Times = new EpochTimes(12, 9, 0.5, 2, 0.25) });
         var other = MetricsLog.For(folder, ["probe_acc"]);
         other.Add(new EpochMetrics(1, 5.5, 0.1, 11, 22, 300, 10));
         other.Add(log.Epochs[1]);
@@ -120,6 +121,8 @@ public class RunFilesTests
         restored.Restore(epochCsv, stepsCsv, "ckpt");
         Assert.That(restored.Epochs.Select(e => (e.Epoch, e.KnnTop1)), Is.EqualTo(new (int, double?)[] { (1, null), (2, 70.5) }));
         Assert.That(restored.Epochs[1].KnnTop5, Is.EqualTo(97));
+        Assert.That(restored.Epochs[1].Times, Is.EqualTo(new EpochTimes(12, 9, 0.5, 2, 0.25)), "the epoch's times, complete only after the checkpoint, come from disk too");
+        Assert.That(restored.Epochs[0].Times, Is.Null, "epoch 1 on disk is another run's");
         Assert.That(restored.Epochs[0].Extra!["probe_acc"], Is.EqualTo(40));
         Assert.That(restored.Steps.Select(s => s.Step), Is.EqualTo(new long[] { 1, 2, 3, 4 }));
     }

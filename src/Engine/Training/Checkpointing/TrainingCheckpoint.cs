@@ -131,6 +131,15 @@ public sealed class TrainingCheckpoint
     /// <paramref name="metadata"/> (atomically).
     /// </summary>
     public static void Write(string path, ContrastiveMethod method, Optimizer optimizer, IReadOnlyDictionary<string, string> metadata,
+        OnlineProbe? probe = null, IReadOnlyList<WeightAverage>? averages = null) =>
+        Snapshot(method, optimizer, metadata, probe, averages).Write(path);
+
+    /// <summary>
+    /// The file <see cref="Write"/> writes, in memory: every tensor copied to the host now (the one step
+    /// that needs the device), so the result is the caller's own and may be written later while
+    /// training goes on changing the weights.
+    /// </summary>
+    public static SafeTensorsFile Snapshot(ContrastiveMethod method, Optimizer optimizer, IReadOnlyDictionary<string, string> metadata,
         OnlineProbe? probe = null, IReadOnlyList<WeightAverage>? averages = null)
     {
         var file = new SafeTensorsFile();
@@ -139,7 +148,7 @@ public sealed class TrainingCheckpoint
         if (probe is not null) ModuleState.AddTensors(file, probe.State());
         foreach (var average in averages ?? []) ModuleState.AddTensors(file, average.State());
         foreach (var (k, v) in metadata) file.Metadata[k] = v;
-        file.Write(path);
+        return file;
     }
 
     /// <summary>Metadata key that marks a file of averaged weights (<see cref="WriteAveraged"/>): its value is the average's kind, "ema" or "swa".</summary>
@@ -150,14 +159,17 @@ public sealed class TrainingCheckpoint
     /// state with the averages in place of the weights, the run's metadata marked weights = ema|swa, no
     /// optimiser state. Every evaluation command reads it like any checkpoint; --resume refuses it.
     /// </summary>
-    public static void WriteAveraged(string path, ContrastiveMethod method, WeightAverage average, IReadOnlyDictionary<string, string> metadata)
+    public static void WriteAveraged(string path, ContrastiveMethod method, WeightAverage average, IReadOnlyDictionary<string, string> metadata) =>
+        SnapshotAveraged(method, average, metadata).Write(path);
+
+    /// <summary>The file <see cref="WriteAveraged"/> writes, in memory (host copies taken now, as <see cref="Snapshot"/>).</summary>
+    public static SafeTensorsFile SnapshotAveraged(ContrastiveMethod method, WeightAverage average, IReadOnlyDictionary<string, string> metadata)
     {
         var file = new SafeTensorsFile();
         average.WithAveragedWeights(() => { ModuleState.AddTensors(file, method.StateDict()); return 0; });
         foreach (var (k, v) in metadata) file.Metadata[k] = v;
         file.Metadata[WeightsKey] = average.Kind;
-        foreach (var (k, v) in metadata) file.Metadata[k] = v;
-        file.Write(path);
+        return file;
     }
 
     /// <summary>Reads a checkpoint; throws CheckpointFormatException naming the file for anything that is not one of ours.</summary>

@@ -21,7 +21,19 @@ public interface ITrainingObserver
     /// <summary>A phase that is not a training step (kNN feature extraction, checkpoint writing).</summary>
     void Phase(string what);
 
+    /// <summary>
+    /// The epoch's row is complete (kNN and <see cref="EpochMetrics.Times"/> included). Its checkpoint,
+    /// <paramref name="checkpointPath"/>, may still be being written in the background:
+    /// <see cref="CheckpointWritten"/> says when it is on disk.
+    /// </summary>
     void EpochCompleted(EpochMetrics metrics, string checkpointPath);
+
+    /// <summary>
+    /// The checkpoint of <paramref name="epoch"/> is complete on disk at <paramref name="checkpointPath"/>
+    /// (last.safetensors; epoch-N beside it until the next one). Called on the training thread some
+    /// time after <see cref="EpochCompleted"/> for the same epoch, at the latest before the run returns.
+    /// </summary>
+    void CheckpointWritten(int epoch, string checkpointPath) { }
 
     /// <summary>Something the user should know about the run (e.g. a method's collapse warning).</summary>
     void Warning(string message) => Phase("warning: " + message);

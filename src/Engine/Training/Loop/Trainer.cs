@@ -27,6 +27,13 @@ namespace NativeContrastive.Engine.Training.Loop;
 /// added to the row afterwards — a failed or interrupted monitor never costs the trained epoch,
 /// and a resume runs a monitor that did not finish.
 ///
+/// Checkpoints leave the critical path: the device→host copy is taken at the checkpoint point
+/// (<see cref="CheckpointSnapshot"/>), the files are written by a <see cref="BackgroundWriter"/> while
+/// the next steps (or the monitor) run. The next checkpoint waits for the previous write, and so does the
+/// end of the run however it ends (last epoch, cancellation, an exception); a failed write fails the run
+/// with its file named. Each epoch's wall time is broken down (<see cref="EpochTimes"/>: steps, data wait,
+/// kNN, checkpoint, other) into its row and the observer's report.
+///
 /// The run folder (<see cref="RunFolder.Claim"/>): --out, or on --resume the checkpoint's folder
 /// wherever it is now, or the next free runs/&lt;method&gt;-NNN; locked for this process
 /// (<see cref="RunLock"/>); a folder holding another run is refused unless --force; temporary
@@ -143,6 +150,24 @@ public static class Trainer
 
         bool Due(int epoch) => epoch == config.Epochs || (config.EvalEvery > 0 && epoch > 0 && epoch % config.EvalEvery == 0);
 
+        // Files are written off the training thread, in order; rows and plots go with the text of the moment.
+        var writer = new BackgroundWriter();
+        var written = new System.Collections.Concurrent.ConcurrentQueue<int>();   // epochs whose checkpoint files are complete
+        void Announce()
+        {
+            while (written.TryDequeue(out int epoch)) observer.CheckpointWritten(epoch, folder.LastCheckpointPath);
+        }
+        void Publish(bool plots)
+        {
+            var flush = metrics.FlushLater();
+            var rows = metrics.Epochs.ToList();
+            writer.Enqueue(() =>
+            {
+                flush();
+                if (plots) Plots.Write(folder, rows, title);
+            });
+        }
+
         KnnScore? Monitor(int epoch)
         {
             if (test is null)
@@ -186,27 +211,30 @@ public static class Trainer
             }
         }
 
-        // The epoch's checkpoint (carrying metrics.csv and steps.csv with its row), then the files.
+        // The epoch's checkpoint (carrying metrics.csv and steps.csv with its row): the state copied to the host
+        // now, the files written in the background after the previous write has finished (one snapshot in memory at a time).
         void Save(int epoch, EpochMetrics row)
         {
-            observer.Phase($"epoch {epoch}: writing checkpoint");
+            observer.Phase($"epoch {epoch}: checkpoint");
+            writer.Wait();
+            Announce();
             metrics.Add(row);
             var meta = TrainingCheckpoint.Metadata(config, method, optimizer, train.Channels, epoch, globalStep, stepsPerEpoch, probe, session.Averages);
             meta[TrainingCheckpoint.MetricsCsvKey] = metrics.EpochCsv();
             meta[TrainingCheckpoint.StepsCsvKey] = metrics.StepsCsv();
-            string path = folder.EpochCheckpointPath(epoch);
-            TrainingCheckpoint.Write(path, method, optimizer, meta, probe, session.Averages);
-            foreach (var average in session.Averages.Where(a => a.Updates > 0))
-                TrainingCheckpoint.WriteAveraged(folder.AveragedCheckpointPath(average.Kind), method, average, meta);
-            AtomicFile.Copy(path, folder.LastCheckpointPath);
+            var snapshot = CheckpointSnapshot.Take(epoch, method, optimizer, meta, probe, session.Averages);
+            writer.Enqueue(() =>
+            {
+                snapshot.Write(folder);
+                written.Enqueue(epoch);
+            });
+            Publish(plots: false);
             checkpoint = folder.LastCheckpointPath;
-            folder.PruneEpochCheckpoints(keep: epoch);
-            metrics.Flush();
-            Plots.Write(folder, metrics.Epochs, title);
         }
 
-        // The kNN monitor of a checkpointed epoch when due; its result added to the epoch's row. False when interrupted.
-        bool MonitorSaved(int epoch, out EpochMetrics row)
+        // The kNN monitor of a checkpointed epoch when due; its result added to the epoch's row (written by the
+        // caller's Publish). False when interrupted. Its time goes to the epoch's knn part when timed.
+        bool MonitorSaved(int epoch, EpochStopwatch? times, out EpochMetrics row)
         {
             row = metrics.Epochs[^1];
             if (!Due(epoch)) return true;
@@ -215,6 +243,7 @@ public static class Trainer
             var extra = new Dictionary<string, double>(row.Extra ?? new Dictionary<string, double>());
             try
             {
+                using var lap = times?.Measure(EpochPart.Knn);
                 knn = Monitor(epoch);
                 MonitorAverages(epoch, extra);
             }
@@ -223,8 +252,6 @@ public static class Trainer
             lastKnn = knn;
             row = row with { KnnTop1 = knn.Top1, KnnTop5 = knn.Top5, Extra = extra };
             metrics.ReplaceLast(row);
-            metrics.Flush();
-            Plots.Write(folder, metrics.Epochs, title);
             return true;
         }
 
@@ -234,7 +261,12 @@ public static class Trainer
             if (resume is not null && metrics.Epochs.Count > 0 && metrics.Epochs[^1] is { KnnTop1: null } pending && pending.Epoch == startEpoch
                 && (startEpoch > 0 || config.Epochs == 0) && test is not null && Due(startEpoch))
             {
-                if (MonitorSaved(startEpoch, out var row)) observer.EpochCompleted(row, checkpoint!);
+                if (MonitorSaved(startEpoch, null, out var row))
+                {
+                    Publish(plots: true);
+                    observer.EpochCompleted(row, checkpoint!);
+                    Announce();
+                }
             }
 
             if (resume is null && config.Epochs > 0 && method.BeforeTraining(new TrainingStart(trainData, size, config.BatchSize)) is string prepared)
@@ -245,12 +277,18 @@ public static class Trainer
             {
                 method.Train(false);
                 Save(0, new EpochMetrics(0, double.NaN, 0, null, null, 0, clock.Elapsed.TotalSeconds));
-                if (MonitorSaved(0, out var row)) observer.EpochCompleted(row, checkpoint!);
+                if (MonitorSaved(0, null, out var row))
+                {
+                    Publish(plots: true);
+                    observer.EpochCompleted(row, checkpoint!);
+                    Announce();
+                }
             }
 
             for (int epoch = startEpoch + 1; epoch <= config.Epochs; epoch++)
             {
                 if (cancellation.IsCancellationRequested) break;
+                var times = new EpochStopwatch();
                 method.Train(true);
                 var epochClock = Stopwatch.StartNew();
                 double lossSum = 0, lossMin = double.PositiveInfinity, lossMax = double.NegativeInfinity;
@@ -261,7 +299,12 @@ public static class Trainer
                 // full, about once a second for the progress display, and before the epoch's results are used.
                 void Report()
                 {
-                    foreach (var (logged, outcome) in step.Drain())
+                    // A background write that failed fails the run now, not at the next checkpoint.
+                    writer.ThrowIfFailed();
+                    Announce();
+                    IReadOnlyList<(PendingStep, StepOutcome)> drained;
+                    using (times.Measure(EpochPart.Steps)) drained = step.Drain();
+                    foreach (var (logged, outcome) in drained)
                     {
                         // Steps queued after a stop request ran, but are neither reported nor kept (the epoch is not saved).
                         if (cancellation.IsCancellationRequested) break;
@@ -275,9 +318,16 @@ public static class Trainer
                     }
                     sinceDrain.Restart();
                 }
-                foreach (var lb in loader.Epoch(epoch - 1))
+                using var batches = loader.Epoch(epoch - 1).GetEnumerator();
+                while (true)
                 {
-                    step.Run(lb, globalStep, epoch, steps + 1);
+                    LoaderBatch lb;
+                    using (times.Measure(EpochPart.DataWait))
+                    {
+                        if (!batches.MoveNext()) break;
+                        lb = batches.Current;
+                    }
+                    using (times.Measure(EpochPart.Steps)) step.Run(lb, globalStep, epoch, steps + 1);
                     globalStep++;
                     steps++;
                     if (step.MustDrain || sinceDrain.ElapsedMilliseconds >= 1000) Report();
@@ -302,15 +352,38 @@ public static class Trainer
                         swa.Recalibrate(() => BatchNormRecalibration.Run(method, trainData, KnnRequest.DefaultBatchSize, size));
                     }
                 }
-                Save(epoch, new EpochMetrics(epoch, finalLoss.Value, lr, null, null, imagesPerSecond, epochClock.Elapsed.TotalSeconds, extra));
-                if (!MonitorSaved(epoch, out var row)) break;
+                var trained = new EpochMetrics(epoch, finalLoss.Value, lr, null, null, imagesPerSecond, epochClock.Elapsed.TotalSeconds, extra);
+                using (times.Measure(EpochPart.Checkpoint)) Save(epoch, trained);
+                if (!MonitorSaved(epoch, times, out var row)) break;
+                // After the last epoch the run waits for its checkpoint: that wait is the epoch's, not hidden after it.
+                if (epoch == config.Epochs)
+                    using (times.Measure(EpochPart.Checkpoint)) writer.Wait();
+                row = row with { Times = times.Stop() };
+                metrics.ReplaceLast(row);
+                Publish(plots: true);
                 observer.EpochCompleted(row, checkpoint!);
+                Announce();
             }
+        }
+        catch (Exception failure)
+        {
+            // Whatever failed, the queued writes finish first (no half-written file, the run lock held until then);
+            // a write that failed as well is reported with it rather than lost.
+            try { writer.Wait(); }
+            catch (Exception writeFailure) when (!ReferenceEquals(writeFailure, failure))
+            {
+                throw new AggregateException(failure, writeFailure);
+            }
+            catch (Exception) { }
+            throw;
         }
         finally
         {
             testData?.Dispose();
         }
+        // Finished or cancelled: the last writes (metrics, plots) complete before the result says they exist.
+        writer.Wait();
+        Announce();
 
         bool cancelled = cancellation.IsCancellationRequested;
         int done = metrics.Epochs.Count == 0 ? 0 : metrics.Epochs[^1].Epoch;

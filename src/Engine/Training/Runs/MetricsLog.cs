@@ -1,30 +1,41 @@
 using System.Globalization;
 using System.Text;
+using NativeContrastive.Engine.Training.Loop;
 
 namespace NativeContrastive.Engine.Training.Runs;
 
 /// <summary>
 /// One row of metrics.csv. kNN values are null for epochs without evaluation; <see cref="Extra"/>
 /// holds the method's own columns (its definition's EpochMetricNames), absent ones empty.
+/// <see cref="Seconds"/> is the training part of the epoch (steps to the end-of-epoch metrics);
+/// <see cref="Times"/> the whole epoch's breakdown, null until the epoch is complete (and in rows
+/// written before it existed).
 /// </summary>
 public sealed record EpochMetrics(int Epoch, double Loss, double Lr, double? KnnTop1, double? KnnTop5, double ImagesPerSecond, double Seconds,
-                                  IReadOnlyDictionary<string, double>? Extra = null);
+                                  IReadOnlyDictionary<string, double>? Extra = null, EpochTimes? Times = null);
 
 /// <summary>One row of steps.csv (Step is the global optimiser step, 1-based).</summary>
 public sealed record StepMetrics(int Epoch, long Step, double Loss, double Lr);
 
 /// <summary>
-/// metrics.csv (epoch, loss, lr, knn_top1, knn_top5, images_per_s, seconds, then the method's own
-/// columns) and steps.csv
+/// metrics.csv (epoch, loss, lr, knn_top1, knn_top5, images_per_s, seconds, the epoch's time breakdown
+/// <see cref="EpochTimes.Columns"/>, then the extra columns) and steps.csv
 /// (epoch, step, loss, lr). Rows are kept in memory and both files are rewritten atomically
 /// by <see cref="Flush"/>, which the trainer calls with every checkpoint. The checkpoint carries
 /// the same text (<see cref="EpochCsv"/>, <see cref="StepsCsv"/>), so on resume the rows are
 /// rebuilt from it (<see cref="Restore"/>) even when the files on disk fell behind it; checkpoints
-/// without it read the rows on disk up to the checkpoint (<see cref="LoadUpTo"/>).
+/// without it read the rows on disk up to the checkpoint (<see cref="LoadUpTo"/>). Files and checkpoints
+/// from before the time breakdown (<see cref="LegacyEpochHeader"/>) are read with its cells empty.
 /// </summary>
 public sealed class MetricsLog
 {
-    public const string EpochHeader = "epoch,loss,lr,knn_top1,knn_top5,images_per_s,seconds";
+    /// <summary>metrics.csv's header before the extra columns.</summary>
+    public static readonly string EpochHeader = LegacyEpochHeader + "," + string.Join(",", EpochTimes.Columns);
+
+    /// <summary>The header of runs written before the time breakdown; still read.</summary>
+    public const string LegacyEpochHeader = "epoch,loss,lr,knn_top1,knn_top5,images_per_s,seconds";
+
+    private const int FixedColumns = 7;
     public const string StepHeader = "epoch,step,loss,lr";
 
     private readonly List<EpochMetrics> epochs = new();
@@ -41,7 +52,9 @@ public sealed class MetricsLog
 
     public static MetricsLog For(RunFolder folder, IReadOnlyList<string>? extraColumns = null) => new(folder.MetricsPath, folder.StepsPath, extraColumns);
 
-    private string Header => extraColumns.Count == 0 ? EpochHeader : EpochHeader + "," + string.Join(",", extraColumns);
+    private string Header => WithExtras(EpochHeader);
+
+    private string WithExtras(string header) => extraColumns.Count == 0 ? header : header + "," + string.Join(",", extraColumns);
 
     public IReadOnlyList<EpochMetrics> Epochs => epochs;
 
@@ -89,15 +102,19 @@ public sealed class MetricsLog
         for (int i = 0; i < epochs.Count; i++)
         {
             var row = epochs[i];
-            if (row.KnnTop1 is not null) continue;
+            if (row.KnnTop1 is not null && row.Times is not null) continue;
             var written = disk.LastOrDefault(d => d.Epoch == row.Epoch);
-            if (written is { KnnTop1: not null } && written.Loss.Equals(row.Loss) && written.Lr.Equals(row.Lr))
+            if (written is null || !written.Loss.Equals(row.Loss) || !written.Lr.Equals(row.Lr)) continue;
+            if (row.KnnTop1 is null && written.KnnTop1 is not null)
             {
                 // The monitor's columns (kNN of the averaged weights among them) are the ones the checkpoint's row lacks.
                 var extra = new Dictionary<string, double>(row.Extra ?? new Dictionary<string, double>());
                 foreach (var (k, v) in written.Extra ?? new Dictionary<string, double>()) extra.TryAdd(k, v);
-                epochs[i] = row with { KnnTop1 = written.KnnTop1, KnnTop5 = written.KnnTop5, Extra = extra };
+                row = row with { KnnTop1 = written.KnnTop1, KnnTop5 = written.KnnTop5, Extra = extra };
             }
+            // The epoch's times are complete only after its checkpoint was taken.
+            row = row with { Times = row.Times ?? written.Times };
+            epochs[i] = row;
         }
     }
 
@@ -108,6 +125,7 @@ public sealed class MetricsLog
         foreach (var r in epochs)
         {
             m.Append(CultureInfo.InvariantCulture, $"{r.Epoch},{F(r.Loss)},{F(r.Lr)},{F(r.KnnTop1)},{F(r.KnnTop5)},{r.ImagesPerSecond:0.0},{r.Seconds:0.000}");
+            foreach (var cell in r.Times?.Cells() ?? new string[EpochTimes.Columns.Length]) m.Append(',').Append(cell);
             foreach (var c in extraColumns) m.Append(',').Append(F(r.Extra is not null && r.Extra.TryGetValue(c, out var v) ? v : null));
             m.Append('\n');
         }
@@ -124,21 +142,44 @@ public sealed class MetricsLog
     }
 
     /// <summary>Rewrites both files atomically.</summary>
-    public void Flush()
+    public void Flush() => FlushLater()();
+
+    /// <summary>
+    /// Both files' text as it is now, and the action that writes it (atomically): for a writer on another
+    /// thread (<see cref="BackgroundWriter"/>), which the rows added meanwhile do not reach.
+    /// </summary>
+    public Action FlushLater()
     {
-        AtomicFile.WriteAllText(metricsPath, EpochCsv());
-        AtomicFile.WriteAllText(stepsPath, StepsCsv());
+        string epochText = EpochCsv(), stepsText = StepsCsv();
+        return () =>
+        {
+            AtomicFile.WriteAllText(metricsPath, epochText);
+            AtomicFile.WriteAllText(stepsPath, stepsText);
+        };
     }
 
     private IEnumerable<EpochMetrics> ParseEpochs(string text, string source)
     {
-        foreach (var f in Rows(text, source, Header))
+        // The current header, or the one from before the time breakdown (no time cells).
+        string legacy = WithExtras(LegacyEpochHeader);
+        string header = FirstLine(text) == legacy ? legacy : Header;
+        int timeColumns = header == legacy ? 0 : EpochTimes.Columns.Length;
+        foreach (var f in Rows(text, source, header))
         {
             var extra = new Dictionary<string, double>();
             for (int i = 0; i < extraColumns.Count; i++)
-                if (N(f[7 + i]) is double v) extra[extraColumns[i]] = v;
-            yield return new EpochMetrics(int.Parse(f[0], CultureInfo.InvariantCulture), D(f[1]), D(f[2]), N(f[3]), N(f[4]), D(f[5]), D(f[6]), extra);
+                if (N(f[FixedColumns + timeColumns + i]) is double v) extra[extraColumns[i]] = v;
+            EpochTimes? times;
+            try { times = timeColumns == 0 ? null : EpochTimes.Parse(f[FixedColumns..]); }
+            catch (FormatException e) { throw new FormatException($"{source}: epoch {f[0]}: {e.Message}", e); }
+            yield return new EpochMetrics(int.Parse(f[0], CultureInfo.InvariantCulture), D(f[1]), D(f[2]), N(f[3]), N(f[4]), D(f[5]), D(f[6]), extra, times);
         }
+    }
+
+    private static string? FirstLine(string text)
+    {
+        using var reader = new StringReader(text);
+        return reader.ReadLine();
     }
 
     private static IEnumerable<StepMetrics> ParseSteps(string text, string source) =>
