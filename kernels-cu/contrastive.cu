@@ -83,13 +83,23 @@ extern "C" __global__ void info_nce_backward_kernel(const float* __restrict__ s,
 // and log1p keeps the tiny terms (e^{−30}) that log(1 + x) would round away.
 __device__ __forceinline__ float nc_softplus(float x) { return fmaxf(x, 0.f) + log1pf(expf(-fabsf(x))); }
 
+// c = ln(Z·m/N) of NPID's NCE = logf(Z) + ln(m/N). Z is read from the device (z[0]) because
+// NPID re-estimates it from every batch's logits on the device: a host value would need a
+// device-to-host read inside every step, which stalls the step and forbids capturing it as a
+// graph. ln(m/N) = (float)(ln m − ln N) is constant and comes from the host. Z < 0 or NaN gives
+// c = NaN and a NaN loss, Z = 0 c = −inf and a loss of +inf; the step log reports either. The cpu reference evaluates
+// the same fp32 expression (CpuBackend.NceOffset).
+__device__ __forceinline__ float nc_nce_offset(const float* z, float log_m_over_n) { return logf(z[0]) + log_m_over_n; }
+
 // NPID NCE forward, row r = one warp, logits s [rows, m+1] (positive in column 0), c = ln(Z·m/N)
-// from the host, u = s − c, h = σ(u):
+// (nc_nce_offset), u = s − c, h = σ(u):
 //   loss[r] = −log h_0 − Σ_{j≥1} log(1 − h_j) = softplus(−u_0) + Σ_{j≥1} softplus(u_j).
-extern "C" __global__ void nce_forward_kernel(const float* __restrict__ s, float* __restrict__ loss, int rows, int cols, float c)
+extern "C" __global__ void nce_forward_kernel(const float* __restrict__ s, const float* __restrict__ z, float* __restrict__ loss,
+                                              int rows, int cols, float log_m_over_n)
 {
     int row = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5), lane = threadIdx.x & 31;
     if (row >= rows) return;
+    float c = nc_nce_offset(z, log_m_over_n);
     const float* sr = s + (long long)row * cols;
     float total = 0.f;
     for (int j = lane; j < cols; j += 32) total += j == 0 ? nc_softplus(c - sr[0]) : nc_softplus(sr[j] - c);
@@ -99,11 +109,12 @@ extern "C" __global__ void nce_forward_kernel(const float* __restrict__ s, float
 
 // NPID NCE backward: ds[r, j] = dloss[r]·(σ(u_j) − [j = 0]); for j = 0 written −σ(−u_0) = −1/(1 + e^{u_0})
 // so that a positive with h ≈ 1 does not lose its gradient to cancellation.
-extern "C" __global__ void nce_backward_kernel(const float* __restrict__ s, const float* __restrict__ dloss, float* __restrict__ ds,
-                                               int rows, int cols, float c)
+extern "C" __global__ void nce_backward_kernel(const float* __restrict__ s, const float* __restrict__ z, const float* __restrict__ dloss,
+                                               float* __restrict__ ds, int rows, int cols, float log_m_over_n)
 {
     int row = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5), lane = threadIdx.x & 31;
     if (row >= rows) return;
+    float c = nc_nce_offset(z, log_m_over_n);
     long long o = (long long)row * cols;
     float g = dloss[row];
     for (int j = lane; j < cols; j += 32)

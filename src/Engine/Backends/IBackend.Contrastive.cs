@@ -32,18 +32,20 @@ public partial interface IBackend
     /// <summary>
     /// NPID's NCE rows (Wu et al. 2018, eq. 5–7; lemniscate.pytorch's NCECriterion): logits s [rows, m+1]
     /// (already divided by τ), column 0 the positive, m = cols − 1 ≥ 1 noise samples with P_n = 1/N.
-    /// With P = exp(s)/Z and h = P / (P + m·P_n) = σ(u), u = s − c, c = (float)(ln Z + ln m − ln N)
-    /// evaluated in double and rounded once:
+    /// With P = exp(s)/Z and h = P / (P + m·P_n) = σ(u), u = s − c, c = logf(Z) + (float)(ln m − ln N)
+    /// (fp32 log of Z plus the constant ln(m/N) evaluated in double and rounded once):
     /// loss[r] ← −log h(r,0) − Σ_{j≥1} log(1 − h(r,j)) = softplus(−u_r0) + Σ_{j≥1} softplus(u_rj),
     /// softplus(x) = max(x, 0) + log1p(e^{−|x|}) (no overflow, no cancellation).
+    /// Z is the one element of <paramref name="normaliserZ"/>, a tensor so that it can stay on the device
+    /// (NPID re-estimates it from every batch there); it is not checked: Z &lt; 0 or NaN gives NaN losses, Z = 0 +∞.
     /// </summary>
-    void NceRows(Tensor logits, float normaliserZ, long dataSize, int rows, int cols, Tensor loss);
+    void NceRows(Tensor logits, Tensor normaliserZ, long dataSize, int rows, int cols, Tensor loss);
 
     /// <summary>
     /// Gradient of <see cref="NceRows"/>: dLogits[r, j] ← dLoss[r] · (σ(u_rj) − [j = 0]), the j = 0 term
     /// evaluated as −σ(−u_r0) so that it does not cancel.
     /// </summary>
-    void NceRowsBackward(Tensor logits, Tensor dLoss, float normaliserZ, long dataSize, int rows, int cols, Tensor dLogits);
+    void NceRowsBackward(Tensor logits, Tensor dLoss, Tensor normaliserZ, long dataSize, int rows, int cols, Tensor dLogits);
 
     /// <summary>
     /// Supervised contrastive rows (Khosla et al. 2020, L_out, eq. 2), for similarities s [rows, cols]

@@ -43,21 +43,26 @@ public sealed class ContrastiveKernels(IKernelDriver driver) : KernelFamily(driv
             .I32(rows).I32(cols).F32(1f / temperature).I32(excludeSelf ? 1 : 0).Ptr(IndexErrors.Pointer(errors)), LaunchCost.Elements(2 * n + 3L * rows));
     }
 
-    /// <summary>NPID NCE per row: loss[r] = softplus(−u_r0) + Σ_{j≥1} softplus(u_rj), u = s − ln(Z·m/N), m = cols − 1.</summary>
-    public void NceRows(DeviceBuffer logits, float normaliserZ, long dataSize, int rows, int cols, DeviceBuffer loss)
+    /// <summary>
+    /// NPID NCE per row: loss[r] = softplus(−u_r0) + Σ_{j≥1} softplus(u_rj), u = s − c, m = cols − 1,
+    /// c = logf(Z) + (float)(ln m − ln N) with Z = <paramref name="normaliserZ"/>[0] read on the device (NPID keeps
+    /// its running estimate there, so that the step never reads back).
+    /// </summary>
+    public void NceRows(DeviceBuffer logits, DeviceBuffer normaliserZ, long dataSize, int rows, int cols, DeviceBuffer loss)
     {
-        Need(logits, (long)rows * cols, nameof(logits)); Need(loss, rows, nameof(loss));
-        Rows("nce_forward_kernel", rows, new KernelArgs().Ptr(logits).Ptr(loss).I32(rows).I32(cols).F32(NceOffset(normaliserZ, cols, dataSize)),
-            LaunchCost.Elements((long)rows * cols + rows));
+        Need(logits, (long)rows * cols, nameof(logits)); Need(normaliserZ, 1, nameof(normaliserZ)); Need(loss, rows, nameof(loss));
+        Rows("nce_forward_kernel", rows, new KernelArgs().Ptr(logits).Ptr(normaliserZ).Ptr(loss).I32(rows).I32(cols)
+            .F32(LogNegativesOverDataSize(cols, dataSize)), LaunchCost.Elements((long)rows * cols + rows + 1));
     }
 
-    /// <summary>dLogits[r, j] = dLoss[r]·(σ(u_rj) − [j = 0]).</summary>
-    public void NceRowsBackward(DeviceBuffer logits, DeviceBuffer dLoss, float normaliserZ, long dataSize, int rows, int cols, DeviceBuffer dLogits)
+    /// <summary>dLogits[r, j] = dLoss[r]·(σ(u_rj) − [j = 0]), u and Z as in <see cref="NceRows"/>.</summary>
+    public void NceRowsBackward(DeviceBuffer logits, DeviceBuffer dLoss, DeviceBuffer normaliserZ, long dataSize, int rows, int cols,
+                                DeviceBuffer dLogits)
     {
         long n = (long)rows * cols;
-        Need(logits, n, nameof(logits)); Need(dLoss, rows, nameof(dLoss)); Need(dLogits, n, nameof(dLogits));
-        Rows("nce_backward_kernel", rows, new KernelArgs().Ptr(logits).Ptr(dLoss).Ptr(dLogits).I32(rows).I32(cols)
-            .F32(NceOffset(normaliserZ, cols, dataSize)), LaunchCost.Elements(2 * n + rows));
+        Need(logits, n, nameof(logits)); Need(normaliserZ, 1, nameof(normaliserZ)); Need(dLoss, rows, nameof(dLoss)); Need(dLogits, n, nameof(dLogits));
+        Rows("nce_backward_kernel", rows, new KernelArgs().Ptr(logits).Ptr(normaliserZ).Ptr(dLoss).Ptr(dLogits).I32(rows).I32(cols)
+            .F32(LogNegativesOverDataSize(cols, dataSize)), LaunchCost.Elements(2 * n + rows + 1));
     }
 
     /// <summary>
@@ -92,10 +97,14 @@ public sealed class ContrastiveKernels(IKernelDriver driver) : KernelFamily(driv
             throw new ArgumentOutOfRangeException(nameof(rows), $"SupCon: the anchors are the first rows of the candidates (rows ≤ cols, cols ≥ 2), got {rows} × {cols}.");
     }
 
-    /// <summary>c = ln(Z·m/N) in double, rounded once: the same expression as the cpu reference (CpuBackend.NceOffset).</summary>
-    private static float NceOffset(float normaliserZ, int cols, long dataSize)
+    /// <summary>
+    /// ln(m/N) = (float)(ln m − ln N), the host part of c = logf(Z) + ln(m/N): in double, rounded once, the same
+    /// expression as the cpu reference (CpuBackend.NceOffset).
+    /// </summary>
+    private static float LogNegativesOverDataSize(int cols, long dataSize)
     {
         if (cols < 2) throw new ArgumentOutOfRangeException(nameof(cols), $"NCE needs m ≥ 1 negatives (cols ≥ 2), got cols = {cols}.");
-        return (float)(Math.Log(normaliserZ) + Math.Log(cols - 1) - Math.Log(dataSize));
+        if (dataSize <= 0) throw new ArgumentOutOfRangeException(nameof(dataSize), $"NCE needs a data size N > 0, got {dataSize}.");
+        return (float)(Math.Log(cols - 1) - Math.Log(dataSize));
     }
 }

@@ -72,15 +72,17 @@ public class ContrastiveKernelTests(EmuOrder order) : EmuKernelTest(order)
         var cs = Tensor.FromArray(Cpu, s, rows, cols);
         var cLoss = Tensor.Empty(Cpu, rows);
         var cDs = Tensor.Empty(Cpu, rows, cols);
-        Cpu.NceRows(cs, z, n, rows, cols, cLoss);
-        Cpu.NceRowsBackward(cs, Tensor.FromArray(Cpu, g, rows), z, n, rows, cols, cDs);
+        var cz = Tensor.FromArray(Cpu, [z], 1);
+        Cpu.NceRows(cs, cz, n, rows, cols, cLoss);
+        Cpu.NceRowsBackward(cs, Tensor.FromArray(Cpu, g, rows), cz, n, rows, cols, cDs);
 
         using var ds = Up(s);
         using var dg = Up(g);
         using var loss = Zeros(rows);
         using var grad = Zeros((long)rows * cols);
-        k.NceRows(ds, z, n, rows, cols, loss);
-        k.NceRowsBackward(ds, dg, z, n, rows, cols, grad);
+        using var dz = Up([z]);
+        k.NceRows(ds, dz, n, rows, cols, loss);
+        k.NceRowsBackward(ds, dg, dz, n, rows, cols, grad);
         Close.Assert(cLoss.ToArray(), loss.ToArray<float>(), 1e-5f, 1e-5f, "loss");
         Close.Assert(cDs.ToArray(), grad.ToArray<float>(), 1e-7f, 1e-5f, "dS");
     }

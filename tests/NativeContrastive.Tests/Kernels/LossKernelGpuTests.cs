@@ -72,10 +72,11 @@ public class LossKernelGpuTests : CudaKernelTest
         const int b = 256, c = 4097;
         var logits = EmuKernelTest.Data(b * c, 3, -14f, 14f);
         var cNce = Tensor.Empty(Cpu, b);
-        Cpu.NceRows(Tensor.FromArray(Cpu, logits, b, c), 3e5f, 1_281_167, b, c, cNce);
+        Cpu.NceRows(Tensor.FromArray(Cpu, logits, b, c), Tensor.FromArray(Cpu, [3e5f], 1), 1_281_167, b, c, cNce);
         using var dl = DeviceBuffer.From(Cuda, logits);
         using var nce = DeviceBuffer.Allocate<float>(Cuda, b);
-        con.NceRows(dl, 3e5f, 1_281_167, b, c, nce);
+        using var dz = DeviceBuffer.From(Cuda, new[] { 3e5f });
+        con.NceRows(dl, dz, 1_281_167, b, c, nce);
         Close.Assert(cNce.ToArray(), nce.ToArray<float>(), 1e-5f, 1e-5f, "NCE loss");
 
         // Bank update with duplicates, and LARS on a 2.4M-element tensor.

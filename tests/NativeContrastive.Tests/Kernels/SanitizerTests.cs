@@ -112,8 +112,9 @@ public class SanitizerTests
         using var lse = Z(37);
         con.InfoNceRows(dx, pos, 0.5f, true, 37, 45, loss, lse, errors); outs.Add(loss.ToArray<float>());
         con.InfoNceRowsBackward(dx, pos, lse, loss, 0.5f, true, 37, 45, y, errors); outs.Add(y.ToArray<float>());
-        con.NceRows(dx, 10f, 1000, 37, 45, loss); outs.Add(loss.ToArray<float>());
-        con.NceRowsBackward(dx, loss, 10f, 1000, 37, 45, y); outs.Add(y.ToArray<float>());
+        using var nceZ = DeviceBuffer.From(d, new[] { 10f });
+        con.NceRows(dx, nceZ, 1000, 37, 45, loss); outs.Add(loss.ToArray<float>());
+        con.NceRowsBackward(dx, loss, nceZ, 1000, 37, 45, y); outs.Add(y.ToArray<float>());
         using var classes = DeviceBuffer.From(d, Enumerable.Range(0, 45).Select(i => i * 7 % 11).ToArray());
         using var positives = DeviceBuffer.Allocate<int>(d, 37);
         con.SupConRows(dx, classes, 0.1f, 37, 45, loss, lse, positives); outs.Add(loss.ToArray<float>());

@@ -133,10 +133,11 @@ public class ContrastiveOpTests
         var g = GradCheck.Random(9, -1f, 1f, rows);
         var (eLoss, eDs) = NceReference(s.ToArray(), g.ToArray(), z, n, rows, cols);
         var loss = Tensor.Empty(B, rows);
-        B.NceRows(s, z, n, rows, cols, loss);
+        var zt = Tensor.FromArray(B, [z], 1);
+        B.NceRows(s, zt, n, rows, cols, loss);
         AssertClose(eLoss, loss.ToArray(), 1e-5, 1e-5, "loss");
         var ds = s.EmptyLike();
-        B.NceRowsBackward(s, g, z, n, rows, cols, ds);
+        B.NceRowsBackward(s, g, zt, n, rows, cols, ds);
         AssertClose(eDs, ds.ToArray(), 1e-7, 1e-5, "dS");
     }
 
@@ -151,13 +152,21 @@ public class ContrastiveOpTests
         s[0] = c;
         for (int j = 1; j <= m; j++) s[j] = c - 30f;
         var loss = Tensor.Empty(B, 1);
-        B.NceRows(Tensor.FromArray(B, s, 1, m + 1), 2f, 16, 1, m + 1, loss);
+        B.NceRows(Tensor.FromArray(B, s, 1, m + 1), Tensor.FromArray(B, [2f], 1), 16, 1, m + 1, loss);
         double expected = Math.Log(2) + m * Math.Exp(-30);
         Assert.That(loss.ToArray()[0] - Math.Log(2), Is.EqualTo(expected - Math.Log(2)).Within(1e-7), "tail terms kept");
     }
 
     [Test]
     public void NceGradient() => GradCheck.Check(x => Ops.Nce(x[0], 4f, 10), [GradCheck.Random(12, -3, 3, 3, 5)]);
+
+    [Test]
+    public void NceGradientWithZOnTheDevice()
+    {
+        // The path NPID takes: Z as a one-element tensor, read by the kernels (no gradient flows to it).
+        var z = Tensor.FromArray(B, [4f], 1);
+        GradCheck.Check(x => Ops.Nce(x[0], z, 10), [GradCheck.Random(12, -3, 3, 3, 5)]);
+    }
 
     // ---- SupCon ------------------------------------------------------------------------------
 

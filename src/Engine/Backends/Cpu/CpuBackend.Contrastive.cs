@@ -66,9 +66,9 @@ public sealed partial class CpuBackend
         });
     }
 
-    public void NceRows(Tensor logits, float normaliserZ, long dataSize, int rows, int cols, Tensor loss)
+    public void NceRows(Tensor logits, Tensor normaliserZ, long dataSize, int rows, int cols, Tensor loss)
     {
-        using var profile = CpuProfile.Time(LaunchCost.Elements((long)rows * cols + rows));
+        using var profile = CpuProfile.Time(LaunchCost.Elements((long)rows * cols + rows + 1));
         float[] S = Data(logits), L = Data(loss);
         float c = NceOffset(normaliserZ, cols - 1, dataSize);
         ParallelRows(rows, cols, r =>
@@ -80,9 +80,9 @@ public sealed partial class CpuBackend
         });
     }
 
-    public void NceRowsBackward(Tensor logits, Tensor dLoss, float normaliserZ, long dataSize, int rows, int cols, Tensor dLogits)
+    public void NceRowsBackward(Tensor logits, Tensor dLoss, Tensor normaliserZ, long dataSize, int rows, int cols, Tensor dLogits)
     {
-        using var profile = CpuProfile.Time(LaunchCost.Elements(2L * rows * cols + rows));
+        using var profile = CpuProfile.Time(LaunchCost.Elements(2L * rows * cols + rows + 1));
         float[] S = Data(logits), DL = Data(dLoss), DS = Data(dLogits);
         float c = NceOffset(normaliserZ, cols - 1, dataSize);
         ParallelRows(rows, cols, r =>
@@ -170,9 +170,17 @@ public sealed partial class CpuBackend
             throw new ArgumentException($"{primitive}: needs a label per column ({cols}), got {labels.Length}.", nameof(labels));
     }
 
-    /// <summary>c = ln(Z·m/N) of NPID's NCE, in double and rounded once (the kernel launcher computes it the same way).</summary>
-    internal static float NceOffset(float normaliserZ, int negatives, long dataSize) =>
-        (float)(Math.Log(normaliserZ) + Math.Log(negatives) - Math.Log(dataSize));
+    /// <summary>
+    /// c = ln(Z·m/N) of NPID's NCE as the kernel evaluates it (contrastive.cu nc_nce_offset): the fp32 log of
+    /// Z = normaliserZ[0] plus ln(m/N) in double rounded once (the launcher's argument), so that emu and cpu agree.
+    /// </summary>
+    private static float NceOffset(Tensor normaliserZ, int negatives, long dataSize)
+    {
+        if (normaliserZ.Length < 1) throw new ArgumentException("NCE: the normaliser Z must hold one element.", nameof(normaliserZ));
+        if (negatives < 1) throw new ArgumentOutOfRangeException(nameof(negatives), $"NCE needs m ≥ 1 negatives (cols ≥ 2), got m = {negatives}.");
+        if (dataSize <= 0) throw new ArgumentOutOfRangeException(nameof(dataSize), $"NCE needs a data size N > 0, got {dataSize}.");
+        return MathF.Log(Data(normaliserZ)[0]) + (float)(Math.Log(negatives) - Math.Log(dataSize));
+    }
 
     /// <summary>softplus(x) = log(1 + eˣ) = max(x, 0) + log1p(e^{−|x|}).</summary>
     private static float Softplus(float x) => MathF.Max(x, 0f) + Log1P(MathF.Exp(-MathF.Abs(x)));

@@ -18,11 +18,11 @@ public sealed partial class DeviceBackend
         contrastive.InfoNceRowsBackward(Buf(similarity), Buf(positives), Buf(logSumExp), Buf(dLoss), temperature, excludeSelf, rows, cols,
             Buf(dSimilarity), indexErrors);
 
-    public void NceRows(Tensor logits, float normaliserZ, long dataSize, int rows, int cols, Tensor loss) =>
-        contrastive.NceRows(Buf(logits), normaliserZ, dataSize, rows, cols, Buf(loss));
+    public void NceRows(Tensor logits, Tensor normaliserZ, long dataSize, int rows, int cols, Tensor loss) =>
+        contrastive.NceRows(Buf(logits), Buf(normaliserZ), dataSize, rows, cols, Buf(loss));
 
-    public void NceRowsBackward(Tensor logits, Tensor dLoss, float normaliserZ, long dataSize, int rows, int cols, Tensor dLogits) =>
-        contrastive.NceRowsBackward(Buf(logits), Buf(dLoss), normaliserZ, dataSize, rows, cols, Buf(dLogits));
+    public void NceRowsBackward(Tensor logits, Tensor dLoss, Tensor normaliserZ, long dataSize, int rows, int cols, Tensor dLogits) =>
+        contrastive.NceRowsBackward(Buf(logits), Buf(dLoss), Buf(normaliserZ), dataSize, rows, cols, Buf(dLogits));
 
     public void SupConRows(Tensor similarity, IntTensor labels, float temperature, int rows, int cols, Tensor loss, Tensor logSumExp,
                            IntTensor positiveCounts) =>

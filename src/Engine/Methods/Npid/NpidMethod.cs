@@ -37,6 +37,12 @@ public sealed class NpidMethod : ContrastiveMethod
     public const string StepKey = "npid.step";
 
     private readonly NegativeSampler sampler;
+    // Z lives on the device as one float: it is re-estimated from every batch's logits (running
+    // normaliser), and keeping it there spares each step a device-to-host read, which would make the
+    // step wait for the device and could not be captured as a graph. Its value is read back only
+    // for the checkpoint metadata and tests (NormaliserZ).
+    private readonly Tensor normaliser;
+    private bool hasNormaliser;   // normaliser holds an estimate (false until the first NCE batch or a loaded Z)
     private Tensor? pendingFeatures;   // (B, D) v of the last Loss call, owned
     private int[]? pendingIndices;
 
@@ -53,6 +59,7 @@ public sealed class NpidMethod : ContrastiveMethod
         Bank = new MemoryBank(backend, dataSize, embedDim);
         Bank.InitializeRandom(seed);
         sampler = new NegativeSampler(dataSize, options.Negatives, seed);
+        using (TensorScope.Suspend()) normaliser = Tensor.Empty(backend, 1);
     }
 
     public override string Name => "npid";
@@ -72,8 +79,11 @@ public sealed class NpidMethod : ContrastiveMethod
 
     public MemoryBank Bank { get; }
 
-    /// <summary>The NCE normaliser Z; null until the first NCE batch estimates it.</summary>
-    public float? NormaliserZ { get; private set; }
+    /// <summary>
+    /// The NCE normaliser Z; null until the first NCE batch estimates it. Read back from the device
+    /// (it waits for the queued work): for checkpoints and tests, not inside a step.
+    /// </summary>
+    public float? NormaliserZ => hasNormaliser ? normaliser.Item() : null;
 
     /// <summary>Steps taken so far (= the negative-sampling step of the next <see cref="Loss"/>).</summary>
     public long Step { get; private set; }
@@ -165,27 +175,23 @@ public sealed class NpidMethod : ContrastiveMethod
             var rows = Bank.Gather(IntTensor.FromArray(backend, table));   // (B·(m+1), D), pre-update bank
             var candidates = rows.View(b, m + 1, d);
             var logits = Ops.Scale(Ops.BatchedRowDot(candidates, v), 1f / Options.Temperature); // (B, m+1)
-            NormaliserZ = NextNormaliser(logits);
-            loss = NceLoss.Compute(logits, NormaliserZ.Value, DataSize);
+            UpdateNormaliser(logits);
+            loss = NceLoss.Compute(logits, normaliser, DataSize);
         }
         KeepForUpdate(v, batch.Indices);
         Step++;
         return loss;
     }
 
-    public override string? GraphCaptureBlocker =>
-        !Options.FullSoftmax && Options.Normaliser == NpidOptions.RunningNormaliser
-            ? "npid's running NCE normaliser (--nce-z running) is estimated on the host from every batch's logits; use --nce-z fixed (the paper's one-shot estimate) or --full-softmax"
-            : null;
-
-    /// <summary>Z for this batch: the first batch's estimate, then fixed or averaged with each new estimate (<see cref="NpidOptions.Normaliser"/>).</summary>
-    private float NextNormaliser(Tensor logits)
+    /// <summary>
+    /// Z for this batch, on the device: the first batch's estimate, then fixed or averaged with each new
+    /// estimate (<see cref="NpidOptions.Normaliser"/>); this batch's loss uses Z after its update.
+    /// </summary>
+    private void UpdateNormaliser(Tensor logits)
     {
-        if (NormaliserZ is float z && Options.Normaliser == NpidOptions.FixedNormaliser) return z;
-        float estimate = NceLoss.EstimateNormaliser(logits, DataSize);
-        if (NormaliserZ is not float previous) return estimate;
-        double a = Options.NormaliserMomentum;
-        return (float)(a * previous + (1 - a) * estimate);
+        if (hasNormaliser && Options.Normaliser == NpidOptions.FixedNormaliser) return;
+        NceLoss.EstimateNormaliserInto(logits, DataSize, normaliser, Options.NormaliserMomentum, first: !hasNormaliser);
+        hasNormaliser = true;
     }
 
     /// <summary>Copies the step's features (no gradient) for the bank update after the optimiser step.</summary>
@@ -226,7 +232,8 @@ public sealed class NpidMethod : ContrastiveMethod
         {
             if (z.Length > 0 && !(float.TryParse(z, NumberStyles.Float, CultureInfo.InvariantCulture, out float value) && float.IsFinite(value) && value > 0))
                 throw new FormatException($"NPID: expected the NCE normaliser '{NormaliserKey}' as a finite number > 0 (or empty), found '{z}'.");
-            NormaliserZ = z.Length == 0 ? null : float.Parse(z, NumberStyles.Float, CultureInfo.InvariantCulture);
+            hasNormaliser = z.Length > 0;
+            if (hasNormaliser) normaliser.Backend.CopyFromHost([float.Parse(z, NumberStyles.Float, CultureInfo.InvariantCulture)], normaliser);
         }
         if (metadata.TryGetValue(StepKey, out var s))
             Step = long.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out long step) ? step
@@ -238,5 +245,6 @@ public sealed class NpidMethod : ContrastiveMethod
         base.Dispose(disposing);
         Bank.Dispose();
         pendingFeatures?.Dispose();
+        normaliser.Dispose();
     }
 }
