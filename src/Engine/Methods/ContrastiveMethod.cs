@@ -104,12 +104,6 @@ public abstract class ContrastiveMethod : IDisposable
     public void AfterOptimizerStep(TrainingBatch batch) => AfterOptimizerStep(batch, StepInfo.First);
 
     /// <summary>
-    /// Why this method's step cannot be captured as a graph with its options (it needs a value from the
-    /// device inside the step), or null when it can (--cuda-graphs checks it before the first step).
-    /// </summary>
-    public virtual string? GraphCaptureBlocker => null;
-
-    /// <summary>
     /// Reads back the metrics the method's steps left on the device (its steps queue them and read
     /// nothing, so that a step never waits for the device and can be captured as a graph); the training
     /// step calls it with its own read-back. <see cref="EndEpoch"/> drains too.

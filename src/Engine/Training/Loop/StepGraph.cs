@@ -24,11 +24,10 @@ public sealed class StepGraph(IGraphCapture capture)
 
     public GraphStats Stats => capture.GraphStats;
 
-    /// <summary>The step graph of <paramref name="backend"/>'s device for <paramref name="method"/>'s steps, or null when <paramref name="enabled"/> is false.</summary>
-    public static StepGraph? For(IBackend backend, Methods.ContrastiveMethod method, bool enabled)
+    /// <summary>The step graph of <paramref name="backend"/>'s device or null when <paramref name="enabled"/> is false.</summary>
+    public static StepGraph? For(IBackend backend, bool enabled)
     {
         if (!enabled) return null;
-        if (method.GraphCaptureBlocker is { } why) throw new TrainingException($"--cuda-graphs: {why}.");
         return backend is DeviceBackend { Driver: IGraphCapture capture } ? new StepGraph(capture)
             : throw new TrainingException($"--cuda-graphs needs a device that launches kernels (cuda or emu), not {backend.Name}.");
     }

@@ -88,7 +88,7 @@ public sealed class TrainingSession : IDisposable
             if (config.SwaEpochs > 0) swa = WeightAverage.Uniform(method.ModuleStateDict());
             var optimizer = RunComponents.CreateOptimizer(config, method.NamedParameters());
             return new TrainingSession(config, train, size, sampler, method, data, loader, optimizer, RunComponents.Schedule(config, sampler.BatchesPerEpoch), probe, ema, swa, precision,
-                StepGraph.For(backend, method, config.CudaGraphs));
+                StepGraph.For(backend, config.CudaGraphs));
         }
         catch
         {
