@@ -9,7 +9,9 @@ namespace NativeContrastive.Kernels.Launch;
 /// </summary>
 public sealed unsafe partial class EmuDriver : IGraphCapture
 {
-    private readonly GraphCache<List<Action>> graphs = new(_ => { });
+    // The recording runs once, right after the capture, so the cache keeps no operations: it only tells
+    // an update (a topology seen before) from an instantiation, for the same counts as the cuda driver's.
+    private readonly GraphCache<int> graphs = new(_ => { });
     private List<Action>? recording;
 
     public bool IsCapturing => graphs.IsCapturing;
@@ -27,14 +29,9 @@ public sealed unsafe partial class EmuDriver : IGraphCapture
         var topology = graphs.End(Name);
         var ops = recording!;
         recording = null;
-        // As cuGraphExecUpdate does: a graph of the same topology is re-used with the new arguments.
-        if (graphs.TryGet(topology.Key, out var cached))
-        {
-            cached.Clear();
-            cached.AddRange(ops);
-            graphs.CountUpdate();
-        }
-        else graphs.Add(topology.Key, ops);
+        // Counted as the cuda driver counts: a topology seen before is an update (cuGraphExecUpdate), a new one an instantiation.
+        if (graphs.TryGet(topology.Key, out _)) graphs.CountUpdate();
+        else graphs.Add(topology.Key, topology.Nodes);
         graphs.CountLaunch();
         try
         {

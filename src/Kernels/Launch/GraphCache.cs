@@ -28,7 +28,7 @@ public sealed class GraphCache<TExec>(Action<TExec> destroy, int capacity = 4) :
         Recording = new GraphTopology();
     }
 
-    /// <summary>Ends the recording; returns its topology (null when none was in progress).</summary>
+    /// <summary>Ends the recording and returns its topology; throws when none was in progress.</summary>
     public GraphTopology End(string driver)
     {
         var recording = Recording ?? throw new GraphCaptureException($"{driver}: no graph capture is in progress.");
