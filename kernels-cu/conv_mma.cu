@@ -16,14 +16,36 @@
 //
 // Tiling: a 64×64 output tile per 128-thread block (4 warps, 2×2, each warp 32×32 = 2×4 mma
 // tiles of 16×8), the reduction in 16-deep slices (two m16n8k8 tf32 steps or one m16n8k16 bf16
-// step). Slices are staged in double-buffered shared memory: slice t+1's global loads go into
-// registers before slice t's mma, and are stored (rounded) into the other buffer after it; one
-// barrier per slice. Operands are rounded to tf32 (cvt.rna) or bf16 (RNE) once, as they are
-// stored into shared memory; accumulation is fp32 in the mma. Out-of-range rows, columns and
-// reduction indices load as 0, so any K, C, H, W, stride, padding and filter size is valid.
+// step). Both shared tiles are stored k-contiguous, As[row][k] and Bs[column][k], so that every
+// A and B fragment is one ldmatrix.x4 (nc_mma.cuh): an 8×4 fp32 block or an 8×8 bf16 block is a
+// b16 8×8 matrix whose lane word is exactly the fragment register. The two precisions feed the
+// tiles differently:
+//   tf32  cp.async.ca 4-byte copies, gathered element by element (zero-filled outside the tensor),
+//         into a 3-stage ring of fp32 tiles: slices s+1 and s+2 are in flight while slice s is
+//         multiplied, with no staging registers. cp.async cannot convert, so the tiles hold fp32
+//         and each fragment register is rounded (cvt.rna) after its ldmatrix.
+//   bf16  the gathered fp32 values go through registers (slice s+1's loads are issued before slice
+//         s's mma), are rounded to bf16 (RNE) and stored as bf16 into a double-buffered tile: half
+//         the shared memory and half the ldmatrix traffic of fp32 tiles.
+// Either way each operand is rounded exactly once and accumulation is fp32 in the mma. Out-of-range
+// rows, columns and reduction indices load as 0, so any K, C, H, W, stride, padding and filter size
+// is valid.
+//
+// Who loads what (both precisions), for coalescing and conflict-free shared stores:
+//   A  thread tid: rows tid/16 + 8i (i < 8) at reduction index tid%16: a half warp reads 16
+//      consecutive k of one row (consecutive addresses for forward and backward weight).
+//   B  lane l of warp w: columns l%8 + 8w + 32h (h < 2) at reduction indices l/8 + 4i (i < 4): a
+//      warp reads 8 consecutive columns (consecutive or stride-apart addresses) at 4 k.
+// A thread decodes its two B columns once and each reduction index once per slice.
+//
+// Shared-memory banks: fp32 rows are 20 floats (80 bytes), so the 8 rows one ldmatrix phase reads
+// start at banks 0, 20, 8, 28, 16, 4, 24, 12 and cover all 32 once, and the B stores of a warp
+// (bank 20·column + k) hit 32 distinct banks. bf16 rows are 24 elements (48 bytes): phase rows
+// start at banks 0, 12, 24, 4, 16, 28, 8, 20, four each, again all 32.
 //
 // Invariant after the main loop: acc holds Σ_{k ∈ [kbegin, kend)} round(A[row,k])·round(B[k,col])
-// for the warp's 32×32 sub-tile in the C-fragment layout of nc_mma.cuh.
+// for the warp's 32×32 sub-tile in the C-fragment layout of nc_mma.cuh, added in k order slice by
+// slice (the same order at both precisions and in both pipelines).
 //
 // Index arithmetic is 32-bit: the launcher (ConvMmaKernels.cs) checks every tensor has < 2³¹ elements.
 #include "nc_cuda.cuh"
@@ -33,8 +55,9 @@
 #define NC_MMA_TM 64
 #define NC_MMA_TN 64
 #define NC_MMA_TK 16
-#define NC_MMA_APAD 4   // As row stride 20 floats: the a-fragment reads of a warp hit 32 distinct banks
-#define NC_MMA_BPAD 8   // Bs row stride 72 floats: the b-fragment reads of a warp hit 32 distinct banks
+#define NC_MMA_TF32_STAGES 3   // slices in the cp.async ring (3 × 10 KB of shared memory)
+#define NC_MMA_F32_LD 20       // fp32 tile row stride in floats (16 + 4, see the banks above)
+#define NC_MMA_BF16_LD 24      // bf16 tile row stride in elements (16 + 8)
 
 enum { NC_OP_FORWARD = 0, NC_OP_BACKWARD_DATA = 1, NC_OP_BACKWARD_WEIGHT = 2 };
 enum { NC_PREC_TF32 = 0, NC_PREC_BF16 = 1 };
@@ -43,11 +66,6 @@ struct nc_mma_geom
 {
     int N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q;
 };
-
-template <int PREC> __device__ __forceinline__ float nc_mma_round(float v)
-{
-    return PREC == NC_PREC_TF32 ? nc_tf32_round(v) : nc_bf16_round(v);
-}
 
 // GEMM sizes of an op: rows M, columns Ncol, reduction length KR.
 template <int OP> __device__ __forceinline__ void nc_mma_sizes(const nc_mma_geom& g, int& M, int& Ncol, int& KR)
@@ -73,7 +91,7 @@ template <int OP> __device__ __forceinline__ void nc_mma_a_row(const nc_mma_geom
     stride = pq;
 }
 
-// What B column j stands for, decoded once per thread (a thread's B column never changes):
+// What B column j stands for, decoded once per thread (a thread's B columns never change):
 //   forward          base = n·C·H·W, (h0, w0) = (p·sh − ph, q·sw − pw)  (the window corner)
 //   backward data    base = n·K·P·Q, (h0, w0) = (h + ph, w + pw)
 //   backward weight  base = c·H·W,   (h0, w0) = (r − ph, s − pw)
@@ -106,119 +124,212 @@ template <int OP> __device__ __forceinline__ nc_mma_col nc_mma_col_decode(const 
     return c;
 }
 
-// B[kk, column col] (the caller guarantees kk < KR and col.ok); 0 in the padding / at inexact taps.
-template <int OP> __device__ __forceinline__ float nc_mma_b(const float* __restrict__ b, const nc_mma_geom& g, int kk, const nc_mma_col& col)
+// What B row (reduction index) kk stands for, decoded once per slice and shared by a thread's columns:
+//   forward          off = c·H·W, (dh, dw) = (r, s)          kk = (c, r, s)
+//   backward data    off = k·P·Q, (dh, dw) = (r, s)          kk = (k, r, s)
+//   backward weight  off = n·C·H·W, (dh, dw) = (p·sh, q·sw)  kk = (n, p, q)
+struct nc_mma_tap
 {
-    if (OP == NC_OP_FORWARD)
+    int off, dh, dw;
+};
+
+template <int OP> __device__ __forceinline__ nc_mma_tap nc_mma_tap_decode(const nc_mma_geom& g, int kk)
+{
+    if (OP == NC_OP_BACKWARD_WEIGHT)
     {
-        int rs = g.R * g.S, c = kk / rs, t = kk - c * rs, r = t / g.S, s = t - r * g.S;
-        int h = col.h0 + r, w = col.w0 + s;
-        return (unsigned)h < (unsigned)g.H && (unsigned)w < (unsigned)g.W ? b[col.base + (c * g.H + h) * g.W + w] : 0.f;
+        int pq = g.P * g.Q, n = kk / pq, u = kk - n * pq, p = u / g.Q, q = u - p * g.Q;
+        return nc_mma_tap{n * g.C * g.H * g.W, p * g.sh, q * g.sw};
     }
+    int rs = g.R * g.S, c = kk / rs, t = kk - c * rs, r = t / g.S, s = t - r * g.S;
+    return nc_mma_tap{OP == NC_OP_FORWARD ? c * g.H * g.W : c * g.P * g.Q, r, s};
+}
+
+// Offset of B[tap, col] in b, or false in the padding / at a tap backward data's stride never hits.
+template <int OP> __device__ __forceinline__ bool nc_mma_b_offset(const nc_mma_geom& g, const nc_mma_tap& tap, const nc_mma_col& col, int& off)
+{
     if (OP == NC_OP_BACKWARD_DATA)
     {
-        int rs = g.R * g.S, k = kk / rs, t = kk - k * rs, r = t / g.S, s = t - r * g.S;
-        int ph = col.h0 - r, pw = col.w0 - s;
-        if (ph < 0 || pw < 0) return 0.f;
+        int ph = col.h0 - tap.dh, pw = col.w0 - tap.dw;   // dy row/column times the stride
+        if (ph < 0 || pw < 0) return false;
         int p = ph / g.sh, q = pw / g.sw;
-        if (p * g.sh != ph || q * g.sw != pw || p >= g.P || q >= g.Q) return 0.f;
-        return b[col.base + (k * g.P + p) * g.Q + q];
+        if (p * g.sh != ph || q * g.sw != pw || p >= g.P || q >= g.Q) return false;
+        off = col.base + tap.off + p * g.Q + q;
+        return true;
     }
-    int pq = g.P * g.Q, n = kk / pq, u = kk - n * pq, p = u / g.Q, q = u - p * g.Q;
-    int h = p * g.sh + col.h0, w = q * g.sw + col.w0;
-    return (unsigned)h < (unsigned)g.H && (unsigned)w < (unsigned)g.W ? b[n * g.C * g.H * g.W + col.base + h * g.W + w] : 0.f;
+    int h = col.h0 + tap.dh, w = col.w0 + tap.dw;   // the x pixel
+    if ((unsigned)h >= (unsigned)g.H || (unsigned)w >= (unsigned)g.W) return false;
+    off = col.base + tap.off + h * g.W + w;
+    return true;
 }
 
-// Thread tid's 8 A elements of a slice: A[m0 + tid/16 + 8i, k0 + tid%16] (consecutive threads,
-// consecutive reduction indices; one kk per thread, decoded once); its 8 B elements:
-// B[k0 + tid/64 + 2i, its column col] (consecutive threads, consecutive columns).
-template <int OP>
-__device__ __forceinline__ void nc_mma_load(const float* __restrict__ a, const float* __restrict__ b, const nc_mma_geom& g,
-                                            int M, int kend, int m0, int k0, int tid, const nc_mma_col& col,
-                                            float (&ra)[8], float (&rb)[8])
+// Visits thread tid's share of the slice starting at reduction index k0 (see "Who loads what"):
+// to_a(i, row, k, src, ok) for its 8 A elements and to_b(i, column, k, src, ok) for its 8 B
+// elements, with tile-local row/column/k, the source address and whether it is in range (src is a
+// valid address, never read, when !ok).
+template <int OP, class ToA, class ToB>
+__device__ __forceinline__ void nc_mma_gather(const float* __restrict__ a, const float* __restrict__ b, const nc_mma_geom& g, int M,
+                                              int kend, int m0, int k0, int tid, const nc_mma_col (&col)[2], ToA to_a, ToB to_b)
 {
-    int kk = k0 + tid % NC_MMA_TK, mfirst = m0 + tid / NC_MMA_TK;
+    int ka = tid % NC_MMA_TK, kk = k0 + ka, rfirst = tid / NC_MMA_TK;
     int abase = 0, astride = 0;
-    if (kk < kend) nc_mma_a_row<OP>(g, kk, abase, astride);
+    bool kin = kk < kend;
+    if (kin) nc_mma_a_row<OP>(g, kk, abase, astride);
 #pragma unroll
     for (int i = 0; i < 8; i++)
     {
-        int m = mfirst + (NC_MMA_THREADS / NC_MMA_TK) * i;
-        ra[i] = m < M && kk < kend ? a[abase + m * astride] : 0.f;
-        int kb = k0 + tid / NC_MMA_TN + (NC_MMA_THREADS / NC_MMA_TN) * i;
-        rb[i] = kb < kend && col.ok ? nc_mma_b<OP>(b, g, kb, col) : 0.f;
+        int row = rfirst + (NC_MMA_THREADS / NC_MMA_TK) * i;
+        bool ok = kin && m0 + row < M;
+        to_a(i, row, ka, ok ? a + abase + (m0 + row) * astride : a, ok);
     }
-}
-
-// Stores thread tid's slice elements (see nc_mma_load) rounded to the precision.
-template <int PREC>
-__device__ __forceinline__ void nc_mma_store(float (*As)[NC_MMA_TK + NC_MMA_APAD], float (*Bs)[NC_MMA_TN + NC_MMA_BPAD], int tid,
-                                             const float (&ra)[8], const float (&rb)[8])
-{
+    int lane = tid & 31, cfirst = lane % 8 + 8 * (tid >> 5);
 #pragma unroll
-    for (int i = 0; i < 8; i++)
+    for (int i = 0; i < 4; i++)
     {
-        As[tid / NC_MMA_TK + (NC_MMA_THREADS / NC_MMA_TK) * i][tid % NC_MMA_TK] = nc_mma_round<PREC>(ra[i]);
-        Bs[tid / NC_MMA_TN + (NC_MMA_THREADS / NC_MMA_TN) * i][tid % NC_MMA_TN] = nc_mma_round<PREC>(rb[i]);
-    }
-}
-
-// acc[mi][ni] += the warp's (wm + 16mi, wn + 8ni) 16×8 tile of As·Bs over one 16-deep slice.
-template <int PREC>
-__device__ __forceinline__ void nc_mma_slice(const float (*As)[NC_MMA_TK + NC_MMA_APAD], const float (*Bs)[NC_MMA_TN + NC_MMA_BPAD],
-                                             int wm, int wn, int g, int t, float (&acc)[2][4][4])
-{
-    if (PREC == NC_PREC_TF32)
-    {
+        int kb = lane / 8 + 4 * i;
+        bool kok = k0 + kb < kend;
+        nc_mma_tap tap{0, 0, 0};
+        if (kok) tap = nc_mma_tap_decode<OP>(g, k0 + kb);
 #pragma unroll
-        for (int ks = 0; ks < NC_MMA_TK; ks += 8)
+        for (int h = 0; h < 2; h++)
         {
-            unsigned af[2][4], bf[4][2];
+            int off = 0;
+            bool ok = kok && col[h].ok && nc_mma_b_offset<OP>(g, tap, col[h], off);
+            to_b(2 * i + h, cfirst + 32 * h, kb, ok ? b + off : b, ok);
+        }
+    }
+}
+
+// acc[mi][ni] += the warp's (wm + 16mi, wn + 8ni) 16×8 tile of As·Bsᵀ over one 16-deep fp32 slice,
+// each fragment register rounded to tf32 after its ldmatrix.
+__device__ __forceinline__ void nc_mma_slice_tf32(const float (*As)[NC_MMA_F32_LD], const float (*Bs)[NC_MMA_F32_LD], int wm, int wn,
+                                                  int lane, float (&acc)[2][4][4])
+{
+    int q = lane >> 3, r8 = lane & 7;
+    // Matrix q of column tile ni is Bs[wn + 8ni + 0..7][4q .. 4q+3]: b0, b1 of k-step 0, then of k-step 8.
+    unsigned bf[4][4];
 #pragma unroll
-            for (int mi = 0; mi < 2; mi++)
-            {
-                int r = wm + 16 * mi + g;
-                af[mi][0] = __float_as_uint(As[r][ks + t]);
-                af[mi][1] = __float_as_uint(As[r + 8][ks + t]);
-                af[mi][2] = __float_as_uint(As[r][ks + t + 4]);
-                af[mi][3] = __float_as_uint(As[r + 8][ks + t + 4]);
-            }
+    for (int ni = 0; ni < 4; ni++)
+    {
+        nc_ldmatrix_x4(bf[ni], &Bs[wn + 8 * ni + r8][4 * q]);
+#pragma unroll
+        for (int e = 0; e < 4; e++) bf[ni][e] = __float_as_uint(nc_tf32_round(__uint_as_float(bf[ni][e])));
+    }
+#pragma unroll
+    for (int ks = 0; ks < NC_MMA_TK; ks += 8)
+#pragma unroll
+        for (int mi = 0; mi < 2; mi++)
+        {
+            // Matrix q is As[wm + 16mi + 8(q&1) + 0..7][ks + 4(q>>1) .. +3]: a0, a1, a2, a3.
+            unsigned af[4];
+            nc_ldmatrix_x4(af, &As[wm + 16 * mi + 8 * (q & 1) + r8][ks + 4 * (q >> 1)]);
+#pragma unroll
+            for (int e = 0; e < 4; e++) af[e] = __float_as_uint(nc_tf32_round(__uint_as_float(af[e])));
 #pragma unroll
             for (int ni = 0; ni < 4; ni++)
             {
-                int c = wn + 8 * ni + g;
-                bf[ni][0] = __float_as_uint(Bs[ks + t][c]);
-                bf[ni][1] = __float_as_uint(Bs[ks + t + 4][c]);
+                unsigned b2[2] = {bf[ni][ks / 4], bf[ni][ks / 4 + 1]};
+                nc_mma_tf32_m16n8k8(acc[mi][ni], af, b2);
             }
-#pragma unroll
-            for (int mi = 0; mi < 2; mi++)
-#pragma unroll
-                for (int ni = 0; ni < 4; ni++) nc_mma_tf32_m16n8k8(acc[mi][ni], af[mi], bf[ni]);
         }
-    }
-    else
+}
+
+// The same over one 16-deep bf16 slice (already rounded when stored).
+__device__ __forceinline__ void nc_mma_slice_bf16(const unsigned short (*As)[NC_MMA_BF16_LD], const unsigned short (*Bs)[NC_MMA_BF16_LD],
+                                                  int wm, int wn, int lane, float (&acc)[2][4][4])
+{
+    int q = lane >> 3, r8 = lane & 7;
+    // Matrix q of column tiles 2p, 2p+1 is Bs[wn + 16p + 8(q>>1) + 0..7][8(q&1) .. +7]: b0, b1 of 2p, then of 2p+1.
+    unsigned bf[4][2];
+#pragma unroll
+    for (int p = 0; p < 2; p++)
     {
-        unsigned af[2][4], bf[4][2];
+        unsigned r[4];
+        nc_ldmatrix_x4(r, &Bs[wn + 16 * p + 8 * (q >> 1) + r8][8 * (q & 1)]);
+        bf[2 * p][0] = r[0]; bf[2 * p][1] = r[1];
+        bf[2 * p + 1][0] = r[2]; bf[2 * p + 1][1] = r[3];
+    }
 #pragma unroll
-        for (int mi = 0; mi < 2; mi++)
+    for (int mi = 0; mi < 2; mi++)
+    {
+        // Matrix q is As[wm + 16mi + 8(q&1) + 0..7][8(q>>1) .. +7]: a0, a1, a2, a3.
+        unsigned af[4];
+        nc_ldmatrix_x4(af, &As[wm + 16 * mi + 8 * (q & 1) + r8][8 * (q >> 1)]);
+#pragma unroll
+        for (int ni = 0; ni < 4; ni++) nc_mma_bf16_m16n8k16(acc[mi][ni], af, bf[ni]);
+    }
+}
+
+// tf32 main loop: slices [0, slices) of the block's reduction range through the cp.async ring.
+template <int OP>
+__device__ __forceinline__ void nc_mma_mainloop_tf32(const float* __restrict__ a, const float* __restrict__ b, const nc_mma_geom& g,
+                                                     int M, int kbegin, int kend, int slices, int m0, int tid, const nc_mma_col (&col)[2],
+                                                     int wm, int wn, float (&acc)[2][4][4])
+{
+    __shared__ __align__(16) float As[NC_MMA_TF32_STAGES][NC_MMA_TM][NC_MMA_F32_LD];
+    __shared__ __align__(16) float Bs[NC_MMA_TF32_STAGES][NC_MMA_TN][NC_MMA_F32_LD];
+    auto issue = [&](int s) {   // slice s's copies into ring slot s % STAGES
+        float(*as)[NC_MMA_F32_LD] = As[s % NC_MMA_TF32_STAGES];
+        float(*bs)[NC_MMA_F32_LD] = Bs[s % NC_MMA_TF32_STAGES];
+        nc_mma_gather<OP>(a, b, g, M, kend, m0, kbegin + s * NC_MMA_TK, tid, col,
+                          [&](int, int row, int k, const float* src, bool ok) { nc_cp_async4(&as[row][k], src, ok); },
+                          [&](int, int c, int k, const float* src, bool ok) { nc_cp_async4(&bs[c][k], src, ok); });
+    };
+    // Every iteration commits one group (empty past the last slice), so group s always holds slice s.
+#pragma unroll
+    for (int s = 0; s < NC_MMA_TF32_STAGES - 1; s++)
+    {
+        if (s < slices) issue(s);
+        nc_cp_async_commit();
+    }
+    for (int s = 0; s < slices; s++)
+    {
+        nc_cp_async_wait<NC_MMA_TF32_STAGES - 2>();   // this thread's copies of slice s have landed …
+        __syncthreads();   // … and everyone's; and everyone is done with slice s−1, whose slot is refilled next
+        if (s + NC_MMA_TF32_STAGES - 1 < slices) issue(s + NC_MMA_TF32_STAGES - 1);
+        nc_cp_async_commit();
+        int slot = s % NC_MMA_TF32_STAGES;
+        nc_mma_slice_tf32(As[slot], Bs[slot], wm, wn, tid & 31, acc);
+    }
+}
+
+// bf16 main loop: register-staged, double-buffered bf16 tiles.
+template <int OP>
+__device__ __forceinline__ void nc_mma_mainloop_bf16(const float* __restrict__ a, const float* __restrict__ b, const nc_mma_geom& g,
+                                                     int M, int kbegin, int kend, int slices, int m0, int tid, const nc_mma_col (&col)[2],
+                                                     int wm, int wn, float (&acc)[2][4][4])
+{
+    __shared__ __align__(16) unsigned short As[2][NC_MMA_TM][NC_MMA_BF16_LD];
+    __shared__ __align__(16) unsigned short Bs[2][NC_MMA_TN][NC_MMA_BF16_LD];
+    float ra[8], rb[8];
+    auto load = [&](int s) {
+        nc_mma_gather<OP>(a, b, g, M, kend, m0, kbegin + s * NC_MMA_TK, tid, col,
+                          [&](int i, int, int, const float* src, bool ok) { ra[i] = ok ? *src : 0.f; },
+                          [&](int i, int, int, const float* src, bool ok) { rb[i] = ok ? *src : 0.f; });
+    };
+    auto store = [&](int buf) {   // the staged slice, rounded, at the positions nc_mma_gather names
+        int tid16 = tid % NC_MMA_TK, lane = tid & 31;
+#pragma unroll
+        for (int i = 0; i < 8; i++)
         {
-            int r = wm + 16 * mi + g;
-            af[mi][0] = nc_bf16x2_from_rounded(As[r][2 * t], As[r][2 * t + 1]);
-            af[mi][1] = nc_bf16x2_from_rounded(As[r + 8][2 * t], As[r + 8][2 * t + 1]);
-            af[mi][2] = nc_bf16x2_from_rounded(As[r][2 * t + 8], As[r][2 * t + 9]);
-            af[mi][3] = nc_bf16x2_from_rounded(As[r + 8][2 * t + 8], As[r + 8][2 * t + 9]);
+            As[buf][tid / NC_MMA_TK + (NC_MMA_THREADS / NC_MMA_TK) * i][tid16] = nc_bf16_bits16(ra[i]);
+            Bs[buf][lane % 8 + 8 * (tid >> 5) + 32 * (i & 1)][lane / 8 + 4 * (i >> 1)] = nc_bf16_bits16(rb[i]);
         }
-#pragma unroll
-        for (int ni = 0; ni < 4; ni++)
-        {
-            int c = wn + 8 * ni + g;
-            bf[ni][0] = nc_bf16x2_from_rounded(Bs[2 * t][c], Bs[2 * t + 1][c]);
-            bf[ni][1] = nc_bf16x2_from_rounded(Bs[2 * t + 8][c], Bs[2 * t + 9][c]);
-        }
-#pragma unroll
-        for (int mi = 0; mi < 2; mi++)
-#pragma unroll
-            for (int ni = 0; ni < 4; ni++) nc_mma_bf16_m16n8k16(acc[mi][ni], af[mi], bf[ni]);
+    };
+    if (slices > 0)
+    {
+        load(0);
+        store(0);
+    }
+    __syncthreads();
+    for (int s = 0; s < slices; s++)
+    {
+        int cur = s & 1;
+        bool more = s + 1 < slices;
+        if (more) load(s + 1);
+        nc_mma_slice_bf16(As[cur], Bs[cur], wm, wn, tid & 31, acc);
+        // The other buffer's last reader was slice s−1's mma, before the previous barrier.
+        if (more) store(cur ^ 1);
+        __syncthreads();
     }
 }
 
@@ -244,8 +355,6 @@ template <int OP, int PREC>
 __device__ __forceinline__ void nc_conv_mma(const float* __restrict__ a, const float* __restrict__ b, const float* __restrict__ bias,
                                             float* __restrict__ out, const nc_mma_geom& g, int chunk)
 {
-    __shared__ __align__(16) float As[2][NC_MMA_TM][NC_MMA_TK + NC_MMA_APAD];
-    __shared__ __align__(16) float Bs[2][NC_MMA_TK][NC_MMA_TN + NC_MMA_BPAD];
     int M, Ncol, KR;
     nc_mma_sizes<OP>(g, M, Ncol, KR);
     int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31, gid = lane >> 2, tig = lane & 3;
@@ -261,25 +370,11 @@ __device__ __forceinline__ void nc_conv_mma(const float* __restrict__ a, const f
 #pragma unroll
             for (int c = 0; c < 4; c++) acc[mi][ni][c] = 0.f;
 
-    nc_mma_col col = nc_mma_col_decode<OP>(g, j0 + tid % NC_MMA_TN, Ncol);
-    float ra[8], rb[8];
+    int cfirst = j0 + lane % 8 + 8 * warp;   // this thread's B columns (see nc_mma_gather)
+    nc_mma_col col[2] = {nc_mma_col_decode<OP>(g, cfirst, Ncol), nc_mma_col_decode<OP>(g, cfirst + 32, Ncol)};
     int slices = kend > kbegin ? (kend - kbegin + NC_MMA_TK - 1) / NC_MMA_TK : 0;
-    if (slices > 0)
-    {
-        nc_mma_load<OP>(a, b, g, M, kend, m0, kbegin, tid, col, ra, rb);
-        nc_mma_store<PREC>(As[0], Bs[0], tid, ra, rb);
-    }
-    __syncthreads();
-    for (int s = 0; s < slices; s++)
-    {
-        int cur = s & 1;
-        bool more = s + 1 < slices;
-        if (more) nc_mma_load<OP>(a, b, g, M, kend, m0, kbegin + (s + 1) * NC_MMA_TK, tid, col, ra, rb);
-        nc_mma_slice<PREC>(As[cur], Bs[cur], wm, wn, gid, tig, acc);
-        // The other buffer's last reader was slice s−1's mma, before the previous barrier.
-        if (more) nc_mma_store<PREC>(As[cur ^ 1], Bs[cur ^ 1], tid, ra, rb);
-        __syncthreads();
-    }
+    if constexpr (PREC == NC_PREC_TF32) nc_mma_mainloop_tf32<OP>(a, b, g, M, kbegin, kend, slices, m0, tid, col, wm, wn, acc);
+    else nc_mma_mainloop_bf16<OP>(a, b, g, M, kbegin, kend, slices, m0, tid, col, wm, wn, acc);
 
     float* dst = out + (long long)blockIdx.z * M * Ncol;
 #pragma unroll

@@ -1,6 +1,8 @@
 // nc_mma.cuh — tensor-core primitives for conv_mma.cu (and the mma_fragments test kernels):
-// operand rounding (cvt.rna.tf32.f32, float → bf16 round-to-nearest-even) and the warp-level
-// mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 / m16n8k16.row.col.f32.bf16.bf16.f32.
+// operand rounding (cvt.rna.tf32.f32, float → bf16 round-to-nearest-even), the warp-level
+// mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 / m16n8k16.row.col.f32.bf16.bf16.f32, the
+// fragment load ldmatrix.sync.aligned.m8n8.x4.shared.b16 and the asynchronous global → shared copy
+// cp.async.ca (4 bytes, zero-filled when the source is out of range) with its commit/wait groups.
 // Include after nc_cuda.cuh. Requires sm_80 or later on the GPU.
 //
 // Under __CUDA_EMU__ every function is plain C++ with the same semantics, bit for bit where the
@@ -27,6 +29,21 @@
 //                  a3 = A[g+8][2t+8..2t+9]   (each .b32 holds two bf16, the lower column in bits 0..15)
 //                  B (16×8): b0 = B[2t..2t+1][g], b1 = B[2t+8..2t+9][g] (the lower row in bits 0..15)
 //   C / D (16×8 fp32, both shapes): c0 = C[g][2t], c1 = C[g][2t+1], c2 = C[g+8][2t], c3 = C[g+8][2t+1]
+//
+// ldmatrix .x4 (PTX ISA, "ldmatrix"): lanes 8q … 8q+7 give the shared-memory addresses of rows
+// 0 … 7 of matrix q (each row 16 bytes, 16-byte aligned); lane l receives in r[q] the 32-bit word
+// l % 4 of row l / 4 of matrix q. With an fp32 row-major tile whose rows are 4 floats wide that word
+// is element [g][t]: exactly a tf32 A or B fragment register. With bf16 rows of 8 elements it is
+// the pair [g][2t..2t+1]: a bf16 fragment register. The emulated ldmatrix gathers the rows through
+// warp shuffles of the addresses, so a lane missing from the warp is reported as for any *_sync.
+//
+// cp.async (PTX ISA, "cp.async"): nc_cp_async4 starts a copy of 4 bytes (or writes 4 zero bytes
+// when !valid) into shared memory; nc_cp_async_commit closes the thread's current group;
+// nc_cp_async_wait<N> returns once at most the N newest committed groups are still in flight. A
+// copy is visible to its own thread after the wait and to the block after a __syncthreads that
+// follows the waits. The emulator lands each copy only at its thread's wait (the latest moment the
+// hardware may), so a read before the wait sees stale data, and a thread that exits with copies
+// never waited for is reported.
 #pragma once
 
 #if defined(__CUDACC_RTC__) || defined(__CUDACC__)
@@ -65,6 +82,32 @@ __device__ __forceinline__ void nc_mma_bf16_m16n8k16(float (&acc)[4], const unsi
                  : "+f"(acc[0]), "+f"(acc[1]), "+f"(acc[2]), "+f"(acc[3])
                  : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
 }
+
+// The shared-state-space address of a generic pointer into shared memory.
+__device__ __forceinline__ unsigned nc_smem_addr(const void* p)
+{
+    unsigned long long a;
+    asm("cvta.to.shared.u64 %0, %1;" : "=l"(a) : "l"(p));
+    return (unsigned)a;
+}
+
+// r[q] ← this lane's word of 8×8 b16 matrix q; row is this lane's row address (see the top).
+__device__ __forceinline__ void nc_ldmatrix_x4(unsigned (&r)[4], const void* row)
+{
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(nc_smem_addr(row)));
+}
+
+// *smem ← valid ? *src : 0, asynchronously (4 bytes; src is not read when !valid).
+__device__ __forceinline__ void nc_cp_async4(void* smem, const void* src, bool valid)
+{
+    asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;" ::"r"(nc_smem_addr(smem)), "l"(src), "r"(valid ? 4 : 0) : "memory");
+}
+
+__device__ __forceinline__ void nc_cp_async_commit() { asm volatile("cp.async.commit_group;" ::: "memory"); }
+
+template <int N> __device__ __forceinline__ void nc_cp_async_wait() { asm volatile("cp.async.wait_group %0;" ::"n"(N) : "memory"); }
 
 #else  // __CUDA_EMU__
 
@@ -143,10 +186,24 @@ __device__ inline void nc_mma_bf16_m16n8k16(float (&acc)[4], const unsigned (&a)
     nc_mma_emu_accumulate<16>(acc, ar, bc);
 }
 
+__device__ inline void nc_ldmatrix_x4(unsigned (&r)[4], const void* row)
+{
+    int lane = nc_mma_lane();
+    if ((uintptr_t)row % 16 != 0) nc_emu_fail(__FILE__, __LINE__, "ldmatrix row address is not 16-byte aligned");
+    for (int q = 0; q < 4; q++)   // row lane/4 of matrix q is the address lane 8q + lane/4 gave
+    {
+        const unsigned char* p = __shfl_sync(NC_FULL_MASK, static_cast<const unsigned char*>(row), 8 * q + lane / 4);
+        std::memcpy(&r[q], p + 4 * (lane % 4), 4);
+    }
+}
+
+__device__ inline void nc_cp_async4(void* smem, const void* src, bool valid) { nc_emu_cp_async(smem, src, 4, valid ? 4u : 0u); }
+
+__device__ inline void nc_cp_async_commit() { nc_emu_cp_async_commit(); }
+
+template <int N> __device__ inline void nc_cp_async_wait() { nc_emu_cp_async_wait(N); }
+
 #endif
 
-// Two already-bf16-valued floats (low 16 bits 0) packed without rounding: lo in bits 0..15.
-__device__ __forceinline__ unsigned nc_bf16x2_from_rounded(float lo, float hi)
-{
-    return (__float_as_uint(lo) >> 16) | (__float_as_uint(hi) & 0xffff0000u);
-}
+// The bf16 bit pattern of x rounded to nearest even (what a bf16 shared-memory tile stores).
+__device__ __forceinline__ unsigned short nc_bf16_bits16(float x) { return (unsigned short)(nc_bf16x2_pack(x, 0.f) & 0xffffu); }

@@ -48,6 +48,12 @@ NC_EMU_API void nc_emu_syncthreads(const char* file, int line);
 NC_EMU_API unsigned long long nc_emu_warp(int op, unsigned mask, unsigned long long value, int param, int width,
                                           const char* file, int line);
 NC_EMU_API unsigned nc_emu_activemask(void);
+// cp.async (see nc_mma.cuh): a copy lands when its thread waits for its group.
+NC_EMU_API void nc_emu_cp_async(void* dst, const void* src, unsigned bytes, unsigned src_bytes);
+NC_EMU_API void nc_emu_cp_async_commit(void);
+NC_EMU_API void nc_emu_cp_async_wait(unsigned pending);
+// Fails the launch, naming the current thread, the place and what went wrong (it does not stop the thread).
+NC_EMU_API void nc_emu_fail(const char* file, int line, const char* what);
 NC_EMU_API int nc_emu_run(const char* kernel, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by,
                           unsigned bz, unsigned smem, nc_emu_body body, void* ctx, nc_emu_body touch_tls);
 

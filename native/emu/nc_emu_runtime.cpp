@@ -18,6 +18,9 @@
 // arrived; two different call sites meeting at one barrier are reported with file:line.
 // Warp intrinsics (*_sync): per-warp arrival mask; the last participating lane computes
 // every lane's result; participating = mask ∩ existing lanes ∩ not exited.
+// cp.async: each copy is queued on its fiber with its group and lands (copied, zero-filled)
+// when that thread's cp.async.wait_group covers the group, the latest moment the hardware may
+// complete it; a thread that exits with copies still queued is reported.
 //
 // Sanitizers: the runtime is never instrumented. Under ThreadSanitizer each CUDA thread is
 // a TSan fiber, switched without synchronisation, and barriers / warp ops are annotated
@@ -135,6 +138,16 @@ struct Stack
 };
 
 enum class State : uint8_t { NotStarted, Running, Waiting, Done };
+
+// One cp.async of a thread, not yet landed: it lands (src_bytes copied, the rest of bytes zeroed)
+// when the thread waits for its group, the latest moment the hardware may complete it, so a read
+// of the destination before the wait sees the old contents.
+struct AsyncCopy
+{
+    void* dst;
+    const void* src;
+    unsigned bytes, src_bytes, group;
+};
 enum class WaitKind : uint8_t { None, Barrier, Warp };
 
 struct Fiber
@@ -150,6 +163,10 @@ struct Fiber
     unsigned long long wvalue = 0, wresult = 0;
     int wparam = 0, wwidth = 32;
     unsigned wmask = 0;
+    // cp.async: copies not yet landed, and the number of groups committed so far (the copies
+    // issued now belong to group `groups`, committed by the next cp.async.commit_group).
+    std::vector<AsyncCopy> copies;
+    unsigned groups = 0;
 };
 
 struct WarpState
@@ -369,6 +386,9 @@ void warp_compute(Block& B, int warp)
 
 void thread_exit(Block& B, Fiber* f)
 {
+    if (!f->copies.empty())
+        report_thread(B, f, "exits with %zu cp.async cop%s never waited for (cp.async.wait_group): their shared-memory contents are undefined",
+                      f->copies.size(), f->copies.size() == 1 ? "y" : "ies");
     f->state = State::Done;
     B.live--;
     tsan_release(&B.tsan_sync);
@@ -811,6 +831,51 @@ NC_EMU_API unsigned long long nc_emu_warp(int op, unsigned mask, unsigned long l
     }
     tsan_acquire(&W);
     return f->wresult;
+}
+
+NC_EMU_API void nc_emu_cp_async(void* dst, const void* src, unsigned bytes, unsigned src_bytes)
+{
+    Worker* w = current_worker_or_die("cp.async");
+    Fiber* f = w->cur;
+    if (bytes != 4 && bytes != 8 && bytes != 16)
+        report_thread(w->block, f, "cp.async of %u bytes (4, 8 or 16)", bytes);
+    else if (src_bytes > bytes)
+        report_thread(w->block, f, "cp.async src-size %u exceeds its cp-size %u", src_bytes, bytes);
+    else if ((uintptr_t)dst % bytes != 0 || (src_bytes > 0 && (uintptr_t)src % bytes != 0))
+        report_thread(w->block, f, "cp.async of %u bytes from %p to %p: both addresses must be %u-byte aligned", bytes, src, dst, bytes);
+    else
+        f->copies.push_back(AsyncCopy{dst, src, bytes, src_bytes, f->groups});
+}
+
+NC_EMU_API void nc_emu_cp_async_commit(void)
+{
+    current_worker_or_die("cp.async.commit_group")->cur->groups++;
+}
+
+NC_EMU_API void nc_emu_cp_async_wait(unsigned pending)
+{
+    Fiber* f = current_worker_or_die("cp.async.wait_group")->cur;
+    // Committed groups are 0 … groups−1; all but the newest `pending` of them must be complete.
+    if (f->groups <= pending) return;
+    unsigned done = f->groups - pending;
+    size_t kept = 0;
+    for (AsyncCopy& c : f->copies)
+    {
+        if (c.group < done)
+        {
+            memcpy(c.dst, c.src, c.src_bytes);
+            memset((char*)c.dst + c.src_bytes, 0, c.bytes - c.src_bytes);
+        }
+        else
+            f->copies[kept++] = c;
+    }
+    f->copies.resize(kept);
+}
+
+NC_EMU_API void nc_emu_fail(const char* file, int line, const char* what)
+{
+    Worker* w = current_worker_or_die("a device-side check");
+    report_thread(w->block, w->cur, "%s (%s:%d)", what, file, line);
 }
 
 NC_EMU_API unsigned nc_emu_activemask(void)

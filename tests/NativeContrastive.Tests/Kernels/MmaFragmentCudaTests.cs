@@ -9,7 +9,7 @@ namespace NativeContrastive.Tests.KernelTests;
 /// <summary>
 /// The mma_fragments.cu test kernels on a real sm_80+ GPU, the same checks as
 /// <see cref="MmaFragmentTests"/> on emu: this is what ties the emulator's mma stand-ins and the
-/// fragment layouts written in nc_mma.cuh to the hardware. The rounding kernel must match
+/// fragment layouts written in nc_mma.cuh to the hardware, and the same for ldmatrix.x4 and cp.async. The rounding kernel must match
 /// <see cref="PrecisionRounding"/> bit for bit except that a NaN only has to stay a NaN (the
 /// hardware's NaN payload is not part of the contract).
 /// </summary>
@@ -87,5 +87,29 @@ public class MmaFragmentCudaTests : CudaKernelTest
             Assert.That(BitConverter.SingleToUInt32Bits(o[i]), Is.EqualTo(BitConverter.SingleToUInt32Bits(t)), $"tf32 0x{bits[i]:x8}");
             Assert.That(BitConverter.SingleToUInt32Bits(o[x.Length + i]), Is.EqualTo(BitConverter.SingleToUInt32Bits(b)), $"bf16 0x{bits[i]:x8}");
         }
+    }
+
+    [TestCase(4)]
+    [TestCase(20)]
+    [TestCase(24)]
+    public void LdmatrixGivesEachLaneItsFragmentWord(int stride)
+    {
+        var src = MmaFragmentTests.LdmatrixSource(stride);
+        using var ds = DeviceBuffer.From(Cuda, src);
+        using var dout = DeviceBuffer.From(Cuda, new uint[128]);
+        Cuda.Launch(module!.Function("ldmatrix_x4_kernel"), 1, 32, 0, new KernelArgs().Ptr(ds).Ptr(dout).I32(stride));
+        Cuda.Synchronize();
+        Assert.That(dout.ToArray<uint>(), Is.EqualTo(MmaFragmentTests.LdmatrixExpected(src, stride)));
+    }
+
+    [Test]
+    public void CpAsyncZeroFillsAndCompletesByGroup()
+    {
+        var src = EmuKernelTest.Data(256, 21);
+        using var ds = DeviceBuffer.From(Cuda, src);
+        using var dout = DeviceBuffer.Allocate<float>(Cuda, 256);
+        Cuda.Launch(module!.Function("cp_async_groups_kernel"), 1, 128, 0, new KernelArgs().Ptr(ds).Ptr(dout));
+        Cuda.Synchronize();
+        Assert.That(dout.ToArray<float>(), Is.EqualTo(MmaFragmentTests.CpAsyncExpected(src)));
     }
 }

@@ -12,6 +12,9 @@ namespace NativeContrastive.Tests.KernelTests;
 /// C + A·B exactly: a lane reading a wrong fragment element changes some D. With random data D is
 /// compared with C + round(A)·round(B) in double within the fp32 accumulation bound
 /// (k + 1)·2⁻²³·(|C| + Σ|a·b|). The rounding helpers match <see cref="PrecisionRounding"/> bit for bit.
+/// ldmatrix.x4 must hand lane l word l%4 of row l/4 of each matrix (the PTX ISA layout conv_mma.cu
+/// relies on for its fragments); cp.async must zero-fill, respect its commit/wait groups and, on
+/// the emulator, land only at the wait and report a copy never waited for.
 /// </summary>
 public class MmaFragmentTests(EmuOrder order) : EmuKernelTest(order)
 {
@@ -95,5 +98,67 @@ public class MmaFragmentTests(EmuOrder order) : EmuKernelTest(order)
             Assert.That(BitConverter.SingleToUInt32Bits(o[i]), Is.EqualTo(BitConverter.SingleToUInt32Bits(PrecisionRounding.Tf32(x[i]))), $"tf32 0x{bits[i]:x8}");
             Assert.That(BitConverter.SingleToUInt32Bits(o[x.Length + i]), Is.EqualTo(BitConverter.SingleToUInt32Bits(PrecisionRounding.Bf16(x[i]))), $"bf16 0x{bits[i]:x8}");
         }
+    }
+
+    /// <summary>ldmatrix_x4_kernel's expected output: lane l, register q = word l%4 of tile row 8q + l/4.</summary>
+    internal static uint[] LdmatrixExpected(uint[] src, int stride) =>
+        Enumerable.Range(0, 128).Select(e => src[(8 * (e % 4) + e / 16) * stride + e / 4 % 4]).ToArray();
+
+    internal static uint[] LdmatrixSource(int stride) => Enumerable.Range(0, 32 * stride).Select(i => (uint)(i * 2654435761u)).ToArray();
+
+    [TestCase(4)]
+    [TestCase(20)]
+    [TestCase(24)]
+    public void LdmatrixGivesEachLaneItsFragmentWord(int stride)
+    {
+        var src = LdmatrixSource(stride);
+        using var ds = Up(src);
+        using var dout = Up(new uint[128]);
+        Driver.Launch(Kernel("ldmatrix_x4_kernel"), 1, 32, 0, new KernelArgs().Ptr(ds).Ptr(dout).I32(stride));
+        Assert.That(dout.ToArray<uint>(), Is.EqualTo(LdmatrixExpected(src, stride)));
+    }
+
+    [Test]
+    public void LdmatrixRejectsAMisalignedRow()
+    {
+        using var ds = Up(LdmatrixSource(5));
+        using var dout = Up(new uint[128]);
+        var e = Assert.Throws<KernelLaunchException>(() => Driver.Launch(Kernel("ldmatrix_x4_kernel"), 1, 32, 0, new KernelArgs().Ptr(ds).Ptr(dout).I32(5)))!;
+        Assert.That(e.Message, Does.Contain("ldmatrix row address is not 16-byte aligned"));
+    }
+
+    /// <summary>cp_async_groups_kernel's expected output for src.</summary>
+    internal static float[] CpAsyncExpected(float[] src) =>
+        Enumerable.Range(0, 128).Select(t => (t + 1) % 128 % 3 != 0 ? src[(t + 1) % 128] : 0f)
+            .Concat(Enumerable.Range(0, 128).Select(t => src[128 + (t + 5) % 128])).ToArray();
+
+    [Test]
+    public void CpAsyncZeroFillsAndCompletesByGroup()
+    {
+        var src = Data(256, 21);
+        using var ds = Up(src);
+        using var dout = Zeros(256);
+        Driver.Launch(Kernel("cp_async_groups_kernel"), 1, 128, 0, new KernelArgs().Ptr(ds).Ptr(dout));
+        Assert.That(dout.ToArray<float>(), Is.EqualTo(CpAsyncExpected(src)));
+    }
+
+    [Test]
+    public void CpAsyncLandsAtTheWaitOnTheEmulator()
+    {
+        var src = Data(32, 22);
+        using var ds = Up(src);
+        using var dout = Zeros(64);
+        Driver.Launch(Kernel("cp_async_read_before_wait_kernel"), 1, 32, 0, new KernelArgs().Ptr(ds).Ptr(dout));
+        var o = dout.ToArray<float>();
+        Assert.That(o[..32], Is.All.EqualTo(-1f), "read before the wait sees the old contents");
+        Assert.That(o[32..], Is.EqualTo(src), "read after the wait sees the copy");
+    }
+
+    [Test]
+    public void CpAsyncNeverWaitedForIsReported()
+    {
+        using var ds = Up(Data(32, 23));
+        var e = Assert.Throws<KernelLaunchException>(() => Driver.Launch(Kernel("cp_async_unwaited_kernel"), 1, 32, 0, new KernelArgs().Ptr(ds)))!;
+        Assert.That(e.Message, Does.Contain("cp_async_unwaited_kernel").And.Contain("never waited for"));
     }
 }

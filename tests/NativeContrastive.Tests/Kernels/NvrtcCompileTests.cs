@@ -53,7 +53,7 @@ public class NvrtcCompileTests
         {
             var mmaPath = Path.Combine(TestContext.CurrentContext.TestDirectory, "..", "..", "..", "Kernels", "cu", "mma_fragments.cu");
             var mma = NvrtcCompiler.CompileUncached(KernelSource.FromText("mma_fragments.cu", File.ReadAllText(mmaPath)), arch);
-            Assert.That(mma.Kernels.Select(k => k.Kernel), Does.Contain("mma_tf32_fragments_kernel").And.Contain("mma_bf16_fragments_kernel"), $"{arch}");
+            Assert.That(mma.Kernels.Select(k => k.Kernel), Does.Contain("mma_tf32_fragments_kernel").And.Contain("mma_bf16_fragments_kernel").And.Contain("ldmatrix_x4_kernel").And.Contain("cp_async_groups_kernel"), $"{arch}");
             Assert.That(mma.Kernels.All(k => k.SpillBytes == 0), $"{arch}: no spills");
         }
     }

@@ -1,6 +1,7 @@
 // mma_fragments.cu — test kernels for nc_mma.cuh: one warp builds the PTX-ISA fragments of a
 // single m16n8k8 tf32 / m16n8k16 bf16 mma from row-major A [16×KD], B [KD×8], C [16×8], runs it
-// and scatters D back by the C-fragment layout; and elementwise tf32 / bf16 rounding.
+// and scatters D back by the C-fragment layout; elementwise tf32 / bf16 rounding; ldmatrix.x4 from
+// a row-padded shared tile; and cp.async with zero fill and commit/wait groups.
 #include "nc_cuda.cuh"
 #include "nc_mma.cuh"
 
@@ -58,7 +59,68 @@ extern "C" __global__ void mma_round_kernel(const float* x, float* out, int n)
     }
 }
 
+// One warp: tile rows of `stride` words (stride ≥ 4; a multiple of 4 keeps rows 16-byte aligned),
+// lane l gives row l (row l%8 of matrix l/8), out[l·4 + q] = its register q of ldmatrix.x4.
+extern "C" __global__ void ldmatrix_x4_kernel(const unsigned* src, unsigned* out, int stride)
+{
+    __shared__ __align__(16) unsigned tile[32 * 24 + 1];
+    int lane = threadIdx.x & 31;
+    for (int i = lane; i < 32 * stride; i += 32) tile[i] = src[i];
+    __syncthreads();
+    unsigned r[4];
+    nc_ldmatrix_x4(r, &tile[lane * stride]);
+    for (int q = 0; q < 4; q++) out[lane * 4 + q] = r[q];
+}
+
+// 128 threads. Group 0 copies src[0..128) into s0, zero-filled where t % 3 == 0; group 1 copies
+// src[128..256) into s1. After waiting for all but the newest group, out[t] reads another
+// thread's s0 element; after waiting for everything, out[128 + t] reads another thread's s1.
+extern "C" __global__ void cp_async_groups_kernel(const float* src, float* out)
+{
+    __shared__ __align__(16) float s0[128], s1[128];
+    int t = threadIdx.x;
+    s0[t] = __int_as_float(0x7fc00000);   // NaN: a zero fill that does not happen shows
+    s1[t] = __int_as_float(0x7fc00000);
+    __syncthreads();
+    nc_cp_async4(&s0[t], src + t, t % 3 != 0);
+    nc_cp_async_commit();
+    nc_cp_async4(&s1[t], src + 128 + t, true);
+    nc_cp_async_commit();
+    nc_cp_async_wait<1>();
+    __syncthreads();
+    out[t] = s0[(t + 1) % 128];
+    nc_cp_async_wait<0>();
+    __syncthreads();
+    out[128 + t] = s1[(t + 5) % 128];
+}
+
+// Emulator only (on a GPU out[t] is undefined): out[t] = s[t] read before the wait (-1 on emu,
+// where a copy lands at its thread's wait), out[32 + t] = s[t] after it (src[t]).
+extern "C" __global__ void cp_async_read_before_wait_kernel(const float* src, float* out)
+{
+    __shared__ __align__(16) float s[32];
+    int t = threadIdx.x;
+    s[t] = -1.f;
+    nc_cp_async4(&s[t], src + t, true);
+    nc_cp_async_commit();
+    out[t] = s[t];
+    nc_cp_async_wait<0>();
+    out[32 + t] = s[t];
+}
+
+// A misuse the emulator must report: a copy never waited for.
+extern "C" __global__ void cp_async_unwaited_kernel(const float* src)
+{
+    __shared__ __align__(16) float s[32];
+    nc_cp_async4(&s[threadIdx.x], src + threadIdx.x, true);
+    nc_cp_async_commit();
+}
+
 NC_EXPORT_KERNEL(mma_tf32_fragments_kernel);
 NC_EXPORT_KERNEL(mma_bf16_fragments_kernel);
 NC_EXPORT_KERNEL(mma_round_kernel);
 NC_EXPORT_KERNEL(mma_half_warp_kernel);
+NC_EXPORT_KERNEL(ldmatrix_x4_kernel);
+NC_EXPORT_KERNEL(cp_async_groups_kernel);
+NC_EXPORT_KERNEL(cp_async_read_before_wait_kernel);
+NC_EXPORT_KERNEL(cp_async_unwaited_kernel);
