@@ -9,7 +9,8 @@ namespace NativeContrastive.Bench;
 /// conv_mma.cu (tensor cores) beside conv.cu (fp32 SIMT) on the CUDA device at the 3×3 shapes of
 /// ResNet-18 on 32×32 inputs: ms per call (mean of 20 after a warm-up, stream-synchronised) and
 /// TFLOP/s (2·N·K·P·Q·C·R·S per primitive) for fp32, tf32 and bf16, with the split counts of
-/// backward weight. Skipped below compute capability 8.0.
+/// backward weight, and each rate's share of the device's peak for that precision (FP32 lanes or
+/// dense TF32 / BF16 tensor cores, <see cref="CudaDevicePeaks"/>). Skipped below compute capability 8.0.
 /// </summary>
 public static class CudaConvMmaBench
 {
@@ -27,6 +28,14 @@ public static class CudaConvMmaBench
             return;
         }
         Console.WriteLine($"cuda conv fp32 / tf32 / bf16 — {cuda.Device.Name}, batch {batch}");
+        var peaks = CudaDevicePeaks.Query(cuda.Device.Ordinal);
+        double? Peak(Precision p) => (p switch
+        {
+            Precision.Tf32 => peaks.Tf32TensorGigaflopsPerSecond,
+            Precision.Bf16 => peaks.Bf16TensorGigaflopsPerSecond,
+            _ => peaks.Fp32GigaflopsPerSecond,
+        }) / 1e3;
+        Console.WriteLine($"  peaks (TF/s): fp32 {Peak(Precision.Fp32):F1}, tf32 tensor {Peak(Precision.Tf32):F1}, bf16 tensor {Peak(Precision.Bf16):F1}");
         using var conv = new ConvKernels(cuda);
         using var mma = new ConvMmaKernels(cuda);
         foreach (var (c, k, hw, stride) in new[] { (3, 64, 32, 1), (64, 64, 32, 1), (64, 128, 32, 2), (128, 128, 16, 1), (256, 256, 8, 1), (512, 512, 4, 1) })
@@ -38,13 +47,15 @@ public static class CudaConvMmaBench
             using var dx = DeviceBuffer.Allocate<float>(cuda, g.InputLength);
             using var dw = DeviceBuffer.Allocate<float>(cuda, g.WeightLength);
             double tflop = 2.0 * g.N * g.K * g.P * g.Q * g.C * g.R * g.S / 1e12;
-            string Line(string name, double f, double d, double wt) =>
-                $"  {name} fwd {f,7:F3} ms {tflop / (f / 1e3),5:F1} TF/s   bwd-data {d,7:F3} ms {tflop / (d / 1e3),5:F1} TF/s   bwd-weight {wt,7:F3} ms {tflop / (wt / 1e3),5:F1} TF/s";
+            string Rate(double ms, Precision p) => tflop / (ms / 1e3) is var tf && Peak(p) is double peak
+                ? $"{ms,7:F3} ms {tf,5:F1} TF/s ({100 * tf / peak,3:F0}%)" : $"{ms,7:F3} ms {tflop / (ms / 1e3),5:F1} TF/s";
+            string Line(Precision p, double f, double d, double wt) =>
+                $"  {p.ToString().ToLowerInvariant()} fwd {Rate(f, p)}   bwd-data {Rate(d, p)}   bwd-weight {Rate(wt, p)}";
             Console.WriteLine($"  conv 3x3/{stride} {c,3}->{k,3} {hw,2}x{hw,-2} (mma bwd-weight {ConvMmaKernels.BackwardWeightSplits(g)} splits)");
-            Console.WriteLine(Line("fp32", Ms(cuda, () => conv.Conv2dForward(x, w, null, y, g)), Ms(cuda, () => conv.Conv2dBackwardData(y, w, dx, g)),
+            Console.WriteLine(Line(Precision.Fp32, Ms(cuda, () => conv.Conv2dForward(x, w, null, y, g)), Ms(cuda, () => conv.Conv2dBackwardData(y, w, dx, g)),
                 Ms(cuda, () => conv.Conv2dBackwardWeight(x, y, dw, null, g))));
             foreach (var p in new[] { Precision.Tf32, Precision.Bf16 })
-                Console.WriteLine(Line(p.ToString().ToLowerInvariant(), Ms(cuda, () => mma.Conv2dForward(x, w, null, y, g, p)),
+                Console.WriteLine(Line(p, Ms(cuda, () => mma.Conv2dForward(x, w, null, y, g, p)),
                     Ms(cuda, () => mma.Conv2dBackwardData(y, w, dx, g, p)), Ms(cuda, () => mma.Conv2dBackwardWeight(x, y, dw, null, g, p))));
         }
     }

@@ -62,7 +62,11 @@ internal static class ProfileCommand
         o.WriteLine($"profile: {p.Description}, batch {p.Config.BatchSize}, {p.Config.Optimizer}, precision {Engine.Backends.Precisions.Format(p.Config.PrecisionValue)}");
         o.WriteLine($"device: {r.Device}, times by {r.Clock}; {steps} measured step{(steps == 1 ? "" : "s")} after {warmup} warm-up");
         o.WriteLine(Inv($"speed: {p.StepsPerSecond:0.###} steps/s, {p.ImagesPerSecond:0.#} images/s, {p.StepMs:0.##} ms per step, last loss {p.LastLoss:0.####}"));
-        var peaks = new[] { (r.PeakGigabytesPerSecond, "GB/s memory"), (r.PeakGigaflopsPerSecond, "GFLOP/s FP32") }
+        var peaks = new[]
+            {
+                (r.PeakGigabytesPerSecond, "GB/s memory"), (r.PeakGigaflopsPerSecond, "GFLOP/s FP32"),
+                (r.PeakTf32GigaflopsPerSecond, "GFLOP/s TF32 tensor"), (r.PeakBf16GigaflopsPerSecond, "GFLOP/s BF16 tensor"),
+            }
             .Where(x => x.Item1 is not null).Select(x => Inv($"{x.Item1:0} {x.Item2}")).ToList();
         if (peaks.Count > 0) o.WriteLine($"device allows: {string.Join(", ", peaks)} (the % in the rate columns)");
         o.WriteLine();

@@ -8,7 +8,8 @@ namespace NativeContrastive.Cli.Profile;
 /// The cells of `nc profile`'s table, one row per kernel (per primitive on cpu), largest total
 /// first, nested rows ("  ▸ gemm") right under the row they are part of: name, calls, total ms, mean µs, share of the measured wall
 /// time, and the achieved GB/s and GFLOP/s where the launcher declared bytes or FLOPs — with
-/// the share of the device's peak in parentheses when the device reports one. Rendered by
+/// the share of the device's peak in parentheses when the device reports one (for GFLOP/s the peak
+/// of the unit the row's FLOPs ran on: FP32 lanes, or TF32 / BF16 tensor cores). Rendered by
 /// <see cref="PlainTable"/> (redirected output) or <see cref="TerminalTable"/> (Spectre.Console).
 /// </summary>
 internal sealed record ProfileTable(IReadOnlyList<string> Headers, IReadOnlyList<string[]> Rows)
@@ -28,7 +29,7 @@ internal sealed record ProfileTable(IReadOnlyList<string> Headers, IReadOnlyList
             Fixed(e.MeanUs, 1),
             Fixed(100 * e.TotalMs / profile.WallMs, 1),
             Rate(e.GigabytesPerSecond, report.PeakGigabytesPerSecond),
-            Rate(e.GigaflopsPerSecond, report.PeakGigaflopsPerSecond),
+            Rate(e.GigaflopsPerSecond, report.PeakFor(e.Math)),
         }).ToList();
         return new ProfileTable([first, "calls", "total ms", "mean µs", "% step", "GB/s", "GFLOP/s"], rows);
     }

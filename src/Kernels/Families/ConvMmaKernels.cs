@@ -98,7 +98,7 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
         var (target, chunk, n) = Plan(y, g.OutputLength, g.C * g.R * g.S, splits);
         Launch(kernel, TileGrid(g.K, (long)g.N * g.P * g.Q, n), Threads,
             Geometry(new KernelArgs().Ptr(x).Ptr(w).Ptr(bias?.Ptr ?? 0).Ptr(target), g).I32(chunk),
-            new LaunchCost(4 * (g.InputLength + g.WeightLength + n * g.OutputLength), Flops(g)));
+            new LaunchCost(4 * (g.InputLength + g.WeightLength + n * g.OutputLength), Flops(g), p));
         Reduce(target, y, n, g.OutputLength);
     }
 
@@ -116,7 +116,7 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
         var (target, chunk, n) = Plan(dx, g.InputLength, g.K * g.R * g.S, splits);
         Launch(kernel, TileGrid(g.C, (long)g.N * g.H * g.W, n), Threads,
             Geometry(new KernelArgs().Ptr(dy).Ptr(w).Ptr(target), g).I32(chunk),
-            new LaunchCost(4 * (g.OutputLength + g.WeightLength + n * g.InputLength), Flops(g)));
+            new LaunchCost(4 * (g.OutputLength + g.WeightLength + n * g.InputLength), Flops(g), p));
         Reduce(target, dx, n, g.InputLength);
     }
 
@@ -139,7 +139,7 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
         var (target, chunk, n) = Plan(dw, g.WeightLength, g.N * g.P * g.Q, splits);
         Launch(kernel, TileGrid(g.K, (long)g.C * g.R * g.S, n), Threads,
             Geometry(new KernelArgs().Ptr(x).Ptr(dy).Ptr(target), g).I32(chunk),
-            new LaunchCost(4 * (g.InputLength + g.OutputLength + n * g.WeightLength), Flops(g)));
+            new LaunchCost(4 * (g.InputLength + g.OutputLength + n * g.WeightLength), Flops(g), p));
         Reduce(target, dw, n, g.WeightLength);
     }
 

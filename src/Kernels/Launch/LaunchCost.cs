@@ -1,3 +1,5 @@
+using NativeContrastive.Kernels.Families;
+
 namespace NativeContrastive.Kernels.Launch;
 
 /// <summary>
@@ -7,9 +9,12 @@ namespace NativeContrastive.Kernels.Launch;
 /// an in-place update that reads and writes w counts w twice). <see cref="Flops"/> counts a
 /// multiply-add as two. Both are the launcher's declaration, not a measurement: caches can make
 /// the real traffic lower, uncoalesced access higher. <see cref="None"/> (0, 0) means "not
-/// declared" and leaves the columns empty.
+/// declared" and leaves the columns empty. <see cref="Math"/> says what the FLOPs run on, so that
+/// the profile compares their rate with the right peak: <see cref="Precision.Fp32"/> the FP32
+/// (CUDA-core) lanes, <see cref="Precision.Tf32"/> / <see cref="Precision.Bf16"/> the dense
+/// tensor-core rate at that operand type.
 /// </summary>
-public readonly record struct LaunchCost(long Bytes, double Flops = 0)
+public readonly record struct LaunchCost(long Bytes, double Flops = 0, Precision Math = Precision.Fp32)
 {
     public static LaunchCost None => default;
 
@@ -24,7 +29,13 @@ public readonly record struct LaunchCost(long Bytes, double Flops = 0)
         new(4 * (m * k + k * n + (readsC ? 2 : 1) * m * n), 2.0 * m * n * k);
 
     /// <summary>The cost of <paramref name="count"/> such pieces of work (a batched GEMM).</summary>
-    public LaunchCost Times(long count) => new(Bytes * count, Flops * count);
+    public LaunchCost Times(long count) => new(Bytes * count, Flops * count, Math);
 
-    public static LaunchCost operator +(LaunchCost a, LaunchCost b) => new(a.Bytes + b.Bytes, a.Flops + b.Flops);
+    /// <summary>Both costs together; the FLOPs must run on the same unit (a sum across units has no one peak).</summary>
+    public static LaunchCost operator +(LaunchCost a, LaunchCost b)
+    {
+        if (a.Math != b.Math && a.Flops > 0 && b.Flops > 0)
+            throw new ArgumentException($"LaunchCost: cannot add {a.Math} FLOPs to {b.Math} FLOPs.");
+        return new(a.Bytes + b.Bytes, a.Flops + b.Flops, a.Flops > 0 ? a.Math : b.Math);
+    }
 }

@@ -1,3 +1,4 @@
+using NativeContrastive.Kernels.Families;
 using NativeContrastive.Kernels.Launch;
 
 namespace NativeContrastive.Kernels.Profile;
@@ -12,6 +13,7 @@ public sealed class ProfileCounter
     private readonly Lock gate = new();
     private long calls, bytes;
     private double flops, ms;
+    private Precision math;
 
     internal ProfileCounter(string name, ProfileEntryKind kind, bool nested)
     {
@@ -31,6 +33,7 @@ public sealed class ProfileCounter
             calls++;
             bytes += cost.Bytes;
             flops += cost.Flops;
+            if (cost.Flops > 0) math = cost.Math;   // one kernel runs its FLOPs on one unit
         }
     }
 
@@ -41,11 +44,11 @@ public sealed class ProfileCounter
 
     internal void Clear()
     {
-        lock (gate) { calls = 0; bytes = 0; flops = 0; ms = 0; }
+        lock (gate) { calls = 0; bytes = 0; flops = 0; ms = 0; math = Precision.Fp32; }
     }
 
     internal ProfileEntry Entry()
     {
-        lock (gate) return new ProfileEntry(Name, Kind, calls, ms, bytes, flops, Nested);
+        lock (gate) return new ProfileEntry(Name, Kind, calls, ms, bytes, flops, Nested, math);
     }
 }

@@ -1,3 +1,6 @@
+using NativeContrastive.Kernels.Families;
+using NativeContrastive.Kernels.Launch;
+
 namespace NativeContrastive.Kernels.Profile;
 
 /// <summary>What a profile row measures: a kernel launch, a copy or memset, or a cpu backend primitive.</summary>
@@ -10,9 +13,10 @@ public enum ProfileEntryKind { Kernel, Copy, Primitive }
 /// and <see cref="Flops"/> are the sums of what the calls declared (<c>LaunchCost</c>), 0 when
 /// none did. A <see cref="Nested"/> row is work inside another row (the GEMM inside a cpu
 /// convolution), named "Parent ▸ part"; its time is already part of its parent's and is left
-/// out of totals.
+/// out of totals. <see cref="Math"/> is what its FLOPs ran on (<see cref="LaunchCost.Math"/>).
 /// </summary>
-public sealed record ProfileEntry(string Name, ProfileEntryKind Kind, long Calls, double TotalMs, long Bytes, double Flops, bool Nested = false)
+public sealed record ProfileEntry(string Name, ProfileEntryKind Kind, long Calls, double TotalMs, long Bytes, double Flops, bool Nested = false,
+    Precision Math = Precision.Fp32)
 {
     /// <summary>Separates a nested row's parent from its part in <see cref="Name"/>.</summary>
     public const string NestedSeparator = " ▸ ";

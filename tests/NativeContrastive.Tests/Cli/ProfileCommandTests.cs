@@ -63,13 +63,14 @@ public class ProfileCommandTests
         Assert.That(lines[^1], Is.EqualTo($"csv: {csv}"));
 
         var csvLines = File.ReadAllLines(csv);
-        Assert.That(csvLines[0], Is.EqualTo("name,kind,nested,calls,total_ms,mean_us,step_percent,bytes,gb_per_s,flops,gflop_per_s,precision"));
+        Assert.That(csvLines[0], Is.EqualTo("name,kind,nested,calls,total_ms,mean_us,step_percent,bytes,gb_per_s,flops,gflop_per_s,precision,flops_on"));
         Assert.That(csvLines.Skip(1).Select(l => l.Split(',')[0].Split(" ▸ ")[^1]), Is.EqualTo(rows.Select(c => c[0].TrimStart('▸', ' '))),
             "the same rows in the same order");
         Assert.That(csvLines, Has.Some.StartWith("Conv2dForward ▸ gemm,primitive,1,"), "full names of nested rows");
         var convCsv = csvLines.Single(l => l.StartsWith("Conv2dForward,", StringComparison.Ordinal)).Split(',');
         Assert.That(convCsv[1..4], Is.EqualTo(new[] { "primitive", "0", "8" }));
         Assert.That(double.Parse(convCsv[9], CultureInfo.InvariantCulture), Is.GreaterThan(0), "flops");
+        Assert.That(convCsv[^1], Is.EqualTo("fp32"), "the cpu runs its FLOPs on fp32 lanes");
         Assert.That(Directory.GetFiles(Path.GetDirectoryName(csv)!), Is.EqualTo(new[] { csv }), "no temporary file left behind");
     }
 

@@ -299,3 +299,70 @@ public class ProfileReportTests
         Assert.That(r.TotalCalls, Is.EqualTo(3));
     }
 }
+
+/// <summary>
+/// Tensor-core FLOPs are compared with the tensor-core peak: the conv_mma launches declare the
+/// precision they multiply at, the report hands each row the peak of that unit, and the peak table
+/// reproduces the dense figures of NVIDIA's A100 / H100 white papers.
+/// </summary>
+[NonParallelizable]
+public class TensorPeakTests
+{
+    [TestCase(Precision.Tf32)]
+    [TestCase(Precision.Bf16)]
+    public void ConvMmaRowsCarryTheirPrecision(Precision p)
+    {
+        _ = Emu.Driver;
+        using var d = new ProfilingDriver(new EmuDriver());
+        var g = new ConvShape(1, 3, 6, 6, 4, 3, 3, 1, 1, 1, 1);
+        using var x = DeviceBuffer.From(d, EmuKernelTest.Data((int)g.InputLength, 1));
+        using var w = DeviceBuffer.From(d, EmuKernelTest.Data((int)g.WeightLength, 2));
+        using var y = DeviceBuffer.Allocate<float>(d, g.OutputLength);
+        using var mma = new ConvMmaKernels(d);
+        mma.Conv2dForward(x, w, null, y, g, p);
+        new GemmKernels(d).Gemm(false, false, 4, 4, 4, 1f, x, w, 0f, y);
+        var r = d.Snapshot();
+        var conv = r[$"conv_mma.cu:conv2d_forward_mma_{p.ToString().ToLowerInvariant()}_kernel"]!;
+        Assert.That((conv.Math, conv.Flops), Is.EqualTo((p, 2.0 * g.N * g.K * g.P * g.Q * g.C * g.R * g.S)));
+        Assert.That(r["gemm.cu:gemm_forward_tiled_kernel"]!.Math, Is.EqualTo(Precision.Fp32));
+    }
+
+    [Test]
+    public void EachRowIsComparedWithThePeakOfItsUnit()
+    {
+        var r = new ProfileReport("cuda", "CUDA events",
+            [new("a", ProfileEntryKind.Kernel, 1, 1.0, 0, 1e9, false, Precision.Fp32), new("b", ProfileEntryKind.Kernel, 1, 1.0, 0, 1e9, false, Precision.Tf32),
+             new("c", ProfileEntryKind.Kernel, 1, 1.0, 0, 1e9, false, Precision.Bf16)],
+            PeakGigabytesPerSecond: 3000, PeakGigaflopsPerSecond: 60_000, PeakTf32GigaflopsPerSecond: 500_000, PeakBf16GigaflopsPerSecond: 1_000_000);
+        Assert.That(r.Entries.Select(e => r.PeakFor(e.Math)), Is.EqualTo(new double?[] { 60_000, 500_000, 1_000_000 }));
+    }
+
+    [Test]
+    public void LaunchCostsOfDifferentUnitsDoNotAdd()
+    {
+        var fp32 = LaunchCost.Gemm(2, 2, 2, false);
+        Assert.That((fp32 + LaunchCost.Elements(4)).Math, Is.EqualTo(Precision.Fp32));
+        Assert.That((LaunchCost.Elements(4) + new LaunchCost(8, 16, Precision.Bf16)).Math, Is.EqualTo(Precision.Bf16), "bytes-only costs take the other's unit");
+        Assert.Throws<ArgumentException>(() => _ = fp32 + new LaunchCost(8, 16, Precision.Tf32));
+        Assert.That(new LaunchCost(8, 16, Precision.Tf32).Times(3), Is.EqualTo(new LaunchCost(24, 48, Precision.Tf32)));
+    }
+
+    // (SMs, clock GHz, white-paper dense TFLOP/s): A100 SXM 108 SMs at 1.41 GHz, H100 SXM 132 SMs at 1.83 GHz.
+    [TestCase(8, Precision.Tf32, 108, 1.41, 156.0)]
+    [TestCase(8, Precision.Bf16, 108, 1.41, 312.0)]
+    [TestCase(9, Precision.Tf32, 132, 1.83, 494.7)]
+    [TestCase(9, Precision.Bf16, 132, 1.83, 989.4)]
+    public void TensorPeaksMatchTheWhitePapers(int major, Precision p, int sms, double ghz, double teraflops)
+    {
+        int perSmPerClock = CudaDevicePeaks.TensorFlopsPerSmPerClock(major, 0, p)!.Value;
+        Assert.That(sms * perSmPerClock * ghz / 1e3, Is.EqualTo(teraflops).Within(0.5).Percent);
+    }
+
+    [Test]
+    public void NoTensorPeakIsGuessed()
+    {
+        Assert.That(CudaDevicePeaks.TensorFlopsPerSmPerClock(8, 6, Precision.Bf16), Is.Null, "sm_86: the rate with fp32 accumulation varies by part");
+        Assert.That(CudaDevicePeaks.TensorFlopsPerSmPerClock(7, 0, Precision.Tf32), Is.Null, "sm_70 has no tf32");
+        Assert.That(CudaDevicePeaks.TensorFlopsPerSmPerClock(9, 0, Precision.Fp32), Is.Null, "fp32 is not a tensor precision");
+    }
+}
