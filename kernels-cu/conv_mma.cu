@@ -36,7 +36,9 @@
 //      consecutive k of one row (consecutive addresses for forward and backward weight).
 //   B  lane l of warp w: columns l%8 + 8w + 32h (h < 2) at reduction indices l/8 + 4i (i < 4): a
 //      warp reads 8 consecutive columns (consecutive or stride-apart addresses) at 4 k.
-// A thread decodes its two B columns once and each reduction index once per slice.
+// A thread decodes its two B columns and its first reduction indices once (with divisions), then
+// walks the indices a slice at a time by digit-wise adds and carries (nc_mma_walk): the gathers
+// of the main loop never divide (backward data divides by a stride only when it is not 1 or 2).
 //
 // Shared-memory banks: fp32 rows are 20 floats (80 bytes), so the 8 rows one ldmatrix phase reads
 // start at banks 0, 20, 8, 28, 16, 4, 24, 12 and cover all 32 once, and the B stores of a warp
@@ -75,20 +77,33 @@ template <int OP> __device__ __forceinline__ void nc_mma_sizes(const nc_mma_geom
     else { M = g.K; Ncol = g.C * g.R * g.S; KR = g.N * g.P * g.Q; }
 }
 
-// A[m, kk] = a[base + m·stride], with (base, stride) depending on kk only (decoded once per slice).
-template <int OP> __device__ __forceinline__ void nc_mma_a_row(const nc_mma_geom& g, int kk, int& base, int& stride)
+// A[m, kk] = a[lo + hi + m·stride]: forward w[m, kk] (lo = kk, hi = 0), backward data w[k, m, t]
+// (kk = k·R·S + t: lo = t, hi = k·C·R·S), backward weight dy[n, m, u] (kk = n·P·Q + u: lo = u,
+// hi = n·K·P·Q). lo < lim (no carry for forward), each carry adds unit to hi.
+struct nc_mma_arow
 {
-    if (OP == NC_OP_FORWARD) { base = kk; stride = g.C * g.R * g.S; return; }   // w[m, kk]
-    if (OP == NC_OP_BACKWARD_DATA)
-    {
-        int rs = g.R * g.S, k = kk / rs;   // w[k, m, t]
-        base = k * g.C * rs + (kk - k * rs);
-        stride = rs;
-        return;
-    }
-    int pq = g.P * g.Q, n = kk / pq;   // dy[n, m, t]
-    base = n * g.K * pq + (kk - n * pq);
-    stride = pq;
+    int lo, hi;
+};
+
+template <int OP> __device__ __forceinline__ int nc_mma_a_stride(const nc_mma_geom& g)
+{
+    return OP == NC_OP_FORWARD ? g.C * g.R * g.S : OP == NC_OP_BACKWARD_DATA ? g.R * g.S : g.P * g.Q;
+}
+
+template <int OP> __device__ __forceinline__ void nc_mma_a_radix(const nc_mma_geom& g, int& lim, int& unit)
+{
+    if (OP == NC_OP_FORWARD) { lim = 0x7fffffff; unit = 0; }
+    else if (OP == NC_OP_BACKWARD_DATA) { lim = g.R * g.S; unit = g.C * g.R * g.S; }
+    else { lim = g.P * g.Q; unit = g.K * g.P * g.Q; }
+}
+
+template <int OP> __device__ __forceinline__ nc_mma_arow nc_mma_arow_decode(const nc_mma_geom& g, int kk)
+{
+    if (OP == NC_OP_FORWARD) return nc_mma_arow{kk, 0};
+    int lim, unit;
+    nc_mma_a_radix<OP>(g, lim, unit);
+    int hi = kk / lim;
+    return nc_mma_arow{kk - hi * lim, hi * unit};
 }
 
 // What B column j stands for, decoded once per thread (a thread's B columns never change):
@@ -144,15 +159,94 @@ template <int OP> __device__ __forceinline__ nc_mma_tap nc_mma_tap_decode(const 
     return nc_mma_tap{OP == NC_OP_FORWARD ? c * g.H * g.W : c * g.P * g.Q, r, s};
 }
 
+// Walking a reduction index forward without dividing. A tap's fields are mixed-radix digits:
+// dw ∈ [0, dw_lim) (s, or q·sw), dh ∈ [0, dh_lim) in steps of dh_unit (r, or p·sh), off in steps
+// of off_unit (a channel / image plane); a carry out of dw adds dh_unit to dh, one out of dh adds
+// off_unit to off. step16 holds the digits of +16 (one slice), step4 those of +4 (from a thread's
+// first B index to its next), a_* the same for A's row. Adding digit-wise and carrying once per
+// digit is exact: each digit and each step digit is below its limit, so a sum (plus an incoming
+// carry) is below twice the limit. mh, mw: ⌈2³¹/sh⌉, ⌈2³¹/sw⌉ for backward data's exact division.
+struct nc_mma_walk
+{
+    int dw_lim, dh_unit, dh_lim, off_unit;
+    nc_mma_tap step16, step4;
+    int a_lim, a_unit;
+    nc_mma_arow a_step;
+    unsigned mh, mw;
+};
+
+template <int OP> __device__ __forceinline__ nc_mma_walk nc_mma_walk_make(const nc_mma_geom& g)
+{
+    nc_mma_walk w;
+    if (OP == NC_OP_BACKWARD_WEIGHT) { w.dw_lim = g.Q * g.sw; w.dh_unit = g.sh; w.dh_lim = g.P * g.sh; w.off_unit = g.C * g.H * g.W; }
+    else { w.dw_lim = g.S; w.dh_unit = 1; w.dh_lim = g.R; w.off_unit = OP == NC_OP_FORWARD ? g.H * g.W : g.P * g.Q; }
+    w.step16 = nc_mma_tap_decode<OP>(g, NC_MMA_TK);
+    w.step4 = nc_mma_tap_decode<OP>(g, 4);
+    nc_mma_a_radix<OP>(g, w.a_lim, w.a_unit);
+    w.a_step = nc_mma_arow_decode<OP>(g, NC_MMA_TK);
+    w.mh = (unsigned)((0x80000000ull + g.sh - 1) / g.sh);
+    w.mw = (unsigned)((0x80000000ull + g.sw - 1) / g.sw);
+    return w;
+}
+
+// t + the index whose digits are d.
+__device__ __forceinline__ nc_mma_tap nc_mma_tap_add(nc_mma_tap t, const nc_mma_tap& d, const nc_mma_walk& w)
+{
+    t.dw += d.dw;
+    if (t.dw >= w.dw_lim) { t.dw -= w.dw_lim; t.dh += w.dh_unit; }
+    t.dh += d.dh;
+    if (t.dh >= w.dh_lim) { t.dh -= w.dh_lim; t.off += w.off_unit; }
+    t.off += d.off;
+    return t;
+}
+
+__device__ __forceinline__ void nc_mma_arow_advance(nc_mma_arow& r, const nc_mma_walk& w)
+{
+    r.lo += w.a_step.lo;
+    if (r.lo >= w.a_lim) { r.lo -= w.a_lim; r.hi += w.a_unit; }
+    r.hi += w.a_step.hi;
+}
+
+// Where a thread stands in the reduction: the A row of its A index and the tap of its first B
+// index (see "Who loads what"; the other three are 4, 8, 12 further), decoded once (with
+// divisions) and then walked a slice at a time. Few registers: the other taps are derived.
+struct nc_mma_cursor
+{
+    int k0;   // the slice's first reduction index
+    nc_mma_arow a;
+    nc_mma_tap b;
+};
+
+template <int OP> __device__ __forceinline__ nc_mma_cursor nc_mma_cursor_start(const nc_mma_geom& g, int kbegin, int tid)
+{
+    return nc_mma_cursor{kbegin, nc_mma_arow_decode<OP>(g, kbegin + tid % NC_MMA_TK), nc_mma_tap_decode<OP>(g, kbegin + (tid & 31) / 8)};
+}
+
+__device__ __forceinline__ void nc_mma_cursor_advance(nc_mma_cursor& c, const nc_mma_walk& w)
+{
+    c.k0 += NC_MMA_TK;
+    nc_mma_arow_advance(c.a, w);
+    c.b = nc_mma_tap_add(c.b, w.step16, w);
+}
+
+// p = v / s when s divides v, with m = ⌈2³¹/s⌉: ⌊v·m / 2³¹⌋ = ⌊v/s⌋ for 0 ≤ v ≤ 2³¹/s (the error
+// m·s − 2³¹ < s stays below one step of v·m; the launcher checks (H + ph)·sh < 2³¹).
+__device__ __forceinline__ bool nc_mma_exact_div(int v, int s, unsigned m, int& p)
+{
+    p = (int)(((unsigned long long)(unsigned)v * m) >> 31);
+    return p * s == v;
+}
+
 // Offset of B[tap, col] in b, or false in the padding / at a tap backward data's stride never hits.
-template <int OP> __device__ __forceinline__ bool nc_mma_b_offset(const nc_mma_geom& g, const nc_mma_tap& tap, const nc_mma_col& col, int& off)
+template <int OP>
+__device__ __forceinline__ bool nc_mma_b_offset(const nc_mma_geom& g, const nc_mma_walk& walk, const nc_mma_tap& tap, const nc_mma_col& col, int& off)
 {
     if (OP == NC_OP_BACKWARD_DATA)
     {
         int ph = col.h0 - tap.dh, pw = col.w0 - tap.dw;   // dy row/column times the stride
-        if (ph < 0 || pw < 0) return false;
-        int p = ph / g.sh, q = pw / g.sw;
-        if (p * g.sh != ph || q * g.sw != pw || p >= g.P || q >= g.Q) return false;
+        int p, q;
+        if (ph < 0 || pw < 0 || !nc_mma_exact_div(ph, g.sh, walk.mh, p) || !nc_mma_exact_div(pw, g.sw, walk.mw, q) || p >= g.P || q >= g.Q)
+            return false;
         off = col.base + tap.off + p * g.Q + q;
         return true;
     }
@@ -162,41 +256,42 @@ template <int OP> __device__ __forceinline__ bool nc_mma_b_offset(const nc_mma_g
     return true;
 }
 
-// Visits thread tid's share of the slice starting at reduction index k0 (see "Who loads what"):
-// to_a(i, row, k, src, ok) for its 8 A elements and to_b(i, column, k, src, ok) for its 8 B
-// elements, with tile-local row/column/k, the source address and whether it is in range (src is a
-// valid address, never read, when !ok).
+// Visits thread tid's share of the slice the cursor stands at (see "Who loads what"), then moves
+// the cursor to the next slice: to_a(i, row, k, src, ok) for its 8 A elements and
+// to_b(i, column, k, src, ok) for its 8 B elements, with tile-local row/column/k, the source
+// address and whether it is in range (src is a valid address, never read, when !ok).
 template <int OP, class ToA, class ToB>
 __device__ __forceinline__ void nc_mma_gather(const float* __restrict__ a, const float* __restrict__ b, const nc_mma_geom& g, int M,
-                                              int kend, int m0, int k0, int tid, const nc_mma_col (&col)[2], ToA to_a, ToB to_b)
+                                              int kend, int m0, int tid, const nc_mma_col (&col)[2], nc_mma_cursor& cur,
+                                              const nc_mma_walk& walk, ToA to_a, ToB to_b)
 {
-    int ka = tid % NC_MMA_TK, kk = k0 + ka, rfirst = tid / NC_MMA_TK;
-    int abase = 0, astride = 0;
-    bool kin = kk < kend;
-    if (kin) nc_mma_a_row<OP>(g, kk, abase, astride);
+    int ka = tid % NC_MMA_TK, rfirst = tid / NC_MMA_TK, astride = nc_mma_a_stride<OP>(g);
+    bool kin = cur.k0 + ka < kend;
+    const float* arow = a + cur.a.lo + cur.a.hi;
 #pragma unroll
     for (int i = 0; i < 8; i++)
     {
         int row = rfirst + (NC_MMA_THREADS / NC_MMA_TK) * i;
         bool ok = kin && m0 + row < M;
-        to_a(i, row, ka, ok ? a + abase + (m0 + row) * astride : a, ok);
+        to_a(i, row, ka, ok ? arow + (m0 + row) * astride : a, ok);
     }
     int lane = tid & 31, cfirst = lane % 8 + 8 * (tid >> 5);
+    nc_mma_tap tap = cur.b;
 #pragma unroll
     for (int i = 0; i < 4; i++)
     {
         int kb = lane / 8 + 4 * i;
-        bool kok = k0 + kb < kend;
-        nc_mma_tap tap{0, 0, 0};
-        if (kok) tap = nc_mma_tap_decode<OP>(g, k0 + kb);
+        bool kok = cur.k0 + kb < kend;
 #pragma unroll
         for (int h = 0; h < 2; h++)
         {
             int off = 0;
-            bool ok = kok && col[h].ok && nc_mma_b_offset<OP>(g, tap, col[h], off);
+            bool ok = kok && col[h].ok && nc_mma_b_offset<OP>(g, walk, tap, col[h], off);
             to_b(2 * i + h, cfirst + 32 * h, kb, ok ? b + off : b, ok);
         }
+        if (i < 3) tap = nc_mma_tap_add(tap, walk.step4, walk);
     }
+    nc_mma_cursor_advance(cur, walk);
 }
 
 // acc[mi][ni] += the warp's (wm + 16mi, wn + 8ni) 16×8 tile of As·Bsᵀ over one 16-deep fp32 slice,
@@ -267,10 +362,12 @@ __device__ __forceinline__ void nc_mma_mainloop_tf32(const float* __restrict__ a
 {
     __shared__ __align__(16) float As[NC_MMA_TF32_STAGES][NC_MMA_TM][NC_MMA_F32_LD];
     __shared__ __align__(16) float Bs[NC_MMA_TF32_STAGES][NC_MMA_TN][NC_MMA_F32_LD];
-    auto issue = [&](int s) {   // slice s's copies into ring slot s % STAGES
+    nc_mma_walk walk = nc_mma_walk_make<OP>(g);
+    nc_mma_cursor cur = nc_mma_cursor_start<OP>(g, kbegin, tid);
+    auto issue = [&](int s) {   // slice s's copies into ring slot s % STAGES (s = 0, 1, 2, … in turn: the cursor's slice)
         float(*as)[NC_MMA_F32_LD] = As[s % NC_MMA_TF32_STAGES];
         float(*bs)[NC_MMA_F32_LD] = Bs[s % NC_MMA_TF32_STAGES];
-        nc_mma_gather<OP>(a, b, g, M, kend, m0, kbegin + s * NC_MMA_TK, tid, col,
+        nc_mma_gather<OP>(a, b, g, M, kend, m0, tid, col, cur, walk,
                           [&](int, int row, int k, const float* src, bool ok) { nc_cp_async4(&as[row][k], src, ok); },
                           [&](int, int c, int k, const float* src, bool ok) { nc_cp_async4(&bs[c][k], src, ok); });
     };
@@ -301,8 +398,10 @@ __device__ __forceinline__ void nc_mma_mainloop_bf16(const float* __restrict__ a
     __shared__ __align__(16) unsigned short As[2][NC_MMA_TM][NC_MMA_BF16_LD];
     __shared__ __align__(16) unsigned short Bs[2][NC_MMA_TN][NC_MMA_BF16_LD];
     float ra[8], rb[8];
-    auto load = [&](int s) {
-        nc_mma_gather<OP>(a, b, g, M, kend, m0, kbegin + s * NC_MMA_TK, tid, col,
+    nc_mma_walk walk = nc_mma_walk_make<OP>(g);
+    nc_mma_cursor cur = nc_mma_cursor_start<OP>(g, kbegin, tid);
+    auto load = [&]() {   // the cursor's slice into ra, rb
+        nc_mma_gather<OP>(a, b, g, M, kend, m0, tid, col, cur, walk,
                           [&](int i, int, int, const float* src, bool ok) { ra[i] = ok ? *src : 0.f; },
                           [&](int i, int, int, const float* src, bool ok) { rb[i] = ok ? *src : 0.f; });
     };
@@ -315,17 +414,14 @@ __device__ __forceinline__ void nc_mma_mainloop_bf16(const float* __restrict__ a
             Bs[buf][lane % 8 + 8 * (tid >> 5) + 32 * (i & 1)][lane / 8 + 4 * (i >> 1)] = nc_bf16_bits16(rb[i]);
         }
     };
-    if (slices > 0)
-    {
-        load(0);
-        store(0);
-    }
+    load();   // slices ≥ 1
+    store(0);
     __syncthreads();
     for (int s = 0; s < slices; s++)
     {
         int cur = s & 1;
         bool more = s + 1 < slices;
-        if (more) load(s + 1);
+        if (more) load();
         nc_mma_slice_bf16(As[cur], Bs[cur], wm, wn, tid & 31, acc);
         // The other buffer's last reader was slice s−1's mma, before the previous barrier.
         if (more) store(cur ^ 1);
@@ -333,20 +429,14 @@ __device__ __forceinline__ void nc_mma_mainloop_bf16(const float* __restrict__ a
     }
 }
 
-// Where GEMM element (row m, column j) lives in the op's output (slot 0).
-template <int OP> __device__ __forceinline__ int nc_mma_out_index(const nc_mma_geom& g, int m, int j)
+// GEMM element (row m, column j) lives at base(j) + m·stride of the op's output (slot 0):
+// forward y[n, m, u] (j = n·P·Q + u), backward data dx[n, m, u] (j = n·H·W + u), backward weight dw[m, j].
+template <int OP> __device__ __forceinline__ int nc_mma_out_base(const nc_mma_geom& g, int j, int& stride)
 {
-    if (OP == NC_OP_FORWARD)
-    {
-        int pq = g.P * g.Q, n = j / pq;
-        return (n * g.K + m) * pq + (j - n * pq);
-    }
-    if (OP == NC_OP_BACKWARD_DATA)
-    {
-        int hw = g.H * g.W, n = j / hw;
-        return (n * g.C + m) * hw + (j - n * hw);
-    }
-    return m * (g.C * g.R * g.S) + j;
+    if (OP == NC_OP_BACKWARD_WEIGHT) { stride = g.C * g.R * g.S; return j; }
+    int plane = OP == NC_OP_FORWARD ? g.P * g.Q : g.H * g.W, rows = OP == NC_OP_FORWARD ? g.K : g.C, n = j / plane;
+    stride = plane;
+    return n * rows * plane + (j - n * plane);
 }
 
 // Block (bx, by, bz): rows by·64 …, columns bx·64 …, reduction [bz·chunk, min((bz+1)·chunk, KR)).
@@ -373,60 +463,71 @@ __device__ __forceinline__ void nc_conv_mma(const float* __restrict__ a, const f
     int cfirst = j0 + lane % 8 + 8 * warp;   // this thread's B columns (see nc_mma_gather)
     nc_mma_col col[2] = {nc_mma_col_decode<OP>(g, cfirst, Ncol), nc_mma_col_decode<OP>(g, cfirst + 32, Ncol)};
     int slices = kend > kbegin ? (kend - kbegin + NC_MMA_TK - 1) / NC_MMA_TK : 0;
-    if constexpr (PREC == NC_PREC_TF32) nc_mma_mainloop_tf32<OP>(a, b, g, M, kbegin, kend, slices, m0, tid, col, wm, wn, acc);
-    else nc_mma_mainloop_bf16<OP>(a, b, g, M, kbegin, kend, slices, m0, tid, col, wm, wn, acc);
+    if (slices > 0)   // (the walks divide by the reduction's radices, which an empty reduction may lack)
+    {
+        if constexpr (PREC == NC_PREC_TF32) nc_mma_mainloop_tf32<OP>(a, b, g, M, kbegin, kend, slices, m0, tid, col, wm, wn, acc);
+        else nc_mma_mainloop_bf16<OP>(a, b, g, M, kbegin, kend, slices, m0, tid, col, wm, wn, acc);
+    }
 
+    // Each of the thread's 8 output columns is decoded once; its 4 rows are strides apart.
     float* dst = out + (long long)blockIdx.z * M * Ncol;
 #pragma unroll
-    for (int mi = 0; mi < 2; mi++)
+    for (int ni = 0; ni < 4; ni++)
 #pragma unroll
-        for (int ni = 0; ni < 4; ni++)
+        for (int e = 0; e < 2; e++)
+        {
+            int j = j0 + wn + 8 * ni + 2 * tig + e, stride;
+            if (j >= Ncol) continue;
+            int base = nc_mma_out_base<OP>(g, j, stride);
 #pragma unroll
-            for (int c = 0; c < 4; c++)
-            {
-                int m = m0 + wm + 16 * mi + gid + 8 * (c >> 1), j = j0 + wn + 8 * ni + 2 * tig + (c & 1);
-                if (m < M && j < Ncol)
-                    dst[nc_mma_out_index<OP>(g, m, j)] = acc[mi][ni][c] + (OP == NC_OP_FORWARD && bias && blockIdx.z == 0 ? bias[m] : 0.f);
-            }
+            for (int mi = 0; mi < 2; mi++)
+#pragma unroll
+                for (int half = 0; half < 2; half++)
+                {
+                    int m = m0 + wm + 16 * mi + gid + 8 * half;
+                    if (m < M)
+                        dst[base + m * stride] = acc[mi][ni][2 * half + e] + (OP == NC_OP_FORWARD && bias && blockIdx.z == 0 ? bias[m] : 0.f);
+                }
+        }
 }
 
 // y[n,k,p,q] = Σ_{c,r,s} round(w[k,c,r,s]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]) (+ bias[k]); chunk ≥ C·R·S.
-extern "C" __global__ void __launch_bounds__(NC_MMA_THREADS) conv2d_forward_mma_tf32_kernel(
+extern "C" __global__ void __launch_bounds__(NC_MMA_THREADS, 6) conv2d_forward_mma_tf32_kernel(
     const float* __restrict__ x, const float* __restrict__ w, const float* __restrict__ bias, float* __restrict__ y, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
     nc_conv_mma<NC_OP_FORWARD, NC_PREC_TF32>(w, x, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // dx[n,c,h,w] = Σ_{k,r,s} round(w[k,c,r,s]) · round(dy[n,k,(h+ph−r)/sh,(w+pw−s)/sw]) over exact taps; chunk ≥ K·R·S.
-extern "C" __global__ void __launch_bounds__(NC_MMA_THREADS) conv2d_backward_data_mma_tf32_kernel(
+extern "C" __global__ void __launch_bounds__(NC_MMA_THREADS, 6) conv2d_backward_data_mma_tf32_kernel(
     const float* __restrict__ dy, const float* __restrict__ w, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
     nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_TF32>(w, dy, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // dw_z[k,c,r,s] = Σ_{(n,p,q) in split z} round(dy[n,k,p,q]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]), written to slot z of dw.
-extern "C" __global__ void __launch_bounds__(NC_MMA_THREADS) conv2d_backward_weight_mma_tf32_kernel(
+extern "C" __global__ void __launch_bounds__(NC_MMA_THREADS, 6) conv2d_backward_weight_mma_tf32_kernel(
     const float* __restrict__ x, const float* __restrict__ dy, float* __restrict__ dw, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
     nc_conv_mma<NC_OP_BACKWARD_WEIGHT, NC_PREC_TF32>(dy, x, nullptr, dw, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // y[n,k,p,q] = Σ_{c,r,s} round(w[k,c,r,s]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]) (+ bias[k]); chunk ≥ C·R·S.
-extern "C" __global__ void __launch_bounds__(NC_MMA_THREADS) conv2d_forward_mma_bf16_kernel(
+extern "C" __global__ void __launch_bounds__(NC_MMA_THREADS, 6) conv2d_forward_mma_bf16_kernel(
     const float* __restrict__ x, const float* __restrict__ w, const float* __restrict__ bias, float* __restrict__ y, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
     nc_conv_mma<NC_OP_FORWARD, NC_PREC_BF16>(w, x, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // dx[n,c,h,w] = Σ_{k,r,s} round(w[k,c,r,s]) · round(dy[n,k,(h+ph−r)/sh,(w+pw−s)/sw]) over exact taps; chunk ≥ K·R·S.
-extern "C" __global__ void __launch_bounds__(NC_MMA_THREADS) conv2d_backward_data_mma_bf16_kernel(
+extern "C" __global__ void __launch_bounds__(NC_MMA_THREADS, 6) conv2d_backward_data_mma_bf16_kernel(
     const float* __restrict__ dy, const float* __restrict__ w, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
     nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_BF16>(w, dy, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // dw_z[k,c,r,s] = Σ_{(n,p,q) in split z} round(dy[n,k,p,q]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]), written to slot z of dw.
-extern "C" __global__ void __launch_bounds__(NC_MMA_THREADS) conv2d_backward_weight_mma_bf16_kernel(
+extern "C" __global__ void __launch_bounds__(NC_MMA_THREADS, 6) conv2d_backward_weight_mma_bf16_kernel(
     const float* __restrict__ x, const float* __restrict__ dy, float* __restrict__ dw, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
     nc_conv_mma<NC_OP_BACKWARD_WEIGHT, NC_PREC_BF16>(dy, x, nullptr, dw, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);

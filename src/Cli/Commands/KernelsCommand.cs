@@ -7,8 +7,9 @@ namespace NativeContrastive.Cli.Commands;
 /// <summary>
 /// `nc kernels [--arch sm_80|sm_90]`: compiles every kernels-cu family with NVRTC (no GPU
 /// needed; results come from the on-disk kernel cache when present) and prints one row per
-/// kernel: registers, static shared memory, spill bytes, and the theoretical occupancy at the
-/// block size its launcher uses.
+/// kernel: registers, static shared memory, spill bytes, static SASS instructions (from the
+/// CUBIN's .text section, 16 bytes each), and the theoretical occupancy at the block size its
+/// launcher uses.
 /// </summary>
 internal static class KernelsCommand
 {

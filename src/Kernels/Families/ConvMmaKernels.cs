@@ -81,6 +81,9 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
         g.Validate();
         if (g.InputLength > int.MaxValue || g.OutputLength > int.MaxValue || g.WeightLength > int.MaxValue)
             throw new ArgumentException("Convolution: the tensor-core kernels index with 32 bits; every tensor must have fewer than 2^31 elements.");
+        // Backward data divides h + pad − r by the stride with a multiply-shift, exact up to 2^31 / stride.
+        if ((long)(g.H + g.PadH) * g.StrideH >= int.MaxValue || (long)(g.W + g.PadW) * g.StrideW >= int.MaxValue)
+            throw new ArgumentException($"Convolution: (size + padding) · stride must stay below 2^31 for the tensor-core kernels (H {g.H}, pad {g.PadH}, stride {g.StrideH}; W {g.W}, pad {g.PadW}, stride {g.StrideW}).");
     }
 
     /// <summary>y ← conv(round(x), round(w)) (+ bias[K] when given). x [N,C,H,W], w [K,C,R,S], y [N,K,P,Q].</summary>

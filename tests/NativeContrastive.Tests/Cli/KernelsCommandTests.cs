@@ -1,3 +1,5 @@
+using NativeContrastive.Kernels.Compile;
+using NativeContrastive.Kernels.Report;
 using NUnit.Framework;
 
 namespace NativeContrastive.Tests.Cli;
@@ -23,5 +25,26 @@ public class KernelsCommandTests
         var r = CliRunner.Run("kernels", "--arch", "sm_75");
         Assert.That(r.ExitCode, Is.EqualTo(2));
         Assert.That(r.ErrorLines, Has.Length.EqualTo(1));
+    }
+
+    [Test]
+    public void EveryKernelHasItsSassInstructionCount()
+    {
+        KernelTests.Nvrtc.RequireOrIgnore();
+        var rows = KernelReport.CompileAll(GpuArch.Sm90);
+        Assert.That(rows.Where(r => r.Instructions is not > 0).Select(r => r.Kernel), Is.Empty, "a .text section per kernel");
+        // A kernel with an unrolled tensor-core main loop is far longer than a one-line elementwise one.
+        long Count(string k) => rows.Single(r => r.Kernel == k).Instructions!.Value;
+        Assert.That(Count("conv2d_forward_mma_tf32_kernel"), Is.GreaterThan(10 * Count("add_forward_kernel")));
+    }
+
+    [Test]
+    public void CubinTextRejectsWhatIsNotElf64()
+    {
+        Assert.Throws<FormatException>(() => CubinText.TextBytes(new byte[100]));
+        var truncated = new byte[64];
+        new byte[] { 0x7f, (byte)'E', (byte)'L', (byte)'F', 2, 1 }.CopyTo(truncated, 0);
+        BitConverter.GetBytes(1_000_000L).CopyTo(truncated, 0x28);
+        Assert.Throws<FormatException>(() => CubinText.TextBytes(truncated));
     }
 }

@@ -16,7 +16,9 @@ namespace NativeContrastive.Tests.KernelTests;
 /// A kernel that failed to round its operands would be off by ~2⁻¹¹·Σ|a·b| (tf32) or 2⁻⁸ (bf16),
 /// far above it for these n. Geometries: first layer C = 1 / 3, 7×7 stride 2 pad 3, 1×1 stride 2
 /// with odd C, 3×3 stride 2 with odd H, W and K = 70 (two row tiles), a 2×3 kernel with unequal
-/// strides and pads; each op also with its reduction split (partial sums + ordered reduce).
+/// strides and pads, a 5×3 kernel at stride 3 (backward data's multiply-shift division off the
+/// stride-1/2 path); together their R·S and P·Q make the division-free index walks carry at every
+/// digit; each op also with its reduction split (partial sums + ordered reduce).
 /// </summary>
 public class ConvMmaKernelTests(EmuOrder order) : EmuKernelTest(order)
 {
@@ -31,6 +33,7 @@ public class ConvMmaKernelTests(EmuOrder order) : EmuKernelTest(order)
             (new ConvShape(2, 17, 7, 7, 9, 1, 1, 2, 2, 0, 0), "1x1 s2 odd C"),
             (new ConvShape(1, 19, 7, 9, 70, 3, 3, 2, 2, 1, 1), "3x3 s2 p1 odd HW K=70"),
             (new ConvShape(2, 5, 6, 7, 4, 2, 3, 1, 2, 0, 1), "2x3 s1/2 p0/1"),
+            (new ConvShape(2, 6, 13, 11, 5, 5, 3, 3, 3, 2, 1), "5x3 s3 p2/1"),
         ];
         foreach (var p in new[] { Precision.Tf32, Precision.Bf16 })
             foreach (var (g, name) in geometries)
