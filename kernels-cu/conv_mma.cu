@@ -14,8 +14,9 @@
 // slot z (offset z·|output|) of a workspace, which conv.cu's conv2d_backward_weight_reduce_kernel
 // adds in a fixed order (deterministic, no atomics). The forward bias goes into slot 0 only.
 //
-// Tiling: a 64×64 output tile per 128-thread block (4 warps, 2×2, each warp 32×32 = 2×4 mma
-// tiles of 16×8), the reduction in 16-deep slices (two m16n8k8 tf32 steps or one m16n8k16 bf16
+// Tiling: a TM×64 output tile per 2·TM-thread block, TM = 64 (4 warps, 2×2) or 128 (8 warps,
+// 4×2; the launcher picks it for GEMMs of ≥ 128 rows), each warp 32×32 = 2×4 mma tiles of 16×8;
+// the reduction in 16-deep slices (two m16n8k8 tf32 steps or one m16n8k16 bf16
 // step). Both shared tiles are stored k-contiguous, As[row][k] and Bs[column][k], so that every
 // A and B fragment is one ldmatrix.x4 (nc_mma.cuh): an 8×4 fp32 block or an 8×8 bf16 block is a
 // b16 8×8 matrix whose lane word is exactly the fragment register. The two precisions feed the
@@ -32,13 +33,15 @@
 // is valid.
 //
 // Who loads what (both precisions), for coalescing and conflict-free shared stores:
-//   A  thread tid: rows tid/16 + 8i (i < 8) at reduction index tid%16: a half warp reads 16
-//      consecutive k of one row (consecutive addresses for forward and backward weight).
-//   B  lane l of warp w: columns l%8 + 8w + 32h (h < 2) at reduction indices l/8 + 4i (i < 4): a
-//      warp reads 8 consecutive columns (consecutive or stride-apart addresses) at 4 k.
-// A thread decodes its two B columns and its first reduction indices once (with divisions), then
+//   A  thread tid: rows tid/16 + (threads/16)·i (i < 8) at reduction index tid%16: a half warp
+//      reads 16 consecutive k of one row (consecutive addresses for forward and backward weight).
+//   B  lane l of warp w: columns l%8 + 8w + 8·warps·h (h < bcols = 2 or 1) at reduction indices
+//      l/8 + 4i (i < 4): a warp reads 8 consecutive columns (consecutive or stride-apart
+//      addresses) at 4 k. A 128-row tile has twice the threads for the same 64 columns, so each
+//      thread gathers half the B elements.
+// A thread decodes its B columns and its first reduction indices once (with divisions), then
 // walks the indices a slice at a time by digit-wise adds and carries (nc_mma_walk): the gathers
-// of the main loop never divide (backward data divides by a stride only when it is not 1 or 2).
+// of the main loop never divide (backward data divides by its stride with a multiply-shift).
 //
 // Shared-memory banks: fp32 rows are 20 floats (80 bytes), so the 8 rows one ldmatrix phase reads
 // start at banks 0, 20, 8, 28, 16, 4, 24, 12 and cover all 32 once, and the B stores of a warp
@@ -53,9 +56,14 @@
 #include "nc_cuda.cuh"
 #include "nc_mma.cuh"
 
-#define NC_MMA_THREADS 128
-#define NC_MMA_TM 64
+// A block computes a TM×64 output tile with 2·TM threads (TM = 64: 4 warps; TM = 128: 8 warps, for
+// layers with ≥ 128 rows: the same work per thread, half the B gathers per multiply-add).
 #define NC_MMA_TN 64
+template <int TM> struct nc_mma_tile
+{
+    static constexpr int threads = 2 * TM, warps = threads / 32;
+    static constexpr int bcols = NC_MMA_TN / (8 * warps);   // B columns per thread (2 or 1)
+};
 #define NC_MMA_TK 16
 #define NC_MMA_TF32_STAGES 3   // slices in the cp.async ring (3 × 10 KB of shared memory)
 #define NC_MMA_F32_LD 20       // fp32 tile row stride in floats (16 + 4, see the banks above)
@@ -258,20 +266,21 @@ __device__ __forceinline__ bool nc_mma_b_offset(const nc_mma_geom& g, const nc_m
 
 // Visits thread tid's share of the slice the cursor stands at (see "Who loads what"), then moves
 // the cursor to the next slice: to_a(i, row, k, src, ok) for its 8 A elements and
-// to_b(i, column, k, src, ok) for its 8 B elements, with tile-local row/column/k, the source
+// to_b(i, column, k, src, ok) for its 4·bcols B elements, with tile-local row/column/k, the source
 // address and whether it is in range (src is a valid address, never read, when !ok).
-template <int OP, class ToA, class ToB>
+template <int OP, int TM, class ToA, class ToB>
 __device__ __forceinline__ void nc_mma_gather(const float* __restrict__ a, const float* __restrict__ b, const nc_mma_geom& g, int M,
-                                              int kend, int m0, int tid, const nc_mma_col (&col)[2], nc_mma_cursor& cur,
-                                              const nc_mma_walk& walk, ToA to_a, ToB to_b)
+                                              int kend, int m0, int tid, const nc_mma_col (&col)[nc_mma_tile<TM>::bcols],
+                                              nc_mma_cursor& cur, const nc_mma_walk& walk, ToA to_a, ToB to_b)
 {
+    using T = nc_mma_tile<TM>;
     int ka = tid % NC_MMA_TK, rfirst = tid / NC_MMA_TK, astride = nc_mma_a_stride<OP>(g);
     bool kin = cur.k0 + ka < kend;
     const float* arow = a + cur.a.lo + cur.a.hi;
 #pragma unroll
     for (int i = 0; i < 8; i++)
     {
-        int row = rfirst + (NC_MMA_THREADS / NC_MMA_TK) * i;
+        int row = rfirst + (T::threads / NC_MMA_TK) * i;
         bool ok = kin && m0 + row < M;
         to_a(i, row, ka, ok ? arow + (m0 + row) * astride : a, ok);
     }
@@ -283,11 +292,11 @@ __device__ __forceinline__ void nc_mma_gather(const float* __restrict__ a, const
         int kb = lane / 8 + 4 * i;
         bool kok = cur.k0 + kb < kend;
 #pragma unroll
-        for (int h = 0; h < 2; h++)
+        for (int h = 0; h < T::bcols; h++)
         {
             int off = 0;
             bool ok = kok && col[h].ok && nc_mma_b_offset<OP>(g, walk, tap, col[h], off);
-            to_b(2 * i + h, cfirst + 32 * h, kb, ok ? b + off : b, ok);
+            to_b(T::bcols * i + h, cfirst + 8 * T::warps * h, kb, ok ? b + off : b, ok);
         }
         if (i < 3) tap = nc_mma_tap_add(tap, walk.step4, walk);
     }
@@ -355,19 +364,19 @@ __device__ __forceinline__ void nc_mma_slice_bf16(const unsigned short (*As)[NC_
 }
 
 // tf32 main loop: slices [0, slices) of the block's reduction range through the cp.async ring.
-template <int OP>
+template <int OP, int TM>
 __device__ __forceinline__ void nc_mma_mainloop_tf32(const float* __restrict__ a, const float* __restrict__ b, const nc_mma_geom& g,
-                                                     int M, int kbegin, int kend, int slices, int m0, int tid, const nc_mma_col (&col)[2],
-                                                     int wm, int wn, float (&acc)[2][4][4])
+                                                     int M, int kbegin, int kend, int slices, int m0, int tid,
+                                                     const nc_mma_col (&col)[nc_mma_tile<TM>::bcols], int wm, int wn, float (&acc)[2][4][4])
 {
-    __shared__ __align__(16) float As[NC_MMA_TF32_STAGES][NC_MMA_TM][NC_MMA_F32_LD];
+    __shared__ __align__(16) float As[NC_MMA_TF32_STAGES][TM][NC_MMA_F32_LD];
     __shared__ __align__(16) float Bs[NC_MMA_TF32_STAGES][NC_MMA_TN][NC_MMA_F32_LD];
     nc_mma_walk walk = nc_mma_walk_make<OP>(g);
     nc_mma_cursor cur = nc_mma_cursor_start<OP>(g, kbegin, tid);
     auto issue = [&](int s) {   // slice s's copies into ring slot s % STAGES (s = 0, 1, 2, … in turn: the cursor's slice)
         float(*as)[NC_MMA_F32_LD] = As[s % NC_MMA_TF32_STAGES];
         float(*bs)[NC_MMA_F32_LD] = Bs[s % NC_MMA_TF32_STAGES];
-        nc_mma_gather<OP>(a, b, g, M, kend, m0, tid, col, cur, walk,
+        nc_mma_gather<OP, TM>(a, b, g, M, kend, m0, tid, col, cur, walk,
                           [&](int, int row, int k, const float* src, bool ok) { nc_cp_async4(&as[row][k], src, ok); },
                           [&](int, int c, int k, const float* src, bool ok) { nc_cp_async4(&bs[c][k], src, ok); });
     };
@@ -390,29 +399,29 @@ __device__ __forceinline__ void nc_mma_mainloop_tf32(const float* __restrict__ a
 }
 
 // bf16 main loop: register-staged, double-buffered bf16 tiles.
-template <int OP>
+template <int OP, int TM>
 __device__ __forceinline__ void nc_mma_mainloop_bf16(const float* __restrict__ a, const float* __restrict__ b, const nc_mma_geom& g,
-                                                     int M, int kbegin, int kend, int slices, int m0, int tid, const nc_mma_col (&col)[2],
-                                                     int wm, int wn, float (&acc)[2][4][4])
+                                                     int M, int kbegin, int kend, int slices, int m0, int tid,
+                                                     const nc_mma_col (&col)[nc_mma_tile<TM>::bcols], int wm, int wn, float (&acc)[2][4][4])
 {
-    __shared__ __align__(16) unsigned short As[2][NC_MMA_TM][NC_MMA_BF16_LD];
+    using T = nc_mma_tile<TM>;
+    __shared__ __align__(16) unsigned short As[2][TM][NC_MMA_BF16_LD];
     __shared__ __align__(16) unsigned short Bs[2][NC_MMA_TN][NC_MMA_BF16_LD];
-    float ra[8], rb[8];
+    float ra[8], rb[4 * T::bcols];
     nc_mma_walk walk = nc_mma_walk_make<OP>(g);
     nc_mma_cursor cur = nc_mma_cursor_start<OP>(g, kbegin, tid);
     auto load = [&]() {   // the cursor's slice into ra, rb
-        nc_mma_gather<OP>(a, b, g, M, kend, m0, tid, col, cur, walk,
+        nc_mma_gather<OP, TM>(a, b, g, M, kend, m0, tid, col, cur, walk,
                           [&](int i, int, int, const float* src, bool ok) { ra[i] = ok ? *src : 0.f; },
                           [&](int i, int, int, const float* src, bool ok) { rb[i] = ok ? *src : 0.f; });
     };
     auto store = [&](int buf) {   // the staged slice, rounded, at the positions nc_mma_gather names
         int tid16 = tid % NC_MMA_TK, lane = tid & 31;
 #pragma unroll
-        for (int i = 0; i < 8; i++)
-        {
-            As[buf][tid / NC_MMA_TK + (NC_MMA_THREADS / NC_MMA_TK) * i][tid16] = nc_bf16_bits16(ra[i]);
-            Bs[buf][lane % 8 + 8 * (tid >> 5) + 32 * (i & 1)][lane / 8 + 4 * (i >> 1)] = nc_bf16_bits16(rb[i]);
-        }
+        for (int i = 0; i < 8; i++) As[buf][tid / NC_MMA_TK + (T::threads / NC_MMA_TK) * i][tid16] = nc_bf16_bits16(ra[i]);
+#pragma unroll
+        for (int i = 0; i < 4 * T::bcols; i++)
+            Bs[buf][lane % 8 + 8 * (tid >> 5) + 8 * T::warps * (i % T::bcols)][lane / 8 + 4 * (i / T::bcols)] = nc_bf16_bits16(rb[i]);
     };
     load();   // slices ≥ 1
     store(0);
@@ -439,16 +448,17 @@ template <int OP> __device__ __forceinline__ int nc_mma_out_base(const nc_mma_ge
     return n * rows * plane + (j - n * plane);
 }
 
-// Block (bx, by, bz): rows by·64 …, columns bx·64 …, reduction [bz·chunk, min((bz+1)·chunk, KR)).
+// Block (bx, by, bz): rows by·TM …, columns bx·64 …, reduction [bz·chunk, min((bz+1)·chunk, KR)).
 // out receives slot bz (offset bz·M·Ncol) when gridDim.z > 1; bias (forward only) may be null.
-template <int OP, int PREC>
+template <int OP, int PREC, int TM>
 __device__ __forceinline__ void nc_conv_mma(const float* __restrict__ a, const float* __restrict__ b, const float* __restrict__ bias,
                                             float* __restrict__ out, const nc_mma_geom& g, int chunk)
 {
     int M, Ncol, KR;
     nc_mma_sizes<OP>(g, M, Ncol, KR);
     int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31, gid = lane >> 2, tig = lane & 3;
-    int m0 = blockIdx.y * NC_MMA_TM, j0 = blockIdx.x * NC_MMA_TN;
+    using T = nc_mma_tile<TM>;
+    int m0 = blockIdx.y * TM, j0 = blockIdx.x * NC_MMA_TN;
     int wm = (warp >> 1) * 32, wn = (warp & 1) * 32;
     int kbegin = blockIdx.z * chunk, kend = min(KR, kbegin + chunk);
 
@@ -460,13 +470,14 @@ __device__ __forceinline__ void nc_conv_mma(const float* __restrict__ a, const f
 #pragma unroll
             for (int c = 0; c < 4; c++) acc[mi][ni][c] = 0.f;
 
-    int cfirst = j0 + lane % 8 + 8 * warp;   // this thread's B columns (see nc_mma_gather)
-    nc_mma_col col[2] = {nc_mma_col_decode<OP>(g, cfirst, Ncol), nc_mma_col_decode<OP>(g, cfirst + 32, Ncol)};
+    nc_mma_col col[T::bcols];   // this thread's B columns (see nc_mma_gather)
+#pragma unroll
+    for (int h = 0; h < T::bcols; h++) col[h] = nc_mma_col_decode<OP>(g, j0 + lane % 8 + 8 * warp + 8 * T::warps * h, Ncol);
     int slices = kend > kbegin ? (kend - kbegin + NC_MMA_TK - 1) / NC_MMA_TK : 0;
     if (slices > 0)   // (the walks divide by the reduction's radices, which an empty reduction may lack)
     {
-        if constexpr (PREC == NC_PREC_TF32) nc_mma_mainloop_tf32<OP>(a, b, g, M, kbegin, kend, slices, m0, tid, col, wm, wn, acc);
-        else nc_mma_mainloop_bf16<OP>(a, b, g, M, kbegin, kend, slices, m0, tid, col, wm, wn, acc);
+        if constexpr (PREC == NC_PREC_TF32) nc_mma_mainloop_tf32<OP, TM>(a, b, g, M, kbegin, kend, slices, m0, tid, col, wm, wn, acc);
+        else nc_mma_mainloop_bf16<OP, TM>(a, b, g, M, kbegin, kend, slices, m0, tid, col, wm, wn, acc);
     }
 
     // Each of the thread's 8 output columns is decoded once; its 4 rows are strides apart.
@@ -491,51 +502,104 @@ __device__ __forceinline__ void nc_conv_mma(const float* __restrict__ a, const f
         }
 }
 
+// The kernels, written out one by one (see kernels-cu/README.md): 64-row tiles (128 threads,
+// 6 blocks per SM: 80 registers) and 128-row tiles ("_m128", 256 threads, 3 blocks per SM), each at
+// tf32 and bf16. The bf16 forward _m128 asks for 2 blocks: at 80 registers ptxas spills 8 bytes
+// (its staged slice and the bias epilogue), at 2 blocks it takes ~106 registers and spills nothing.
+
 // y[n,k,p,q] = Σ_{c,r,s} round(w[k,c,r,s]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]) (+ bias[k]); chunk ≥ C·R·S.
-extern "C" __global__ void __launch_bounds__(NC_MMA_THREADS, 6) conv2d_forward_mma_tf32_kernel(
+extern "C" __global__ void __launch_bounds__(128, 6) conv2d_forward_mma_tf32_kernel(
     const float* __restrict__ x, const float* __restrict__ w, const float* __restrict__ bias, float* __restrict__ y, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_FORWARD, NC_PREC_TF32>(w, x, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_FORWARD, NC_PREC_TF32, 64>(w, x, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // dx[n,c,h,w] = Σ_{k,r,s} round(w[k,c,r,s]) · round(dy[n,k,(h+ph−r)/sh,(w+pw−s)/sw]) over exact taps; chunk ≥ K·R·S.
-extern "C" __global__ void __launch_bounds__(NC_MMA_THREADS, 6) conv2d_backward_data_mma_tf32_kernel(
+extern "C" __global__ void __launch_bounds__(128, 6) conv2d_backward_data_mma_tf32_kernel(
     const float* __restrict__ dy, const float* __restrict__ w, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_TF32>(w, dy, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_TF32, 64>(w, dy, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // dw_z[k,c,r,s] = Σ_{(n,p,q) in split z} round(dy[n,k,p,q]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]), written to slot z of dw.
-extern "C" __global__ void __launch_bounds__(NC_MMA_THREADS, 6) conv2d_backward_weight_mma_tf32_kernel(
+extern "C" __global__ void __launch_bounds__(128, 6) conv2d_backward_weight_mma_tf32_kernel(
     const float* __restrict__ x, const float* __restrict__ dy, float* __restrict__ dw, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_BACKWARD_WEIGHT, NC_PREC_TF32>(dy, x, nullptr, dw, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_BACKWARD_WEIGHT, NC_PREC_TF32, 64>(dy, x, nullptr, dw, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // y[n,k,p,q] = Σ_{c,r,s} round(w[k,c,r,s]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]) (+ bias[k]); chunk ≥ C·R·S.
-extern "C" __global__ void __launch_bounds__(NC_MMA_THREADS, 6) conv2d_forward_mma_bf16_kernel(
+extern "C" __global__ void __launch_bounds__(256, 3) conv2d_forward_mma_tf32_m128_kernel(
     const float* __restrict__ x, const float* __restrict__ w, const float* __restrict__ bias, float* __restrict__ y, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_FORWARD, NC_PREC_BF16>(w, x, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_FORWARD, NC_PREC_TF32, 128>(w, x, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // dx[n,c,h,w] = Σ_{k,r,s} round(w[k,c,r,s]) · round(dy[n,k,(h+ph−r)/sh,(w+pw−s)/sw]) over exact taps; chunk ≥ K·R·S.
-extern "C" __global__ void __launch_bounds__(NC_MMA_THREADS, 6) conv2d_backward_data_mma_bf16_kernel(
+extern "C" __global__ void __launch_bounds__(256, 3) conv2d_backward_data_mma_tf32_m128_kernel(
     const float* __restrict__ dy, const float* __restrict__ w, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_BF16>(w, dy, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_TF32, 128>(w, dy, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // dw_z[k,c,r,s] = Σ_{(n,p,q) in split z} round(dy[n,k,p,q]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]), written to slot z of dw.
-extern "C" __global__ void __launch_bounds__(NC_MMA_THREADS, 6) conv2d_backward_weight_mma_bf16_kernel(
+extern "C" __global__ void __launch_bounds__(256, 3) conv2d_backward_weight_mma_tf32_m128_kernel(
     const float* __restrict__ x, const float* __restrict__ dy, float* __restrict__ dw, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_BACKWARD_WEIGHT, NC_PREC_BF16>(dy, x, nullptr, dw, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_BACKWARD_WEIGHT, NC_PREC_TF32, 128>(dy, x, nullptr, dw, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+}
+
+// y[n,k,p,q] = Σ_{c,r,s} round(w[k,c,r,s]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]) (+ bias[k]); chunk ≥ C·R·S.
+extern "C" __global__ void __launch_bounds__(128, 6) conv2d_forward_mma_bf16_kernel(
+    const float* __restrict__ x, const float* __restrict__ w, const float* __restrict__ bias, float* __restrict__ y, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
+{
+    nc_conv_mma<NC_OP_FORWARD, NC_PREC_BF16, 64>(w, x, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+}
+
+// dx[n,c,h,w] = Σ_{k,r,s} round(w[k,c,r,s]) · round(dy[n,k,(h+ph−r)/sh,(w+pw−s)/sw]) over exact taps; chunk ≥ K·R·S.
+extern "C" __global__ void __launch_bounds__(128, 6) conv2d_backward_data_mma_bf16_kernel(
+    const float* __restrict__ dy, const float* __restrict__ w, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
+{
+    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_BF16, 64>(w, dy, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+}
+
+// dw_z[k,c,r,s] = Σ_{(n,p,q) in split z} round(dy[n,k,p,q]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]), written to slot z of dw.
+extern "C" __global__ void __launch_bounds__(128, 6) conv2d_backward_weight_mma_bf16_kernel(
+    const float* __restrict__ x, const float* __restrict__ dy, float* __restrict__ dw, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
+{
+    nc_conv_mma<NC_OP_BACKWARD_WEIGHT, NC_PREC_BF16, 64>(dy, x, nullptr, dw, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+}
+
+// y[n,k,p,q] = Σ_{c,r,s} round(w[k,c,r,s]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]) (+ bias[k]); chunk ≥ C·R·S.
+extern "C" __global__ void __launch_bounds__(256, 2) conv2d_forward_mma_bf16_m128_kernel(
+    const float* __restrict__ x, const float* __restrict__ w, const float* __restrict__ bias, float* __restrict__ y, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
+{
+    nc_conv_mma<NC_OP_FORWARD, NC_PREC_BF16, 128>(w, x, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+}
+
+// dx[n,c,h,w] = Σ_{k,r,s} round(w[k,c,r,s]) · round(dy[n,k,(h+ph−r)/sh,(w+pw−s)/sw]) over exact taps; chunk ≥ K·R·S.
+extern "C" __global__ void __launch_bounds__(256, 3) conv2d_backward_data_mma_bf16_m128_kernel(
+    const float* __restrict__ dy, const float* __restrict__ w, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
+{
+    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_BF16, 128>(w, dy, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+}
+
+// dw_z[k,c,r,s] = Σ_{(n,p,q) in split z} round(dy[n,k,p,q]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]), written to slot z of dw.
+extern "C" __global__ void __launch_bounds__(256, 3) conv2d_backward_weight_mma_bf16_m128_kernel(
+    const float* __restrict__ x, const float* __restrict__ dy, float* __restrict__ dw, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
+{
+    nc_conv_mma<NC_OP_BACKWARD_WEIGHT, NC_PREC_BF16, 128>(dy, x, nullptr, dw, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 NC_EXPORT_KERNEL(conv2d_forward_mma_tf32_kernel);
-NC_EXPORT_KERNEL(conv2d_forward_mma_bf16_kernel);
 NC_EXPORT_KERNEL(conv2d_backward_data_mma_tf32_kernel);
-NC_EXPORT_KERNEL(conv2d_backward_data_mma_bf16_kernel);
 NC_EXPORT_KERNEL(conv2d_backward_weight_mma_tf32_kernel);
+NC_EXPORT_KERNEL(conv2d_forward_mma_tf32_m128_kernel);
+NC_EXPORT_KERNEL(conv2d_backward_data_mma_tf32_m128_kernel);
+NC_EXPORT_KERNEL(conv2d_backward_weight_mma_tf32_m128_kernel);
+NC_EXPORT_KERNEL(conv2d_forward_mma_bf16_kernel);
+NC_EXPORT_KERNEL(conv2d_backward_data_mma_bf16_kernel);
 NC_EXPORT_KERNEL(conv2d_backward_weight_mma_bf16_kernel);
+NC_EXPORT_KERNEL(conv2d_forward_mma_bf16_m128_kernel);
+NC_EXPORT_KERNEL(conv2d_backward_data_mma_bf16_m128_kernel);
+NC_EXPORT_KERNEL(conv2d_backward_weight_mma_bf16_m128_kernel);

@@ -9,7 +9,8 @@ namespace NativeContrastive.Bench;
 /// conv_mma.cu (tensor cores) beside conv.cu (fp32 SIMT) on the CUDA device at the 3×3 shapes of
 /// ResNet-18 on 32×32 inputs: ms per call (mean of 20 after a warm-up, stream-synchronised) and
 /// TFLOP/s (2·N·K·P·Q·C·R·S per primitive) for fp32, tf32 and bf16, with the split counts of
-/// backward weight, and each rate's share of the device's peak for that precision (FP32 lanes or
+/// backward weight, both tile heights of the tensor-core kernels where the layer has ≥ 128 rows,
+/// and each rate's share of the device's peak for that precision (FP32 lanes or
 /// dense TF32 / BF16 tensor cores, <see cref="CudaDevicePeaks"/>). Skipped below compute capability 8.0.
 /// </summary>
 public static class CudaConvMmaBench
@@ -49,14 +50,24 @@ public static class CudaConvMmaBench
             double tflop = 2.0 * g.N * g.K * g.P * g.Q * g.C * g.R * g.S / 1e12;
             string Rate(double ms, Precision p) => tflop / (ms / 1e3) is var tf && Peak(p) is double peak
                 ? $"{ms,7:F3} ms {tf,5:F1} TF/s ({100 * tf / peak,3:F0}%)" : $"{ms,7:F3} ms {tflop / (ms / 1e3),5:F1} TF/s";
-            string Line(Precision p, double f, double d, double wt) =>
-                $"  {p.ToString().ToLowerInvariant()} fwd {Rate(f, p)}   bwd-data {Rate(d, p)}   bwd-weight {Rate(wt, p)}";
+            string Line(Precision p, string tile, double f, double d, double wt) =>
+                $"  {p.ToString().ToLowerInvariant(),-4} {tile,-7} fwd {Rate(f, p)}   bwd-data {Rate(d, p)}   bwd-weight {Rate(wt, p)}";
             Console.WriteLine($"  conv 3x3/{stride} {c,3}->{k,3} {hw,2}x{hw,-2} (mma bwd-weight {ConvMmaKernels.BackwardWeightSplits(g)} splits)");
-            Console.WriteLine(Line(Precision.Fp32, Ms(cuda, () => conv.Conv2dForward(x, w, null, y, g)), Ms(cuda, () => conv.Conv2dBackwardData(y, w, dx, g)),
+            Console.WriteLine(Line(Precision.Fp32, "64x128", Ms(cuda, () => conv.Conv2dForward(x, w, null, y, g)), Ms(cuda, () => conv.Conv2dBackwardData(y, w, dx, g)),
                 Ms(cuda, () => conv.Conv2dBackwardWeight(x, y, dw, null, g))));
+            // Both tile heights where the layer could take the tall one; "*" marks the launcher's choice.
+            int fwdSplits = ConvMmaKernels.Splits(g.K, (long)g.N * g.P * g.Q, (long)g.C * g.R * g.S, g.OutputLength);
+            int dataSplits = ConvMmaKernels.Splits(g.C, (long)g.N * g.H * g.W, (long)g.K * g.R * g.S, g.InputLength);
+            int weightSplits = ConvMmaKernels.BackwardWeightSplits(g);
             foreach (var p in new[] { Precision.Tf32, Precision.Bf16 })
-                Console.WriteLine(Line(p, Ms(cuda, () => mma.Conv2dForward(x, w, null, y, g, p)),
-                    Ms(cuda, () => mma.Conv2dBackwardData(y, w, dx, g, p)), Ms(cuda, () => mma.Conv2dBackwardWeight(x, y, dw, null, g, p))));
+                foreach (int rows in new[] { ConvMmaKernels.ShortTileRows, ConvMmaKernels.TallTileRows })
+                {
+                    if (rows == ConvMmaKernels.TallTileRows && Math.Min(g.K, g.C) < rows) continue;
+                    string tile = $"{rows}x64{(ConvMmaKernels.TileRowsFor(g.K) == rows ? "*" : "")}";
+                    Console.WriteLine(Line(p, tile, Ms(cuda, () => mma.Conv2dForward(x, w, null, y, g, p, fwdSplits, rows)),
+                        Ms(cuda, () => mma.Conv2dBackwardData(y, w, dx, g, p, dataSplits, rows)),
+                        Ms(cuda, () => mma.Conv2dBackwardWeight(x, y, dw, null, g, p, weightSplits, rows))));
+                }
         }
     }
 

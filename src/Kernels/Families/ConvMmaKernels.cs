@@ -5,8 +5,9 @@ namespace NativeContrastive.Kernels.Families;
 /// <summary>
 /// Launchers of kernels-cu/conv_mma.cu: convolution as implicit GEMM on tensor cores for
 /// <see cref="Precision.Tf32"/> and <see cref="Precision.Bf16"/> operands (fp32 accumulation), a
-/// 64×64 output tile per 128-thread block (grid x over columns, y over rows), 16-deep reduction
-/// slices. When the output has too few tiles to fill the device (<see cref="Splits"/>: mostly
+/// TM×64 output tile per 2·TM-thread block (grid x over columns, y over rows), 16-deep reduction
+/// slices; TM = 128 (the "_m128" kernels) where the GEMM has at least 128 rows and no more row
+/// padding than 64-row tiles would have (<see cref="TileRowsFor"/>), else 64. When the output has too few tiles to fill the device (<see cref="Splits"/>: mostly
 /// backward weight, whose reduction N·P·Q is long and output small) the reduction is split over
 /// grid z into partial sums in the workspace, added in a fixed order by conv.cu's
 /// conv2d_backward_weight_reduce_kernel (deterministic, no atomics); dbias is conv.cu's
@@ -15,7 +16,20 @@ namespace NativeContrastive.Kernels.Families;
 /// </summary>
 public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, "conv_mma"), IDisposable
 {
-    public const int Threads = 128, TileRows = 64, TileColumns = 64, SliceDepth = 16;
+    public const int TileColumns = 64, SliceDepth = 16;
+
+    /// <summary>The two tile heights; a block has twice as many threads as its tile has rows.</summary>
+    public const int ShortTileRows = 64, TallTileRows = 128;
+
+    /// <summary>
+    /// The tile height for a GEMM of <paramref name="rows"/> rows: 128 when there are at least 128
+    /// and 128-row tiles pad no more rows than 64-row ones (128, 256, 512 channels: yes; 192: no),
+    /// else 64. A tall tile feeds each gathered B element to twice the rows, so a thread gathers half
+    /// as much per multiply-add.
+    /// </summary>
+    public static int TileRowsFor(long rows) =>
+        rows >= TallTileRows && (rows + TallTileRows - 1) / TallTileRows * TallTileRows == (rows + ShortTileRows - 1) / ShortTileRows * ShortTileRows
+            ? TallTileRows : ShortTileRows;
 
     /// <summary>Blocks the split of backward weight aims for (a few waves on a 132-SM H100).</summary>
     public const int TargetBlocks = 1024;
@@ -28,15 +42,15 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
 
     private readonly Workspace workspace = new(driver);
 
-    public static IReadOnlyDictionary<string, LaunchShape> Shapes { get; } = new Dictionary<string, LaunchShape>
-    {
-        ["conv2d_forward_mma_tf32_kernel"] = new(Threads),
-        ["conv2d_forward_mma_bf16_kernel"] = new(Threads),
-        ["conv2d_backward_data_mma_tf32_kernel"] = new(Threads),
-        ["conv2d_backward_data_mma_bf16_kernel"] = new(Threads),
-        ["conv2d_backward_weight_mma_tf32_kernel"] = new(Threads),
-        ["conv2d_backward_weight_mma_bf16_kernel"] = new(Threads),
-    };
+    public static IReadOnlyDictionary<string, LaunchShape> Shapes { get; } =
+        (from op in new[] { "forward", "backward_data", "backward_weight" }
+         from p in new[] { Precision.Tf32, Precision.Bf16 }
+         from rows in new[] { ShortTileRows, TallTileRows }
+         select (Name: KernelName(op, p, rows), Shape: new LaunchShape(2 * rows))).ToDictionary(e => e.Name, e => e.Shape);
+
+    /// <summary>conv2d_{op}_mma_{tf32|bf16}[_m128]_kernel.</summary>
+    private static string KernelName(string op, Precision p, int tileRows) =>
+        $"conv2d_{op}_mma_{Suffix(p)}{(tileRows == TallTileRows ? "_m128" : "")}_kernel";
 
     /// <summary>
     /// Throws <see cref="NotSupportedException"/> when <paramref name="driver"/> cannot run the
@@ -68,9 +82,9 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
 
     private static double Flops(ConvShape g) => 2.0 * g.N * g.K * g.P * g.Q * g.C * g.R * g.S;
 
-    private static Dim3 TileGrid(long rows, long columns, int splits = 1)
+    private static Dim3 TileGrid(long rows, long columns, int splits, int tileRows)
     {
-        long rowTiles = (rows + TileRows - 1) / TileRows, columnTiles = (columns + TileColumns - 1) / TileColumns;
+        long rowTiles = (rows + tileRows - 1) / tileRows, columnTiles = (columns + TileColumns - 1) / TileColumns;
         if (rowTiles > 65535) throw new ArgumentException($"Convolution: {rows} GEMM rows need {rowTiles} row tiles, more than the grid's y limit 65535.");
         if (columnTiles > int.MaxValue) throw new ArgumentException($"Convolution: {columns} GEMM columns need too many column tiles.");
         return new((uint)columnTiles, (uint)rowTiles, (uint)splits);
@@ -88,18 +102,18 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
 
     /// <summary>y ← conv(round(x), round(w)) (+ bias[K] when given). x [N,C,H,W], w [K,C,R,S], y [N,K,P,Q].</summary>
     public void Conv2dForward(DeviceBuffer x, DeviceBuffer w, DeviceBuffer? bias, DeviceBuffer y, ConvShape g, Precision p) =>
-        Conv2dForward(x, w, bias, y, g, p, Splits(g.K, (long)g.N * g.P * g.Q, (long)g.C * g.R * g.S, g.OutputLength));
+        Conv2dForward(x, w, bias, y, g, p, Splits(g.K, (long)g.N * g.P * g.Q, (long)g.C * g.R * g.S, g.OutputLength), TileRowsFor(g.K));
 
-    /// <summary>As the public overload with the number of reduction splits given (tests exercise the split path on small shapes).</summary>
-    internal void Conv2dForward(DeviceBuffer x, DeviceBuffer w, DeviceBuffer? bias, DeviceBuffer y, ConvShape g, Precision p, int splits)
+    /// <summary>As the public overload with the number of reduction splits and the tile height given (tests exercise both on small shapes).</summary>
+    internal void Conv2dForward(DeviceBuffer x, DeviceBuffer w, DeviceBuffer? bias, DeviceBuffer y, ConvShape g, Precision p, int splits, int tileRows)
     {
         CheckLengths(g);
-        string kernel = $"conv2d_forward_mma_{Suffix(p)}_kernel";
+        string kernel = KernelName("forward", p, CheckTileRows(tileRows));
         Need(x, g.InputLength, nameof(x)); Need(w, g.WeightLength, nameof(w)); Need(y, g.OutputLength, nameof(y));
         if (bias is not null) Need(bias, g.K, nameof(bias));
         if (g.OutputLength == 0) return;
         var (target, chunk, n) = Plan(y, g.OutputLength, g.C * g.R * g.S, splits);
-        Launch(kernel, TileGrid(g.K, (long)g.N * g.P * g.Q, n), Threads,
+        Launch(kernel, TileGrid(g.K, (long)g.N * g.P * g.Q, n, tileRows), 2 * tileRows,
             Geometry(new KernelArgs().Ptr(x).Ptr(w).Ptr(bias?.Ptr ?? 0).Ptr(target), g).I32(chunk),
             new LaunchCost(4 * (g.InputLength + g.WeightLength + n * g.OutputLength), Flops(g), p));
         Reduce(target, y, n, g.OutputLength);
@@ -107,17 +121,17 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
 
     /// <summary>dx ← ∂L/∂x at rounded operands (dx overwritten). dy [N,K,P,Q], w [K,C,R,S], dx [N,C,H,W].</summary>
     public void Conv2dBackwardData(DeviceBuffer dy, DeviceBuffer w, DeviceBuffer dx, ConvShape g, Precision p) =>
-        Conv2dBackwardData(dy, w, dx, g, p, Splits(g.C, (long)g.N * g.H * g.W, (long)g.K * g.R * g.S, g.InputLength));
+        Conv2dBackwardData(dy, w, dx, g, p, Splits(g.C, (long)g.N * g.H * g.W, (long)g.K * g.R * g.S, g.InputLength), TileRowsFor(g.C));
 
-    /// <summary>As the public overload with the number of reduction splits given.</summary>
-    internal void Conv2dBackwardData(DeviceBuffer dy, DeviceBuffer w, DeviceBuffer dx, ConvShape g, Precision p, int splits)
+    /// <summary>As the public overload with the number of reduction splits and the tile height given.</summary>
+    internal void Conv2dBackwardData(DeviceBuffer dy, DeviceBuffer w, DeviceBuffer dx, ConvShape g, Precision p, int splits, int tileRows)
     {
         CheckLengths(g);
-        string kernel = $"conv2d_backward_data_mma_{Suffix(p)}_kernel";
+        string kernel = KernelName("backward_data", p, CheckTileRows(tileRows));
         Need(dy, g.OutputLength, nameof(dy)); Need(w, g.WeightLength, nameof(w)); Need(dx, g.InputLength, nameof(dx));
         if (g.InputLength == 0) return;
         var (target, chunk, n) = Plan(dx, g.InputLength, g.K * g.R * g.S, splits);
-        Launch(kernel, TileGrid(g.C, (long)g.N * g.H * g.W, n), Threads,
+        Launch(kernel, TileGrid(g.C, (long)g.N * g.H * g.W, n, tileRows), 2 * tileRows,
             Geometry(new KernelArgs().Ptr(dy).Ptr(w).Ptr(target), g).I32(chunk),
             new LaunchCost(4 * (g.OutputLength + g.WeightLength + n * g.InputLength), Flops(g), p));
         Reduce(target, dx, n, g.InputLength);
@@ -125,13 +139,14 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
 
     /// <summary>dw ← ∂L/∂w at rounded operands; dbias ← Σ dy over N, P, Q (fp32) when given (both overwritten).</summary>
     public void Conv2dBackwardWeight(DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dw, DeviceBuffer? dbias, ConvShape g, Precision p) =>
-        Conv2dBackwardWeight(x, dy, dw, dbias, g, p, BackwardWeightSplits(g));
+        Conv2dBackwardWeight(x, dy, dw, dbias, g, p, BackwardWeightSplits(g), TileRowsFor(g.K));
 
-    /// <summary>As the public overload with the number of reduction splits given (tests exercise the split path on small shapes).</summary>
-    internal void Conv2dBackwardWeight(DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dw, DeviceBuffer? dbias, ConvShape g, Precision p, int splits)
+    /// <summary>As the public overload with the number of reduction splits and the tile height given.</summary>
+    internal void Conv2dBackwardWeight(DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dw, DeviceBuffer? dbias, ConvShape g, Precision p, int splits,
+                                       int tileRows)
     {
         CheckLengths(g);
-        string kernel = $"conv2d_backward_weight_mma_{Suffix(p)}_kernel";
+        string kernel = KernelName("backward_weight", p, CheckTileRows(tileRows));
         Need(x, g.InputLength, nameof(x)); Need(dy, g.OutputLength, nameof(dy)); Need(dw, g.WeightLength, nameof(dw));
         if (dbias is not null) Need(dbias, g.K, nameof(dbias));
         if (g.K == 0) return;
@@ -140,7 +155,7 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
                 new KernelArgs().Ptr(dy).Ptr(dbias).I32(g.N).I32(g.K).I32(g.P * g.Q), LaunchCost.Elements(g.OutputLength + g.K));
         if (g.WeightLength == 0) return;
         var (target, chunk, n) = Plan(dw, g.WeightLength, g.N * g.P * g.Q, splits);
-        Launch(kernel, TileGrid(g.K, (long)g.C * g.R * g.S, n), Threads,
+        Launch(kernel, TileGrid(g.K, (long)g.C * g.R * g.S, n, tileRows), 2 * tileRows,
             Geometry(new KernelArgs().Ptr(x).Ptr(dy).Ptr(target), g).I32(chunk),
             new LaunchCost(4 * (g.InputLength + g.OutputLength + n * g.WeightLength), Flops(g), p));
         Reduce(target, dw, n, g.WeightLength);
@@ -158,6 +173,9 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
         int n = Math.Max(1, (reduction + chunk - 1) / chunk);
         return (n == 1 ? output : workspace.Get(n * outLength * sizeof(float)), chunk, n);
     }
+
+    private static int CheckTileRows(int tileRows) => tileRows is ShortTileRows or TallTileRows
+        ? tileRows : throw new ArgumentOutOfRangeException(nameof(tileRows), tileRows, $"Tile rows are {ShortTileRows} or {TallTileRows}.");
 
     /// <summary>output[i] = Σ_z slot z [i] in ascending z (conv.cu's reduce kernel); nothing for one split.</summary>
     private void Reduce(DeviceBuffer partial, DeviceBuffer output, int splits, long length)
@@ -178,7 +196,8 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
     /// </summary>
     public static int Splits(long rows, long columns, long reduction, long outLength)
     {
-        long tiles = Math.Max(1, (columns + TileColumns - 1) / TileColumns * ((rows + TileRows - 1) / TileRows));
+        long tileRows = TileRowsFor(rows);
+        long tiles = Math.Max(1, (columns + TileColumns - 1) / TileColumns * ((rows + tileRows - 1) / tileRows));
         long splits = Math.Max(1, (TargetBlocks + tiles - 1) / tiles);
         splits = Math.Min(splits, Math.Max(1, reduction / MinRowsPerSplit));
         splits = Math.Min(splits, Math.Max(1, MaxPartialFloats / Math.Max(outLength, 1)));

@@ -3,6 +3,9 @@ using NativeContrastive.Engine.Backends.Cpu;
 using NativeContrastive.Engine.Tensors;
 using NativeContrastive.Kernels.Emu;
 using NativeContrastive.Kernels.Families;
+using NativeContrastive.Kernels.Interop;
+using NativeContrastive.Kernels.Launch;
+using NativeContrastive.Kernels.Profile;
 using NUnit.Framework;
 
 namespace NativeContrastive.Tests.KernelTests;
@@ -36,8 +39,9 @@ public class ConvMmaKernelTests(EmuOrder order) : EmuKernelTest(order)
             (new ConvShape(2, 6, 13, 11, 5, 5, 3, 3, 3, 2, 1), "5x3 s3 p2/1"),
         ];
         foreach (var p in new[] { Precision.Tf32, Precision.Bf16 })
-            foreach (var (g, name) in geometries)
-                yield return new TestCaseData(g, p).SetName($"{{m}}({p.ToString().ToLowerInvariant()}, {name})");
+            foreach (int rows in new[] { ConvMmaKernels.ShortTileRows, ConvMmaKernels.TallTileRows })
+                foreach (var (g, name) in geometries)
+                    yield return new TestCaseData(g, p, rows).SetName($"{{m}}({p.ToString().ToLowerInvariant()}, {rows}-row tiles, {name})");
     }
 
     private static Conv2dGeometry Cpu2d(ConvShape g) => new(g.N, g.C, g.H, g.W, g.K, g.R, g.S, g.StrideH, g.StrideW, g.PadH, g.PadW);
@@ -116,7 +120,7 @@ public class ConvMmaKernelTests(EmuOrder order) : EmuKernelTest(order)
     }
 
     [TestCaseSource(nameof(Cases))]
-    public void Forward(ConvShape g, Precision p)
+    public void Forward(ConvShape g, Precision p, int rows)
     {
         using var k = new ConvMmaKernels(Driver);
         float[] x = Data(g.InputLength, 1, -1f, 1f), w = Data(g.WeightLength, 2, -1f, 1f), b = Data(g.K, 3, -1f, 1f);
@@ -125,11 +129,11 @@ public class ConvMmaKernelTests(EmuOrder order) : EmuKernelTest(order)
         using var db = Up(b);
         using var dy = Up(Enumerable.Repeat(float.NaN, (int)g.OutputLength).ToArray());
         var re = ForwardRef(g, x, w, p);
-        k.Conv2dForward(dx, dw, null, dy, g, p);
+        k.Conv2dForward(dx, dw, null, dy, g, p, splits: 1, rows);
         re.AssertClose(dy.ToArray<float>(), "emu y");
-        k.Conv2dForward(dx, dw, db, dy, g, p);
+        k.Conv2dForward(dx, dw, db, dy, g, p, splits: 1, rows);
         re.AssertClose(dy.ToArray<float>(), "emu y + bias", b, g.P * g.Q, g.K);
-        k.Conv2dForward(dx, dw, db, dy, g, p, splits: 2);   // split-K: the bias goes into slot 0 only
+        k.Conv2dForward(dx, dw, db, dy, g, p, splits: 2, rows);   // split-K: the bias goes into slot 0 only
         re.AssertClose(dy.ToArray<float>(), "emu y + bias split 2", b, g.P * g.Q, g.K);
 
         using var scope = TensorScope.Begin();
@@ -138,7 +142,7 @@ public class ConvMmaKernelTests(EmuOrder order) : EmuKernelTest(order)
     }
 
     [TestCaseSource(nameof(Cases))]
-    public void BackwardData(ConvShape g, Precision p)
+    public void BackwardData(ConvShape g, Precision p, int rows)
     {
         using var k = new ConvMmaKernels(Driver);
         float[] gy = Data(g.OutputLength, 4, -1f, 1f), w = Data(g.WeightLength, 2, -1f, 1f);
@@ -146,9 +150,9 @@ public class ConvMmaKernelTests(EmuOrder order) : EmuKernelTest(order)
         using var dw = Up(w);
         using var dgx = Up(Enumerable.Repeat(float.NaN, (int)g.InputLength).ToArray());   // every element must be overwritten
         var re = BackwardDataRef(g, gy, w, p);
-        k.Conv2dBackwardData(dgy, dw, dgx, g, p);
+        k.Conv2dBackwardData(dgy, dw, dgx, g, p, splits: 1, rows);
         re.AssertClose(dgx.ToArray<float>(), "emu dx");
-        k.Conv2dBackwardData(dgy, dw, dgx, g, p, splits: 2);
+        k.Conv2dBackwardData(dgy, dw, dgx, g, p, splits: 2, rows);
         re.AssertClose(dgx.ToArray<float>(), "emu dx split 2");
 
         using var scope = TensorScope.Begin();
@@ -157,7 +161,7 @@ public class ConvMmaKernelTests(EmuOrder order) : EmuKernelTest(order)
     }
 
     [TestCaseSource(nameof(Cases))]
-    public void BackwardWeight(ConvShape g, Precision p)
+    public void BackwardWeight(ConvShape g, Precision p, int rows)
     {
         using var k = new ConvMmaKernels(Driver);
         float[] x = Data(g.InputLength, 1, -1f, 1f), gy = Data(g.OutputLength, 4, -1f, 1f);
@@ -166,7 +170,7 @@ public class ConvMmaKernelTests(EmuOrder order) : EmuKernelTest(order)
         using var dgw = Up(Enumerable.Repeat(float.NaN, (int)g.WeightLength).ToArray());
         using var dgb = Up(Enumerable.Repeat(float.NaN, g.K).ToArray());
         var re = BackwardWeightRef(g, x, gy, p);
-        k.Conv2dBackwardWeight(dx, dgy, dgw, dgb, g, p, splits: 1);
+        k.Conv2dBackwardWeight(dx, dgy, dgw, dgb, g, p, splits: 1, rows);
         var single = dgw.ToArray<float>();
         re.AssertClose(single, "emu dw");
         // dbias is the fp32 Σ dy of conv.cu's bias kernel, unrounded.
@@ -176,14 +180,42 @@ public class ConvMmaKernelTests(EmuOrder order) : EmuKernelTest(order)
 
         // Split-K: partial sums of 16-deep multiples then the ordered reduce; same bound, and
         // bit-identical when repeated (no atomics).
-        k.Conv2dBackwardWeight(dx, dgy, dgw, null, g, p, splits: 3);
+        k.Conv2dBackwardWeight(dx, dgy, dgw, null, g, p, splits: 3, rows);
         var split = dgw.ToArray<float>();
         re.AssertClose(split, "emu dw split 3");
-        k.Conv2dBackwardWeight(dx, dgy, dgw, null, g, p, splits: 3);
+        k.Conv2dBackwardWeight(dx, dgy, dgw, null, g, p, splits: 3, rows);
         Assert.That(dgw.ToArray<float>(), Is.EqualTo(split), "split result repeats bit for bit");
 
         using var scope = TensorScope.Begin();
         var gw = Tensor.Empty(Cpu, (int)g.WeightLength);
         re.AssertClose(CpuAt(p, c => c.Conv2dBackwardWeight(T(x), T(gy), gw, null, Cpu2d(g)), gw.ToArray), "cpu dw");
+    }
+
+    [TestCase(1, 64)]
+    [TestCase(70, 64)]
+    [TestCase(127, 64)]
+    [TestCase(128, 128)]
+    [TestCase(192, 64)]
+    [TestCase(256, 128)]
+    [TestCase(320, 64)]
+    [TestCase(384, 128)]
+    [TestCase(512, 128)]
+    public void TallTilesWhereTheyPadNoMoreRows(long rows, int expected) => Assert.That(ConvMmaKernels.TileRowsFor(rows), Is.EqualTo(expected));
+
+    [TestCase(130, "conv2d_forward_mma_tf32_kernel")]        // 128-row tiles would pad 126 rows, 64-row ones 62
+    [TestCase(256, "conv2d_forward_mma_tf32_m128_kernel")]
+    public void PublicOverloadsPickTheTileByTheirRows(int k, string kernel)
+    {
+        var g = new ConvShape(1, 2, 4, 4, k, 1, 1, 1, 1, 0, 0);
+        using var profiled = new ProfilingDriver(new EmuDriver());
+        using var mma = new ConvMmaKernels(profiled);
+        float[] x = Data(g.InputLength, 1), w = Data(g.WeightLength, 2);
+        using var dx = DeviceBuffer.From(profiled, x);
+        using var dw = DeviceBuffer.From(profiled, w);
+        using var dy = DeviceBuffer.Allocate<float>(profiled, g.OutputLength);
+        mma.Conv2dForward(dx, dw, null, dy, g, Precision.Tf32);
+        ForwardRef(g, x, w, Precision.Tf32).AssertClose(dy.ToArray<float>(), $"K = {k}");
+        Assert.That(profiled.Snapshot().Entries.Where(e => e.Name.StartsWith("conv_mma.cu:")).Select(e => e.Name), Is.EqualTo(new[] { "conv_mma.cu:" + kernel }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => mma.Conv2dForward(dx, dw, null, dy, g, Precision.Tf32, 1, 96));
     }
 }

@@ -153,7 +153,7 @@ public class SanitizerTests
         return outs;
     }
 
-    /// <summary>conv_mma.cu at tf32 and bf16 on a tiny odd shape (partial tiles, two slices, split backward weight).</summary>
+    /// <summary>conv_mma.cu at tf32 and bf16, 64- and 128-row tiles, on a tiny odd shape (partial tiles, two slices, split backward weight).</summary>
     private static void ConvMmaScenario(IKernelDriver d, List<float[]> outs)
     {
         var g = new ConvShape(2, 5, 7, 5, 6, 3, 3, 2, 2, 1, 1);
@@ -165,11 +165,12 @@ public class SanitizerTests
         using var dw = DeviceBuffer.Allocate<float>(d, g.WeightLength);
         using var mma = new ConvMmaKernels(d);
         foreach (var p in new[] { Precision.Tf32, Precision.Bf16 })
-        {
-            mma.Conv2dForward(x, w, bias, y, g, p); outs.Add(y.ToArray<float>());
-            mma.Conv2dBackwardData(y, w, dx, g, p); outs.Add(dx.ToArray<float>());
-            mma.Conv2dBackwardWeight(x, y, dw, null, g, p, splits: 2); outs.Add(dw.ToArray<float>());
-        }
+            foreach (int rows in new[] { ConvMmaKernels.ShortTileRows, ConvMmaKernels.TallTileRows })
+            {
+                mma.Conv2dForward(x, w, bias, y, g, p, splits: 1, rows); outs.Add(y.ToArray<float>());
+                mma.Conv2dBackwardData(y, w, dx, g, p, splits: 1, rows); outs.Add(dx.ToArray<float>());
+                mma.Conv2dBackwardWeight(x, y, dw, null, g, p, splits: 2, rows); outs.Add(dw.ToArray<float>());
+            }
     }
 
     /// <summary>conv.cu, batchnorm.cu and pool.cu on tiny odd shapes (partial tiles, split reductions).</summary>
