@@ -56,18 +56,19 @@
 #include "nc_cuda.cuh"
 #include "nc_mma.cuh"
 
+#define NC_MMA_TN 64
+#define NC_MMA_TK 16
+#define NC_MMA_TF32_STAGES 3   // slices in the cp.async ring (3 × 10 or 15 KB for 64- or 128-row tiles)
+#define NC_MMA_F32_LD 20       // fp32 tile row stride in floats (16 + 4, see the banks above)
+#define NC_MMA_BF16_LD 24      // bf16 tile row stride in elements (16 + 8)
+
 // A block computes a TM×64 output tile with 2·TM threads (TM = 64: 4 warps; TM = 128: 8 warps, for
 // layers with ≥ 128 rows: the same work per thread, half the B gathers per multiply-add).
-#define NC_MMA_TN 64
 template <int TM> struct nc_mma_tile
 {
     static constexpr int threads = 2 * TM, warps = threads / 32;
     static constexpr int bcols = NC_MMA_TN / (8 * warps);   // B columns per thread (2 or 1)
 };
-#define NC_MMA_TK 16
-#define NC_MMA_TF32_STAGES 3   // slices in the cp.async ring (3 × 10 KB of shared memory)
-#define NC_MMA_F32_LD 20       // fp32 tile row stride in floats (16 + 4, see the banks above)
-#define NC_MMA_BF16_LD 24      // bf16 tile row stride in elements (16 + 8)
 
 enum { NC_OP_FORWARD = 0, NC_OP_BACKWARD_DATA = 1, NC_OP_BACKWARD_WEIGHT = 2 };
 enum { NC_PREC_TF32 = 0, NC_PREC_BF16 = 1 };
