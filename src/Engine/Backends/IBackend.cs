@@ -30,7 +30,7 @@ public partial interface IBackend
     bool ComputesOnHost { get; }
 
     /// <summary>
-    /// The operand precision of convolutions, and at bf16 of linear layers (<see cref="Kernels.Families.Precision"/>), a
+    /// The operand precision of convolutions (<see cref="Kernels.Families.Precision"/>), a
     /// backend-wide math mode like PyTorch's allow_tf32 flags: set from <c>--precision</c> (or the
     /// device's default) through <see cref="Precisions.Use"/> — by <c>TrainingSession</c> before the first
     /// step (train, profile), by <c>InferenceModel</c> while loaded (embed, search, the library's Encoder) and

@@ -1,11 +1,9 @@
 namespace NativeContrastive.Kernels.Families;
 
 /// <summary>
-/// The operand precision of convolutions (<c>--precision</c>), and at <see cref="Bf16"/> of linear
-/// layers too (Ops.Linear runs as a 1×1 convolution then, as autocast runs them in bf16; tf32 leaves
-/// them fp32 as PyTorch leaves matmuls). Every precision accumulates in fp32 and keeps fp32 master
-/// weights, optimiser state, batch-norm statistics, losses, softmax and Sinkhorn; only the two
-/// operands of each multiply are rounded:
+/// The operand precision of convolutions (<c>--precision</c>). Every precision accumulates in
+/// fp32 and keeps fp32 master weights, optimiser state, batch-norm statistics, losses, softmax
+/// and Sinkhorn; only the two operands of each convolution's multiply are rounded:
 /// <list type="bullet">
 /// <item><see cref="Fp32"/>: no rounding (the SIMT kernels of conv.cu, the cpu reference).</item>
 /// <item><see cref="Tf32"/>: operands rounded to TF32 (8-bit exponent, 10-bit mantissa, round to

@@ -23,20 +23,11 @@ public static partial class Ops
             throw new ArgumentException($"Conv2d: kernel {g.R}x{g.S} is larger than the padded input {g.H + 2 * padding}x{g.W + 2 * padding}.");
         if (bias is not null && (bias.Rank != 1 || bias.Dim(0) != g.K))
             throw new ArgumentException($"Conv2d: bias must be [{g.K}], got {ShapeUtil.Format(bias.Shape)}.");
-        return Convolve("Conv2d", x, weight, bias, g, Tensor.Empty(x.Backend, g.N, g.K, g.P, g.Q));
-    }
-
-    /// <summary>
-    /// y ← the convolution of geometry <paramref name="g"/> (shapes already checked; the tensors'
-    /// lengths are what g says), recorded on the tape as <paramref name="name"/>: dx by the
-    /// backend's BackwardData, dW and dbias by its BackwardWeight.
-    /// </summary>
-    private static Tensor Convolve(string name, Tensor x, Tensor weight, Tensor? bias, Conv2dGeometry g, Tensor y)
-    {
         var be = x.Backend;
+        var y = Tensor.Empty(be, g.N, g.K, g.P, g.Q);
         be.Conv2dForward(x, weight, bias, y, g);
         if (Tape.NeedsGrad(x, weight, bias))
-            Tape.Record(name, y, dy =>
+            Tape.Record("Conv2d", y, dy =>
             {
                 if (x.RequiresGrad)
                 {

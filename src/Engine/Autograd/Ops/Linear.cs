@@ -1,4 +1,3 @@
-using NativeContrastive.Engine.Backends;
 using NativeContrastive.Engine.Tensors;
 
 namespace NativeContrastive.Engine.Autograd;
@@ -8,12 +7,6 @@ public static partial class Ops
     /// <summary>
     /// y[B,out] = x[B,in]·Wᵀ + b, weight [out,in] and bias [out] in PyTorch's layout.
     /// Backward: dx = dy·W, dW = dyᵀ·x, db = Σ_rows dy.
-    /// At <see cref="Kernels.Families.Precision.Bf16"/> (the backend's <see cref="IBackend.Precision"/>)
-    /// x and W are multiplied as bf16-rounded operands with fp32 accumulation, forward and backward,
-    /// as autocast multiplies them: the layer is then the 1×1 convolution of a 1×1 image (x = [B,in,1,1],
-    /// W = [out,in,1,1], y = [B,out,1,1], the same memory), run by the backend's precision-aware
-    /// convolution (tensor cores on cuda and emu, rounded operands on the cpu). At fp32 and tf32 it is
-    /// a GEMM in fp32: tf32 rounds convolutions only, as PyTorch's defaults leave matmuls in fp32.
     /// </summary>
     public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias)
     {
@@ -25,8 +18,6 @@ public static partial class Ops
         if (bias is not null && (bias.Rank != 1 || bias.Dim(0) != outF))
             throw new ArgumentException($"Linear: bias must be [{outF}], got {ShapeUtil.Format(bias.Shape)}.");
         var be = x.Backend;
-        if (be.Precision == Kernels.Families.Precision.Bf16)
-            return Convolve("Linear", x, weight, bias, new Conv2dGeometry(batch, inF, 1, 1, outF, 1, 1, 1, 1, 0, 0), Tensor.Empty(be, batch, outF));
         var y = Tensor.Empty(be, batch, outF);
         if (bias is not null)
         {
