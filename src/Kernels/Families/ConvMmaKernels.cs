@@ -7,7 +7,8 @@ namespace NativeContrastive.Kernels.Families;
 /// <see cref="Precision.Tf32"/> and <see cref="Precision.Bf16"/> operands (fp32 accumulation), a
 /// TM×64 output tile per 2·TM-thread block (grid x over columns, y over rows), 16-deep reduction
 /// slices; TM = 128 (the "_m128" kernels) where the GEMM has at least 128 rows and no more row
-/// padding than 64-row tiles would have (<see cref="TileRowsFor"/>), else 64. When the output has too few tiles to fill the device (<see cref="Splits"/>: mostly
+/// padding than 64-row tiles would have (<see cref="TileRowsFor"/>), else 64. When the output has
+/// too few tiles to fill the device (<see cref="Splits"/>: mostly
 /// backward weight, whose reduction N·P·Q is long and output small) the reduction is split over
 /// grid z into partial sums in the workspace, added in a fixed order by conv.cu's
 /// conv2d_backward_weight_reduce_kernel (deterministic, no atomics); dbias is conv.cu's

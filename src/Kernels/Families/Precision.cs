@@ -2,8 +2,9 @@ namespace NativeContrastive.Kernels.Families;
 
 /// <summary>
 /// The operand precision of convolutions (<c>--precision</c>). Every precision accumulates in
-/// fp32 and keeps fp32 master weights, optimiser state, batch-norm statistics, losses, softmax
-/// and Sinkhorn; only the two operands of each convolution's multiply are rounded:
+/// fp32 and keeps fp32 master weights, optimiser state, batch-norm statistics, losses, softmax,
+/// Sinkhorn and linear layers (bf16 linear operands cost 0.74 kNN points on the README recipe, for
+/// ~0.1% of a ResNet-18 step's FLOPs); only the two operands of each convolution's multiply are rounded:
 /// <list type="bullet">
 /// <item><see cref="Fp32"/>: no rounding (the SIMT kernels of conv.cu, the cpu reference).</item>
 /// <item><see cref="Tf32"/>: operands rounded to TF32 (8-bit exponent, 10-bit mantissa, round to
