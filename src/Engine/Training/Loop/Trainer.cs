@@ -168,6 +168,14 @@ public static class Trainer
             });
         }
 
+        // An epoch is complete: its row and plots queued for writing, the observer told, finished checkpoint writes announced.
+        void Complete(EpochMetrics row)
+        {
+            Publish(plots: true);
+            observer.EpochCompleted(row, checkpoint!);
+            Announce();
+        }
+
         KnnScore? Monitor(int epoch)
         {
             if (test is null)
@@ -261,12 +269,7 @@ public static class Trainer
             if (resume is not null && metrics.Epochs.Count > 0 && metrics.Epochs[^1] is { KnnTop1: null } pending && pending.Epoch == startEpoch
                 && (startEpoch > 0 || config.Epochs == 0) && test is not null && Due(startEpoch))
             {
-                if (MonitorSaved(startEpoch, null, out var row))
-                {
-                    Publish(plots: true);
-                    observer.EpochCompleted(row, checkpoint!);
-                    Announce();
-                }
+                if (MonitorSaved(startEpoch, null, out var row)) Complete(row);
             }
 
             if (resume is null && config.Epochs > 0 && method.BeforeTraining(new TrainingStart(trainData, size, config.BatchSize)) is string prepared)
@@ -277,12 +280,7 @@ public static class Trainer
             {
                 method.Train(false);
                 Save(0, new EpochMetrics(0, double.NaN, 0, null, null, 0, clock.Elapsed.TotalSeconds));
-                if (MonitorSaved(0, null, out var row))
-                {
-                    Publish(plots: true);
-                    observer.EpochCompleted(row, checkpoint!);
-                    Announce();
-                }
+                if (MonitorSaved(0, null, out var row)) Complete(row);
             }
 
             for (int epoch = startEpoch + 1; epoch <= config.Epochs; epoch++)
@@ -360,9 +358,7 @@ public static class Trainer
                     using (times.Measure(EpochPart.Checkpoint)) writer.Wait();
                 row = row with { Times = times.Stop() };
                 metrics.ReplaceLast(row);
-                Publish(plots: true);
-                observer.EpochCompleted(row, checkpoint!);
-                Announce();
+                Complete(row);
             }
         }
         catch (Exception failure)
