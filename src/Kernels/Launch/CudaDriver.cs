@@ -78,7 +78,7 @@ public sealed unsafe partial class CudaDriver : IKernelDriver
     {
         if (bytes == 0) return;
         MakeCurrent();
-        graphs.Recording?.Transfer(3, bytes);
+        graphs.Recording?.Transfer(GraphNodeKind.CopyDeviceToDevice, bytes);
         CudaException.Check(CudaApi.cuMemcpyDtoDAsync(dst, src, (nuint)bytes, Stream.Handle));
     }
 
@@ -86,7 +86,7 @@ public sealed unsafe partial class CudaDriver : IKernelDriver
     {
         if (bytes == 0) return;
         MakeCurrent();
-        graphs.Recording?.Transfer(4, bytes);
+        graphs.Recording?.Transfer(GraphNodeKind.Memset, bytes);
         CudaException.Check(CudaApi.cuMemsetD8Async(dst, value, (nuint)bytes, Stream.Handle));
     }
 
@@ -167,7 +167,7 @@ public sealed unsafe partial class CudaDriver : IKernelDriver
 
         public void CopyAsync(ulong destination, nint source, long bytes)
         {
-            driver.graphs.Recording?.Transfer(2, bytes);
+            driver.graphs.Recording?.Transfer(GraphNodeKind.CopyToDevice, bytes);
             CudaException.Check(CudaApi.cuMemcpyHtoDAsync(destination, (void*)source, (nuint)bytes, driver.Stream.Handle), $"cuMemcpyHtoDAsync({bytes})");
         }
 

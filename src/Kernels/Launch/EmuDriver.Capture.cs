@@ -60,10 +60,10 @@ public sealed unsafe partial class EmuDriver : IGraphCapture
     {
         if (!graphs.IsCapturing) return false;
         var bytes = src.ToArray();
-        return Record(2, bytes.Length, () => bytes.CopyTo(new Span<byte>((void*)dst, bytes.Length)));
+        return Record(GraphNodeKind.CopyToDevice, bytes.Length, () => bytes.CopyTo(new Span<byte>((void*)dst, bytes.Length)));
     }
 
-    private bool Record(int kind, long bytes, Action op)
+    private bool Record(GraphNodeKind kind, long bytes, Action op)
     {
         if (graphs.Recording is not { } topology) return false;
         topology.Transfer(kind, bytes);

@@ -89,14 +89,14 @@ public sealed unsafe partial class EmuDriver : IKernelDriver
     {
         CheckRange(dst, bytes, "device copy destination");
         CheckRange(src, bytes, "device copy source");
-        if (Record(3, bytes, () => Buffer.MemoryCopy((void*)src, (void*)dst, bytes, bytes))) return;
+        if (Record(GraphNodeKind.CopyDeviceToDevice, bytes, () => Buffer.MemoryCopy((void*)src, (void*)dst, bytes, bytes))) return;
         Buffer.MemoryCopy((void*)src, (void*)dst, bytes, bytes);
     }
 
     public void Memset(ulong dst, byte value, long bytes)
     {
         CheckRange(dst, bytes, "memset");
-        if (Record(4, bytes, () => NativeMemory.Fill((void*)dst, (nuint)bytes, value))) return;
+        if (Record(GraphNodeKind.Memset, bytes, () => NativeMemory.Fill((void*)dst, (nuint)bytes, value))) return;
         NativeMemory.Fill((void*)dst, (nuint)bytes, value);
     }
 

@@ -1,5 +1,14 @@
 namespace NativeContrastive.Kernels.Launch;
 
+/// <summary>What a node of a recorded graph is (its value is mixed into the topology key).</summary>
+public enum GraphNodeKind
+{
+    Kernel = 1,
+    CopyToDevice = 2,
+    CopyDeviceToDevice = 3,
+    Memset = 4,
+}
+
 /// <summary>
 /// The shape of a recording as a 64-bit key: each node's kind, kernel, grid, block and shared bytes, or
 /// byte count (FNV-1a over the fields, in order). Two recordings with the same key have the same nodes in
@@ -16,7 +25,7 @@ public sealed class GraphTopology
 
     public void Kernel(KernelFunction function, Dim3 grid, Dim3 block, uint sharedBytes)
     {
-        Mix(1);
+        Mix((ulong)GraphNodeKind.Kernel);
         Mix((ulong)function.Handle);
         Mix(grid.X); Mix(grid.Y); Mix(grid.Z);
         Mix(block.X); Mix(block.Y); Mix(block.Z);
@@ -24,8 +33,8 @@ public sealed class GraphTopology
         Nodes++;
     }
 
-    /// <summary>A copy (kind: 2 host→device, 3 device→device) or memset (4) of <paramref name="bytes"/>.</summary>
-    public void Transfer(int kind, long bytes)
+    /// <summary>A copy or memset of <paramref name="bytes"/>.</summary>
+    public void Transfer(GraphNodeKind kind, long bytes)
     {
         Mix((ulong)kind);
         Mix((ulong)bytes);

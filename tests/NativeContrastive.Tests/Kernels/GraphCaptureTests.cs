@@ -104,12 +104,12 @@ public class GraphCaptureTests
         ulong Key(Action<GraphTopology> build) { var t = new GraphTopology(); build(t); return t.Key; }
         var grid = new Dim3(4, 1, 1);
         var block = new Dim3(256, 1, 1);
-        ulong a = Key(t => { t.Kernel(f, grid, block, 0); t.Transfer(2, 100); });
-        Assert.That(Key(t => { t.Kernel(f, grid, block, 0); t.Transfer(2, 100); }), Is.EqualTo(a));
-        Assert.That(Key(t => { t.Kernel(g, grid, block, 0); t.Transfer(2, 100); }), Is.Not.EqualTo(a), "another kernel");
-        Assert.That(Key(t => { t.Kernel(f, new Dim3(5, 1, 1), block, 0); t.Transfer(2, 100); }), Is.Not.EqualTo(a), "another grid");
-        Assert.That(Key(t => { t.Kernel(f, grid, block, 0); t.Transfer(2, 101); }), Is.Not.EqualTo(a), "another copy size");
-        Assert.That(Key(t => { t.Transfer(2, 100); t.Kernel(f, grid, block, 0); }), Is.Not.EqualTo(a), "another order");
+        ulong a = Key(t => { t.Kernel(f, grid, block, 0); t.Transfer(GraphNodeKind.CopyToDevice, 100); });
+        Assert.That(Key(t => { t.Kernel(f, grid, block, 0); t.Transfer(GraphNodeKind.CopyToDevice, 100); }), Is.EqualTo(a));
+        Assert.That(Key(t => { t.Kernel(g, grid, block, 0); t.Transfer(GraphNodeKind.CopyToDevice, 100); }), Is.Not.EqualTo(a), "another kernel");
+        Assert.That(Key(t => { t.Kernel(f, new Dim3(5, 1, 1), block, 0); t.Transfer(GraphNodeKind.CopyToDevice, 100); }), Is.Not.EqualTo(a), "another grid");
+        Assert.That(Key(t => { t.Kernel(f, grid, block, 0); t.Transfer(GraphNodeKind.CopyToDevice, 101); }), Is.Not.EqualTo(a), "another copy size");
+        Assert.That(Key(t => { t.Transfer(GraphNodeKind.CopyToDevice, 100); t.Kernel(f, grid, block, 0); }), Is.Not.EqualTo(a), "another order");
     }
 
     private static float[] Download(DeviceBuffer b)
