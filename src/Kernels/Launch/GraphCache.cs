@@ -40,16 +40,12 @@ public sealed class GraphCache<TExec>(Action<TExec> destroy, int capacity = 4) :
     /// <summary>The cached graph of <paramref name="key"/>, now the most recently used, or default.</summary>
     public bool TryGet(ulong key, out TExec exec)
     {
-        for (var node = graphs.First; node is not null; node = node.Next)
-        {
-            if (node.Value.Key != key) continue;
-            graphs.Remove(node);
-            graphs.AddFirst(node);
-            exec = node.Value.Exec;
-            return true;
-        }
-        exec = default!;
-        return false;
+        var node = Find(key);
+        exec = node is null ? default! : node.Value.Exec;
+        if (node is null) return false;
+        graphs.Remove(node);
+        graphs.AddFirst(node);
+        return true;
     }
 
     /// <summary>Caches a newly instantiated graph (replacing one of the same key), evicting the least recently used beyond capacity.</summary>
@@ -68,13 +64,16 @@ public sealed class GraphCache<TExec>(Action<TExec> destroy, int capacity = 4) :
     /// <summary>Drops (and destroys) the graph of <paramref name="key"/>, e.g. after a refused update.</summary>
     public void Remove(ulong key)
     {
+        if (Find(key) is not { } node) return;
+        destroy(node.Value.Exec);
+        graphs.Remove(node);
+    }
+
+    private LinkedListNode<(ulong Key, TExec Exec)>? Find(ulong key)
+    {
         for (var node = graphs.First; node is not null; node = node.Next)
-        {
-            if (node.Value.Key != key) continue;
-            destroy(node.Value.Exec);
-            graphs.Remove(node);
-            return;
-        }
+            if (node.Value.Key == key) return node;
+        return null;
     }
 
     public void CountUpdate() => updates++;
