@@ -30,12 +30,7 @@ public static class CudaConvMmaBench
         }
         Console.WriteLine($"cuda conv fp32 / tf32 / bf16 — {cuda.Device.Name}, batch {batch}");
         var peaks = CudaDevicePeaks.Query(cuda.Device.Ordinal);
-        double? Peak(Precision p) => (p switch
-        {
-            Precision.Tf32 => peaks.Tf32TensorGigaflopsPerSecond,
-            Precision.Bf16 => peaks.Bf16TensorGigaflopsPerSecond,
-            _ => peaks.Fp32GigaflopsPerSecond,
-        }) / 1e3;
+        double? Peak(Precision p) => peaks.GigaflopsPerSecond(p) / 1e3;
         Console.WriteLine($"  peaks (TF/s): fp32 {Peak(Precision.Fp32):F1}, tf32 tensor {Peak(Precision.Tf32):F1}, bf16 tensor {Peak(Precision.Bf16):F1}");
         using var conv = new ConvKernels(cuda);
         using var mma = new ConvMmaKernels(cuda);

@@ -34,6 +34,14 @@ public sealed record CudaDevicePeaks(double? MemoryGigabytesPerSecond, double? F
         return new CudaDevicePeaks(memory, fp32, Tensor(Precision.Tf32), Tensor(Precision.Bf16));
     }
 
+    /// <summary>The GFLOP/s peak of FLOPs at <paramref name="math"/>: the FP32 lanes' for fp32, the dense tensor cores' for tf32 / bf16 (null: unknown).</summary>
+    public double? GigaflopsPerSecond(Precision math) => math switch
+    {
+        Precision.Tf32 => Tf32TensorGigaflopsPerSecond,
+        Precision.Bf16 => Bf16TensorGigaflopsPerSecond,
+        _ => Fp32GigaflopsPerSecond,
+    };
+
     /// <summary>Dense tensor-core FLOPs per SM per clock at <paramref name="p"/> operands with fp32 accumulation (null: unknown or not a tensor precision).</summary>
     public static int? TensorFlopsPerSmPerClock(int major, int minor, Precision p) => (major, minor, p) switch
     {

@@ -167,9 +167,7 @@ public sealed class ProfilingDriver : IKernelDriver, IProfileSource, IGraphCaptu
     {
         timer.Resolve();
         string device = Inner is CudaDriver cuda ? $"{Inner.Name} ({cuda.Device.Name}, {cuda.Device.Arch})" : Inner.Name;
-        var p = peaks.Value;
-        return new ProfileReport(device, timer.Clock, recorder.Entries(), p?.MemoryGigabytesPerSecond, p?.Fp32GigaflopsPerSecond,
-            p?.Tf32TensorGigaflopsPerSecond, p?.Bf16TensorGigaflopsPerSecond);
+        return new ProfileReport(device, timer.Clock, recorder.Entries(), peaks.Value);
     }
 
     public void Dispose()

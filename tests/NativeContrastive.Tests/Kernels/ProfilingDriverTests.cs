@@ -333,7 +333,8 @@ public class TensorPeakTests
         var r = new ProfileReport("cuda", "CUDA events",
             [new("a", ProfileEntryKind.Kernel, 1, 1.0, 0, 1e9, false, Precision.Fp32), new("b", ProfileEntryKind.Kernel, 1, 1.0, 0, 1e9, false, Precision.Tf32),
              new("c", ProfileEntryKind.Kernel, 1, 1.0, 0, 1e9, false, Precision.Bf16)],
-            PeakGigabytesPerSecond: 3000, PeakGigaflopsPerSecond: 60_000, PeakTf32GigaflopsPerSecond: 500_000, PeakBf16GigaflopsPerSecond: 1_000_000);
+            new CudaDevicePeaks(MemoryGigabytesPerSecond: 3000, Fp32GigaflopsPerSecond: 60_000, Tf32TensorGigaflopsPerSecond: 500_000,
+                Bf16TensorGigaflopsPerSecond: 1_000_000));
         Assert.That(r.Entries.Select(e => r.PeakFor(e.Math)), Is.EqualTo(new double?[] { 60_000, 500_000, 1_000_000 }));
     }
 
