@@ -41,9 +41,10 @@
 // when !valid) into shared memory; nc_cp_async_commit closes the thread's current group;
 // nc_cp_async_wait<N> returns once at most the N newest committed groups are still in flight. A
 // copy is visible to its own thread after the wait and to the block after a __syncthreads that
-// follows the waits. The emulator lands each copy only at its thread's wait (the latest moment the
-// hardware may), so a read before the wait sees stale data, and a thread that exits with copies
-// never waited for is reported.
+// follows the waits. The emulator fills the destination with NaN at the issue and lands the copy
+// only at its thread's wait (the latest moment the hardware may), so a read before the wait, or a
+// thread still reading a stage that another has begun to refill, reads NaN; a thread that exits
+// with copies never waited for is reported.
 #pragma once
 
 #if defined(__CUDACC_RTC__) || defined(__CUDACC__)

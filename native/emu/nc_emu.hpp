@@ -48,7 +48,8 @@ NC_EMU_API void nc_emu_syncthreads(const char* file, int line);
 NC_EMU_API unsigned long long nc_emu_warp(int op, unsigned mask, unsigned long long value, int param, int width,
                                           const char* file, int line);
 NC_EMU_API unsigned nc_emu_activemask(void);
-// cp.async (see nc_mma.cuh): a copy lands when its thread waits for its group.
+// cp.async (see nc_mma.cuh): the destination reads NaN from the issue; the copy lands when
+// its thread waits for its group.
 NC_EMU_API void nc_emu_cp_async(void* dst, const void* src, unsigned bytes, unsigned src_bytes);
 NC_EMU_API void nc_emu_cp_async_commit(void);
 NC_EMU_API void nc_emu_cp_async_wait(unsigned pending);

@@ -18,9 +18,15 @@
 // arrived; two different call sites meeting at one barrier are reported with file:line.
 // Warp intrinsics (*_sync): per-warp arrival mask; the last participating lane computes
 // every lane's result; participating = mask ∩ existing lanes ∩ not exited.
-// cp.async: each copy is queued on its fiber with its group and lands (copied, zero-filled)
-// when that thread's cp.async.wait_group covers the group, the latest moment the hardware may
-// complete it; a thread that exits with copies still queued is reported.
+// cp.async: between its issue and the wait that covers it, a copy's destination is undefined
+// on the hardware (the copy may land at any moment in between). The emulator makes that
+// visible at both ends: the issue fills the destination with 0xFF bytes (a NaN as fp32 and as
+// bf16), so a thread still reading a stage that another thread has begun to refill reads NaN
+// and ThreadSanitizer sees an unsynchronised write (the runtime announces its accesses for the
+// kernel with __tsan_{read,write}_range); the copy itself (copied, zero-filled) is
+// queued on the fiber and lands when that thread's cp.async.wait_group covers its group, the
+// latest moment, so a read before the wait reads NaN too. A thread that exits with copies
+// still queued is reported.
 //
 // Sanitizers: the runtime is never instrumented. Under ThreadSanitizer each CUDA thread is
 // a TSan fiber, switched without synchronisation, and barriers / warp ops are annotated
@@ -64,6 +70,8 @@ void __tsan_switch_to_fiber(void* fiber, unsigned flags) __attribute__((weak));
 void __tsan_set_fiber_name(void* fiber, const char* name) __attribute__((weak));
 void __tsan_acquire(void* addr) __attribute__((weak));
 void __tsan_release(void* addr) __attribute__((weak));
+void __tsan_read_range(void* addr, unsigned long size) __attribute__((weak));
+void __tsan_write_range(void* addr, unsigned long size) __attribute__((weak));
 void __sanitizer_start_switch_fiber(void** fake_stack_save, const void* bottom, size_t size) __attribute__((weak));
 void __sanitizer_finish_switch_fiber(void* fake_stack_save, const void** bottom_old, size_t* size_old) __attribute__((weak));
 }
@@ -71,6 +79,10 @@ static inline bool tsan_on() { return __tsan_switch_to_fiber != nullptr && __tsa
 static inline bool asan_on() { return __sanitizer_start_switch_fiber != nullptr; }
 static inline void tsan_release(void* a) { if (__tsan_release) __tsan_release(a); }
 static inline void tsan_acquire(void* a) { if (__tsan_acquire) __tsan_acquire(a); }
+// Accesses the runtime makes on a kernel's behalf (cp.async), which ThreadSanitizer would not see:
+// the runtime is not instrumented.
+static inline void tsan_read(const void* a, size_t n) { if (__tsan_read_range && n) __tsan_read_range(const_cast<void*>(a), n); }
+static inline void tsan_write(void* a, size_t n) { if (__tsan_write_range && n) __tsan_write_range(a, n); }
 
 extern "C" {
 __attribute__((visibility("default"))) __thread nc_emu_thread* nc_emu_self = nullptr;
@@ -139,9 +151,9 @@ struct Stack
 
 enum class State : uint8_t { NotStarted, Running, Waiting, Done };
 
-// One cp.async of a thread, not yet landed: it lands (src_bytes copied, the rest of bytes zeroed)
-// when the thread waits for its group, the latest moment the hardware may complete it, so a read
-// of the destination before the wait sees the old contents.
+// One cp.async of a thread, not yet landed: its destination holds NaN bytes from the issue, and
+// the copy lands (src_bytes copied, the rest of bytes zeroed) when the thread waits for its
+// group, the latest moment the hardware may complete it.
 struct AsyncCopy
 {
     void* dst;
@@ -173,6 +185,7 @@ struct WarpState
 {
     unsigned existing = 0, exited = 0, arrived = 0, mask = 0;
     unsigned gen = 0;
+    char tsan_gen[2] = {0, 0};   // TSan sync object of warp operation `gen` (gen % 2); see Block::tsan_barrier
     int op = -1;
     const char* file = nullptr;
     int line = 0;
@@ -206,7 +219,13 @@ struct Block
     int bar_line = 0;
     std::vector<WarpState> warps;
     bool aborted = false;
-    char tsan_sync = 0;      // address used for TSan release/acquire at barriers and exit
+    char tsan_sync = 0;      // released by each thread as it exits, acquired by the worker after the block
+    // TSan sync object of barrier generation `bar_gen` (bar_gen % 2): released by each arriving
+    // (or exiting) thread, acquired by each as it leaves. One object for every generation would
+    // hand a thread leaving barrier g the releases of threads already arriving at g + 1, and
+    // hide the races between two barriers; two alternate safely, since no thread reaches g + 2
+    // before every thread has left g.
+    char tsan_barrier[2] = {0, 0};
     char tsan_start = 0;     // released by the worker before a block, acquired by each thread as it starts
 };
 
@@ -392,6 +411,8 @@ void thread_exit(Block& B, Fiber* f)
     f->state = State::Done;
     B.live--;
     tsan_release(&B.tsan_sync);
+    tsan_release(&B.tsan_barrier[B.bar_gen % 2]);   // an exited thread counts as arrived
+    tsan_release(&B.warps[f->warp].tsan_gen[B.warps[f->warp].gen % 2]);
     if (B.bar_arrived > 0 && B.bar_arrived == (unsigned)B.live)
     {
         B.bar_arrived = 0;
@@ -778,7 +799,8 @@ NC_EMU_API void nc_emu_syncthreads(const char* file, int line)
     else if (B.bar_line != line || strcmp(B.bar_file, file) != 0)
         report_thread(B, f, "__syncthreads at %s:%d meets __syncthreads at %s:%d (divergent barrier)", file, line, B.bar_file,
                       B.bar_line);
-    tsan_release(&B.tsan_sync);
+    char* sync = &B.tsan_barrier[B.bar_gen % 2];
+    tsan_release(sync);
     B.bar_arrived++;
     if (B.bar_arrived == (unsigned)B.live)
     {
@@ -792,7 +814,7 @@ NC_EMU_API void nc_emu_syncthreads(const char* file, int line)
         f->wait_gen = B.bar_gen;
         suspend(w, f);
     }
-    tsan_acquire(&B.tsan_sync);
+    tsan_acquire(sync);
 }
 
 NC_EMU_API unsigned long long nc_emu_warp(int op, unsigned mask, unsigned long long value, int param, int width,
@@ -819,7 +841,8 @@ NC_EMU_API unsigned long long nc_emu_warp(int op, unsigned mask, unsigned long l
     f->wwidth = width;
     f->wmask = mask;
     W.arrived |= me;
-    tsan_release(&W);
+    char* sync = &W.tsan_gen[W.gen % 2];
+    tsan_release(sync);
     if (warp_complete(W))
         warp_compute(B, f->warp);
     else
@@ -829,7 +852,7 @@ NC_EMU_API unsigned long long nc_emu_warp(int op, unsigned mask, unsigned long l
         f->wait_gen = W.gen;
         suspend(w, f);
     }
-    tsan_acquire(&W);
+    tsan_acquire(sync);
     return f->wresult;
 }
 
@@ -844,7 +867,11 @@ NC_EMU_API void nc_emu_cp_async(void* dst, const void* src, unsigned bytes, unsi
     else if ((uintptr_t)dst % bytes != 0 || (src_bytes > 0 && (uintptr_t)src % bytes != 0))
         report_thread(w->block, f, "cp.async of %u bytes from %p to %p: both addresses must be %u-byte aligned", bytes, src, dst, bytes);
     else
+    {
+        tsan_write(dst, bytes);
+        memset(dst, 0xFF, bytes);   // undefined until the wait: NaN for whoever reads it meanwhile
         f->copies.push_back(AsyncCopy{dst, src, bytes, src_bytes, f->groups});
+    }
 }
 
 NC_EMU_API void nc_emu_cp_async_commit(void)
@@ -863,6 +890,8 @@ NC_EMU_API void nc_emu_cp_async_wait(unsigned pending)
     {
         if (c.group < done)
         {
+            tsan_read(c.src, c.src_bytes);
+            tsan_write(c.dst, c.bytes);
             memcpy(c.dst, c.src, c.src_bytes);
             memset((char*)c.dst + c.src_bytes, 0, c.bytes - c.src_bytes);
         }

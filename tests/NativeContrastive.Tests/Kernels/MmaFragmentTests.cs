@@ -150,8 +150,21 @@ public class MmaFragmentTests(EmuOrder order) : EmuKernelTest(order)
         using var dout = Zeros(64);
         Driver.Launch(Kernel("cp_async_read_before_wait_kernel"), 1, 32, 0, new KernelArgs().Ptr(ds).Ptr(dout));
         var o = dout.ToArray<float>();
-        Assert.That(o[..32], Is.All.EqualTo(-1f), "read before the wait sees the old contents");
+        Assert.That(o[..32], Is.All.NaN, "read before the wait sees the poison, not the old contents");
         Assert.That(o[32..], Is.EqualTo(src), "read after the wait sees the copy");
+    }
+
+    [Test]
+    public void CpAsyncRefillWhileAnotherWarpReadsShowsAsNaN()
+    {
+        var src = Data(32, 24);
+        using var ds = Up(src);
+        using var dout = Zeros(32);
+        Driver.SetOrder(EmuOrder.Forward);
+        Driver.Launch(Kernel("cp_async_refill_while_read_kernel"), 1, 64, 0, new KernelArgs().Ptr(ds).Ptr(dout));
+        var o = dout.ToArray<float>();
+        Assert.That(o, Is.All.NaN.Or.EqualTo(-1f), "a read sees the old value (before the issue) or the poison, never the copy before its wait");
+        Assert.That(o.Count(float.IsNaN), Is.GreaterThan(16), "warp 0 runs first in forward order: most of warp 1's reads come after its issues and see the poison");
     }
 
     [Test]

@@ -153,10 +153,16 @@ public class SanitizerTests
         return outs;
     }
 
-    /// <summary>conv_mma.cu at tf32 and bf16, 64- and 128-row tiles, on a tiny odd shape (partial tiles, two slices, split backward weight).</summary>
+    /// <summary>
+    /// conv_mma.cu at tf32 and bf16, 64- and 128-row tiles, on a small odd shape: partial tiles, a split
+    /// backward weight, and at least four 16-deep slices in each op's longest reduction (forward
+    /// 8·3·3 = 72, backward data 20·2·2 = 80 in its four-tap phase, backward weight 4·5·5 / 2 = 50), so the
+    /// tf32 ring refills a slot that was read before. The emulator poisons a cp.async destination at
+    /// the issue, so a refill not separated by a barrier from the slot's last reads is a data race here.
+    /// </summary>
     private static void ConvMmaScenario(IKernelDriver d, List<float[]> outs)
     {
-        var g = new ConvShape(2, 5, 7, 5, 6, 3, 3, 2, 2, 1, 1);
+        var g = new ConvShape(4, 8, 9, 9, 20, 3, 3, 2, 2, 1, 1);
         using var x = DeviceBuffer.From(d, EmuKernelTest.Data(g.InputLength, 21));
         using var w = DeviceBuffer.From(d, EmuKernelTest.Data(g.WeightLength, 22));
         using var bias = DeviceBuffer.From(d, EmuKernelTest.Data(g.K, 23));
@@ -249,6 +255,30 @@ public class SanitizerTests
         var result = script.Run(Env);
         Assert.That(result.ExitCode, Is.Not.Zero);
         Assert.That(result.StandardError, Does.Contain("heap-buffer-overflow").And.Contain("out_of_bounds_kernel"));
+    }
+
+    [Test]
+    public void ThreadSanitizerReportsARaceBetweenTwoBarriers()
+    {
+        var script = new ScriptDriver("tsan", Path.Combine(work, "tsan-between"));
+        using var x = DeviceBuffer.From(script, EmuKernelTest.Data(64, 1));
+        using var y = DeviceBuffer.Allocate<float>(script, 64);
+        script.Launch(script.Module("emu_semantics").Function("between_barriers_racy_kernel"), 1, 64, 0, new KernelArgs().Ptr(x).Ptr(y));
+        var result = script.Run(Env);
+        Assert.That(result.ExitCode, Is.Not.Zero, "a thread leaving the first barrier must not inherit the releases of threads already at the second");
+        Assert.That(result.StandardError, Does.Contain("data race").And.Contain("between_barriers_racy_kernel"));
+    }
+
+    [Test]
+    public void ThreadSanitizerReportsACpAsyncRefillOfAStageStillBeingRead()
+    {
+        var script = new ScriptDriver("tsan", Path.Combine(work, "tsan-refill"));
+        using var src = DeviceBuffer.From(script, EmuKernelTest.Data(32, 1));
+        using var y = DeviceBuffer.Allocate<float>(script, 32);
+        script.Launch(script.Module("mma_fragments").Function("cp_async_refill_while_read_kernel"), 1, 64, 0, new KernelArgs().Ptr(src).Ptr(y));
+        var result = script.Run(Env);
+        Assert.That(result.ExitCode, Is.Not.Zero, "the issue's poison write races with the other warp's read");
+        Assert.That(result.StandardError, Does.Contain("data race").And.Contain("cp_async_refill_while_read_kernel"));
     }
 
     [Test]

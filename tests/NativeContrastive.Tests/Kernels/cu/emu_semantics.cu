@@ -23,6 +23,20 @@ extern "C" __global__ void block_reverse_racy_kernel(const float* x, float* y)
     y[base + threadIdx.x] = s[n - 1 - threadIdx.x];
 }
 
+// A race between two barriers: each thread rewrites its s[t] while thread n−1−t may be reading
+// it, with no barrier between the write and the read. ThreadSanitizer must see it even though
+// both barriers are there.
+extern "C" __global__ void between_barriers_racy_kernel(const float* x, float* y)
+{
+    __shared__ float s[1024];
+    int n = blockDim.x, t = threadIdx.x, base = blockIdx.x * n;
+    s[t] = x[base + t];
+    __syncthreads();
+    s[t] = 2.f * s[t];
+    y[base + t] = s[n - 1 - t];
+    __syncthreads();
+}
+
 // Per thread t (global g), 10 results: shfl idx from lane (7·lane) mod 32, up 3, down 5, xor 6,
 // width-8 idx 2, width-8 down 3, ballot(v odd), any(v = 17), all(v < 1000), and the warp sum.
 extern "C" __global__ void warp_ops_kernel(const int* x, int* out)
@@ -95,6 +109,7 @@ extern "C" __global__ void out_of_bounds_kernel(float* y, int n)
 
 NC_EXPORT_KERNEL(block_reverse_kernel);
 NC_EXPORT_KERNEL(block_reverse_racy_kernel);
+NC_EXPORT_KERNEL(between_barriers_racy_kernel);
 NC_EXPORT_KERNEL(warp_ops_kernel);
 NC_EXPORT_KERNEL(atomics_kernel);
 NC_EXPORT_KERNEL(dynamic_smem_kernel);

@@ -94,8 +94,9 @@ extern "C" __global__ void cp_async_groups_kernel(const float* src, float* out)
     out[128 + t] = s1[(t + 5) % 128];
 }
 
-// Emulator only (on a GPU out[t] is undefined): out[t] = s[t] read before the wait (-1 on emu,
-// where a copy lands at its thread's wait), out[32 + t] = s[t] after it (src[t]).
+// Emulator only (on a GPU out[t] is undefined): out[t] = s[t] read before the wait (NaN on emu,
+// which poisons the destination at the issue and lands the copy at the thread's wait),
+// out[32 + t] = s[t] after it (src[t]).
 extern "C" __global__ void cp_async_read_before_wait_kernel(const float* src, float* out)
 {
     __shared__ __align__(16) float s[32];
@@ -106,6 +107,28 @@ extern "C" __global__ void cp_async_read_before_wait_kernel(const float* src, fl
     out[t] = s[t];
     nc_cp_async_wait<0>();
     out[32 + t] = s[t];
+}
+
+// A planted write-after-read race (emulator only): warp 0 begins to refill s while warp 1 is
+// still reading it, with no barrier between the reads and the issue. A correct ring puts a
+// __syncthreads after the last read of a stage and before any copy into it. On emu the reads
+// that come after the issue see the poison (NaN), the others the old -1; none sees the copy,
+// which lands at the wait. In forward fiber order warp 0 runs ahead, so most reads see NaN.
+extern "C" __global__ void cp_async_refill_while_read_kernel(const float* src, float* out)
+{
+    __shared__ __align__(16) float s[32];
+    int t = threadIdx.x;
+    if (t < 32) s[t] = -1.f;
+    __syncthreads();
+    if (t < 32)
+    {
+        nc_cp_async4(&s[t], src + t, true);   // the bug: warp 1 has not read s yet
+        nc_cp_async_commit();
+    }
+    if (t >= 32) out[t - 32] = s[t - 32];
+    __syncthreads();
+    if (t < 32) nc_cp_async_wait<0>();
+    __syncthreads();
 }
 
 // A misuse the emulator must report: a copy never waited for.
@@ -123,4 +146,5 @@ NC_EXPORT_KERNEL(mma_half_warp_kernel);
 NC_EXPORT_KERNEL(ldmatrix_x4_kernel);
 NC_EXPORT_KERNEL(cp_async_groups_kernel);
 NC_EXPORT_KERNEL(cp_async_read_before_wait_kernel);
+NC_EXPORT_KERNEL(cp_async_refill_while_read_kernel);
 NC_EXPORT_KERNEL(cp_async_unwaited_kernel);
