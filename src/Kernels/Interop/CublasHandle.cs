@@ -1,19 +1,62 @@
+using NativeContrastive.Kernels.Compile;
+
 namespace NativeContrastive.Kernels.Interop;
 
-/// <summary>A cuBLAS handle bound to a stream, with row-major wrappers over the column-major API.</summary>
+/// <summary>
+/// A cuBLAS handle bound to a stream, with row-major wrappers over the column-major API. Given a
+/// workspace size, the handle owns a workspace of its own (cublasSetWorkspace) instead of cuBLAS's
+/// pool: a GEMM inside a captured CUDA graph then allocates nothing, so the captured steps keep one
+/// topology and update the cached graph in place, and repeated captures do not grow memory (the
+/// reason PyTorch gives its handles an explicit workspace).
+/// </summary>
 public sealed unsafe class CublasHandle : OwnedHandle
 {
+    private ulong workspace;
+
     private CublasHandle(nint h) : base(h) { }
 
-    public static CublasHandle Create(CudaStream? stream = null)
+    /// <summary>The workspace size cuBLAS's documentation recommends: 32 MiB on Hopper (sm_90) and later, 4 MiB before.</summary>
+    public static long RecommendedWorkspaceBytes(GpuArch arch) => arch.Major >= 9 ? 32L << 20 : 4L << 20;
+
+    public static CublasHandle Create(CudaStream? stream = null, long workspaceBytes = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(workspaceBytes);
         CublasException.Check(CublasApi.cublasCreate(out var h));
         var handle = new CublasHandle(h);
-        if (stream != null) CublasException.Check(CublasApi.cublasSetStream(h, stream.Handle));
+        try
+        {
+            // cublasSetStream resets the workspace to cuBLAS's pool, so the stream comes first.
+            if (stream != null) CublasException.Check(CublasApi.cublasSetStream(h, stream.Handle));
+            if (workspaceBytes > 0)
+            {
+                CudaException.Check(CudaApi.cuMemAlloc(out handle.workspace, (nuint)workspaceBytes), "cuMemAlloc (cuBLAS workspace)");
+                CublasException.Check(CublasApi.cublasSetWorkspace(h, handle.workspace, (nuint)workspaceBytes));
+                handle.WorkspaceBytes = workspaceBytes;
+            }
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
         return handle;
     }
 
-    protected override int Release() => CublasApi.cublasDestroy(Handle);
+    /// <summary>Bytes of the handle's own workspace (0: cuBLAS's pool).</summary>
+    public long WorkspaceBytes { get; private set; }
+
+    protected override int Release()
+    {
+        int status = CublasApi.cublasDestroy(Handle);
+        // After the handle: cuBLAS work queued on the stream may still use the workspace until then.
+        if (workspace != 0)
+        {
+            int freed = CudaApi.cuMemFree(workspace);
+            workspace = 0;
+            if (status == 0) status = freed;
+        }
+        return status;
+    }
 
     /// <summary>
     /// Row-major C[M×N] = alpha·op(A)·op(B) + beta·C (same contract as gemm.cu). Row-major X is

@@ -77,7 +77,7 @@ public sealed partial class DeviceBackend
     {
         var cuda = (CudaDriver)ProfilingDriver.Unwrap(Driver);
         cuda.MakeCurrent();
-        var handle = cublas ??= CublasHandle.Create(cuda.Stream);
+        var handle = cublas ??= CublasHandle.Create(cuda.Stream, CublasHandle.RecommendedWorkspaceBytes(cuda.Arch));
         int lda = Math.Max(1, transA ? m : k), ldb = Math.Max(1, transB ? k : n);
         ulong pa = a.Ptr + (ulong)(aOffset * sizeof(float)), pb = b.Ptr + (ulong)(bOffset * sizeof(float)), pc = c.Ptr + (ulong)(cOffset * sizeof(float));
         void Run()
