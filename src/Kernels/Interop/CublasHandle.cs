@@ -27,12 +27,7 @@ public sealed unsafe class CublasHandle : OwnedHandle
         {
             // cublasSetStream resets the workspace to cuBLAS's pool, so the stream comes first.
             if (stream != null) CublasException.Check(CublasApi.cublasSetStream(h, stream.Handle));
-            if (workspaceBytes > 0)
-            {
-                CudaException.Check(CudaApi.cuMemAlloc(out handle.workspace, (nuint)workspaceBytes), "cuMemAlloc (cuBLAS workspace)");
-                CublasException.Check(CublasApi.cublasSetWorkspace(h, handle.workspace, (nuint)workspaceBytes));
-                handle.WorkspaceBytes = workspaceBytes;
-            }
+            if (workspaceBytes > 0) handle.UseOwnWorkspace(workspaceBytes);
         }
         catch
         {
@@ -40,6 +35,25 @@ public sealed unsafe class CublasHandle : OwnedHandle
             throw;
         }
         return handle;
+    }
+
+    private void UseOwnWorkspace(long bytes)
+    {
+        CudaException.Check(CudaApi.cuMemAlloc(out workspace, (nuint)bytes), "cuMemAlloc (cuBLAS workspace)");
+        int status;
+        try
+        {
+            status = CublasApi.cublasSetWorkspace(Handle, workspace, (nuint)bytes);
+        }
+        catch (EntryPointNotFoundException)
+        {
+            // A cuBLAS before 11.4 has no cublasSetWorkspace: it keeps its pool.
+            CudaException.Check(CudaApi.cuMemFree(workspace), "cuMemFree (cuBLAS workspace)");
+            workspace = 0;
+            return;
+        }
+        CublasException.Check(status);
+        WorkspaceBytes = bytes;
     }
 
     /// <summary>Bytes of the handle's own workspace (0: cuBLAS's pool).</summary>
