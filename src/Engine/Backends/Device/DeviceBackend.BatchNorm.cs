@@ -2,7 +2,7 @@ using NativeContrastive.Engine.Tensors;
 
 namespace NativeContrastive.Engine.Backends.Device;
 
-/// <summary>Batch normalisation (the BN part of IBackend.Norm; row L2 is in DeviceBackend.Norm.cs): kernels-cu/batchnorm.cu.</summary>
+/// <summary>Batch normalisation, alone or fused with a residual add and ReLU: kernels-cu/batchnorm.cu.</summary>
 public sealed partial class DeviceBackend
 {
     public void BatchNormForwardTraining(Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor saveMean, Tensor saveInvStd,

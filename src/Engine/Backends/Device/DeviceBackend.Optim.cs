@@ -1,8 +1,14 @@
 using NativeContrastive.Engine.Tensors;
+using NativeContrastive.Kernels.Families;
 
 namespace NativeContrastive.Engine.Backends.Device;
 
-/// <summary>Fused SGD and Adam/AdamW updates and the weights' EMA: kernels-cu/optim.cu, one launch per parameter tensor, or one for all of an optimiser's tensors (SgdMultiUpdate, AdamMultiUpdate, LarsMultiUpdate, EmaMultiUpdate). (LARS: DeviceBackend.Lars.cs.)</summary>
+/// <summary>
+/// Fused SGD, Adam/AdamW and LARS updates and the weights' EMA: kernels-cu/optim.cu, one launch per
+/// parameter tensor, or one for all of an optimiser's tensors (SgdMultiUpdate, AdamMultiUpdate,
+/// LarsMultiUpdate, EmaMultiUpdate). LARS reduces its two norms into a pooled scratch buffer on the
+/// device, read there by the update kernel: no host round trip.
+/// </summary>
 public sealed partial class DeviceBackend
 {
     public void SgdUpdate(Tensor param, Tensor grad, Tensor? momentumBuffer, float lr, float momentum, float weightDecay, bool nesterov)
@@ -16,6 +22,20 @@ public sealed partial class DeviceBackend
     {
         if (step < 1) throw new ArgumentOutOfRangeException(nameof(step), $"AdamUpdate: step is 1-based, got {step}.");
         optim.Adam(Buf(param), Buf(grad), Buf(expAvg), Buf(expAvgSq), param.Length, step, lr, beta1, beta2, eps, weightDecay, decoupledWeightDecay);
+    }
+
+    public void LarsUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, float weightDecay,
+                           float trustCoefficient, bool adapt, bool nesterov)
+    {
+        var scratch = Pool.Rent(OptimKernels.LarsScratchBytes);
+        try
+        {
+            optim.LarsUpdate(Buf(param), Buf(grad), Buf(velocity), scratch, param.Length, lr, momentum, weightDecay, trustCoefficient, adapt, nesterov);
+        }
+        finally
+        {
+            Pool.Return(scratch);
+        }
     }
 
     public void EmaUpdate(Tensor average, Tensor source, float decay)

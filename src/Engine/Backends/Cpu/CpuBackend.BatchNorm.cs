@@ -7,7 +7,7 @@ namespace NativeContrastive.Engine.Backends.Cpu;
 
 /// <summary>
 /// Batch norm over x viewed as [n, c, hw], one task per channel (channel ch owns the n
-/// strided planes x[i, ch, :]); statistics in double. Row L2 normalisation, one task per row.
+/// strided planes x[i, ch, :]); statistics in double.
 /// </summary>
 public sealed partial class CpuBackend
 {
@@ -162,36 +162,6 @@ public sealed partial class CpuBackend
         var Y = Data(y).AsSpan(0, (int)y.Length);
         TensorPrimitives.Add(Y, Data(residual).AsSpan(0, (int)residual.Length), Y);
         TensorPrimitives.Max(Y, 0f, Y);
-    }
-
-    public void L2NormalizeRows(Tensor x, Tensor y, Tensor norms, int rows, int cols, float eps)
-    {
-        using var profile = CpuProfile.Time(LaunchCost.Elements(2L * rows * cols + rows));
-        float[] X = Data(x), Y = Data(y), N = Data(norms);
-        ParallelRows(rows, cols, r =>
-        {
-            var row = X.AsSpan(r * cols, cols);
-            float norm = MathF.Max(TensorPrimitives.Norm(row), eps);
-            N[r] = norm;
-            TensorPrimitives.Multiply(row, 1f / norm, Y.AsSpan(r * cols, cols));
-        });
-    }
-
-    public void L2NormalizeRowsBackward(Tensor y, Tensor norms, Tensor dy, Tensor dx, int rows, int cols)
-    {
-        using var profile = CpuProfile.Time(LaunchCost.Elements(3L * rows * cols + rows));
-        float[] Yv = Data(y), N = Data(norms), DY = Data(dy), DX = Data(dx);
-        ParallelRows(rows, cols, r =>
-        {
-            var yr = Yv.AsSpan(r * cols, cols);
-            var dyr = DY.AsSpan(r * cols, cols);
-            var dxr = DX.AsSpan(r * cols, cols);
-            float dot = TensorPrimitives.Dot(dyr, yr);
-            float inv = 1f / N[r];
-            // dx = (dy − y·⟨dy, y⟩) / norm
-            TensorPrimitives.MultiplyAdd(yr, -dot, dyr, dxr);
-            TensorPrimitives.Multiply(dxr, inv, dxr);
-        });
     }
 
     /// <summary>Start of plane x[i, ch, :] in an [n, c, hw] tensor.</summary>

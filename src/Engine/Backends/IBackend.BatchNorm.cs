@@ -2,7 +2,7 @@ using NativeContrastive.Engine.Tensors;
 
 namespace NativeContrastive.Engine.Backends;
 
-/// <summary>Batch normalisation and row L2 normalisation (kernels-cu/batchnorm.cu and kernels-cu/l2norm.cu).</summary>
+/// <summary>Batch normalisation, alone or fused with a residual add and ReLU (kernels-cu/batchnorm.cu).</summary>
 public partial interface IBackend
 {
     /// <summary>
@@ -47,10 +47,4 @@ public partial interface IBackend
     /// </summary>
     void BatchNormAddReluBackward(Tensor x, Tensor dy, Tensor y, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
                                   Tensor dx, Tensor dresidual, Tensor dgamma, Tensor dbeta, int n, int c, int hw);
-
-    /// <summary>y[r,:] ← x[r,:] / max(‖x[r,:]‖₂, eps); norms[r] ← max(‖x[r,:]‖₂, eps).</summary>
-    void L2NormalizeRows(Tensor x, Tensor y, Tensor norms, int rows, int cols, float eps);
-
-    /// <summary>dx[r,:] ← (dy − y·⟨dy, y⟩) / norm[r] for the normalised output y.</summary>
-    void L2NormalizeRowsBackward(Tensor y, Tensor norms, Tensor dy, Tensor dx, int rows, int cols);
 }

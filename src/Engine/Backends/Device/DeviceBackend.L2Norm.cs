@@ -2,7 +2,7 @@ using NativeContrastive.Engine.Tensors;
 
 namespace NativeContrastive.Engine.Backends.Device;
 
-/// <summary>Row L2 normalisation: kernels-cu/l2norm.cu, a warp per row. (Batch norm: DeviceBackend.BatchNorm.cs.)</summary>
+/// <summary>Row L2 normalisation: kernels-cu/l2norm.cu, a warp per row.</summary>
 public sealed partial class DeviceBackend
 {
     public void L2NormalizeRows(Tensor x, Tensor y, Tensor norms, int rows, int cols, float eps) =>
