@@ -1,5 +1,6 @@
 using NativeContrastive.Engine;
 using NativeContrastive.Engine.Backends.Cpu;
+using NativeContrastive.Engine.Backends.Cpu.Conv;
 using NativeContrastive.Engine.Tensors;
 using NativeContrastive.Engine.Backends;
 

@@ -1,4 +1,5 @@
 using NativeContrastive.Engine.Backends.Cpu;
+using NativeContrastive.Engine.Backends.Cpu.Gemm;
 
 namespace NativeContrastive.Bench;
 

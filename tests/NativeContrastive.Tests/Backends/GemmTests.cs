@@ -1,4 +1,6 @@
 using NativeContrastive.Engine.Backends.Cpu;
+using NativeContrastive.Engine.Backends.Cpu.Conv;
+using NativeContrastive.Engine.Backends.Cpu.Gemm;
 using NativeContrastive.Engine.Tensors;
 using NUnit.Framework;
 

@@ -1,3 +1,5 @@
+using NativeContrastive.Engine.Backends.Cpu.Conv;
+using NativeContrastive.Engine.Backends.Cpu.Gemm;
 using NativeContrastive.Engine.Tensors;
 using NativeContrastive.Kernels.Families;
 using NativeContrastive.Kernels.Launch;

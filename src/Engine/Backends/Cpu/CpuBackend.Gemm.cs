@@ -1,3 +1,4 @@
+using NativeContrastive.Engine.Backends.Cpu.Gemm;
 using NativeContrastive.Engine.Tensors;
 using NativeContrastive.Kernels.Launch;
 

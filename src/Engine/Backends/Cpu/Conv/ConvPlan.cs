@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace NativeContrastive.Engine.Backends.Cpu;
+namespace NativeContrastive.Engine.Backends.Cpu.Conv;
 
 /// <summary>
 /// How the cpu convolution splits a batch: images are processed in chunks so each GEMM has

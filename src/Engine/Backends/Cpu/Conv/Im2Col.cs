@@ -1,4 +1,6 @@
-namespace NativeContrastive.Engine.Backends.Cpu;
+using NativeContrastive.Engine.Backends.Cpu.Gemm;
+
+namespace NativeContrastive.Engine.Backends.Cpu.Conv;
 
 /// <summary>
 /// Lowering of a convolution to a GEMM. For a chunk of images [n0, n0+count) the column

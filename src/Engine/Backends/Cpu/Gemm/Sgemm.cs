@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace NativeContrastive.Engine.Backends.Cpu;
+namespace NativeContrastive.Engine.Backends.Cpu.Gemm;
 
 /// <summary>
 /// Blocked, packed single-precision GEMM (the Goto/BLIS scheme) on raw arrays:

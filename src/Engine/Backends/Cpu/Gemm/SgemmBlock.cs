@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace NativeContrastive.Engine.Backends.Cpu;
+namespace NativeContrastive.Engine.Backends.Cpu.Gemm;
 
 internal static partial class Sgemm
 {

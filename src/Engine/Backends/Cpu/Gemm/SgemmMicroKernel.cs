@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
-namespace NativeContrastive.Engine.Backends.Cpu;
+namespace NativeContrastive.Engine.Backends.Cpu.Gemm;
 
 /// <summary>
 /// The 8×32 SGEMM micro-kernel: 16 Vector512 accumulators (8 rows × 2 vectors) live in

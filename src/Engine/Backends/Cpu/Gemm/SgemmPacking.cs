@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics.X86;
 
-namespace NativeContrastive.Engine.Backends.Cpu;
+namespace NativeContrastive.Engine.Backends.Cpu.Gemm;
 
 /// <summary>
 /// Packing of GEMM operands into micro-kernel panels. Invariants:
