@@ -257,46 +257,34 @@ public class SanitizerTests
         Assert.That(result.StandardError, Does.Contain("heap-buffer-overflow").And.Contain("out_of_bounds_kernel"));
     }
 
-    [Test]
-    public void ThreadSanitizerReportsARaceBetweenTwoBarriers()
+    /// <summary>One block of 64 threads of <paramref name="kernel"/>(x, y) under ThreadSanitizer, x and y of <paramref name="elements"/> floats.</summary>
+    private ScriptDriver.RunResult RunUnderTsan(string module, string kernel, int elements)
     {
-        var script = new ScriptDriver("tsan", Path.Combine(work, "tsan-between"));
-        using var x = DeviceBuffer.From(script, EmuKernelTest.Data(64, 1));
-        using var y = DeviceBuffer.Allocate<float>(script, 64);
-        script.Launch(script.Module("emu_semantics").Function("between_barriers_racy_kernel"), 1, 64, 0, new KernelArgs().Ptr(x).Ptr(y));
-        var result = script.Run(Env);
-        Assert.That(result.ExitCode, Is.Not.Zero, "a thread leaving the first barrier must not inherit the releases of threads already at the second");
-        Assert.That(result.StandardError, Does.Contain("data race").And.Contain("between_barriers_racy_kernel"));
+        var script = new ScriptDriver("tsan", Path.Combine(work, $"tsan-{kernel}"));
+        using var x = DeviceBuffer.From(script, EmuKernelTest.Data(elements, 1));
+        using var y = DeviceBuffer.Allocate<float>(script, elements);
+        script.Launch(script.Module(module).Function(kernel), 1, 64, 0, new KernelArgs().Ptr(x).Ptr(y));
+        return script.Run(Env);
     }
 
-    [Test]
-    public void ThreadSanitizerReportsACpAsyncRefillOfAStageStillBeingRead()
+    // block_reverse_racy: a thread reads s[n−1−i] with no barrier after its owner's write.
+    // between_barriers_racy: both barriers are there, the race is between them (a thread leaving the first
+    //   must not inherit the releases of threads already at the second).
+    // cp_async_refill_while_read: the poison write races with the other warp's read of the stage.
+    [TestCase("emu_semantics", "block_reverse_racy_kernel", 64)]
+    [TestCase("emu_semantics", "between_barriers_racy_kernel", 64)]
+    [TestCase("mma_fragments", "cp_async_refill_while_read_kernel", 32)]
+    public void ThreadSanitizerReportsThePlantedRace(string module, string kernel, int elements)
     {
-        var script = new ScriptDriver("tsan", Path.Combine(work, "tsan-refill"));
-        using var src = DeviceBuffer.From(script, EmuKernelTest.Data(32, 1));
-        using var y = DeviceBuffer.Allocate<float>(script, 32);
-        script.Launch(script.Module("mma_fragments").Function("cp_async_refill_while_read_kernel"), 1, 64, 0, new KernelArgs().Ptr(src).Ptr(y));
-        var result = script.Run(Env);
-        Assert.That(result.ExitCode, Is.Not.Zero, "the issue's poison write races with the other warp's read");
-        Assert.That(result.StandardError, Does.Contain("data race").And.Contain("cp_async_refill_while_read_kernel"));
-    }
-
-    [Test]
-    public void ThreadSanitizerReportsTheMissingBarrier()
-    {
-        var script = new ScriptDriver("tsan", Path.Combine(work, "tsan-race"));
-        using var x = DeviceBuffer.From(script, EmuKernelTest.Data(64, 1));
-        using var y = DeviceBuffer.Allocate<float>(script, 64);
-        script.Launch(script.Module("emu_semantics").Function("block_reverse_racy_kernel"), 1, 64, 0, new KernelArgs().Ptr(x).Ptr(y));
-        var result = script.Run(Env);
+        var result = RunUnderTsan(module, kernel, elements);
         Assert.That(result.ExitCode, Is.Not.Zero);
-        Assert.That(result.StandardError, Does.Contain("data race").And.Contain("block_reverse_racy_kernel"));
+        Assert.That(result.StandardError, Does.Contain("data race").And.Contain(kernel));
+    }
 
-        var fixedScript = new ScriptDriver("tsan", Path.Combine(work, "tsan-fixed"));
-        using var x2 = DeviceBuffer.From(fixedScript, EmuKernelTest.Data(64, 1));
-        using var y2 = DeviceBuffer.Allocate<float>(fixedScript, 64);
-        fixedScript.Launch(fixedScript.Module("emu_semantics").Function("block_reverse_kernel"), 1, 64, 0, new KernelArgs().Ptr(x2).Ptr(y2));
-        var ok = fixedScript.Run(Env);
-        Assert.That(ok.ExitCode, Is.Zero, "the same kernel with its barrier is clean:\n" + ok.StandardError);
+    [Test]
+    public void ThreadSanitizerFindsNoRaceInTheKernelWithItsBarrier()
+    {
+        var result = RunUnderTsan("emu_semantics", "block_reverse_kernel", 64);
+        Assert.That(result.ExitCode, Is.Zero, "block_reverse_racy_kernel with its barrier is clean:\n" + result.StandardError);
     }
 }
