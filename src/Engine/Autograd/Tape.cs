@@ -7,7 +7,7 @@ namespace NativeContrastive.Engine.Autograd;
 /// <see cref="Tensor.RequiresGrad"/> appends one entry (its output and a closure that,
 /// given ∂L/∂output, adds ∂L/∂input into each input's <see cref="Tensor.Grad"/>).
 /// Ops are recorded in execution order, which is a topological order, so
-/// <see cref="Backward"/> simply walks the tape from the end. One tape per thread; it is
+/// <see cref="Backward(Tensor)"/> simply walks the tape from the end. One tape per thread; it is
 /// cleared by Backward and by <see cref="Clear"/>.
 /// </summary>
 public static class Tape

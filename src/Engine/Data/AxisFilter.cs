@@ -7,7 +7,7 @@ namespace NativeContrastive.Engine.Data;
 /// at c = start + (o + ½)·scale and takes input j with weight max(0, 1 − |j + ½ − c| / r),
 /// the weights normalised to sum 1 and the taps clamped to the span. For upsampling (r = 1)
 /// this is plain bilinear interpolation with half-pixel centres and edge clamping; for
-/// downsampling the wider triangle averages, so no aliasing. When <paramref name="mirror"/>
+/// downsampling the wider triangle averages, so no aliasing. When <c>mirror</c>
 /// is set, output o takes the weights of output outLen−1−o: an exact horizontal flip.
 /// Buffers are reused between builds (one filter per thread).
 /// </summary>

@@ -1,3 +1,4 @@
+using NativeContrastive.Engine.Backends;
 using NativeContrastive.Engine.Tensors;
 
 namespace NativeContrastive.Engine.Data;

@@ -1,4 +1,5 @@
 using NativeContrastive.Engine.Autograd;
+using NativeContrastive.Engine.Backends;
 using NativeContrastive.Engine.Tensors;
 
 namespace NativeContrastive.Engine.Eval;

@@ -7,7 +7,7 @@ namespace NativeContrastive.Engine.Methods;
 /// <see cref="TrainingBatch"/> of <see cref="ViewCount"/> views, calls <see cref="Loss(TrainingBatch, StepInfo)"/>
 /// (recorded on the tape), back-propagates, asks <see cref="BeforeOptimizerStep"/> which parameters
 /// sit this step out (SwAV's frozen prototypes), steps the optimiser over
-/// <see cref="NamedParameters"/>, then calls <see cref="AfterOptimizerStep"/> so the method can
+/// <see cref="NamedParameters"/>, then calls <see cref="AfterOptimizerStep(TrainingBatch, StepInfo)"/> so the method can
 /// update its own state (memory bank, queue, prototype normalisation). Every hook gets the
 /// step's <see cref="StepInfo"/>. A checkpoint holds <see cref="StateDict"/>
 /// (tensors, live: load by copying into them) and <see cref="StateMetadata"/> (scalars),

@@ -33,7 +33,7 @@ public abstract class MethodDefinition
     /// <summary>The augmentation of each view per sample, in the order the method's loss expects them.</summary>
     public abstract IReadOnlyList<AugmentationConfig> Views(ViewContext context, MethodOptionValues options);
 
-    /// <summary>Names of the per-epoch metrics the method adds (<see cref="ContrastiveMethod.EpochMetrics"/>).</summary>
+    /// <summary>Names of the per-epoch metrics the method adds (reported by <see cref="ContrastiveMethod.EndEpoch"/>).</summary>
     public virtual IReadOnlyList<string> EpochMetricNames => [];
 
     /// <summary>Builds the heads and the method on <paramref name="context"/>'s encoder; the method owns them all.</summary>

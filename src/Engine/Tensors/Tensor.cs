@@ -6,7 +6,7 @@ namespace NativeContrastive.Engine.Tensors;
 /// <summary>
 /// A dense, contiguous, row-major float32 tensor (NCHW for images) living on one backend.
 /// There are no strided views: an op that needs another layout materialises it, which
-/// keeps every kernel a plain loop over contiguous memory. <see cref="Reshape"/> is the
+/// keeps every kernel a plain loop over contiguous memory. <see cref="View"/> is the
 /// one view (it shares storage). Autograd state sits here: <see cref="RequiresGrad"/>,
 /// <see cref="Grad"/>; the recorded graph lives on the <see cref="Tape"/>.
 /// </summary>
@@ -37,7 +37,7 @@ public sealed class Tensor : IDisposable
 
     public bool IsDisposed => storage is null;
 
-    /// <summary>True when gradients flow into this tensor during <see cref="Tape.Backward"/>.</summary>
+    /// <summary>True when gradients flow into this tensor during <see cref="Autograd.Tape.Backward(Tensor)"/>.</summary>
     public bool RequiresGrad { get; set; }
 
     /// <summary>Accumulated gradient (same shape), or null before the first backward contribution.</summary>

@@ -56,7 +56,7 @@ public class ApiTests
         int perEpoch = Steps[0].StepsPerEpoch;
         Assert.That(Steps, Has.Count.EqualTo(2 * perEpoch));
         Assert.That(Steps.Select(s => (s.Epoch, s.Step)), Is.EqualTo(Enumerable.Range(1, 2).SelectMany(e => Enumerable.Range(1, perEpoch).Select(s => (e, s)))));
-        Assert.That(Steps, Has.All.Matches<StepProgress>(s => s.Epochs == 2 && double.IsFinite(s.Loss) && s.LearningRate >= 0));
+        Assert.That(Steps, Has.All.Matches<StepProgress>(s => s!.Epochs == 2 && double.IsFinite(s.Loss) && s.LearningRate >= 0));
         Assert.That(Epochs.Select(e => e.Epoch), Is.EqualTo(new[] { 1, 2 }));
         Assert.That(Epochs[^1].CheckpointPath, Does.EndWith(".safetensors"));
         Assert.That(Epochs[^1].KnnTop1, Is.Not.Null.And.InRange(0.0, 100.0));

@@ -7,7 +7,7 @@ namespace NativeContrastive.Engine.Backends.Cpu;
 
 /// <summary>
 /// Optional wall-clock accounting per primitive of the cpu backend (`nc profile --device cpu`,
-/// the bench's <c>resnet-step --profile</c>). Each primitive opens a <see cref="Time"/> scope
+/// the bench's <c>resnet-step --profile</c>). Each primitive opens a <see cref="Time(Kernels.Launch.LaunchCost, string)"/> scope
 /// named after itself (the caller's method name), optionally declaring its <see cref="LaunchCost"/>
 /// for the GB/s and GFLOP/s columns; when <see cref="Enabled"/> is false that is one static bool
 /// test and nothing is recorded. Top-level primitives are timed on the calling thread, so they

@@ -6,7 +6,7 @@ namespace NativeContrastive.Engine.Training.Loop;
 public sealed record KnnScore(double Top1, double Top5, int TestCount, int BankCount);
 
 /// <summary>
-/// The outcome of <see cref="Trainer.Run"/>. <see cref="Cancelled"/>: stopped by the token;
+/// The outcome of <see cref="Trainer.Run(Configuration.TrainingConfig, ITrainingObserver?, CancellationToken)"/>. <see cref="Cancelled"/>: stopped by the token;
 /// <see cref="CheckpointPath"/> is then the last complete checkpoint (null when none was written).
 /// </summary>
 public sealed record TrainingResult(
