@@ -56,7 +56,8 @@ public static class Tape
     {
         if (!target.RequiresGrad) return;
         ShapeUtil.RequireSame("gradient accumulation into " + target, target, contribution);
-        if (target.Grad is null) target.Grad = contribution.Clone();
+        if (target.TakePendingZeroGrad()) target.Backend.Copy(contribution, target.Grad!);
+        else if (target.Grad is null) target.Grad = contribution.Clone();
         else target.Backend.Axpby(1f, contribution, 1f, target.Grad);
     }
 
@@ -68,7 +69,8 @@ public static class Tape
     {
         if (!target.RequiresGrad) return;
         ShapeUtil.RequireSame("gradient accumulation into " + target, target, contribution);
-        if (target.Grad is null) target.Grad = contribution;
+        if (target.TakePendingZeroGrad()) target.Backend.Copy(contribution, target.Grad!);   // the gradient's own memory: optimiser tables point at it
+        else if (target.Grad is null) target.Grad = contribution;
         else target.Backend.Axpby(1f, contribution, 1f, target.Grad);
     }
 

@@ -93,10 +93,10 @@ public abstract class Module : IDisposable
 
     public void Eval() => Train(false);
 
-    /// <summary>Zeroes every parameter's gradient.</summary>
+    /// <summary>Zeroes every parameter's gradient (lazily: the next backward pass overwrites it, see <see cref="Tensor.Grad"/>).</summary>
     public void ZeroGrad()
     {
-        foreach (var p in Parameters()) p.Backend.Fill(p.Grad!, 0f);
+        foreach (var p in Parameters()) p.ZeroGrad();
     }
 
     public long ParameterCount() => Parameters().Sum(p => p.Length);

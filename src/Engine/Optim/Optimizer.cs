@@ -125,9 +125,10 @@ public abstract class Optimizer : IDisposable
     /// <summary>Optimiser state with names unique within the optimiser (e.g. "momentum.layer1.0.conv1.weight").</summary>
     public abstract IEnumerable<(string Name, Tensor Tensor)> State();
 
+    /// <summary>Zeroes every parameter's gradient (lazily: the next backward pass overwrites it, see <see cref="Tensor.Grad"/>).</summary>
     public void ZeroGrad()
     {
-        foreach (var (_, p) in Parameters) p.Backend.Fill(p.Grad!, 0f);
+        foreach (var (_, p) in Parameters) p.ZeroGrad();
     }
 
     public virtual void Dispose()

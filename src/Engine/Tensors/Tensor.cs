@@ -40,8 +40,46 @@ public sealed class Tensor : IDisposable
     /// <summary>True when gradients flow into this tensor during <see cref="Autograd.Tape.Backward(Tensor)"/>.</summary>
     public bool RequiresGrad { get; set; }
 
-    /// <summary>Accumulated gradient (same shape), or null before the first backward contribution.</summary>
-    public Tensor? Grad { get; set; }
+    private Tensor? grad;
+    private bool gradPendingZero;
+
+    /// <summary>
+    /// Accumulated gradient (same shape), or null before the first backward contribution. After
+    /// <see cref="ZeroGrad"/> it is zero without having been written: the next backward pass's first
+    /// contribution overwrites it (<see cref="Autograd.Tape"/>: one copy instead of a fill and an add), and
+    /// reading it before then writes the zeros.
+    /// </summary>
+    public Tensor? Grad
+    {
+        get
+        {
+            if (gradPendingZero)
+            {
+                grad!.Backend.Fill(grad, 0f);
+                gradPendingZero = false;
+            }
+            return grad;
+        }
+        set
+        {
+            grad = value;
+            gradPendingZero = false;
+        }
+    }
+
+    /// <summary>Sets the gradient (when there is one) to zero, lazily: see <see cref="Grad"/>.</summary>
+    public void ZeroGrad() => gradPendingZero = grad is not null;
+
+    /// <summary>
+    /// For the tape: true when the gradient is a zero that <see cref="ZeroGrad"/> left unwritten, which the
+    /// caller then overwrites with the first contribution (the pending zero is dropped).
+    /// </summary>
+    internal bool TakePendingZeroGrad()
+    {
+        if (!gradPendingZero) return false;
+        gradPendingZero = false;
+        return true;
+    }
 
     /// <summary>True for trainable leaves made by <see cref="Parameter"/>; they own their gradient.</summary>
     public bool IsParameter { get; private set; }
@@ -143,10 +181,11 @@ public sealed class Tensor : IDisposable
         var s = Interlocked.Exchange(ref storage, null);
         s?.Release();
         // A parameter's gradient is owned by the parameter; other gradients belong to the scope.
-        if (IsParameter && Grad is not null)
+        if (IsParameter && grad is not null)
         {
-            Grad.Dispose();
-            Grad = null;
+            grad.Dispose();
+            grad = null;
+            gradPendingZero = false;
         }
     }
 }
