@@ -78,6 +78,7 @@ internal static class TrainCommand
             B(Flags.Int("--swa-epochs", "Stochastic weight averaging: also keep the mean of the weights at the end of each of the last N epochs, batch-norm statistics recomputed after the last (0: off); kNN-monitored as swa_knn_top1 and written as swa.safetensors.", 0, d.SwaEpochs), (c, v) => c with { SwaEpochs = v }),
             B(Flags.Int("--eval-every", "kNN monitor on the test split every N epochs (0: only after the last).", 0, d.EvalEvery), (c, v) => c with { EvalEvery = v }),
             B(Flags.Int("--eval-limit", "kNN monitor: score the first N test images (0: all).", 0, "all"), (c, v) => c with { EvalLimit = v == 0 ? null : v }),
+            B(Flags.Choice("--knn-bank", "kNN monitor's bank: images (NPID: every training image encoded again at each monitor) or views (solo-learn's online kNN: each image's first view as its training step encoded it, so the monitor encodes only the test split).", TrainingConfig.KnnBanks, d.KnnBank), (c, v) => c with { KnnBank = v }),
             B(Flags.Int("--knn-k", "kNN neighbours.", 1, d.KnnK), (c, v) => c with { KnnK = v }),
             B(Flags.Float("--knn-temperature", "kNN weight temperature.", 0, true, d.KnnTemperature), (c, v) => c with { KnnTemperature = v }),
             B(Flags.Text("--out", "Run folder (config, metrics, plots, checkpoints); one that holds another run is refused unless --force.", $"{TrainingConfig.RunsDirectory}/<method>-001, -002, … (the next free one); on --resume the checkpoint's folder"), (c, v) => c with { Out = v }),

@@ -161,6 +161,19 @@ public sealed record TrainingConfig
 
     public float KnnTemperature { get; init; } = 0.1f;
 
+    public const string KnnBankImages = "images", KnnBankViews = "views";
+
+    public static readonly IReadOnlyList<string> KnnBanks = [KnnBankImages, KnnBankViews];
+
+    /// <summary>
+    /// What the kNN monitor compares the test images with. "images" (NPID's protocol, the default): the
+    /// encoder's features of every training image, extracted again at each monitor. "views" (solo-learn's
+    /// online kNN): the features of each training image's first view as its training step computed them
+    /// during the epoch (<see cref="Evaluation.ViewFeatureBank"/>), so the monitor encodes only the test split.
+    /// The monitors of averaged weights (EMA, SWA) and a resumed run's first monitor use "images". `nc knn` always does.
+    /// </summary>
+    public string KnnBank { get; init; } = KnnBankImages;
+
     /// <summary>kNN monitor on the test split every N epochs (and always after the last); 0 = only at the end.</summary>
     public int EvalEvery { get; init; } = 0;
 
@@ -216,6 +229,7 @@ public sealed record TrainingConfig
             WeightDecay = WeightDecay ?? d.WeightDecay,
             WarmupEpochs = WarmupEpochs ?? d.WarmupEpochs,
             Schedule = Schedule.Trim().ToLowerInvariant(),
+            KnnBank = KnnBank.Trim().ToLowerInvariant(),
             MethodOptions = ResolveMethodOptions(method, MethodOptions),
         };
         c.Validate();
@@ -273,6 +287,7 @@ public sealed record TrainingConfig
         Check(JitterStrength is >= 0 and <= 2, "--jitter-strength", $"must be in [0, 2], got {JitterStrength}");
         Check(EvalLimit is null or > 0, "--eval-limit", $"must be > 0, got {EvalLimit}");
         Check(EvalEvery >= 0, "--eval-every", $"must be ≥ 0, got {EvalEvery}");
+        OneOf("--knn-bank", KnnBank, KnnBanks);
         Check(EmaDecay is >= 0f and < 1f, "--ema-decay", $"must be in [0, 1), got {EmaDecay}");
         Check(SwaEpochs >= 0 && SwaEpochs <= Epochs, "--swa-epochs", $"must be in [0, --epochs = {Epochs}], got {SwaEpochs}");
         Check(Out is null || !string.IsNullOrWhiteSpace(Out), "--out", "must name a directory");

@@ -33,6 +33,30 @@ public static class KnnMonitor
         return new KnnScore(100 * r.Top1, 100 * r.Top5, r.Count, bankRows.Length);
     }
 
+    /// <summary>
+    /// The same with the view bank of the steps (--knn-bank views) as the bank: its rows <paramref name="rows"/>
+    /// (written this epoch; the labeled ones vote) against the test images, which are the only ones encoded.
+    /// <paramref name="train"/> gives the rows' labels.
+    /// </summary>
+    public static KnnScore Evaluate(Module encoder, ViewFeatureBank bank, int[] rows, ImageDataset train, ResidentDataset test, int imageSize,
+        int k, float temperature, int batchSize, CancellationToken cancellation = default)
+    {
+        if (!train.IsLabeled) throw new TrainingException($"kNN: the training split of {train.Name} has no labels to vote with.");
+        if (!test.Dataset.IsLabeled) throw new TrainingException($"kNN: the test split of {test.Dataset.Name} has no labels to score against.");
+        var bankRows = rows.Where(i => train.Labels[i] >= 0).ToArray();
+        if (bankRows.Length == 0) throw new TrainingException("kNN: no labeled training image was seen since the last monitor (--knn-bank views).");
+        var testRows = LabeledRows(test.Dataset);
+        int classes = Math.Max(train.NumClasses, test.Dataset.NumClasses);
+        using var scope = TensorScope.Begin();
+        Tensor bankFeatures;
+        using (Autograd.Tape.NoGrad())
+            bankFeatures = Autograd.Ops.GatherRows(bank.Rows, IntTensor.FromArray(bank.Rows.Backend, bankRows));
+        var testFeatures = FeatureExtractor.Extract(encoder, test, batchSize, imageSize, test.Dataset.Normalization, testRows);
+        cancellation.ThrowIfCancellationRequested();
+        var r = KnnEvaluator.Evaluate(bankFeatures, LabelsOf(train, bankRows), testFeatures, LabelsOf(test.Dataset, testRows), classes, k, temperature);
+        return new KnnScore(100 * r.Top1, 100 * r.Top5, r.Count, bankRows.Length);
+    }
+
     /// <summary>The same on data sets not yet on <paramref name="backend"/>: both are uploaded for the call.</summary>
     public static KnnScore Evaluate(Module encoder, ImageDataset bank, ImageDataset test, IBackend backend, int imageSize,
         int k, float temperature, int batchSize, CancellationToken cancellation = default)

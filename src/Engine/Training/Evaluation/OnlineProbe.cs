@@ -46,6 +46,7 @@ public sealed class OnlineProbe : IDisposable
     private readonly LinearHead head;
     private readonly Optimizer optimizer;
     private Tensor? captured;
+    private readonly Action<Tensor> observer;
     private readonly Top1Tally accuracy = new();
 
     public OnlineProbe(Encoder encoder, int numClasses, IBackend backend, ulong seed)
@@ -55,6 +56,7 @@ public sealed class OnlineProbe : IDisposable
         NumClasses = numClasses;
         head = new LinearHead(encoder.FeatureDim, numClasses, backend, new RandomStream(seed, StreamId.Of(StreamId.Init, 1)));
         optimizer = OptimizerFactory.Create("adam", head.NamedParameters().ToList(), new OptimizerOptions { WeightDecay = 0f });
+        observer = h => captured ??= h;
     }
 
     public int NumClasses { get; }
@@ -69,11 +71,12 @@ public sealed class OnlineProbe : IDisposable
     public void BeginStep()
     {
         captured = null;
-        encoder.OutputObserver = h => captured ??= h;
+        StopWatching();
+        encoder.OutputObserver += observer;   // beside other watchers (the kNN monitor's view bank)
     }
 
     /// <summary>Stops watching the encoder (also on failure); <see cref="EndStep"/> calls it.</summary>
-    public void StopWatching() => encoder.OutputObserver = null;
+    public void StopWatching() => encoder.OutputObserver -= observer;
 
     /// <summary>
     /// One probe update on the kept features of view 0 (the first <paramref name="labels"/>.Length rows)

@@ -183,10 +183,18 @@ public static class Trainer
                 observer.Phase($"kNN monitor skipped: {skipMonitor}");
                 return null;
             }
-            observer.Phase($"epoch {epoch}: kNN monitor ({train.Count} bank, {test.Count} test images)");
             testData ??= new ResidentDataset(test, backend);
+            // --knn-bank views: the rows the steps wrote since the last monitor (none after a resume: then the images).
+            int[] viewRows = session.ViewBank?.TakeWrittenRows() ?? [];
             try
             {
+                if (viewRows.Length > 0)
+                {
+                    observer.Phase($"epoch {epoch}: kNN monitor ({viewRows.Length} training views of the epoch as the bank, {test.Count} test images)");
+                    return KnnMonitor.Evaluate(method.Encoder, session.ViewBank!, viewRows, train, testData, size, config.KnnK, config.KnnTemperature,
+                        KnnRequest.DefaultBatchSize, cancellation);
+                }
+                observer.Phase($"epoch {epoch}: kNN monitor ({train.Count} bank, {test.Count} test images)");
                 return KnnMonitor.Evaluate(method.Encoder, trainData, testData, size, config.KnnK, config.KnnTemperature,
                     KnnRequest.DefaultBatchSize, cancellation);
             }

@@ -21,7 +21,7 @@ public sealed class TrainingSession : IDisposable
 {
     private TrainingSession(TrainingConfig config, ImageDataset train, int imageSize, BatchSampler sampler, ContrastiveMethod method,
                             ResidentDataset data, DataLoader loader, Optimizer optimizer, ILearningRateSchedule schedule, OnlineProbe? probe,
-                            WeightAverage? ema, WeightAverage? swa, IDisposable precision, StepGraph? graph)
+                            WeightAverage? ema, WeightAverage? swa, IDisposable precision, StepGraph? graph, ViewFeatureBank? viewBank)
     {
         this.precision = precision;
         Config = config;
@@ -36,7 +36,8 @@ public sealed class TrainingSession : IDisposable
         Probe = probe;
         Ema = ema;
         Swa = swa;
-        Step = new TrainingStep(method, optimizer, schedule, sampler.BatchesPerEpoch, probe, ema, graph: graph);
+        ViewBank = viewBank;
+        Step = new TrainingStep(method, optimizer, schedule, sampler.BatchesPerEpoch, probe, ema, graph: graph, viewBank: viewBank);
     }
 
     /// <summary>
@@ -70,6 +71,7 @@ public sealed class TrainingSession : IDisposable
         var method = RunComponents.CreateMethod(config, train.Channels, train.Count, backend, train.IsLabeled ? train.NumClasses : 0);
         ResidentDataset? data = null;
         OnlineProbe? probe = null;
+        ViewFeatureBank? viewBank = null;
         WeightAverage? ema = null, swa = null;
         try
         {
@@ -82,19 +84,23 @@ public sealed class TrainingSession : IDisposable
             // The online probe needs labels and an encoder to watch; unlabeled data leaves its column empty.
             if (config.OnlineProbe && train.IsLabeled && method.Encoder is Models.Encoder encoder)
                 probe = new OnlineProbe(encoder, train.NumClasses, backend, config.Seed);
+            // --knn-bank views: the steps fill the kNN monitor's bank (without labels there is no monitor to fill it for).
+            if (config.KnnBank == TrainingConfig.KnnBankViews && train.IsLabeled && method.Encoder is Models.Encoder watched)
+                viewBank = new ViewFeatureBank(watched, train.Count, backend);
             // The average covers the model (encoder and heads, batch-norm statistics included), not the
             // method's state such as a memory bank or a queue, which is data rather than weights.
             if (config.EmaDecay > 0) ema = WeightAverage.Exponential(method.ModuleStateDict(), config.EmaDecay);
             if (config.SwaEpochs > 0) swa = WeightAverage.Uniform(method.ModuleStateDict());
             var optimizer = RunComponents.CreateOptimizer(config, method.NamedParameters());
             return new TrainingSession(config, train, size, sampler, method, data, loader, optimizer, RunComponents.Schedule(config, sampler.BatchesPerEpoch), probe, ema, swa, precision,
-                StepGraph.For(backend, config.CudaGraphs));
+                StepGraph.For(backend, config.CudaGraphs), viewBank);
         }
         catch
         {
             ema?.Dispose();
             swa?.Dispose();
             probe?.Dispose();
+            viewBank?.Dispose();
             data?.Dispose();
             method.Dispose();
             throw;
@@ -118,6 +124,9 @@ public sealed class TrainingSession : IDisposable
 
     /// <summary>The online linear probe (null with --no-online-probe or on unlabeled data).</summary>
     public OnlineProbe? Probe { get; }
+
+    /// <summary>With --knn-bank views (and labels), the kNN monitor's bank of the steps' view features; else null.</summary>
+    public ViewFeatureBank? ViewBank { get; }
 
     /// <summary>The moving average of the weights, updated every step (null unless --ema-decay is set).</summary>
     public WeightAverage? Ema { get; }
@@ -148,6 +157,7 @@ public sealed class TrainingSession : IDisposable
         Ema?.Dispose();
         Swa?.Dispose();
         Probe?.Dispose();
+        ViewBank?.Dispose();
         Optimizer.Dispose();
         Data.Dispose();
         Method.Dispose();

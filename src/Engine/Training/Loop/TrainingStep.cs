@@ -18,8 +18,8 @@ public readonly record struct StepOutcome(float Loss, float LearningRate);
 /// (parameters that sit the step out), the optimiser step at the schedule's rate for the global
 /// step, then the method's own state update (memory bank, queue, prototype normalisation), then the
 /// <see cref="OnlineProbe"/>'s update when there is one (on the detached features of view 0 the
-/// method's loss computed; it changes nothing the method trains), then the moving average of the
-/// weights when there is one.
+/// method's loss computed; it changes nothing the method trains), then the same features into the
+/// <see cref="ViewFeatureBank"/> with --knn-bank views, then the moving average of the weights when there is one.
 /// <para>
 /// A step does not wait for the device: its loss and the check that every weight is still finite go
 /// to a <see cref="StepLog"/> on the device, and <see cref="Drain"/> reads the log back for several
@@ -32,7 +32,7 @@ public readonly record struct StepOutcome(float Loss, float LearningRate);
 /// </summary>
 public sealed class TrainingStep(ContrastiveMethod method, Optimizer optimizer, ILearningRateSchedule schedule, int stepsPerEpoch,
                                  OnlineProbe? probe = null, WeightAverage? ema = null, int logCapacity = StepLog.DefaultCapacity,
-                                 StepGraph? graph = null) : IDisposable
+                                 StepGraph? graph = null, ViewFeatureBank? viewBank = null) : IDisposable
 {
     private StepLog? log;
 
@@ -41,6 +41,9 @@ public sealed class TrainingStep(ContrastiveMethod method, Optimizer optimizer, 
 
     /// <summary>The online probe trained with each step, or null.</summary>
     public OnlineProbe? Probe => probe;
+
+    /// <summary>With --knn-bank views, the bank each step writes its view-0 features into; else null.</summary>
+    public ViewFeatureBank? ViewBank => viewBank;
 
     /// <summary>True when the log is full: <see cref="Drain"/> before the next <see cref="Run"/>.</summary>
     public bool MustDrain => log?.IsFull ?? false;
@@ -65,6 +68,7 @@ public sealed class TrainingStep(ContrastiveMethod method, Optimizer optimizer, 
         using var views = TrainingBatch.FromLoader(batch);
         var info = new StepInfo(globalStep, epoch, stepInEpoch, stepsPerEpoch);
         probe?.BeginStep();
+        viewBank?.BeginStep();
         Tensor loss;
         try
         {
@@ -73,12 +77,14 @@ public sealed class TrainingStep(ContrastiveMethod method, Optimizer optimizer, 
         finally
         {
             probe?.StopWatching();
+            viewBank?.StopWatching();
         }
         Tape.Backward(loss);
         float lr = schedule.At(globalStep);
         optimizer.Step(lr, method.BeforeOptimizerStep(info));
         method.AfterOptimizerStep(views, info);
         probe?.EndStep(views.Labels);
+        viewBank?.Record(views.Indices);
         ema?.Update();   // after the method's update, so the average sees renormalised prototypes
         log.Record(loss, new PendingStep(globalStep, epoch, stepInEpoch, lr));
     }
