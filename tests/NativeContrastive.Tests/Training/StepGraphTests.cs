@@ -56,6 +56,25 @@ public class StepGraphTests
         Assert.That(TrainingConfig.Load(new RunFolder(captured.Path).ConfigPath).CudaGraphs, Is.True, "config.json records it");
     }
 
+    [Test]
+    public void TheViewBankIsFilledInsideTheCapturedSteps()
+    {
+        using var eager = new TempDir();
+        using var captured = new TempDir();
+        string[] options = ["--knn-bank", "views"];
+        Train(eager.Path, "simclr", options, graphs: false);
+        Train(captured.Path, "simclr", options, graphs: true);
+        string[] Knn(string run)
+        {
+            var lines = File.ReadAllLines(new RunFolder(run).MetricsPath);
+            int top1 = Array.IndexOf(lines[0].Split(','), "knn_top1"), top5 = Array.IndexOf(lines[0].Split(','), "knn_top5");
+            return lines.Skip(1).Select(l => l.Split(',')).Select(f => f[top1] + "/" + f[top5]).ToArray();
+        }
+        var a = Knn(eager.Path);
+        Assert.That(a[^1], Does.Not.StartWith("NaN").And.Not.StartWith("/"), "the last epoch is monitored from the views");
+        Assert.That(Knn(captured.Path), Is.EqualTo(a), "the same bank written by the graph's steps");
+    }
+
     private void Train(string run, string method, string[] options, bool graphs)
     {
         var args = new List<string> { "train", "--method", method, "--device", "emu", "--data", data.Path, "--out", run, "--arch", "small",
