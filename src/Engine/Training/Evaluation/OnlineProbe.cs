@@ -45,8 +45,7 @@ public sealed class OnlineProbe : IDisposable
     private readonly Encoder encoder;
     private readonly LinearHead head;
     private readonly Optimizer optimizer;
-    private Tensor? captured;
-    private readonly Action<Tensor> observer;
+    private readonly FirstOutputWatch watch;
     private readonly Top1Tally accuracy = new();
 
     public OnlineProbe(Encoder encoder, int numClasses, IBackend backend, ulong seed)
@@ -56,7 +55,7 @@ public sealed class OnlineProbe : IDisposable
         NumClasses = numClasses;
         head = new LinearHead(encoder.FeatureDim, numClasses, backend, new RandomStream(seed, StreamId.Of(StreamId.Init, 1)));
         optimizer = OptimizerFactory.Create("adam", head.NamedParameters().ToList(), new OptimizerOptions { WeightDecay = 0f });
-        observer = h => captured ??= h;
+        watch = new FirstOutputWatch(encoder);
     }
 
     public int NumClasses { get; }
@@ -68,15 +67,10 @@ public sealed class OnlineProbe : IDisposable
     public long StepCount => optimizer.StepCount;
 
     /// <summary>Starts watching the encoder: its first output from now on is kept for <see cref="EndStep"/>.</summary>
-    public void BeginStep()
-    {
-        captured = null;
-        StopWatching();
-        encoder.OutputObserver += observer;   // beside other watchers (the kNN monitor's view bank)
-    }
+    public void BeginStep() => watch.Begin();
 
     /// <summary>Stops watching the encoder (also on failure); <see cref="EndStep"/> calls it.</summary>
-    public void StopWatching() => encoder.OutputObserver -= observer;
+    public void StopWatching() => watch.Stop();
 
     /// <summary>
     /// One probe update on the kept features of view 0 (the first <paramref name="labels"/>.Length rows)
@@ -85,11 +79,8 @@ public sealed class OnlineProbe : IDisposable
     /// </summary>
     public bool EndStep(int[] labels)
     {
-        StopWatching();
-        var features = captured;
-        captured = null;
         int b = labels.Length;
-        if (features is null || features.Dim(0) < b || features.Length / features.Dim(0) != encoder.FeatureDim) return false;
+        if (watch.Take(b) is not { } features) return false;
 
         var rows = new List<int>(b);
         for (int i = 0; i < b; i++) if (labels[i] >= 0) rows.Add(i);

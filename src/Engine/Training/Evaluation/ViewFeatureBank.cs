@@ -12,9 +12,8 @@ namespace NativeContrastive.Engine.Training.Evaluation;
 /// differs from NPID's (<c>--knn-bank images</c>, the default): the bank rows are features of augmented
 /// views, taken by the weights of their step over the epoch rather than by the final weights.
 /// <para>
-/// Watched like the <see cref="OnlineProbe"/>: <see cref="BeginStep"/> subscribes to the encoder's
-/// <see cref="Encoder.OutputObserver"/> and keeps its first output of the step, whose first B rows are view 0
-/// (every method encodes view 0 first); <see cref="Record"/>, after the backward pass, writes those rows at
+/// Watched like the <see cref="OnlineProbe"/> (<see cref="FirstOutputWatch"/>): <see cref="BeginStep"/> keeps the
+/// encoder's first output of the step, whose first B rows are view 0; <see cref="Record"/>, after the backward pass, writes those rows at
 /// the batch's image indices with the memory-bank primitive at momentum 0 (bank[i] ← f / ‖f‖₂), on the
 /// device and inside the step (a captured graph records it too). The host keeps which rows were written
 /// since the last <see cref="TakeWrittenRows"/>: over an epoch that is every image the loader served, each
@@ -23,34 +22,28 @@ namespace NativeContrastive.Engine.Training.Evaluation;
 /// </summary>
 public sealed class ViewFeatureBank : IDisposable
 {
-    private readonly Encoder encoder;
-    private readonly Action<Tensor> observer;
+    private readonly FirstOutputWatch watch;
+    private readonly int featureDim;
     private readonly bool[] written;
-    private Tensor? captured;
 
     public ViewFeatureBank(Encoder encoder, int imageCount, IBackend backend)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(imageCount, 1);
-        this.encoder = encoder ?? throw new ArgumentNullException(nameof(encoder));
+        watch = new FirstOutputWatch(encoder);
+        featureDim = encoder.FeatureDim;
         // Zeros, not uninitialised memory: the update reads the old row (times momentum 0), and 0·NaN is NaN.
-        Rows = Tensor.Zeros(backend, imageCount, encoder.FeatureDim);
+        Rows = Tensor.Zeros(backend, imageCount, featureDim);
         written = new bool[imageCount];
-        observer = h => captured ??= h;
     }
 
     /// <summary>The bank [images, features]; only rows written since the last <see cref="TakeWrittenRows"/> are current.</summary>
     public Tensor Rows { get; }
 
     /// <summary>Starts watching the encoder: its first output from now on is kept for <see cref="Record"/>.</summary>
-    public void BeginStep()
-    {
-        captured = null;
-        StopWatching();
-        encoder.OutputObserver += observer;
-    }
+    public void BeginStep() => watch.Begin();
 
     /// <summary>Stops watching the encoder (also on failure); <see cref="Record"/> calls it.</summary>
-    public void StopWatching() => encoder.OutputObserver -= observer;
+    public void StopWatching() => watch.Stop();
 
     /// <summary>
     /// Writes the kept features of view 0 (the first <paramref name="indices"/>.Length rows) at the images'
@@ -59,11 +52,8 @@ public sealed class ViewFeatureBank : IDisposable
     /// </summary>
     public bool Record(int[] indices)
     {
-        StopWatching();
-        var features = captured;
-        captured = null;
-        int b = indices.Length, d = encoder.FeatureDim;
-        if (b == 0 || features is null || features.Dim(0) < b || features.Length / features.Dim(0) != d) return false;
+        int b = indices.Length, d = featureDim;
+        if (watch.Take(b) is not { } features) return false;
         foreach (int i in indices)
             if ((uint)i >= (uint)written.Length) throw new ArgumentOutOfRangeException(nameof(indices), $"ViewFeatureBank: image index {i} outside the {written.Length} training images.");
         using (Tape.NoGrad())
