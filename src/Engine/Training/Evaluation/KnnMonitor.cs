@@ -18,43 +18,48 @@ public static class KnnMonitor
     public static KnnScore Evaluate(Module encoder, ResidentDataset bank, ResidentDataset test, int imageSize,
         int k, float temperature, int batchSize, CancellationToken cancellation = default)
     {
-        if (!bank.Dataset.IsLabeled) throw new TrainingException($"kNN: the training split of {bank.Dataset.Name} has no labels to vote with.");
-        if (!test.Dataset.IsLabeled) throw new TrainingException($"kNN: the test split of {test.Dataset.Name} has no labels to score against.");
+        RequireLabels(bank.Dataset, test.Dataset);
         var bankRows = LabeledRows(bank.Dataset);
-        var testRows = LabeledRows(test.Dataset);
-        int classes = Math.Max(bank.Dataset.NumClasses, test.Dataset.NumClasses);
         using var scope = TensorScope.Begin();
-        var normalization = bank.Dataset.Normalization;
-        var bankFeatures = FeatureExtractor.Extract(encoder, bank, batchSize, imageSize, normalization, bankRows);
+        var bankFeatures = FeatureExtractor.Extract(encoder, bank, batchSize, imageSize, bank.Dataset.Normalization, bankRows);
         cancellation.ThrowIfCancellationRequested();
-        var testFeatures = FeatureExtractor.Extract(encoder, test, batchSize, imageSize, normalization, testRows);
-        cancellation.ThrowIfCancellationRequested();
-        var r = KnnEvaluator.Evaluate(bankFeatures, LabelsOf(bank.Dataset, bankRows), testFeatures, LabelsOf(test.Dataset, testRows), classes, k, temperature);
-        return new KnnScore(100 * r.Top1, 100 * r.Top5, r.Count, bankRows.Length);
+        return Score(encoder, bankFeatures, bank.Dataset, bankRows, test, imageSize, k, temperature, batchSize, cancellation);
     }
 
     /// <summary>
     /// The same with the view bank of the steps (--knn-bank views) as the bank: its rows <paramref name="rows"/>
-    /// (written this epoch; the labeled ones vote) against the test images, which are the only ones encoded.
-    /// <paramref name="train"/> gives the rows' labels.
+    /// (written since the last monitor; the labeled ones vote) against the test images, which are the only ones
+    /// encoded. <paramref name="train"/> gives the rows' labels.
     /// </summary>
     public static KnnScore Evaluate(Module encoder, ViewFeatureBank bank, int[] rows, ImageDataset train, ResidentDataset test, int imageSize,
         int k, float temperature, int batchSize, CancellationToken cancellation = default)
     {
-        if (!train.IsLabeled) throw new TrainingException($"kNN: the training split of {train.Name} has no labels to vote with.");
-        if (!test.Dataset.IsLabeled) throw new TrainingException($"kNN: the test split of {test.Dataset.Name} has no labels to score against.");
+        RequireLabels(train, test.Dataset);
         var bankRows = rows.Where(i => train.Labels[i] >= 0).ToArray();
         if (bankRows.Length == 0) throw new TrainingException("kNN: no labeled training image was seen since the last monitor (--knn-bank views).");
-        var testRows = LabeledRows(test.Dataset);
-        int classes = Math.Max(train.NumClasses, test.Dataset.NumClasses);
         using var scope = TensorScope.Begin();
         Tensor bankFeatures;
         using (Autograd.Tape.NoGrad())
             bankFeatures = Autograd.Ops.GatherRows(bank.Rows, IntTensor.FromArray(bank.Rows.Backend, bankRows));
-        var testFeatures = FeatureExtractor.Extract(encoder, test, batchSize, imageSize, test.Dataset.Normalization, testRows);
+        return Score(encoder, bankFeatures, train, bankRows, test, imageSize, k, temperature, batchSize, cancellation);
+    }
+
+    /// <summary>The test split's labeled images encoded and voted on by <paramref name="bankFeatures"/> (rows <paramref name="bankRows"/> of <paramref name="train"/>).</summary>
+    private static KnnScore Score(Module encoder, Tensor bankFeatures, ImageDataset train, int[] bankRows, ResidentDataset test, int imageSize,
+        int k, float temperature, int batchSize, CancellationToken cancellation)
+    {
+        var testRows = LabeledRows(test.Dataset);
+        int classes = Math.Max(train.NumClasses, test.Dataset.NumClasses);
+        var testFeatures = FeatureExtractor.Extract(encoder, test, batchSize, imageSize, train.Normalization, testRows);
         cancellation.ThrowIfCancellationRequested();
         var r = KnnEvaluator.Evaluate(bankFeatures, LabelsOf(train, bankRows), testFeatures, LabelsOf(test.Dataset, testRows), classes, k, temperature);
         return new KnnScore(100 * r.Top1, 100 * r.Top5, r.Count, bankRows.Length);
+    }
+
+    private static void RequireLabels(ImageDataset train, ImageDataset test)
+    {
+        if (!train.IsLabeled) throw new TrainingException($"kNN: the training split of {train.Name} has no labels to vote with.");
+        if (!test.IsLabeled) throw new TrainingException($"kNN: the test split of {test.Name} has no labels to score against.");
     }
 
     /// <summary>The same on data sets not yet on <paramref name="backend"/>: both are uploaded for the call.</summary>
