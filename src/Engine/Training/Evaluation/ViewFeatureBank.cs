@@ -23,16 +23,14 @@ namespace NativeContrastive.Engine.Training.Evaluation;
 public sealed class ViewFeatureBank : IDisposable
 {
     private readonly FirstOutputWatch watch;
-    private readonly int featureDim;
     private readonly bool[] written;
 
     public ViewFeatureBank(Encoder encoder, int imageCount, IBackend backend)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(imageCount, 1);
         watch = new FirstOutputWatch(encoder);
-        featureDim = encoder.FeatureDim;
         // Zeros, not uninitialised memory: the update reads the old row (times momentum 0), and 0·NaN is NaN.
-        Rows = Tensor.Zeros(backend, imageCount, featureDim);
+        Rows = Tensor.Zeros(backend, imageCount, encoder.FeatureDim);
         written = new bool[imageCount];
     }
 
@@ -52,8 +50,8 @@ public sealed class ViewFeatureBank : IDisposable
     /// </summary>
     public bool Record(int[] indices)
     {
-        int b = indices.Length, d = featureDim;
-        if (watch.Take(b) is not { } features) return false;
+        int d = Rows.Dim(1);
+        if (watch.Take(indices.Length) is not { } features) return false;
         foreach (int i in indices)
             if ((uint)i >= (uint)written.Length) throw new ArgumentOutOfRangeException(nameof(indices), $"ViewFeatureBank: image index {i} outside the {written.Length} training images.");
         using (Tape.NoGrad())

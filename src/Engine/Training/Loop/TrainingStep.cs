@@ -42,9 +42,6 @@ public sealed class TrainingStep(ContrastiveMethod method, Optimizer optimizer, 
     /// <summary>The online probe trained with each step, or null.</summary>
     public OnlineProbe? Probe => probe;
 
-    /// <summary>With --knn-bank views, the bank each step writes its view-0 features into; else null.</summary>
-    public ViewFeatureBank? ViewBank => viewBank;
-
     /// <summary>True when the log is full: <see cref="Drain"/> before the next <see cref="Run"/>.</summary>
     public bool MustDrain => log?.IsFull ?? false;
 
