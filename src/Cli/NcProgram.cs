@@ -63,7 +63,7 @@ public static class NcProgram
 
     public static RootCommand CreateRoot(CliContext context)
     {
-        var root = new RootCommand("nc — contrastive representation learning (SimCLR, NPID) with a native engine.")
+        var root = new RootCommand("nc — contrastive representation learning (SimCLR, NPID, SwAV, NNCLR, SupCon) with a native engine.")
         {
             TrainCommand.Create(context),
             KnnCommand.Create(context),

@@ -28,9 +28,10 @@ internal static class ProfileCommand
     public static Command Create(CliContext context)
     {
         var bindings = TrainCommand.ConfigBindings().Where(b => !TrainOnlyFlags.Contains(b.Option.Name)).ToList();
-        var steps = Flags.Int("--steps", "Training steps to measure.", 1, DefaultSteps);
+        // The default is shown by System.CommandLine from DefaultValueFactory, so the description names none.
+        var steps = Flags.Int("--steps", "Training steps to measure.", 1, null);
         steps.DefaultValueFactory = _ => DefaultSteps;
-        var warmup = Flags.Int("--warmup", "Training steps before the measured ones (not profiled: JIT, pools, kernel compilation).", 0, DefaultWarmup);
+        var warmup = Flags.Int("--warmup", "Training steps before the measured ones (not profiled: JIT, pools, kernel compilation).", 0, null);
         warmup.DefaultValueFactory = _ => DefaultWarmup;
         var csv = Flags.Text("--out", "Also write the table as CSV to this file.");
         var file = TrainCommand.ConfigFileOption();

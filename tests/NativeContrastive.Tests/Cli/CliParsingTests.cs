@@ -88,6 +88,25 @@ public class CliParsingTests
         Assert.That(r.Out, Does.Contain("[default: simclr]"));
     }
 
+    [TestCase("train")]
+    [TestCase("knn")]
+    [TestCase("eval")]
+    [TestCase("linear")]
+    [TestCase("kernels")]
+    [TestCase("profile")]
+    [TestCase("embed")]
+    [TestCase("search")]
+    [TestCase("export")]
+    public void HelpShowsEachDefaultOnce(string command)
+    {
+        // A flag whose description names its default and which also has a DefaultValueFactory
+        // printed it twice ("[default: 10] [default: 10]" on nc profile --steps).
+        var r = CliRunner.Run(command, "--help");
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.Error);
+        var twice = r.Out.Split('\n').Where(line => line.Split("[default:").Length > 2).ToArray();
+        Assert.That(twice, Is.Empty, r.Out);
+    }
+
     [Test]
     public void MissingCheckpointFileIsOneUserErrorLine()
     {
