@@ -110,6 +110,16 @@ public sealed class MethodOption<T> : MethodOption
         return parse(text);
     }
 
+    /// <summary>
+    /// Throws ArgumentOutOfRangeException ("SimCLR: --temperature must be …") when
+    /// <paramref name="value"/> breaks this option's rule, so that an options record built in code
+    /// is held to the same rule as a value parsed from a flag or a configuration file.
+    /// </summary>
+    public void Require(T value, string method)
+    {
+        if (check(value) is string reason) throw new ArgumentOutOfRangeException(Name, $"{method}: {Flag} {reason}.");
+    }
+
     public override string? Check(string text)
     {
         T value;

@@ -72,3 +72,26 @@ public class MethodRegistryTests
         Assert.That(e.Message, Does.Contain($"--method {name} trains on class labels").And.Contain("has none"));
     }
 }
+
+/// <summary>An options record built in code is held to its declarations' rules, as a parsed flag is.</summary>
+public class MethodOptionsValidationTests
+{
+    private static readonly TestCaseData[] Records =
+    [
+        new TestCaseData((Action)(() => new SimClrOptions().Validate()), (Action)(() => new SimClrOptions { Temperature = 0f }.Validate()), "SimCLR: --temperature").SetName("SimCLR"),
+        new TestCaseData((Action)(() => new SupConOptions().Validate()), (Action)(() => new SupConOptions { ProjectionDim = 0 }.Validate()), "SupCon: --projector-out-dim").SetName("SupCon"),
+        new TestCaseData((Action)(() => new NnclrOptions().Validate()), (Action)(() => new NnclrOptions { ProjectorHiddenDim = -1 }.Validate()), "NNCLR: --projector-hidden-dim").SetName("NNCLR"),
+        new TestCaseData((Action)(() => new SwavOptions().Validate()), (Action)(() => new SwavOptions { Temperature = float.PositiveInfinity }.Validate()), "SwAV: --temperature").SetName("SwAV"),
+        new TestCaseData((Action)(() => new NpidOptions().Validate()), (Action)(() => new NpidOptions { Momentum = 1f }.Validate()), "NPID: --nce-momentum").SetName("NPID"),
+        new TestCaseData((Action)(() => new NpidOptions().Validate()), (Action)(() => new NpidOptions { BankInit = "zeros" }.Validate()), "NPID: --bank-init").SetName("NPID bank init"),
+        new TestCaseData((Action)(() => new SupervisedOptions().Validate()), (Action)(() => new SupervisedOptions { LabelSmoothing = 1f }.Validate()), "supervised: --label-smoothing").SetName("supervised"),
+    ];
+
+    [TestCaseSource(nameof(Records))]
+    public void DefaultsPassAndAValueOutsideTheFlagsRangeIsRefusedNamingTheFlag(Action defaults, Action outOfRange, string message)
+    {
+        Assert.DoesNotThrow(() => defaults());
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => outOfRange())!;
+        Assert.That(e.Message, Does.StartWith(message));
+    }
+}

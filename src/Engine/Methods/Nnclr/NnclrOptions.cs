@@ -10,17 +10,15 @@ namespace NativeContrastive.Engine.Methods.Nnclr;
 /// </summary>
 public sealed record NnclrOptions
 {
-    public static readonly MethodOption<float> TemperatureOption =
-        MethodOption.Float("temperature", 0.1f, "Loss temperature τ.", min: 0, minExclusive: true);
+    public static readonly MethodOption<float> TemperatureOption = SharedMethodOptions.Temperature(0.1f);
 
     public static readonly MethodOption<int> QueueSizeOption =
         MethodOption.Int("queue-size", 10_000, "Support set: the last Q L2-normalised projections (FIFO) searched for each sample's nearest neighbour; at least the batch size.", min: 1);
 
-    public static readonly MethodOption<int> ProjectorHiddenDimOption =
-        MethodOption.Int("projector-hidden-dim", 0, "Projection head hidden width (0: the encoder's feature width).", min: 0);
+    public static readonly MethodOption<int> ProjectorHiddenDimOption = SharedMethodOptions.ProjectorHiddenDim();
 
     public static readonly MethodOption<int> ProjectorOutDimOption =
-        MethodOption.Int("projector-out-dim", 128, "Projection head output width (NNCLR: the support set's width; the Keras example's 128).", min: 1);
+        SharedMethodOptions.ProjectorOutDim("Projection head output width (NNCLR: the support set's width; the Keras example's 128).");
 
     public static readonly MethodOption<bool> PredictorOption =
         MethodOption.Bool("nnclr-predictor", false, "The paper's prediction MLP (Linear → BN → ReLU → Linear) on the other view's projection.");
@@ -59,9 +57,10 @@ public sealed record NnclrOptions
 
     public void Validate()
     {
-        if (!(Temperature > 0f) || float.IsInfinity(Temperature)) throw new ArgumentOutOfRangeException(nameof(Temperature), $"NNCLR: temperature must be finite and > 0, got {Temperature}.");
-        if (QueueSize < 1) throw new ArgumentOutOfRangeException(nameof(QueueSize), $"NNCLR: queue size must be ≥ 1, got {QueueSize}.");
-        if (ProjectorHiddenDim < 0 || ProjectorOutDim < 1) throw new ArgumentOutOfRangeException(nameof(ProjectorOutDim), $"NNCLR: projector hidden width must be ≥ 0 and output width ≥ 1, got {ProjectorHiddenDim} and {ProjectorOutDim}.");
-        if (PredictorHiddenDim < 1) throw new ArgumentOutOfRangeException(nameof(PredictorHiddenDim), $"NNCLR: predictor hidden width must be ≥ 1, got {PredictorHiddenDim}.");
+        TemperatureOption.Require(Temperature, "NNCLR");
+        QueueSizeOption.Require(QueueSize, "NNCLR");
+        ProjectorHiddenDimOption.Require(ProjectorHiddenDim, "NNCLR");
+        ProjectorOutDimOption.Require(ProjectorOutDim, "NNCLR");
+        PredictorHiddenDimOption.Require(PredictorHiddenDim, "NNCLR");
     }
 }

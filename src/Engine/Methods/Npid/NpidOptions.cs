@@ -11,8 +11,7 @@ public sealed record NpidOptions
 {
     public const string FixedNormaliser = "fixed", RunningNormaliser = "running";
 
-    public static readonly MethodOption<float> TemperatureOption =
-        MethodOption.Float("temperature", 0.07f, "Loss temperature τ.", min: 0, minExclusive: true);
+    public static readonly MethodOption<float> TemperatureOption = SharedMethodOptions.Temperature(0.07f);
 
     public static readonly MethodOption<int> NegativesOption =
         MethodOption.Int("negatives", 4096, "NCE negatives m per sample.", min: 1);
@@ -85,12 +84,12 @@ public sealed record NpidOptions
 
     public void Validate()
     {
-        if (Negatives <= 0) throw new ArgumentOutOfRangeException(nameof(Negatives), $"NPID: negatives must be > 0, got {Negatives}.");
-        if (!(Temperature > 0f) || float.IsInfinity(Temperature)) throw new ArgumentOutOfRangeException(nameof(Temperature), $"NPID: temperature must be finite and > 0, got {Temperature}.");
-        if (!(Momentum >= 0f && Momentum <= 1f)) throw new ArgumentOutOfRangeException(nameof(Momentum), $"NPID: momentum must be in [0, 1], got {Momentum}.");
-        if (EmbedDim <= 0) throw new ArgumentOutOfRangeException(nameof(EmbedDim), $"NPID: embed dim must be > 0, got {EmbedDim}.");
-        if (Normaliser is not (FixedNormaliser or RunningNormaliser)) throw new ArgumentOutOfRangeException(nameof(Normaliser), $"NPID: normaliser must be '{FixedNormaliser}' or '{RunningNormaliser}', got '{Normaliser}'.");
-        if (BankInit is not (RandomBank or EncoderBank)) throw new ArgumentOutOfRangeException(nameof(BankInit), $"NPID: bank init must be '{RandomBank}' or '{EncoderBank}', got '{BankInit}'.");
-        if (!(NormaliserMomentum >= 0f && NormaliserMomentum < 1f)) throw new ArgumentOutOfRangeException(nameof(NormaliserMomentum), $"NPID: Z momentum must be in [0, 1), got {NormaliserMomentum}.");
+        NegativesOption.Require(Negatives, "NPID");
+        TemperatureOption.Require(Temperature, "NPID");
+        BankMomentumOption.Require(Momentum, "NPID");
+        EmbedDimOption.Require(EmbedDim, "NPID");
+        NormaliserOption.Require(Normaliser, "NPID");
+        BankInitOption.Require(BankInit, "NPID");
+        NormaliserMomentumOption.Require(NormaliserMomentum, "NPID");
     }
 }

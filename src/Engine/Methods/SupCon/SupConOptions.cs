@@ -7,14 +7,11 @@ namespace NativeContrastive.Engine.Methods.SupCon;
 /// </summary>
 public sealed record SupConOptions
 {
-    public static readonly MethodOption<float> TemperatureOption =
-        MethodOption.Float("temperature", 0.1f, "Loss temperature τ.", min: 0, minExclusive: true);
+    public static readonly MethodOption<float> TemperatureOption = SharedMethodOptions.Temperature(0.1f);
 
-    public static readonly MethodOption<int> ProjectorHiddenDimOption =
-        MethodOption.Int("projector-hidden-dim", 0, "Projection head hidden width (0: the encoder's feature width).", min: 0);
+    public static readonly MethodOption<int> ProjectorHiddenDimOption = SharedMethodOptions.ProjectorHiddenDim();
 
-    public static readonly MethodOption<int> ProjectorOutDimOption =
-        MethodOption.Int("projector-out-dim", 128, "Projection head output width.", min: 1);
+    public static readonly MethodOption<int> ProjectorOutDimOption = SharedMethodOptions.ProjectorOutDim();
 
     public static IReadOnlyList<MethodOption> Declarations { get; } = [TemperatureOption, ProjectorHiddenDimOption, ProjectorOutDimOption];
 
@@ -33,8 +30,8 @@ public sealed record SupConOptions
 
     public void Validate()
     {
-        if (!(Temperature > 0f) || float.IsInfinity(Temperature)) throw new ArgumentOutOfRangeException(nameof(Temperature), $"SupCon: temperature must be finite and > 0, got {Temperature}.");
-        if (ProjectorHiddenDim < 0) throw new ArgumentOutOfRangeException(nameof(ProjectorHiddenDim), $"SupCon: projector hidden dim must be ≥ 0, got {ProjectorHiddenDim}.");
-        if (ProjectionDim <= 0) throw new ArgumentOutOfRangeException(nameof(ProjectionDim), $"SupCon: projection dim must be > 0, got {ProjectionDim}.");
+        TemperatureOption.Require(Temperature, "SupCon");
+        ProjectorHiddenDimOption.Require(ProjectorHiddenDim, "SupCon");
+        ProjectorOutDimOption.Require(ProjectionDim, "SupCon");
     }
 }

@@ -17,6 +17,6 @@ public sealed record SupervisedOptions
 
     public void Validate()
     {
-        if (!(LabelSmoothing >= 0f && LabelSmoothing < 1f)) throw new ArgumentOutOfRangeException(nameof(LabelSmoothing), $"supervised: label smoothing must be in [0, 1), got {LabelSmoothing}.");
+        LabelSmoothingOption.Require(LabelSmoothing, "supervised");
     }
 }

@@ -12,7 +12,7 @@ namespace NativeContrastive.Engine.Methods.Swav;
 public sealed record SwavOptions
 {
     public static readonly MethodOption<float> TemperatureOption =
-        MethodOption.Float("temperature", 0.1f, "Loss temperature τ of the predicted softmax(z·c/τ).", min: 0, minExclusive: true);
+        SharedMethodOptions.Temperature(0.1f, "Loss temperature τ of the predicted softmax(z·c/τ).");
 
     public static readonly MethodOption<int> PrototypesOption =
         MethodOption.Int("prototypes", 3000, "Number of prototypes K.", min: 2);
@@ -30,10 +30,10 @@ public sealed record SwavOptions
             MultiCropPlan.Check);
 
     public static readonly MethodOption<int> ProjectorHiddenDimOption =
-        MethodOption.Int("projector-hidden-dim", 0, "Projection head hidden width (0: 2048 on ResNets, the encoder's width on small).", min: 0);
+        SharedMethodOptions.ProjectorHiddenDim("Projection head hidden width (0: 2048 on ResNets, the encoder's width on small).");
 
     public static readonly MethodOption<int> ProjectorOutDimOption =
-        MethodOption.Int("projector-out-dim", 128, "Projection head output width (the prototypes' dimension).", min: 1);
+        SharedMethodOptions.ProjectorOutDim("Projection head output width (the prototypes' dimension).");
 
     public static readonly MethodOption<int> FreezePrototypesItersOption =
         MethodOption.Int("freeze-prototypes-iters", -1, "Optimiser steps during which the prototypes get no update (-1: one epoch).", min: -1);
@@ -78,18 +78,18 @@ public sealed record SwavOptions
         QueueStartEpoch = v.Get(QueueStartEpochOption),
     };
 
-    /// <summary>Throws ArgumentException naming the flag of the first value out of range.</summary>
+    /// <summary>Throws ArgumentOutOfRangeException naming the flag of the first value out of range.</summary>
     public void Validate()
     {
-        foreach (var (o, text) in new (MethodOption, string)[]
-        {
-            (TemperatureOption, TemperatureOption.Format(Temperature)), (PrototypesOption, PrototypesOption.Format(Prototypes)),
-            (EpsilonOption, EpsilonOption.Format(Epsilon)), (SinkhornIterationsOption, SinkhornIterationsOption.Format(SinkhornIterations)),
-            (MultiCropOption, MultiCrop), (ProjectorHiddenDimOption, ProjectorHiddenDimOption.Format(ProjectorHiddenDim)),
-            (ProjectorOutDimOption, ProjectorOutDimOption.Format(ProjectorOutDim)),
-            (FreezePrototypesItersOption, FreezePrototypesItersOption.Format(FreezePrototypesIters)),
-            (QueueLengthOption, QueueLengthOption.Format(QueueLength)), (QueueStartEpochOption, QueueStartEpochOption.Format(QueueStartEpoch)),
-        })
-            if (o.Check(text) is string reason) throw new ArgumentException($"SwAV: {o.Flag} {reason}.");
+        TemperatureOption.Require(Temperature, "SwAV");
+        PrototypesOption.Require(Prototypes, "SwAV");
+        EpsilonOption.Require(Epsilon, "SwAV");
+        SinkhornIterationsOption.Require(SinkhornIterations, "SwAV");
+        MultiCropOption.Require(MultiCrop, "SwAV");
+        ProjectorHiddenDimOption.Require(ProjectorHiddenDim, "SwAV");
+        ProjectorOutDimOption.Require(ProjectorOutDim, "SwAV");
+        FreezePrototypesItersOption.Require(FreezePrototypesIters, "SwAV");
+        QueueLengthOption.Require(QueueLength, "SwAV");
+        QueueStartEpochOption.Require(QueueStartEpoch, "SwAV");
     }
 }
