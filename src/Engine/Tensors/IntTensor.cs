@@ -35,9 +35,11 @@ public sealed class IntTensor : IDisposable
 
     public static IntTensor FromArray(IBackend backend, ReadOnlySpan<int> data, params int[] shape)
     {
+        ShapeUtil.Validate(shape);
+        // Checked before allocating, so a refused call leaves no storage behind in the backend's pool.
+        if (data.Length != ShapeUtil.Count(shape))
+            throw new ArgumentException($"FromArray: {data.Length} values for shape {ShapeUtil.Format(shape)} ({ShapeUtil.Count(shape)} elements).");
         var t = Empty(backend, shape);
-        if (data.Length != t.Length)
-            throw new ArgumentException($"FromArray: {data.Length} values for shape [{string.Join(",", shape)}].");
         backend.CopyFromHost(data, t);
         return t;
     }
