@@ -30,13 +30,14 @@ step_flags=(--method simclr --device cuda --arch resnet18 --batch-size 256 --opt
             --no-online-probe --dataset cifar10 --data /tmp/cifar --limit 10000 --steps 20 --warmup 5 --cuda-graphs)
 fm_flags=(--method simclr --device cuda --arch resnet18 --batch-size 256 --data .gpu/fmnist --limit 30000 --cuda-graphs)
 
-# One profile: its header and top kernels on the screen, its table appended to profiles.csv.
+# One profile: its header, top kernels and summary lines on the screen, its table appended to profiles.csv.
 profile() {
     local label=$1; shift
     el "nc profile $label"
     rm -f /tmp/profile.csv
     gpu 150 nc profile "$@" --out /tmp/profile.csv > /tmp/profile.txt 2>&1
-    head -18 /tmp/profile.txt
+    head -18 /tmp/profile.txt   # header, speed and the top kernels; the lines after the table:
+    grep -E "^(device|primitive) time:|^cuda graphs:|^csv:" /tmp/profile.txt
     append_csv "$label" /tmp/profile.csv "$O/profiles.csv"
 }
 
