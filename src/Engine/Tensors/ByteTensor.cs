@@ -36,12 +36,8 @@ public sealed class ByteTensor : IDisposable
 
     public static ByteTensor FromArray(IBackend backend, ReadOnlySpan<byte> data, params int[] shape)
     {
+        ShapeUtil.RequireFromArrayCount(data.Length, shape, "bytes");
         var t = Empty(backend, shape);
-        if (data.Length != t.Length)
-        {
-            t.Dispose();
-            throw new ArgumentException($"FromArray: {data.Length} bytes for shape {ShapeUtil.Format(shape)} ({t.Length} elements).");
-        }
         backend.CopyFromHost(data, t);
         return t;
     }

@@ -35,10 +35,7 @@ public sealed class IntTensor : IDisposable
 
     public static IntTensor FromArray(IBackend backend, ReadOnlySpan<int> data, params int[] shape)
     {
-        ShapeUtil.Validate(shape);
-        // Checked before allocating, so a refused call leaves no storage behind in the backend's pool.
-        if (data.Length != ShapeUtil.Count(shape))
-            throw new ArgumentException($"FromArray: {data.Length} values for shape {ShapeUtil.Format(shape)} ({ShapeUtil.Count(shape)} elements).");
+        ShapeUtil.RequireFromArrayCount(data.Length, shape, "values");
         var t = Empty(backend, shape);
         backend.CopyFromHost(data, t);
         return t;

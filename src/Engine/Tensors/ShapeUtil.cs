@@ -16,6 +16,18 @@ public static class ShapeUtil
             if (d < 0) throw new ArgumentException($"Negative dimension in shape [{string.Join(",", shape.ToArray())}].");
     }
 
+    /// <summary>
+    /// The check of every FromArray: <paramref name="found"/> host values (named by
+    /// <paramref name="unit"/>, "values" or "bytes") fill <paramref name="shape"/> exactly. Called
+    /// before the tensor is allocated, so a refused call leaves no storage in the backend's pool.
+    /// </summary>
+    public static void RequireFromArrayCount(int found, ReadOnlySpan<int> shape, string unit)
+    {
+        Validate(shape);
+        if (found != Count(shape))
+            throw new ArgumentException($"FromArray: {found} {unit} for shape {Format(shape)} ({Count(shape)} elements).");
+    }
+
     /// <summary>Resolves one -1 entry so the shape holds <paramref name="length"/> elements.</summary>
     public static int[] Resolve(int[] shape, long length)
     {

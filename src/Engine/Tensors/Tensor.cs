@@ -110,9 +110,8 @@ public sealed class Tensor : IDisposable
 
     public static Tensor FromArray(IBackend backend, ReadOnlySpan<float> data, params int[] shape)
     {
+        ShapeUtil.RequireFromArrayCount(data.Length, shape, "values");
         var t = Empty(backend, shape);
-        if (data.Length != t.Length)
-            throw new ArgumentException($"FromArray: {data.Length} values for shape [{string.Join(",", shape)}] ({t.Length} elements).");
         backend.CopyFromHost(data, t);
         return t;
     }
