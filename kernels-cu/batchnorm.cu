@@ -12,6 +12,9 @@
 // Backward, likewise: reduce (Σg, Σg·(x−μ) per block) → finalize (dβ, dγ, coefficients) → apply.
 // Inference: one elementwise launch with the running statistics.
 // Fused with a residual add and ReLU (batchnorm_add_relu_*): the same launches, other applies.
+// x stored in bf16 (the "_bf16" kernels: a bf16 convolution's output, kernels-cu/conv_mma.cu): the
+// kernels that read x are templates over its element type, instantiated for float and unsigned short
+// (bf16 bits), reading through nc_load_f32; everything else (statistics, y, dx) stays fp32.
 // Partial sums and coefficients live in the launcher's workspace (BatchNormKernels.cs). Indices
 // are 32-bit: the launcher checks n·c·hw < 2³¹.
 // Launch configuration: BatchNormKernels.cs.
@@ -125,7 +128,8 @@ struct nc_bn_flat_walk
 // partial[(ch·S + z)·2 + {0, 1}] = (mean, M2) of channel ch's elements e ∈ [z·chunk,
 // min((z+1)·chunk, n·hw)), S = gridDim.y. Thread t takes e = z·chunk + t, + blockDim.x, …
 // (consecutive threads, consecutive addresses within a plane).
-extern "C" __global__ void batchnorm_forward_stats_kernel(const float* __restrict__ x, float* __restrict__ partial, int n, int c, int hw, int chunk)
+template <typename TX>
+__device__ __forceinline__ void nc_bn_forward_stats(const TX* __restrict__ x, float* __restrict__ partial, int n, int c, int hw, int chunk)
 {
     __shared__ nc_welford warp_stats[32];
     int ch = blockIdx.x, z = blockIdx.y, total = n * hw;
@@ -136,7 +140,7 @@ extern "C" __global__ void batchnorm_forward_stats_kernel(const float* __restric
         nc_bn_channel_walk it(begin + threadIdx.x, blockDim.x, hw);
         for (int e = begin + threadIdx.x; e < end; e += blockDim.x, it.next())
         {
-            float v = x[it.index(ch, c)];
+            float v = nc_load_f32(x, it.index(ch, c));
             s.n += 1.f;
             float d = v - s.mean;
             s.mean += d / s.n;
@@ -150,6 +154,16 @@ extern "C" __global__ void batchnorm_forward_stats_kernel(const float* __restric
         out[0] = s.mean;
         out[1] = s.m2;
     }
+}
+
+extern "C" __global__ void batchnorm_forward_stats_kernel(const float* __restrict__ x, float* __restrict__ partial, int n, int c, int hw, int chunk)
+{
+    nc_bn_forward_stats(x, partial, n, c, hw, chunk);
+}
+
+extern "C" __global__ void batchnorm_forward_stats_bf16_kernel(const unsigned short* __restrict__ x, float* __restrict__ partial, int n, int c, int hw, int chunk)
+{
+    nc_bn_forward_stats(x, partial, n, c, hw, chunk);
 }
 
 // Per channel (a thread each): merge the S partials in order z = 0, 1, … (counts recomputed
@@ -191,17 +205,29 @@ extern "C" __global__ void batchnorm_forward_finalize_kernel(const float* __rest
 
 // y[e] = x[e]·scale[ch] + shift[ch] for ch = (e / hw) mod c; then max(y, 0) when relu.
 // Grid-stride over the n·c·hw elements; y may be x (each element reads before it writes).
-extern "C" __global__ void batchnorm_forward_apply_kernel(const float* x, float* y, const float* __restrict__ coef,
-                                                          int count, int c, int hw, int relu)
+template <typename TX>
+__device__ __forceinline__ void nc_bn_forward_apply(const TX* x, float* y, const float* __restrict__ coef, int count, int c, int hw, int relu)
 {
     int first = blockIdx.x * blockDim.x + threadIdx.x, step = gridDim.x * blockDim.x;
     if (first >= count) return;
     nc_bn_flat_walk it(first, step, c, hw);
     for (int e = first; e < count; e += step, it.next())
     {
-        float v = fmaf(x[e], coef[2 * it.ch], coef[2 * it.ch + 1]);
+        float v = fmaf(nc_load_f32(x, e), coef[2 * it.ch], coef[2 * it.ch + 1]);
         y[e] = relu ? nc_relu(v) : v;
     }
+}
+
+extern "C" __global__ void batchnorm_forward_apply_kernel(const float* x, float* y, const float* __restrict__ coef,
+                                                          int count, int c, int hw, int relu)
+{
+    nc_bn_forward_apply(x, y, coef, count, c, hw, relu);
+}
+
+extern "C" __global__ void batchnorm_forward_apply_bf16_kernel(const unsigned short* __restrict__ x, float* __restrict__ y, const float* __restrict__ coef,
+                                                               int count, int c, int hw, int relu)
+{
+    nc_bn_forward_apply(x, y, coef, count, c, hw, relu);
 }
 
 // Eval mode: y[e] = γ·(x − running_mean)/√(running_var + ε) + β per channel, as
@@ -226,9 +252,10 @@ extern "C" __global__ void batchnorm_forward_inference_kernel(const float* x, fl
 // partial[(ch·S + z)·2 + {0, 1}] = (Σ g, Σ g·(x − μ)) over channel ch's elements
 // [z·chunk, min((z+1)·chunk, n·hw)), with g = dy, or dy·[y > 0] when y (the fused BN+ReLU
 // output) is given.
-extern "C" __global__ void batchnorm_backward_reduce_kernel(const float* __restrict__ x, const float* __restrict__ dy, const float* __restrict__ y,
-                                                            const float* __restrict__ save_mean, float* __restrict__ partial,
-                                                            int n, int c, int hw, int chunk)
+template <typename TX>
+__device__ __forceinline__ void nc_bn_backward_reduce(const TX* __restrict__ x, const float* __restrict__ dy, const float* __restrict__ y,
+                                                      const float* __restrict__ save_mean, float* __restrict__ partial,
+                                                      int n, int c, int hw, int chunk)
 {
     __shared__ float warp_sums[32][2];
     int ch = blockIdx.x, z = blockIdx.y, total = n * hw;
@@ -242,7 +269,7 @@ extern "C" __global__ void batchnorm_backward_reduce_kernel(const float* __restr
             int i = it.index(ch, c);
             float g = (y == nullptr || y[i] > 0.f) ? dy[i] : 0.f;
             sum_g += g;
-            sum_gx = fmaf(g, x[i] - mean, sum_gx);
+            sum_gx = fmaf(g, nc_load_f32(x, i) - mean, sum_gx);
         }
     }
     nc_bn_block_sum2(sum_g, sum_gx, warp_sums);
@@ -252,6 +279,20 @@ extern "C" __global__ void batchnorm_backward_reduce_kernel(const float* __restr
         out[0] = sum_g;
         out[1] = sum_gx;
     }
+}
+
+extern "C" __global__ void batchnorm_backward_reduce_kernel(const float* __restrict__ x, const float* __restrict__ dy, const float* __restrict__ y,
+                                                            const float* __restrict__ save_mean, float* __restrict__ partial,
+                                                            int n, int c, int hw, int chunk)
+{
+    nc_bn_backward_reduce(x, dy, y, save_mean, partial, n, c, hw, chunk);
+}
+
+extern "C" __global__ void batchnorm_backward_reduce_bf16_kernel(const unsigned short* __restrict__ x, const float* __restrict__ dy, const float* __restrict__ y,
+                                                                 const float* __restrict__ save_mean, float* __restrict__ partial,
+                                                                 int n, int c, int hw, int chunk)
+{
+    nc_bn_backward_reduce(x, dy, y, save_mean, partial, n, c, hw, chunk);
 }
 
 // Per channel (a thread each), with the S partials added in order (in double):
@@ -278,8 +319,9 @@ extern "C" __global__ void batchnorm_backward_finalize_kernel(const float* __res
 
 // dx[e] = k·g + b·(x − μ) + shift for ch = (e / hw) mod c, g = dy or dy·[y > 0] (fused ReLU).
 // Grid-stride over the n·c·hw elements; dx may be dy itself (each element reads before it writes).
-extern "C" __global__ void batchnorm_backward_apply_kernel(const float* x, const float* dy, const float* y, const float* __restrict__ save_mean,
-                                                           const float* __restrict__ coef, float* dx, int count, int c, int hw)
+template <typename TX>
+__device__ __forceinline__ void nc_bn_backward_apply(const TX* x, const float* dy, const float* y, const float* __restrict__ save_mean,
+                                                     const float* __restrict__ coef, float* dx, int count, int c, int hw)
 {
     int first = blockIdx.x * blockDim.x + threadIdx.x, step = gridDim.x * blockDim.x;
     if (first >= count) return;
@@ -288,8 +330,21 @@ extern "C" __global__ void batchnorm_backward_apply_kernel(const float* x, const
     {
         float g = (y == nullptr || y[e] > 0.f) ? dy[e] : 0.f;
         const float* k = coef + 3 * it.ch;
-        dx[e] = fmaf(k[1], x[e] - save_mean[it.ch], fmaf(k[0], g, k[2]));
+        dx[e] = fmaf(k[1], nc_load_f32(x, e) - save_mean[it.ch], fmaf(k[0], g, k[2]));
     }
+}
+
+extern "C" __global__ void batchnorm_backward_apply_kernel(const float* x, const float* dy, const float* y, const float* __restrict__ save_mean,
+                                                           const float* __restrict__ coef, float* dx, int count, int c, int hw)
+{
+    nc_bn_backward_apply(x, dy, y, save_mean, coef, dx, count, c, hw);
+}
+
+extern "C" __global__ void batchnorm_backward_apply_bf16_kernel(const unsigned short* __restrict__ x, const float* dy, const float* y,
+                                                                const float* __restrict__ save_mean, const float* __restrict__ coef, float* dx,
+                                                                int count, int c, int hw)
+{
+    nc_bn_backward_apply(x, dy, y, save_mean, coef, dx, count, c, hw);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -299,14 +354,28 @@ extern "C" __global__ void batchnorm_backward_apply_kernel(const float* x, const
 // the residual's gradient g = dy·[out > 0], the mask evaluated once per element.
 
 // y[e] = relu(x[e]·scale[ch] + shift[ch] + residual[e]) (NaN propagates). y may be x or residual.
-extern "C" __global__ void batchnorm_add_relu_forward_apply_kernel(const float* x, const float* residual, float* y, const float* __restrict__ coef,
-                                                                   int count, int c, int hw)
+template <typename TX>
+__device__ __forceinline__ void nc_bn_add_relu_forward_apply(const TX* x, const float* residual, float* y, const float* __restrict__ coef,
+                                                             int count, int c, int hw)
 {
     int first = blockIdx.x * blockDim.x + threadIdx.x, step = gridDim.x * blockDim.x;
     if (first >= count) return;
     nc_bn_flat_walk it(first, step, c, hw);
     for (int e = first; e < count; e += step, it.next())
-        y[e] = nc_relu(fmaf(x[e], coef[2 * it.ch], coef[2 * it.ch + 1]) + residual[e]);
+        y[e] = nc_relu(fmaf(nc_load_f32(x, e), coef[2 * it.ch], coef[2 * it.ch + 1]) + residual[e]);
+}
+
+extern "C" __global__ void batchnorm_add_relu_forward_apply_kernel(const float* x, const float* residual, float* y, const float* __restrict__ coef,
+                                                                   int count, int c, int hw)
+{
+    nc_bn_add_relu_forward_apply(x, residual, y, coef, count, c, hw);
+}
+
+// The same with x in bf16; y may be residual.
+extern "C" __global__ void batchnorm_add_relu_forward_apply_bf16_kernel(const unsigned short* __restrict__ x, const float* residual, float* y,
+                                                                        const float* __restrict__ coef, int count, int c, int hw)
+{
+    nc_bn_add_relu_forward_apply(x, residual, y, coef, count, c, hw);
 }
 
 // Eval mode: y[e] = relu(x·scale + shift + residual[e]) with scale = γ/√(running_var + ε),
@@ -328,8 +397,9 @@ extern "C" __global__ void batchnorm_add_relu_forward_inference_kernel(const flo
 
 // g = dy·[y > 0] (y the fused output); dresidual[e] = g; dx[e] = k·g + b·(x − μ) + shift with the
 // coefficients of batchnorm_backward_finalize_kernel. dx or dresidual may be dy.
-extern "C" __global__ void batchnorm_add_relu_backward_apply_kernel(const float* x, const float* dy, const float* y, const float* __restrict__ save_mean,
-                                                                    const float* __restrict__ coef, float* dx, float* dresidual, int count, int c, int hw)
+template <typename TX>
+__device__ __forceinline__ void nc_bn_add_relu_backward_apply(const TX* x, const float* dy, const float* y, const float* __restrict__ save_mean,
+                                                              const float* __restrict__ coef, float* dx, float* dresidual, int count, int c, int hw)
 {
     int first = blockIdx.x * blockDim.x + threadIdx.x, step = gridDim.x * blockDim.x;
     if (first >= count) return;
@@ -338,10 +408,23 @@ extern "C" __global__ void batchnorm_add_relu_backward_apply_kernel(const float*
     {
         float g = y[e] > 0.f ? dy[e] : 0.f;
         const float* k = coef + 3 * it.ch;
-        float xm = x[e] - save_mean[it.ch];
+        float xm = nc_load_f32(x, e) - save_mean[it.ch];
         dresidual[e] = g;
         dx[e] = fmaf(k[1], xm, fmaf(k[0], g, k[2]));
     }
+}
+
+extern "C" __global__ void batchnorm_add_relu_backward_apply_kernel(const float* x, const float* dy, const float* y, const float* __restrict__ save_mean,
+                                                                    const float* __restrict__ coef, float* dx, float* dresidual, int count, int c, int hw)
+{
+    nc_bn_add_relu_backward_apply(x, dy, y, save_mean, coef, dx, dresidual, count, c, hw);
+}
+
+extern "C" __global__ void batchnorm_add_relu_backward_apply_bf16_kernel(const unsigned short* __restrict__ x, const float* dy, const float* y,
+                                                                         const float* __restrict__ save_mean, const float* __restrict__ coef,
+                                                                         float* dx, float* dresidual, int count, int c, int hw)
+{
+    nc_bn_add_relu_backward_apply(x, dy, y, save_mean, coef, dx, dresidual, count, c, hw);
 }
 
 NC_EXPORT_KERNEL(batchnorm_forward_stats_kernel);
@@ -354,3 +437,9 @@ NC_EXPORT_KERNEL(batchnorm_backward_apply_kernel);
 NC_EXPORT_KERNEL(batchnorm_add_relu_forward_apply_kernel);
 NC_EXPORT_KERNEL(batchnorm_add_relu_forward_inference_kernel);
 NC_EXPORT_KERNEL(batchnorm_add_relu_backward_apply_kernel);
+NC_EXPORT_KERNEL(batchnorm_forward_stats_bf16_kernel);
+NC_EXPORT_KERNEL(batchnorm_forward_apply_bf16_kernel);
+NC_EXPORT_KERNEL(batchnorm_backward_reduce_bf16_kernel);
+NC_EXPORT_KERNEL(batchnorm_backward_apply_bf16_kernel);
+NC_EXPORT_KERNEL(batchnorm_add_relu_forward_apply_bf16_kernel);
+NC_EXPORT_KERNEL(batchnorm_add_relu_backward_apply_bf16_kernel);

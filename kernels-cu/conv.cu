@@ -448,9 +448,22 @@ extern "C" __global__ void conv2d_backward_weight_reduce_kernel(const float* __r
 {
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < len; i += gridDim.x * blockDim.x)
     {
-        float s = 0.f;
-        for (int z = 0; z < splits; z++) s += partial[(long long)z * len + i];
+        float s = partial[i];   // slot 0 itself, not 0 + slot 0: a −0 stays −0
+        for (int z = 1; z < splits; z++) s += partial[(long long)z * len + i];
         dw[i] = s;
+    }
+}
+
+// out[i] = bf16(Σ_{z < splits} partial[z·len + i]), z ascending: the reduce above, then rounded to
+// bf16 (a Bf16Tensor's bits). With splits = 1 it is the rounding alone: the bf16 output of an fp32
+// (this file) or tf32 convolution, and of a split bf16 one (conv_mma.cu).
+extern "C" __global__ void conv2d_reduce_bf16_kernel(const float* __restrict__ partial, unsigned short* __restrict__ out, int splits, int len)
+{
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < len; i += gridDim.x * blockDim.x)
+    {
+        float s = partial[i];   // slot 0 itself, not 0 + slot 0: a −0 stays −0
+        for (int z = 1; z < splits; z++) s += partial[(long long)z * len + i];
+        out[i] = nc_float_to_bf16(s);
     }
 }
 
@@ -480,4 +493,5 @@ NC_EXPORT_KERNEL(conv2d_forward_kernel);
 NC_EXPORT_KERNEL(conv2d_backward_data_kernel);
 NC_EXPORT_KERNEL(conv2d_backward_weight_kernel);
 NC_EXPORT_KERNEL(conv2d_backward_weight_reduce_kernel);
+NC_EXPORT_KERNEL(conv2d_reduce_bf16_kernel);
 NC_EXPORT_KERNEL(conv2d_backward_bias_kernel);

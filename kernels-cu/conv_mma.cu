@@ -14,6 +14,11 @@
 // slot z (offset z·|output|) of a workspace, which conv.cu's conv2d_backward_weight_reduce_kernel
 // adds in a fixed order (deterministic, no atomics). The forward bias goes into slot 0 only.
 //
+// bf16 output (conv2d_forward_mma_bf16[_m128]_out_bf16_kernel, one split only): the epilogue rounds
+// each output to bf16 (RNE) and stores its 16 bits, for batch norm to read (a Bf16Tensor). A split
+// forward writes fp32 slots as usual and conv.cu's conv2d_reduce_bf16_kernel adds them in the same order,
+// then rounds: either way the stored value is round(the fp32 output).
+//
 // Tiling: a TM×64 output tile per 2·TM-thread block, TM = 64 (4 warps, 2×2) or 128 (8 warps,
 // 4×2; the launcher picks it for GEMMs of ≥ 128 rows), each warp 32×32 = 2×4 mma tiles of 16×8;
 // the reduction in 16-deep slices (two m16n8k8 tf32 steps or one m16n8k16 bf16
@@ -449,11 +454,16 @@ template <int OP> __device__ __forceinline__ int nc_mma_out_base(const nc_mma_ge
     return n * rows * plane + (j - n * plane);
 }
 
+// An output element stored as fp32, or rounded to bf16 (RNE) and stored as its 16 bits.
+__device__ __forceinline__ void nc_mma_store(float* p, int i, float v) { p[i] = v; }
+__device__ __forceinline__ void nc_mma_store(unsigned short* p, int i, float v) { p[i] = nc_float_to_bf16(v); }
+
 // Block (bx, by, bz): rows by·TM …, columns bx·64 …, reduction [bz·chunk, min((bz+1)·chunk, KR)).
-// out receives slot bz (offset bz·M·Ncol) when gridDim.z > 1; bias (forward only) may be null.
-template <int OP, int PREC, int TM>
+// out receives slot bz (offset bz·M·Ncol) when gridDim.z > 1 (fp32 outputs only); bias (forward
+// only) may be null.
+template <int OP, int PREC, int TM, typename TOut>
 __device__ __forceinline__ void nc_conv_mma(const float* __restrict__ a, const float* __restrict__ b, const float* __restrict__ bias,
-                                            float* __restrict__ out, const nc_mma_geom& g, int chunk)
+                                            TOut* __restrict__ out, const nc_mma_geom& g, int chunk)
 {
     int M, Ncol, KR;
     nc_mma_sizes<OP>(g, M, Ncol, KR);
@@ -482,7 +492,7 @@ __device__ __forceinline__ void nc_conv_mma(const float* __restrict__ a, const f
     }
 
     // Each of the thread's 8 output columns is decoded once; its 4 rows are strides apart.
-    float* dst = out + (long long)blockIdx.z * M * Ncol;
+    TOut* dst = out + (long long)blockIdx.z * M * Ncol;
 #pragma unroll
     for (int ni = 0; ni < 4; ni++)
 #pragma unroll
@@ -498,7 +508,7 @@ __device__ __forceinline__ void nc_conv_mma(const float* __restrict__ a, const f
                 {
                     int m = m0 + wm + 16 * mi + gid + 8 * half;
                     if (m < M)
-                        dst[base + m * stride] = acc[mi][ni][2 * half + e] + (OP == NC_OP_FORWARD && bias && blockIdx.z == 0 ? bias[m] : 0.f);
+                        nc_mma_store(dst, base + m * stride, acc[mi][ni][2 * half + e] + (OP == NC_OP_FORWARD && bias && blockIdx.z == 0 ? bias[m] : 0.f));
                 }
         }
 }
@@ -592,6 +602,20 @@ extern "C" __global__ void __launch_bounds__(256, 3) conv2d_backward_weight_mma_
     nc_conv_mma<NC_OP_BACKWARD_WEIGHT, NC_PREC_BF16, 128>(dy, x, nullptr, dw, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
+// As conv2d_forward_mma_bf16_kernel with y stored in bf16: y[n,k,p,q] = bf16(Σ … (+ bias[k])); one split (chunk ≥ C·R·S).
+extern "C" __global__ void __launch_bounds__(128, 6) conv2d_forward_mma_bf16_out_bf16_kernel(
+    const float* __restrict__ x, const float* __restrict__ w, const float* __restrict__ bias, unsigned short* __restrict__ y, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
+{
+    nc_conv_mma<NC_OP_FORWARD, NC_PREC_BF16, 64>(w, x, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+}
+
+// As conv2d_forward_mma_bf16_m128_kernel with y stored in bf16; one split.
+extern "C" __global__ void __launch_bounds__(256, 2) conv2d_forward_mma_bf16_m128_out_bf16_kernel(
+    const float* __restrict__ x, const float* __restrict__ w, const float* __restrict__ bias, unsigned short* __restrict__ y, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
+{
+    nc_conv_mma<NC_OP_FORWARD, NC_PREC_BF16, 128>(w, x, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+}
+
 NC_EXPORT_KERNEL(conv2d_forward_mma_tf32_kernel);
 NC_EXPORT_KERNEL(conv2d_backward_data_mma_tf32_kernel);
 NC_EXPORT_KERNEL(conv2d_backward_weight_mma_tf32_kernel);
@@ -604,3 +628,5 @@ NC_EXPORT_KERNEL(conv2d_backward_weight_mma_bf16_kernel);
 NC_EXPORT_KERNEL(conv2d_forward_mma_bf16_m128_kernel);
 NC_EXPORT_KERNEL(conv2d_backward_data_mma_bf16_m128_kernel);
 NC_EXPORT_KERNEL(conv2d_backward_weight_mma_bf16_m128_kernel);
+NC_EXPORT_KERNEL(conv2d_forward_mma_bf16_out_bf16_kernel);
+NC_EXPORT_KERNEL(conv2d_forward_mma_bf16_m128_out_bf16_kernel);

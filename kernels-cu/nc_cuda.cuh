@@ -66,6 +66,20 @@ __device__ __forceinline__ float nc_relu(float v)
     return v > 0.f ? v : (v != v ? v : 0.f);
 }
 
+// bf16 storage (a Bf16Tensor: the upper 16 bits of an fp32 value). Widening is exact, so a kernel
+// that reads activations through nc_load_f32 computes in fp32 whichever type they are stored in.
+__device__ __forceinline__ float nc_bf16_to_float(unsigned short bits) { return __uint_as_float((unsigned)bits << 16); }
+// v rounded to bf16, nearest even, as its 16 bits; NaN becomes the canonical 0x7fff and finite values
+// past the largest bf16 become ±∞ (the cvt.rn.bf16x2.f32 of nc_mma.cuh and the cpu's PrecisionRounding.Bf16Bits).
+__device__ __forceinline__ unsigned short nc_float_to_bf16(float v)
+{
+    unsigned u = __float_as_uint(v);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (unsigned short)0x7fffu;
+    return (unsigned short)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}
+__device__ __forceinline__ float nc_load_f32(const float* p, int i) { return p[i]; }
+__device__ __forceinline__ float nc_load_f32(const unsigned short* p, int i) { return nc_bf16_to_float(p[i]); }
+
 // Maximum of v over the 32 lanes of a warp (all lanes must call it).
 __device__ __forceinline__ float nc_warp_max(float v)
 {

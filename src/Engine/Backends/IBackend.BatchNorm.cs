@@ -31,7 +31,7 @@ public partial interface IBackend
     /// <summary>
     /// Training-mode batch norm fused with a residual add and ReLU (ResNet's last BN of a block):
     /// y ← relu(γ(x−μ)/√(σ²+ε) + β + residual), ReLU propagating NaN; μ, σ², saveMean, saveInvStd and
-    /// the running statistics exactly as <see cref="BatchNormForwardTraining"/>. residual has x's shape.
+    /// the running statistics exactly as <see cref="BatchNormForwardTraining(Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, int, int, int, float, float, bool)"/>. residual has x's shape.
     /// </summary>
     void BatchNormAddReluForwardTraining(Tensor x, Tensor residual, Tensor gamma, Tensor beta, Tensor y,
                                          Tensor saveMean, Tensor saveInvStd, Tensor runningMean, Tensor runningVar,
@@ -42,9 +42,31 @@ public partial interface IBackend
                                           Tensor runningMean, Tensor runningVar, int n, int c, int hw, float eps);
 
     /// <summary>
-    /// Gradients of <see cref="BatchNormAddReluForwardTraining"/> given its output y (all outputs
+    /// Gradients of <see cref="BatchNormAddReluForwardTraining(Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, int, int, int, float, float)"/> given its output y (all outputs
     /// overwritten): g = dy·[y &gt; 0]; dresidual ← g; dx, dgamma, dbeta ← batch norm's backward of g.
     /// </summary>
     void BatchNormAddReluBackward(Tensor x, Tensor dy, Tensor y, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+                                  Tensor dx, Tensor dresidual, Tensor dgamma, Tensor dbeta, int n, int c, int hw);
+
+    // x stored as bf16 (a bf16 convolution's output, Ops.Conv2dBatchNorm): each the fp32 primitive
+    // above applied to x widened to fp32 (exact); every output, statistic and gradient stays fp32.
+
+    /// <summary><see cref="BatchNormForwardTraining(Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, int, int, int, float, float, bool)"/> with x stored as bf16.</summary>
+    void BatchNormForwardTraining(Bf16Tensor x, Tensor gamma, Tensor beta, Tensor y,
+                                  Tensor saveMean, Tensor saveInvStd,
+                                  Tensor runningMean, Tensor runningVar,
+                                  int n, int c, int hw, float momentum, float eps, bool relu);
+
+    /// <summary><see cref="BatchNormBackward(Tensor, Tensor, Tensor?, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, int, int, int)"/> with x stored as bf16.</summary>
+    void BatchNormBackward(Bf16Tensor x, Tensor dy, Tensor? y, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+                           Tensor dx, Tensor dgamma, Tensor dbeta, int n, int c, int hw);
+
+    /// <summary><see cref="BatchNormAddReluForwardTraining(Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, int, int, int, float, float)"/> with x stored as bf16.</summary>
+    void BatchNormAddReluForwardTraining(Bf16Tensor x, Tensor residual, Tensor gamma, Tensor beta, Tensor y,
+                                         Tensor saveMean, Tensor saveInvStd, Tensor runningMean, Tensor runningVar,
+                                         int n, int c, int hw, float momentum, float eps);
+
+    /// <summary><see cref="BatchNormAddReluBackward(Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, int, int, int)"/> with x stored as bf16.</summary>
+    void BatchNormAddReluBackward(Bf16Tensor x, Tensor dy, Tensor y, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
                                   Tensor dx, Tensor dresidual, Tensor dgamma, Tensor dbeta, int n, int c, int hw);
 }

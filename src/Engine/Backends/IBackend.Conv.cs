@@ -25,6 +25,13 @@ public partial interface IBackend
     /// <summary>y ← conv(x, w) (+ bias[K] when given).</summary>
     void Conv2dForward(Tensor x, Tensor w, Tensor? bias, Tensor y, Conv2dGeometry g);
 
+    /// <summary>
+    /// y ← bf16(conv(x, w) (+ bias[K])) stored as bf16: exactly the bf16 rounding (nearest even) of what
+    /// the fp32-output overload writes at this backend's <see cref="Precision"/>. At bf16 the tensor-core
+    /// epilogue stores it directly (half the bytes); batch norm reads it (Ops.Conv2dBatchNorm).
+    /// </summary>
+    void Conv2dForward(Tensor x, Tensor w, Tensor? bias, Bf16Tensor y, Conv2dGeometry g);
+
     /// <summary>dx ← ∂L/∂x given dy (overwrites dx).</summary>
     void Conv2dBackwardData(Tensor dy, Tensor w, Tensor dx, Conv2dGeometry g);
 

@@ -16,6 +16,10 @@ public partial interface IBackend
     void CopyFromHost(ReadOnlySpan<int> source, IntTensor destination);
     void CopyToHost(IntTensor source, Span<int> destination);
     void CopyFromHost(ReadOnlySpan<byte> source, ByteTensor destination);
+    /// <summary>bf16 bit patterns in (see <see cref="Kernels.Families.PrecisionRounding.Bf16Bits"/>).</summary>
+    void CopyFromHost(ReadOnlySpan<ushort> source, Bf16Tensor destination);
+    /// <summary>bf16 bit patterns out; waits for the queued work as the float overload does.</summary>
+    void CopyToHost(Bf16Tensor source, Span<ushort> destination);
 
     /// <summary>destination ← source (same length).</summary>
     void Copy(Tensor source, Tensor destination);

@@ -3,9 +3,10 @@ namespace NativeContrastive.Engine.Tensors;
 
 /// <summary>
 /// Element type of a storage. Tensors hold float32; index tensors hold int32; byte tensors hold
-/// uint8 (a data set's pixels, resident on the backend). Bytes per element: <see cref="DTypes.Size"/>.
+/// uint8 (a data set's pixels, resident on the backend); <see cref="Bf16Tensor"/>s hold bfloat16
+/// bit patterns (a bf16 run's convolution outputs). Bytes per element: <see cref="DTypes.Size"/>.
 /// </summary>
-public enum DType { Float32, Int32, UInt8 }
+public enum DType { Float32, Int32, UInt8, BFloat16 }
 
 public static class DTypes
 {
@@ -13,6 +14,7 @@ public static class DTypes
     public static int Size(this DType type) => type switch
     {
         DType.Float32 or DType.Int32 => 4,
+        DType.BFloat16 => 2,
         DType.UInt8 => 1,
         _ => throw new ArgumentOutOfRangeException(nameof(type), $"Unknown DType {type}."),
     };

@@ -8,7 +8,9 @@ namespace NativeContrastive.Kernels.Families;
 /// blocks, a per-channel finalize (a thread per channel), an elementwise apply (grid-stride,
 /// 256 threads, at most 4096 blocks) — with the partial sums and per-channel coefficients in
 /// grow-only workspaces; nothing waits for the host. Inference is one elementwise launch. The
-/// BatchNormAddRelu* variants (relu(bn(x) + residual)) differ only in their apply kernels.
+/// BatchNormAddRelu* variants (relu(bn(x) + residual)) differ only in their apply kernels. The
+/// *Bf16Input variants read x stored as bf16 bits (a bf16 convolution's output, a Bf16Tensor) through
+/// the "_bf16" kernels, the same code instantiated for bf16 loads; everything else stays fp32.
 /// Dispose the launcher to free the workspaces.
 /// </summary>
 public sealed class BatchNormKernels(IKernelDriver driver) : KernelFamily(driver, "batchnorm"), IDisposable
@@ -34,7 +36,12 @@ public sealed class BatchNormKernels(IKernelDriver driver) : KernelFamily(driver
         "batchnorm_forward_inference_kernel", "batchnorm_backward_reduce_kernel", "batchnorm_backward_finalize_kernel",
         "batchnorm_backward_apply_kernel", "batchnorm_add_relu_forward_apply_kernel", "batchnorm_add_relu_forward_inference_kernel",
         "batchnorm_add_relu_backward_apply_kernel",
+        "batchnorm_forward_stats_bf16_kernel", "batchnorm_forward_apply_bf16_kernel", "batchnorm_backward_reduce_bf16_kernel",
+        "batchnorm_backward_apply_bf16_kernel", "batchnorm_add_relu_forward_apply_bf16_kernel", "batchnorm_add_relu_backward_apply_bf16_kernel",
     }.ToDictionary(k => k, _ => new LaunchShape(Threads));
+
+    /// <summary>The kernel reading x as bf16 ("…_bf16_kernel") when <paramref name="xBf16"/>, else <paramref name="kernel"/> itself.</summary>
+    private static string ForInput(string kernel, bool xBf16) => xBf16 ? kernel.Replace("_kernel", "_bf16_kernel") : kernel;
 
     /// <summary>
     /// Training-mode batch norm: per channel μ, σ² (biased) over n·hw values; y ← γ(x−μ)/√(σ²+ε) + β
@@ -50,7 +57,22 @@ public sealed class BatchNormKernels(IKernelDriver driver) : KernelFamily(driver
     internal void BatchNormForwardTraining(DeviceBuffer x, DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer y,
                                            DeviceBuffer saveMean, DeviceBuffer saveInvStd, DeviceBuffer runningMean, DeviceBuffer runningVar,
                                            int n, int c, int hw, float momentum, float eps, bool relu, int splits) =>
-        ForwardTraining(x, null, gamma, beta, y, saveMean, saveInvStd, runningMean, runningVar, n, c, hw, momentum, eps, relu, splits);
+        ForwardTraining(x, null, gamma, beta, y, saveMean, saveInvStd, runningMean, runningVar, n, c, hw, momentum, eps, relu, splits, xBf16: false);
+
+    /// <summary>
+    /// <see cref="BatchNormForwardTraining(DeviceBuffer, DeviceBuffer, DeviceBuffer, DeviceBuffer, DeviceBuffer, DeviceBuffer, DeviceBuffer, DeviceBuffer, int, int, int, float, float, bool)"/>
+    /// with x stored as bf16 bits (read widened to fp32, exactly); y and the statistics fp32.
+    /// </summary>
+    public void BatchNormForwardTrainingBf16Input(DeviceBuffer x, DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer y,
+                                                  DeviceBuffer saveMean, DeviceBuffer saveInvStd, DeviceBuffer runningMean, DeviceBuffer runningVar,
+                                                  int n, int c, int hw, float momentum, float eps, bool relu, int? splits = null) =>
+        ForwardTraining(x, null, gamma, beta, y, saveMean, saveInvStd, runningMean, runningVar, n, c, hw, momentum, eps, relu, splits ?? Splits(n, c, hw), xBf16: true);
+
+    /// <summary><see cref="BatchNormAddReluForwardTraining"/> with x stored as bf16 bits; residual and y fp32.</summary>
+    public void BatchNormAddReluForwardTrainingBf16Input(DeviceBuffer x, DeviceBuffer residual, DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer y,
+                                                         DeviceBuffer saveMean, DeviceBuffer saveInvStd, DeviceBuffer runningMean, DeviceBuffer runningVar,
+                                                         int n, int c, int hw, float momentum, float eps, int? splits = null) =>
+        ForwardTraining(x, residual, gamma, beta, y, saveMean, saveInvStd, runningMean, runningVar, n, c, hw, momentum, eps, true, splits ?? Splits(n, c, hw), xBf16: true);
 
     /// <summary>
     /// Training-mode batch norm fused with a residual add and ReLU: y ← relu(bn(x) + residual)
@@ -59,14 +81,15 @@ public sealed class BatchNormKernels(IKernelDriver driver) : KernelFamily(driver
     public void BatchNormAddReluForwardTraining(DeviceBuffer x, DeviceBuffer residual, DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer y,
                                                 DeviceBuffer saveMean, DeviceBuffer saveInvStd, DeviceBuffer runningMean, DeviceBuffer runningVar,
                                                 int n, int c, int hw, float momentum, float eps, int? splits = null) =>
-        ForwardTraining(x, residual, gamma, beta, y, saveMean, saveInvStd, runningMean, runningVar, n, c, hw, momentum, eps, true, splits ?? Splits(n, c, hw));
+        ForwardTraining(x, residual, gamma, beta, y, saveMean, saveInvStd, runningMean, runningVar, n, c, hw, momentum, eps, true, splits ?? Splits(n, c, hw), xBf16: false);
 
     private void ForwardTraining(DeviceBuffer x, DeviceBuffer? residual, DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer y,
                                  DeviceBuffer saveMean, DeviceBuffer saveInvStd, DeviceBuffer runningMean, DeviceBuffer runningVar,
-                                 int n, int c, int hw, float momentum, float eps, bool relu, int splits)
+                                 int n, int c, int hw, float momentum, float eps, bool relu, int splits, bool xBf16)
     {
         int count = Check(n, c, hw);
-        Need(x, count, nameof(x)); Need(y, count, nameof(y));
+        int xBytes = xBf16 ? 2 : 4;
+        Need(x, count, nameof(x), xBytes); Need(y, count, nameof(y));
         if (residual is not null) Need(residual, count, nameof(residual));
         foreach (var (b, name) in new[] { (gamma, nameof(gamma)), (beta, nameof(beta)), (saveMean, nameof(saveMean)),
                      (saveInvStd, nameof(saveInvStd)), (runningMean, nameof(runningMean)), (runningVar, nameof(runningVar)) })
@@ -76,18 +99,18 @@ public sealed class BatchNormKernels(IKernelDriver driver) : KernelFamily(driver
         int chunk = Chunk(total, splits, out splits);
         var partial = partials.Get((long)c * splits * 2 * sizeof(float));
         var coef = coefficients.Get(2L * c * sizeof(float));
-        Launch("batchnorm_forward_stats_kernel", new Dim3((uint)c, (uint)splits), Threads,
-            new KernelArgs().Ptr(x).Ptr(partial).I32(n).I32(c).I32(hw).I32(chunk), LaunchCost.Elements(count + 2L * c * splits));
+        Launch(ForInput("batchnorm_forward_stats_kernel", xBf16), new Dim3((uint)c, (uint)splits), Threads,
+            new KernelArgs().Ptr(x).Ptr(partial).I32(n).I32(c).I32(hw).I32(chunk), new LaunchCost(xBytes * count + 8L * c * splits));
         Launch("batchnorm_forward_finalize_kernel", GridFor(c, Threads), Threads,
             new KernelArgs().Ptr(partial).I32(splits).I32(chunk).I32(total).Ptr(gamma).Ptr(beta).Ptr(saveMean).Ptr(saveInvStd)
                 .Ptr(runningMean).Ptr(runningVar).Ptr(coef).I32(c).F32(momentum).F32(eps), LaunchCost.Elements(2L * c * splits + 10L * c));
         if (count == 0) return;
         if (residual is null)
-            Launch("batchnorm_forward_apply_kernel", GridFor(count, Threads), Threads,
-                new KernelArgs().Ptr(x).Ptr(y).Ptr(coef).I32(count).I32(c).I32(hw).I32(relu ? 1 : 0), LaunchCost.Elements(2L * count + 2L * c));
+            Launch(ForInput("batchnorm_forward_apply_kernel", xBf16), GridFor(count, Threads), Threads,
+                new KernelArgs().Ptr(x).Ptr(y).Ptr(coef).I32(count).I32(c).I32(hw).I32(relu ? 1 : 0), new LaunchCost((xBytes + 4L) * count + 8L * c));
         else
-            Launch("batchnorm_add_relu_forward_apply_kernel", GridFor(count, Threads), Threads,
-                new KernelArgs().Ptr(x).Ptr(residual).Ptr(y).Ptr(coef).I32(count).I32(c).I32(hw), LaunchCost.Elements(3L * count + 2L * c));
+            Launch(ForInput("batchnorm_add_relu_forward_apply_kernel", xBf16), GridFor(count, Threads), Threads,
+                new KernelArgs().Ptr(x).Ptr(residual).Ptr(y).Ptr(coef).I32(count).I32(c).I32(hw), new LaunchCost((xBytes + 8L) * count + 8L * c));
     }
 
     /// <summary>Eval-mode batch norm with the running statistics (then max(y, 0) when <paramref name="relu"/>).</summary>
@@ -123,7 +146,20 @@ public sealed class BatchNormKernels(IKernelDriver driver) : KernelFamily(driver
     /// </summary>
     public void BatchNormAddReluBackward(DeviceBuffer x, DeviceBuffer dy, DeviceBuffer y, DeviceBuffer gamma, DeviceBuffer saveMean, DeviceBuffer saveInvStd,
                                          DeviceBuffer dx, DeviceBuffer dresidual, DeviceBuffer dgamma, DeviceBuffer dbeta, int n, int c, int hw, int? splits = null) =>
-        Backward(x, dy, y, dresidual, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, n, c, hw, splits ?? Splits(n, c, hw));
+        Backward(x, dy, y, dresidual, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, n, c, hw, splits ?? Splits(n, c, hw), xBf16: false);
+
+    /// <summary><see cref="BatchNormAddReluBackward"/> with x stored as bf16 bits; every gradient fp32.</summary>
+    public void BatchNormAddReluBackwardBf16Input(DeviceBuffer x, DeviceBuffer dy, DeviceBuffer y, DeviceBuffer gamma, DeviceBuffer saveMean, DeviceBuffer saveInvStd,
+                                                  DeviceBuffer dx, DeviceBuffer dresidual, DeviceBuffer dgamma, DeviceBuffer dbeta, int n, int c, int hw, int? splits = null) =>
+        Backward(x, dy, y, dresidual, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, n, c, hw, splits ?? Splits(n, c, hw), xBf16: true);
+
+    /// <summary>
+    /// <see cref="BatchNormBackward(DeviceBuffer, DeviceBuffer, DeviceBuffer?, DeviceBuffer, DeviceBuffer, DeviceBuffer, DeviceBuffer, DeviceBuffer, DeviceBuffer, int, int, int)"/>
+    /// with x stored as bf16 bits; every gradient fp32.
+    /// </summary>
+    public void BatchNormBackwardBf16Input(DeviceBuffer x, DeviceBuffer dy, DeviceBuffer? y, DeviceBuffer gamma, DeviceBuffer saveMean, DeviceBuffer saveInvStd,
+                                           DeviceBuffer dx, DeviceBuffer dgamma, DeviceBuffer dbeta, int n, int c, int hw, int? splits = null) =>
+        Backward(x, dy, y, null, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, n, c, hw, splits ?? Splits(n, c, hw), xBf16: true);
 
     /// <summary>
     /// Gradients of training-mode batch norm (dx, dgamma, dbeta overwritten). When <paramref name="y"/>
@@ -136,13 +172,14 @@ public sealed class BatchNormKernels(IKernelDriver driver) : KernelFamily(driver
     /// <summary>As the public overload with the number of blocks per channel given.</summary>
     internal void BatchNormBackward(DeviceBuffer x, DeviceBuffer dy, DeviceBuffer? y, DeviceBuffer gamma, DeviceBuffer saveMean, DeviceBuffer saveInvStd,
                                     DeviceBuffer dx, DeviceBuffer dgamma, DeviceBuffer dbeta, int n, int c, int hw, int splits) =>
-        Backward(x, dy, y, null, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, n, c, hw, splits);
+        Backward(x, dy, y, null, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, n, c, hw, splits, xBf16: false);
 
     private void Backward(DeviceBuffer x, DeviceBuffer dy, DeviceBuffer? y, DeviceBuffer? dresidual, DeviceBuffer gamma, DeviceBuffer saveMean, DeviceBuffer saveInvStd,
-                          DeviceBuffer dx, DeviceBuffer dgamma, DeviceBuffer dbeta, int n, int c, int hw, int splits)
+                          DeviceBuffer dx, DeviceBuffer dgamma, DeviceBuffer dbeta, int n, int c, int hw, int splits, bool xBf16)
     {
         int count = Check(n, c, hw);
-        Need(x, count, nameof(x)); Need(dy, count, nameof(dy)); Need(dx, count, nameof(dx));
+        int xBytes = xBf16 ? 2 : 4;
+        Need(x, count, nameof(x), xBytes); Need(dy, count, nameof(dy)); Need(dx, count, nameof(dx));
         if (y is not null) Need(y, count, nameof(y));
         if (dresidual is not null) Need(dresidual, count, nameof(dresidual));
         foreach (var (b, name) in new[] { (gamma, nameof(gamma)), (saveMean, nameof(saveMean)), (saveInvStd, nameof(saveInvStd)),
@@ -153,20 +190,20 @@ public sealed class BatchNormKernels(IKernelDriver driver) : KernelFamily(driver
         int chunk = Chunk(total, splits, out splits);
         var partial = partials.Get((long)c * splits * 2 * sizeof(float));
         var coef = coefficients.Get(3L * c * sizeof(float));
-        Launch("batchnorm_backward_reduce_kernel", new Dim3((uint)c, (uint)splits), Threads,
+        Launch(ForInput("batchnorm_backward_reduce_kernel", xBf16), new Dim3((uint)c, (uint)splits), Threads,
             new KernelArgs().Ptr(x).Ptr(dy).Ptr(y?.Ptr ?? 0).Ptr(saveMean).Ptr(partial).I32(n).I32(c).I32(hw).I32(chunk),
-            LaunchCost.Elements((y is null ? 2L : 3L) * count + c + 2L * c * splits));
+            new LaunchCost((xBytes + (y is null ? 4L : 8L)) * count + 4L * c + 8L * c * splits));
         Launch("batchnorm_backward_finalize_kernel", GridFor(c, Threads), Threads,
             new KernelArgs().Ptr(partial).I32(splits).Ptr(gamma).Ptr(saveInvStd).Ptr(dgamma).Ptr(dbeta).Ptr(coef).I32(c).I32(total), LaunchCost.Elements(2L * c * splits + 7L * c));
         if (count == 0) return;
         if (dresidual is null)
-            Launch("batchnorm_backward_apply_kernel", GridFor(count, Threads), Threads,
+            Launch(ForInput("batchnorm_backward_apply_kernel", xBf16), GridFor(count, Threads), Threads,
                 new KernelArgs().Ptr(x).Ptr(dy).Ptr(y?.Ptr ?? 0).Ptr(saveMean).Ptr(coef).Ptr(dx).I32(count).I32(c).I32(hw),
-                LaunchCost.Elements((y is null ? 3L : 4L) * count + 4L * c));
+                new LaunchCost((xBytes + (y is null ? 8L : 12L)) * count + 16L * c));
         else
-            Launch("batchnorm_add_relu_backward_apply_kernel", GridFor(count, Threads), Threads,
+            Launch(ForInput("batchnorm_add_relu_backward_apply_kernel", xBf16), GridFor(count, Threads), Threads,
                 new KernelArgs().Ptr(x).Ptr(dy).Ptr(y!).Ptr(saveMean).Ptr(coef).Ptr(dx).Ptr(dresidual).I32(count).I32(c).I32(hw),
-                LaunchCost.Elements(5L * count + 4L * c));
+                new LaunchCost((xBytes + 16L) * count + 16L * c));
     }
 
     /// <summary>

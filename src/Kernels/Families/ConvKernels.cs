@@ -33,6 +33,7 @@ public sealed class ConvKernels(IKernelDriver driver) : KernelFamily(driver, "co
         ["conv2d_backward_data_kernel"] = new(Threads),
         ["conv2d_backward_weight_kernel"] = new(Threads),
         ["conv2d_backward_weight_reduce_kernel"] = new(Threads),
+        ["conv2d_reduce_bf16_kernel"] = new(Threads),
         ["conv2d_backward_bias_kernel"] = new(Threads),
     };
 
@@ -124,9 +125,39 @@ public sealed class ConvKernels(IKernelDriver driver) : KernelFamily(driver, "co
         var target = splits == 1 ? dw : workspace.Get((long)splits * len * sizeof(float));
         Launch("conv2d_backward_weight_kernel", TileGrid(g.K, (long)g.C * g.R * g.S, splits), Threads,
             Geometry(new KernelArgs().Ptr(x).Ptr(dy).Ptr(target), g).I32(chunk), new LaunchCost(4 * (g.InputLength + g.OutputLength + (long)splits * len), Flops(g)));
-        if (splits > 1)
-            Launch("conv2d_backward_weight_reduce_kernel", GridFor(len, Threads), Threads,
-                new KernelArgs().Ptr(target).Ptr(dw).I32(splits).I32(len), LaunchCost.Elements((splits + 1L) * len));
+        if (splits > 1) Reduce(Driver, target, dw, splits, len);
+    }
+
+    /// <summary>
+    /// y ← bf16(conv(x, w) (+ bias[K])), y holding bf16 bits [N,K,P,Q] (a Bf16Tensor): the fp32
+    /// convolution into the workspace, then rounded by conv2d_reduce_bf16_kernel.
+    /// </summary>
+    public void Conv2dForwardBf16Output(DeviceBuffer x, DeviceBuffer w, DeviceBuffer? bias, DeviceBuffer y, ConvShape g)
+    {
+        g.Validate();
+        Need(y, g.OutputLength, nameof(y), elementSize: 2);
+        if (g.OutputLength == 0) return;
+        var fp32 = workspace.Get(g.OutputLength * sizeof(float));
+        Conv2dForward(x, w, bias, fp32, g);
+        ReduceToBf16(Driver, fp32, y, 1, g.OutputLength);
+    }
+
+    /// <summary>output[i] ← Σ_{z &lt; splits} partial[z·length + i], z ascending (conv2d_backward_weight_reduce_kernel; every split conv, this family's and conv_mma's).</summary>
+    internal static void Reduce(IKernelDriver driver, DeviceBuffer partial, DeviceBuffer output, int splits, long length) =>
+        driver.Launch(driver.Module("conv").Function("conv2d_backward_weight_reduce_kernel"), GridFor(length, Threads), Threads, 0,
+            new KernelArgs().Ptr(partial).Ptr(output).I32(splits).I32((int)length), LaunchCost.Elements((splits + 1L) * length));
+
+    /// <summary>
+    /// output[i] ← bf16(Σ_{z &lt; splits} partial[z·length + i]), z ascending, output holding bf16 bits
+    /// (conv2d_reduce_bf16_kernel): a split or an fp32/tf32 convolution's output stored as bf16.
+    /// </summary>
+    internal static void ReduceToBf16(IKernelDriver driver, DeviceBuffer partial, DeviceBuffer output, int splits, long length)
+    {
+        Need(partial, splits * length, nameof(partial));
+        Need(output, length, nameof(output), elementSize: 2);
+        if (length == 0) return;
+        driver.Launch(driver.Module("conv").Function("conv2d_reduce_bf16_kernel"), GridFor(length, Threads), Threads, 0,
+            new KernelArgs().Ptr(partial).Ptr(output).I32(splits).I32((int)length), new LaunchCost(4L * splits * length + 2L * length));
     }
 
     /// <summary>

@@ -47,7 +47,12 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
         (from op in new[] { "forward", "backward_data", "backward_weight" }
          from p in new[] { Precision.Tf32, Precision.Bf16 }
          from rows in new[] { ShortTileRows, TallTileRows }
-         select (Name: KernelName(op, p, rows), Shape: new LaunchShape(2 * rows))).ToDictionary(e => e.Name, e => e.Shape);
+         select (Name: KernelName(op, p, rows), Shape: new LaunchShape(2 * rows)))
+        .Concat(from rows in new[] { ShortTileRows, TallTileRows } select (Name: Bf16OutputKernelName(rows), Shape: new LaunchShape(2 * rows)))
+        .ToDictionary(e => e.Name, e => e.Shape);
+
+    /// <summary>conv2d_forward_mma_bf16[_m128]_out_bf16_kernel: the bf16 forward storing its output as bf16.</summary>
+    private static string Bf16OutputKernelName(int tileRows) => KernelName("forward", Precision.Bf16, tileRows).Replace("_kernel", "_out_bf16_kernel");
 
     /// <summary>conv2d_{op}_mma_{tf32|bf16}[_m128]_kernel.</summary>
     private static string KernelName(string op, Precision p, int tileRows) =>
@@ -120,6 +125,33 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
         Reduce(target, y, n, g.OutputLength);
     }
 
+    /// <summary>
+    /// y ← bf16(conv(round(x), round(w)) (+ bias[K])), y holding bf16 bits [N,K,P,Q] (a Bf16Tensor): at
+    /// <see cref="Precision.Bf16"/> with one split the epilogue stores bf16 itself
+    /// (conv2d_forward_mma_bf16[_m128]_out_bf16_kernel); otherwise (tf32, or a split reduction) the fp32
+    /// output goes to the workspace and conv.cu's conv2d_reduce_bf16_kernel adds and rounds it. Either way
+    /// y is the bf16 rounding of what <see cref="Conv2dForward(DeviceBuffer, DeviceBuffer, DeviceBuffer?, DeviceBuffer, ConvShape, Precision)"/> writes.
+    /// </summary>
+    public void Conv2dForwardBf16Output(DeviceBuffer x, DeviceBuffer w, DeviceBuffer? bias, DeviceBuffer y, ConvShape g, Precision p) =>
+        Conv2dForwardBf16Output(x, w, bias, y, g, p, Splits(g.K, (long)g.N * g.P * g.Q, (long)g.C * g.R * g.S, g.OutputLength), TileRowsFor(g.K));
+
+    /// <summary>As the public overload with the number of reduction splits and the tile height given.</summary>
+    internal void Conv2dForwardBf16Output(DeviceBuffer x, DeviceBuffer w, DeviceBuffer? bias, DeviceBuffer y, ConvShape g, Precision p, int splits, int tileRows)
+    {
+        CheckLengths(g);
+        CheckTileRows(tileRows);
+        Need(x, g.InputLength, nameof(x)); Need(w, g.WeightLength, nameof(w)); Need(y, g.OutputLength, nameof(y), elementSize: 2);
+        if (bias is not null) Need(bias, g.K, nameof(bias));
+        if (g.OutputLength == 0) return;
+        var (chunk, n) = SplitPlan(g.C * g.R * g.S, splits);
+        bool direct = p == Precision.Bf16 && n == 1;
+        var target = direct ? y : workspace.Get(n * g.OutputLength * sizeof(float));
+        Launch(direct ? Bf16OutputKernelName(tileRows) : KernelName("forward", p, tileRows), TileGrid(g.K, (long)g.N * g.P * g.Q, n, tileRows), 2 * tileRows,
+            Geometry(new KernelArgs().Ptr(x).Ptr(w).Ptr(bias?.Ptr ?? 0).Ptr(target), g).I32(chunk),
+            new LaunchCost(4 * (g.InputLength + g.WeightLength) + (direct ? 2 : 4 * n) * g.OutputLength, Flops(g), p));
+        if (!direct) ConvKernels.ReduceToBf16(Driver, target, y, n, g.OutputLength);
+    }
+
     /// <summary>dx ← ∂L/∂x at rounded operands (dx overwritten). dy [N,K,P,Q], w [K,C,R,S], dx [N,C,H,W].</summary>
     public void Conv2dBackwardData(DeviceBuffer dy, DeviceBuffer w, DeviceBuffer dx, ConvShape g, Precision p) =>
         Conv2dBackwardData(dy, w, dx, g, p, Splits(g.C, (long)g.N * g.H * g.W, (long)g.K * g.R * g.S, g.InputLength), TileRowsFor(g.C));
@@ -169,10 +201,16 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
     /// </summary>
     private (DeviceBuffer Target, int Chunk, int Splits) Plan(DeviceBuffer output, long outLength, int reduction, int splits)
     {
+        var (chunk, n) = SplitPlan(reduction, splits);
+        return (n == 1 ? output : workspace.Get(n * outLength * sizeof(float)), chunk, n);
+    }
+
+    /// <summary>The reduction indices per split (whole 16-deep slices) and the resulting split count, none empty.</summary>
+    private static (int Chunk, int Splits) SplitPlan(int reduction, int splits)
+    {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(splits);
         int chunk = (int)Math.Max(SliceDepth, ((reduction + (long)splits - 1) / splits + SliceDepth - 1) / SliceDepth * SliceDepth);
-        int n = Math.Max(1, (reduction + chunk - 1) / chunk);
-        return (n == 1 ? output : workspace.Get(n * outLength * sizeof(float)), chunk, n);
+        return (chunk, Math.Max(1, (reduction + chunk - 1) / chunk));
     }
 
     private static int CheckTileRows(int tileRows) => tileRows is ShortTileRows or TallTileRows
@@ -181,9 +219,7 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
     /// <summary>output[i] = Σ_z slot z [i] in ascending z (conv.cu's reduce kernel); nothing for one split.</summary>
     private void Reduce(DeviceBuffer partial, DeviceBuffer output, int splits, long length)
     {
-        if (splits == 1) return;
-        Driver.Launch(Driver.Module("conv").Function("conv2d_backward_weight_reduce_kernel"), GridFor(length, ConvKernels.Threads), ConvKernels.Threads, 0,
-            new KernelArgs().Ptr(partial).Ptr(output).I32(splits).I32((int)length), LaunchCost.Elements((splits + 1L) * length));
+        if (splits > 1) ConvKernels.Reduce(Driver, partial, output, splits, length);
     }
 
     /// <summary>How many ways backward weight splits its N·P·Q reduction (see <see cref="Splits"/>).</summary>

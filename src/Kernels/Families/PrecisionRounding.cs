@@ -34,6 +34,12 @@ public static class PrecisionRounding
         return BitConverter.UInt32BitsToSingle(((u + 0x7fffu + ((u >> 16) & 1u)) >> 16) << 16);
     }
 
+    /// <summary>The 16-bit pattern of <see cref="Bf16"/>(x): what a bf16 tensor stores (nc_bf16_bits16 in kernels-cu/nc_mma.cuh).</summary>
+    public static ushort Bf16Bits(float x) => (ushort)(BitConverter.SingleToUInt32Bits(Bf16(x)) >> 16);
+
+    /// <summary>The fp32 value of a bf16 bit pattern (exact: the pattern becomes the upper 16 bits).</summary>
+    public static float FromBf16Bits(ushort bits) => BitConverter.UInt32BitsToSingle((uint)bits << 16);
+
     /// <summary>x rounded to the operand precision p (unchanged at <see cref="Precision.Fp32"/>).</summary>
     public static float Round(float x, Precision p) => p switch
     {

@@ -11,6 +11,44 @@ namespace NativeContrastive.Engine.Backends.Cpu;
 /// </summary>
 public sealed partial class CpuBackend
 {
+    // x stored as bf16: the fp32 primitive on x widened into a pooled temporary (exact).
+
+    public void BatchNormForwardTraining(Bf16Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor saveMean, Tensor saveInvStd,
+                                         Tensor runningMean, Tensor runningVar, int n, int c, int hw, float momentum, float eps, bool relu)
+    {
+        using var wide = Widen(x);
+        BatchNormForwardTraining(wide, gamma, beta, y, saveMean, saveInvStd, runningMean, runningVar, n, c, hw, momentum, eps, relu);
+    }
+
+    public void BatchNormBackward(Bf16Tensor x, Tensor dy, Tensor? y, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+                                  Tensor dx, Tensor dgamma, Tensor dbeta, int n, int c, int hw)
+    {
+        using var wide = Widen(x);
+        BatchNormBackward(wide, dy, y, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, n, c, hw);
+    }
+
+    public void BatchNormAddReluForwardTraining(Bf16Tensor x, Tensor residual, Tensor gamma, Tensor beta, Tensor y, Tensor saveMean, Tensor saveInvStd,
+                                                Tensor runningMean, Tensor runningVar, int n, int c, int hw, float momentum, float eps)
+    {
+        using var wide = Widen(x);
+        BatchNormAddReluForwardTraining(wide, residual, gamma, beta, y, saveMean, saveInvStd, runningMean, runningVar, n, c, hw, momentum, eps);
+    }
+
+    public void BatchNormAddReluBackward(Bf16Tensor x, Tensor dy, Tensor y, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+                                         Tensor dx, Tensor dresidual, Tensor dgamma, Tensor dbeta, int n, int c, int hw)
+    {
+        using var wide = Widen(x);
+        BatchNormAddReluBackward(wide, dy, y, gamma, saveMean, saveInvStd, dx, dresidual, dgamma, dbeta, n, c, hw);
+    }
+
+    private Tensor Widen(Bf16Tensor x)
+    {
+        var wide = Tensor.Empty(this, x.Shape);
+        using var profile = CpuProfile.Time(new LaunchCost(6 * x.Length));
+        Bf16Arrays.Widen(Data(x), Data(wide), x.Length);
+        return wide;
+    }
+
     public void BatchNormForwardTraining(Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor saveMean, Tensor saveInvStd,
                                          Tensor runningMean, Tensor runningVar, int n, int c, int hw, float momentum, float eps, bool relu)
     {

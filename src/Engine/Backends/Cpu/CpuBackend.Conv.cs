@@ -28,6 +28,15 @@ public sealed partial class CpuBackend
     private float[] ConvOperand(Tensor t) =>
         Precision == Kernels.Families.Precision.Fp32 ? Data(t) : PrecisionRounding.Round(Data(t), Precision);
 
+    /// <summary>The fp32-output forward into a pooled temporary, then rounded to bf16.</summary>
+    public void Conv2dForward(Tensor x, Tensor w, Tensor? bias, Bf16Tensor y, Conv2dGeometry g)
+    {
+        using var fp32 = Tensor.Empty(this, g.N, g.K, g.P, g.Q);
+        Conv2dForward(x, w, bias, fp32, g);
+        using var profile = CpuProfile.Time(new LaunchCost(6 * g.OutputLength));
+        Bf16Arrays.Round(Data(fp32), Data(y), g.OutputLength);
+    }
+
     public void Conv2dForward(Tensor x, Tensor w, Tensor? bias, Tensor y, Conv2dGeometry g)
     {
         using var profile = CpuProfile.Time(ConvCost(g));

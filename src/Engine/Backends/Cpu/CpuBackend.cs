@@ -20,6 +20,7 @@ public sealed partial class CpuBackend : IBackend
 
     private readonly ConcurrentDictionary<long, ConcurrentBag<float[]>> floatPool = new();
     private readonly ConcurrentDictionary<long, ConcurrentBag<int[]>> intPool = new();
+    private readonly ConcurrentDictionary<long, ConcurrentBag<ushort[]>> bf16Pool = new();
 
     public string Name => "cpu";
 
@@ -39,12 +40,20 @@ public sealed partial class CpuBackend : IBackend
     /// <summary>The array behind a byte tensor.</summary>
     public static byte[] Data(ByteTensor t) => ((CpuStorage<byte>)t.Storage).Data;
 
+    /// <summary>The bf16 bit patterns behind a bf16 tensor.</summary>
+    public static ushort[] Data(Bf16Tensor t) => ((CpuStorage<ushort>)t.Storage).Data;
+
     public Storage Allocate(long length, DType type)
     {
         if (length > Array.MaxLength) throw new ArgumentOutOfRangeException(nameof(length), $"cpu tensors hold at most {Array.MaxLength} elements, asked for {length}.");
         using var profile = CpuProfile.Time();
         if (type == DType.UInt8)
             return new CpuStorage<byte>(this, GC.AllocateUninitializedArray<byte>((int)length), type);
+        if (type == DType.BFloat16)
+        {
+            var arr = bf16Pool.TryGetValue(length, out var bag) && bag.TryTake(out var a) ? a : GC.AllocateUninitializedArray<ushort>((int)length);
+            return new CpuStorage<ushort>(this, arr, type);
+        }
         if (type == DType.Float32)
         {
             var arr = floatPool.TryGetValue(length, out var bag) && bag.TryTake(out var a) ? a : GC.AllocateUninitializedArray<float>((int)length);
@@ -63,6 +72,7 @@ public sealed partial class CpuBackend : IBackend
         {
             case CpuStorage<float> f: floatPool.GetOrAdd(f.Length, _ => new()).Add(f.Data); break;
             case CpuStorage<int> i: intPool.GetOrAdd(i.Length, _ => new()).Add(i.Data); break;
+            case CpuStorage<ushort> h: bf16Pool.GetOrAdd(h.Length, _ => new()).Add(h.Data); break;
             case CpuStorage<byte>: break; // resident data sets: made once, left to the GC rather than pooled
             default: throw new ArgumentException($"Storage from backend {storage.Backend.Name} freed on cpu.");
         }
@@ -73,6 +83,7 @@ public sealed partial class CpuBackend : IBackend
     {
         floatPool.Clear();
         intPool.Clear();
+        bf16Pool.Clear();
     }
 
     public void CopyFromHost(ReadOnlySpan<float> source, Tensor destination)
@@ -103,6 +114,18 @@ public sealed partial class CpuBackend : IBackend
     {
         using var profile = CpuProfile.Time(new LaunchCost(destination.Length));
         source.CopyTo(Data(destination));
+    }
+
+    public void CopyFromHost(ReadOnlySpan<ushort> source, Bf16Tensor destination)
+    {
+        using var profile = CpuProfile.Time(new LaunchCost(2 * destination.Length));
+        source.CopyTo(Data(destination));
+    }
+
+    public void CopyToHost(Bf16Tensor source, Span<ushort> destination)
+    {
+        using var profile = CpuProfile.Time(new LaunchCost(2 * source.Length));
+        Data(source).AsSpan().CopyTo(destination);
     }
 
     public void Copy(Tensor source, Tensor destination)

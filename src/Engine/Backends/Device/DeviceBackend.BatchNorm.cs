@@ -2,7 +2,7 @@ using NativeContrastive.Engine.Tensors;
 
 namespace NativeContrastive.Engine.Backends.Device;
 
-/// <summary>Batch normalisation, alone or fused with a residual add and ReLU: kernels-cu/batchnorm.cu.</summary>
+/// <summary>Batch normalisation, alone or fused with a residual add and ReLU, x in fp32 or bf16: kernels-cu/batchnorm.cu.</summary>
 public sealed partial class DeviceBackend
 {
     public void BatchNormForwardTraining(Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor saveMean, Tensor saveInvStd,
@@ -31,5 +31,25 @@ public sealed partial class DeviceBackend
     public void BatchNormAddReluBackward(Tensor x, Tensor dy, Tensor y, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
                                          Tensor dx, Tensor dresidual, Tensor dgamma, Tensor dbeta, int n, int c, int hw) =>
         batchNorm.BatchNormAddReluBackward(Buf(x), Buf(dy), Buf(y), Buf(gamma), Buf(saveMean), Buf(saveInvStd),
+            Buf(dx), Buf(dresidual), Buf(dgamma), Buf(dbeta), n, c, hw);
+
+    public void BatchNormForwardTraining(Bf16Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor saveMean, Tensor saveInvStd,
+                                         Tensor runningMean, Tensor runningVar, int n, int c, int hw, float momentum, float eps, bool relu) =>
+        batchNorm.BatchNormForwardTrainingBf16Input(Buf(x), Buf(gamma), Buf(beta), Buf(y), Buf(saveMean), Buf(saveInvStd),
+            Buf(runningMean), Buf(runningVar), n, c, hw, momentum, eps, relu);
+
+    public void BatchNormBackward(Bf16Tensor x, Tensor dy, Tensor? y, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+                                  Tensor dx, Tensor dgamma, Tensor dbeta, int n, int c, int hw) =>
+        batchNorm.BatchNormBackwardBf16Input(Buf(x), Buf(dy), y is null ? null : Buf(y), Buf(gamma), Buf(saveMean), Buf(saveInvStd),
+            Buf(dx), Buf(dgamma), Buf(dbeta), n, c, hw);
+
+    public void BatchNormAddReluForwardTraining(Bf16Tensor x, Tensor residual, Tensor gamma, Tensor beta, Tensor y, Tensor saveMean, Tensor saveInvStd,
+                                                Tensor runningMean, Tensor runningVar, int n, int c, int hw, float momentum, float eps) =>
+        batchNorm.BatchNormAddReluForwardTrainingBf16Input(Buf(x), Buf(residual), Buf(gamma), Buf(beta), Buf(y), Buf(saveMean), Buf(saveInvStd),
+            Buf(runningMean), Buf(runningVar), n, c, hw, momentum, eps);
+
+    public void BatchNormAddReluBackward(Bf16Tensor x, Tensor dy, Tensor y, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+                                         Tensor dx, Tensor dresidual, Tensor dgamma, Tensor dbeta, int n, int c, int hw) =>
+        batchNorm.BatchNormAddReluBackwardBf16Input(Buf(x), Buf(dy), Buf(y), Buf(gamma), Buf(saveMean), Buf(saveInvStd),
             Buf(dx), Buf(dresidual), Buf(dgamma), Buf(dbeta), n, c, hw);
 }

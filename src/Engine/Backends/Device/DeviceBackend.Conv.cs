@@ -24,6 +24,12 @@ public sealed partial class DeviceBackend
         conv.Conv2dForward(Buf(x), Buf(w), bias is null ? null : Buf(bias), Buf(y), Shape(g));
     }
 
+    public void Conv2dForward(Tensor x, Tensor w, Tensor? bias, Bf16Tensor y, Conv2dGeometry g)
+    {
+        if (TensorCoreConv() is { } mma) { mma.Conv2dForwardBf16Output(Buf(x), Buf(w), bias is null ? null : Buf(bias), Buf(y), Shape(g), Precision); return; }
+        conv.Conv2dForwardBf16Output(Buf(x), Buf(w), bias is null ? null : Buf(bias), Buf(y), Shape(g));
+    }
+
     public void Conv2dBackwardData(Tensor dy, Tensor w, Tensor dx, Conv2dGeometry g)
     {
         if (TensorCoreConv() is { } mma) { mma.Conv2dBackwardData(Buf(dy), Buf(w), Buf(dx), Shape(g), Precision); return; }

@@ -36,6 +36,19 @@ public sealed partial class DeviceBackend
         Buf(destination).Upload(source);
     }
 
+    public void CopyFromHost(ReadOnlySpan<ushort> source, Bf16Tensor destination)
+    {
+        RequireFits(source.Length, destination.Length, "CopyFromHost");
+        Buf(destination).Upload(source);
+    }
+
+    public void CopyToHost(Bf16Tensor source, Span<ushort> destination)
+    {
+        RequireFits(source.Length, destination.Length, "CopyToHost");
+        Buf(source).Download(destination[..(int)source.Length]);
+        ThrowRecordedIndexError();
+    }
+
     /// <summary>Waits for the queued work (the driver's copy does), copies all of <paramref name="source"/>, then raises any error a kernel recorded.</summary>
     public void CopyToHost(Tensor source, Span<float> destination)
     {

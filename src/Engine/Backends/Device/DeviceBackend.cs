@@ -89,6 +89,10 @@ public sealed partial class DeviceBackend : IBackend, IDisposable
     internal static DeviceBuffer Buf(ByteTensor t) => t.Storage is DeviceStorage d ? d.Buffer
         : throw new ArgumentException($"ByteTensor[{string.Join(",", t.Shape)}] on {t.Backend.Name} is not on a cuda/emu device.");
 
+    /// <summary>The device buffer of a bf16 tensor of a device backend.</summary>
+    internal static DeviceBuffer Buf(Bf16Tensor t) => t.Storage is DeviceStorage d ? d.Buffer
+        : throw new ArgumentException($"{t} on {t.Backend.Name} is not on a cuda/emu device.");
+
     /// <summary>Raises the first index error a kernel recorded since the last check (call only after a synchronisation).</summary>
     private void ThrowRecordedIndexError()
     {

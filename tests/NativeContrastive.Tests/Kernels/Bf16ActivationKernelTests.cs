@@ -1,0 +1,153 @@
+using NativeContrastive.Kernels.Emu;
+using NativeContrastive.Kernels.Families;
+using NativeContrastive.Kernels.Launch;
+using NUnit.Framework;
+
+namespace NativeContrastive.Tests.KernelTests;
+
+/// <summary>
+/// The kernels that write or read activations stored as bf16 (a Bf16Tensor) against their fp32
+/// twins on the emulator, bit for bit: a convolution's bf16 output must be exactly the bf16 rounding
+/// (nearest even, <see cref="PrecisionRounding.Bf16Bits"/>) of its fp32 output — direct bf16 epilogue,
+/// split reduction, tf32 and the fp32 SIMT path alike — and batch norm's "_bf16" kernels must give
+/// exactly what the fp32 kernels give on x widened to fp32 (the same code and summation order; widening
+/// is exact). No tolerance is needed, so none is given. The fp32 kernels are checked against the cpu
+/// reference in ConvMmaKernelTests, ConvKernelTests and BatchNormKernelTests.
+/// </summary>
+public class Bf16ActivationKernelTests(EmuOrder order) : EmuKernelTest(order)
+{
+    private static ushort[] Round(float[] v) => Array.ConvertAll(v, PrecisionRounding.Bf16Bits);
+
+    private static float[] Widen(ushort[] bits) => Array.ConvertAll(bits, PrecisionRounding.FromBf16Bits);
+
+    [TestCaseSource(typeof(ConvMmaKernelTests), nameof(ConvMmaKernelTests.Cases))]
+    public void TensorCoreForwardStoresTheRoundedFp32Output(ConvShape g, Precision p, int rows)
+    {
+        using var k = new ConvMmaKernels(Driver);
+        float[] x = Data(g.InputLength, 1, -1f, 1f), w = Data(g.WeightLength, 2, -1f, 1f), b = Data(g.K, 3, -1f, 1f);
+        using var dx = Up(x);
+        using var dw = Up(w);
+        using var db = Up(b);
+        using var y32 = Zeros(g.OutputLength);
+        using var y16 = Up(Enumerable.Repeat((ushort)0x7fc1, (int)g.OutputLength).ToArray());
+        foreach (int splits in new[] { 1, 2 })
+            foreach (var bias in new[] { null, db })
+            {
+                k.Conv2dForward(dx, dw, bias, y32, g, p, splits, rows);
+                k.Conv2dForwardBf16Output(dx, dw, bias, y16, g, p, splits, rows);
+                Assert.That(y16.ToArray<ushort>(), Is.EqualTo(Round(y32.ToArray<float>())), $"{splits} splits, bias {bias is not null}");
+            }
+    }
+
+    [Test]
+    public void SimtForwardStoresTheRoundedFp32Output()
+    {
+        using var k = new ConvKernels(Driver);
+        foreach (var g in new[] { new ConvShape(2, 3, 9, 9, 8, 3, 3, 1, 1, 1, 1), new ConvShape(1, 19, 7, 9, 70, 3, 3, 2, 2, 1, 1) })
+        {
+            float[] x = Data(g.InputLength, 4), w = Data(g.WeightLength, 5), b = Data(g.K, 6);
+            using var dx = Up(x);
+            using var dw = Up(w);
+            using var db = Up(b);
+            using var y32 = Zeros(g.OutputLength);
+            using var y16 = Up(new ushort[g.OutputLength]);
+            k.Conv2dForward(dx, dw, db, y32, g);
+            k.Conv2dForwardBf16Output(dx, dw, db, y16, g);
+            Assert.That(y16.ToArray<ushort>(), Is.EqualTo(Round(y32.ToArray<float>())), $"K = {g.K}");
+        }
+    }
+
+    [Test]
+    public void RoundingKeepsInfinitiesAndMakesNaNCanonical()
+    {
+        float[] v = [float.PositiveInfinity, float.NegativeInfinity, float.NaN, -float.NaN, 3.4e38f, 1.00390625f, 1.01171875f, -0f, 1e-40f];
+        using var partial = Up(v);
+        using var out16 = Up(new ushort[v.Length]);
+        ConvKernels.ReduceToBf16(Driver, partial, out16, 1, v.Length);
+        var bits = out16.ToArray<ushort>();
+        Assert.That(bits, Is.EqualTo(Round(v)));
+        Assert.That(bits[..5], Is.EqualTo(new ushort[] { 0x7f80, 0xff80, 0x7fff, 0x7fff, 0x7f80 }), "∞ stays, NaN → 0x7fff, past the largest bf16 → ∞");
+        Assert.That(bits[5..7], Is.EqualTo(new ushort[] { 0x3f80, 0x3f82 }), "ties to even: 1 + 2⁻⁸ → 1, 1 + 3·2⁻⁸ → 1 + 2⁻⁶");
+    }
+
+    // n, c, hw, splits per channel (0 = the launcher's policy)
+    [TestCase(3, 5, 37, 0)]
+    [TestCase(33, 7, 1, 0)]
+    [TestCase(4, 3, 300, 3)]
+    [TestCase(2, 6, 49, 2)]
+    public void BatchNormReadsBf16AsItsWidenedFp32(int n, int c, int hw, int splits)
+    {
+        using var k = new BatchNormKernels(Driver);
+        if (splits == 0) splits = BatchNormKernels.Splits(n, c, hw);
+        int count = n * c * hw;
+        var x16 = Round(Data(count, 1, -3f, 3f).Select((v, i) => v + 40f * MathF.Sin(i / hw % c + 1)).ToArray());
+        float[] x32 = Widen(x16), res = Data(count, 2), gamma = Data(c, 3, 0.5f, 1.5f), beta = Data(c, 4), gy = Data(count, 5);
+        res[1] = float.NaN;
+        using var dx16 = Up(x16);
+        using var dx32 = Up(x32);
+        using var dres = Up(res);
+        using var dgamma = Up(gamma);
+        using var dbeta = Up(beta);
+        using var dgy = Up(gy);
+
+        // Each run: fresh running statistics, every output NaN-filled, then all outputs read back.
+        float[][] Run(Action<Outputs> launch)
+        {
+            var o = new Outputs(this, count, c);
+            launch(o);
+            return o.Read();
+        }
+        foreach (bool relu in new[] { false, true })
+        {
+            Assert.That(Run(o => k.BatchNormForwardTrainingBf16Input(dx16, dgamma, dbeta, o.Y, o.Mean, o.InvStd, o.RunningMean, o.RunningVar, n, c, hw, 0.1f, 1e-5f, relu, splits)),
+                Is.EqualTo(Run(o => k.BatchNormForwardTraining(dx32, dgamma, dbeta, o.Y, o.Mean, o.InvStd, o.RunningMean, o.RunningVar, n, c, hw, 0.1f, 1e-5f, relu, splits))),
+                $"forward, relu {relu}");
+        }
+        Assert.That(Run(o => k.BatchNormAddReluForwardTrainingBf16Input(dx16, dres, dgamma, dbeta, o.Y, o.Mean, o.InvStd, o.RunningMean, o.RunningVar, n, c, hw, 0.1f, 1e-5f, splits)),
+            Is.EqualTo(Run(o => k.BatchNormAddReluForwardTraining(dx32, dres, dgamma, dbeta, o.Y, o.Mean, o.InvStd, o.RunningMean, o.RunningVar, n, c, hw, 0.1f, 1e-5f, splits))),
+            "add + relu forward");
+
+        // Backward from the fp32 forward's statistics and output (the ReLU mask).
+        var forward = new Outputs(this, count, c);
+        k.BatchNormAddReluForwardTraining(dx32, dres, dgamma, dbeta, forward.Y, forward.Mean, forward.InvStd, forward.RunningMean, forward.RunningVar, n, c, hw, 0.1f, 1e-5f, splits);
+        foreach (bool masked in new[] { false, true })
+        {
+            var mask = masked ? forward.Y : null;
+            Assert.That(Run(o => k.BatchNormBackwardBf16Input(dx16, dgy, mask, dgamma, forward.Mean, forward.InvStd, o.Y, o.Mean, o.InvStd, n, c, hw, splits)),
+                Is.EqualTo(Run(o => k.BatchNormBackward(dx32, dgy, mask, dgamma, forward.Mean, forward.InvStd, o.Y, o.Mean, o.InvStd, n, c, hw, splits))),
+                $"backward, relu mask {masked}");
+        }
+        Assert.That(Run(o => k.BatchNormAddReluBackwardBf16Input(dx16, dgy, forward.Y, dgamma, forward.Mean, forward.InvStd, o.Y, o.Residual, o.Mean, o.InvStd, n, c, hw, splits)),
+            Is.EqualTo(Run(o => k.BatchNormAddReluBackward(dx32, dgy, forward.Y, dgamma, forward.Mean, forward.InvStd, o.Y, o.Residual, o.Mean, o.InvStd, n, c, hw, splits))),
+            "add + relu backward");
+        forward.Dispose();
+    }
+
+    /// <summary>Output buffers of one batch-norm launch sequence: count-long Y and Residual, c-long statistics; NaN-filled except the running statistics (0 and 1).</summary>
+    private sealed class Outputs : IDisposable
+    {
+        public readonly DeviceBuffer Y, Residual, Mean, InvStd, RunningMean, RunningVar;
+
+        public Outputs(Bf16ActivationKernelTests t, int count, int c)
+        {
+            Y = t.Up(Enumerable.Repeat(float.NaN, count).ToArray());
+            Residual = t.Up(Enumerable.Repeat(float.NaN, count).ToArray());
+            Mean = t.Up(Enumerable.Repeat(float.NaN, c).ToArray());
+            InvStd = t.Up(Enumerable.Repeat(float.NaN, c).ToArray());
+            RunningMean = t.Up(new float[c]);
+            RunningVar = t.Up(Enumerable.Repeat(1f, c).ToArray());
+        }
+
+        public float[][] Read()
+        {
+            var r = new[] { Y, Residual, Mean, InvStd, RunningMean, RunningVar }.Select(b => b.ToArray<float>()).ToArray();
+            Dispose();
+            return r;
+        }
+
+        public void Dispose()
+        {
+            foreach (var b in new[] { Y, Residual, Mean, InvStd, RunningMean, RunningVar }) b.Dispose();
+        }
+    }
+}

@@ -1,0 +1,44 @@
+using NUnit.Framework;
+using NativeContrastive.Engine.Backends;
+using NativeContrastive.Engine.Backends.Cpu;
+using NativeContrastive.Engine.Tensors;
+using NativeContrastive.Kernels.Families;
+using NativeContrastive.Tests.Backends.Device;
+
+namespace NativeContrastive.Tests.Tensors;
+
+/// <summary>Bf16Tensor: rounding in, exact widening out, on the cpu and on a device; its storage and scope rules.</summary>
+public class Bf16TensorTests
+{
+    private static IBackend Backend(string device) => device == "cpu" ? CpuBackend.Instance : EmuDevice.Backend;
+
+    [TestCase("cpu")]
+    [TestCase("emu")]
+    public void HoldsValuesRoundedToNearestEvenAndWidensThemExactly(string device)
+    {
+        float[] v = [1f, 1.00390625f, 1.01171875f, -3.14159f, float.NaN, float.PositiveInfinity, 3.4e38f, -0f];
+        using var t = Bf16Tensor.FromArray(Backend(device), v, 2, 4);
+        Assert.That(t.Shape, Is.EqualTo(new[] { 2, 4 }));
+        Assert.That(t.Storage.Type, Is.EqualTo(DType.BFloat16));
+        Assert.That(t.ToBits(), Is.EqualTo(new ushort[] { 0x3f80, 0x3f80, 0x3f82, 0xc049, 0x7fff, 0x7f80, 0x7f80, 0x8000 }));
+        Assert.That(t.ToArray(), Is.EqualTo(Array.ConvertAll(v, PrecisionRounding.Bf16)));
+    }
+
+    [Test]
+    public void TakesTwoBytesAnElement() => Assert.That(DType.BFloat16.Size(), Is.EqualTo(2));
+
+    [Test]
+    public void AValueCountThatIsNotTheShapesIsRefusedNamingBoth()
+    {
+        var e = Assert.Throws<ArgumentException>(() => Bf16Tensor.FromBits(CpuBackend.Instance, new ushort[5], 2, 2))!;
+        Assert.That(e.Message, Does.Contain("5 bf16 values for shape [2,2] (4 elements)"));
+    }
+
+    [Test]
+    public void BelongsToItsScopeAndIsLoudAfterDisposal()
+    {
+        Bf16Tensor t;
+        using (TensorScope.Begin()) t = Bf16Tensor.Empty(CpuBackend.Instance, 3);
+        Assert.Throws<ObjectDisposedException>(() => t.ToBits());
+    }
+}
