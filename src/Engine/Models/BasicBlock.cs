@@ -33,7 +33,7 @@ public sealed class BasicBlock : Module
     public override Tensor Forward(Tensor x)
     {
         var shortcut = downsample is null ? x : downsample.Forward(x);
-        return bn2.ForwardAddRelu(conv2.Forward(bn1.Forward(conv1.Forward(x))), shortcut);
+        return bn2.ForwardConvAddRelu(conv2, bn1.ForwardConv(conv1, x), shortcut);
     }
 
     public override string ExportOnnx(Onnx.OnnxGraphBuilder graph, string input)

@@ -35,9 +35,9 @@ public sealed class Bottleneck : Module
     public override Tensor Forward(Tensor x)
     {
         var shortcut = downsample is null ? x : downsample.Forward(x);
-        var y = bn1.Forward(conv1.Forward(x));
-        y = bn2.Forward(conv2.Forward(y));
-        return bn3.ForwardAddRelu(conv3.Forward(y), shortcut);
+        var y = bn1.ForwardConv(conv1, x);
+        y = bn2.ForwardConv(conv2, y);
+        return bn3.ForwardConvAddRelu(conv3, y, shortcut);
     }
 
     public override string ExportOnnx(Onnx.OnnxGraphBuilder graph, string input)

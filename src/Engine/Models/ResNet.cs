@@ -77,7 +77,7 @@ public sealed class ResNet : Encoder
 
     protected override Tensor Encode(Tensor x)
     {
-        var y = bn1.Forward(conv1.Forward(x));
+        var y = bn1.ForwardConv(conv1, x);
         if (maxpool is not null) y = maxpool.Forward(y);
         foreach (var layer in layers) y = layer.Forward(y);
         return Ops.GlobalAvgPool(y);

@@ -50,7 +50,7 @@ public sealed class SmallEncoder : Encoder
 
     protected override Tensor Encode(Tensor x)
     {
-        for (int i = 0; i < 4; i++) x = norms[i].Forward(convs[i].Forward(x));
+        for (int i = 0; i < 4; i++) x = norms[i].ForwardConv(convs[i], x);
         return Ops.Relu(fc.Forward(Ops.GlobalAvgPool(x)));
     }
 

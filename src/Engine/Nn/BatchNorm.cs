@@ -53,6 +53,22 @@ public sealed class BatchNorm : Module
         return Ops.BatchNormAddRelu(x, residual, Weight, Bias, RunningMean, RunningVar, IsTraining, Momentum, Eps);
     }
 
+    /// <summary>
+    /// this(conv(x)) as one op (<see cref="Ops.Conv2dBatchNorm"/>): in training at --precision bf16 the
+    /// convolution's output is stored in bf16 for this layer to read; otherwise the same as
+    /// Forward(conv.Forward(x)).
+    /// </summary>
+    public Tensor ForwardConv(Conv2d conv, Tensor x) =>
+        Ops.Conv2dBatchNorm(x, conv.Weight, conv.Bias, conv.Stride, conv.Padding, Weight, Bias, RunningMean, RunningVar, IsTraining, Momentum, Eps, FusedRelu);
+
+    /// <summary>relu(this(conv(x)) + residual) as one op: <see cref="ForwardConv"/> with <see cref="ForwardAddRelu"/>'s residual.</summary>
+    public Tensor ForwardConvAddRelu(Conv2d conv, Tensor x, Tensor residual)
+    {
+        if (FusedRelu) throw new InvalidOperationException("BatchNorm.ForwardConvAddRelu: the layer already applies a ReLU of its own.");
+        return Ops.Conv2dBatchNorm(x, conv.Weight, conv.Bias, conv.Stride, conv.Padding, Weight, Bias, RunningMean, RunningVar, IsTraining, Momentum, Eps,
+            residual: residual);
+    }
+
     /// <summary>Eval mode: BatchNormalization with the running statistics (training_mode 0), then Relu when fused.</summary>
     public override string ExportOnnx(Onnx.OnnxGraphBuilder graph, string input)
     {

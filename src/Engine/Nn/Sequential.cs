@@ -28,9 +28,18 @@ public sealed class Sequential : Module
         return module;
     }
 
+    /// <summary>The layers in order; a Conv2d directly followed by a BatchNorm runs as one op (BatchNorm.ForwardConv: its output stored in bf16 when training at bf16).</summary>
     public override Tensor Forward(Tensor x)
     {
-        foreach (var m in layers) x = m.Forward(x);
+        for (int i = 0; i < layers.Count; i++)
+        {
+            if (layers[i] is Conv2d conv && i + 1 < layers.Count && layers[i + 1] is BatchNorm bn)
+            {
+                x = bn.ForwardConv(conv, x);
+                i++;   // the batch norm ran with its convolution
+            }
+            else x = layers[i].Forward(x);
+        }
         return x;
     }
 

@@ -14,14 +14,7 @@ public static partial class Ops
     /// </summary>
     public static Tensor BatchNorm(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, bool training, float momentum = 0.1f, float eps = 1e-5f, bool relu = false)
     {
-        if (x.Rank != 4 && x.Rank != 2)
-            throw new ArgumentException($"BatchNorm: x must be [N,C,H,W] or [N,C], got {ShapeUtil.Format(x.Shape)}.");
-        int n = x.Dim(0), c = x.Dim(1), hw = x.Rank == 4 ? x.Dim(2) * x.Dim(3) : 1;
-        foreach (var (t, name) in new[] { (gamma, "gamma"), (beta, "beta"), (runningMean, "runningMean"), (runningVar, "runningVar") })
-            if (t.Rank != 1 || t.Dim(0) != c)
-                throw new ArgumentException($"BatchNorm: {name} must be [{c}] for x {ShapeUtil.Format(x.Shape)}, got {ShapeUtil.Format(t.Shape)}.");
-        if (training && (long)n * hw < 2)
-            throw new ArgumentException($"BatchNorm: training needs more than one value per channel, x is {ShapeUtil.Format(x.Shape)}.");
+        var (n, c, hw) = BatchNormLayoutOf("BatchNorm", x.Shape, gamma, beta, runningMean, runningVar, training);
         var be = x.Backend;
         var y = x.EmptyLike();
         if (!training)
@@ -57,16 +50,8 @@ public static partial class Ops
     /// </summary>
     public static Tensor BatchNormAddRelu(Tensor x, Tensor residual, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, bool training, float momentum = 0.1f, float eps = 1e-5f)
     {
-        if (x.Rank != 4 && x.Rank != 2)
-            throw new ArgumentException($"BatchNormAddRelu: x must be [N,C,H,W] or [N,C], got {ShapeUtil.Format(x.Shape)}.");
-        if (!x.Shape.SequenceEqual(residual.Shape))
-            throw new ArgumentException($"BatchNormAddRelu: residual {ShapeUtil.Format(residual.Shape)} must have x's shape {ShapeUtil.Format(x.Shape)}.");
-        int n = x.Dim(0), c = x.Dim(1), hw = x.Rank == 4 ? x.Dim(2) * x.Dim(3) : 1;
-        foreach (var (t, name) in new[] { (gamma, "gamma"), (beta, "beta"), (runningMean, "runningMean"), (runningVar, "runningVar") })
-            if (t.Rank != 1 || t.Dim(0) != c)
-                throw new ArgumentException($"BatchNormAddRelu: {name} must be [{c}] for x {ShapeUtil.Format(x.Shape)}, got {ShapeUtil.Format(t.Shape)}.");
-        if (training && (long)n * hw < 2)
-            throw new ArgumentException($"BatchNormAddRelu: training needs more than one value per channel, x is {ShapeUtil.Format(x.Shape)}.");
+        var (n, c, hw) = BatchNormLayoutOf("BatchNormAddRelu", x.Shape, gamma, beta, runningMean, runningVar, training);
+        RequireResidualShape("BatchNormAddRelu", x.Shape, residual);
         var be = x.Backend;
         var y = x.EmptyLike();
         if (!training)
@@ -100,6 +85,29 @@ public static partial class Ops
                 Tape.AccumulateOwned(beta, dbeta);
             });
         return y;
+    }
+
+    /// <summary>
+    /// x of shape <paramref name="shape"/> as batch norm's [n, c, hw] after checking the rank, the
+    /// per-channel tensors and (training) that each channel has more than one value; <paramref name="op"/> names the op in the message.
+    /// </summary>
+    private static (int N, int C, int Hw) BatchNormLayoutOf(string op, int[] shape, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, bool training)
+    {
+        if (shape.Length != 4 && shape.Length != 2)
+            throw new ArgumentException($"{op}: x must be [N,C,H,W] or [N,C], got {ShapeUtil.Format(shape)}.");
+        int n = shape[0], c = shape[1], hw = shape.Length == 4 ? shape[2] * shape[3] : 1;
+        foreach (var (t, name) in new[] { (gamma, "gamma"), (beta, "beta"), (runningMean, "runningMean"), (runningVar, "runningVar") })
+            if (t.Rank != 1 || t.Dim(0) != c)
+                throw new ArgumentException($"{op}: {name} must be [{c}] for x {ShapeUtil.Format(shape)}, got {ShapeUtil.Format(t.Shape)}.");
+        if (training && (long)n * hw < 2)
+            throw new ArgumentException($"{op}: training needs more than one value per channel, x is {ShapeUtil.Format(shape)}.");
+        return (n, c, hw);
+    }
+
+    private static void RequireResidualShape(string op, int[] shape, Tensor residual)
+    {
+        if (!shape.SequenceEqual(residual.Shape))
+            throw new ArgumentException($"{op}: residual {ShapeUtil.Format(residual.Shape)} must have x's shape {ShapeUtil.Format(shape)}.");
     }
 
     /// <summary>Backward of the eval-mode (fixed affine) batch norm, composed from backend primitives.</summary>

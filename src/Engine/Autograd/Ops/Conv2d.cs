@@ -12,6 +12,18 @@ public static partial class Ops
     /// </summary>
     public static Tensor Conv2d(Tensor x, Tensor weight, Tensor? bias, int stride = 1, int padding = 0)
     {
+        var g = Conv2dGeometryOf(x, weight, bias, stride, padding);
+        var be = x.Backend;
+        var y = Tensor.Empty(be, g.N, g.K, g.P, g.Q);
+        be.Conv2dForward(x, weight, bias, y, g);
+        if (Tape.NeedsGrad(x, weight, bias))
+            Tape.Record("Conv2d", y, dy => Conv2dBackward(x, weight, bias, dy, g));
+        return y;
+    }
+
+    /// <summary>The geometry of conv(x, weight) after checking the shapes, stride and padding (throws naming what is wrong).</summary>
+    private static Conv2dGeometry Conv2dGeometryOf(Tensor x, Tensor weight, Tensor? bias, int stride, int padding)
+    {
         if (x.Rank != 4) throw new ArgumentException($"Conv2d: x must be [N,C,H,W], got {ShapeUtil.Format(x.Shape)}.");
         if (weight.Rank != 4) throw new ArgumentException($"Conv2d: weight must be [K,C,R,S], got {ShapeUtil.Format(weight.Shape)}.");
         if (weight.Dim(1) != x.Dim(1))
@@ -23,28 +35,27 @@ public static partial class Ops
             throw new ArgumentException($"Conv2d: kernel {g.R}x{g.S} is larger than the padded input {g.H + 2 * padding}x{g.W + 2 * padding}.");
         if (bias is not null && (bias.Rank != 1 || bias.Dim(0) != g.K))
             throw new ArgumentException($"Conv2d: bias must be [{g.K}], got {ShapeUtil.Format(bias.Shape)}.");
+        return g;
+    }
+
+    /// <summary>The convolution's share of backward given ∂L/∂y: dx (BackwardData), dW and dbias (BackwardWeight), each only where wanted.</summary>
+    private static void Conv2dBackward(Tensor x, Tensor weight, Tensor? bias, Tensor dy, Conv2dGeometry g)
+    {
         var be = x.Backend;
-        var y = Tensor.Empty(be, g.N, g.K, g.P, g.Q);
-        be.Conv2dForward(x, weight, bias, y, g);
-        if (Tape.NeedsGrad(x, weight, bias))
-            Tape.Record("Conv2d", y, dy =>
-            {
-                if (x.RequiresGrad)
-                {
-                    var dx = x.EmptyLike();
-                    be.Conv2dBackwardData(dy, weight, dx, g);
-                    Tape.AccumulateOwned(x, dx);
-                }
-                bool needBias = bias is not null && bias.RequiresGrad;
-                if (weight.RequiresGrad || needBias)
-                {
-                    var dw = weight.EmptyLike();
-                    var db = needBias ? bias!.EmptyLike() : null;
-                    be.Conv2dBackwardWeight(x, dy, dw, db, g);
-                    Tape.AccumulateOwned(weight, dw);
-                    if (db is not null) Tape.AccumulateOwned(bias!, db);
-                }
-            });
-        return y;
+        if (x.RequiresGrad)
+        {
+            var dx = x.EmptyLike();
+            be.Conv2dBackwardData(dy, weight, dx, g);
+            Tape.AccumulateOwned(x, dx);
+        }
+        bool needBias = bias is not null && bias.RequiresGrad;
+        if (weight.RequiresGrad || needBias)
+        {
+            var dw = weight.EmptyLike();
+            var db = needBias ? bias!.EmptyLike() : null;
+            be.Conv2dBackwardWeight(x, dy, dw, db, g);
+            Tape.AccumulateOwned(weight, dw);
+            if (db is not null) Tape.AccumulateOwned(bias!, db);
+        }
     }
 }
