@@ -11,35 +11,11 @@ namespace NativeContrastive.Engine.Tensors;
 /// it widened to fp32, and the saved activation for backward is half the size. Only the primitives
 /// that take a Bf16Tensor read or write one; it is never differentiable itself.
 /// </summary>
-public sealed class Bf16Tensor : IDisposable
+public sealed class Bf16Tensor : PlainTensor
 {
-    private Storage? storage;
+    private Bf16Tensor(Storage storage, int[] shape) : base(storage, shape) { }
 
-    private Bf16Tensor(Storage storage, int[] shape)
-    {
-        this.storage = storage;
-        Shape = shape;
-        Length = ShapeUtil.Count(shape);
-        TensorScope.Register(this);
-    }
-
-    public int[] Shape { get; }
-
-    public long Length { get; }
-
-    public int Rank => Shape.Length;
-
-    public IBackend Backend => Storage.Backend;
-
-    public Storage Storage => storage ?? throw new ObjectDisposedException(nameof(Bf16Tensor), "Bf16Tensor used after it was disposed.");
-
-    public int Dim(int i) => Shape[i < 0 ? Shape.Length + i : i];
-
-    public static Bf16Tensor Empty(IBackend backend, params int[] shape)
-    {
-        ShapeUtil.Validate(shape);
-        return new Bf16Tensor(backend.Allocate(ShapeUtil.Count(shape), DType.BFloat16), (int[])shape.Clone());
-    }
+    public static Bf16Tensor Empty(IBackend backend, params int[] shape) => new(Allocate(backend, shape, DType.BFloat16), (int[])shape.Clone());
 
     /// <summary>A tensor holding the bf16 bit patterns <paramref name="bits"/> (see <see cref="PrecisionRounding.Bf16Bits"/>).</summary>
     public static Bf16Tensor FromBits(IBackend backend, ReadOnlySpan<ushort> bits, params int[] shape)
@@ -71,6 +47,4 @@ public sealed class Bf16Tensor : IDisposable
     public float[] ToArray() => Array.ConvertAll(ToBits(), PrecisionRounding.FromBf16Bits);
 
     public override string ToString() => $"Bf16Tensor[{string.Join(",", Shape)}]";
-
-    public void Dispose() => Interlocked.Exchange(ref storage, null)?.Release();
 }

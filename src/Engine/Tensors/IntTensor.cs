@@ -5,33 +5,11 @@ namespace NativeContrastive.Engine.Tensors;
 /// A contiguous int32 tensor on a backend: class labels, gathered row indices, arg-max
 /// positions. Never differentiable.
 /// </summary>
-public sealed class IntTensor : IDisposable
+public sealed class IntTensor : PlainTensor
 {
-    private Storage? storage;
+    private IntTensor(Storage storage, int[] shape) : base(storage, shape) { }
 
-    private IntTensor(Storage storage, int[] shape)
-    {
-        this.storage = storage;
-        Shape = shape;
-        Length = ShapeUtil.Count(shape);
-        TensorScope.Register(this);
-    }
-
-    public int[] Shape { get; }
-
-    public long Length { get; }
-
-    public IBackend Backend => Storage.Backend;
-
-    public Storage Storage => storage ?? throw new ObjectDisposedException(nameof(IntTensor), "IntTensor used after it was disposed.");
-
-    public int Dim(int i) => Shape[i < 0 ? Shape.Length + i : i];
-
-    public static IntTensor Empty(IBackend backend, params int[] shape)
-    {
-        ShapeUtil.Validate(shape);
-        return new IntTensor(backend.Allocate(ShapeUtil.Count(shape), DType.Int32), (int[])shape.Clone());
-    }
+    public static IntTensor Empty(IBackend backend, params int[] shape) => new(Allocate(backend, shape, DType.Int32), (int[])shape.Clone());
 
     public static IntTensor FromArray(IBackend backend, ReadOnlySpan<int> data, params int[] shape)
     {
@@ -52,6 +30,4 @@ public sealed class IntTensor : IDisposable
         Backend.CopyToHost(this, a);
         return a;
     }
-
-    public void Dispose() => Interlocked.Exchange(ref storage, null)?.Release();
 }
