@@ -51,6 +51,25 @@ public class ConvMmaCudaTests : CudaKernelTest
         for (int i = 0; i < 3; i++) Assert.That(second[i], Is.EqualTo(first[i]), $"output {i} repeats bit for bit");
     }
 
+    /// <summary>The bf16-output forward (direct epilogue, or split + conv2d_reduce_bf16_kernel) stores exactly the bf16 rounding of the fp32-output forward, as on emu (Bf16ActivationKernelTests).</summary>
+    [TestCase(8, 64, 16, 16, 64, 3, 1, 1)]
+    [TestCase(16, 128, 8, 8, 256, 1, 2, 0)]
+    [TestCase(64, 256, 4, 4, 512, 3, 1, 1)]
+    public void Bf16OutputIsTheRoundedFp32Output(int n, int c, int h, int w, int kOut, int r, int stride, int pad)
+    {
+        if (Cuda.Arch.Major < 8) Assert.Ignore($"compute capability {Cuda.Arch.Major}.{Cuda.Arch.Minor} has no bf16 mma");
+        var g = new ConvShape(n, c, h, w, kOut, r, r, stride, stride, pad, pad);
+        using var k = new ConvMmaKernels(Cuda);
+        using var dx = Up(EmuKernelTest.Data(g.InputLength, 1, -1f, 1f));
+        using var dw = Up(EmuKernelTest.Data(g.WeightLength, 2, -1f, 1f));
+        using var y32 = DeviceBuffer.Allocate<float>(Cuda, g.OutputLength);
+        using var y16 = DeviceBuffer.Allocate<ushort>(Cuda, g.OutputLength);
+        k.Conv2dForward(dx, dw, null, y32, g, Precision.Bf16);
+        k.Conv2dForwardBf16Output(dx, dw, null, y16, g, Precision.Bf16);
+        Cuda.Synchronize();
+        Assert.That(y16.ToArray<ushort>(), Is.EqualTo(Array.ConvertAll(y32.ToArray<float>(), PrecisionRounding.Bf16Bits)));
+    }
+
     private static void Check(ConvMmaKernelTests.Reference re, float[] actual, string what)
     {
         for (long i = 0; i < re.Sum.Length; i++)
