@@ -42,3 +42,27 @@ public class Bf16TensorTests
         Assert.Throws<ObjectDisposedException>(() => t.ToBits());
     }
 }
+
+/// <summary>The cpu backend's array conversions (vectorised in steps of 16) against the scalar PrecisionRounding, special values and tails included.</summary>
+public class Bf16ArraysTests
+{
+    [TestCase(0)]
+    [TestCase(15)]
+    [TestCase(37)]
+    [TestCase(200_003)]   // several parallel blocks and a tail
+    public void RoundAndWidenAgreeWithTheScalarFunctions(int count)
+    {
+        var rng = new Random(count);
+        float[] special = [float.NaN, -float.NaN, float.PositiveInfinity, float.NegativeInfinity, 3.4e38f, -3.4e38f, 1.00390625f, 1.01171875f,
+                           -0f, 0f, 1e-40f, -1e-45f, float.Epsilon, BitConverter.UInt32BitsToSingle(0x7f7f8000u), BitConverter.UInt32BitsToSingle(0x7fc00001u)];
+        var v = new float[count];
+        for (int i = 0; i < count; i++)
+            v[i] = i % 3 == 0 ? special[i / 3 % special.Length] : BitConverter.UInt32BitsToSingle((uint)rng.NextInt64(0, 1L << 32));
+        var bits = new ushort[count];
+        Engine.Backends.Cpu.Bf16Arrays.Round(v, bits, count);
+        Assert.That(bits, Is.EqualTo(Array.ConvertAll(v, PrecisionRounding.Bf16Bits)));
+        var wide = new float[count];
+        Engine.Backends.Cpu.Bf16Arrays.Widen(bits, wide, count);
+        Assert.That(wide.Select(BitConverter.SingleToUInt32Bits), Is.EqualTo(bits.Select(b => (uint)b << 16)));
+    }
+}
