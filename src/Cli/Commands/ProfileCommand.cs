@@ -79,6 +79,9 @@ internal static class ProfileCommand
         o.WriteLine(Inv($"{(cpu ? "primitive" : "device")} time: {r.TotalMs:0.##} ms of {p.WallMs:0.##} ms wall ({100 * r.TotalMs / p.WallMs:0.#}%), {r.TotalCalls} calls; ") +
             Inv($"outside {(cpu ? "primitives" : "kernels and copies")}: {p.OutsideMs:0.##} ms ({100 * p.OutsideMs / p.WallMs:0.#}%) — ") +
             (cpu ? "autograd, allocation bookkeeping and waiting for data" : "launch overhead, host work and waiting for data"));
+        if (p.PeakDeviceBytes is long peak)
+            o.WriteLine(Inv($"memory: peak {Mib(peak)} MiB of tensors alive at once in the measured steps, {Mib(p.HeldDeviceBytes ?? 0)} MiB held by the pool ") +
+                "(bucket-rounded; kernel workspaces and cuBLAS's not included)");
         if (p.Graphs is { } g)
             o.WriteLine(Inv($"cuda graphs: {g.GraphStepMs:0.##} ms per step captured vs {g.EagerStepMs:0.##} ms eager, unprofiled ({g.Speedup:0.00}×); ") +
                 Inv($"{g.Nodes} nodes per graph, {g.Updates} updated and {g.Instantiations} instantiated over the {steps} timed steps"));
@@ -93,4 +96,6 @@ internal static class ProfileCommand
     }
 
     private static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+
+    private static string Mib(long bytes) => (bytes / 1048576.0).ToString("0.0", CultureInfo.InvariantCulture);
 }

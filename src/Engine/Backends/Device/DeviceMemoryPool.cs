@@ -30,6 +30,18 @@ public sealed class DeviceMemoryPool(IKernelDriver driver) : IDisposable
     /// <summary>Bytes of the buffers waiting in the free lists.</summary>
     public long BytesPooled { get; private set; }
 
+    /// <summary>Bytes rented and not yet returned (bucket-rounded): the tensors alive now.</summary>
+    public long BytesInUse => BytesHeld - BytesPooled;
+
+    /// <summary>The most <see cref="BytesInUse"/> has been since the pool was made or <see cref="ResetPeak"/>: the high-water mark of live tensors.</summary>
+    public long PeakBytesInUse { get; private set; }
+
+    /// <summary>Starts a new high-water mark from what is in use now (nc profile: the measured steps alone).</summary>
+    public void ResetPeak()
+    {
+        lock (gate) PeakBytesInUse = BytesInUse;
+    }
+
     /// <summary>The bucket a request of <paramref name="bytes"/> is served from.</summary>
     public static long BucketBytes(long bytes)
     {
@@ -50,6 +62,7 @@ public sealed class DeviceMemoryPool(IKernelDriver driver) : IDisposable
             if (free.TryGetValue(bucket, out var stack) && stack.TryPop(out var reused))
             {
                 BytesPooled -= bucket;
+                PeakBytesInUse = Math.Max(PeakBytesInUse, BytesInUse);
                 return reused;
             }
         }
@@ -58,6 +71,7 @@ public sealed class DeviceMemoryPool(IKernelDriver driver) : IDisposable
         {
             DriverAllocations++;
             BytesHeld += bucket;
+            PeakBytesInUse = Math.Max(PeakBytesInUse, BytesInUse);
         }
         return fresh;
     }

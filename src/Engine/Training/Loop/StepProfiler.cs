@@ -3,6 +3,7 @@ using NativeContrastive.Engine.Data;
 using NativeContrastive.Engine.Training.Configuration;
 using NativeContrastive.Kernels.Profile;
 using NativeContrastive.Engine.Backends;
+using NativeContrastive.Engine.Backends.Device;
 
 namespace NativeContrastive.Engine.Training.Loop;
 
@@ -12,8 +13,11 @@ namespace NativeContrastive.Engine.Training.Loop;
 /// <param name="Report">Per-kernel (or per-primitive) rows of the measured steps only.</param>
 /// <param name="Wall">Wall time of the measured steps, from before the first to after the last has finished on the device.</param>
 /// <param name="Graphs">With --cuda-graphs: the same steps unprofiled, eager against captured.</param>
+/// <param name="PeakDeviceBytes">On a device (cuda, emu): the most bytes of tensors alive at once during the measured steps, from
+/// the memory pool (bucket-rounded; the launchers' grow-only workspaces and cuBLAS's are not in it); null on the cpu.</param>
+/// <param name="HeldDeviceBytes">On a device: what the pool holds from the driver after them (alive and pooled).</param>
 public sealed record StepProfile(TrainingConfig Config, string Description, ProfileReport Report, int Steps, int Warmup, TimeSpan Wall, float LastLoss,
-                                 GraphComparison? Graphs = null)
+                                 GraphComparison? Graphs = null, long? PeakDeviceBytes = null, long? HeldDeviceBytes = null)
 {
     public double WallMs => Wall.TotalMilliseconds;
     public double StepMs => WallMs / Steps;
@@ -107,10 +111,13 @@ public static class StepProfiler
             Drain();
             backend.Synchronize();
             profile.Reset();
+            var pool = (backend as DeviceBackend)?.Pool;
+            pool?.ResetPeak();
             profile.Enabled = true;
             var wall = Timed(steps);
             var report = profile.Snapshot();
             profile.Enabled = false;
+            long? peak = pool?.PeakBytesInUse, held = pool?.BytesHeld;
             GraphComparison? comparison = null;
             if (graph is not null)
             {
@@ -123,7 +130,7 @@ public static class StepProfiler
                 comparison = new GraphComparison(eager.TotalMilliseconds / steps, captured.TotalMilliseconds / steps, after.LastNodes,
                     after.Instantiations - before.Instantiations, after.Updates - before.Updates);
             }
-            return new StepProfile(config, description, report, steps, warmup, wall, loss, comparison);
+            return new StepProfile(config, description, report, steps, warmup, wall, loss, comparison, peak, held);
         }
         finally
         {

@@ -41,6 +41,27 @@ public class DeviceMemoryTests
     }
 
     [Test]
+    public void ThePeakIsTheMostBytesAliveAtOnce()
+    {
+        using var pool = new DeviceMemoryPool(Emu.Driver);
+        var a = pool.Rent(4000);   // bucket 4096
+        var b = pool.Rent(1000);   // bucket 1024
+        Assert.That(pool.PeakBytesInUse, Is.EqualTo(5120));
+        pool.Return(a);
+        pool.Return(b);
+        Assert.That(pool.BytesInUse, Is.Zero);
+        var c = pool.Rent(3900);   // from the pool: no new driver memory, but alive again
+        Assert.That(pool.BytesInUse, Is.EqualTo(4096));
+        Assert.That(pool.PeakBytesInUse, Is.EqualTo(5120), "the peak stays until reset");
+        pool.ResetPeak();
+        Assert.That(pool.PeakBytesInUse, Is.EqualTo(4096), "a reset starts from what is alive now");
+        var d = pool.Rent(100);
+        Assert.That(pool.PeakBytesInUse, Is.EqualTo(4096 + 256));
+        pool.Return(c);
+        pool.Return(d);
+    }
+
+    [Test]
     public void TensorsOfTheBackendLiveInItsPool()
     {
         long before = Dev.Pool.DriverAllocations;
