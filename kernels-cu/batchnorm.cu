@@ -12,8 +12,8 @@
 // Backward, likewise: reduce (Σg, Σg·(x−μ) per block) → finalize (dβ, dγ, coefficients) → apply.
 // Inference: one elementwise launch with the running statistics.
 // Fused with a residual add and ReLU (batchnorm_add_relu_*): the same launches, other applies.
-// x stored in bf16 (the "_bf16" kernels: a bf16 convolution's output, kernels-cu/conv_mma.cu): the
-// kernels that read x are templates over its element type, instantiated for float and unsigned short
+// x stored in bf16 (the "_bf16" kernels: a bf16 convolution's output, kernels-cu/conv_mma.cu; in
+// training and in eval mode): the kernels that read x are templates over its element type, instantiated for float and unsigned short
 // (bf16 bits), reading through nc_load_f32; everything else (statistics, y, dx) stays fp32.
 // Partial sums and coefficients live in the launcher's workspace (BatchNormKernels.cs). Indices
 // are 32-bit: the launcher checks n·c·hw < 2³¹.
@@ -233,10 +233,10 @@ extern "C" __global__ void batchnorm_forward_apply_bf16_kernel(const unsigned sh
 // Eval mode: y[e] = γ·(x − running_mean)/√(running_var + ε) + β per channel, as
 // x·scale + shift with scale = γ/√(running_var + ε), shift = β − running_mean·scale (the cpu
 // backend's order); then max(y, 0) when relu. y may be x.
-extern "C" __global__ void batchnorm_forward_inference_kernel(const float* x, float* y,
-                                                              const float* __restrict__ gamma, const float* __restrict__ beta,
-                                                              const float* __restrict__ running_mean, const float* __restrict__ running_var,
-                                                              int count, int c, int hw, float eps, int relu)
+template <typename TX>
+__device__ __forceinline__ void nc_bn_forward_inference(const TX* x, float* y, const float* __restrict__ gamma, const float* __restrict__ beta,
+                                                        const float* __restrict__ running_mean, const float* __restrict__ running_var,
+                                                        int count, int c, int hw, float eps, int relu)
 {
     int first = blockIdx.x * blockDim.x + threadIdx.x, step = gridDim.x * blockDim.x;
     if (first >= count) return;
@@ -244,9 +244,25 @@ extern "C" __global__ void batchnorm_forward_inference_kernel(const float* x, fl
     for (int e = first; e < count; e += step, it.next())
     {
         float scale = gamma[it.ch] / sqrtf(running_var[it.ch] + eps), shift = beta[it.ch] - running_mean[it.ch] * scale;
-        float v = fmaf(x[e], scale, shift);
+        float v = fmaf(nc_load_f32(x, e), scale, shift);
         y[e] = relu ? nc_relu(v) : v;
     }
+}
+
+extern "C" __global__ void batchnorm_forward_inference_kernel(const float* x, float* y,
+                                                              const float* __restrict__ gamma, const float* __restrict__ beta,
+                                                              const float* __restrict__ running_mean, const float* __restrict__ running_var,
+                                                              int count, int c, int hw, float eps, int relu)
+{
+    nc_bn_forward_inference(x, y, gamma, beta, running_mean, running_var, count, c, hw, eps, relu);
+}
+
+extern "C" __global__ void batchnorm_forward_inference_bf16_kernel(const unsigned short* __restrict__ x, float* __restrict__ y,
+                                                                   const float* __restrict__ gamma, const float* __restrict__ beta,
+                                                                   const float* __restrict__ running_mean, const float* __restrict__ running_var,
+                                                                   int count, int c, int hw, float eps, int relu)
+{
+    nc_bn_forward_inference(x, y, gamma, beta, running_mean, running_var, count, c, hw, eps, relu);
 }
 
 // partial[(ch·S + z)·2 + {0, 1}] = (Σ g, Σ g·(x − μ)) over channel ch's elements
@@ -380,10 +396,11 @@ extern "C" __global__ void batchnorm_add_relu_forward_apply_bf16_kernel(const un
 
 // Eval mode: y[e] = relu(x·scale + shift + residual[e]) with scale = γ/√(running_var + ε),
 // shift = β − running_mean·scale (as batchnorm_forward_inference_kernel). y may be x or residual.
-extern "C" __global__ void batchnorm_add_relu_forward_inference_kernel(const float* x, const float* residual, float* y,
-                                                                       const float* __restrict__ gamma, const float* __restrict__ beta,
-                                                                       const float* __restrict__ running_mean, const float* __restrict__ running_var,
-                                                                       int count, int c, int hw, float eps)
+template <typename TX>
+__device__ __forceinline__ void nc_bn_add_relu_forward_inference(const TX* x, const float* residual, float* y,
+                                                                 const float* __restrict__ gamma, const float* __restrict__ beta,
+                                                                 const float* __restrict__ running_mean, const float* __restrict__ running_var,
+                                                                 int count, int c, int hw, float eps)
 {
     int first = blockIdx.x * blockDim.x + threadIdx.x, step = gridDim.x * blockDim.x;
     if (first >= count) return;
@@ -391,8 +408,25 @@ extern "C" __global__ void batchnorm_add_relu_forward_inference_kernel(const flo
     for (int e = first; e < count; e += step, it.next())
     {
         float scale = gamma[it.ch] / sqrtf(running_var[it.ch] + eps), shift = beta[it.ch] - running_mean[it.ch] * scale;
-        y[e] = nc_relu(fmaf(x[e], scale, shift) + residual[e]);
+        y[e] = nc_relu(fmaf(nc_load_f32(x, e), scale, shift) + residual[e]);
     }
+}
+
+extern "C" __global__ void batchnorm_add_relu_forward_inference_kernel(const float* x, const float* residual, float* y,
+                                                                       const float* __restrict__ gamma, const float* __restrict__ beta,
+                                                                       const float* __restrict__ running_mean, const float* __restrict__ running_var,
+                                                                       int count, int c, int hw, float eps)
+{
+    nc_bn_add_relu_forward_inference(x, residual, y, gamma, beta, running_mean, running_var, count, c, hw, eps);
+}
+
+// The same with x in bf16; y may be residual.
+extern "C" __global__ void batchnorm_add_relu_forward_inference_bf16_kernel(const unsigned short* __restrict__ x, const float* residual, float* y,
+                                                                            const float* __restrict__ gamma, const float* __restrict__ beta,
+                                                                            const float* __restrict__ running_mean, const float* __restrict__ running_var,
+                                                                            int count, int c, int hw, float eps)
+{
+    nc_bn_add_relu_forward_inference(x, residual, y, gamma, beta, running_mean, running_var, count, c, hw, eps);
 }
 
 // g = dy·[y > 0] (y the fused output); dresidual[e] = g; dx[e] = k·g + b·(x − μ) + shift with the
@@ -443,3 +477,5 @@ NC_EXPORT_KERNEL(batchnorm_backward_reduce_bf16_kernel);
 NC_EXPORT_KERNEL(batchnorm_backward_apply_bf16_kernel);
 NC_EXPORT_KERNEL(batchnorm_add_relu_forward_apply_bf16_kernel);
 NC_EXPORT_KERNEL(batchnorm_add_relu_backward_apply_bf16_kernel);
+NC_EXPORT_KERNEL(batchnorm_forward_inference_bf16_kernel);
+NC_EXPORT_KERNEL(batchnorm_add_relu_forward_inference_bf16_kernel);

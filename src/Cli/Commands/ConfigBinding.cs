@@ -66,7 +66,7 @@ internal static class Flags
 
     /// <summary>--precision: fp32, tf32 or bf16 in any case (<see cref="Engine.Backends.Precisions"/>); the help shows <paramref name="current"/> as the default.</summary>
     public static Option<string> Precision(string current = "the device's: tf32 on cuda, fp32 on cpu and emu") =>
-        Choice("--precision", "Operand precision of the convolutions (fp32 accumulation either way; at bf16 a training convolution's output for its batch norm is stored in bf16; weights, optimiser state, batch-norm statistics and losses stay fp32).",
+        Choice("--precision", "Operand precision of the convolutions (fp32 accumulation either way; at bf16 a convolution's output for its batch norm is stored in bf16; weights, optimiser state, batch-norm statistics and losses stay fp32).",
             Engine.Backends.Precisions.Names, current, ignoreCase: true);
 
     /// <summary>A path-valued flag (--data, --out, …): an empty or blank value is a usage error naming the flag.</summary>

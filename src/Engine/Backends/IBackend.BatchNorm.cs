@@ -69,4 +69,13 @@ public partial interface IBackend
     /// <summary><see cref="BatchNormAddReluBackward(Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, int, int, int)"/> with x stored as bf16.</summary>
     void BatchNormAddReluBackward(Bf16Tensor x, Tensor dy, Tensor y, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
                                   Tensor dx, Tensor dresidual, Tensor dgamma, Tensor dbeta, int n, int c, int hw);
+
+    /// <summary><see cref="BatchNormForwardInference(Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, int, int, int, float, bool)"/> with x stored as bf16.</summary>
+    void BatchNormForwardInference(Bf16Tensor x, Tensor gamma, Tensor beta, Tensor y,
+                                   Tensor runningMean, Tensor runningVar,
+                                   int n, int c, int hw, float eps, bool relu);
+
+    /// <summary><see cref="BatchNormAddReluForwardInference(Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, int, int, int, float)"/> with x stored as bf16.</summary>
+    void BatchNormAddReluForwardInference(Bf16Tensor x, Tensor residual, Tensor gamma, Tensor beta, Tensor y,
+                                          Tensor runningMean, Tensor runningVar, int n, int c, int hw, float eps);
 }

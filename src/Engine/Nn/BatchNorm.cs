@@ -54,9 +54,9 @@ public sealed class BatchNorm : Module
     }
 
     /// <summary>
-    /// this(conv(x)) as one op (<see cref="Ops.Conv2dBatchNorm"/>): in training at --precision bf16 the
-    /// convolution's output is stored in bf16 for this layer to read; otherwise the same as
-    /// Forward(conv.Forward(x)).
+    /// this(conv(x)) as one op (<see cref="Ops.Conv2dBatchNorm"/>): at --precision bf16 (in training, and
+    /// in eval mode without gradients) the convolution's output is stored in bf16 for this layer to read;
+    /// otherwise the same as Forward(conv.Forward(x)).
     /// </summary>
     public Tensor ForwardConv(Conv2d conv, Tensor x) =>
         Ops.Conv2dBatchNorm(x, conv.Weight, conv.Bias, conv.Stride, conv.Padding, Weight, Bias, RunningMean, RunningVar, IsTraining, Momentum, Eps, FusedRelu);

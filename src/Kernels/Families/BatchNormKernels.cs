@@ -38,6 +38,7 @@ public sealed class BatchNormKernels(IKernelDriver driver) : KernelFamily(driver
         "batchnorm_add_relu_backward_apply_kernel",
         "batchnorm_forward_stats_bf16_kernel", "batchnorm_forward_apply_bf16_kernel", "batchnorm_backward_reduce_bf16_kernel",
         "batchnorm_backward_apply_bf16_kernel", "batchnorm_add_relu_forward_apply_bf16_kernel", "batchnorm_add_relu_backward_apply_bf16_kernel",
+        "batchnorm_forward_inference_bf16_kernel", "batchnorm_add_relu_forward_inference_bf16_kernel",
     }.ToDictionary(k => k, _ => new LaunchShape(Threads));
 
     /// <summary>The kernel reading x as bf16 ("…_bf16_kernel") when <paramref name="xBf16"/>, else <paramref name="kernel"/> itself.</summary>
@@ -115,29 +116,50 @@ public sealed class BatchNormKernels(IKernelDriver driver) : KernelFamily(driver
 
     /// <summary>Eval-mode batch norm with the running statistics (then max(y, 0) when <paramref name="relu"/>).</summary>
     public void BatchNormForwardInference(DeviceBuffer x, DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer y,
-                                          DeviceBuffer runningMean, DeviceBuffer runningVar, int n, int c, int hw, float eps, bool relu)
+                                          DeviceBuffer runningMean, DeviceBuffer runningVar, int n, int c, int hw, float eps, bool relu) =>
+        ForwardInference(x, gamma, beta, y, runningMean, runningVar, n, c, hw, eps, relu, xBf16: false);
+
+    /// <summary><see cref="BatchNormForwardInference"/> with x stored as bf16 bits; y fp32.</summary>
+    public void BatchNormForwardInferenceBf16Input(DeviceBuffer x, DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer y,
+                                                   DeviceBuffer runningMean, DeviceBuffer runningVar, int n, int c, int hw, float eps, bool relu) =>
+        ForwardInference(x, gamma, beta, y, runningMean, runningVar, n, c, hw, eps, relu, xBf16: true);
+
+    private void ForwardInference(DeviceBuffer x, DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer y,
+                                  DeviceBuffer runningMean, DeviceBuffer runningVar, int n, int c, int hw, float eps, bool relu, bool xBf16)
     {
         int count = Check(n, c, hw);
-        Need(x, count, nameof(x)); Need(y, count, nameof(y));
+        int xBytes = xBf16 ? 2 : 4;
+        Need(x, count, nameof(x), xBytes); Need(y, count, nameof(y));
         foreach (var (b, name) in new[] { (gamma, nameof(gamma)), (beta, nameof(beta)), (runningMean, nameof(runningMean)), (runningVar, nameof(runningVar)) })
             Need(b, c, name);
         if (count > 0)
-            Launch("batchnorm_forward_inference_kernel", GridFor(count, Threads), Threads,
-                new KernelArgs().Ptr(x).Ptr(y).Ptr(gamma).Ptr(beta).Ptr(runningMean).Ptr(runningVar).I32(count).I32(c).I32(hw).F32(eps).I32(relu ? 1 : 0), LaunchCost.Elements(2L * count + 4L * c));
+            Launch(ForInput("batchnorm_forward_inference_kernel", xBf16), GridFor(count, Threads), Threads,
+                new KernelArgs().Ptr(x).Ptr(y).Ptr(gamma).Ptr(beta).Ptr(runningMean).Ptr(runningVar).I32(count).I32(c).I32(hw).F32(eps).I32(relu ? 1 : 0),
+                new LaunchCost((xBytes + 4L) * count + 16L * c));
     }
 
     /// <summary>Eval-mode batch norm fused with a residual add and ReLU: y ← relu(bn(x) + residual) with the running statistics.</summary>
     public void BatchNormAddReluForwardInference(DeviceBuffer x, DeviceBuffer residual, DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer y,
-                                                 DeviceBuffer runningMean, DeviceBuffer runningVar, int n, int c, int hw, float eps)
+                                                 DeviceBuffer runningMean, DeviceBuffer runningVar, int n, int c, int hw, float eps) =>
+        AddReluForwardInference(x, residual, gamma, beta, y, runningMean, runningVar, n, c, hw, eps, xBf16: false);
+
+    /// <summary><see cref="BatchNormAddReluForwardInference"/> with x stored as bf16 bits; residual and y fp32.</summary>
+    public void BatchNormAddReluForwardInferenceBf16Input(DeviceBuffer x, DeviceBuffer residual, DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer y,
+                                                          DeviceBuffer runningMean, DeviceBuffer runningVar, int n, int c, int hw, float eps) =>
+        AddReluForwardInference(x, residual, gamma, beta, y, runningMean, runningVar, n, c, hw, eps, xBf16: true);
+
+    private void AddReluForwardInference(DeviceBuffer x, DeviceBuffer residual, DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer y,
+                                         DeviceBuffer runningMean, DeviceBuffer runningVar, int n, int c, int hw, float eps, bool xBf16)
     {
         int count = Check(n, c, hw);
-        Need(x, count, nameof(x)); Need(residual, count, nameof(residual)); Need(y, count, nameof(y));
+        int xBytes = xBf16 ? 2 : 4;
+        Need(x, count, nameof(x), xBytes); Need(residual, count, nameof(residual)); Need(y, count, nameof(y));
         foreach (var (b, name) in new[] { (gamma, nameof(gamma)), (beta, nameof(beta)), (runningMean, nameof(runningMean)), (runningVar, nameof(runningVar)) })
             Need(b, c, name);
         if (count > 0)
-            Launch("batchnorm_add_relu_forward_inference_kernel", GridFor(count, Threads), Threads,
+            Launch(ForInput("batchnorm_add_relu_forward_inference_kernel", xBf16), GridFor(count, Threads), Threads,
                 new KernelArgs().Ptr(x).Ptr(residual).Ptr(y).Ptr(gamma).Ptr(beta).Ptr(runningMean).Ptr(runningVar).I32(count).I32(c).I32(hw).F32(eps),
-                LaunchCost.Elements(3L * count + 4L * c));
+                new LaunchCost((xBytes + 8L) * count + 16L * c));
     }
 
     /// <summary>

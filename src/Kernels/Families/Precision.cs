@@ -11,8 +11,9 @@ namespace NativeContrastive.Kernels.Families;
 /// nearest, ties away from zero, as cvt.rna.tf32.f32), multiplied on tensor cores. PyTorch's
 /// default for convolutions on Ampere and later.</item>
 /// <item><see cref="Bf16"/>: operands rounded to bfloat16 (8-bit exponent, 7-bit mantissa, round to
-/// nearest even), multiplied on tensor cores; in training, a convolution's output that batch norm
-/// reads is stored as bf16 too (Ops.Conv2dBatchNorm), as PyTorch's autocast stores it.</item>
+/// nearest even), multiplied on tensor cores; a convolution's output that batch norm reads is
+/// stored as bf16 too (Ops.Conv2dBatchNorm; not in an eval-mode pass that needs gradients), as
+/// PyTorch's autocast stores it.</item>
 /// </list>
 /// cpu and emu give the same semantics as the GPU: the cpu reference rounds the operands and
 /// runs its fp32 loops, emu runs the very tensor-core kernels with C++ stand-ins for the PTX.

@@ -123,6 +123,35 @@ public class Bf16ActivationKernelTests(EmuOrder order) : EmuKernelTest(order)
         forward.Dispose();
     }
 
+    [TestCase(3, 5, 37)]
+    [TestCase(33, 7, 1)]
+    public void BatchNormInferenceReadsBf16AsItsWidenedFp32(int n, int c, int hw)
+    {
+        using var k = new BatchNormKernels(Driver);
+        int count = n * c * hw;
+        var x16 = Round(Data(count, 7, -40f, 40f));
+        float[] res = Data(count, 8), gamma = Data(c, 2, 0.5f, 1.5f), beta = Data(c, 3), rm = Data(c, 5), rv = Data(c, 6, 0.5f, 2f);
+        res[count - 1] = float.NaN;
+        using var dx16 = Up(x16);
+        using var dx32 = Up(Widen(x16));
+        using var dres = Up(res);
+        using var dg = Up(gamma);
+        using var db = Up(beta);
+        using var drm = Up(rm);
+        using var drv = Up(rv);
+        using var y16 = Up(Enumerable.Repeat(float.NaN, count).ToArray());
+        using var y32 = Up(Enumerable.Repeat(float.NaN, count).ToArray());
+        foreach (bool relu in new[] { false, true })
+        {
+            k.BatchNormForwardInferenceBf16Input(dx16, dg, db, y16, drm, drv, n, c, hw, 1e-5f, relu);
+            k.BatchNormForwardInference(dx32, dg, db, y32, drm, drv, n, c, hw, 1e-5f, relu);
+            Assert.That(y16.ToArray<float>(), Is.EqualTo(y32.ToArray<float>()), $"relu {relu}");
+        }
+        k.BatchNormAddReluForwardInferenceBf16Input(dx16, dres, dg, db, y16, drm, drv, n, c, hw, 1e-5f);
+        k.BatchNormAddReluForwardInference(dx32, dres, dg, db, y32, drm, drv, n, c, hw, 1e-5f);
+        Assert.That(y16.ToArray<float>(), Is.EqualTo(y32.ToArray<float>()), "add + relu");
+    }
+
     /// <summary>Output buffers of one batch-norm launch sequence: count-long Y and Residual, c-long statistics; NaN-filled except the running statistics (0 and 1).</summary>
     private sealed class Outputs : IDisposable
     {

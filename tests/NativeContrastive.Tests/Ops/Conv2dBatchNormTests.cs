@@ -19,7 +19,8 @@ namespace NativeContrastive.Tests.OpsTests;
 /// x, weight, bias, γ, β and the residual, and the running statistics — on the cpu and on emu. Those
 /// pieces are each gradient-checked by finite differences (ConvPoolGradTests, BatchNormGradTests,
 /// BatchNormAddReluTests); a finite-difference check of the rounded op itself would measure the
-/// rounding steps, not the gradient. Elsewhere (eval mode, fp32, tf32) the op is Conv2d then batch norm, exactly.
+/// rounding steps, not the gradient. In eval mode without gradients at bf16 it equals the rounded
+/// composition too; elsewhere (fp32, tf32, eval mode with gradients) it is Conv2d then batch norm, exactly.
 /// </summary>
 public class Conv2dBatchNormTests
 {
@@ -92,6 +93,30 @@ public class Conv2dBatchNormTests
         AssertEqual(rounded, fused, "against the rounded composition");
         var unrounded = Run(be, ending, bias, true, (x, w, bi, g, b, rm, rv, r) => Composed(ending, true, z => z, x, w, bi, g, b, rm, rv, r));
         Assert.That(fused.Y, Is.Not.EqualTo(unrounded.Y), "the convolution output was stored in bf16, not fp32");
+    }
+
+    [TestCase("cpu")]
+    [TestCase("emu")]
+    public void Bf16EvalWithoutGradientsNormalisesTheConvOutputRoundedToBf16(string device)
+    {
+        var be = Backend(device);
+        using var _ = Precisions.Use(be, Precision.Bf16);
+        foreach (var ending in new[] { Ending.None, Ending.Relu, Ending.AddRelu })
+        {
+            using var scope = TensorScope.Begin();
+            using var noGrad = Tape.NoGrad();
+            int[] xs = [2, 5, 9, 7], ys = [2, 6, 5, 4];
+            Tensor Up(float[] v, params int[] s) => Tensor.FromArray(be, v, s);
+            Tensor x = Up(EmuKernelTest.Data(2 * 5 * 9 * 7, 1), xs), w = Up(EmuKernelTest.Data(6 * 5 * 9, 2, -0.3f, 0.3f), 6, 5, 3, 3),
+                   g = Up(EmuKernelTest.Data(6, 3, 0.5f, 1.5f), 6), b = Up(EmuKernelTest.Data(6, 4, -0.5f, 0.5f), 6),
+                   rm = Up(EmuKernelTest.Data(6, 5, -0.3f, 0.3f), 6), rv = Up(EmuKernelTest.Data(6, 6, 0.5f, 2f), 6);
+            Tensor? r = ending == Ending.AddRelu ? Up(EmuKernelTest.Data(2 * 6 * 5 * 4, 8), ys) : null;
+            var fused = Fused(ending, false, x, w, null, g, b, rm, rv, r).ToArray();
+            var rounded = Composed(ending, false, RoundedStraightThrough, x, w, null, g, b, rm, rv, r).ToArray();
+            var unrounded = Composed(ending, false, z => z, x, w, null, g, b, rm, rv, r).ToArray();
+            Assert.That(fused, Is.EqualTo(rounded), $"{ending}: against the rounded composition");
+            Assert.That(fused, Is.Not.EqualTo(unrounded), $"{ending}: the convolution output was stored in bf16");
+        }
     }
 
     [TestCase("cpu", Precision.Fp32, true)]

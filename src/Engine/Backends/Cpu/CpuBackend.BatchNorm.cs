@@ -41,6 +41,20 @@ public sealed partial class CpuBackend
         BatchNormAddReluBackward(wide, dy, y, gamma, saveMean, saveInvStd, dx, dresidual, dgamma, dbeta, n, c, hw);
     }
 
+    public void BatchNormForwardInference(Bf16Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor runningMean, Tensor runningVar,
+                                          int n, int c, int hw, float eps, bool relu)
+    {
+        using var wide = Widen(x);
+        BatchNormForwardInference(wide, gamma, beta, y, runningMean, runningVar, n, c, hw, eps, relu);
+    }
+
+    public void BatchNormAddReluForwardInference(Bf16Tensor x, Tensor residual, Tensor gamma, Tensor beta, Tensor y, Tensor runningMean, Tensor runningVar,
+                                                 int n, int c, int hw, float eps)
+    {
+        using var wide = Widen(x);
+        BatchNormAddReluForwardInference(wide, residual, gamma, beta, y, runningMean, runningVar, n, c, hw, eps);
+    }
+
     private Tensor Widen(Bf16Tensor x)
     {
         var wide = Tensor.Empty(this, x.Shape);

@@ -52,4 +52,12 @@ public sealed partial class DeviceBackend
                                          Tensor dx, Tensor dresidual, Tensor dgamma, Tensor dbeta, int n, int c, int hw) =>
         batchNorm.BatchNormAddReluBackwardBf16Input(Buf(x), Buf(dy), Buf(y), Buf(gamma), Buf(saveMean), Buf(saveInvStd),
             Buf(dx), Buf(dresidual), Buf(dgamma), Buf(dbeta), n, c, hw);
+
+    public void BatchNormForwardInference(Bf16Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor runningMean, Tensor runningVar,
+                                          int n, int c, int hw, float eps, bool relu) =>
+        batchNorm.BatchNormForwardInferenceBf16Input(Buf(x), Buf(gamma), Buf(beta), Buf(y), Buf(runningMean), Buf(runningVar), n, c, hw, eps, relu);
+
+    public void BatchNormAddReluForwardInference(Bf16Tensor x, Tensor residual, Tensor gamma, Tensor beta, Tensor y, Tensor runningMean, Tensor runningVar,
+                                                 int n, int c, int hw, float eps) =>
+        batchNorm.BatchNormAddReluForwardInferenceBf16Input(Buf(x), Buf(residual), Buf(gamma), Buf(beta), Buf(y), Buf(runningMean), Buf(runningVar), n, c, hw, eps);
 }
