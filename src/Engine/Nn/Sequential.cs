@@ -28,7 +28,7 @@ public sealed class Sequential : Module
         return module;
     }
 
-    /// <summary>The layers in order; a Conv2d directly followed by a BatchNorm runs as one op (BatchNorm.ForwardConv: its output stored in bf16 when training at bf16).</summary>
+    /// <summary>The layers in order; a Conv2d directly followed by a BatchNorm runs as one op (BatchNorm.ForwardConv: at bf16 the convolution output is stored in bf16).</summary>
     public override Tensor Forward(Tensor x)
     {
         for (int i = 0; i < layers.Count; i++)
