@@ -125,4 +125,44 @@ public class ConvNormPoolCudaTests : CudaKernelTest
         Assert.That(darg.ToArray<int>(), Is.EqualTo(arg.ToArray()), "argmax");
         Assert.That(dgx.ToArray<float>(), Is.EqualTo(pgx.ToArray()), "max-pool dx");
     }
+
+    /// <summary>batch norm's "_bf16" kernels on the hardware: exactly the fp32 kernels on x widened (as on emu, Bf16ActivationKernelTests), at a ResNet-like size.</summary>
+    [TestCase(256, 64, 256)]
+    [TestCase(512, 512, 16)]
+    public void BatchNormReadsBf16AsItsWidenedFp32(int n, int c, int hw)
+    {
+        int count = n * c * hw;
+        var x16 = Array.ConvertAll(EmuKernelTest.Data(count, 1, -3f, 3f), PrecisionRounding.Bf16Bits);
+        float[] gamma = EmuKernelTest.Data(c, 2, 0.5f, 1.5f), beta = EmuKernelTest.Data(c, 3), gy = EmuKernelTest.Data(count, 4);
+        using var k = new BatchNormKernels(Cuda);
+        using var dx16 = Up(x16);
+        using var dx32 = Up(Array.ConvertAll(x16, PrecisionRounding.FromBf16Bits));
+        using var dgamma = Up(gamma);
+        using var dbeta = Up(beta);
+        using var dgy = Up(gy);
+        float[][] Run(bool bf16)
+        {
+            using var y = Up(new float[count]);
+            using var mean = Up(new float[c]);
+            using var inv = Up(new float[c]);
+            using var rm = Up(new float[c]);
+            using var rv = Up(Enumerable.Repeat(1f, c).ToArray());
+            using var dx = Up(new float[count]);
+            using var dg = Up(new float[c]);
+            using var db = Up(new float[c]);
+            if (bf16)
+            {
+                k.BatchNormForwardTrainingBf16Input(dx16, dgamma, dbeta, y, mean, inv, rm, rv, n, c, hw, 0.1f, 1e-5f, relu: true);
+                k.BatchNormBackwardBf16Input(dx16, dgy, y, dgamma, mean, inv, dx, dg, db, n, c, hw);
+            }
+            else
+            {
+                k.BatchNormForwardTraining(dx32, dgamma, dbeta, y, mean, inv, rm, rv, n, c, hw, 0.1f, 1e-5f, relu: true);
+                k.BatchNormBackward(dx32, dgy, y, dgamma, mean, inv, dx, dg, db, n, c, hw);
+            }
+            Cuda.Synchronize();
+            return new[] { y, mean, inv, rm, rv, dx, dg, db }.Select(b => b.ToArray<float>()).ToArray();
+        }
+        Assert.That(Run(bf16: true), Is.EqualTo(Run(bf16: false)));
+    }
 }
