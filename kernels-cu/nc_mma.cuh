@@ -120,12 +120,8 @@ __device__ __forceinline__ float nc_tf32_round(float x)
     return __uint_as_float((u + 0x1000u) & 0xffffe000u);   // ties away: add half an ulp of the magnitude, truncate
 }
 
-__device__ __forceinline__ unsigned nc_bf16_bits(float x)
-{
-    unsigned u = __float_as_uint(x);
-    if ((u & 0x7fffffffu) > 0x7f800000u) return 0x7fffu;
-    return (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
-}
+// cvt.rn.bf16 in integer arithmetic: nc_cuda.cuh's nc_float_to_bf16, which bf16 storage uses too.
+__device__ __forceinline__ unsigned nc_bf16_bits(float x) { return nc_float_to_bf16(x); }
 
 __device__ __forceinline__ unsigned nc_bf16x2_pack(float lo, float hi) { return nc_bf16_bits(lo) | (nc_bf16_bits(hi) << 16); }
 
