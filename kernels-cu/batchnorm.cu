@@ -15,6 +15,9 @@
 // x stored in bf16 (the "_bf16" kernels: a bf16 convolution's output, kernels-cu/conv_mma.cu; in
 // training and in eval mode): the kernels that read x are templates over its element type, instantiated for float and unsigned short
 // (bf16 bits), reading through nc_load_f32; everything else (statistics, y, dx) stays fp32.
+// y stored in bf16 too (the "_bf16_out_bf16" kernels: a BN+ReLU output that only the next
+// convolution reads): apply and inference round y (RNE) as they store it (nc_store_f32), and
+// backward reads that bf16 y as its ReLU mask (y > 0), the fused residual kernels keep y fp32.
 // Partial sums and coefficients live in the launcher's workspace (BatchNormKernels.cs). Indices
 // are 32-bit: the launcher checks n·c·hw < 2³¹.
 // Launch configuration: BatchNormKernels.cs.
@@ -205,8 +208,8 @@ extern "C" __global__ void batchnorm_forward_finalize_kernel(const float* __rest
 
 // y[e] = x[e]·scale[ch] + shift[ch] for ch = (e / hw) mod c; then max(y, 0) when relu.
 // Grid-stride over the n·c·hw elements; y may be x (each element reads before it writes).
-template <typename TX>
-__device__ __forceinline__ void nc_bn_forward_apply(const TX* x, float* y, const float* __restrict__ coef, int count, int c, int hw, int relu)
+template <typename TX, typename TY>
+__device__ __forceinline__ void nc_bn_forward_apply(const TX* x, TY* y, const float* __restrict__ coef, int count, int c, int hw, int relu)
 {
     int first = blockIdx.x * blockDim.x + threadIdx.x, step = gridDim.x * blockDim.x;
     if (first >= count) return;
@@ -214,7 +217,7 @@ __device__ __forceinline__ void nc_bn_forward_apply(const TX* x, float* y, const
     for (int e = first; e < count; e += step, it.next())
     {
         float v = fmaf(nc_load_f32(x, e), coef[2 * it.ch], coef[2 * it.ch + 1]);
-        y[e] = relu ? nc_relu(v) : v;
+        nc_store_f32(y, e, relu ? nc_relu(v) : v);
     }
 }
 
@@ -233,8 +236,8 @@ extern "C" __global__ void batchnorm_forward_apply_bf16_kernel(const unsigned sh
 // Eval mode: y[e] = γ·(x − running_mean)/√(running_var + ε) + β per channel, as
 // x·scale + shift with scale = γ/√(running_var + ε), shift = β − running_mean·scale (the cpu
 // backend's order); then max(y, 0) when relu. y may be x.
-template <typename TX>
-__device__ __forceinline__ void nc_bn_forward_inference(const TX* x, float* y, const float* __restrict__ gamma, const float* __restrict__ beta,
+template <typename TX, typename TY>
+__device__ __forceinline__ void nc_bn_forward_inference(const TX* x, TY* y, const float* __restrict__ gamma, const float* __restrict__ beta,
                                                         const float* __restrict__ running_mean, const float* __restrict__ running_var,
                                                         int count, int c, int hw, float eps, int relu)
 {
@@ -245,7 +248,7 @@ __device__ __forceinline__ void nc_bn_forward_inference(const TX* x, float* y, c
     {
         float scale = gamma[it.ch] / sqrtf(running_var[it.ch] + eps), shift = beta[it.ch] - running_mean[it.ch] * scale;
         float v = fmaf(nc_load_f32(x, e), scale, shift);
-        y[e] = relu ? nc_relu(v) : v;
+        nc_store_f32(y, e, relu ? nc_relu(v) : v);
     }
 }
 
@@ -268,8 +271,8 @@ extern "C" __global__ void batchnorm_forward_inference_bf16_kernel(const unsigne
 // partial[(ch·S + z)·2 + {0, 1}] = (Σ g, Σ g·(x − μ)) over channel ch's elements
 // [z·chunk, min((z+1)·chunk, n·hw)), with g = dy, or dy·[y > 0] when y (the fused BN+ReLU
 // output) is given.
-template <typename TX>
-__device__ __forceinline__ void nc_bn_backward_reduce(const TX* __restrict__ x, const float* __restrict__ dy, const float* __restrict__ y,
+template <typename TX, typename TY>
+__device__ __forceinline__ void nc_bn_backward_reduce(const TX* __restrict__ x, const float* __restrict__ dy, const TY* __restrict__ y,
                                                       const float* __restrict__ save_mean, float* __restrict__ partial,
                                                       int n, int c, int hw, int chunk)
 {
@@ -283,7 +286,7 @@ __device__ __forceinline__ void nc_bn_backward_reduce(const TX* __restrict__ x, 
         for (int e = begin + threadIdx.x; e < end; e += blockDim.x, it.next())
         {
             int i = it.index(ch, c);
-            float g = (y == nullptr || y[i] > 0.f) ? dy[i] : 0.f;
+            float g = (y == nullptr || nc_load_f32(y, i) > 0.f) ? dy[i] : 0.f;
             sum_g += g;
             sum_gx = fmaf(g, nc_load_f32(x, i) - mean, sum_gx);
         }
@@ -335,8 +338,8 @@ extern "C" __global__ void batchnorm_backward_finalize_kernel(const float* __res
 
 // dx[e] = k·g + b·(x − μ) + shift for ch = (e / hw) mod c, g = dy or dy·[y > 0] (fused ReLU).
 // Grid-stride over the n·c·hw elements; dx may be dy itself (each element reads before it writes).
-template <typename TX>
-__device__ __forceinline__ void nc_bn_backward_apply(const TX* x, const float* dy, const float* y, const float* __restrict__ save_mean,
+template <typename TX, typename TY>
+__device__ __forceinline__ void nc_bn_backward_apply(const TX* x, const float* dy, const TY* y, const float* __restrict__ save_mean,
                                                      const float* __restrict__ coef, float* dx, int count, int c, int hw)
 {
     int first = blockIdx.x * blockDim.x + threadIdx.x, step = gridDim.x * blockDim.x;
@@ -344,7 +347,7 @@ __device__ __forceinline__ void nc_bn_backward_apply(const TX* x, const float* d
     nc_bn_flat_walk it(first, step, c, hw);
     for (int e = first; e < count; e += step, it.next())
     {
-        float g = (y == nullptr || y[e] > 0.f) ? dy[e] : 0.f;
+        float g = (y == nullptr || nc_load_f32(y, e) > 0.f) ? dy[e] : 0.f;
         const float* k = coef + 3 * it.ch;
         dx[e] = fmaf(k[1], nc_load_f32(x, e) - save_mean[it.ch], fmaf(k[0], g, k[2]));
     }
@@ -461,6 +464,38 @@ extern "C" __global__ void batchnorm_add_relu_backward_apply_bf16_kernel(const u
     nc_bn_add_relu_backward_apply(x, dy, y, save_mean, coef, dx, dresidual, count, c, hw);
 }
 
+// x and y stored in bf16: y = bf16(relu?(x·scale + shift)).
+extern "C" __global__ void batchnorm_forward_apply_bf16_out_bf16_kernel(const unsigned short* __restrict__ x, unsigned short* __restrict__ y,
+                                                                        const float* __restrict__ coef, int count, int c, int hw, int relu)
+{
+    nc_bn_forward_apply(x, y, coef, count, c, hw, relu);
+}
+
+// x and y stored in bf16, eval mode.
+extern "C" __global__ void batchnorm_forward_inference_bf16_out_bf16_kernel(const unsigned short* __restrict__ x, unsigned short* __restrict__ y,
+                                                                            const float* __restrict__ gamma, const float* __restrict__ beta,
+                                                                            const float* __restrict__ running_mean, const float* __restrict__ running_var,
+                                                                            int count, int c, int hw, float eps, int relu)
+{
+    nc_bn_forward_inference(x, y, gamma, beta, running_mean, running_var, count, c, hw, eps, relu);
+}
+
+// Backward of batchnorm_forward_apply_bf16_out_bf16_kernel: x and the ReLU mask y in bf16.
+extern "C" __global__ void batchnorm_backward_reduce_bf16_out_bf16_kernel(const unsigned short* __restrict__ x, const float* __restrict__ dy,
+                                                                          const unsigned short* __restrict__ y, const float* __restrict__ save_mean,
+                                                                          float* __restrict__ partial, int n, int c, int hw, int chunk)
+{
+    nc_bn_backward_reduce(x, dy, y, save_mean, partial, n, c, hw, chunk);
+}
+
+// Backward of batchnorm_forward_apply_bf16_out_bf16_kernel: x and the ReLU mask y in bf16; dx fp32.
+extern "C" __global__ void batchnorm_backward_apply_bf16_out_bf16_kernel(const unsigned short* __restrict__ x, const float* dy, const unsigned short* __restrict__ y,
+                                                                         const float* __restrict__ save_mean, const float* __restrict__ coef, float* dx,
+                                                                         int count, int c, int hw)
+{
+    nc_bn_backward_apply(x, dy, y, save_mean, coef, dx, count, c, hw);
+}
+
 NC_EXPORT_KERNEL(batchnorm_forward_stats_kernel);
 NC_EXPORT_KERNEL(batchnorm_forward_finalize_kernel);
 NC_EXPORT_KERNEL(batchnorm_forward_apply_kernel);
@@ -479,3 +514,7 @@ NC_EXPORT_KERNEL(batchnorm_add_relu_forward_apply_bf16_kernel);
 NC_EXPORT_KERNEL(batchnorm_add_relu_backward_apply_bf16_kernel);
 NC_EXPORT_KERNEL(batchnorm_forward_inference_bf16_kernel);
 NC_EXPORT_KERNEL(batchnorm_add_relu_forward_inference_bf16_kernel);
+NC_EXPORT_KERNEL(batchnorm_forward_apply_bf16_out_bf16_kernel);
+NC_EXPORT_KERNEL(batchnorm_forward_inference_bf16_out_bf16_kernel);
+NC_EXPORT_KERNEL(batchnorm_backward_reduce_bf16_out_bf16_kernel);
+NC_EXPORT_KERNEL(batchnorm_backward_apply_bf16_out_bf16_kernel);

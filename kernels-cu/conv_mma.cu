@@ -32,7 +32,8 @@
 //         and each fragment register is rounded (cvt.rna) after its ldmatrix.
 //   bf16  the gathered fp32 values go through registers (slice s+1's loads are issued before slice
 //         s's mma), are rounded to bf16 (RNE) and stored as bf16 into a double-buffered tile: half
-//         the shared memory and half the ldmatrix traffic of fp32 tiles.
+//         the shared memory and half the ldmatrix traffic of fp32 tiles. An x already stored in bf16
+//         (the "_in_bf16" kernels, below) is gathered and stored as it is.
 // Either way each operand is rounded exactly once and accumulation is fp32 in the mma. Out-of-range
 // rows, columns and reduction indices load as 0, so any K, C, H, W, stride, padding and filter size
 // is valid.
@@ -274,8 +275,8 @@ __device__ __forceinline__ bool nc_mma_b_offset(const nc_mma_geom& g, const nc_m
 // the cursor to the next slice: to_a(i, row, k, src, ok) for its 8 A elements and
 // to_b(i, column, k, src, ok) for its 4·bcols B elements, with tile-local row/column/k, the source
 // address and whether it is in range (src is a valid address, never read, when !ok).
-template <int OP, int TM, class ToA, class ToB>
-__device__ __forceinline__ void nc_mma_gather(const float* __restrict__ a, const float* __restrict__ b, const nc_mma_geom& g, int M,
+template <int OP, int TM, typename TB, class ToA, class ToB>
+__device__ __forceinline__ void nc_mma_gather(const float* __restrict__ a, const TB* __restrict__ b, const nc_mma_geom& g, int M,
                                               int kend, int m0, int tid, const nc_mma_col (&col)[nc_mma_tile<TM>::bcols],
                                               nc_mma_cursor& cur, const nc_mma_walk& walk, ToA to_a, ToB to_b)
 {
@@ -404,22 +405,30 @@ __device__ __forceinline__ void nc_mma_mainloop_tf32(const float* __restrict__ a
     }
 }
 
-// bf16 main loop: register-staged, double-buffered bf16 tiles.
-template <int OP, int TM>
-__device__ __forceinline__ void nc_mma_mainloop_bf16(const float* __restrict__ a, const float* __restrict__ b, const nc_mma_geom& g,
+// A staged B element as the bf16 bits the tile holds: an fp32 value rounded (RNE), a bf16 one as it is
+// (its rounding would be itself: rounding is idempotent, so a bf16 input gives the very tile an fp32
+// input holding the same values gives).
+__device__ __forceinline__ unsigned short nc_mma_tile_bits(float v) { return nc_bf16_bits16(v); }
+__device__ __forceinline__ unsigned short nc_mma_tile_bits(unsigned short bits) { return bits; }
+
+// bf16 main loop: register-staged, double-buffered bf16 tiles. B is read as TB: fp32, or bf16 bits
+// (an activation stored in bf16, the "_in_bf16" kernels: half the bytes gathered and staged).
+template <int OP, int TM, typename TB>
+__device__ __forceinline__ void nc_mma_mainloop_bf16(const float* __restrict__ a, const TB* __restrict__ b, const nc_mma_geom& g,
                                                      int M, int kbegin, int kend, int slices, int m0, int tid,
                                                      const nc_mma_col (&col)[nc_mma_tile<TM>::bcols], int wm, int wn, float (&acc)[2][4][4])
 {
     using T = nc_mma_tile<TM>;
     __shared__ __align__(16) unsigned short As[2][TM][NC_MMA_BF16_LD];
     __shared__ __align__(16) unsigned short Bs[2][NC_MMA_TN][NC_MMA_BF16_LD];
-    float ra[8], rb[4 * T::bcols];
+    float ra[8];
+    TB rb[4 * T::bcols];
     nc_mma_walk walk = nc_mma_walk_make<OP>(g);
     nc_mma_cursor cur = nc_mma_cursor_start<OP>(g, kbegin, tid);
     auto load = [&]() {   // the cursor's slice into ra, rb
         nc_mma_gather<OP, TM>(a, b, g, M, kend, m0, tid, col, cur, walk,
                           [&](int i, int, int, const float* src, bool ok) { ra[i] = ok ? *src : 0.f; },
-                          [&](int i, int, int, const float* src, bool ok) { rb[i] = ok ? *src : 0.f; });
+                          [&](int i, int, int, const TB* src, bool ok) { rb[i] = ok ? *src : TB(0); });
     };
     auto store = [&](int buf) {   // the staged slice, rounded, at the positions nc_mma_gather names
         int tid16 = tid % NC_MMA_TK, lane = tid & 31;
@@ -427,7 +436,7 @@ __device__ __forceinline__ void nc_mma_mainloop_bf16(const float* __restrict__ a
         for (int i = 0; i < 8; i++) As[buf][tid / NC_MMA_TK + (T::threads / NC_MMA_TK) * i][tid16] = nc_bf16_bits16(ra[i]);
 #pragma unroll
         for (int i = 0; i < 4 * T::bcols; i++)
-            Bs[buf][lane % 8 + 8 * (tid >> 5) + 8 * T::warps * (i % T::bcols)][lane / 8 + 4 * (i / T::bcols)] = nc_bf16_bits16(rb[i]);
+            Bs[buf][lane % 8 + 8 * (tid >> 5) + 8 * T::warps * (i % T::bcols)][lane / 8 + 4 * (i / T::bcols)] = nc_mma_tile_bits(rb[i]);
     };
     load();   // slices ≥ 1
     store(0);
@@ -454,15 +463,11 @@ template <int OP> __device__ __forceinline__ int nc_mma_out_base(const nc_mma_ge
     return n * rows * plane + (j - n * plane);
 }
 
-// An output element stored as fp32, or rounded to bf16 (RNE) and stored as its 16 bits.
-__device__ __forceinline__ void nc_mma_store(float* p, int i, float v) { p[i] = v; }
-__device__ __forceinline__ void nc_mma_store(unsigned short* p, int i, float v) { p[i] = nc_float_to_bf16(v); }
-
 // Block (bx, by, bz): rows by·TM …, columns bx·64 …, reduction [bz·chunk, min((bz+1)·chunk, KR)).
 // out receives slot bz (offset bz·M·Ncol) when gridDim.z > 1 (fp32 outputs only); bias (forward
-// only) may be null.
-template <int OP, int PREC, int TM, typename TOut>
-__device__ __forceinline__ void nc_conv_mma(const float* __restrict__ a, const float* __restrict__ b, const float* __restrict__ bias,
+// only) may be null. b (x or dy) is fp32, or bf16 bits at PREC bf16 (cp.async cannot widen).
+template <int OP, int PREC, int TM, typename TB, typename TOut>
+__device__ __forceinline__ void nc_conv_mma(const float* __restrict__ a, const TB* __restrict__ b, const float* __restrict__ bias,
                                             TOut* __restrict__ out, const nc_mma_geom& g, int chunk)
 {
     int M, Ncol, KR;
@@ -488,7 +493,7 @@ __device__ __forceinline__ void nc_conv_mma(const float* __restrict__ a, const f
     if (slices > 0)   // (the walks divide by the reduction's radices, which an empty reduction may lack)
     {
         if constexpr (PREC == NC_PREC_TF32) nc_mma_mainloop_tf32<OP, TM>(a, b, g, M, kbegin, kend, slices, m0, tid, col, wm, wn, acc);
-        else nc_mma_mainloop_bf16<OP, TM>(a, b, g, M, kbegin, kend, slices, m0, tid, col, wm, wn, acc);
+        else nc_mma_mainloop_bf16<OP, TM, TB>(a, b, g, M, kbegin, kend, slices, m0, tid, col, wm, wn, acc);
     }
 
     // Each of the thread's 8 output columns is decoded once; its 4 rows are strides apart.
@@ -508,15 +513,16 @@ __device__ __forceinline__ void nc_conv_mma(const float* __restrict__ a, const f
                 {
                     int m = m0 + wm + 16 * mi + gid + 8 * half;
                     if (m < M)
-                        nc_mma_store(dst, base + m * stride, acc[mi][ni][2 * half + e] + (OP == NC_OP_FORWARD && bias && blockIdx.z == 0 ? bias[m] : 0.f));
+                        nc_store_f32(dst, base + m * stride, acc[mi][ni][2 * half + e] + (OP == NC_OP_FORWARD && bias && blockIdx.z == 0 ? bias[m] : 0.f));
                 }
         }
 }
 
 // The kernels, written out one by one (see kernels-cu/README.md): 64-row tiles (128 threads,
 // 6 blocks per SM: 80 registers) and 128-row tiles ("_m128", 256 threads, 3 blocks per SM), each at
-// tf32 and bf16. The bf16 forward _m128 asks for 2 blocks: at 80 registers ptxas spills 8 bytes
-// (its staged slice and the bias epilogue), at 2 blocks it takes ~106 registers and spills nothing.
+// tf32 and bf16. The bf16 forwards _m128 ask for 2 blocks: at 80 registers ptxas spills 8 bytes
+// (its staged slice and the bias epilogue; the _in_bf16 ones too, on sm_90), at 2 blocks they take
+// ~106 registers and spill nothing.
 
 // y[n,k,p,q] = Σ_{c,r,s} round(w[k,c,r,s]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]) (+ bias[k]); chunk ≥ C·R·S.
 extern "C" __global__ void __launch_bounds__(128, 6) conv2d_forward_mma_tf32_kernel(
@@ -616,6 +622,53 @@ extern "C" __global__ void __launch_bounds__(256, 2) conv2d_forward_mma_bf16_m12
     nc_conv_mma<NC_OP_FORWARD, NC_PREC_BF16, 128>(w, x, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
+// x stored in bf16 (the "_in_bf16" kernels: a BN+ReLU output that only the next convolution reads,
+// a Bf16Tensor): forward and backward weight gather bf16 bits straight into the tile. Each computes
+// exactly what its fp32-input twin computes on x widened to fp32 (widening is exact and the tile's
+// rounding of a bf16 value is the value), with half the bytes gathered.
+
+// As conv2d_forward_mma_bf16_kernel with x stored in bf16; any split.
+extern "C" __global__ void __launch_bounds__(128, 6) conv2d_forward_mma_bf16_in_bf16_kernel(
+    const unsigned short* __restrict__ x, const float* __restrict__ w, const float* __restrict__ bias, float* __restrict__ y, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
+{
+    nc_conv_mma<NC_OP_FORWARD, NC_PREC_BF16, 64>(w, x, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+}
+
+// As conv2d_forward_mma_bf16_out_bf16_kernel with x stored in bf16; one split.
+extern "C" __global__ void __launch_bounds__(128, 6) conv2d_forward_mma_bf16_in_bf16_out_bf16_kernel(
+    const unsigned short* __restrict__ x, const float* __restrict__ w, const float* __restrict__ bias, unsigned short* __restrict__ y, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
+{
+    nc_conv_mma<NC_OP_FORWARD, NC_PREC_BF16, 64>(w, x, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+}
+
+// As conv2d_backward_weight_mma_bf16_kernel with x stored in bf16.
+extern "C" __global__ void __launch_bounds__(128, 6) conv2d_backward_weight_mma_bf16_in_bf16_kernel(
+    const unsigned short* __restrict__ x, const float* __restrict__ dy, float* __restrict__ dw, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
+{
+    nc_conv_mma<NC_OP_BACKWARD_WEIGHT, NC_PREC_BF16, 64>(dy, x, nullptr, dw, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+}
+
+// As conv2d_forward_mma_bf16_m128_kernel with x stored in bf16; any split.
+extern "C" __global__ void __launch_bounds__(256, 2) conv2d_forward_mma_bf16_m128_in_bf16_kernel(
+    const unsigned short* __restrict__ x, const float* __restrict__ w, const float* __restrict__ bias, float* __restrict__ y, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
+{
+    nc_conv_mma<NC_OP_FORWARD, NC_PREC_BF16, 128>(w, x, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+}
+
+// As conv2d_forward_mma_bf16_m128_out_bf16_kernel with x stored in bf16; one split.
+extern "C" __global__ void __launch_bounds__(256, 2) conv2d_forward_mma_bf16_m128_in_bf16_out_bf16_kernel(
+    const unsigned short* __restrict__ x, const float* __restrict__ w, const float* __restrict__ bias, unsigned short* __restrict__ y, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
+{
+    nc_conv_mma<NC_OP_FORWARD, NC_PREC_BF16, 128>(w, x, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+}
+
+// As conv2d_backward_weight_mma_bf16_m128_kernel with x stored in bf16.
+extern "C" __global__ void __launch_bounds__(256, 3) conv2d_backward_weight_mma_bf16_m128_in_bf16_kernel(
+    const unsigned short* __restrict__ x, const float* __restrict__ dy, float* __restrict__ dw, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
+{
+    nc_conv_mma<NC_OP_BACKWARD_WEIGHT, NC_PREC_BF16, 128>(dy, x, nullptr, dw, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+}
+
 NC_EXPORT_KERNEL(conv2d_forward_mma_tf32_kernel);
 NC_EXPORT_KERNEL(conv2d_backward_data_mma_tf32_kernel);
 NC_EXPORT_KERNEL(conv2d_backward_weight_mma_tf32_kernel);
@@ -630,3 +683,9 @@ NC_EXPORT_KERNEL(conv2d_backward_data_mma_bf16_m128_kernel);
 NC_EXPORT_KERNEL(conv2d_backward_weight_mma_bf16_m128_kernel);
 NC_EXPORT_KERNEL(conv2d_forward_mma_bf16_out_bf16_kernel);
 NC_EXPORT_KERNEL(conv2d_forward_mma_bf16_m128_out_bf16_kernel);
+NC_EXPORT_KERNEL(conv2d_forward_mma_bf16_in_bf16_kernel);
+NC_EXPORT_KERNEL(conv2d_forward_mma_bf16_in_bf16_out_bf16_kernel);
+NC_EXPORT_KERNEL(conv2d_backward_weight_mma_bf16_in_bf16_kernel);
+NC_EXPORT_KERNEL(conv2d_forward_mma_bf16_m128_in_bf16_kernel);
+NC_EXPORT_KERNEL(conv2d_forward_mma_bf16_m128_in_bf16_out_bf16_kernel);
+NC_EXPORT_KERNEL(conv2d_backward_weight_mma_bf16_m128_in_bf16_kernel);

@@ -79,6 +79,9 @@ __device__ __forceinline__ unsigned short nc_float_to_bf16(float v)
 }
 __device__ __forceinline__ float nc_load_f32(const float* p, int i) { return p[i]; }
 __device__ __forceinline__ float nc_load_f32(const unsigned short* p, int i) { return nc_bf16_to_float(p[i]); }
+// The other way: an fp32 result stored as fp32, or rounded (nearest even) and stored as bf16 bits.
+__device__ __forceinline__ void nc_store_f32(float* p, int i, float v) { p[i] = v; }
+__device__ __forceinline__ void nc_store_f32(unsigned short* p, int i, float v) { p[i] = nc_float_to_bf16(v); }
 
 // Maximum of v over the 32 lanes of a warp (all lanes must call it).
 __device__ __forceinline__ float nc_warp_max(float v)

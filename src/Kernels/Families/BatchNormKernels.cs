@@ -10,7 +10,9 @@ namespace NativeContrastive.Kernels.Families;
 /// grow-only workspaces; nothing waits for the host. Inference is one elementwise launch. The
 /// BatchNormAddRelu* variants (relu(bn(x) + residual)) differ only in their apply kernels. The
 /// *Bf16Input variants read x stored as bf16 bits (a bf16 convolution's output, a Bf16Tensor) through
-/// the "_bf16" kernels, the same code instantiated for bf16 loads; everything else stays fp32.
+/// the "_bf16" kernels, the same code instantiated for bf16 loads; everything else stays fp32. The
+/// *Bf16InputOutput variants store y as bf16 too (a BN+ReLU output that only the next convolution
+/// reads; the "_bf16_out_bf16" kernels), and their backward reads that y as the ReLU mask.
 /// Dispose the launcher to free the workspaces.
 /// </summary>
 public sealed class BatchNormKernels(IKernelDriver driver) : KernelFamily(driver, "batchnorm"), IDisposable
@@ -39,10 +41,16 @@ public sealed class BatchNormKernels(IKernelDriver driver) : KernelFamily(driver
         "batchnorm_forward_stats_bf16_kernel", "batchnorm_forward_apply_bf16_kernel", "batchnorm_backward_reduce_bf16_kernel",
         "batchnorm_backward_apply_bf16_kernel", "batchnorm_add_relu_forward_apply_bf16_kernel", "batchnorm_add_relu_backward_apply_bf16_kernel",
         "batchnorm_forward_inference_bf16_kernel", "batchnorm_add_relu_forward_inference_bf16_kernel",
+        "batchnorm_forward_apply_bf16_out_bf16_kernel", "batchnorm_forward_inference_bf16_out_bf16_kernel",
+        "batchnorm_backward_reduce_bf16_out_bf16_kernel", "batchnorm_backward_apply_bf16_out_bf16_kernel",
     }.ToDictionary(k => k, _ => new LaunchShape(Threads));
 
     /// <summary>The kernel reading x as bf16 ("…_bf16_kernel") when <paramref name="xBf16"/>, else <paramref name="kernel"/> itself.</summary>
     private static string ForInput(string kernel, bool xBf16) => xBf16 ? kernel.Replace("_kernel", "_bf16_kernel") : kernel;
+
+    /// <summary>As <see cref="ForInput"/>, with y (the output, or backward's ReLU mask) in bf16 too when <paramref name="yBf16"/> ("…_bf16_out_bf16_kernel").</summary>
+    private static string ForTypes(string kernel, bool xBf16, bool yBf16) =>
+        yBf16 ? kernel.Replace("_kernel", "_bf16_out_bf16_kernel") : ForInput(kernel, xBf16);
 
     /// <summary>
     /// Training-mode batch norm: per channel μ, σ² (biased) over n·hw values; y ← γ(x−μ)/√(σ²+ε) + β
@@ -59,6 +67,16 @@ public sealed class BatchNormKernels(IKernelDriver driver) : KernelFamily(driver
                                            DeviceBuffer saveMean, DeviceBuffer saveInvStd, DeviceBuffer runningMean, DeviceBuffer runningVar,
                                            int n, int c, int hw, float momentum, float eps, bool relu, int splits) =>
         ForwardTraining(x, null, gamma, beta, y, saveMean, saveInvStd, runningMean, runningVar, n, c, hw, momentum, eps, relu, splits, xBf16: false);
+
+    /// <summary>
+    /// Training-mode batch norm with x and y stored as bf16 bits: y ← bf16(what the fp32 forward writes
+    /// for x widened); statistics fp32.
+    /// </summary>
+    public void BatchNormForwardTrainingBf16InputOutput(DeviceBuffer x, DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer y,
+                                                        DeviceBuffer saveMean, DeviceBuffer saveInvStd, DeviceBuffer runningMean, DeviceBuffer runningVar,
+                                                        int n, int c, int hw, float momentum, float eps, bool relu, int? splits = null) =>
+        ForwardTraining(x, null, gamma, beta, y, saveMean, saveInvStd, runningMean, runningVar, n, c, hw, momentum, eps, relu, splits ?? Splits(n, c, hw),
+            xBf16: true, yBf16: true);
 
     /// <summary>
     /// <see cref="BatchNormForwardTraining(DeviceBuffer, DeviceBuffer, DeviceBuffer, DeviceBuffer, DeviceBuffer, DeviceBuffer, DeviceBuffer, DeviceBuffer, int, int, int, float, float, bool)"/>
@@ -86,11 +104,11 @@ public sealed class BatchNormKernels(IKernelDriver driver) : KernelFamily(driver
 
     private void ForwardTraining(DeviceBuffer x, DeviceBuffer? residual, DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer y,
                                  DeviceBuffer saveMean, DeviceBuffer saveInvStd, DeviceBuffer runningMean, DeviceBuffer runningVar,
-                                 int n, int c, int hw, float momentum, float eps, bool relu, int splits, bool xBf16)
+                                 int n, int c, int hw, float momentum, float eps, bool relu, int splits, bool xBf16, bool yBf16 = false)
     {
         int count = Check(n, c, hw);
-        int xBytes = xBf16 ? 2 : 4;
-        Need(x, count, nameof(x), xBytes); Need(y, count, nameof(y));
+        int xBytes = xBf16 ? 2 : 4, yBytes = yBf16 ? 2 : 4;
+        Need(x, count, nameof(x), xBytes); Need(y, count, nameof(y), yBytes);
         if (residual is not null) Need(residual, count, nameof(residual));
         foreach (var (b, name) in new[] { (gamma, nameof(gamma)), (beta, nameof(beta)), (saveMean, nameof(saveMean)),
                      (saveInvStd, nameof(saveInvStd)), (runningMean, nameof(runningMean)), (runningVar, nameof(runningVar)) })
@@ -107,8 +125,8 @@ public sealed class BatchNormKernels(IKernelDriver driver) : KernelFamily(driver
                 .Ptr(runningMean).Ptr(runningVar).Ptr(coef).I32(c).F32(momentum).F32(eps), LaunchCost.Elements(2L * c * splits + 10L * c));
         if (count == 0) return;
         if (residual is null)
-            Launch(ForInput("batchnorm_forward_apply_kernel", xBf16), GridFor(count, Threads), Threads,
-                new KernelArgs().Ptr(x).Ptr(y).Ptr(coef).I32(count).I32(c).I32(hw).I32(relu ? 1 : 0), new LaunchCost((xBytes + 4L) * count + 8L * c));
+            Launch(ForTypes("batchnorm_forward_apply_kernel", xBf16, yBf16), GridFor(count, Threads), Threads,
+                new KernelArgs().Ptr(x).Ptr(y).Ptr(coef).I32(count).I32(c).I32(hw).I32(relu ? 1 : 0), new LaunchCost((xBytes + yBytes) * (long)count + 8L * c));
         else
             Launch(ForInput("batchnorm_add_relu_forward_apply_kernel", xBf16), GridFor(count, Threads), Threads,
                 new KernelArgs().Ptr(x).Ptr(residual).Ptr(y).Ptr(coef).I32(count).I32(c).I32(hw), new LaunchCost((xBytes + 8L) * count + 8L * c));
@@ -124,18 +142,23 @@ public sealed class BatchNormKernels(IKernelDriver driver) : KernelFamily(driver
                                                    DeviceBuffer runningMean, DeviceBuffer runningVar, int n, int c, int hw, float eps, bool relu) =>
         ForwardInference(x, gamma, beta, y, runningMean, runningVar, n, c, hw, eps, relu, xBf16: true);
 
+    /// <summary><see cref="BatchNormForwardInference"/> with x and y stored as bf16 bits.</summary>
+    public void BatchNormForwardInferenceBf16InputOutput(DeviceBuffer x, DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer y,
+                                                         DeviceBuffer runningMean, DeviceBuffer runningVar, int n, int c, int hw, float eps, bool relu) =>
+        ForwardInference(x, gamma, beta, y, runningMean, runningVar, n, c, hw, eps, relu, xBf16: true, yBf16: true);
+
     private void ForwardInference(DeviceBuffer x, DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer y,
-                                  DeviceBuffer runningMean, DeviceBuffer runningVar, int n, int c, int hw, float eps, bool relu, bool xBf16)
+                                  DeviceBuffer runningMean, DeviceBuffer runningVar, int n, int c, int hw, float eps, bool relu, bool xBf16, bool yBf16 = false)
     {
         int count = Check(n, c, hw);
-        int xBytes = xBf16 ? 2 : 4;
-        Need(x, count, nameof(x), xBytes); Need(y, count, nameof(y));
+        int xBytes = xBf16 ? 2 : 4, yBytes = yBf16 ? 2 : 4;
+        Need(x, count, nameof(x), xBytes); Need(y, count, nameof(y), yBytes);
         foreach (var (b, name) in new[] { (gamma, nameof(gamma)), (beta, nameof(beta)), (runningMean, nameof(runningMean)), (runningVar, nameof(runningVar)) })
             Need(b, c, name);
         if (count > 0)
-            Launch(ForInput("batchnorm_forward_inference_kernel", xBf16), GridFor(count, Threads), Threads,
+            Launch(ForTypes("batchnorm_forward_inference_kernel", xBf16, yBf16), GridFor(count, Threads), Threads,
                 new KernelArgs().Ptr(x).Ptr(y).Ptr(gamma).Ptr(beta).Ptr(runningMean).Ptr(runningVar).I32(count).I32(c).I32(hw).F32(eps).I32(relu ? 1 : 0),
-                new LaunchCost((xBytes + 4L) * count + 16L * c));
+                new LaunchCost((xBytes + yBytes) * (long)count + 16L * c));
     }
 
     /// <summary>Eval-mode batch norm fused with a residual add and ReLU: y ← relu(bn(x) + residual) with the running statistics.</summary>
@@ -184,6 +207,14 @@ public sealed class BatchNormKernels(IKernelDriver driver) : KernelFamily(driver
         Backward(x, dy, y, null, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, n, c, hw, splits ?? Splits(n, c, hw), xBf16: true);
 
     /// <summary>
+    /// The backward of <see cref="BatchNormForwardTrainingBf16InputOutput"/> with ReLU: x and y (the mask,
+    /// y &gt; 0) stored as bf16 bits; every gradient fp32.
+    /// </summary>
+    public void BatchNormBackwardBf16InputOutput(DeviceBuffer x, DeviceBuffer dy, DeviceBuffer y, DeviceBuffer gamma, DeviceBuffer saveMean, DeviceBuffer saveInvStd,
+                                                 DeviceBuffer dx, DeviceBuffer dgamma, DeviceBuffer dbeta, int n, int c, int hw, int? splits = null) =>
+        Backward(x, dy, y, null, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, n, c, hw, splits ?? Splits(n, c, hw), xBf16: true, yBf16: true);
+
+    /// <summary>
     /// Gradients of training-mode batch norm (dx, dgamma, dbeta overwritten). When <paramref name="y"/>
     /// is given it is the fused BN+ReLU output and dy is first masked by y &gt; 0.
     /// </summary>
@@ -197,12 +228,12 @@ public sealed class BatchNormKernels(IKernelDriver driver) : KernelFamily(driver
         Backward(x, dy, y, null, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, n, c, hw, splits, xBf16: false);
 
     private void Backward(DeviceBuffer x, DeviceBuffer dy, DeviceBuffer? y, DeviceBuffer? dresidual, DeviceBuffer gamma, DeviceBuffer saveMean, DeviceBuffer saveInvStd,
-                          DeviceBuffer dx, DeviceBuffer dgamma, DeviceBuffer dbeta, int n, int c, int hw, int splits, bool xBf16)
+                          DeviceBuffer dx, DeviceBuffer dgamma, DeviceBuffer dbeta, int n, int c, int hw, int splits, bool xBf16, bool yBf16 = false)
     {
         int count = Check(n, c, hw);
-        int xBytes = xBf16 ? 2 : 4;
+        int xBytes = xBf16 ? 2 : 4, yBytes = y is null ? 0 : yBf16 ? 2 : 4;
         Need(x, count, nameof(x), xBytes); Need(dy, count, nameof(dy)); Need(dx, count, nameof(dx));
-        if (y is not null) Need(y, count, nameof(y));
+        if (y is not null) Need(y, count, nameof(y), yBytes);
         if (dresidual is not null) Need(dresidual, count, nameof(dresidual));
         foreach (var (b, name) in new[] { (gamma, nameof(gamma)), (saveMean, nameof(saveMean)), (saveInvStd, nameof(saveInvStd)),
                      (dgamma, nameof(dgamma)), (dbeta, nameof(dbeta)) })
@@ -212,16 +243,16 @@ public sealed class BatchNormKernels(IKernelDriver driver) : KernelFamily(driver
         int chunk = Chunk(total, splits, out splits);
         var partial = partials.Get((long)c * splits * 2 * sizeof(float));
         var coef = coefficients.Get(3L * c * sizeof(float));
-        Launch(ForInput("batchnorm_backward_reduce_kernel", xBf16), new Dim3((uint)c, (uint)splits), Threads,
+        Launch(ForTypes("batchnorm_backward_reduce_kernel", xBf16, yBf16), new Dim3((uint)c, (uint)splits), Threads,
             new KernelArgs().Ptr(x).Ptr(dy).Ptr(y?.Ptr ?? 0).Ptr(saveMean).Ptr(partial).I32(n).I32(c).I32(hw).I32(chunk),
-            new LaunchCost((xBytes + (y is null ? 4L : 8L)) * count + 4L * c + 8L * c * splits));
+            new LaunchCost((xBytes + 4L + yBytes) * count + 4L * c + 8L * c * splits));
         Launch("batchnorm_backward_finalize_kernel", GridFor(c, Threads), Threads,
             new KernelArgs().Ptr(partial).I32(splits).Ptr(gamma).Ptr(saveInvStd).Ptr(dgamma).Ptr(dbeta).Ptr(coef).I32(c).I32(total), LaunchCost.Elements(2L * c * splits + 7L * c));
         if (count == 0) return;
         if (dresidual is null)
-            Launch(ForInput("batchnorm_backward_apply_kernel", xBf16), GridFor(count, Threads), Threads,
+            Launch(ForTypes("batchnorm_backward_apply_kernel", xBf16, yBf16), GridFor(count, Threads), Threads,
                 new KernelArgs().Ptr(x).Ptr(dy).Ptr(y?.Ptr ?? 0).Ptr(saveMean).Ptr(coef).Ptr(dx).I32(count).I32(c).I32(hw),
-                new LaunchCost((xBytes + (y is null ? 8L : 12L)) * count + 16L * c));
+                new LaunchCost((xBytes + 8L + yBytes) * count + 16L * c));
         else
             Launch(ForInput("batchnorm_add_relu_backward_apply_kernel", xBf16), GridFor(count, Threads), Threads,
                 new KernelArgs().Ptr(x).Ptr(dy).Ptr(y!).Ptr(saveMean).Ptr(coef).Ptr(dx).Ptr(dresidual).I32(count).I32(c).I32(hw),

@@ -48,11 +48,30 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
          from p in new[] { Precision.Tf32, Precision.Bf16 }
          from rows in new[] { ShortTileRows, TallTileRows }
          select (Name: KernelName(op, p, rows), Shape: new LaunchShape(2 * rows)))
-        .Concat(from rows in new[] { ShortTileRows, TallTileRows } select (Name: Bf16OutputKernelName(rows), Shape: new LaunchShape(2 * rows)))
+        .Concat(from rows in new[] { ShortTileRows, TallTileRows }
+                from io in new[] { (X: false, Y: true), (X: true, Y: false), (X: true, Y: true) }
+                select (Name: ForwardKernelName(Precision.Bf16, rows, io.X, io.Y), Shape: new LaunchShape(2 * rows)))
+        .Concat(from rows in new[] { ShortTileRows, TallTileRows }
+                select (Name: BackwardWeightKernelName(Precision.Bf16, rows, xBf16: true), Shape: new LaunchShape(2 * rows)))
         .ToDictionary(e => e.Name, e => e.Shape);
 
-    /// <summary>conv2d_forward_mma_bf16[_m128]_out_bf16_kernel: the bf16 forward storing its output as bf16.</summary>
-    private static string Bf16OutputKernelName(int tileRows) => KernelName("forward", Precision.Bf16, tileRows).Replace("_kernel", "_out_bf16_kernel");
+    /// <summary>
+    /// conv2d_forward_mma_{tf32|bf16}[_m128][_in_bf16][_out_bf16]_kernel: "_in_bf16" reads x stored as
+    /// bf16, "_out_bf16" stores y as bf16 (both bf16 precision only).
+    /// </summary>
+    private static string ForwardKernelName(Precision p, int tileRows, bool xBf16, bool yBf16) =>
+        KernelName("forward", p, tileRows).Replace("_kernel", (xBf16 ? "_in_bf16" : "") + (yBf16 ? "_out_bf16" : "") + "_kernel");
+
+    /// <summary>conv2d_backward_weight_mma_{tf32|bf16}[_m128][_in_bf16]_kernel.</summary>
+    private static string BackwardWeightKernelName(Precision p, int tileRows, bool xBf16) =>
+        KernelName("backward_weight", p, tileRows).Replace("_kernel", xBf16 ? "_in_bf16_kernel" : "_kernel");
+
+    /// <summary>An x stored in bf16 is read only by the bf16 kernels (tf32 tiles are filled by cp.async, which cannot widen).</summary>
+    private static void RequireBf16ForBf16Input(Precision p)
+    {
+        if (p != Precision.Bf16)
+            throw new ArgumentException($"Convolution: an input stored in bf16 is read by the bf16 tensor-core kernels only, not at {p}.", nameof(p));
+    }
 
     /// <summary>conv2d_{op}_mma_{tf32|bf16}[_m128]_kernel.</summary>
     private static string KernelName(string op, Precision p, int tileRows) =>
@@ -108,22 +127,11 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
 
     /// <summary>y ← conv(round(x), round(w)) (+ bias[K] when given). x [N,C,H,W], w [K,C,R,S], y [N,K,P,Q].</summary>
     public void Conv2dForward(DeviceBuffer x, DeviceBuffer w, DeviceBuffer? bias, DeviceBuffer y, ConvShape g, Precision p) =>
-        Conv2dForward(x, w, bias, y, g, p, Splits(g.K, (long)g.N * g.P * g.Q, (long)g.C * g.R * g.S, g.OutputLength), TileRowsFor(g.K));
+        Forward(x, false, w, bias, y, false, g, p, ForwardSplits(g), TileRowsFor(g.K));
 
     /// <summary>As the public overload with the number of reduction splits and the tile height given (tests exercise both on small shapes).</summary>
-    internal void Conv2dForward(DeviceBuffer x, DeviceBuffer w, DeviceBuffer? bias, DeviceBuffer y, ConvShape g, Precision p, int splits, int tileRows)
-    {
-        CheckLengths(g);
-        string kernel = KernelName("forward", p, CheckTileRows(tileRows));
-        Need(x, g.InputLength, nameof(x)); Need(w, g.WeightLength, nameof(w)); Need(y, g.OutputLength, nameof(y));
-        if (bias is not null) Need(bias, g.K, nameof(bias));
-        if (g.OutputLength == 0) return;
-        var (target, chunk, n) = Plan(y, g.OutputLength, g.C * g.R * g.S, splits);
-        Launch(kernel, TileGrid(g.K, (long)g.N * g.P * g.Q, n, tileRows), 2 * tileRows,
-            Geometry(new KernelArgs().Ptr(x).Ptr(w).Ptr(bias?.Ptr ?? 0).Ptr(target), g).I32(chunk),
-            new LaunchCost(4 * (g.InputLength + g.WeightLength + n * g.OutputLength), Flops(g), p));
-        Reduce(target, y, n, g.OutputLength);
-    }
+    internal void Conv2dForward(DeviceBuffer x, DeviceBuffer w, DeviceBuffer? bias, DeviceBuffer y, ConvShape g, Precision p, int splits, int tileRows) =>
+        Forward(x, false, w, bias, y, false, g, p, splits, tileRows);
 
     /// <summary>
     /// y ← bf16(conv(round(x), round(w)) (+ bias[K])), y holding bf16 bits [N,K,P,Q] (a Bf16Tensor): at
@@ -133,23 +141,51 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
     /// y is the bf16 rounding of what <see cref="Conv2dForward(DeviceBuffer, DeviceBuffer, DeviceBuffer?, DeviceBuffer, ConvShape, Precision)"/> writes.
     /// </summary>
     public void Conv2dForwardBf16Output(DeviceBuffer x, DeviceBuffer w, DeviceBuffer? bias, DeviceBuffer y, ConvShape g, Precision p) =>
-        Conv2dForwardBf16Output(x, w, bias, y, g, p, Splits(g.K, (long)g.N * g.P * g.Q, (long)g.C * g.R * g.S, g.OutputLength), TileRowsFor(g.K));
+        Forward(x, false, w, bias, y, true, g, p, ForwardSplits(g), TileRowsFor(g.K));
 
     /// <summary>As the public overload with the number of reduction splits and the tile height given.</summary>
-    internal void Conv2dForwardBf16Output(DeviceBuffer x, DeviceBuffer w, DeviceBuffer? bias, DeviceBuffer y, ConvShape g, Precision p, int splits, int tileRows)
+    internal void Conv2dForwardBf16Output(DeviceBuffer x, DeviceBuffer w, DeviceBuffer? bias, DeviceBuffer y, ConvShape g, Precision p, int splits, int tileRows) =>
+        Forward(x, false, w, bias, y, true, g, p, splits, tileRows);
+
+    /// <summary>
+    /// The forward with x stored as bf16 bits (a Bf16Tensor; <see cref="Precision.Bf16"/> only), y fp32
+    /// (<paramref name="yBf16"/> false) or bf16 bits: exactly what the fp32-input launch writes for x
+    /// widened to fp32 ("_in_bf16" kernels, half the bytes gathered).
+    /// </summary>
+    public void Conv2dForwardBf16Input(DeviceBuffer x, DeviceBuffer w, DeviceBuffer? bias, DeviceBuffer y, bool yBf16, ConvShape g, Precision p) =>
+        Forward(x, true, w, bias, y, yBf16, g, p, ForwardSplits(g), TileRowsFor(g.K));
+
+    /// <summary>As the public overload with the number of reduction splits and the tile height given.</summary>
+    internal void Conv2dForwardBf16Input(DeviceBuffer x, DeviceBuffer w, DeviceBuffer? bias, DeviceBuffer y, bool yBf16, ConvShape g, Precision p, int splits,
+                                         int tileRows) =>
+        Forward(x, true, w, bias, y, yBf16, g, p, splits, tileRows);
+
+    private static int ForwardSplits(ConvShape g) => Splits(g.K, (long)g.N * g.P * g.Q, (long)g.C * g.R * g.S, g.OutputLength);
+
+    /// <summary>
+    /// The forward at any input and output type. A bf16 y with one split at bf16 is stored by the
+    /// epilogue; otherwise the fp32 output goes to y (fp32) or to the workspace, which conv.cu's reduce
+    /// kernels add in order (and round, for a bf16 y).
+    /// </summary>
+    private void Forward(DeviceBuffer x, bool xBf16, DeviceBuffer w, DeviceBuffer? bias, DeviceBuffer y, bool yBf16, ConvShape g, Precision p,
+                         int splits, int tileRows)
     {
         CheckLengths(g);
         CheckTileRows(tileRows);
-        Need(x, g.InputLength, nameof(x)); Need(w, g.WeightLength, nameof(w)); Need(y, g.OutputLength, nameof(y), elementSize: 2);
+        if (xBf16) RequireBf16ForBf16Input(p);
+        Need(x, g.InputLength, nameof(x), elementSize: xBf16 ? 2 : 4); Need(w, g.WeightLength, nameof(w));
+        Need(y, g.OutputLength, nameof(y), elementSize: yBf16 ? 2 : 4);
         if (bias is not null) Need(bias, g.K, nameof(bias));
         if (g.OutputLength == 0) return;
         var (chunk, n) = SplitPlan(g.C * g.R * g.S, splits);
-        bool direct = p == Precision.Bf16 && n == 1;
+        bool direct = n == 1 && (!yBf16 || p == Precision.Bf16);   // the kernel writes y itself
         var target = direct ? y : workspace.Get(n * g.OutputLength * sizeof(float));
-        Launch(direct ? Bf16OutputKernelName(tileRows) : KernelName("forward", p, tileRows), TileGrid(g.K, (long)g.N * g.P * g.Q, n, tileRows), 2 * tileRows,
+        Launch(ForwardKernelName(p, tileRows, xBf16, yBf16 && direct), TileGrid(g.K, (long)g.N * g.P * g.Q, n, tileRows), 2 * tileRows,
             Geometry(new KernelArgs().Ptr(x).Ptr(w).Ptr(bias?.Ptr ?? 0).Ptr(target), g).I32(chunk),
-            new LaunchCost(4 * (g.InputLength + g.WeightLength) + (direct ? 2 : 4 * n) * g.OutputLength, Flops(g), p));
-        if (!direct) ConvKernels.ReduceToBf16(Driver, target, y, n, g.OutputLength);
+            new LaunchCost((xBf16 ? 2 : 4) * g.InputLength + 4 * g.WeightLength + (direct && yBf16 ? 2 : 4 * n) * g.OutputLength, Flops(g), p));
+        if (direct) return;
+        if (yBf16) ConvKernels.ReduceToBf16(Driver, target, y, n, g.OutputLength);
+        else ConvKernels.Reduce(Driver, target, y, n, g.OutputLength);
     }
 
     /// <summary>dx ← ∂L/∂x at rounded operands (dx overwritten). dy [N,K,P,Q], w [K,C,R,S], dx [N,C,H,W].</summary>
@@ -172,15 +208,29 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
 
     /// <summary>dw ← ∂L/∂w at rounded operands; dbias ← Σ dy over N, P, Q (fp32) when given (both overwritten).</summary>
     public void Conv2dBackwardWeight(DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dw, DeviceBuffer? dbias, ConvShape g, Precision p) =>
-        Conv2dBackwardWeight(x, dy, dw, dbias, g, p, BackwardWeightSplits(g), TileRowsFor(g.K));
+        BackwardWeight(x, false, dy, dw, dbias, g, p, BackwardWeightSplits(g), TileRowsFor(g.K));
 
     /// <summary>As the public overload with the number of reduction splits and the tile height given.</summary>
     internal void Conv2dBackwardWeight(DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dw, DeviceBuffer? dbias, ConvShape g, Precision p, int splits,
-                                       int tileRows)
+                                       int tileRows) =>
+        BackwardWeight(x, false, dy, dw, dbias, g, p, splits, tileRows);
+
+    /// <summary>Backward weight with x stored as bf16 bits (<see cref="Precision.Bf16"/> only): what the fp32-input launch writes for x widened.</summary>
+    public void Conv2dBackwardWeightBf16Input(DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dw, DeviceBuffer? dbias, ConvShape g, Precision p) =>
+        BackwardWeight(x, true, dy, dw, dbias, g, p, BackwardWeightSplits(g), TileRowsFor(g.K));
+
+    /// <summary>As the public overload with the number of reduction splits and the tile height given.</summary>
+    internal void Conv2dBackwardWeightBf16Input(DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dw, DeviceBuffer? dbias, ConvShape g, Precision p, int splits,
+                                                int tileRows) =>
+        BackwardWeight(x, true, dy, dw, dbias, g, p, splits, tileRows);
+
+    private void BackwardWeight(DeviceBuffer x, bool xBf16, DeviceBuffer dy, DeviceBuffer dw, DeviceBuffer? dbias, ConvShape g, Precision p, int splits,
+                                int tileRows)
     {
         CheckLengths(g);
-        string kernel = KernelName("backward_weight", p, CheckTileRows(tileRows));
-        Need(x, g.InputLength, nameof(x)); Need(dy, g.OutputLength, nameof(dy)); Need(dw, g.WeightLength, nameof(dw));
+        if (xBf16) RequireBf16ForBf16Input(p);
+        string kernel = BackwardWeightKernelName(p, CheckTileRows(tileRows), xBf16);
+        Need(x, g.InputLength, nameof(x), elementSize: xBf16 ? 2 : 4); Need(dy, g.OutputLength, nameof(dy)); Need(dw, g.WeightLength, nameof(dw));
         if (dbias is not null) Need(dbias, g.K, nameof(dbias));
         if (g.K == 0) return;
         if (dbias is not null)
@@ -190,7 +240,7 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
         var (target, chunk, n) = Plan(dw, g.WeightLength, g.N * g.P * g.Q, splits);
         Launch(kernel, TileGrid(g.K, (long)g.C * g.R * g.S, n, tileRows), 2 * tileRows,
             Geometry(new KernelArgs().Ptr(x).Ptr(dy).Ptr(target), g).I32(chunk),
-            new LaunchCost(4 * (g.InputLength + g.OutputLength + n * g.WeightLength), Flops(g), p));
+            new LaunchCost((xBf16 ? 2 : 4) * g.InputLength + 4 * (g.OutputLength + n * g.WeightLength), Flops(g), p));
         Reduce(target, dw, n, g.WeightLength);
     }
 

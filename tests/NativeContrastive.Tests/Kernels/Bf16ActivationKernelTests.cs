@@ -39,6 +39,70 @@ public class Bf16ActivationKernelTests(EmuOrder order) : EmuKernelTest(order)
             }
     }
 
+    /// <summary>The bf16 cases of ConvMmaKernelTests.Cases: only the bf16 kernels read an x stored in bf16.</summary>
+    public static IEnumerable<TestCaseData> Bf16Cases() =>
+        ConvMmaKernelTests.Cases().Where(c => (Precision)c.Arguments[1]! == Precision.Bf16);
+
+    [TestCaseSource(nameof(Bf16Cases))]
+    public void TensorCoreForwardReadsBf16InputAsItsWidenedFp32(ConvShape g, Precision p, int rows)
+    {
+        using var k = new ConvMmaKernels(Driver);
+        var x16 = Round(Data(g.InputLength, 1, -1f, 1f));
+        float[] w = Data(g.WeightLength, 2, -1f, 1f), b = Data(g.K, 3, -1f, 1f);
+        using var dx16 = Up(x16);
+        using var dx32 = Up(Widen(x16));
+        using var dw = Up(w);
+        using var db = Up(b);
+        using var y32 = Zeros(g.OutputLength);
+        using var y32From16 = Up(Enumerable.Repeat(float.NaN, (int)g.OutputLength).ToArray());
+        using var y16 = Up(Enumerable.Repeat((ushort)0x7fc1, (int)g.OutputLength).ToArray());
+        foreach (int splits in new[] { 1, 2 })
+            foreach (var bias in new[] { null, db })
+            {
+                k.Conv2dForward(dx32, dw, bias, y32, g, p, splits, rows);
+                k.Conv2dForwardBf16Input(dx16, dw, bias, y32From16, yBf16: false, g, p, splits, rows);
+                k.Conv2dForwardBf16Input(dx16, dw, bias, y16, yBf16: true, g, p, splits, rows);
+                var expected = y32.ToArray<float>();
+                Assert.That(y32From16.ToArray<float>(), Is.EqualTo(expected), $"fp32 output, {splits} splits, bias {bias is not null}");
+                Assert.That(y16.ToArray<ushort>(), Is.EqualTo(Round(expected)), $"bf16 output, {splits} splits, bias {bias is not null}");
+            }
+    }
+
+    [TestCaseSource(nameof(Bf16Cases))]
+    public void TensorCoreBackwardWeightReadsBf16InputAsItsWidenedFp32(ConvShape g, Precision p, int rows)
+    {
+        using var k = new ConvMmaKernels(Driver);
+        var x16 = Round(Data(g.InputLength, 4, -1f, 1f));
+        using var dx16 = Up(x16);
+        using var dx32 = Up(Widen(x16));
+        using var dy = Up(Data(g.OutputLength, 5, -1f, 1f));
+        using var dw32 = Zeros(g.WeightLength);
+        using var dw16 = Up(Enumerable.Repeat(float.NaN, (int)g.WeightLength).ToArray());
+        using var db32 = Zeros(g.K);
+        using var db16 = Up(Enumerable.Repeat(float.NaN, g.K).ToArray());
+        foreach (int splits in new[] { 1, 3 })
+        {
+            k.Conv2dBackwardWeight(dx32, dy, dw32, db32, g, p, splits, rows);
+            k.Conv2dBackwardWeightBf16Input(dx16, dy, dw16, db16, g, p, splits, rows);
+            Assert.That(dw16.ToArray<float>(), Is.EqualTo(dw32.ToArray<float>()), $"dw, {splits} splits");
+            Assert.That(db16.ToArray<float>(), Is.EqualTo(db32.ToArray<float>()), $"dbias, {splits} splits");
+        }
+    }
+
+    [Test]
+    public void Bf16InputIsRefusedAtTf32()
+    {
+        using var k = new ConvMmaKernels(Driver);
+        var g = new ConvShape(1, 2, 4, 4, 2, 3, 3, 1, 1, 1, 1);
+        using var x16 = Up(new ushort[g.InputLength]);
+        using var w = Zeros(g.WeightLength);
+        using var y = Zeros(g.OutputLength);
+        Assert.That(() => k.Conv2dForwardBf16Input(x16, w, null, y, yBf16: false, g, Precision.Tf32),
+            Throws.ArgumentException.With.Message.Contains("bf16 tensor-core kernels"));
+        Assert.That(() => k.Conv2dBackwardWeightBf16Input(x16, y, w, null, g, Precision.Tf32),
+            Throws.ArgumentException.With.Message.Contains("bf16 tensor-core kernels"));
+    }
+
     [Test]
     public void SimtForwardStoresTheRoundedFp32Output()
     {
@@ -150,6 +214,77 @@ public class Bf16ActivationKernelTests(EmuOrder order) : EmuKernelTest(order)
         k.BatchNormAddReluForwardInferenceBf16Input(dx16, dres, dg, db, y16, drm, drv, n, c, hw, 1e-5f);
         k.BatchNormAddReluForwardInference(dx32, dres, dg, db, y32, drm, drv, n, c, hw, 1e-5f);
         Assert.That(y16.ToArray<float>(), Is.EqualTo(y32.ToArray<float>()), "add + relu");
+    }
+
+    // A BN+ReLU output stored in bf16 (the "_bf16_out_bf16" kernels): y is the rounding of what the
+    // bf16-input kernels write, the statistics are theirs, and the backward reading the stored y as its
+    // mask gives what the fp32-mask backward gives on that y widened.
+    [TestCase(3, 5, 37, 0)]
+    [TestCase(33, 7, 1, 0)]
+    [TestCase(4, 3, 300, 3)]
+    public void BatchNormStoresBf16OutputAsTheRoundedFp32(int n, int c, int hw, int splits)
+    {
+        using var k = new BatchNormKernels(Driver);
+        if (splits == 0) splits = BatchNormKernels.Splits(n, c, hw);
+        int count = n * c * hw;
+        var x16 = Round(Data(count, 11, -3f, 3f).Select((v, i) => v + 2f * MathF.Sin(i / hw % c + 1)).ToArray());
+        float[] gamma = Data(c, 12, 0.5f, 1.5f), beta = Data(c, 13), gy = Data(count, 14);
+        using var dx16 = Up(x16);
+        using var dgamma = Up(gamma);
+        using var dbeta = Up(beta);
+        using var dgy = Up(gy);
+        foreach (bool relu in new[] { false, true })
+        {
+            var wide = new Outputs(this, count, c);
+            var narrow = new Outputs(this, count, c);
+            using var y16 = Up(Enumerable.Repeat((ushort)0x7fc1, count).ToArray());
+            k.BatchNormForwardTrainingBf16Input(dx16, dgamma, dbeta, wide.Y, wide.Mean, wide.InvStd, wide.RunningMean, wide.RunningVar, n, c, hw, 0.1f, 1e-5f, relu, splits);
+            k.BatchNormForwardTrainingBf16InputOutput(dx16, dgamma, dbeta, y16, narrow.Mean, narrow.InvStd, narrow.RunningMean, narrow.RunningVar, n, c, hw, 0.1f, 1e-5f, relu, splits);
+            var stored = y16.ToArray<ushort>();
+            Assert.That(stored, Is.EqualTo(Round(wide.Y.ToArray<float>())), $"y, relu {relu}");
+            foreach (var (a, b, what) in new[] { (narrow.Mean, wide.Mean, "mean"), (narrow.InvStd, wide.InvStd, "1/σ"), (narrow.RunningMean, wide.RunningMean, "running mean"), (narrow.RunningVar, wide.RunningVar, "running var") })
+                Assert.That(a.ToArray<float>(), Is.EqualTo(b.ToArray<float>()), $"{what}, relu {relu}");
+            if (relu)
+            {
+                Assert.That(stored.Count(v => v == 0), Is.GreaterThan(count / 10), "the mask has zeros to apply");
+                using var mask32 = Up(Widen(stored));
+                Assert.That(Run(o => k.BatchNormBackwardBf16InputOutput(dx16, dgy, y16, dgamma, wide.Mean, wide.InvStd, o.Y, o.Mean, o.InvStd, n, c, hw, splits)),
+                    Is.EqualTo(Run(o => k.BatchNormBackwardBf16Input(dx16, dgy, mask32, dgamma, wide.Mean, wide.InvStd, o.Y, o.Mean, o.InvStd, n, c, hw, splits))),
+                    "backward with the bf16 mask");
+            }
+            wide.Dispose();
+            narrow.Dispose();
+        }
+
+        float[][] Run(Action<Outputs> launch)
+        {
+            var o = new Outputs(this, count, c);
+            launch(o);
+            return o.Read();
+        }
+    }
+
+    [TestCase(3, 5, 37)]
+    [TestCase(33, 7, 1)]
+    public void BatchNormInferenceStoresBf16OutputAsTheRoundedFp32(int n, int c, int hw)
+    {
+        using var k = new BatchNormKernels(Driver);
+        int count = n * c * hw;
+        var x16 = Round(Data(count, 15, -40f, 40f));
+        float[] gamma = Data(c, 16, 0.5f, 1.5f), beta = Data(c, 17), rm = Data(c, 18), rv = Data(c, 19, 0.5f, 2f);
+        using var dx16 = Up(x16);
+        using var dg = Up(gamma);
+        using var db = Up(beta);
+        using var drm = Up(rm);
+        using var drv = Up(rv);
+        using var y32 = Up(Enumerable.Repeat(float.NaN, count).ToArray());
+        using var y16 = Up(Enumerable.Repeat((ushort)0x7fc1, count).ToArray());
+        foreach (bool relu in new[] { false, true })
+        {
+            k.BatchNormForwardInferenceBf16Input(dx16, dg, db, y32, drm, drv, n, c, hw, 1e-5f, relu);
+            k.BatchNormForwardInferenceBf16InputOutput(dx16, dg, db, y16, drm, drv, n, c, hw, 1e-5f, relu);
+            Assert.That(y16.ToArray<ushort>(), Is.EqualTo(Round(y32.ToArray<float>())), $"relu {relu}");
+        }
     }
 
     /// <summary>Output buffers of one batch-norm launch sequence: count-long Y and Residual, c-long statistics; NaN-filled except the running statistics (0 and 1).</summary>
