@@ -8,11 +8,13 @@ namespace NativeContrastive.Engine.Autograd;
 /// given ∂L/∂output, adds ∂L/∂input into each input's <see cref="Tensor.Grad"/>).
 /// Ops are recorded in execution order, which is a topological order, so
 /// <see cref="Backward(Tensor)"/> simply walks the tape from the end. One tape per thread; it is
-/// cleared by Backward and by <see cref="Clear"/>.
+/// cleared by Backward and by <see cref="Clear"/>. An output may also be a <see cref="Bf16Tensor"/>
+/// (an activation stored in bf16, see <see cref="ConvInput"/>); gradients are fp32 Tensors always.
 /// </summary>
 public static class Tape
 {
-    private readonly record struct Entry(Tensor Output, Action<Tensor> Backward, string Op);
+    /// <summary>A recorded op: where its output's gradient is found (null: none arrived) and whether the output is gone.</summary>
+    private readonly record struct Entry(Func<Tensor?> OutputGrad, Func<bool> OutputDisposed, Action<Tensor> Backward, string Op);
 
     [ThreadStatic] private static List<Entry>? entries;
     [ThreadStatic] private static int noGradDepth;
@@ -44,7 +46,14 @@ public static class Tape
     public static void Record(string op, Tensor output, Action<Tensor> backward)
     {
         output.RequiresGrad = true;
-        Entries.Add(new Entry(output, backward, op));
+        Entries.Add(new Entry(() => output.Grad, () => output.IsDisposed, backward, op));
+    }
+
+    /// <summary>As <see cref="Record(string, Tensor, Action{Tensor})"/> for an output stored in bf16 (its gradient is fp32).</summary>
+    public static void Record(string op, Bf16Tensor output, Action<Tensor> backward)
+    {
+        output.RequiresGrad = true;
+        Entries.Add(new Entry(() => output.Grad, () => output.IsDisposed, backward, op));
     }
 
     /// <summary>
@@ -74,6 +83,16 @@ public static class Tape
         else target.Backend.Axpby(1f, contribution, 1f, target.Grad);
     }
 
+    /// <summary>As <see cref="AccumulateOwned(Tensor, Tensor)"/> into a bf16-stored activation's fp32 gradient.</summary>
+    public static void AccumulateOwned(Bf16Tensor target, Tensor contribution)
+    {
+        if (!target.RequiresGrad) return;
+        if (!target.Shape.SequenceEqual(contribution.Shape))
+            throw new ArgumentException($"gradient accumulation into {target}: contribution {ShapeUtil.Format(contribution.Shape)} has another shape.");
+        if (target.Grad is null) target.Grad = contribution;
+        else target.Backend.Axpby(1f, contribution, 1f, target.Grad);
+    }
+
     /// <summary>
     /// Back-propagates from a scalar <paramref name="loss"/> (seed ∂L/∂L = 1) through the
     /// whole tape, then clears it. Parameter gradients accumulate (zero them per step).
@@ -95,8 +114,9 @@ public static class Tape
             for (int i = list.Count - 1; i >= 0; i--)
             {
                 var e = list[i];
-                if (e.Output.Grad is null || e.Output.IsDisposed) continue;
-                e.Backward(e.Output.Grad);
+                if (e.OutputDisposed()) continue;
+                var grad = e.OutputGrad();
+                if (grad is not null) e.Backward(grad);
             }
         }
         finally

@@ -78,4 +78,23 @@ public partial interface IBackend
     /// <summary><see cref="BatchNormAddReluForwardInference(Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, int, int, int, float)"/> with x stored as bf16.</summary>
     void BatchNormAddReluForwardInference(Bf16Tensor x, Tensor residual, Tensor gamma, Tensor beta, Tensor y,
                                           Tensor runningMean, Tensor runningVar, int n, int c, int hw, float eps);
+
+    // x and y stored as bf16 (a BN+ReLU output that only the next convolution reads): y is the bf16
+    // rounding (nearest even) of what the fp32 primitive writes for x widened; the backward reads that
+    // stored y as its ReLU mask (y > 0). Statistics and gradients stay fp32.
+
+    /// <summary><see cref="BatchNormForwardTraining(Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, int, int, int, float, float, bool)"/> with x and y stored as bf16.</summary>
+    void BatchNormForwardTraining(Bf16Tensor x, Tensor gamma, Tensor beta, Bf16Tensor y,
+                                  Tensor saveMean, Tensor saveInvStd,
+                                  Tensor runningMean, Tensor runningVar,
+                                  int n, int c, int hw, float momentum, float eps, bool relu);
+
+    /// <summary>The backward of the fused BN+ReLU above: x and y (the mask) stored as bf16.</summary>
+    void BatchNormBackward(Bf16Tensor x, Tensor dy, Bf16Tensor y, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+                           Tensor dx, Tensor dgamma, Tensor dbeta, int n, int c, int hw);
+
+    /// <summary><see cref="BatchNormForwardInference(Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, int, int, int, float, bool)"/> with x and y stored as bf16.</summary>
+    void BatchNormForwardInference(Bf16Tensor x, Tensor gamma, Tensor beta, Bf16Tensor y,
+                                   Tensor runningMean, Tensor runningVar,
+                                   int n, int c, int hw, float eps, bool relu);
 }

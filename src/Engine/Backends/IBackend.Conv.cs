@@ -32,6 +32,19 @@ public partial interface IBackend
     /// </summary>
     void Conv2dForward(Tensor x, Tensor w, Tensor? bias, Bf16Tensor y, Conv2dGeometry g);
 
+    // x stored as bf16 (a BN+ReLU output that only this convolution reads, Ops.Conv2dBatchNorm at
+    // --precision bf16): each the primitive above on x widened to fp32 (exact). On a device these run
+    // the bf16 tensor-core kernels only (the backend's Precision must be bf16); the cpu reference takes any.
+
+    /// <summary>y ← conv(x, w) (+ bias) with x stored as bf16.</summary>
+    void Conv2dForward(Bf16Tensor x, Tensor w, Tensor? bias, Tensor y, Conv2dGeometry g);
+
+    /// <summary>y ← bf16(conv(x, w) (+ bias)) with x and y stored as bf16.</summary>
+    void Conv2dForward(Bf16Tensor x, Tensor w, Tensor? bias, Bf16Tensor y, Conv2dGeometry g);
+
+    /// <summary><see cref="Conv2dBackwardWeight(Tensor, Tensor, Tensor, Tensor?, Conv2dGeometry)"/> with x stored as bf16.</summary>
+    void Conv2dBackwardWeight(Bf16Tensor x, Tensor dy, Tensor dw, Tensor? dbias, Conv2dGeometry g);
+
     /// <summary>dx ← ∂L/∂x given dy (overwrites dx).</summary>
     void Conv2dBackwardData(Tensor dy, Tensor w, Tensor dx, Conv2dGeometry g);
 

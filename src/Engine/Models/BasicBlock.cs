@@ -10,7 +10,8 @@ namespace NativeContrastive.Engine.Models;
 /// ResNet basic block (ResNet-18/34), torchvision layout and names:
 /// out = relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)), conv1 3×3 with the block's
 /// stride, conv2 3×3; shortcut = "downsample" (1×1 conv with stride + BN, as a Sequential
-/// "0", "1") when the stride or width changes, else identity. bn1's ReLU is fused.
+/// "0", "1") when the stride or width changes, else identity. bn1's ReLU is fused; its output feeds
+/// conv2 alone, so at --precision bf16 it is stored in bf16 (<see cref="ConvInput"/>).
 /// </summary>
 public sealed class BasicBlock : Module
 {
@@ -33,7 +34,7 @@ public sealed class BasicBlock : Module
     public override Tensor Forward(Tensor x)
     {
         var shortcut = downsample is null ? x : downsample.Forward(x);
-        return bn2.ForwardConvAddRelu(conv2, bn1.ForwardConv(conv1, x), shortcut);
+        return bn2.ForwardConvAddRelu(conv2, bn1.ForwardConvForConv(conv1, x), shortcut);
     }
 
     public override string ExportOnnx(Onnx.OnnxGraphBuilder graph, string input)

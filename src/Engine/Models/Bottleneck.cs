@@ -35,8 +35,9 @@ public sealed class Bottleneck : Module
     public override Tensor Forward(Tensor x)
     {
         var shortcut = downsample is null ? x : downsample.Forward(x);
-        var y = bn1.ForwardConv(conv1, x);
-        y = bn2.ForwardConv(conv2, y);
+        // bn1's and bn2's outputs feed one convolution each: bf16 at --precision bf16 (ConvInput).
+        var y = bn1.ForwardConvForConv(conv1, x);
+        y = bn2.ForwardConvForConv(conv2, y);
         return bn3.ForwardConvAddRelu(conv3, y, shortcut);
     }
 

@@ -50,8 +50,10 @@ public sealed class SmallEncoder : Encoder
 
     protected override Tensor Encode(Tensor x)
     {
-        for (int i = 0; i < 4; i++) x = norms[i].ForwardConv(convs[i], x);
-        return Ops.Relu(fc.Forward(Ops.GlobalAvgPool(x)));
+        // The first three blocks' outputs feed the next convolution alone: bf16 at --precision bf16 (ConvInput).
+        ConvInput h = x;
+        for (int i = 0; i < 3; i++) h = norms[i].ForwardConvForConv(convs[i], h);
+        return Ops.Relu(fc.Forward(Ops.GlobalAvgPool(norms[3].ForwardConv(convs[3], h))));
     }
 
     public override string ExportOnnx(OnnxGraphBuilder graph, string input)

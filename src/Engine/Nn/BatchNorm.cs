@@ -58,11 +58,19 @@ public sealed class BatchNorm : Module
     /// in eval mode without gradients) the convolution's output is stored in bf16 for this layer to read;
     /// otherwise the same as Forward(conv.Forward(x)).
     /// </summary>
-    public Tensor ForwardConv(Conv2d conv, Tensor x) =>
+    public Tensor ForwardConv(Conv2d conv, ConvInput x) =>
         Ops.Conv2dBatchNorm(x, conv.Weight, conv.Bias, conv.Stride, conv.Padding, Weight, Bias, RunningMean, RunningVar, IsTraining, Momentum, Eps, FusedRelu);
 
+    /// <summary>
+    /// <see cref="ForwardConv"/> for an output that only the next convolution reads
+    /// (<see cref="Ops.Conv2dBatchNormForConv"/>): at --precision bf16 it is stored in bf16 too.
+    /// </summary>
+    public ConvInput ForwardConvForConv(Conv2d conv, ConvInput x) =>
+        Ops.Conv2dBatchNormForConv(x, conv.Weight, conv.Bias, conv.Stride, conv.Padding, Weight, Bias, RunningMean, RunningVar, IsTraining, Momentum, Eps,
+            FusedRelu);
+
     /// <summary>relu(this(conv(x)) + residual) as one op: <see cref="ForwardConv"/> with <see cref="ForwardAddRelu"/>'s residual.</summary>
-    public Tensor ForwardConvAddRelu(Conv2d conv, Tensor x, Tensor residual)
+    public Tensor ForwardConvAddRelu(Conv2d conv, ConvInput x, Tensor residual)
     {
         if (FusedRelu) throw new InvalidOperationException("BatchNorm.ForwardConvAddRelu: the layer already applies a ReLU of its own.");
         return Ops.Conv2dBatchNorm(x, conv.Weight, conv.Bias, conv.Stride, conv.Padding, Weight, Bias, RunningMean, RunningVar, IsTraining, Momentum, Eps,

@@ -8,8 +8,10 @@ namespace NativeContrastive.Engine.Tensors;
 /// (8-bit exponent, 7-bit mantissa), half the bytes of a <see cref="Tensor"/>. At
 /// <c>--precision bf16</c> a convolution followed by batch norm stores its output this way
 /// (<c>Ops.Conv2dBatchNorm</c>): the convolution's epilogue rounds, batch norm reads
-/// it widened to fp32, and the saved activation for backward is half the size. Only the primitives
-/// that take a Bf16Tensor read or write one; it is never differentiable itself.
+/// it widened to fp32, and the saved activation for backward is half the size; so does a BN+ReLU
+/// output that only the next convolution reads (<see cref="ConvInput"/>). Only the primitives
+/// that take a Bf16Tensor read or write one. Recorded on the tape as an op's output it carries an
+/// fp32 <see cref="Grad"/> (a bf16 gradient would lose what the fp32 backward kernels compute).
 /// </summary>
 public sealed class Bf16Tensor : PlainTensor
 {
@@ -45,6 +47,12 @@ public sealed class Bf16Tensor : PlainTensor
 
     /// <summary>The values widened to fp32 (exact: a bf16 value is an fp32 value with 16 zero low bits).</summary>
     public float[] ToArray() => Array.ConvertAll(ToBits(), PrecisionRounding.FromBf16Bits);
+
+    /// <summary>True when the tape sends a gradient into this tensor (set when an op records it as its output).</summary>
+    public bool RequiresGrad { get; internal set; }
+
+    /// <summary>The accumulated gradient, fp32, or null before the first backward contribution.</summary>
+    public Tensor? Grad { get; internal set; }
 
     public override string ToString() => $"Bf16Tensor[{string.Join(",", Shape)}]";
 }

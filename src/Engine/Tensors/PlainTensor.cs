@@ -34,6 +34,8 @@ public abstract class PlainTensor : IDisposable
 
     public IBackend Backend => Storage.Backend;
 
+    public bool IsDisposed => storage is null;
+
     public Storage Storage => storage ?? throw new ObjectDisposedException(GetType().Name, $"{GetType().Name} used after it was disposed.");
 
     public int Dim(int i) => Shape[i < 0 ? Shape.Length + i : i];

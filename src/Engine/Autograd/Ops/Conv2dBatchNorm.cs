@@ -16,15 +16,36 @@ public static partial class Ops
     /// the size. Backward: batch norm's backward reads the same bf16 z (the rounding passes the gradient
     /// straight through, as autocast's cast does), then the convolution's backward takes ∂L/∂z in fp32.
     /// Everywhere else (fp32, tf32, an eval-mode pass that needs gradients) it is exactly Ops.Conv2d
-    /// followed by Ops.BatchNorm or Ops.BatchNormAddRelu.
+    /// followed by Ops.BatchNorm or Ops.BatchNormAddRelu. x may be stored in bf16 (<see cref="ConvInput"/>).
     /// </summary>
-    public static Tensor Conv2dBatchNorm(Tensor x, Tensor weight, Tensor? bias, int stride, int padding,
+    public static Tensor Conv2dBatchNorm(ConvInput x, Tensor weight, Tensor? bias, int stride, int padding,
                                          Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, bool training,
-                                         float momentum = 0.1f, float eps = 1e-5f, bool relu = false, Tensor? residual = null)
+                                         float momentum = 0.1f, float eps = 1e-5f, bool relu = false, Tensor? residual = null) =>
+        Conv2dBatchNormCore(x, weight, bias, stride, padding, gamma, beta, runningMean, runningVar, training, momentum, eps, relu, residual,
+            outputBf16: false).Fp32!;
+
+    /// <summary>
+    /// <see cref="Conv2dBatchNorm"/> (no residual) for an output that only convolutions read: where the
+    /// convolution's output is stored in bf16 (see there), batch norm's output is too — rounded (nearest
+    /// even) as it is stored, the value the next bf16 convolution would round it to anyway — and its
+    /// backward reads that stored output as the ReLU mask (y &gt; 0). The gradient stays fp32 (the
+    /// rounding passes it straight through). Elsewhere the output is the fp32 one of Conv2dBatchNorm.
+    /// </summary>
+    public static ConvInput Conv2dBatchNormForConv(ConvInput x, Tensor weight, Tensor? bias, int stride, int padding,
+                                                   Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, bool training,
+                                                   float momentum = 0.1f, float eps = 1e-5f, bool relu = false) =>
+        Conv2dBatchNormCore(x, weight, bias, stride, padding, gamma, beta, runningMean, runningVar, training, momentum, eps, relu, null,
+            outputBf16: true);
+
+    private static ConvInput Conv2dBatchNormCore(ConvInput x, Tensor weight, Tensor? bias, int stride, int padding,
+                                                 Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, bool training,
+                                                 float momentum, float eps, bool relu, Tensor? residual, bool outputBf16)
     {
         if (residual is not null && relu)
             throw new ArgumentException("Conv2dBatchNorm: with a residual the ReLU follows the add (BatchNormAddRelu); relu must be false.");
-        bool storeBf16 = x.Backend.Precision == Precision.Bf16 && (training || !Tape.NeedsGrad(x, weight, bias, gamma, beta, residual));
+        var be = x.Backend;
+        bool needsGrad = Conv2dNeedsGrad(x, weight, bias, gamma, beta, residual);
+        bool storeBf16 = be.Precision == Precision.Bf16 && (training || !needsGrad);
         if (!storeBf16)
         {
             var conv = Conv2d(x, weight, bias, stride, padding);
@@ -33,44 +54,52 @@ public static partial class Ops
                 : BatchNormAddRelu(conv, residual, gamma, beta, runningMean, runningVar, training, momentum, eps);
         }
 
-        var g = Conv2dGeometryOf(x, weight, bias, stride, padding);
+        var g = Conv2dGeometryOf(x.Shape, weight, bias, stride, padding);
         int[] shape = [g.N, g.K, g.P, g.Q];
         var (n, c, hw) = BatchNormLayoutOf("Conv2dBatchNorm", shape, gamma, beta, runningMean, runningVar, training);
         if (residual is not null) RequireResidualShape("Conv2dBatchNorm", shape, residual);
-        var be = x.Backend;
         var z = Bf16Tensor.Empty(be, shape);
-        be.Conv2dForward(x, weight, bias, z, g);
-        var y = Tensor.Empty(be, shape);
+        Conv2dForward(x, weight, bias, z, g);
+        // y is stored either way: y32 (fp32) or y16 (bf16, for the next convolution only).
+        var y16 = outputBf16 ? Bf16Tensor.Empty(be, shape) : null;
+        var y32 = outputBf16 ? null : Tensor.Empty(be, shape);
+        var output = y16 is not null ? ConvInput.FromBf16(y16) : y32!;
         if (!training)
         {
-            if (residual is null) be.BatchNormForwardInference(z, gamma, beta, y, runningMean, runningVar, n, c, hw, eps, relu);
-            else be.BatchNormAddReluForwardInference(z, residual, gamma, beta, y, runningMean, runningVar, n, c, hw, eps);
-            return y;
+            if (residual is not null) be.BatchNormAddReluForwardInference(z, residual, gamma, beta, y32!, runningMean, runningVar, n, c, hw, eps);
+            else if (y16 is not null) be.BatchNormForwardInference(z, gamma, beta, y16, runningMean, runningVar, n, c, hw, eps, relu);
+            else be.BatchNormForwardInference(z, gamma, beta, y32!, runningMean, runningVar, n, c, hw, eps, relu);
+            return output;
         }
         var saveMean = Tensor.Empty(be, c);
         var saveInvStd = Tensor.Empty(be, c);
-        if (residual is null)
-            be.BatchNormForwardTraining(z, gamma, beta, y, saveMean, saveInvStd, runningMean, runningVar, n, c, hw, momentum, eps, relu);
+        if (residual is not null)
+            be.BatchNormAddReluForwardTraining(z, residual, gamma, beta, y32!, saveMean, saveInvStd, runningMean, runningVar, n, c, hw, momentum, eps);
+        else if (y16 is not null)
+            be.BatchNormForwardTraining(z, gamma, beta, y16, saveMean, saveInvStd, runningMean, runningVar, n, c, hw, momentum, eps, relu);
         else
-            be.BatchNormAddReluForwardTraining(z, residual, gamma, beta, y, saveMean, saveInvStd, runningMean, runningVar, n, c, hw, momentum, eps);
-        if (Tape.NeedsGrad(x, weight, bias, gamma, beta, residual))
-            Tape.Record("Conv2dBatchNorm", y, dy =>
+            be.BatchNormForwardTraining(z, gamma, beta, y32!, saveMean, saveInvStd, runningMean, runningVar, n, c, hw, momentum, eps, relu);
+        if (!needsGrad) return output;
+
+        void Backward(Tensor dy)
+        {
+            var dz = Tensor.Empty(be, shape);
+            var dgamma = gamma.EmptyLike();
+            var dbeta = beta.EmptyLike();
+            if (residual is not null)
             {
-                var dz = y.EmptyLike();
-                var dgamma = gamma.EmptyLike();
-                var dbeta = beta.EmptyLike();
-                if (residual is null)
-                    be.BatchNormBackward(z, dy, relu ? y : null, gamma, saveMean, saveInvStd, dz, dgamma, dbeta, n, c, hw);
-                else
-                {
-                    var dresidual = y.EmptyLike();
-                    be.BatchNormAddReluBackward(z, dy, y, gamma, saveMean, saveInvStd, dz, dresidual, dgamma, dbeta, n, c, hw);
-                    Tape.AccumulateOwned(residual, dresidual);
-                }
-                Tape.AccumulateOwned(gamma, dgamma);
-                Tape.AccumulateOwned(beta, dbeta);
-                Conv2dBackward(x, weight, bias, dz, g);
-            });
-        return y;
+                var dresidual = Tensor.Empty(be, shape);
+                be.BatchNormAddReluBackward(z, dy, y32!, gamma, saveMean, saveInvStd, dz, dresidual, dgamma, dbeta, n, c, hw);
+                Tape.AccumulateOwned(residual, dresidual);
+            }
+            else if (y16 is not null && relu) be.BatchNormBackward(z, dy, y16, gamma, saveMean, saveInvStd, dz, dgamma, dbeta, n, c, hw);
+            else be.BatchNormBackward(z, dy, relu ? y32 : null, gamma, saveMean, saveInvStd, dz, dgamma, dbeta, n, c, hw);
+            Tape.AccumulateOwned(gamma, dgamma);
+            Tape.AccumulateOwned(beta, dbeta);
+            Conv2dBackward(x, weight, bias, dz, g);
+        }
+        if (y16 is not null) Tape.Record("Conv2dBatchNorm", y16, Backward);
+        else Tape.Record("Conv2dBatchNorm", y32!, Backward);
+        return output;
     }
 }

@@ -55,12 +55,29 @@ public sealed partial class CpuBackend
         BatchNormAddReluForwardInference(wide, residual, gamma, beta, y, runningMean, runningVar, n, c, hw, eps);
     }
 
-    private Tensor Widen(Bf16Tensor x)
+    // y stored as bf16 too: the fp32 primitive into a temporary, rounded; the backward widens y (the mask).
+
+    public void BatchNormForwardTraining(Bf16Tensor x, Tensor gamma, Tensor beta, Bf16Tensor y, Tensor saveMean, Tensor saveInvStd,
+                                         Tensor runningMean, Tensor runningVar, int n, int c, int hw, float momentum, float eps, bool relu)
     {
-        var wide = Tensor.Empty(this, x.Shape);
-        using var profile = CpuProfile.Time(new LaunchCost(6 * x.Length));
-        Bf16Arrays.Widen(Data(x), Data(wide), x.Length);
-        return wide;
+        using var wide = Tensor.Empty(this, y.Shape);
+        BatchNormForwardTraining(x, gamma, beta, wide, saveMean, saveInvStd, runningMean, runningVar, n, c, hw, momentum, eps, relu);
+        RoundInto(wide, y);
+    }
+
+    public void BatchNormBackward(Bf16Tensor x, Tensor dy, Bf16Tensor y, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+                                  Tensor dx, Tensor dgamma, Tensor dbeta, int n, int c, int hw)
+    {
+        using var mask = Widen(y);
+        BatchNormBackward(x, dy, mask, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, n, c, hw);
+    }
+
+    public void BatchNormForwardInference(Bf16Tensor x, Tensor gamma, Tensor beta, Bf16Tensor y, Tensor runningMean, Tensor runningVar,
+                                          int n, int c, int hw, float eps, bool relu)
+    {
+        using var wide = Tensor.Empty(this, y.Shape);
+        BatchNormForwardInference(x, gamma, beta, wide, runningMean, runningVar, n, c, hw, eps, relu);
+        RoundInto(wide, y);
     }
 
     public void BatchNormForwardTraining(Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor saveMean, Tensor saveInvStd,

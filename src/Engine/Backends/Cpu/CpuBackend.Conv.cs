@@ -33,8 +33,27 @@ public sealed partial class CpuBackend
     {
         using var fp32 = Tensor.Empty(this, g.N, g.K, g.P, g.Q);
         Conv2dForward(x, w, bias, fp32, g);
-        using var profile = CpuProfile.Time(new LaunchCost(6 * g.OutputLength));
-        Bf16Arrays.Round(Data(fp32), Data(y), g.OutputLength);
+        RoundInto(fp32, y);
+    }
+
+    // x stored as bf16: the fp32 primitive on x widened (its rounding to the operand precision is then exact at bf16).
+
+    public void Conv2dForward(Bf16Tensor x, Tensor w, Tensor? bias, Tensor y, Conv2dGeometry g)
+    {
+        using var wide = Widen(x);
+        Conv2dForward(wide, w, bias, y, g);
+    }
+
+    public void Conv2dForward(Bf16Tensor x, Tensor w, Tensor? bias, Bf16Tensor y, Conv2dGeometry g)
+    {
+        using var wide = Widen(x);
+        Conv2dForward(wide, w, bias, y, g);
+    }
+
+    public void Conv2dBackwardWeight(Bf16Tensor x, Tensor dy, Tensor dw, Tensor? dbias, Conv2dGeometry g)
+    {
+        using var wide = Widen(x);
+        Conv2dBackwardWeight(wide, dy, dw, dbias, g);
     }
 
     public void Conv2dForward(Tensor x, Tensor w, Tensor? bias, Tensor y, Conv2dGeometry g)

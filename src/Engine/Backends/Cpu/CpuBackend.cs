@@ -128,6 +128,25 @@ public sealed partial class CpuBackend : IBackend
         Data(source).AsSpan().CopyTo(destination);
     }
 
+    // The two conversions the bf16-storage primitives (conv, batch norm) are built from: each is its
+    // fp32 twin on widened inputs (exact), with a bf16 output rounded from the fp32 result.
+
+    /// <summary>x widened to fp32 in a new tensor (exact: a bf16 value is an fp32 value with 16 zero low bits).</summary>
+    private Tensor Widen(Bf16Tensor x)
+    {
+        var wide = Tensor.Empty(this, x.Shape);
+        using var profile = CpuProfile.Time(new LaunchCost(6 * x.Length));
+        Bf16Arrays.Widen(Data(x), Data(wide), x.Length);
+        return wide;
+    }
+
+    /// <summary>y ← bf16(x), nearest even (<see cref="Kernels.Families.PrecisionRounding.Bf16Bits"/>).</summary>
+    private void RoundInto(Tensor x, Bf16Tensor y)
+    {
+        using var profile = CpuProfile.Time(new LaunchCost(6 * x.Length));
+        Bf16Arrays.Round(Data(x), Data(y), x.Length);
+    }
+
     public void Copy(Tensor source, Tensor destination)
     {
         using var profile = CpuProfile.Time(LaunchCost.Elements(2 * destination.Length));

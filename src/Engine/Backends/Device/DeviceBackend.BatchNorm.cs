@@ -60,4 +60,18 @@ public sealed partial class DeviceBackend
     public void BatchNormAddReluForwardInference(Bf16Tensor x, Tensor residual, Tensor gamma, Tensor beta, Tensor y, Tensor runningMean, Tensor runningVar,
                                                  int n, int c, int hw, float eps) =>
         batchNorm.BatchNormAddReluForwardInferenceBf16Input(Buf(x), Buf(residual), Buf(gamma), Buf(beta), Buf(y), Buf(runningMean), Buf(runningVar), n, c, hw, eps);
+
+    public void BatchNormForwardTraining(Bf16Tensor x, Tensor gamma, Tensor beta, Bf16Tensor y, Tensor saveMean, Tensor saveInvStd,
+                                         Tensor runningMean, Tensor runningVar, int n, int c, int hw, float momentum, float eps, bool relu) =>
+        batchNorm.BatchNormForwardTrainingBf16InputOutput(Buf(x), Buf(gamma), Buf(beta), Buf(y), Buf(saveMean), Buf(saveInvStd),
+            Buf(runningMean), Buf(runningVar), n, c, hw, momentum, eps, relu);
+
+    public void BatchNormBackward(Bf16Tensor x, Tensor dy, Bf16Tensor y, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+                                  Tensor dx, Tensor dgamma, Tensor dbeta, int n, int c, int hw) =>
+        batchNorm.BatchNormBackwardBf16InputOutput(Buf(x), Buf(dy), Buf(y), Buf(gamma), Buf(saveMean), Buf(saveInvStd),
+            Buf(dx), Buf(dgamma), Buf(dbeta), n, c, hw);
+
+    public void BatchNormForwardInference(Bf16Tensor x, Tensor gamma, Tensor beta, Bf16Tensor y, Tensor runningMean, Tensor runningVar,
+                                          int n, int c, int hw, float eps, bool relu) =>
+        batchNorm.BatchNormForwardInferenceBf16InputOutput(Buf(x), Buf(gamma), Buf(beta), Buf(y), Buf(runningMean), Buf(runningVar), n, c, hw, eps, relu);
 }

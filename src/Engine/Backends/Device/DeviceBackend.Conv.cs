@@ -30,6 +30,20 @@ public sealed partial class DeviceBackend
         conv.Conv2dForwardBf16Output(Buf(x), Buf(w), bias is null ? null : Buf(bias), Buf(y), Shape(g));
     }
 
+    /// <summary>The tensor-core launcher for an x stored in bf16, which only the bf16 kernels read.</summary>
+    private ConvMmaKernels Bf16InputConv() =>
+        Precision == Kernels.Families.Precision.Bf16 ? TensorCoreConv()!
+            : throw new NotSupportedException($"A convolution input stored in bf16 is read by the bf16 tensor-core kernels; this backend runs at {Precision}.");
+
+    public void Conv2dForward(Bf16Tensor x, Tensor w, Tensor? bias, Tensor y, Conv2dGeometry g) =>
+        Bf16InputConv().Conv2dForwardBf16Input(Buf(x), Buf(w), bias is null ? null : Buf(bias), Buf(y), yBf16: false, Shape(g), Precision);
+
+    public void Conv2dForward(Bf16Tensor x, Tensor w, Tensor? bias, Bf16Tensor y, Conv2dGeometry g) =>
+        Bf16InputConv().Conv2dForwardBf16Input(Buf(x), Buf(w), bias is null ? null : Buf(bias), Buf(y), yBf16: true, Shape(g), Precision);
+
+    public void Conv2dBackwardWeight(Bf16Tensor x, Tensor dy, Tensor dw, Tensor? dbias, Conv2dGeometry g) =>
+        Bf16InputConv().Conv2dBackwardWeightBf16Input(Buf(x), Buf(dy), Buf(dw), dbias is null ? null : Buf(dbias), Shape(g), Precision);
+
     public void Conv2dBackwardData(Tensor dy, Tensor w, Tensor dx, Conv2dGeometry g)
     {
         if (TensorCoreConv() is { } mma) { mma.Conv2dBackwardData(Buf(dy), Buf(w), Buf(dx), Shape(g), Precision); return; }
