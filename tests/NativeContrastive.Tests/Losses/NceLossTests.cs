@@ -64,15 +64,13 @@ public class NceLossTests
         Assert.That(z, Is.EqualTo(1000 * mean).Within(1e-6 * 1000 * mean));
     }
 
-    private static IBackend Backend(string device) => device == "cpu" ? CpuBackend.Instance : EmuDevice.Backend;
-
     [Test]
     public void DeviceEstimateFollowsTheHostFormula([Values("cpu", "emu")] string device)
     {
         // NPID's running normaliser on the device (EstimateNormaliserInto: first batch, then
         // Z ← α·Z + (1 − α)·Ẑ) against the host formula it replaces: Ẑ = EstimateNormaliser, the
         // average in double. Logits at τ = 0.07 scale (±14), so Ẑ spans orders of magnitude.
-        var be = Backend(device);
+        var be = EmuDevice.ByName(device);
         using var scope = TensorScope.Begin();
         const long n = 50_000;
         const float alpha = 0.9f;
@@ -96,7 +94,7 @@ public class NceLossTests
     public void FixedEstimateIgnoresTheOldValue([Values("cpu", "emu")] string device)
     {
         // first: Z ← Ẑ with β = 0, so whatever the tensor held (NaN here, as fresh device memory may) is not read.
-        var be = Backend(device);
+        var be = EmuDevice.ByName(device);
         using var scope = TensorScope.Begin();
         var z = Tensor.Full(be, float.NaN, 1);
         var s = Tensor.FromArray(be, [2.0f, -0.5f, 0.3f, 1.2f, 0.4f, 1.5f, -1.0f, 0.0f], 2, 4);
@@ -110,7 +108,7 @@ public class NceLossTests
     {
         // A Z on the device is not checked on the host (that would be a read-back); the documented
         // contract is a loss that is not finite, which the training step's log reports.
-        var be = Backend(device);
+        var be = EmuDevice.ByName(device);
         using var scope = TensorScope.Begin();
         var s = Tensor.FromArray(be, [2.0f, -0.5f, 0.3f, 1.2f], 1, 4);
         foreach (float bad in new[] { -1f, float.NaN })

@@ -22,8 +22,6 @@ namespace NativeContrastive.Tests.ModelTests;
 /// </summary>
 public class Bf16BlockTests
 {
-    private static IBackend Backend(string device) => device == "cpu" ? CpuBackend.Instance : EmuDevice.Backend;
-
     private static IEnumerable<TestCaseData> Cases()
     {
         foreach (var device in new[] { "cpu", "emu" })
@@ -66,7 +64,7 @@ public class Bf16BlockTests
     [TestCaseSource(nameof(Cases))]
     public void Bf16TrainingStepEqualsTheBlockWithFp32Activations(string device, string kind, int inPlanes, int planes, int stride)
     {
-        var be = Backend(device);
+        var be = EmuDevice.ByName(device);
         using var _ = Precisions.Use(be, Precision.Bf16);
         using var scope = TensorScope.Begin();
         using Module block = Block(be, kind, inPlanes, planes, stride), twin = Block(be, kind, inPlanes, planes, stride);

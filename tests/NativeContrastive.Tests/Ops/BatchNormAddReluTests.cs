@@ -68,12 +68,10 @@ public class BatchNormAddReluTests
             }
     }
 
-    private static IBackend Backend(string device) => device == "cpu" ? CpuBackend.Instance : EmuDevice.Backend;
-
     [TestCaseSource(nameof(Cases))]
     public void FusedEqualsUnfusedComposition(string device, bool training, int[] shape)
     {
-        var be = Backend(device);
+        var be = EmuDevice.ByName(device);
         using var scope = TensorScope.Begin();
         int c = shape[1], count = shape.Aggregate(1, (a, b) => a * b);
         Tensor Up(float[] v, params int[] s) => Tensor.FromArray(be, v, s);

@@ -21,8 +21,6 @@ namespace NativeContrastive.Tests.OpsTests;
 /// </summary>
 public class Conv2dBatchNormForConvTests
 {
-    private static IBackend Backend(string device) => device == "cpu" ? CpuBackend.Instance : EmuDevice.Backend;
-
     /// <summary>What follows BN₁+ReLU: conv₂ → BN₂ (+ReLU), conv₂ → BN₂ + residual → ReLU, or conv₂ → BN₂+ReLU stored for a conv₃ → BN₃.</summary>
     public enum Tail { Relu, AddRelu, ThirdConv }
 
@@ -114,7 +112,7 @@ public class Conv2dBatchNormForConvTests
     [TestCaseSource(nameof(Cases))]
     public void Bf16TrainingLosesNothingByStoringBf16(string device, Tail tail)
     {
-        var be = Backend(device);
+        var be = EmuDevice.ByName(device);
         using var _ = Precisions.Use(be, Precision.Bf16);
         AssertEqual(Run(be, tail, true, net => (x, w, b, i, relu) => net.Plain(true, x, w, b, i, relu)),
             Run(be, tail, true, net => (x, w, b, i, relu) => net.ForConv(true, x, w, b, i, relu)));
@@ -124,7 +122,7 @@ public class Conv2dBatchNormForConvTests
     [TestCase("emu")]
     public void Bf16StoresBf16InTrainingAndInEvalWithoutGradientsOnly(string device)
     {
-        var be = Backend(device);
+        var be = EmuDevice.ByName(device);
         using var scope = TensorScope.Begin();
         var net = new Net(be, 2);
         net.W1.RequiresGrad = true;
@@ -144,7 +142,7 @@ public class Conv2dBatchNormForConvTests
     [TestCase("emu")]
     public void Bf16EvalWithoutGradientsLosesNothingByStoringBf16(string device)
     {
-        var be = Backend(device);
+        var be = EmuDevice.ByName(device);
         using var _ = Precisions.Use(be, Precision.Bf16);
         foreach (var tail in new[] { Tail.Relu, Tail.AddRelu, Tail.ThirdConv })
         {
@@ -165,7 +163,7 @@ public class Conv2dBatchNormForConvTests
     [TestCase("emu")]
     public void ABf16OutputReadByAnEvalModeLayerWithGradients(string device)
     {
-        var be = Backend(device);
+        var be = EmuDevice.ByName(device);
         using var _ = Precisions.Use(be, Precision.Bf16);
         Result RunMixed(Func<Net, Func<ConvInput, Tensor, Tensor?, int, bool, ConvInput>> inner)
         {

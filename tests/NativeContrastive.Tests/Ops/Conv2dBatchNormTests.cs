@@ -24,8 +24,6 @@ namespace NativeContrastive.Tests.OpsTests;
 /// </summary>
 public class Conv2dBatchNormTests
 {
-    private static IBackend Backend(string device) => device == "cpu" ? CpuBackend.Instance : EmuDevice.Backend;
-
     public enum Ending { None, Relu, AddRelu }
 
     private static IEnumerable<TestCaseData> Cases()
@@ -86,7 +84,7 @@ public class Conv2dBatchNormTests
     [TestCaseSource(nameof(Cases))]
     public void Bf16TrainingNormalisesTheConvOutputRoundedToBf16(string device, Ending ending, bool bias)
     {
-        var be = Backend(device);
+        var be = EmuDevice.ByName(device);
         using var _ = Precisions.Use(be, Precision.Bf16);
         var fused = Run(be, ending, bias, true, (x, w, bi, g, b, rm, rv, r) => Fused(ending, true, x, w, bi, g, b, rm, rv, r));
         var rounded = Run(be, ending, bias, true, (x, w, bi, g, b, rm, rv, r) => Composed(ending, true, RoundedStraightThrough, x, w, bi, g, b, rm, rv, r));
@@ -99,7 +97,7 @@ public class Conv2dBatchNormTests
     [TestCase("emu")]
     public void Bf16EvalWithoutGradientsNormalisesTheConvOutputRoundedToBf16(string device)
     {
-        var be = Backend(device);
+        var be = EmuDevice.ByName(device);
         using var _ = Precisions.Use(be, Precision.Bf16);
         foreach (var ending in new[] { Ending.None, Ending.Relu, Ending.AddRelu })
         {
@@ -126,7 +124,7 @@ public class Conv2dBatchNormTests
     [TestCase("emu", Precision.Bf16, false)]
     public void ElsewhereItIsConvThenBatchNorm(string device, Precision precision, bool training)
     {
-        var be = Backend(device);
+        var be = EmuDevice.ByName(device);
         using var _ = Precisions.Use(be, precision);
         foreach (var ending in new[] { Ending.Relu, Ending.AddRelu })
             AssertEqual(Run(be, ending, false, training, (x, w, bi, g, b, rm, rv, r) => Composed(ending, training, z => z, x, w, bi, g, b, rm, rv, r)),

@@ -10,14 +10,12 @@ namespace NativeContrastive.Tests.Tensors;
 /// <summary>Bf16Tensor: rounding in, exact widening out, on the cpu and on a device; its storage and scope rules.</summary>
 public class Bf16TensorTests
 {
-    private static IBackend Backend(string device) => device == "cpu" ? CpuBackend.Instance : EmuDevice.Backend;
-
     [TestCase("cpu")]
     [TestCase("emu")]
     public void HoldsValuesRoundedToNearestEvenAndWidensThemExactly(string device)
     {
         float[] v = [1f, 1.00390625f, 1.01171875f, -3.14159f, float.NaN, float.PositiveInfinity, 3.4e38f, -0f];
-        using var t = Bf16Tensor.FromArray(Backend(device), v, 2, 4);
+        using var t = Bf16Tensor.FromArray(EmuDevice.ByName(device), v, 2, 4);
         Assert.That(t.Shape, Is.EqualTo(new[] { 2, 4 }));
         Assert.That(t.Storage.Type, Is.EqualTo(DType.BFloat16));
         Assert.That(t.ToBits(), Is.EqualTo(new ushort[] { 0x3f80, 0x3f80, 0x3f82, 0xc049, 0x7fff, 0x7f80, 0x7f80, 0x8000 }));

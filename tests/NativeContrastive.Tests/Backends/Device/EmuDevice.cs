@@ -1,3 +1,5 @@
+using NativeContrastive.Engine.Backends;
+using NativeContrastive.Engine.Backends.Cpu;
 using NativeContrastive.Engine.Backends.Device;
 using NativeContrastive.Tests.KernelTests;
 
@@ -9,4 +11,12 @@ public static class EmuDevice
     private static readonly Lazy<DeviceBackend> Shared = new(() => new DeviceBackend(Emu.Driver, "emu"));
 
     public static DeviceBackend Backend => Shared.Value;
+
+    /// <summary>The backend a test case names: "cpu" (the reference) or "emu".</summary>
+    public static IBackend ByName(string device) => device switch
+    {
+        "cpu" => CpuBackend.Instance,
+        "emu" => Backend,
+        _ => throw new ArgumentException($"Test device \"{device}\": expected cpu or emu.", nameof(device)),
+    };
 }
