@@ -18,6 +18,8 @@
 // y stored in bf16 too (the "_bf16_out_bf16" kernels: a BN+ReLU output that only the next
 // convolution reads): apply and inference round y (RNE) as they store it (nc_store_f32), and
 // backward reads that bf16 y as its ReLU mask (y > 0), the fused residual kernels keep y fp32.
+// dx stored in bf16 (the "_dx_bf16" backward applies: the gradient handed to a bf16 convolution,
+// which rounds it to bf16 anyway): rounded as it is stored; a residual's gradient stays fp32.
 // Partial sums and coefficients live in the launcher's workspace (BatchNormKernels.cs). Indices
 // are 32-bit: the launcher checks n·c·hw < 2³¹.
 // Launch configuration: BatchNormKernels.cs.
@@ -338,9 +340,9 @@ extern "C" __global__ void batchnorm_backward_finalize_kernel(const float* __res
 
 // dx[e] = k·g + b·(x − μ) + shift for ch = (e / hw) mod c, g = dy or dy·[y > 0] (fused ReLU).
 // Grid-stride over the n·c·hw elements; dx may be dy itself (each element reads before it writes).
-template <typename TX, typename TY>
+template <typename TX, typename TY, typename TDX>
 __device__ __forceinline__ void nc_bn_backward_apply(const TX* x, const float* dy, const TY* y, const float* __restrict__ save_mean,
-                                                     const float* __restrict__ coef, float* dx, int count, int c, int hw)
+                                                     const float* __restrict__ coef, TDX* dx, int count, int c, int hw)
 {
     int first = blockIdx.x * blockDim.x + threadIdx.x, step = gridDim.x * blockDim.x;
     if (first >= count) return;
@@ -349,7 +351,7 @@ __device__ __forceinline__ void nc_bn_backward_apply(const TX* x, const float* d
     {
         float g = (y == nullptr || nc_load_f32(y, e) > 0.f) ? dy[e] : 0.f;
         const float* k = coef + 3 * it.ch;
-        dx[e] = fmaf(k[1], nc_load_f32(x, e) - save_mean[it.ch], fmaf(k[0], g, k[2]));
+        nc_store_f32(dx, e, fmaf(k[1], nc_load_f32(x, e) - save_mean[it.ch], fmaf(k[0], g, k[2])));
     }
 }
 
@@ -434,9 +436,9 @@ extern "C" __global__ void batchnorm_add_relu_forward_inference_bf16_kernel(cons
 
 // g = dy·[y > 0] (y the fused output); dresidual[e] = g; dx[e] = k·g + b·(x − μ) + shift with the
 // coefficients of batchnorm_backward_finalize_kernel. dx or dresidual may be dy.
-template <typename TX>
+template <typename TX, typename TDX>
 __device__ __forceinline__ void nc_bn_add_relu_backward_apply(const TX* x, const float* dy, const float* y, const float* __restrict__ save_mean,
-                                                              const float* __restrict__ coef, float* dx, float* dresidual, int count, int c, int hw)
+                                                              const float* __restrict__ coef, TDX* dx, float* dresidual, int count, int c, int hw)
 {
     int first = blockIdx.x * blockDim.x + threadIdx.x, step = gridDim.x * blockDim.x;
     if (first >= count) return;
@@ -447,7 +449,7 @@ __device__ __forceinline__ void nc_bn_add_relu_backward_apply(const TX* x, const
         const float* k = coef + 3 * it.ch;
         float xm = nc_load_f32(x, e) - save_mean[it.ch];
         dresidual[e] = g;
-        dx[e] = fmaf(k[1], xm, fmaf(k[0], g, k[2]));
+        nc_store_f32(dx, e, fmaf(k[1], xm, fmaf(k[0], g, k[2])));
     }
 }
 
@@ -496,6 +498,33 @@ extern "C" __global__ void batchnorm_backward_apply_bf16_out_bf16_kernel(const u
     nc_bn_backward_apply(x, dy, y, save_mean, coef, dx, count, c, hw);
 }
 
+// Backward apply of x stored in bf16 with dx stored in bf16; y (the mask) fp32 or null.
+extern "C" __global__ void batchnorm_backward_apply_bf16_dx_bf16_kernel(const unsigned short* __restrict__ x, const float* __restrict__ dy,
+                                                                        const float* __restrict__ y, const float* __restrict__ save_mean,
+                                                                        const float* __restrict__ coef, unsigned short* __restrict__ dx,
+                                                                        int count, int c, int hw)
+{
+    nc_bn_backward_apply(x, dy, y, save_mean, coef, dx, count, c, hw);
+}
+
+// Backward apply of x and y (the mask) stored in bf16 with dx stored in bf16.
+extern "C" __global__ void batchnorm_backward_apply_bf16_out_bf16_dx_bf16_kernel(const unsigned short* __restrict__ x, const float* __restrict__ dy,
+                                                                                 const unsigned short* __restrict__ y, const float* __restrict__ save_mean,
+                                                                                 const float* __restrict__ coef, unsigned short* __restrict__ dx,
+                                                                                 int count, int c, int hw)
+{
+    nc_bn_backward_apply(x, dy, y, save_mean, coef, dx, count, c, hw);
+}
+
+// Add + ReLU backward apply of x stored in bf16 with dx stored in bf16; y and dresidual fp32.
+extern "C" __global__ void batchnorm_add_relu_backward_apply_bf16_dx_bf16_kernel(const unsigned short* __restrict__ x, const float* __restrict__ dy,
+                                                                                 const float* __restrict__ y, const float* __restrict__ save_mean,
+                                                                                 const float* __restrict__ coef, unsigned short* __restrict__ dx,
+                                                                                 float* __restrict__ dresidual, int count, int c, int hw)
+{
+    nc_bn_add_relu_backward_apply(x, dy, y, save_mean, coef, dx, dresidual, count, c, hw);
+}
+
 NC_EXPORT_KERNEL(batchnorm_forward_stats_kernel);
 NC_EXPORT_KERNEL(batchnorm_forward_finalize_kernel);
 NC_EXPORT_KERNEL(batchnorm_forward_apply_kernel);
@@ -518,3 +547,6 @@ NC_EXPORT_KERNEL(batchnorm_forward_apply_bf16_out_bf16_kernel);
 NC_EXPORT_KERNEL(batchnorm_forward_inference_bf16_out_bf16_kernel);
 NC_EXPORT_KERNEL(batchnorm_backward_reduce_bf16_out_bf16_kernel);
 NC_EXPORT_KERNEL(batchnorm_backward_apply_bf16_out_bf16_kernel);
+NC_EXPORT_KERNEL(batchnorm_backward_apply_bf16_dx_bf16_kernel);
+NC_EXPORT_KERNEL(batchnorm_backward_apply_bf16_out_bf16_dx_bf16_kernel);
+NC_EXPORT_KERNEL(batchnorm_add_relu_backward_apply_bf16_dx_bf16_kernel);

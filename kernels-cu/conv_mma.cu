@@ -275,15 +275,15 @@ __device__ __forceinline__ bool nc_mma_b_offset(const nc_mma_geom& g, const nc_m
 // the cursor to the next slice: to_a(i, row, k, src, ok) for its 8 A elements and
 // to_b(i, column, k, src, ok) for its 4·bcols B elements, with tile-local row/column/k, the source
 // address and whether it is in range (src is a valid address, never read, when !ok).
-template <int OP, int TM, typename TB, class ToA, class ToB>
-__device__ __forceinline__ void nc_mma_gather(const float* __restrict__ a, const TB* __restrict__ b, const nc_mma_geom& g, int M,
+template <int OP, int TM, typename TA, typename TB, class ToA, class ToB>
+__device__ __forceinline__ void nc_mma_gather(const TA* __restrict__ a, const TB* __restrict__ b, const nc_mma_geom& g, int M,
                                               int kend, int m0, int tid, const nc_mma_col (&col)[nc_mma_tile<TM>::bcols],
                                               nc_mma_cursor& cur, const nc_mma_walk& walk, ToA to_a, ToB to_b)
 {
     using T = nc_mma_tile<TM>;
     int ka = tid % NC_MMA_TK, rfirst = tid / NC_MMA_TK, astride = nc_mma_a_stride<OP>(g);
     bool kin = cur.k0 + ka < kend;
-    const float* arow = a + cur.a.lo + cur.a.hi;
+    const TA* arow = a + cur.a.lo + cur.a.hi;
 #pragma unroll
     for (int i = 0; i < 8; i++)
     {
@@ -411,29 +411,30 @@ __device__ __forceinline__ void nc_mma_mainloop_tf32(const float* __restrict__ a
 __device__ __forceinline__ unsigned short nc_mma_tile_bits(float v) { return nc_bf16_bits16(v); }
 __device__ __forceinline__ unsigned short nc_mma_tile_bits(unsigned short bits) { return bits; }
 
-// bf16 main loop: register-staged, double-buffered bf16 tiles. B is read as TB: fp32, or bf16 bits
-// (an activation stored in bf16, the "_in_bf16" kernels: half the bytes gathered and staged).
-template <int OP, int TM, typename TB>
-__device__ __forceinline__ void nc_mma_mainloop_bf16(const float* __restrict__ a, const TB* __restrict__ b, const nc_mma_geom& g,
+// bf16 main loop: register-staged, double-buffered bf16 tiles. A and B are read as TA and TB: fp32,
+// or bf16 bits (a tensor stored in bf16: x in the "_in_bf16" kernels, dy in the "_dy_bf16" ones;
+// half the bytes gathered and staged).
+template <int OP, int TM, typename TA, typename TB>
+__device__ __forceinline__ void nc_mma_mainloop_bf16(const TA* __restrict__ a, const TB* __restrict__ b, const nc_mma_geom& g,
                                                      int M, int kbegin, int kend, int slices, int m0, int tid,
                                                      const nc_mma_col (&col)[nc_mma_tile<TM>::bcols], int wm, int wn, float (&acc)[2][4][4])
 {
     using T = nc_mma_tile<TM>;
     __shared__ __align__(16) unsigned short As[2][TM][NC_MMA_BF16_LD];
     __shared__ __align__(16) unsigned short Bs[2][NC_MMA_TN][NC_MMA_BF16_LD];
-    float ra[8];
+    TA ra[8];
     TB rb[4 * T::bcols];
     nc_mma_walk walk = nc_mma_walk_make<OP>(g);
     nc_mma_cursor cur = nc_mma_cursor_start<OP>(g, kbegin, tid);
     auto load = [&]() {   // the cursor's slice into ra, rb
         nc_mma_gather<OP, TM>(a, b, g, M, kend, m0, tid, col, cur, walk,
-                          [&](int i, int, int, const float* src, bool ok) { ra[i] = ok ? *src : 0.f; },
+                          [&](int i, int, int, const TA* src, bool ok) { ra[i] = ok ? *src : TA(0); },
                           [&](int i, int, int, const TB* src, bool ok) { rb[i] = ok ? *src : TB(0); });
     };
     auto store = [&](int buf) {   // the staged slice, rounded, at the positions nc_mma_gather names
         int tid16 = tid % NC_MMA_TK, lane = tid & 31;
 #pragma unroll
-        for (int i = 0; i < 8; i++) As[buf][tid / NC_MMA_TK + (T::threads / NC_MMA_TK) * i][tid16] = nc_bf16_bits16(ra[i]);
+        for (int i = 0; i < 8; i++) As[buf][tid / NC_MMA_TK + (T::threads / NC_MMA_TK) * i][tid16] = nc_mma_tile_bits(ra[i]);
 #pragma unroll
         for (int i = 0; i < 4 * T::bcols; i++)
             Bs[buf][lane % 8 + 8 * (tid >> 5) + 8 * T::warps * (i % T::bcols)][lane / 8 + 4 * (i / T::bcols)] = nc_mma_tile_bits(rb[i]);
@@ -465,9 +466,10 @@ template <int OP> __device__ __forceinline__ int nc_mma_out_base(const nc_mma_ge
 
 // Block (bx, by, bz): rows by·TM …, columns bx·64 …, reduction [bz·chunk, min((bz+1)·chunk, KR)).
 // out receives slot bz (offset bz·M·Ncol) when gridDim.z > 1 (fp32 outputs only); bias (forward
-// only) may be null. b (x or dy) is fp32, or bf16 bits at PREC bf16 (cp.async cannot widen).
-template <int OP, int PREC, int TM, typename TB, typename TOut>
-__device__ __forceinline__ void nc_conv_mma(const float* __restrict__ a, const TB* __restrict__ b, const float* __restrict__ bias,
+// only) may be null. a (w, or dy for backward weight) and b (x, or dy for backward data) are fp32, or
+// bf16 bits at PREC bf16 (the tf32 tiles are filled by cp.async, which cannot widen).
+template <int OP, int PREC, int TM, typename TA, typename TB, typename TOut>
+__device__ __forceinline__ void nc_conv_mma(const TA* __restrict__ a, const TB* __restrict__ b, const float* __restrict__ bias,
                                             TOut* __restrict__ out, const nc_mma_geom& g, int chunk)
 {
     int M, Ncol, KR;
@@ -493,7 +495,7 @@ __device__ __forceinline__ void nc_conv_mma(const float* __restrict__ a, const T
     if (slices > 0)   // (the walks divide by the reduction's radices, which an empty reduction may lack)
     {
         if constexpr (PREC == NC_PREC_TF32) nc_mma_mainloop_tf32<OP, TM>(a, b, g, M, kbegin, kend, slices, m0, tid, col, wm, wn, acc);
-        else nc_mma_mainloop_bf16<OP, TM, TB>(a, b, g, M, kbegin, kend, slices, m0, tid, col, wm, wn, acc);
+        else nc_mma_mainloop_bf16<OP, TM, TA, TB>(a, b, g, M, kbegin, kend, slices, m0, tid, col, wm, wn, acc);
     }
 
     // Each of the thread's 8 output columns is decoded once; its 4 rows are strides apart.
@@ -669,6 +671,52 @@ extern "C" __global__ void __launch_bounds__(256, 3) conv2d_backward_weight_mma_
     nc_conv_mma<NC_OP_BACKWARD_WEIGHT, NC_PREC_BF16, 128>(dy, x, nullptr, dw, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
+// dy stored in bf16 (the "_dy_bf16" kernels: the gradient batch norm's backward hands a bf16
+// convolution, which rounds it to bf16 anyway): backward data gathers it as B, backward weight as A,
+// straight into the bf16 tiles; each computes exactly what its fp32-dy twin computes on dy widened.
+
+// As conv2d_backward_data_mma_bf16_kernel with dy stored in bf16.
+extern "C" __global__ void __launch_bounds__(128, 6) conv2d_backward_data_mma_bf16_dy_bf16_kernel(
+    const unsigned short* __restrict__ dy, const float* __restrict__ w, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
+{
+    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_BF16, 64>(w, dy, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+}
+
+// As conv2d_backward_weight_mma_bf16_kernel with dy stored in bf16.
+extern "C" __global__ void __launch_bounds__(128, 6) conv2d_backward_weight_mma_bf16_dy_bf16_kernel(
+    const float* __restrict__ x, const unsigned short* __restrict__ dy, float* __restrict__ dw, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
+{
+    nc_conv_mma<NC_OP_BACKWARD_WEIGHT, NC_PREC_BF16, 64>(dy, x, nullptr, dw, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+}
+
+// As conv2d_backward_weight_mma_bf16_in_bf16_kernel with dy stored in bf16.
+extern "C" __global__ void __launch_bounds__(128, 6) conv2d_backward_weight_mma_bf16_in_bf16_dy_bf16_kernel(
+    const unsigned short* __restrict__ x, const unsigned short* __restrict__ dy, float* __restrict__ dw, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
+{
+    nc_conv_mma<NC_OP_BACKWARD_WEIGHT, NC_PREC_BF16, 64>(dy, x, nullptr, dw, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+}
+
+// As conv2d_backward_data_mma_bf16_m128_kernel with dy stored in bf16.
+extern "C" __global__ void __launch_bounds__(256, 3) conv2d_backward_data_mma_bf16_m128_dy_bf16_kernel(
+    const unsigned short* __restrict__ dy, const float* __restrict__ w, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
+{
+    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_BF16, 128>(w, dy, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+}
+
+// As conv2d_backward_weight_mma_bf16_m128_kernel with dy stored in bf16.
+extern "C" __global__ void __launch_bounds__(256, 3) conv2d_backward_weight_mma_bf16_m128_dy_bf16_kernel(
+    const float* __restrict__ x, const unsigned short* __restrict__ dy, float* __restrict__ dw, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
+{
+    nc_conv_mma<NC_OP_BACKWARD_WEIGHT, NC_PREC_BF16, 128>(dy, x, nullptr, dw, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+}
+
+// As conv2d_backward_weight_mma_bf16_m128_in_bf16_kernel with dy stored in bf16.
+extern "C" __global__ void __launch_bounds__(256, 3) conv2d_backward_weight_mma_bf16_m128_in_bf16_dy_bf16_kernel(
+    const unsigned short* __restrict__ x, const unsigned short* __restrict__ dy, float* __restrict__ dw, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
+{
+    nc_conv_mma<NC_OP_BACKWARD_WEIGHT, NC_PREC_BF16, 128>(dy, x, nullptr, dw, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+}
+
 NC_EXPORT_KERNEL(conv2d_forward_mma_tf32_kernel);
 NC_EXPORT_KERNEL(conv2d_backward_data_mma_tf32_kernel);
 NC_EXPORT_KERNEL(conv2d_backward_weight_mma_tf32_kernel);
@@ -689,3 +737,9 @@ NC_EXPORT_KERNEL(conv2d_backward_weight_mma_bf16_in_bf16_kernel);
 NC_EXPORT_KERNEL(conv2d_forward_mma_bf16_m128_in_bf16_kernel);
 NC_EXPORT_KERNEL(conv2d_forward_mma_bf16_m128_in_bf16_out_bf16_kernel);
 NC_EXPORT_KERNEL(conv2d_backward_weight_mma_bf16_m128_in_bf16_kernel);
+NC_EXPORT_KERNEL(conv2d_backward_data_mma_bf16_dy_bf16_kernel);
+NC_EXPORT_KERNEL(conv2d_backward_weight_mma_bf16_dy_bf16_kernel);
+NC_EXPORT_KERNEL(conv2d_backward_weight_mma_bf16_in_bf16_dy_bf16_kernel);
+NC_EXPORT_KERNEL(conv2d_backward_data_mma_bf16_m128_dy_bf16_kernel);
+NC_EXPORT_KERNEL(conv2d_backward_weight_mma_bf16_m128_dy_bf16_kernel);
+NC_EXPORT_KERNEL(conv2d_backward_weight_mma_bf16_m128_in_bf16_dy_bf16_kernel);

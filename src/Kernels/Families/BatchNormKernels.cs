@@ -12,7 +12,9 @@ namespace NativeContrastive.Kernels.Families;
 /// *Bf16Input variants read x stored as bf16 bits (a bf16 convolution's output, a Bf16Tensor) through
 /// the "_bf16" kernels, the same code instantiated for bf16 loads; everything else stays fp32. The
 /// *Bf16InputOutput variants store y as bf16 too (a BN+ReLU output that only the next convolution
-/// reads; the "_bf16_out_bf16" kernels), and their backward reads that y as the ReLU mask.
+/// reads; the "_bf16_out_bf16" kernels), and their backward reads that y as the ReLU mask. The
+/// *Bf16Gradient backward variants store dx as bf16 ("_dx_bf16" applies: the gradient a bf16
+/// convolution reads, which rounds it anyway).
 /// Dispose the launcher to free the workspaces.
 /// </summary>
 public sealed class BatchNormKernels(IKernelDriver driver) : KernelFamily(driver, "batchnorm"), IDisposable
@@ -43,10 +45,15 @@ public sealed class BatchNormKernels(IKernelDriver driver) : KernelFamily(driver
         "batchnorm_forward_inference_bf16_kernel", "batchnorm_add_relu_forward_inference_bf16_kernel",
         "batchnorm_forward_apply_bf16_out_bf16_kernel", "batchnorm_forward_inference_bf16_out_bf16_kernel",
         "batchnorm_backward_reduce_bf16_out_bf16_kernel", "batchnorm_backward_apply_bf16_out_bf16_kernel",
+        "batchnorm_backward_apply_bf16_dx_bf16_kernel", "batchnorm_backward_apply_bf16_out_bf16_dx_bf16_kernel",
+        "batchnorm_add_relu_backward_apply_bf16_dx_bf16_kernel",
     }.ToDictionary(k => k, _ => new LaunchShape(Threads));
 
     /// <summary>The kernel reading x as bf16 ("…_bf16_kernel") when <paramref name="xBf16"/>, else <paramref name="kernel"/> itself.</summary>
     private static string ForInput(string kernel, bool xBf16) => xBf16 ? kernel.Replace("_kernel", "_bf16_kernel") : kernel;
+
+    /// <summary>The backward apply storing dx as bf16 ("…_dx_bf16_kernel") when <paramref name="dxBf16"/> (x is then bf16 too).</summary>
+    private static string WithDx(string kernel, bool dxBf16) => dxBf16 ? kernel.Replace("_kernel", "_dx_bf16_kernel") : kernel;
 
     /// <summary>As <see cref="ForInput"/>, with y (the output, or backward's ReLU mask) in bf16 too when <paramref name="yBf16"/> ("…_bf16_out_bf16_kernel").</summary>
     private static string ForTypes(string kernel, bool xBf16, bool yBf16) =>
@@ -215,6 +222,26 @@ public sealed class BatchNormKernels(IKernelDriver driver) : KernelFamily(driver
         Backward(x, dy, y, null, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, n, c, hw, splits ?? Splits(n, c, hw), xBf16: true, yBf16: true);
 
     /// <summary>
+    /// The backward of a batch norm whose x is stored as bf16 bits, with dx stored as bf16 bits too
+    /// (rounded from what the fp32-dx launch writes); y, the ReLU mask when given, is fp32 or (when
+    /// <paramref name="yBf16"/>) bf16. dgamma and dbeta fp32.
+    /// </summary>
+    public void BatchNormBackwardBf16Gradient(DeviceBuffer x, DeviceBuffer dy, DeviceBuffer? y, bool yBf16, DeviceBuffer gamma, DeviceBuffer saveMean,
+                                              DeviceBuffer saveInvStd, DeviceBuffer dx, DeviceBuffer dgamma, DeviceBuffer dbeta, int n, int c, int hw,
+                                              int? splits = null)
+    {
+        if (yBf16 && y is null) throw new ArgumentException("Batch norm backward: a bf16 y is the ReLU mask; it cannot be absent.", nameof(y));
+        Backward(x, dy, y, null, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, n, c, hw, splits ?? Splits(n, c, hw), xBf16: true, yBf16: yBf16,
+            dxBf16: true);
+    }
+
+    /// <summary><see cref="BatchNormAddReluBackward"/> with x and dx stored as bf16 bits; y and dresidual fp32.</summary>
+    public void BatchNormAddReluBackwardBf16Gradient(DeviceBuffer x, DeviceBuffer dy, DeviceBuffer y, DeviceBuffer gamma, DeviceBuffer saveMean,
+                                                     DeviceBuffer saveInvStd, DeviceBuffer dx, DeviceBuffer dresidual, DeviceBuffer dgamma,
+                                                     DeviceBuffer dbeta, int n, int c, int hw, int? splits = null) =>
+        Backward(x, dy, y, dresidual, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, n, c, hw, splits ?? Splits(n, c, hw), xBf16: true, dxBf16: true);
+
+    /// <summary>
     /// Gradients of training-mode batch norm (dx, dgamma, dbeta overwritten). When <paramref name="y"/>
     /// is given it is the fused BN+ReLU output and dy is first masked by y &gt; 0.
     /// </summary>
@@ -228,11 +255,12 @@ public sealed class BatchNormKernels(IKernelDriver driver) : KernelFamily(driver
         Backward(x, dy, y, null, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, n, c, hw, splits, xBf16: false);
 
     private void Backward(DeviceBuffer x, DeviceBuffer dy, DeviceBuffer? y, DeviceBuffer? dresidual, DeviceBuffer gamma, DeviceBuffer saveMean, DeviceBuffer saveInvStd,
-                          DeviceBuffer dx, DeviceBuffer dgamma, DeviceBuffer dbeta, int n, int c, int hw, int splits, bool xBf16, bool yBf16 = false)
+                          DeviceBuffer dx, DeviceBuffer dgamma, DeviceBuffer dbeta, int n, int c, int hw, int splits, bool xBf16, bool yBf16 = false,
+                          bool dxBf16 = false)
     {
         int count = Check(n, c, hw);
-        int xBytes = xBf16 ? 2 : 4, yBytes = y is null ? 0 : yBf16 ? 2 : 4;
-        Need(x, count, nameof(x), xBytes); Need(dy, count, nameof(dy)); Need(dx, count, nameof(dx));
+        int xBytes = xBf16 ? 2 : 4, yBytes = y is null ? 0 : yBf16 ? 2 : 4, dxBytes = dxBf16 ? 2 : 4;
+        Need(x, count, nameof(x), xBytes); Need(dy, count, nameof(dy)); Need(dx, count, nameof(dx), dxBytes);
         if (y is not null) Need(y, count, nameof(y), yBytes);
         if (dresidual is not null) Need(dresidual, count, nameof(dresidual));
         foreach (var (b, name) in new[] { (gamma, nameof(gamma)), (saveMean, nameof(saveMean)), (saveInvStd, nameof(saveInvStd)),
@@ -250,13 +278,13 @@ public sealed class BatchNormKernels(IKernelDriver driver) : KernelFamily(driver
             new KernelArgs().Ptr(partial).I32(splits).Ptr(gamma).Ptr(saveInvStd).Ptr(dgamma).Ptr(dbeta).Ptr(coef).I32(c).I32(total), LaunchCost.Elements(2L * c * splits + 7L * c));
         if (count == 0) return;
         if (dresidual is null)
-            Launch(ForTypes("batchnorm_backward_apply_kernel", xBf16, yBf16), GridFor(count, Threads), Threads,
+            Launch(WithDx(ForTypes("batchnorm_backward_apply_kernel", xBf16, yBf16), dxBf16), GridFor(count, Threads), Threads,
                 new KernelArgs().Ptr(x).Ptr(dy).Ptr(y?.Ptr ?? 0).Ptr(saveMean).Ptr(coef).Ptr(dx).I32(count).I32(c).I32(hw),
-                new LaunchCost((xBytes + 8L + yBytes) * count + 16L * c));
+                new LaunchCost((xBytes + 4L + yBytes + dxBytes) * count + 16L * c));
         else
-            Launch(ForInput("batchnorm_add_relu_backward_apply_kernel", xBf16), GridFor(count, Threads), Threads,
+            Launch(WithDx(ForInput("batchnorm_add_relu_backward_apply_kernel", xBf16), dxBf16), GridFor(count, Threads), Threads,
                 new KernelArgs().Ptr(x).Ptr(dy).Ptr(y!).Ptr(saveMean).Ptr(coef).Ptr(dx).Ptr(dresidual).I32(count).I32(c).I32(hw),
-                new LaunchCost((xBytes + 16L) * count + 16L * c));
+                new LaunchCost((xBytes + 12L + dxBytes) * count + 16L * c));
     }
 
     /// <summary>

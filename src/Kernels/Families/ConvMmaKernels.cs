@@ -52,7 +52,10 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
                 from io in new[] { (X: false, Y: true), (X: true, Y: false), (X: true, Y: true) }
                 select (Name: ForwardKernelName(Precision.Bf16, rows, io.X, io.Y), Shape: new LaunchShape(2 * rows)))
         .Concat(from rows in new[] { ShortTileRows, TallTileRows }
-                select (Name: BackwardWeightKernelName(Precision.Bf16, rows, xBf16: true), Shape: new LaunchShape(2 * rows)))
+                from io in new[] { (X: true, Dy: false), (X: false, Dy: true), (X: true, Dy: true) }
+                select (Name: BackwardWeightKernelName(Precision.Bf16, rows, io.X, io.Dy), Shape: new LaunchShape(2 * rows)))
+        .Concat(from rows in new[] { ShortTileRows, TallTileRows }
+                select (Name: BackwardDataKernelName(Precision.Bf16, rows, dyBf16: true), Shape: new LaunchShape(2 * rows)))
         .ToDictionary(e => e.Name, e => e.Shape);
 
     /// <summary>
@@ -62,11 +65,15 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
     private static string ForwardKernelName(Precision p, int tileRows, bool xBf16, bool yBf16) =>
         KernelName("forward", p, tileRows).Replace("_kernel", (xBf16 ? "_in_bf16" : "") + (yBf16 ? "_out_bf16" : "") + "_kernel");
 
-    /// <summary>conv2d_backward_weight_mma_{tf32|bf16}[_m128][_in_bf16]_kernel.</summary>
-    private static string BackwardWeightKernelName(Precision p, int tileRows, bool xBf16) =>
-        KernelName("backward_weight", p, tileRows).Replace("_kernel", xBf16 ? "_in_bf16_kernel" : "_kernel");
+    /// <summary>conv2d_backward_weight_mma_{tf32|bf16}[_m128][_in_bf16][_dy_bf16]_kernel: x, dy stored in bf16 (bf16 precision only).</summary>
+    private static string BackwardWeightKernelName(Precision p, int tileRows, bool xBf16, bool dyBf16) =>
+        KernelName("backward_weight", p, tileRows).Replace("_kernel", (xBf16 ? "_in_bf16" : "") + (dyBf16 ? "_dy_bf16" : "") + "_kernel");
 
-    /// <summary>An x stored in bf16 is read only by the bf16 kernels (tf32 tiles are filled by cp.async, which cannot widen).</summary>
+    /// <summary>conv2d_backward_data_mma_{tf32|bf16}[_m128][_dy_bf16]_kernel.</summary>
+    private static string BackwardDataKernelName(Precision p, int tileRows, bool dyBf16) =>
+        KernelName("backward_data", p, tileRows).Replace("_kernel", dyBf16 ? "_dy_bf16_kernel" : "_kernel");
+
+    /// <summary>A tensor stored in bf16 is read only by the bf16 kernels (tf32 tiles are filled by cp.async, which cannot widen).</summary>
     private static void RequireBf16ForBf16Input(Precision p)
     {
         if (p != Precision.Bf16)
@@ -190,47 +197,68 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
 
     /// <summary>dx ← ∂L/∂x at rounded operands (dx overwritten). dy [N,K,P,Q], w [K,C,R,S], dx [N,C,H,W].</summary>
     public void Conv2dBackwardData(DeviceBuffer dy, DeviceBuffer w, DeviceBuffer dx, ConvShape g, Precision p) =>
-        Conv2dBackwardData(dy, w, dx, g, p, Splits(g.C, (long)g.N * g.H * g.W, (long)g.K * g.R * g.S, g.InputLength), TileRowsFor(g.C));
+        BackwardData(dy, false, w, dx, g, p, BackwardDataSplits(g), TileRowsFor(g.C));
 
     /// <summary>As the public overload with the number of reduction splits and the tile height given.</summary>
-    internal void Conv2dBackwardData(DeviceBuffer dy, DeviceBuffer w, DeviceBuffer dx, ConvShape g, Precision p, int splits, int tileRows)
+    internal void Conv2dBackwardData(DeviceBuffer dy, DeviceBuffer w, DeviceBuffer dx, ConvShape g, Precision p, int splits, int tileRows) =>
+        BackwardData(dy, false, w, dx, g, p, splits, tileRows);
+
+    /// <summary>Backward data with dy stored as bf16 bits (<see cref="Precision.Bf16"/> only): what the fp32-dy launch writes for dy widened.</summary>
+    public void Conv2dBackwardDataBf16Dy(DeviceBuffer dy, DeviceBuffer w, DeviceBuffer dx, ConvShape g, Precision p) =>
+        BackwardData(dy, true, w, dx, g, p, BackwardDataSplits(g), TileRowsFor(g.C));
+
+    /// <summary>As the public overload with the number of reduction splits and the tile height given.</summary>
+    internal void Conv2dBackwardDataBf16Dy(DeviceBuffer dy, DeviceBuffer w, DeviceBuffer dx, ConvShape g, Precision p, int splits, int tileRows) =>
+        BackwardData(dy, true, w, dx, g, p, splits, tileRows);
+
+    private static int BackwardDataSplits(ConvShape g) => Splits(g.C, (long)g.N * g.H * g.W, (long)g.K * g.R * g.S, g.InputLength);
+
+    private void BackwardData(DeviceBuffer dy, bool dyBf16, DeviceBuffer w, DeviceBuffer dx, ConvShape g, Precision p, int splits, int tileRows)
     {
         CheckLengths(g);
-        string kernel = KernelName("backward_data", p, CheckTileRows(tileRows));
-        Need(dy, g.OutputLength, nameof(dy)); Need(w, g.WeightLength, nameof(w)); Need(dx, g.InputLength, nameof(dx));
+        if (dyBf16) RequireBf16ForBf16Input(p);
+        string kernel = BackwardDataKernelName(p, CheckTileRows(tileRows), dyBf16);
+        Need(dy, g.OutputLength, nameof(dy), elementSize: dyBf16 ? 2 : 4); Need(w, g.WeightLength, nameof(w)); Need(dx, g.InputLength, nameof(dx));
         if (g.InputLength == 0) return;
         var (target, chunk, n) = Plan(dx, g.InputLength, g.K * g.R * g.S, splits);
         Launch(kernel, TileGrid(g.C, (long)g.N * g.H * g.W, n, tileRows), 2 * tileRows,
             Geometry(new KernelArgs().Ptr(dy).Ptr(w).Ptr(target), g).I32(chunk),
-            new LaunchCost(4 * (g.OutputLength + g.WeightLength + n * g.InputLength), Flops(g), p));
+            new LaunchCost((dyBf16 ? 2 : 4) * g.OutputLength + 4 * (g.WeightLength + n * g.InputLength), Flops(g), p));
         Reduce(target, dx, n, g.InputLength);
     }
 
     /// <summary>dw ← ∂L/∂w at rounded operands; dbias ← Σ dy over N, P, Q (fp32) when given (both overwritten).</summary>
     public void Conv2dBackwardWeight(DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dw, DeviceBuffer? dbias, ConvShape g, Precision p) =>
-        BackwardWeight(x, false, dy, dw, dbias, g, p, BackwardWeightSplits(g), TileRowsFor(g.K));
+        BackwardWeight(x, false, dy, false, dw, dbias, g, p, BackwardWeightSplits(g), TileRowsFor(g.K));
 
     /// <summary>As the public overload with the number of reduction splits and the tile height given.</summary>
     internal void Conv2dBackwardWeight(DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dw, DeviceBuffer? dbias, ConvShape g, Precision p, int splits,
                                        int tileRows) =>
-        BackwardWeight(x, false, dy, dw, dbias, g, p, splits, tileRows);
+        BackwardWeight(x, false, dy, false, dw, dbias, g, p, splits, tileRows);
 
-    /// <summary>Backward weight with x stored as bf16 bits (<see cref="Precision.Bf16"/> only): what the fp32-input launch writes for x widened.</summary>
-    public void Conv2dBackwardWeightBf16Input(DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dw, DeviceBuffer? dbias, ConvShape g, Precision p) =>
-        BackwardWeight(x, true, dy, dw, dbias, g, p, BackwardWeightSplits(g), TileRowsFor(g.K));
+    /// <summary>
+    /// Backward weight with x and/or dy stored as bf16 bits (<see cref="Precision.Bf16"/> only): what the
+    /// fp32 launch writes for them widened. dbias needs dy in fp32 (it is summed from dy as it is).
+    /// </summary>
+    public void Conv2dBackwardWeightBf16(DeviceBuffer x, bool xBf16, DeviceBuffer dy, bool dyBf16, DeviceBuffer dw, DeviceBuffer? dbias, ConvShape g,
+                                         Precision p) =>
+        BackwardWeight(x, xBf16, dy, dyBf16, dw, dbias, g, p, BackwardWeightSplits(g), TileRowsFor(g.K));
 
     /// <summary>As the public overload with the number of reduction splits and the tile height given.</summary>
-    internal void Conv2dBackwardWeightBf16Input(DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dw, DeviceBuffer? dbias, ConvShape g, Precision p, int splits,
-                                                int tileRows) =>
-        BackwardWeight(x, true, dy, dw, dbias, g, p, splits, tileRows);
+    internal void Conv2dBackwardWeightBf16(DeviceBuffer x, bool xBf16, DeviceBuffer dy, bool dyBf16, DeviceBuffer dw, DeviceBuffer? dbias, ConvShape g,
+                                           Precision p, int splits, int tileRows) =>
+        BackwardWeight(x, xBf16, dy, dyBf16, dw, dbias, g, p, splits, tileRows);
 
-    private void BackwardWeight(DeviceBuffer x, bool xBf16, DeviceBuffer dy, DeviceBuffer dw, DeviceBuffer? dbias, ConvShape g, Precision p, int splits,
-                                int tileRows)
+    private void BackwardWeight(DeviceBuffer x, bool xBf16, DeviceBuffer dy, bool dyBf16, DeviceBuffer dw, DeviceBuffer? dbias, ConvShape g, Precision p,
+                                int splits, int tileRows)
     {
         CheckLengths(g);
-        if (xBf16) RequireBf16ForBf16Input(p);
-        string kernel = BackwardWeightKernelName(p, CheckTileRows(tileRows), xBf16);
-        Need(x, g.InputLength, nameof(x), elementSize: xBf16 ? 2 : 4); Need(dy, g.OutputLength, nameof(dy)); Need(dw, g.WeightLength, nameof(dw));
+        if (xBf16 || dyBf16) RequireBf16ForBf16Input(p);
+        if (dyBf16 && dbias is not null)
+            throw new ArgumentException("Convolution: the bias gradient is summed from dy in fp32; with dy stored in bf16 pass no dbias.", nameof(dbias));
+        string kernel = BackwardWeightKernelName(p, CheckTileRows(tileRows), xBf16, dyBf16);
+        Need(x, g.InputLength, nameof(x), elementSize: xBf16 ? 2 : 4); Need(dy, g.OutputLength, nameof(dy), elementSize: dyBf16 ? 2 : 4);
+        Need(dw, g.WeightLength, nameof(dw));
         if (dbias is not null) Need(dbias, g.K, nameof(dbias));
         if (g.K == 0) return;
         if (dbias is not null)
@@ -240,7 +268,7 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
         var (target, chunk, n) = Plan(dw, g.WeightLength, g.N * g.P * g.Q, splits);
         Launch(kernel, TileGrid(g.K, (long)g.C * g.R * g.S, n, tileRows), 2 * tileRows,
             Geometry(new KernelArgs().Ptr(x).Ptr(dy).Ptr(target), g).I32(chunk),
-            new LaunchCost((xBf16 ? 2 : 4) * g.InputLength + 4 * (g.OutputLength + n * g.WeightLength), Flops(g), p));
+            new LaunchCost((xBf16 ? 2 : 4) * g.InputLength + (dyBf16 ? 2 : 4) * g.OutputLength + 4 * n * g.WeightLength, Flops(g), p));
         Reduce(target, dw, n, g.WeightLength);
     }
 

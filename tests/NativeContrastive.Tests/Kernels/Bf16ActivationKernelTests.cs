@@ -83,9 +83,38 @@ public class Bf16ActivationKernelTests(EmuOrder order) : EmuKernelTest(order)
         foreach (int splits in new[] { 1, 3 })
         {
             k.Conv2dBackwardWeight(dx32, dy, dw32, db32, g, p, splits, rows);
-            k.Conv2dBackwardWeightBf16Input(dx16, dy, dw16, db16, g, p, splits, rows);
+            k.Conv2dBackwardWeightBf16(dx16, true, dy, false, dw16, db16, g, p, splits, rows);
             Assert.That(dw16.ToArray<float>(), Is.EqualTo(dw32.ToArray<float>()), $"dw, {splits} splits");
             Assert.That(db16.ToArray<float>(), Is.EqualTo(db32.ToArray<float>()), $"dbias, {splits} splits");
+        }
+    }
+
+    [TestCaseSource(nameof(Bf16Cases))]
+    public void TensorCoreBackwardReadsBf16DyAsItsWidenedFp32(ConvShape g, Precision p, int rows)
+    {
+        using var k = new ConvMmaKernels(Driver);
+        var dy16 = Round(Data(g.OutputLength, 6, -1f, 1f));
+        var x16 = Round(Data(g.InputLength, 7, -1f, 1f));
+        using var ddy16 = Up(dy16);
+        using var ddy32 = Up(Widen(dy16));
+        using var dx16 = Up(x16);
+        using var dx32 = Up(Widen(x16));
+        using var dw = Up(Data(g.WeightLength, 8, -1f, 1f));
+        using var gradX32 = Zeros(g.InputLength);
+        using var gradX16 = Up(Enumerable.Repeat(float.NaN, (int)g.InputLength).ToArray());
+        using var gradW32 = Zeros(g.WeightLength);
+        using var gradW16 = Up(Enumerable.Repeat(float.NaN, (int)g.WeightLength).ToArray());
+        foreach (int splits in new[] { 1, 3 })
+        {
+            k.Conv2dBackwardData(ddy32, dw, gradX32, g, p, splits, rows);
+            k.Conv2dBackwardDataBf16Dy(ddy16, dw, gradX16, g, p, splits, rows);
+            Assert.That(gradX16.ToArray<float>(), Is.EqualTo(gradX32.ToArray<float>()), $"dx, {splits} splits");
+            foreach (bool xBf16 in new[] { false, true })
+            {
+                k.Conv2dBackwardWeight(dx32, ddy32, gradW32, null, g, p, splits, rows);
+                k.Conv2dBackwardWeightBf16(xBf16 ? dx16 : dx32, xBf16, ddy16, true, gradW16, null, g, p, splits, rows);
+                Assert.That(gradW16.ToArray<float>(), Is.EqualTo(gradW32.ToArray<float>()), $"dw, x in bf16 {xBf16}, {splits} splits");
+            }
         }
     }
 
@@ -99,8 +128,13 @@ public class Bf16ActivationKernelTests(EmuOrder order) : EmuKernelTest(order)
         using var y = Zeros(g.OutputLength);
         Assert.That(() => k.Conv2dForwardBf16Input(x16, w, null, y, yBf16: false, g, Precision.Tf32),
             Throws.ArgumentException.With.Message.Contains("bf16 tensor-core kernels"));
-        Assert.That(() => k.Conv2dBackwardWeightBf16Input(x16, y, w, null, g, Precision.Tf32),
+        Assert.That(() => k.Conv2dBackwardWeightBf16(x16, true, y, false, w, null, g, Precision.Tf32),
             Throws.ArgumentException.With.Message.Contains("bf16 tensor-core kernels"));
+        using var dy16 = Up(new ushort[g.OutputLength]);
+        Assert.That(() => k.Conv2dBackwardDataBf16Dy(dy16, w, y, g, Precision.Tf32), Throws.ArgumentException.With.Message.Contains("bf16 tensor-core kernels"));
+        using var dbias = Zeros(g.K);
+        Assert.That(() => k.Conv2dBackwardWeightBf16(x16, true, dy16, true, w, dbias, g, Precision.Bf16),
+            Throws.ArgumentException.With.Message.Contains("bias gradient is summed from dy in fp32"));
     }
 
     [Test]
@@ -261,6 +295,51 @@ public class Bf16ActivationKernelTests(EmuOrder order) : EmuKernelTest(order)
             var o = new Outputs(this, count, c);
             launch(o);
             return o.Read();
+        }
+    }
+
+    // dx stored in bf16 (the "_dx_bf16" applies): the rounding of what the fp32-dx backward writes,
+    // for each mask (none, fp32 y, bf16 y) and with a residual; dγ, dβ and the residual's gradient unchanged.
+    [TestCase(3, 5, 37, 0)]
+    [TestCase(4, 3, 300, 3)]
+    public void BatchNormBackwardStoresBf16GradientAsTheRoundedFp32(int n, int c, int hw, int splits)
+    {
+        using var k = new BatchNormKernels(Driver);
+        if (splits == 0) splits = BatchNormKernels.Splits(n, c, hw);
+        int count = n * c * hw;
+        var x16 = Round(Data(count, 21, -3f, 3f));
+        var y16 = Round(Data(count, 22, -1f, 1f).Select(v => MathF.Max(v, 0f)).ToArray());
+        float[] gamma = Data(c, 23, 0.5f, 1.5f), gy = Data(count, 24), mean = Data(c, 25, -0.2f, 0.2f), invStd = Data(c, 26, 0.5f, 2f);
+        using var dx16 = Up(x16);
+        using var dy16mask = Up(y16);
+        using var dy32mask = Up(Widen(y16));
+        using var dgamma = Up(gamma);
+        using var dgy = Up(gy);
+        using var dmean = Up(mean);
+        using var dinv = Up(invStd);
+        foreach (var mask in new[] { "none", "fp32", "bf16", "residual" })
+        {
+            var wide = new Outputs(this, count, c);
+            var narrow = new Outputs(this, count, c);
+            using var grad16 = Up(Enumerable.Repeat((ushort)0x7fc1, count).ToArray());
+            switch (mask)
+            {
+                case "residual":
+                    k.BatchNormAddReluBackwardBf16Input(dx16, dgy, dy32mask, dgamma, dmean, dinv, wide.Y, wide.Residual, wide.Mean, wide.InvStd, n, c, hw, splits);
+                    k.BatchNormAddReluBackwardBf16Gradient(dx16, dgy, dy32mask, dgamma, dmean, dinv, grad16, narrow.Residual, narrow.Mean, narrow.InvStd, n, c, hw, splits);
+                    break;
+                default:
+                    k.BatchNormBackwardBf16Input(dx16, dgy, mask == "none" ? null : dy32mask, dgamma, dmean, dinv, wide.Y, wide.Mean, wide.InvStd, n, c, hw, splits);
+                    k.BatchNormBackwardBf16Gradient(dx16, dgy, mask switch { "none" => null, "fp32" => dy32mask, _ => dy16mask }, mask == "bf16",
+                        dgamma, dmean, dinv, grad16, narrow.Mean, narrow.InvStd, n, c, hw, splits);
+                    break;
+            }
+            Assert.That(grad16.ToArray<ushort>(), Is.EqualTo(Round(wide.Y.ToArray<float>())), $"dx, mask {mask}");
+            Assert.That(narrow.Mean.ToArray<float>(), Is.EqualTo(wide.Mean.ToArray<float>()), $"dγ, mask {mask}");
+            Assert.That(narrow.InvStd.ToArray<float>(), Is.EqualTo(wide.InvStd.ToArray<float>()), $"dβ, mask {mask}");
+            if (mask == "residual") Assert.That(narrow.Residual.ToArray<float>(), Is.EqualTo(wide.Residual.ToArray<float>()), "dresidual");
+            wide.Dispose();
+            narrow.Dispose();
         }
     }
 
