@@ -97,4 +97,19 @@ public partial interface IBackend
     void BatchNormForwardInference(Bf16Tensor x, Tensor gamma, Tensor beta, Bf16Tensor y,
                                    Tensor runningMean, Tensor runningVar,
                                    int n, int c, int hw, float eps, bool relu);
+
+    // dx stored as bf16 too (the gradient handed to a bf16 convolution, which rounds it anyway): the
+    // bf16 rounding of what the fp32-dx primitive writes; dgamma, dbeta and dresidual stay fp32.
+
+    /// <summary>The backward of batch norm with x stored as bf16, y (the mask, when given) fp32, dx stored as bf16.</summary>
+    void BatchNormBackward(Bf16Tensor x, Tensor dy, Tensor? y, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+                           Bf16Tensor dx, Tensor dgamma, Tensor dbeta, int n, int c, int hw);
+
+    /// <summary>The backward of the fused BN+ReLU with x, y (the mask) and dx stored as bf16.</summary>
+    void BatchNormBackward(Bf16Tensor x, Tensor dy, Bf16Tensor y, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+                           Bf16Tensor dx, Tensor dgamma, Tensor dbeta, int n, int c, int hw);
+
+    /// <summary>The backward of BN + residual + ReLU with x and dx stored as bf16.</summary>
+    void BatchNormAddReluBackward(Bf16Tensor x, Tensor dy, Tensor y, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+                                  Bf16Tensor dx, Tensor dresidual, Tensor dgamma, Tensor dbeta, int n, int c, int hw);
 }

@@ -45,6 +45,18 @@ public partial interface IBackend
     /// <summary><see cref="Conv2dBackwardWeight(Tensor, Tensor, Tensor, Tensor?, Conv2dGeometry)"/> with x stored as bf16.</summary>
     void Conv2dBackwardWeight(Bf16Tensor x, Tensor dy, Tensor dw, Tensor? dbias, Conv2dGeometry g);
 
+    // dy stored as bf16 (the gradient batch norm's backward hands a bf16 convolution, which rounds it
+    // to bf16 anyway): the primitives on dy widened. No bias gradient: it is summed from dy as it is.
+
+    /// <summary><see cref="Conv2dBackwardData(Tensor, Tensor, Tensor, Conv2dGeometry)"/> with dy stored as bf16.</summary>
+    void Conv2dBackwardData(Bf16Tensor dy, Tensor w, Tensor dx, Conv2dGeometry g);
+
+    /// <summary>dw ← ∂L/∂w with dy stored as bf16.</summary>
+    void Conv2dBackwardWeight(Tensor x, Bf16Tensor dy, Tensor dw, Conv2dGeometry g);
+
+    /// <summary>dw ← ∂L/∂w with x and dy stored as bf16.</summary>
+    void Conv2dBackwardWeight(Bf16Tensor x, Bf16Tensor dy, Tensor dw, Conv2dGeometry g);
+
     /// <summary>dx ← ∂L/∂x given dy (overwrites dx).</summary>
     void Conv2dBackwardData(Tensor dy, Tensor w, Tensor dx, Conv2dGeometry g);
 

@@ -17,7 +17,7 @@ public static partial class Ops
         var y = Tensor.Empty(x.Backend, g.N, g.K, g.P, g.Q);
         Conv2dForward(x, weight, bias, y, g);
         if (Conv2dNeedsGrad(x, weight, bias))
-            Tape.Record("Conv2d", y, dy => Conv2dBackward(x, weight, bias, dy, g));
+            Tape.Record("Conv2d", y, dy => Conv2dBackward(x, weight, bias, dy, null, g));
         return y;
     }
 
@@ -56,14 +56,19 @@ public static partial class Ops
         return g;
     }
 
-    /// <summary>The convolution's share of backward given ∂L/∂y: dx (BackwardData), dW and dbias (BackwardWeight), each only where wanted.</summary>
-    private static void Conv2dBackward(ConvInput x, Tensor weight, Tensor? bias, Tensor dy, Conv2dGeometry g)
+    /// <summary>
+    /// The convolution's share of backward given ∂L/∂y, stored as fp32 (<paramref name="dy32"/>) or bf16
+    /// (<paramref name="dy16"/>, from Conv2dBatchNorm at bf16, where no bias gradient is wanted): dx
+    /// (BackwardData), dW and dbias (BackwardWeight), each only where wanted.
+    /// </summary>
+    private static void Conv2dBackward(ConvInput x, Tensor weight, Tensor? bias, Tensor? dy32, Bf16Tensor? dy16, Conv2dGeometry g)
     {
         var be = x.Backend;
         if (x.RequiresGrad)
         {
             var dx = Tensor.Empty(be, x.Shape);
-            be.Conv2dBackwardData(dy, weight, dx, g);
+            if (dy16 is not null) be.Conv2dBackwardData(dy16, weight, dx, g);
+            else be.Conv2dBackwardData(dy32!, weight, dx, g);
             x.AccumulateOwnedGrad(dx);
         }
         bool needBias = bias is not null && bias.RequiresGrad;
@@ -71,8 +76,14 @@ public static partial class Ops
         {
             var dw = weight.EmptyLike();
             var db = needBias ? bias!.EmptyLike() : null;
-            if (x.Bf16 is { } x16) be.Conv2dBackwardWeight(x16, dy, dw, db, g);
-            else be.Conv2dBackwardWeight(x.Fp32!, dy, dw, db, g);
+            if (dy16 is not null)
+            {
+                if (db is not null) throw new InvalidOperationException("Conv2d backward: a bias gradient needs ∂L/∂y in fp32, not bf16.");
+                if (x.Bf16 is { } x16) be.Conv2dBackwardWeight(x16, dy16, dw, g);
+                else be.Conv2dBackwardWeight(x.Fp32!, dy16, dw, g);
+            }
+            else if (x.Bf16 is { } x16) be.Conv2dBackwardWeight(x16, dy32!, dw, db, g);
+            else be.Conv2dBackwardWeight(x.Fp32!, dy32!, dw, db, g);
             Tape.AccumulateOwned(weight, dw);
             if (db is not null) Tape.AccumulateOwned(bias!, db);
         }

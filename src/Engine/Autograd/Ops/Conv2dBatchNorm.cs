@@ -14,7 +14,8 @@ public static partial class Ops
     /// wanted (feature extraction, the kNN monitor): the convolution's epilogue rounds it and writes half
     /// the bytes, batch norm reads it widened, and in training it is the tensor saved for backward, half
     /// the size. Backward: batch norm's backward reads the same bf16 z (the rounding passes the gradient
-    /// straight through, as autocast's cast does), then the convolution's backward takes ∂L/∂z in fp32.
+    /// straight through, as autocast's cast does) and stores ∂L/∂z in bf16 too, which the convolution's
+    /// backward rounds to anyway (unless the convolution's bias wants a gradient, summed from ∂L/∂z in fp32).
     /// Everywhere else (fp32, tf32, an eval-mode pass that needs gradients) it is exactly Ops.Conv2d
     /// followed by Ops.BatchNorm or Ops.BatchNormAddRelu. x may be stored in bf16 (<see cref="ConvInput"/>).
     /// </summary>
@@ -81,22 +82,32 @@ public static partial class Ops
             be.BatchNormForwardTraining(z, gamma, beta, y32!, saveMean, saveInvStd, runningMean, runningVar, n, c, hw, momentum, eps, relu);
         if (!needsGrad) return output;
 
+        // ∂L/∂z is read only by the bf16 convolution's backward, which rounds it to bf16: store it so,
+        // unless the bias gradient (Σ ∂L/∂z in fp32) is wanted.
+        bool dzBf16 = bias is null || !bias.RequiresGrad;
         void Backward(Tensor dy)
         {
-            var dz = Tensor.Empty(be, shape);
+            var dz16 = dzBf16 ? Bf16Tensor.Empty(be, shape) : null;
+            var dz32 = dzBf16 ? null : Tensor.Empty(be, shape);
             var dgamma = gamma.EmptyLike();
             var dbeta = beta.EmptyLike();
             if (residual is not null)
             {
                 var dresidual = Tensor.Empty(be, shape);
-                be.BatchNormAddReluBackward(z, dy, y32!, gamma, saveMean, saveInvStd, dz, dresidual, dgamma, dbeta, n, c, hw);
+                if (dz16 is not null) be.BatchNormAddReluBackward(z, dy, y32!, gamma, saveMean, saveInvStd, dz16, dresidual, dgamma, dbeta, n, c, hw);
+                else be.BatchNormAddReluBackward(z, dy, y32!, gamma, saveMean, saveInvStd, dz32!, dresidual, dgamma, dbeta, n, c, hw);
                 Tape.AccumulateOwned(residual, dresidual);
             }
-            else if (y16 is not null && relu) be.BatchNormBackward(z, dy, y16, gamma, saveMean, saveInvStd, dz, dgamma, dbeta, n, c, hw);
-            else be.BatchNormBackward(z, dy, relu ? y32 : null, gamma, saveMean, saveInvStd, dz, dgamma, dbeta, n, c, hw);
+            else if (y16 is not null && relu)
+            {
+                if (dz16 is not null) be.BatchNormBackward(z, dy, y16, gamma, saveMean, saveInvStd, dz16, dgamma, dbeta, n, c, hw);
+                else be.BatchNormBackward(z, dy, y16, gamma, saveMean, saveInvStd, dz32!, dgamma, dbeta, n, c, hw);
+            }
+            else if (dz16 is not null) be.BatchNormBackward(z, dy, relu ? y32 : null, gamma, saveMean, saveInvStd, dz16, dgamma, dbeta, n, c, hw);
+            else be.BatchNormBackward(z, dy, relu ? y32 : null, gamma, saveMean, saveInvStd, dz32!, dgamma, dbeta, n, c, hw);
             Tape.AccumulateOwned(gamma, dgamma);
             Tape.AccumulateOwned(beta, dbeta);
-            Conv2dBackward(x, weight, bias, dz, g);
+            Conv2dBackward(x, weight, bias, dz32, dz16, g);
         }
         if (y16 is not null) Tape.Record("Conv2dBatchNorm", y16, Backward);
         else Tape.Record("Conv2dBatchNorm", y32!, Backward);

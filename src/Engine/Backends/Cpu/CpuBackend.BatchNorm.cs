@@ -72,6 +72,31 @@ public sealed partial class CpuBackend
         BatchNormBackward(x, dy, mask, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, n, c, hw);
     }
 
+    // dx stored as bf16: the fp32-dx primitive into a temporary, rounded.
+
+    public void BatchNormBackward(Bf16Tensor x, Tensor dy, Tensor? y, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+                                  Bf16Tensor dx, Tensor dgamma, Tensor dbeta, int n, int c, int hw)
+    {
+        using var wide = Tensor.Empty(this, dx.Shape);
+        BatchNormBackward(x, dy, y, gamma, saveMean, saveInvStd, wide, dgamma, dbeta, n, c, hw);
+        RoundInto(wide, dx);
+    }
+
+    public void BatchNormBackward(Bf16Tensor x, Tensor dy, Bf16Tensor y, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+                                  Bf16Tensor dx, Tensor dgamma, Tensor dbeta, int n, int c, int hw)
+    {
+        using var mask = Widen(y);
+        BatchNormBackward(x, dy, mask, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, n, c, hw);
+    }
+
+    public void BatchNormAddReluBackward(Bf16Tensor x, Tensor dy, Tensor y, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+                                         Bf16Tensor dx, Tensor dresidual, Tensor dgamma, Tensor dbeta, int n, int c, int hw)
+    {
+        using var wide = Tensor.Empty(this, dx.Shape);
+        BatchNormAddReluBackward(x, dy, y, gamma, saveMean, saveInvStd, wide, dresidual, dgamma, dbeta, n, c, hw);
+        RoundInto(wide, dx);
+    }
+
     public void BatchNormForwardInference(Bf16Tensor x, Tensor gamma, Tensor beta, Bf16Tensor y, Tensor runningMean, Tensor runningVar,
                                           int n, int c, int hw, float eps, bool relu)
     {

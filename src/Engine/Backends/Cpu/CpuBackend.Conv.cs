@@ -56,6 +56,27 @@ public sealed partial class CpuBackend
         Conv2dBackwardWeight(wide, dy, dw, dbias, g);
     }
 
+    // dy stored as bf16: likewise on dy widened.
+
+    public void Conv2dBackwardData(Bf16Tensor dy, Tensor w, Tensor dx, Conv2dGeometry g)
+    {
+        using var wide = Widen(dy);
+        Conv2dBackwardData(wide, w, dx, g);
+    }
+
+    public void Conv2dBackwardWeight(Tensor x, Bf16Tensor dy, Tensor dw, Conv2dGeometry g)
+    {
+        using var wide = Widen(dy);
+        Conv2dBackwardWeight(x, wide, dw, null, g);
+    }
+
+    public void Conv2dBackwardWeight(Bf16Tensor x, Bf16Tensor dy, Tensor dw, Conv2dGeometry g)
+    {
+        using var wideX = Widen(x);
+        using var wideDy = Widen(dy);
+        Conv2dBackwardWeight(wideX, wideDy, dw, null, g);
+    }
+
     public void Conv2dForward(Tensor x, Tensor w, Tensor? bias, Tensor y, Conv2dGeometry g)
     {
         using var profile = CpuProfile.Time(ConvCost(g));

@@ -71,6 +71,21 @@ public sealed partial class DeviceBackend
         batchNorm.BatchNormBackwardBf16InputOutput(Buf(x), Buf(dy), Buf(y), Buf(gamma), Buf(saveMean), Buf(saveInvStd),
             Buf(dx), Buf(dgamma), Buf(dbeta), n, c, hw);
 
+    public void BatchNormBackward(Bf16Tensor x, Tensor dy, Tensor? y, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+                                  Bf16Tensor dx, Tensor dgamma, Tensor dbeta, int n, int c, int hw) =>
+        batchNorm.BatchNormBackwardBf16Gradient(Buf(x), Buf(dy), y is null ? null : Buf(y), false, Buf(gamma), Buf(saveMean), Buf(saveInvStd),
+            Buf(dx), Buf(dgamma), Buf(dbeta), n, c, hw);
+
+    public void BatchNormBackward(Bf16Tensor x, Tensor dy, Bf16Tensor y, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+                                  Bf16Tensor dx, Tensor dgamma, Tensor dbeta, int n, int c, int hw) =>
+        batchNorm.BatchNormBackwardBf16Gradient(Buf(x), Buf(dy), Buf(y), true, Buf(gamma), Buf(saveMean), Buf(saveInvStd),
+            Buf(dx), Buf(dgamma), Buf(dbeta), n, c, hw);
+
+    public void BatchNormAddReluBackward(Bf16Tensor x, Tensor dy, Tensor y, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+                                         Bf16Tensor dx, Tensor dresidual, Tensor dgamma, Tensor dbeta, int n, int c, int hw) =>
+        batchNorm.BatchNormAddReluBackwardBf16Gradient(Buf(x), Buf(dy), Buf(y), Buf(gamma), Buf(saveMean), Buf(saveInvStd),
+            Buf(dx), Buf(dresidual), Buf(dgamma), Buf(dbeta), n, c, hw);
+
     public void BatchNormForwardInference(Bf16Tensor x, Tensor gamma, Tensor beta, Bf16Tensor y, Tensor runningMean, Tensor runningVar,
                                           int n, int c, int hw, float eps, bool relu) =>
         batchNorm.BatchNormForwardInferenceBf16InputOutput(Buf(x), Buf(gamma), Buf(beta), Buf(y), Buf(runningMean), Buf(runningVar), n, c, hw, eps, relu);

@@ -42,7 +42,16 @@ public sealed partial class DeviceBackend
         Bf16InputConv().Conv2dForwardBf16Input(Buf(x), Buf(w), bias is null ? null : Buf(bias), Buf(y), yBf16: true, Shape(g), Precision);
 
     public void Conv2dBackwardWeight(Bf16Tensor x, Tensor dy, Tensor dw, Tensor? dbias, Conv2dGeometry g) =>
-        Bf16InputConv().Conv2dBackwardWeightBf16Input(Buf(x), Buf(dy), Buf(dw), dbias is null ? null : Buf(dbias), Shape(g), Precision);
+        Bf16InputConv().Conv2dBackwardWeightBf16(Buf(x), true, Buf(dy), false, Buf(dw), dbias is null ? null : Buf(dbias), Shape(g), Precision);
+
+    public void Conv2dBackwardData(Bf16Tensor dy, Tensor w, Tensor dx, Conv2dGeometry g) =>
+        Bf16InputConv().Conv2dBackwardDataBf16Dy(Buf(dy), Buf(w), Buf(dx), Shape(g), Precision);
+
+    public void Conv2dBackwardWeight(Tensor x, Bf16Tensor dy, Tensor dw, Conv2dGeometry g) =>
+        Bf16InputConv().Conv2dBackwardWeightBf16(Buf(x), false, Buf(dy), true, Buf(dw), null, Shape(g), Precision);
+
+    public void Conv2dBackwardWeight(Bf16Tensor x, Bf16Tensor dy, Tensor dw, Conv2dGeometry g) =>
+        Bf16InputConv().Conv2dBackwardWeightBf16(Buf(x), true, Buf(dy), true, Buf(dw), null, Shape(g), Precision);
 
     public void Conv2dBackwardData(Tensor dy, Tensor w, Tensor dx, Conv2dGeometry g)
     {
