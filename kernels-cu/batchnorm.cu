@@ -19,7 +19,9 @@
 // convolution reads): apply and inference round y (RNE) as they store it (nc_store_f32), and
 // backward reads that bf16 y as its ReLU mask (y > 0), the fused residual kernels keep y fp32.
 // dx stored in bf16 (the "_dx_bf16" backward applies: the gradient handed to a bf16 convolution,
-// which rounds it to bf16 anyway): rounded as it is stored; a residual's gradient stays fp32.
+// which rounds it to bf16 anyway): rounded as it is stored; a residual's gradient stays fp32. The
+// add + ReLU kernels store y in bf16 too where the block's output feeds convolutions only (a block
+// before a projection shortcut): "batchnorm_add_relu_*_bf16_out_bf16".
 // Partial sums and coefficients live in the launcher's workspace (BatchNormKernels.cs). Indices
 // are 32-bit: the launcher checks n·c·hw < 2³¹.
 // Launch configuration: BatchNormKernels.cs.
@@ -375,15 +377,15 @@ extern "C" __global__ void batchnorm_backward_apply_bf16_kernel(const unsigned s
 // the residual's gradient g = dy·[out > 0], the mask evaluated once per element.
 
 // y[e] = relu(x[e]·scale[ch] + shift[ch] + residual[e]) (NaN propagates). y may be x or residual.
-template <typename TX>
-__device__ __forceinline__ void nc_bn_add_relu_forward_apply(const TX* x, const float* residual, float* y, const float* __restrict__ coef,
+template <typename TX, typename TY>
+__device__ __forceinline__ void nc_bn_add_relu_forward_apply(const TX* x, const float* residual, TY* y, const float* __restrict__ coef,
                                                              int count, int c, int hw)
 {
     int first = blockIdx.x * blockDim.x + threadIdx.x, step = gridDim.x * blockDim.x;
     if (first >= count) return;
     nc_bn_flat_walk it(first, step, c, hw);
     for (int e = first; e < count; e += step, it.next())
-        y[e] = nc_relu(fmaf(nc_load_f32(x, e), coef[2 * it.ch], coef[2 * it.ch + 1]) + residual[e]);
+        nc_store_f32(y, e, nc_relu(fmaf(nc_load_f32(x, e), coef[2 * it.ch], coef[2 * it.ch + 1]) + residual[e]));
 }
 
 extern "C" __global__ void batchnorm_add_relu_forward_apply_kernel(const float* x, const float* residual, float* y, const float* __restrict__ coef,
@@ -401,8 +403,8 @@ extern "C" __global__ void batchnorm_add_relu_forward_apply_bf16_kernel(const un
 
 // Eval mode: y[e] = relu(x·scale + shift + residual[e]) with scale = γ/√(running_var + ε),
 // shift = β − running_mean·scale (as batchnorm_forward_inference_kernel). y may be x or residual.
-template <typename TX>
-__device__ __forceinline__ void nc_bn_add_relu_forward_inference(const TX* x, const float* residual, float* y,
+template <typename TX, typename TY>
+__device__ __forceinline__ void nc_bn_add_relu_forward_inference(const TX* x, const float* residual, TY* y,
                                                                  const float* __restrict__ gamma, const float* __restrict__ beta,
                                                                  const float* __restrict__ running_mean, const float* __restrict__ running_var,
                                                                  int count, int c, int hw, float eps)
@@ -413,7 +415,7 @@ __device__ __forceinline__ void nc_bn_add_relu_forward_inference(const TX* x, co
     for (int e = first; e < count; e += step, it.next())
     {
         float scale = gamma[it.ch] / sqrtf(running_var[it.ch] + eps), shift = beta[it.ch] - running_mean[it.ch] * scale;
-        y[e] = nc_relu(fmaf(nc_load_f32(x, e), scale, shift) + residual[e]);
+        nc_store_f32(y, e, nc_relu(fmaf(nc_load_f32(x, e), scale, shift) + residual[e]));
     }
 }
 
@@ -436,8 +438,8 @@ extern "C" __global__ void batchnorm_add_relu_forward_inference_bf16_kernel(cons
 
 // g = dy·[y > 0] (y the fused output); dresidual[e] = g; dx[e] = k·g + b·(x − μ) + shift with the
 // coefficients of batchnorm_backward_finalize_kernel. dx or dresidual may be dy.
-template <typename TX, typename TDX>
-__device__ __forceinline__ void nc_bn_add_relu_backward_apply(const TX* x, const float* dy, const float* y, const float* __restrict__ save_mean,
+template <typename TX, typename TY, typename TDX>
+__device__ __forceinline__ void nc_bn_add_relu_backward_apply(const TX* x, const float* dy, const TY* y, const float* __restrict__ save_mean,
                                                               const float* __restrict__ coef, TDX* dx, float* dresidual, int count, int c, int hw)
 {
     int first = blockIdx.x * blockDim.x + threadIdx.x, step = gridDim.x * blockDim.x;
@@ -445,7 +447,7 @@ __device__ __forceinline__ void nc_bn_add_relu_backward_apply(const TX* x, const
     nc_bn_flat_walk it(first, step, c, hw);
     for (int e = first; e < count; e += step, it.next())
     {
-        float g = y[e] > 0.f ? dy[e] : 0.f;
+        float g = nc_load_f32(y, e) > 0.f ? dy[e] : 0.f;
         const float* k = coef + 3 * it.ch;
         float xm = nc_load_f32(x, e) - save_mean[it.ch];
         dresidual[e] = g;
@@ -525,6 +527,43 @@ extern "C" __global__ void batchnorm_add_relu_backward_apply_bf16_dx_bf16_kernel
     nc_bn_add_relu_backward_apply(x, dy, y, save_mean, coef, dx, dresidual, count, c, hw);
 }
 
+// Add + ReLU with x and y stored in bf16 (residual fp32): y = bf16(relu(x·scale + shift + residual)).
+extern "C" __global__ void batchnorm_add_relu_forward_apply_bf16_out_bf16_kernel(const unsigned short* __restrict__ x, const float* __restrict__ residual,
+                                                                                 unsigned short* __restrict__ y, const float* __restrict__ coef,
+                                                                                 int count, int c, int hw)
+{
+    nc_bn_add_relu_forward_apply(x, residual, y, coef, count, c, hw);
+}
+
+// Add + ReLU with x and y stored in bf16, eval mode.
+extern "C" __global__ void batchnorm_add_relu_forward_inference_bf16_out_bf16_kernel(const unsigned short* __restrict__ x, const float* __restrict__ residual,
+                                                                                     unsigned short* __restrict__ y,
+                                                                                     const float* __restrict__ gamma, const float* __restrict__ beta,
+                                                                                     const float* __restrict__ running_mean,
+                                                                                     const float* __restrict__ running_var, int count, int c, int hw, float eps)
+{
+    nc_bn_add_relu_forward_inference(x, residual, y, gamma, beta, running_mean, running_var, count, c, hw, eps);
+}
+
+// Add + ReLU backward apply with x and y (the mask) stored in bf16; dx and dresidual fp32.
+extern "C" __global__ void batchnorm_add_relu_backward_apply_bf16_out_bf16_kernel(const unsigned short* __restrict__ x, const float* __restrict__ dy,
+                                                                                  const unsigned short* __restrict__ y, const float* __restrict__ save_mean,
+                                                                                  const float* __restrict__ coef, float* __restrict__ dx,
+                                                                                  float* __restrict__ dresidual, int count, int c, int hw)
+{
+    nc_bn_add_relu_backward_apply(x, dy, y, save_mean, coef, dx, dresidual, count, c, hw);
+}
+
+// Add + ReLU backward apply with x, y (the mask) and dx stored in bf16; dresidual fp32.
+extern "C" __global__ void batchnorm_add_relu_backward_apply_bf16_out_bf16_dx_bf16_kernel(const unsigned short* __restrict__ x, const float* __restrict__ dy,
+                                                                                          const unsigned short* __restrict__ y,
+                                                                                          const float* __restrict__ save_mean, const float* __restrict__ coef,
+                                                                                          unsigned short* __restrict__ dx, float* __restrict__ dresidual,
+                                                                                          int count, int c, int hw)
+{
+    nc_bn_add_relu_backward_apply(x, dy, y, save_mean, coef, dx, dresidual, count, c, hw);
+}
+
 NC_EXPORT_KERNEL(batchnorm_forward_stats_kernel);
 NC_EXPORT_KERNEL(batchnorm_forward_finalize_kernel);
 NC_EXPORT_KERNEL(batchnorm_forward_apply_kernel);
@@ -550,3 +589,7 @@ NC_EXPORT_KERNEL(batchnorm_backward_apply_bf16_out_bf16_kernel);
 NC_EXPORT_KERNEL(batchnorm_backward_apply_bf16_dx_bf16_kernel);
 NC_EXPORT_KERNEL(batchnorm_backward_apply_bf16_out_bf16_dx_bf16_kernel);
 NC_EXPORT_KERNEL(batchnorm_add_relu_backward_apply_bf16_dx_bf16_kernel);
+NC_EXPORT_KERNEL(batchnorm_add_relu_forward_apply_bf16_out_bf16_kernel);
+NC_EXPORT_KERNEL(batchnorm_add_relu_forward_inference_bf16_out_bf16_kernel);
+NC_EXPORT_KERNEL(batchnorm_add_relu_backward_apply_bf16_out_bf16_kernel);
+NC_EXPORT_KERNEL(batchnorm_add_relu_backward_apply_bf16_out_bf16_dx_bf16_kernel);

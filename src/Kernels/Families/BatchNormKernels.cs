@@ -47,6 +47,8 @@ public sealed class BatchNormKernels(IKernelDriver driver) : KernelFamily(driver
         "batchnorm_backward_reduce_bf16_out_bf16_kernel", "batchnorm_backward_apply_bf16_out_bf16_kernel",
         "batchnorm_backward_apply_bf16_dx_bf16_kernel", "batchnorm_backward_apply_bf16_out_bf16_dx_bf16_kernel",
         "batchnorm_add_relu_backward_apply_bf16_dx_bf16_kernel",
+        "batchnorm_add_relu_forward_apply_bf16_out_bf16_kernel", "batchnorm_add_relu_forward_inference_bf16_out_bf16_kernel",
+        "batchnorm_add_relu_backward_apply_bf16_out_bf16_kernel", "batchnorm_add_relu_backward_apply_bf16_out_bf16_dx_bf16_kernel",
     }.ToDictionary(k => k, _ => new LaunchShape(Threads));
 
     /// <summary>The kernel reading x as bf16 ("…_bf16_kernel") when <paramref name="xBf16"/>, else <paramref name="kernel"/> itself.</summary>
@@ -94,6 +96,13 @@ public sealed class BatchNormKernels(IKernelDriver driver) : KernelFamily(driver
                                                   int n, int c, int hw, float momentum, float eps, bool relu, int? splits = null) =>
         ForwardTraining(x, null, gamma, beta, y, saveMean, saveInvStd, runningMean, runningVar, n, c, hw, momentum, eps, relu, splits ?? Splits(n, c, hw), xBf16: true);
 
+    /// <summary><see cref="BatchNormAddReluForwardTraining"/> with x and y stored as bf16 bits (y rounded); residual fp32.</summary>
+    public void BatchNormAddReluForwardTrainingBf16InputOutput(DeviceBuffer x, DeviceBuffer residual, DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer y,
+                                                               DeviceBuffer saveMean, DeviceBuffer saveInvStd, DeviceBuffer runningMean,
+                                                               DeviceBuffer runningVar, int n, int c, int hw, float momentum, float eps, int? splits = null) =>
+        ForwardTraining(x, residual, gamma, beta, y, saveMean, saveInvStd, runningMean, runningVar, n, c, hw, momentum, eps, true, splits ?? Splits(n, c, hw),
+            xBf16: true, yBf16: true);
+
     /// <summary><see cref="BatchNormAddReluForwardTraining"/> with x stored as bf16 bits; residual and y fp32.</summary>
     public void BatchNormAddReluForwardTrainingBf16Input(DeviceBuffer x, DeviceBuffer residual, DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer y,
                                                          DeviceBuffer saveMean, DeviceBuffer saveInvStd, DeviceBuffer runningMean, DeviceBuffer runningVar,
@@ -135,8 +144,8 @@ public sealed class BatchNormKernels(IKernelDriver driver) : KernelFamily(driver
             Launch(ForTypes("batchnorm_forward_apply_kernel", xBf16, yBf16), GridFor(count, Threads), Threads,
                 new KernelArgs().Ptr(x).Ptr(y).Ptr(coef).I32(count).I32(c).I32(hw).I32(relu ? 1 : 0), new LaunchCost((xBytes + yBytes) * (long)count + 8L * c));
         else
-            Launch(ForInput("batchnorm_add_relu_forward_apply_kernel", xBf16), GridFor(count, Threads), Threads,
-                new KernelArgs().Ptr(x).Ptr(residual).Ptr(y).Ptr(coef).I32(count).I32(c).I32(hw), new LaunchCost((xBytes + 8L) * count + 8L * c));
+            Launch(ForTypes("batchnorm_add_relu_forward_apply_kernel", xBf16, yBf16), GridFor(count, Threads), Threads,
+                new KernelArgs().Ptr(x).Ptr(residual).Ptr(y).Ptr(coef).I32(count).I32(c).I32(hw), new LaunchCost((xBytes + 4L + yBytes) * count + 8L * c));
     }
 
     /// <summary>Eval-mode batch norm with the running statistics (then max(y, 0) when <paramref name="relu"/>).</summary>
@@ -178,18 +187,23 @@ public sealed class BatchNormKernels(IKernelDriver driver) : KernelFamily(driver
                                                           DeviceBuffer runningMean, DeviceBuffer runningVar, int n, int c, int hw, float eps) =>
         AddReluForwardInference(x, residual, gamma, beta, y, runningMean, runningVar, n, c, hw, eps, xBf16: true);
 
+    /// <summary><see cref="BatchNormAddReluForwardInference"/> with x and y stored as bf16 bits; residual fp32.</summary>
+    public void BatchNormAddReluForwardInferenceBf16InputOutput(DeviceBuffer x, DeviceBuffer residual, DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer y,
+                                                                DeviceBuffer runningMean, DeviceBuffer runningVar, int n, int c, int hw, float eps) =>
+        AddReluForwardInference(x, residual, gamma, beta, y, runningMean, runningVar, n, c, hw, eps, xBf16: true, yBf16: true);
+
     private void AddReluForwardInference(DeviceBuffer x, DeviceBuffer residual, DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer y,
-                                         DeviceBuffer runningMean, DeviceBuffer runningVar, int n, int c, int hw, float eps, bool xBf16)
+                                         DeviceBuffer runningMean, DeviceBuffer runningVar, int n, int c, int hw, float eps, bool xBf16, bool yBf16 = false)
     {
         int count = Check(n, c, hw);
-        int xBytes = xBf16 ? 2 : 4;
-        Need(x, count, nameof(x), xBytes); Need(residual, count, nameof(residual)); Need(y, count, nameof(y));
+        int xBytes = xBf16 ? 2 : 4, yBytes = yBf16 ? 2 : 4;
+        Need(x, count, nameof(x), xBytes); Need(residual, count, nameof(residual)); Need(y, count, nameof(y), yBytes);
         foreach (var (b, name) in new[] { (gamma, nameof(gamma)), (beta, nameof(beta)), (runningMean, nameof(runningMean)), (runningVar, nameof(runningVar)) })
             Need(b, c, name);
         if (count > 0)
-            Launch(ForInput("batchnorm_add_relu_forward_inference_kernel", xBf16), GridFor(count, Threads), Threads,
+            Launch(ForTypes("batchnorm_add_relu_forward_inference_kernel", xBf16, yBf16), GridFor(count, Threads), Threads,
                 new KernelArgs().Ptr(x).Ptr(residual).Ptr(y).Ptr(gamma).Ptr(beta).Ptr(runningMean).Ptr(runningVar).I32(count).I32(c).I32(hw).F32(eps),
-                new LaunchCost((xBytes + 8L) * count + 16L * c));
+                new LaunchCost((xBytes + 4L + yBytes) * count + 16L * c));
     }
 
     /// <summary>
@@ -235,11 +249,24 @@ public sealed class BatchNormKernels(IKernelDriver driver) : KernelFamily(driver
             dxBf16: true);
     }
 
-    /// <summary><see cref="BatchNormAddReluBackward"/> with x and dx stored as bf16 bits; y and dresidual fp32.</summary>
-    public void BatchNormAddReluBackwardBf16Gradient(DeviceBuffer x, DeviceBuffer dy, DeviceBuffer y, DeviceBuffer gamma, DeviceBuffer saveMean,
+    /// <summary>
+    /// <see cref="BatchNormAddReluBackward"/> with x and y (the mask) stored as bf16 bits: the backward of
+    /// <see cref="BatchNormAddReluForwardTrainingBf16InputOutput"/>; dx and dresidual fp32.
+    /// </summary>
+    public void BatchNormAddReluBackwardBf16InputOutput(DeviceBuffer x, DeviceBuffer dy, DeviceBuffer y, DeviceBuffer gamma, DeviceBuffer saveMean,
+                                                        DeviceBuffer saveInvStd, DeviceBuffer dx, DeviceBuffer dresidual, DeviceBuffer dgamma,
+                                                        DeviceBuffer dbeta, int n, int c, int hw, int? splits = null) =>
+        Backward(x, dy, y, dresidual, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, n, c, hw, splits ?? Splits(n, c, hw), xBf16: true, yBf16: true);
+
+    /// <summary>
+    /// <see cref="BatchNormAddReluBackward"/> with x and dx stored as bf16 bits; y (the mask) fp32 or,
+    /// when <paramref name="yBf16"/>, bf16; dresidual fp32.
+    /// </summary>
+    public void BatchNormAddReluBackwardBf16Gradient(DeviceBuffer x, DeviceBuffer dy, DeviceBuffer y, bool yBf16, DeviceBuffer gamma, DeviceBuffer saveMean,
                                                      DeviceBuffer saveInvStd, DeviceBuffer dx, DeviceBuffer dresidual, DeviceBuffer dgamma,
                                                      DeviceBuffer dbeta, int n, int c, int hw, int? splits = null) =>
-        Backward(x, dy, y, dresidual, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, n, c, hw, splits ?? Splits(n, c, hw), xBf16: true, dxBf16: true);
+        Backward(x, dy, y, dresidual, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, n, c, hw, splits ?? Splits(n, c, hw), xBf16: true, yBf16: yBf16,
+            dxBf16: true);
 
     /// <summary>
     /// Gradients of training-mode batch norm (dx, dgamma, dbeta overwritten). When <paramref name="y"/>
@@ -282,9 +309,9 @@ public sealed class BatchNormKernels(IKernelDriver driver) : KernelFamily(driver
                 new KernelArgs().Ptr(x).Ptr(dy).Ptr(y?.Ptr ?? 0).Ptr(saveMean).Ptr(coef).Ptr(dx).I32(count).I32(c).I32(hw),
                 new LaunchCost((xBytes + 4L + yBytes + dxBytes) * count + 16L * c));
         else
-            Launch(WithDx(ForInput("batchnorm_add_relu_backward_apply_kernel", xBf16), dxBf16), GridFor(count, Threads), Threads,
+            Launch(WithDx(ForTypes("batchnorm_add_relu_backward_apply_kernel", xBf16, yBf16), dxBf16), GridFor(count, Threads), Threads,
                 new KernelArgs().Ptr(x).Ptr(dy).Ptr(y!).Ptr(saveMean).Ptr(coef).Ptr(dx).Ptr(dresidual).I32(count).I32(c).I32(hw),
-                new LaunchCost((xBytes + 12L + dxBytes) * count + 16L * c));
+                new LaunchCost((xBytes + 8L + yBytes + dxBytes) * count + 16L * c));
     }
 
     /// <summary>

@@ -326,7 +326,7 @@ public class Bf16ActivationKernelTests(EmuOrder order) : EmuKernelTest(order)
             {
                 case "residual":
                     k.BatchNormAddReluBackwardBf16Input(dx16, dgy, dy32mask, dgamma, dmean, dinv, wide.Y, wide.Residual, wide.Mean, wide.InvStd, n, c, hw, splits);
-                    k.BatchNormAddReluBackwardBf16Gradient(dx16, dgy, dy32mask, dgamma, dmean, dinv, grad16, narrow.Residual, narrow.Mean, narrow.InvStd, n, c, hw, splits);
+                    k.BatchNormAddReluBackwardBf16Gradient(dx16, dgy, dy32mask, false, dgamma, dmean, dinv, grad16, narrow.Residual, narrow.Mean, narrow.InvStd, n, c, hw, splits);
                     break;
                 default:
                     k.BatchNormBackwardBf16Input(dx16, dgy, mask == "none" ? null : dy32mask, dgamma, dmean, dinv, wide.Y, wide.Mean, wide.InvStd, n, c, hw, splits);
@@ -341,6 +341,59 @@ public class Bf16ActivationKernelTests(EmuOrder order) : EmuKernelTest(order)
             wide.Dispose();
             narrow.Dispose();
         }
+    }
+
+    // relu(bn(x) + residual) with y stored in bf16 (a block's output that only convolutions read): y the
+    // rounding of the bf16-input kernels' y, statistics theirs; the backward reading that y as its mask
+    // (dx fp32 or bf16) gives what the fp32-mask backward gives on it widened.
+    [TestCase(3, 5, 37, 0)]
+    [TestCase(4, 3, 300, 3)]
+    public void BatchNormAddReluStoresBf16OutputAsTheRoundedFp32(int n, int c, int hw, int splits)
+    {
+        using var k = new BatchNormKernels(Driver);
+        if (splits == 0) splits = BatchNormKernels.Splits(n, c, hw);
+        int count = n * c * hw;
+        var x16 = Round(Data(count, 31, -3f, 3f));
+        float[] res = Data(count, 32), gamma = Data(c, 33, 0.5f, 1.5f), beta = Data(c, 34), gy = Data(count, 35);
+        float[] rm = Data(c, 36), rv = Data(c, 37, 0.5f, 2f);
+        using var dx16 = Up(x16);
+        using var dres = Up(res);
+        using var dgamma = Up(gamma);
+        using var dbeta = Up(beta);
+        using var dgy = Up(gy);
+        using var drm = Up(rm);
+        using var drv = Up(rv);
+        var wide = new Outputs(this, count, c);
+        var narrow = new Outputs(this, count, c);
+        using var y16 = Up(Enumerable.Repeat((ushort)0x7fc1, count).ToArray());
+        k.BatchNormAddReluForwardTrainingBf16Input(dx16, dres, dgamma, dbeta, wide.Y, wide.Mean, wide.InvStd, wide.RunningMean, wide.RunningVar, n, c, hw, 0.1f, 1e-5f, splits);
+        k.BatchNormAddReluForwardTrainingBf16InputOutput(dx16, dres, dgamma, dbeta, y16, narrow.Mean, narrow.InvStd, narrow.RunningMean, narrow.RunningVar, n, c, hw, 0.1f, 1e-5f, splits);
+        var stored = y16.ToArray<ushort>();
+        Assert.That(stored, Is.EqualTo(Round(wide.Y.ToArray<float>())), "y");
+        foreach (var (a, b, what) in new[] { (narrow.Mean, wide.Mean, "mean"), (narrow.InvStd, wide.InvStd, "1/σ"), (narrow.RunningMean, wide.RunningMean, "running mean"), (narrow.RunningVar, wide.RunningVar, "running var") })
+            Assert.That(a.ToArray<float>(), Is.EqualTo(b.ToArray<float>()), what);
+        Assert.That(stored.Count(v => v == 0), Is.GreaterThan(count / 10), "the mask has zeros to apply");
+
+        using var mask32 = Up(Widen(stored));
+        var expected = new Outputs(this, count, c);
+        k.BatchNormAddReluBackwardBf16Input(dx16, dgy, mask32, dgamma, wide.Mean, wide.InvStd, expected.Y, expected.Residual, expected.Mean, expected.InvStd, n, c, hw, splits);
+        var fp32Dx = new Outputs(this, count, c);
+        k.BatchNormAddReluBackwardBf16InputOutput(dx16, dgy, y16, dgamma, wide.Mean, wide.InvStd, fp32Dx.Y, fp32Dx.Residual, fp32Dx.Mean, fp32Dx.InvStd, n, c, hw, splits);
+        var bf16Dx = new Outputs(this, count, c);
+        using var dxOut16 = Up(Enumerable.Repeat((ushort)0x7fc1, count).ToArray());
+        k.BatchNormAddReluBackwardBf16Gradient(dx16, dgy, y16, true, dgamma, wide.Mean, wide.InvStd, dxOut16, bf16Dx.Residual, bf16Dx.Mean, bf16Dx.InvStd, n, c, hw, splits);
+        Assert.That(fp32Dx.Y.ToArray<float>(), Is.EqualTo(expected.Y.ToArray<float>()), "dx, bf16 mask");
+        Assert.That(dxOut16.ToArray<ushort>(), Is.EqualTo(Round(expected.Y.ToArray<float>())), "dx stored in bf16, bf16 mask");
+        foreach (var o in new[] { fp32Dx, bf16Dx })
+            foreach (var (a, b, what) in new[] { (o.Residual, expected.Residual, "dresidual"), (o.Mean, expected.Mean, "dγ"), (o.InvStd, expected.InvStd, "dβ") })
+                Assert.That(a.ToArray<float>(), Is.EqualTo(b.ToArray<float>()), what);
+        foreach (var o in new[] { wide, narrow, expected, fp32Dx, bf16Dx }) o.Dispose();
+
+        using var yInf32 = Up(Enumerable.Repeat(float.NaN, count).ToArray());
+        using var yInf16 = Up(Enumerable.Repeat((ushort)0x7fc1, count).ToArray());
+        k.BatchNormAddReluForwardInferenceBf16Input(dx16, dres, dgamma, dbeta, yInf32, drm, drv, n, c, hw, 1e-5f);
+        k.BatchNormAddReluForwardInferenceBf16InputOutput(dx16, dres, dgamma, dbeta, yInf16, drm, drv, n, c, hw, 1e-5f);
+        Assert.That(yInf16.ToArray<ushort>(), Is.EqualTo(Round(yInf32.ToArray<float>())), "inference");
     }
 
     [TestCase(3, 5, 37)]
