@@ -112,4 +112,24 @@ public partial interface IBackend
     /// <summary>The backward of BN + residual + ReLU with x and dx stored as bf16.</summary>
     void BatchNormAddReluBackward(Bf16Tensor x, Tensor dy, Tensor y, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
                                   Bf16Tensor dx, Tensor dresidual, Tensor dgamma, Tensor dbeta, int n, int c, int hw);
+
+    // BN + residual + ReLU with its output y stored as bf16 too (a block's output that only
+    // convolutions read: the next block has a projection shortcut). residual fp32.
+
+    /// <summary>Training-mode relu(bn(x) + residual) with x and y stored as bf16.</summary>
+    void BatchNormAddReluForwardTraining(Bf16Tensor x, Tensor residual, Tensor gamma, Tensor beta, Bf16Tensor y,
+                                         Tensor saveMean, Tensor saveInvStd, Tensor runningMean, Tensor runningVar,
+                                         int n, int c, int hw, float momentum, float eps);
+
+    /// <summary>Eval-mode relu(bn(x) + residual) with x and y stored as bf16.</summary>
+    void BatchNormAddReluForwardInference(Bf16Tensor x, Tensor residual, Tensor gamma, Tensor beta, Bf16Tensor y,
+                                          Tensor runningMean, Tensor runningVar, int n, int c, int hw, float eps);
+
+    /// <summary>Its backward with x and y (the mask) stored as bf16; dx and dresidual fp32.</summary>
+    void BatchNormAddReluBackward(Bf16Tensor x, Tensor dy, Bf16Tensor y, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+                                  Tensor dx, Tensor dresidual, Tensor dgamma, Tensor dbeta, int n, int c, int hw);
+
+    /// <summary>Its backward with x, y (the mask) and dx stored as bf16; dresidual fp32.</summary>
+    void BatchNormAddReluBackward(Bf16Tensor x, Tensor dy, Bf16Tensor y, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+                                  Bf16Tensor dx, Tensor dresidual, Tensor dgamma, Tensor dbeta, int n, int c, int hw);
 }

@@ -13,7 +13,7 @@ namespace NativeContrastive.Engine.Models;
 /// "0", "1") when the stride or width changes, else identity. bn1's ReLU is fused; its output feeds
 /// conv2 alone, so at --precision bf16 it is stored in bf16 (<see cref="ConvInput"/>).
 /// </summary>
-public sealed class BasicBlock : Module
+public sealed class BasicBlock : Module, IResidualBlock
 {
     public const int Expansion = 1;
 
@@ -31,10 +31,15 @@ public sealed class BasicBlock : Module
             downsample = AddModule("downsample", projection);
     }
 
-    public override Tensor Forward(Tensor x)
+    public override Tensor Forward(Tensor x) => Forward(x, outputForConv: false).Fp32!;
+
+    public bool HasProjection => downsample is not null;
+
+    public ConvInput Forward(ConvInput x, bool outputForConv)
     {
-        var shortcut = downsample is null ? x : downsample.Forward(x);
-        return bn2.ForwardConvAddRelu(conv2, bn1.ForwardConvForConv(conv1, x), shortcut);
+        var shortcut = Shortcut.Of(downsample, x, nameof(BasicBlock));
+        var h = bn1.ForwardConvForConv(conv1, x);
+        return outputForConv ? bn2.ForwardConvAddReluForConv(conv2, h, shortcut) : bn2.ForwardConvAddRelu(conv2, h, shortcut);
     }
 
     public override string ExportOnnx(Onnx.OnnxGraphBuilder graph, string input)

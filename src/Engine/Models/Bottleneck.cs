@@ -12,7 +12,7 @@ namespace NativeContrastive.Engine.Models;
 /// fused into bn1 and bn2); out = relu(bn3(…) + shortcut(x)), shortcut = "downsample"
 /// (1×1 conv with stride + BN) when the stride or width changes.
 /// </summary>
-public sealed class Bottleneck : Module
+public sealed class Bottleneck : Module, IResidualBlock
 {
     public const int Expansion = 4;
 
@@ -32,13 +32,17 @@ public sealed class Bottleneck : Module
             downsample = AddModule("downsample", projection);
     }
 
-    public override Tensor Forward(Tensor x)
+    public override Tensor Forward(Tensor x) => Forward(x, outputForConv: false).Fp32!;
+
+    public bool HasProjection => downsample is not null;
+
+    public ConvInput Forward(ConvInput x, bool outputForConv)
     {
-        var shortcut = downsample is null ? x : downsample.Forward(x);
+        var shortcut = Shortcut.Of(downsample, x, nameof(Bottleneck));
         // bn1's and bn2's outputs feed one convolution each: bf16 at --precision bf16 (ConvInput).
         var y = bn1.ForwardConvForConv(conv1, x);
         y = bn2.ForwardConvForConv(conv2, y);
-        return bn3.ForwardConvAddRelu(conv3, y, shortcut);
+        return outputForConv ? bn3.ForwardConvAddReluForConv(conv3, y, shortcut) : bn3.ForwardConvAddRelu(conv3, y, shortcut);
     }
 
     public override string ExportOnnx(Onnx.OnnxGraphBuilder graph, string input)

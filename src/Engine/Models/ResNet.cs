@@ -24,6 +24,7 @@ public sealed class ResNet : Encoder
     private readonly BatchNorm bn1;
     private readonly MaxPool2d? maxpool;
     private readonly Sequential[] layers;
+    private readonly IResidualBlock[] residualBlocks;   // layer1..layer4's blocks in order
     private readonly string arch;
     private readonly int featureDim;
 
@@ -57,6 +58,7 @@ public sealed class ResNet : Encoder
             layers[l] = AddModule($"layer{l + 1}", layer);
         }
         featureDim = 512 * expansion;
+        residualBlocks = layers.SelectMany(l => Enumerable.Range(0, l.Count).Select(i => (IResidualBlock)l[i])).ToArray();
     }
 
     public static ResNet ResNet18(IBackend backend, int inChannels, RandomStream rng, string stem = "cifar") =>
@@ -75,12 +77,18 @@ public sealed class ResNet : Encoder
     /// <summary>"cifar" or "imagenet".</summary>
     public string Stem { get; }
 
+    /// <summary>
+    /// The stem, then the blocks in order. An activation that only convolutions read — the input of a
+    /// block whose shortcut is a projection — is stored for convolutions (bf16 at --precision bf16,
+    /// <see cref="ConvInput"/>): the output of the block before it, or of the stem without max-pool.
+    /// </summary>
     protected override Tensor Encode(Tensor x)
     {
-        var y = bn1.ForwardConv(conv1, x);
-        if (maxpool is not null) y = maxpool.Forward(y);
-        foreach (var layer in layers) y = layer.Forward(y);
-        return Ops.GlobalAvgPool(y);
+        ConvInput h = maxpool is not null ? maxpool.Forward(bn1.ForwardConv(conv1, x))
+            : residualBlocks[0].HasProjection ? bn1.ForwardConvForConv(conv1, x) : bn1.ForwardConv(conv1, x);
+        for (int i = 0; i < residualBlocks.Length; i++)
+            h = residualBlocks[i].Forward(h, outputForConv: i + 1 < residualBlocks.Length && residualBlocks[i + 1].HasProjection);
+        return Ops.GlobalAvgPool(h.Fp32!);
     }
 
     public override string ExportOnnx(Onnx.OnnxGraphBuilder graph, string input)

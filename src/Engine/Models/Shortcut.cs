@@ -1,6 +1,7 @@
 using NativeContrastive.Engine.Nn;
 using NativeContrastive.Engine.Randomness;
 using NativeContrastive.Engine.Backends;
+using NativeContrastive.Engine.Tensors;
 
 namespace NativeContrastive.Engine.Models;
 
@@ -17,4 +18,24 @@ internal static class Shortcut
             : new Sequential(backend,
                 new Conv2d(backend, inPlanes, outPlanes, 1, rng, stride, 0, bias: false),
                 new BatchNorm(backend, outPlanes));
+
+    /// <summary>A block's shortcut of x: the projection (as its Sequential runs it) on x as stored, or x itself, which must then be fp32.</summary>
+    public static Tensor Of(Sequential? projection, ConvInput x, string block) =>
+        projection is not null
+            ? ((BatchNorm)projection[1]).ForwardConv((Conv2d)projection[0], x)
+            : x.Fp32 ?? throw new InvalidOperationException($"{block}: an identity shortcut adds x itself, which must be stored in fp32.");
+}
+
+/// <summary>
+/// A ResNet block as <see cref="ResNet"/> runs it: where only convolutions read its input (its shortcut
+/// is a projection) that input may be stored in bf16, and where only convolutions read its output
+/// (the next block's shortcut is a projection) it may store it so (<see cref="ConvInput"/>).
+/// </summary>
+internal interface IResidualBlock
+{
+    /// <summary>True when the shortcut is a projection (1×1 conv + BN), so convolutions alone read the block's input.</summary>
+    bool HasProjection { get; }
+
+    /// <summary>The block on x; its output stored for convolutions only (bf16 at --precision bf16) when <paramref name="outputForConv"/>.</summary>
+    ConvInput Forward(ConvInput x, bool outputForConv);
 }

@@ -69,6 +69,14 @@ public sealed class BatchNorm : Module
         Ops.Conv2dBatchNormForConv(x, conv.Weight, conv.Bias, conv.Stride, conv.Padding, Weight, Bias, RunningMean, RunningVar, IsTraining, Momentum, Eps,
             FusedRelu);
 
+    /// <summary><see cref="ForwardConvAddRelu"/> for an output that only convolutions read: at --precision bf16 it is stored in bf16 too.</summary>
+    public ConvInput ForwardConvAddReluForConv(Conv2d conv, ConvInput x, Tensor residual)
+    {
+        if (FusedRelu) throw new InvalidOperationException("BatchNorm.ForwardConvAddReluForConv: the layer already applies a ReLU of its own.");
+        return Ops.Conv2dBatchNormForConv(x, conv.Weight, conv.Bias, conv.Stride, conv.Padding, Weight, Bias, RunningMean, RunningVar, IsTraining, Momentum,
+            Eps, residual: residual);
+    }
+
     /// <summary>relu(this(conv(x)) + residual) as one op: <see cref="ForwardConv"/> with <see cref="ForwardAddRelu"/>'s residual.</summary>
     public Tensor ForwardConvAddRelu(Conv2d conv, ConvInput x, Tensor residual)
     {

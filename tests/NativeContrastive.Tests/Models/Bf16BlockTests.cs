@@ -74,4 +74,78 @@ public class Bf16BlockTests
         for (int i = 0; i < viaModule.Length; i++)
             Assert.That(viaModule[i], Is.EqualTo(writtenOut[i]), i == 0 ? "y" : i == 1 ? "dx" : $"parameter gradient or buffer {i - 2}");
     }
+
+    /// <summary>
+    /// A block whose output only the next block's convolutions read (that block has a projection
+    /// shortcut) stores it for convolutions: bf16 at bf16. Two blocks chained so, against the same two
+    /// blocks through Module.Forward (fp32 between them), bit for bit.
+    /// </summary>
+    [TestCase("cpu", "basic")]
+    [TestCase("emu", "basic")]
+    [TestCase("cpu", "bottleneck")]
+    [TestCase("emu", "bottleneck")]
+    public void ABlockOutputStoredForTheNextBlocksConvolutionsChangesNothing(string device, string kind)
+    {
+        var be = EmuDevice.ByName(device);
+        using var _ = Precisions.Use(be, Precision.Bf16);
+        using var scope = TensorScope.Begin();
+        // (in, planes, stride) of the first and the second block; the second changes the width, so it projects.
+        var (first, second) = kind == "basic" ? ((6, 6, 1), (6, 8, 2)) : ((8, 2, 1), (8, 4, 2));
+        Module Make((int In, int Planes, int Stride) b) => Block(be, kind, b.In, b.Planes, b.Stride);
+        using Module a = Make(first), b = Make(second), ta = Make(first), tb = Make(second);
+        Assert.That(((IResidualBlock)b).HasProjection && !((IResidualBlock)a).HasProjection, "the test's premise");
+        float[][] Run(Module m1, Module m2, Func<Tensor, Tensor> forward) =>
+            Step(be, new Sequential(be, m1, m2), forward, first.Item1);
+        var chained = Run(a, b, x =>
+        {
+            var h = ((IResidualBlock)a).Forward(x, outputForConv: true);
+            Assert.That(h.Bf16, Is.Not.Null, "the first block's output is stored in bf16");
+            return ((IResidualBlock)b).Forward(h, outputForConv: false).Fp32!;
+        });
+        var throughForward = Run(ta, tb, x => tb.Forward(ta.Forward(x)));
+        for (int i = 0; i < chained.Length; i++)
+            Assert.That(chained[i], Is.EqualTo(throughForward[i]), i == 0 ? "y" : i == 1 ? "dx" : $"parameter gradient or buffer {i - 2}");
+    }
+
+    [Test]
+    public void AnIdentityShortcutRefusesABf16Input()
+    {
+        var be = CpuBackend.Instance;
+        using var _ = Precisions.Use(be, Precision.Bf16);
+        using var scope = TensorScope.Begin();
+        using var block = new BasicBlock(be, 4, 4, 1, new RandomStream(7, 0));
+        var x16 = ConvInput.FromBf16(Bf16Tensor.FromArray(be, EmuKernelTest.Data(2 * 4 * 5 * 5, 1), 2, 4, 5, 5));
+        Assert.That(() => ((IResidualBlock)block).Forward(x16, false), Throws.InvalidOperationException.With.Message.Contains("identity shortcut"));
+    }
+
+    /// <summary>
+    /// A whole ResNet-18 training step at bf16 (whose blocks store their inner activations, the outputs
+    /// feeding projection blocks and the gradients for convolutions in bf16) against the same network run
+    /// layer by layer through Module.Forward with fp32 block outputs, bit for bit (cpu).
+    /// </summary>
+    [TestCase("resnet18")]
+    [TestCase("resnet50")]
+    public void AResNetStepStoringBf16EqualsOneWithFp32BlockOutputs(string arch)
+    {
+        var be = CpuBackend.Instance;
+        using var _ = Precisions.Use(be, Precision.Bf16);
+        using var scope = TensorScope.Begin();
+        ResNet Make() => arch == "resnet18" ? ResNet.ResNet18(be, 1, new RandomStream(5, 0)) : ResNet.ResNet50(be, 1, new RandomStream(5, 0));
+        using ResNet net = Make(), twin = Make();
+        var modules = twin.SelfAndDescendants().ToArray();
+        var stemConv = modules.OfType<Conv2d>().First();
+        var stemBn = modules.OfType<BatchNorm>().First();
+        var layers = modules.OfType<Sequential>().Where(s => s.Count > 0 && s[0] is IResidualBlock).ToArray();
+        Assert.That(layers, Has.Length.EqualTo(4));
+        Tensor LayerByLayer(Tensor x)
+        {
+            var y = stemBn.ForwardConv(stemConv, x);
+            foreach (var layer in layers) y = layer.Forward(y);
+            return Op.GlobalAvgPool(y);
+        }
+        var viaEncoder = Step(be, net, net.Forward, 1);
+        var layerByLayer = Step(be, twin, LayerByLayer, 1);
+        for (int i = 0; i < viaEncoder.Length; i++)
+            Assert.That(viaEncoder[i], Is.EqualTo(layerByLayer[i]), i == 0 ? "features" : i == 1 ? "dx" : $"parameter gradient or buffer {i - 2}");
+    }
 }

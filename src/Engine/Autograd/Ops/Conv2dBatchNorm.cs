@@ -26,16 +26,16 @@ public static partial class Ops
             outputBf16: false).Fp32!;
 
     /// <summary>
-    /// <see cref="Conv2dBatchNorm"/> (no residual) for an output that only convolutions read: where the
-    /// convolution's output is stored in bf16 (see there), batch norm's output is too — rounded (nearest
-    /// even) as it is stored, the value the next bf16 convolution would round it to anyway — and its
-    /// backward reads that stored output as the ReLU mask (y &gt; 0). The gradient stays fp32 (the
-    /// rounding passes it straight through). Elsewhere the output is the fp32 one of Conv2dBatchNorm.
+    /// <see cref="Conv2dBatchNorm"/> for an output that only convolutions read: where the convolution's
+    /// output is stored in bf16 (see there), batch norm's output is too — rounded (nearest even) as it
+    /// is stored, the value the next bf16 convolution would round it to anyway — and its backward reads
+    /// that stored output as the ReLU mask (y &gt; 0). The gradient stays fp32 (the rounding passes it
+    /// straight through). Elsewhere the output is the fp32 one of Conv2dBatchNorm.
     /// </summary>
     public static ConvInput Conv2dBatchNormForConv(ConvInput x, Tensor weight, Tensor? bias, int stride, int padding,
                                                    Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, bool training,
-                                                   float momentum = 0.1f, float eps = 1e-5f, bool relu = false) =>
-        Conv2dBatchNormCore(x, weight, bias, stride, padding, gamma, beta, runningMean, runningVar, training, momentum, eps, relu, null,
+                                                   float momentum = 0.1f, float eps = 1e-5f, bool relu = false, Tensor? residual = null) =>
+        Conv2dBatchNormCore(x, weight, bias, stride, padding, gamma, beta, runningMean, runningVar, training, momentum, eps, relu, residual,
             outputBf16: true);
 
     private static ConvInput Conv2dBatchNormCore(ConvInput x, Tensor weight, Tensor? bias, int stride, int padding,
@@ -65,21 +65,35 @@ public static partial class Ops
         var y16 = outputBf16 ? Bf16Tensor.Empty(be, shape) : null;
         var y32 = outputBf16 ? null : Tensor.Empty(be, shape);
         var output = y16 is not null ? ConvInput.FromBf16(y16) : y32!;
+        // One primitive per (residual or not) × (y stored fp32 or bf16).
         if (!training)
         {
-            if (residual is not null) be.BatchNormAddReluForwardInference(z, residual, gamma, beta, y32!, runningMean, runningVar, n, c, hw, eps);
-            else if (y16 is not null) be.BatchNormForwardInference(z, gamma, beta, y16, runningMean, runningVar, n, c, hw, eps, relu);
-            else be.BatchNormForwardInference(z, gamma, beta, y32!, runningMean, runningVar, n, c, hw, eps, relu);
+            switch ((residual is not null, y16 is not null))
+            {
+                case (true, true): be.BatchNormAddReluForwardInference(z, residual!, gamma, beta, y16!, runningMean, runningVar, n, c, hw, eps); break;
+                case (true, false): be.BatchNormAddReluForwardInference(z, residual!, gamma, beta, y32!, runningMean, runningVar, n, c, hw, eps); break;
+                case (false, true): be.BatchNormForwardInference(z, gamma, beta, y16!, runningMean, runningVar, n, c, hw, eps, relu); break;
+                default: be.BatchNormForwardInference(z, gamma, beta, y32!, runningMean, runningVar, n, c, hw, eps, relu); break;
+            }
             return output;
         }
         var saveMean = Tensor.Empty(be, c);
         var saveInvStd = Tensor.Empty(be, c);
-        if (residual is not null)
-            be.BatchNormAddReluForwardTraining(z, residual, gamma, beta, y32!, saveMean, saveInvStd, runningMean, runningVar, n, c, hw, momentum, eps);
-        else if (y16 is not null)
-            be.BatchNormForwardTraining(z, gamma, beta, y16, saveMean, saveInvStd, runningMean, runningVar, n, c, hw, momentum, eps, relu);
-        else
-            be.BatchNormForwardTraining(z, gamma, beta, y32!, saveMean, saveInvStd, runningMean, runningVar, n, c, hw, momentum, eps, relu);
+        switch ((residual is not null, y16 is not null))
+        {
+            case (true, true):
+                be.BatchNormAddReluForwardTraining(z, residual!, gamma, beta, y16!, saveMean, saveInvStd, runningMean, runningVar, n, c, hw, momentum, eps);
+                break;
+            case (true, false):
+                be.BatchNormAddReluForwardTraining(z, residual!, gamma, beta, y32!, saveMean, saveInvStd, runningMean, runningVar, n, c, hw, momentum, eps);
+                break;
+            case (false, true):
+                be.BatchNormForwardTraining(z, gamma, beta, y16!, saveMean, saveInvStd, runningMean, runningVar, n, c, hw, momentum, eps, relu);
+                break;
+            default:
+                be.BatchNormForwardTraining(z, gamma, beta, y32!, saveMean, saveInvStd, runningMean, runningVar, n, c, hw, momentum, eps, relu);
+                break;
+        }
         if (!needsGrad) return output;
 
         // ∂L/∂z is read only by the bf16 convolution's backward, which rounds it to bf16: store it so,
@@ -91,20 +105,20 @@ public static partial class Ops
             var dz32 = dzBf16 ? null : Tensor.Empty(be, shape);
             var dgamma = gamma.EmptyLike();
             var dbeta = beta.EmptyLike();
-            if (residual is not null)
+            var dres = residual is null ? null : Tensor.Empty(be, shape);
+            // One primitive per (residual or not) × (the mask y: fp32, bf16 or none) × (dz: fp32 or bf16).
+            switch ((residual is not null, y16 is not null && (relu || residual is not null), dz16 is not null))
             {
-                var dresidual = Tensor.Empty(be, shape);
-                if (dz16 is not null) be.BatchNormAddReluBackward(z, dy, y32!, gamma, saveMean, saveInvStd, dz16, dresidual, dgamma, dbeta, n, c, hw);
-                else be.BatchNormAddReluBackward(z, dy, y32!, gamma, saveMean, saveInvStd, dz32!, dresidual, dgamma, dbeta, n, c, hw);
-                Tape.AccumulateOwned(residual, dresidual);
+                case (true, true, true): be.BatchNormAddReluBackward(z, dy, y16!, gamma, saveMean, saveInvStd, dz16!, dres!, dgamma, dbeta, n, c, hw); break;
+                case (true, true, false): be.BatchNormAddReluBackward(z, dy, y16!, gamma, saveMean, saveInvStd, dz32!, dres!, dgamma, dbeta, n, c, hw); break;
+                case (true, false, true): be.BatchNormAddReluBackward(z, dy, y32!, gamma, saveMean, saveInvStd, dz16!, dres!, dgamma, dbeta, n, c, hw); break;
+                case (true, false, false): be.BatchNormAddReluBackward(z, dy, y32!, gamma, saveMean, saveInvStd, dz32!, dres!, dgamma, dbeta, n, c, hw); break;
+                case (false, true, true): be.BatchNormBackward(z, dy, y16!, gamma, saveMean, saveInvStd, dz16!, dgamma, dbeta, n, c, hw); break;
+                case (false, true, false): be.BatchNormBackward(z, dy, y16!, gamma, saveMean, saveInvStd, dz32!, dgamma, dbeta, n, c, hw); break;
+                case (false, false, true): be.BatchNormBackward(z, dy, relu ? y32 : null, gamma, saveMean, saveInvStd, dz16!, dgamma, dbeta, n, c, hw); break;
+                default: be.BatchNormBackward(z, dy, relu ? y32 : null, gamma, saveMean, saveInvStd, dz32!, dgamma, dbeta, n, c, hw); break;
             }
-            else if (y16 is not null && relu)
-            {
-                if (dz16 is not null) be.BatchNormBackward(z, dy, y16, gamma, saveMean, saveInvStd, dz16, dgamma, dbeta, n, c, hw);
-                else be.BatchNormBackward(z, dy, y16, gamma, saveMean, saveInvStd, dz32!, dgamma, dbeta, n, c, hw);
-            }
-            else if (dz16 is not null) be.BatchNormBackward(z, dy, relu ? y32 : null, gamma, saveMean, saveInvStd, dz16, dgamma, dbeta, n, c, hw);
-            else be.BatchNormBackward(z, dy, relu ? y32 : null, gamma, saveMean, saveInvStd, dz32!, dgamma, dbeta, n, c, hw);
+            if (dres is not null) Tape.AccumulateOwned(residual!, dres);
             Tape.AccumulateOwned(gamma, dgamma);
             Tape.AccumulateOwned(beta, dbeta);
             Conv2dBackward(x, weight, bias, dz32, dz16, g);

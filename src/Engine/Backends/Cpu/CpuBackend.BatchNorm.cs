@@ -97,6 +97,36 @@ public sealed partial class CpuBackend
         RoundInto(wide, dx);
     }
 
+    public void BatchNormAddReluForwardTraining(Bf16Tensor x, Tensor residual, Tensor gamma, Tensor beta, Bf16Tensor y, Tensor saveMean, Tensor saveInvStd,
+                                                Tensor runningMean, Tensor runningVar, int n, int c, int hw, float momentum, float eps)
+    {
+        using var wide = Tensor.Empty(this, y.Shape);
+        BatchNormAddReluForwardTraining(x, residual, gamma, beta, wide, saveMean, saveInvStd, runningMean, runningVar, n, c, hw, momentum, eps);
+        RoundInto(wide, y);
+    }
+
+    public void BatchNormAddReluForwardInference(Bf16Tensor x, Tensor residual, Tensor gamma, Tensor beta, Bf16Tensor y, Tensor runningMean, Tensor runningVar,
+                                                 int n, int c, int hw, float eps)
+    {
+        using var wide = Tensor.Empty(this, y.Shape);
+        BatchNormAddReluForwardInference(x, residual, gamma, beta, wide, runningMean, runningVar, n, c, hw, eps);
+        RoundInto(wide, y);
+    }
+
+    public void BatchNormAddReluBackward(Bf16Tensor x, Tensor dy, Bf16Tensor y, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+                                         Tensor dx, Tensor dresidual, Tensor dgamma, Tensor dbeta, int n, int c, int hw)
+    {
+        using var mask = Widen(y);
+        BatchNormAddReluBackward(x, dy, mask, gamma, saveMean, saveInvStd, dx, dresidual, dgamma, dbeta, n, c, hw);
+    }
+
+    public void BatchNormAddReluBackward(Bf16Tensor x, Tensor dy, Bf16Tensor y, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+                                         Bf16Tensor dx, Tensor dresidual, Tensor dgamma, Tensor dbeta, int n, int c, int hw)
+    {
+        using var mask = Widen(y);
+        BatchNormAddReluBackward(x, dy, mask, gamma, saveMean, saveInvStd, dx, dresidual, dgamma, dbeta, n, c, hw);
+    }
+
     public void BatchNormForwardInference(Bf16Tensor x, Tensor gamma, Tensor beta, Bf16Tensor y, Tensor runningMean, Tensor runningVar,
                                           int n, int c, int hw, float eps, bool relu)
     {

@@ -83,7 +83,27 @@ public sealed partial class DeviceBackend
 
     public void BatchNormAddReluBackward(Bf16Tensor x, Tensor dy, Tensor y, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
                                          Bf16Tensor dx, Tensor dresidual, Tensor dgamma, Tensor dbeta, int n, int c, int hw) =>
-        batchNorm.BatchNormAddReluBackwardBf16Gradient(Buf(x), Buf(dy), Buf(y), Buf(gamma), Buf(saveMean), Buf(saveInvStd),
+        batchNorm.BatchNormAddReluBackwardBf16Gradient(Buf(x), Buf(dy), Buf(y), false, Buf(gamma), Buf(saveMean), Buf(saveInvStd),
+            Buf(dx), Buf(dresidual), Buf(dgamma), Buf(dbeta), n, c, hw);
+
+    public void BatchNormAddReluForwardTraining(Bf16Tensor x, Tensor residual, Tensor gamma, Tensor beta, Bf16Tensor y, Tensor saveMean, Tensor saveInvStd,
+                                                Tensor runningMean, Tensor runningVar, int n, int c, int hw, float momentum, float eps) =>
+        batchNorm.BatchNormAddReluForwardTrainingBf16InputOutput(Buf(x), Buf(residual), Buf(gamma), Buf(beta), Buf(y), Buf(saveMean), Buf(saveInvStd),
+            Buf(runningMean), Buf(runningVar), n, c, hw, momentum, eps);
+
+    public void BatchNormAddReluForwardInference(Bf16Tensor x, Tensor residual, Tensor gamma, Tensor beta, Bf16Tensor y, Tensor runningMean, Tensor runningVar,
+                                                 int n, int c, int hw, float eps) =>
+        batchNorm.BatchNormAddReluForwardInferenceBf16InputOutput(Buf(x), Buf(residual), Buf(gamma), Buf(beta), Buf(y), Buf(runningMean), Buf(runningVar),
+            n, c, hw, eps);
+
+    public void BatchNormAddReluBackward(Bf16Tensor x, Tensor dy, Bf16Tensor y, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+                                         Tensor dx, Tensor dresidual, Tensor dgamma, Tensor dbeta, int n, int c, int hw) =>
+        batchNorm.BatchNormAddReluBackwardBf16InputOutput(Buf(x), Buf(dy), Buf(y), Buf(gamma), Buf(saveMean), Buf(saveInvStd),
+            Buf(dx), Buf(dresidual), Buf(dgamma), Buf(dbeta), n, c, hw);
+
+    public void BatchNormAddReluBackward(Bf16Tensor x, Tensor dy, Bf16Tensor y, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+                                         Bf16Tensor dx, Tensor dresidual, Tensor dgamma, Tensor dbeta, int n, int c, int hw) =>
+        batchNorm.BatchNormAddReluBackwardBf16Gradient(Buf(x), Buf(dy), Buf(y), true, Buf(gamma), Buf(saveMean), Buf(saveInvStd),
             Buf(dx), Buf(dresidual), Buf(dgamma), Buf(dbeta), n, c, hw);
 
     public void BatchNormForwardInference(Bf16Tensor x, Tensor gamma, Tensor beta, Bf16Tensor y, Tensor runningMean, Tensor runningVar,
