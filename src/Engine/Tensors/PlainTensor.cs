@@ -4,8 +4,8 @@ namespace NativeContrastive.Engine.Tensors;
 /// <summary>
 /// What <see cref="IntTensor"/>, <see cref="ByteTensor"/> and <see cref="Bf16Tensor"/> share: a
 /// contiguous block of one element type on a backend with a shape, owned by the current
-/// <see cref="TensorScope"/>, loud when used after disposal. Plain: no views and no gradients (those
-/// belong to the float32 <see cref="Tensor"/>).
+/// <see cref="TensorScope"/>, loud when used after disposal. Plain: no views, and no gradients of their
+/// own type (a <see cref="Bf16Tensor"/> recorded on the tape carries an fp32 <see cref="Tensor"/> one).
 /// </summary>
 public abstract class PlainTensor : IDisposable
 {
