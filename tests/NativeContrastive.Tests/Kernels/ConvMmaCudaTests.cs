@@ -70,6 +70,43 @@ public class ConvMmaCudaTests : CudaKernelTest
         Assert.That(y16.ToArray<ushort>(), Is.EqualTo(Array.ConvertAll(y32.ToArray<float>(), PrecisionRounding.Bf16Bits)));
     }
 
+    /// <summary>
+    /// The kernels reading x or dy stored in bf16 ("_in_bf16", "_dy_bf16") compute on the hardware
+    /// exactly what their fp32-operand twins compute on the values widened (as on emu, Bf16ActivationKernelTests).
+    /// </summary>
+    [TestCase(8, 64, 16, 16, 64, 3, 1, 1)]
+    [TestCase(16, 128, 8, 8, 256, 1, 2, 0)]
+    [TestCase(64, 256, 4, 4, 512, 3, 1, 1)]
+    public void Bf16StoredOperandsGiveTheWidenedFp32Results(int n, int c, int h, int w, int kOut, int r, int stride, int pad)
+    {
+        if (Cuda.Arch.Major < 8) Assert.Ignore($"compute capability {Cuda.Arch.Major}.{Cuda.Arch.Minor} has no bf16 mma");
+        var g = new ConvShape(n, c, h, w, kOut, r, r, stride, stride, pad, pad);
+        var x16 = Array.ConvertAll(EmuKernelTest.Data(g.InputLength, 1, -1f, 1f), PrecisionRounding.Bf16Bits);
+        var dy16 = Array.ConvertAll(EmuKernelTest.Data(g.OutputLength, 3, -1f, 1f), PrecisionRounding.Bf16Bits);
+        using var k = new ConvMmaKernels(Cuda);
+        using var dx16 = DeviceBuffer.From(Cuda, x16);
+        using var dx32 = Up(Array.ConvertAll(x16, PrecisionRounding.FromBf16Bits));
+        using var ddy16 = DeviceBuffer.From(Cuda, dy16);
+        using var ddy32 = Up(Array.ConvertAll(dy16, PrecisionRounding.FromBf16Bits));
+        using var dw = Up(EmuKernelTest.Data(g.WeightLength, 2, -1f, 1f));
+        float[] Fp32(DeviceBuffer b) { Cuda.Synchronize(); return b.ToArray<float>(); }
+        using var y = DeviceBuffer.Allocate<float>(Cuda, g.OutputLength);
+        using var yFrom16 = DeviceBuffer.Allocate<float>(Cuda, g.OutputLength);
+        k.Conv2dForward(dx32, dw, null, y, g, Precision.Bf16);
+        k.Conv2dForwardBf16Input(dx16, dw, null, yFrom16, yBf16: false, g, Precision.Bf16);
+        Assert.That(Fp32(yFrom16), Is.EqualTo(Fp32(y)), "forward, x in bf16");
+        using var gx = DeviceBuffer.Allocate<float>(Cuda, g.InputLength);
+        using var gxFrom16 = DeviceBuffer.Allocate<float>(Cuda, g.InputLength);
+        k.Conv2dBackwardData(ddy32, dw, gx, g, Precision.Bf16);
+        k.Conv2dBackwardDataBf16Dy(ddy16, dw, gxFrom16, g, Precision.Bf16);
+        Assert.That(Fp32(gxFrom16), Is.EqualTo(Fp32(gx)), "backward data, dy in bf16");
+        using var gw = DeviceBuffer.Allocate<float>(Cuda, g.WeightLength);
+        using var gwFrom16 = DeviceBuffer.Allocate<float>(Cuda, g.WeightLength);
+        k.Conv2dBackwardWeight(dx32, ddy32, gw, null, g, Precision.Bf16);
+        k.Conv2dBackwardWeightBf16(dx16, true, ddy16, true, gwFrom16, null, g, Precision.Bf16);
+        Assert.That(Fp32(gwFrom16), Is.EqualTo(Fp32(gw)), "backward weight, x and dy in bf16");
+    }
+
     private static void Check(ConvMmaKernelTests.Reference re, float[] actual, string what)
     {
         for (long i = 0; i < re.Sum.Length; i++)

@@ -165,4 +165,44 @@ public class ConvNormPoolCudaTests : CudaKernelTest
         }
         Assert.That(Run(bf16: true), Is.EqualTo(Run(bf16: false)));
     }
+
+    /// <summary>
+    /// batch norm + ReLU storing y and dx in bf16 (the "_bf16_out_bf16" / "_dx_bf16" kernels) on the
+    /// hardware: the bf16 rounding of what the bf16-input kernels write, the stored y read back as the
+    /// mask (as on emu, Bf16ActivationKernelTests).
+    /// </summary>
+    [TestCase(256, 64, 256)]
+    [TestCase(512, 512, 16)]
+    public void BatchNormStoresBf16OutputAndGradientAsTheRoundedFp32(int n, int c, int hw)
+    {
+        int count = n * c * hw;
+        ushort[] Round(float[] v) => Array.ConvertAll(v, PrecisionRounding.Bf16Bits);
+        var x16 = Round(EmuKernelTest.Data(count, 1, -3f, 3f));
+        float[] gamma = EmuKernelTest.Data(c, 2, 0.5f, 1.5f), beta = EmuKernelTest.Data(c, 3), gy = EmuKernelTest.Data(count, 4);
+        using var k = new BatchNormKernels(Cuda);
+        using var dx16 = Up(x16);
+        using var dgamma = Up(gamma);
+        using var dbeta = Up(beta);
+        using var dgy = Up(gy);
+        using var y32 = Up(new float[count]);
+        using var y16 = DeviceBuffer.Allocate<ushort>(Cuda, count);
+        using var mean = Up(new float[c]);
+        using var inv = Up(new float[c]);
+        using var rm = Up(new float[c]);
+        using var rv = Up(Enumerable.Repeat(1f, c).ToArray());
+        k.BatchNormForwardTrainingBf16Input(dx16, dgamma, dbeta, y32, mean, inv, rm, rv, n, c, hw, 0.1f, 1e-5f, relu: true);
+        k.BatchNormForwardTrainingBf16InputOutput(dx16, dgamma, dbeta, y16, mean, inv, rm, rv, n, c, hw, 0.1f, 1e-5f, relu: true);
+        Cuda.Synchronize();
+        var stored = y16.ToArray<ushort>();
+        Assert.That(stored, Is.EqualTo(Round(y32.ToArray<float>())), "y");
+        using var mask32 = Up(Array.ConvertAll(stored, PrecisionRounding.FromBf16Bits));
+        using var dx32 = Up(new float[count]);
+        using var dxOut16 = DeviceBuffer.Allocate<ushort>(Cuda, count);
+        using var dg = Up(new float[c]);
+        using var db = Up(new float[c]);
+        k.BatchNormBackwardBf16Input(dx16, dgy, mask32, dgamma, mean, inv, dx32, dg, db, n, c, hw);
+        k.BatchNormBackwardBf16Gradient(dx16, dgy, y16, true, dgamma, mean, inv, dxOut16, dg, db, n, c, hw);
+        Cuda.Synchronize();
+        Assert.That(dxOut16.ToArray<ushort>(), Is.EqualTo(Round(dx32.ToArray<float>())), "dx");
+    }
 }
