@@ -13,8 +13,7 @@ namespace NativeContrastive.Engine.Autograd;
 /// </summary>
 public static class Tape
 {
-    /// <summary>A recorded op: where its output's gradient is found (null: none arrived) and whether the output is gone.</summary>
-    private readonly record struct Entry(Func<Tensor?> OutputGrad, Func<bool> OutputDisposed, Action<Tensor> Backward, string Op);
+    private readonly record struct Entry(ITapeOutput Output, Action<Tensor> Backward, string Op);
 
     [ThreadStatic] private static List<Entry>? entries;
     [ThreadStatic] private static int noGradDepth;
@@ -46,14 +45,14 @@ public static class Tape
     public static void Record(string op, Tensor output, Action<Tensor> backward)
     {
         output.RequiresGrad = true;
-        Entries.Add(new Entry(() => output.Grad, () => output.IsDisposed, backward, op));
+        Entries.Add(new Entry(output, backward, op));
     }
 
     /// <summary>As <see cref="Record(string, Tensor, Action{Tensor})"/> for an output stored in bf16 (its gradient is fp32).</summary>
     public static void Record(string op, Bf16Tensor output, Action<Tensor> backward)
     {
         output.RequiresGrad = true;
-        Entries.Add(new Entry(() => output.Grad, () => output.IsDisposed, backward, op));
+        Entries.Add(new Entry(output, backward, op));
     }
 
     /// <summary>
@@ -114,8 +113,8 @@ public static class Tape
             for (int i = list.Count - 1; i >= 0; i--)
             {
                 var e = list[i];
-                if (e.OutputDisposed()) continue;
-                var grad = e.OutputGrad();
+                if (e.Output.IsDisposed) continue;
+                var grad = e.Output.Grad;
                 if (grad is not null) e.Backward(grad);
             }
         }

@@ -13,7 +13,7 @@ namespace NativeContrastive.Engine.Tensors;
 /// that take a Bf16Tensor read or write one. Recorded on the tape as an op's output it carries an
 /// fp32 <see cref="Grad"/> (a bf16 gradient would lose what the fp32 backward kernels compute).
 /// </summary>
-public sealed class Bf16Tensor : PlainTensor
+public sealed class Bf16Tensor : PlainTensor, Autograd.ITapeOutput
 {
     private Bf16Tensor(Storage storage, int[] shape) : base(storage, shape) { }
 

@@ -10,7 +10,7 @@ namespace NativeContrastive.Engine.Tensors;
 /// one view (it shares storage). Autograd state sits here: <see cref="RequiresGrad"/>,
 /// <see cref="Grad"/>; the recorded graph lives on the <see cref="Tape"/>.
 /// </summary>
-public sealed class Tensor : IDisposable
+public sealed class Tensor : IDisposable, ITapeOutput
 {
     private Storage? storage;
 
