@@ -37,6 +37,66 @@ public static class KernelReport
         return rows;
     }
 
+    /// <summary>
+    /// Writes each family's CUBIN for <paramref name="arch"/> into <paramref name="directory"/> as
+    /// "&lt;family&gt;.&lt;arch&gt;.cubin" (a temp file renamed into place) and returns the paths.
+    /// </summary>
+    public static IReadOnlyList<(string Family, string Path)> WriteCubins(GpuArch arch, string directory, KernelCache? cache = null)
+    {
+        cache ??= KernelCache.Default;
+        Directory.CreateDirectory(directory);
+        var written = new List<(string, string)>();
+        foreach (var family in KernelSource.Families)
+        {
+            var compiled = cache.GetOrCompile(KernelSource.Load(family), arch);
+            string path = Path.Combine(directory, $"{family}.{arch}.cubin"), temp = path + ".tmp";
+            File.WriteAllBytes(temp, compiled.Cubin);
+            File.Move(temp, path, overwrite: true);
+            written.Add((family, path));
+        }
+        return written;
+    }
+
+    /// <summary>
+    /// The math loop of every kernel that has one (<see cref="SassLoop"/>: HMMA for tensor-core
+    /// kernels, else an FFMA loop of at least <see cref="BlockedFfma"/> FFMAs — a register-blocked
+    /// product, not an elementwise grid-stride loop), from the CUBINs in <paramref name="cubins"/> disassembled by
+    /// <paramref name="nvdisasm"/>, in family then kernel order.
+    /// </summary>
+    public const int BlockedFfma = 16;
+
+    public static IReadOnlyList<(SassLoop Loop, string MathOpcode)> MathLoops(string nvdisasm, IEnumerable<string> cubins)
+    {
+        var loops = new List<(SassLoop, string)>();
+        foreach (string cubin in cubins)
+        {
+            string text = Nvdisasm.Disassemble(nvdisasm, cubin);
+            var hmma = SassLoop.Find(text, "HMMA");
+            var ffma = SassLoop.Find(text, "FFMA");
+            foreach (string kernel in ffma.Keys.Union(hmma.Keys).Order(StringComparer.Ordinal))
+                if (hmma.TryGetValue(kernel, out var h)) loops.Add((h, "HMMA"));
+                else if (ffma[kernel].Count("FFMA") >= BlockedFfma) loops.Add((ffma[kernel], "FFMA"));
+        }
+        return loops;
+    }
+
+    /// <summary>
+    /// A table of math loops: instructions in the body, math instructions, instructions per math
+    /// instruction, and the most frequent opcodes.
+    /// </summary>
+    public static string FormatLoops(IReadOnlyList<(SassLoop Loop, string MathOpcode)> loops)
+    {
+        var sb = new System.Text.StringBuilder();
+        sb.AppendLine($"{"kernel",-58} {"loop",5} {"math",9} {"per math",8}  most frequent");
+        foreach (var (loop, op) in loops)
+        {
+            int math = loop.Count(op);
+            var top = loop.Opcodes.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal).Take(8).Select(kv => $"{kv.Key} {kv.Value}");
+            sb.AppendLine(System.FormattableString.Invariant($"{loop.Kernel,-58} {loop.Instructions,5} {math,4} {op} {(double)loop.Instructions / math,8:0.0}  {string.Join(", ", top)}"));
+        }
+        return sb.ToString();
+    }
+
     /// <summary>A fixed-width text table of the rows.</summary>
     public static string Format(IReadOnlyList<KernelReportRow> rows)
     {

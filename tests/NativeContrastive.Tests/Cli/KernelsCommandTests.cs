@@ -1,6 +1,7 @@
 using NativeContrastive.Kernels.Compile;
 using NativeContrastive.Kernels.Report;
 using NUnit.Framework;
+using NativeContrastive.Tests.KernelTests;
 
 namespace NativeContrastive.Tests.Cli;
 
@@ -30,12 +31,44 @@ public class KernelsCommandTests
     [Test]
     public void EveryKernelHasItsSassInstructionCount()
     {
-        KernelTests.Nvrtc.RequireOrIgnore();
+        Nvrtc.RequireOrIgnore();
         var rows = KernelReport.CompileAll(GpuArch.Sm90);
         Assert.That(rows.Where(r => r.Instructions is not > 0).Select(r => r.Kernel), Is.Empty, "a .text section per kernel");
         // A kernel with an unrolled tensor-core main loop is far longer than a one-line elementwise one.
         long Count(string k) => rows.Single(r => r.Kernel == k).Instructions!.Value;
         Assert.That(Count("conv2d_forward_mma_tf32_kernel"), Is.GreaterThan(10 * Count("add_forward_kernel")));
+    }
+
+    [Test]
+    public void SassLoopsWithoutNvdisasmSaysHowToGetIt()
+    {
+        string? before = Environment.GetEnvironmentVariable("NC_NVDISASM");
+        Environment.SetEnvironmentVariable("NC_NVDISASM", "/nonexistent/nvdisasm");
+        try
+        {
+            var r = CliRunner.Run("kernels", "--sass-loops");
+            Assert.That(r.ExitCode, Is.EqualTo(1));
+            Assert.That(r.Error, Does.Contain("nvdisasm not found").And.Contain("scripts/install-nvdisasm.sh"));
+            Assert.That(r.Out, Is.Empty, "nothing compiled or printed before the error");
+        }
+        finally { Environment.SetEnvironmentVariable("NC_NVDISASM", before); }
+    }
+
+    [Test]
+    public void CubinDirGetsOneCubinPerFamily()
+    {
+        Nvrtc.RequireOrIgnore();
+        string dir = Path.Combine(Path.GetTempPath(), $"nc-cubins-{Guid.NewGuid():N}");
+        try
+        {
+            var r = CliRunner.Run("kernels", "--arch", "sm_80", "--cubin-dir", dir);
+            Assert.That(r.ExitCode, Is.EqualTo(0), r.Error);
+            var files = Directory.GetFiles(dir).Select(Path.GetFileName).Order().ToArray();
+            Assert.That(files, Is.EqualTo(KernelSource.Families.Select(f => $"{f}.sm_80.cubin").Order().ToArray()));
+            Assert.That(CubinText.TextBytes(File.ReadAllBytes(Path.Combine(dir, "conv_mma.sm_80.cubin"))).Keys,
+                Does.Contain("conv2d_forward_mma_bf16_kernel"));
+        }
+        finally { if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true); }
     }
 
     [Test]
