@@ -1,13 +1,22 @@
 // conv_mma.cu — 2-D convolution of NCHW fp32 tensors as implicit GEMM on tensor cores, for
 // --precision tf32 and bf16 (sm_80+; the fp32 path is conv.cu). Same three GEMMs as conv.cu:
 //
-//   forward          rows k (K)  × columns (n,p,q) (N·P·Q), reduction (c,r,s) (C·R·S)
-//                    A[k,(c,r,s)] = w[k,c,r,s],  B[(c,r,s),(n,p,q)] = x[n,c,p·sh−ph+r,q·sw−pw+s]
-//   backward data    rows c (C)  × columns (n,h,w) (N·H·W), reduction (k,r,s) (K·R·S)
-//                    A[c,(k,r,s)] = w[k,c,r,s],  B[(k,r,s),(n,h,w)] = dy[n,k,(h+ph−r)/sh,(w+pw−s)/sw]
+//   forward          rows k (K)  × columns (n,p,q) (N·P·Q), reduction (r,s,c) (R·S·Cp)
+//                    A[k,(r,s,c)] = w[k,c,r,s],  B[(r,s,c),(n,p,q)] = x[n,c,p·sh−ph+r,q·sw−pw+s]
+//   backward data    rows c (C)  × columns (n,h,w) (N·H·W), reduction (r,s,k) (R·S·Kp)
+//                    A[c,(r,s,k)] = w[k,c,r,s],  B[(r,s,k),(n,h,w)] = dy[n,k,(h+ph−r)/sh,(w+pw−s)/sw]
 //                    when both divisions are exact and in range, else 0 (a gather: no atomics)
 //   backward weight  rows k (K)  × columns (c,r,s) (C·R·S), reduction (n,p,q) (N·P·Q)
 //                    A[k,(n,p,q)] = dy[n,k,p,q], B[(n,p,q),(c,r,s)] = x[n,c,p·sh−ph+r,q·sw−pw+s]
+//
+// Forward and backward data run their reduction tap-major: index t·Rp + c for tap t = r·S + s and
+// channel c < Rp, the channel count (C, or K) rounded up to 16 with zeros after the real channels.
+// A 16-deep slice is then 16 channels of one tap, so a B column's bounds check and pixel offset
+// hold for the whole slice and are worked out once per slice, not per element (nc_mma_feed_taps);
+// a layer with fewer than 16 channels (the stem: 1 or 3) multiplies zeros for the rest. Their A
+// is the weight packed that way by conv2d_pack_weight_* (below; rounded there, once per launch), so
+// a block copies its A tile 16 bytes at a time with no index arithmetic. Backward weight reduces
+// over pixels, where no such blocking exists; its operands are gathered element by element.
 //
 // Split-K (all three; the launcher splits when the output has too few tiles to fill the device,
 // typically backward weight): blockIdx.z takes reduction indices [z·chunk, (z+1)·chunk) and writes
@@ -26,28 +35,33 @@
 // A and B fragment is one ldmatrix.x4 (nc_mma.cuh): an 8×4 fp32 block or an 8×8 bf16 block is a
 // b16 8×8 matrix whose lane word is exactly the fragment register. The two precisions feed the
 // tiles differently:
-//   tf32  cp.async.ca 4-byte copies, gathered element by element (zero-filled outside the tensor),
-//         into a 3-stage ring of fp32 tiles: slices s+1 and s+2 are in flight while slice s is
-//         multiplied, with no staging registers. cp.async cannot convert, so the tiles hold fp32
-//         and each fragment register is rounded (cvt.rna) after its ldmatrix.
-//   bf16  the gathered fp32 values go through registers (slice s+1's loads are issued before slice
+//   tf32  cp.async.ca copies (a packed A's 16 bytes at a time, gathered elements 4 bytes each,
+//         zero-filled outside the tensor) into a 3-stage ring of fp32 tiles: slices s+1 and s+2
+//         are in flight while slice s is multiplied, with no staging registers. cp.async cannot
+//         convert, so the tiles hold fp32 and each gathered operand's fragment register is rounded
+//         (cvt.rna) after its ldmatrix (a packed A is rounded already).
+//   bf16  gathered fp32 values go through registers (slice s+1's loads are issued before slice
 //         s's mma), are rounded to bf16 (RNE) and stored as bf16 into a double-buffered tile: half
-//         the shared memory and half the ldmatrix traffic of fp32 tiles. An x already stored in bf16
-//         (the "_in_bf16" kernels, below) is gathered and stored as it is.
+//         the shared memory and half the ldmatrix traffic of fp32 tiles. A tensor already stored
+//         in bf16 (x in the "_in_bf16" kernels, dy in "_dy_bf16", the packed A) is stored as it is;
+//         the packed A goes straight to the tile by cp.async.
 // Either way each operand is rounded exactly once and accumulation is fp32 in the mma. Out-of-range
 // rows, columns and reduction indices load as 0, so any K, C, H, W, stride, padding and filter size
 // is valid.
 //
 // Who loads what (both precisions), for coalescing and conflict-free shared stores:
-//   A  thread tid: rows tid/16 + (threads/16)·i (i < 8) at reduction index tid%16: a half warp
-//      reads 16 consecutive k of one row (consecutive addresses for forward and backward weight).
+//   A  packed (forward, backward data): thread tid copies row tid/2, reduction indices
+//      8·(tid%2) … +7 (one 16-byte piece in bf16, two in fp32). Gathered (backward weight): rows
+//      tid/16 + (threads/16)·i (i < 8) at reduction index tid%16: a half warp reads 16 consecutive
+//      k of one row (consecutive addresses).
 //   B  lane l of warp w: columns l%8 + 8w + 8·warps·h (h < bcols = 2 or 1) at reduction indices
 //      l/8 + 4i (i < 4): a warp reads 8 consecutive columns (consecutive or stride-apart
 //      addresses) at 4 k. A 128-row tile has twice the threads for the same 64 columns, so each
 //      thread gathers half the B elements.
 // A thread decodes its B columns and its first reduction indices once (with divisions), then
-// walks the indices a slice at a time by digit-wise adds and carries (nc_mma_walk): the gathers
-// of the main loop never divide (backward data divides by its stride with a multiply-shift).
+// walks the indices a slice at a time by adds and carries (nc_mma_taps; backward weight's
+// nc_mma_walk): the gathers of the main loop never divide (backward data divides by its stride
+// with a multiply-shift).
 //
 // Shared-memory banks: fp32 rows are 20 floats (80 bytes), so the 8 rows one ldmatrix phase reads
 // start at banks 0, 20, 8, 28, 16, 4, 24, 12 and cover all 32 once, and the B stores of a warp
@@ -58,7 +72,8 @@
 // for the warp's 32×32 sub-tile in the C-fragment layout of nc_mma.cuh, added in k order slice by
 // slice (the same order at both precisions and in both pipelines).
 //
-// Index arithmetic is 32-bit: the launcher (ConvMmaKernels.cs) checks every tensor has < 2³¹ elements.
+// Index arithmetic is 32-bit: the launcher (ConvMmaKernels.cs) checks every tensor, the packed
+// weight included, has < 2³¹ elements.
 #include "nc_cuda.cuh"
 #include "nc_mma.cuh"
 
@@ -87,8 +102,8 @@ struct nc_mma_geom
 // GEMM sizes of an op: rows M, columns Ncol, reduction length KR.
 template <int OP> __device__ __forceinline__ void nc_mma_sizes(const nc_mma_geom& g, int& M, int& Ncol, int& KR)
 {
-    if (OP == NC_OP_FORWARD) { M = g.K; Ncol = g.N * g.P * g.Q; KR = g.C * g.R * g.S; }
-    else if (OP == NC_OP_BACKWARD_DATA) { M = g.C; Ncol = g.N * g.H * g.W; KR = g.K * g.R * g.S; }
+    if (OP == NC_OP_FORWARD) { M = g.K; Ncol = g.N * g.P * g.Q; KR = g.R * g.S * ((g.C + NC_MMA_TK - 1) / NC_MMA_TK * NC_MMA_TK); }
+    else if (OP == NC_OP_BACKWARD_DATA) { M = g.C; Ncol = g.N * g.H * g.W; KR = g.R * g.S * ((g.K + NC_MMA_TK - 1) / NC_MMA_TK * NC_MMA_TK); }
     else { M = g.K; Ncol = g.C * g.R * g.S; KR = g.N * g.P * g.Q; }
 }
 
@@ -244,6 +259,35 @@ __device__ __forceinline__ void nc_mma_cursor_advance(nc_mma_cursor& c, const nc
     c.b = nc_mma_tap_add(c.b, w.step16, w);
 }
 
+// Tap-major reduction (forward and backward data; see the top): a slice is the 16 channels
+// c0 … c0+15 of one tap (r, s); Rp is the reduction's channel count rounded up to 16.
+struct nc_mma_taps
+{
+    int c0, r, s;
+};
+
+__device__ __forceinline__ int nc_mma_round16(int v) { return (v + NC_MMA_TK - 1) / NC_MMA_TK * NC_MMA_TK; }
+
+// The reduction's channel count: x's for forward, dy's for backward data.
+template <int OP> __device__ __forceinline__ int nc_mma_red_channels(const nc_mma_geom& g) { return OP == NC_OP_FORWARD ? g.C : g.K; }
+
+// The slice at kbegin (a multiple of 16).
+__device__ __forceinline__ nc_mma_taps nc_mma_taps_start(int kbegin, int rp, int S)
+{
+    int t = kbegin / rp, r = t / S;
+    return nc_mma_taps{kbegin - t * rp, r, t - r * S};
+}
+
+__device__ __forceinline__ void nc_mma_taps_advance(nc_mma_taps& c, int rp, int S)
+{
+    c.c0 += NC_MMA_TK;
+    if (c.c0 == rp)
+    {
+        c.c0 = 0;
+        if (++c.s == S) { c.s = 0; c.r++; }
+    }
+}
+
 // p = v / s when s divides v, with m = ⌈2³¹/s⌉: ⌊v·m / 2³¹⌋ = ⌊v/s⌋ for 0 ≤ v ≤ 2³¹/s (the error
 // m·s − 2³¹ < s stays below one step of v·m; the launcher checks (H + ph)·sh < 2³¹).
 __device__ __forceinline__ bool nc_mma_exact_div(int v, int s, unsigned m, int& p)
@@ -310,38 +354,180 @@ __device__ __forceinline__ void nc_mma_gather(const TA* __restrict__ a, const TB
     nc_mma_cursor_advance(cur, walk);
 }
 
+// A staged element as the bf16 bits a tile holds: an fp32 value rounded (RNE), a bf16 one as it is
+// (its rounding would be itself: rounding is idempotent, so a bf16 input gives the very tile an fp32
+// input holding the same values gives).
+__device__ __forceinline__ unsigned short nc_mma_tile_bits(float v) { return nc_bf16_bits16(v); }
+__device__ __forceinline__ unsigned short nc_mma_tile_bits(unsigned short bits) { return bits; }
+
+// Feeders: what fills a slice's A and B tiles, for the two pipelines below. Both offer
+//   issue(as, bs)   tf32: cp.async copies of the current slice into a ring slot, then the next slice
+//   fetch(as, bs)   bf16: start the current slice (copies into as/bs, loads into staging registers) …
+//   land(as, bs)    … and finish it into the same buffers (wait for the copies, store the registers)
+// and round_a: whether A arrives already rounded to tf32 (its fragments then skip the cvt).
+//
+// nc_mma_feed_walk: every element gathered on its own with the mixed-radix walk above (backward
+// weight; both operands are activations there).
+template <int OP, int TM, typename TA, typename TB> struct nc_mma_feed_walk
+{
+    using T = nc_mma_tile<TM>;
+    static constexpr bool round_a = true;
+    const TA* a;
+    const TB* b;
+    const nc_mma_geom& g;
+    int M, kend, m0, tid;
+    const nc_mma_col (&col)[T::bcols];
+    nc_mma_walk walk;
+    nc_mma_cursor cur;
+    TA ra[8];
+    TB rb[4 * T::bcols];
+
+    __device__ __forceinline__ nc_mma_feed_walk(const TA* a_, const TB* b_, const nc_mma_geom& g_, int M_, int kbegin, int kend_, int m0_, int tid_,
+                                                const nc_mma_col (&col_)[T::bcols])
+        : a(a_), b(b_), g(g_), M(M_), kend(kend_), m0(m0_), tid(tid_), col(col_), walk(nc_mma_walk_make<OP>(g_)),
+          cur(nc_mma_cursor_start<OP>(g_, kbegin, tid_)) {}
+
+    __device__ __forceinline__ void issue(float (*as)[NC_MMA_F32_LD], float (*bs)[NC_MMA_F32_LD])
+    {
+        nc_mma_gather<OP, TM>(a, b, g, M, kend, m0, tid, col, cur, walk,
+                              [&](int, int row, int k, const TA* src, bool ok) { nc_cp_async4(&as[row][k], src, ok); },
+                              [&](int, int c, int k, const TB* src, bool ok) { nc_cp_async4(&bs[c][k], src, ok); });
+    }
+
+    __device__ __forceinline__ void fetch(unsigned short (*)[NC_MMA_BF16_LD], unsigned short (*)[NC_MMA_BF16_LD])
+    {
+        nc_mma_gather<OP, TM>(a, b, g, M, kend, m0, tid, col, cur, walk,
+                              [&](int i, int, int, const TA* src, bool ok) { ra[i] = ok ? *src : TA(0); },
+                              [&](int i, int, int, const TB* src, bool ok) { rb[i] = ok ? *src : TB(0); });
+    }
+
+    __device__ __forceinline__ void land(unsigned short (*as)[NC_MMA_BF16_LD], unsigned short (*bs)[NC_MMA_BF16_LD])
+    {
+        int tid16 = tid % NC_MMA_TK, lane = tid & 31;
+#pragma unroll
+        for (int i = 0; i < 8; i++) as[tid / NC_MMA_TK + (T::threads / NC_MMA_TK) * i][tid16] = nc_mma_tile_bits(ra[i]);
+#pragma unroll
+        for (int i = 0; i < 4 * T::bcols; i++)
+            bs[lane % 8 + 8 * (tid >> 5) + 8 * T::warps * (i % T::bcols)][lane / 8 + 4 * (i / T::bcols)] = nc_mma_tile_bits(rb[i]);
+    }
+};
+
+// nc_mma_feed_taps: forward and backward data, whose reduction runs tap-major (kk = t·Rp + c, see
+// the top). A is the packed weight: a thread copies row tid/2's 16-byte pieces at 8·(tid%2)…
+// (one bf16 piece, two fp32 ones) with cp.async, no index arithmetic beyond a pointer step. B: a
+// slice is one tap, so each of a thread's columns is bounds-checked and located once per slice, and
+// its 4 elements (channels c0 + lane/8 + 4i) are a plane apart.
+template <int OP, int TM, typename TA, typename TB> struct nc_mma_feed_taps
+{
+    using T = nc_mma_tile<TM>;
+    static constexpr bool round_a = false;
+    const TA* a;
+    const TB* b;
+    const nc_mma_geom& g;
+    int tid, rp;
+    bool arow_ok;            // this thread's A row is < M
+    const TA* arow;          // its A pieces of the current slice: row tid/2 of the block (row 0, never read, when
+                             // past M), column k0 + 8·(tid%2)
+    const nc_mma_col (&col)[T::bcols];
+    nc_mma_walk walk;
+    nc_mma_taps cur;
+    TB rb[4 * T::bcols];
+
+    __device__ __forceinline__ nc_mma_feed_taps(const TA* a_, const TB* b_, const nc_mma_geom& g_, int M, int KRp, int kbegin, int m0, int tid_,
+                                                const nc_mma_col (&col_)[T::bcols])
+        : a(a_), b(b_), g(g_), tid(tid_), rp(nc_mma_round16(nc_mma_red_channels<OP>(g_))), arow_ok(m0 + (tid_ >> 1) < M),
+          arow(a_ + (arow_ok ? (m0 + (tid_ >> 1)) * KRp : 0) + kbegin + 8 * (tid_ & 1)), col(col_), walk(nc_mma_walk_make<OP>(g_)),
+          cur(nc_mma_taps_start(kbegin, rp, g_.S)) {}
+
+    template <typename TS, int LD> __device__ __forceinline__ void copy_a(TS (*as)[LD])
+    {
+        constexpr int per = 16 / (int)sizeof(TA);   // elements per 16-byte copy
+        int row = tid >> 1, first = 8 * (tid & 1);
+#pragma unroll
+        for (int j = 0; j < 8 / per; j++) nc_cp_async16(&as[row][first + per * j], arow + per * j, arow_ok);
+        arow += NC_MMA_TK;
+    }
+
+    template <class ToB> __device__ __forceinline__ void gather_b(ToB to_b)
+    {
+        int lane = tid & 31, cfirst = lane % 8 + 8 * (tid >> 5), kb = lane / 8;
+        int plane = OP == NC_OP_FORWARD ? g.H * g.W : g.P * g.Q;
+        int left = nc_mma_red_channels<OP>(g) - cur.c0 - kb;   // element i is a real channel when 4i < left
+        nc_mma_tap tap{(cur.c0 + kb) * plane, cur.r, cur.s};
+#pragma unroll
+        for (int h = 0; h < T::bcols; h++)
+        {
+            int off = 0;
+            bool tapok = col[h].ok && nc_mma_b_offset<OP>(g, walk, tap, col[h], off);
+#pragma unroll
+            for (int i = 0; i < 4; i++)
+            {
+                bool ok = tapok && 4 * i < left;
+                to_b(T::bcols * i + h, cfirst + 8 * T::warps * h, kb + 4 * i, ok ? b + off + 4 * i * plane : b, ok);
+            }
+        }
+    }
+
+    __device__ __forceinline__ void issue(float (*as)[NC_MMA_F32_LD], float (*bs)[NC_MMA_F32_LD])
+    {
+        copy_a(as);
+        gather_b([&](int, int c, int k, const TB* src, bool ok) { nc_cp_async4(&bs[c][k], src, ok); });
+        nc_mma_taps_advance(cur, rp, g.S);
+    }
+
+    __device__ __forceinline__ void fetch(unsigned short (*as)[NC_MMA_BF16_LD], unsigned short (*)[NC_MMA_BF16_LD])
+    {
+        copy_a(as);
+        nc_cp_async_commit();
+        gather_b([&](int i, int, int, const TB* src, bool ok) { rb[i] = ok ? *src : TB(0); });
+        nc_mma_taps_advance(cur, rp, g.S);
+    }
+
+    __device__ __forceinline__ void land(unsigned short (*)[NC_MMA_BF16_LD], unsigned short (*bs)[NC_MMA_BF16_LD])
+    {
+        int lane = tid & 31;
+#pragma unroll
+        for (int i = 0; i < 4 * T::bcols; i++)
+            bs[lane % 8 + 8 * (tid >> 5) + 8 * T::warps * (i % T::bcols)][lane / 8 + 4 * (i / T::bcols)] = nc_mma_tile_bits(rb[i]);
+        nc_cp_async_wait<0>();
+    }
+};
+
 // acc[mi][ni] += the warp's (wm + 16mi, wn + 8ni) 16×8 tile of As·Bsᵀ over one 16-deep fp32 slice,
-// each fragment register rounded to tf32 after its ldmatrix.
+// each fragment register rounded to tf32 after its ldmatrix (A's only when ROUND_A: a packed weight
+// tile holds tf32 values already).
+template <bool ROUND_A>
 __device__ __forceinline__ void nc_mma_slice_tf32(const float (*As)[NC_MMA_F32_LD], const float (*Bs)[NC_MMA_F32_LD], int wm, int wn,
                                                   int lane, float (&acc)[2][4][4])
 {
     int q = lane >> 3, r8 = lane & 7;
-    // Matrix q of column tile ni is Bs[wn + 8ni + 0..7][4q .. 4q+3]: b0, b1 of k-step 0, then of k-step 8.
-    unsigned bf[4][4];
-#pragma unroll
-    for (int ni = 0; ni < 4; ni++)
-    {
-        nc_ldmatrix_x4(bf[ni], &Bs[wn + 8 * ni + r8][4 * q]);
-#pragma unroll
-        for (int e = 0; e < 4; e++) bf[ni][e] = __float_as_uint(nc_tf32_round(__uint_as_float(bf[ni][e])));
-    }
 #pragma unroll
     for (int ks = 0; ks < NC_MMA_TK; ks += 8)
+    {
+        // Matrix q of column tiles 2p, 2p+1 is Bs[wn + 16p + 8(q>>1) + 0..7][ks + 4(q&1) .. +3]: b0, b1
+        // of 2p, then of 2p+1 (per k-step, so that only one step's B fragments are live).
+        unsigned bf[4][2];
+#pragma unroll
+        for (int p = 0; p < 2; p++)
+        {
+            unsigned r[4];
+            nc_ldmatrix_x4(r, &Bs[wn + 16 * p + 8 * (q >> 1) + r8][ks + 4 * (q & 1)]);
+#pragma unroll
+            for (int e = 0; e < 4; e++) bf[2 * p + e / 2][e % 2] = __float_as_uint(nc_tf32_round(__uint_as_float(r[e])));
+        }
 #pragma unroll
         for (int mi = 0; mi < 2; mi++)
         {
             // Matrix q is As[wm + 16mi + 8(q&1) + 0..7][ks + 4(q>>1) .. +3]: a0, a1, a2, a3.
             unsigned af[4];
             nc_ldmatrix_x4(af, &As[wm + 16 * mi + 8 * (q & 1) + r8][ks + 4 * (q >> 1)]);
+            if (ROUND_A)
 #pragma unroll
-            for (int e = 0; e < 4; e++) af[e] = __float_as_uint(nc_tf32_round(__uint_as_float(af[e])));
+                for (int e = 0; e < 4; e++) af[e] = __float_as_uint(nc_tf32_round(__uint_as_float(af[e])));
 #pragma unroll
-            for (int ni = 0; ni < 4; ni++)
-            {
-                unsigned b2[2] = {bf[ni][ks / 4], bf[ni][ks / 4 + 1]};
-                nc_mma_tf32_m16n8k8(acc[mi][ni], af, b2);
-            }
+            for (int ni = 0; ni < 4; ni++) nc_mma_tf32_m16n8k8(acc[mi][ni], af, bf[ni]);
         }
+    }
 }
 
 // The same over one 16-deep bf16 slice (already rounded when stored).
@@ -371,85 +557,48 @@ __device__ __forceinline__ void nc_mma_slice_bf16(const unsigned short (*As)[NC_
 }
 
 // tf32 main loop: slices [0, slices) of the block's reduction range through the cp.async ring.
-template <int OP, int TM>
-__device__ __forceinline__ void nc_mma_mainloop_tf32(const float* __restrict__ a, const float* __restrict__ b, const nc_mma_geom& g,
-                                                     int M, int kbegin, int kend, int slices, int m0, int tid,
-                                                     const nc_mma_col (&col)[nc_mma_tile<TM>::bcols], int wm, int wn, float (&acc)[2][4][4])
+template <int TM, class Feed>
+__device__ __forceinline__ void nc_mma_mainloop_tf32(Feed& feed, int slices, int tid, int wm, int wn, float (&acc)[2][4][4])
 {
     __shared__ __align__(16) float As[NC_MMA_TF32_STAGES][TM][NC_MMA_F32_LD];
     __shared__ __align__(16) float Bs[NC_MMA_TF32_STAGES][NC_MMA_TN][NC_MMA_F32_LD];
-    nc_mma_walk walk = nc_mma_walk_make<OP>(g);
-    nc_mma_cursor cur = nc_mma_cursor_start<OP>(g, kbegin, tid);
-    auto issue = [&](int s) {   // slice s's copies into ring slot s % STAGES (s = 0, 1, 2, … in turn: the cursor's slice)
-        float(*as)[NC_MMA_F32_LD] = As[s % NC_MMA_TF32_STAGES];
-        float(*bs)[NC_MMA_F32_LD] = Bs[s % NC_MMA_TF32_STAGES];
-        nc_mma_gather<OP, TM>(a, b, g, M, kend, m0, tid, col, cur, walk,
-                          [&](int, int row, int k, const float* src, bool ok) { nc_cp_async4(&as[row][k], src, ok); },
-                          [&](int, int c, int k, const float* src, bool ok) { nc_cp_async4(&bs[c][k], src, ok); });
-    };
     // Every iteration commits one group (empty past the last slice), so group s always holds slice s.
 #pragma unroll
     for (int s = 0; s < NC_MMA_TF32_STAGES - 1; s++)
     {
-        if (s < slices) issue(s);
+        if (s < slices) feed.issue(As[s], Bs[s]);
         nc_cp_async_commit();
     }
     for (int s = 0; s < slices; s++)
     {
         nc_cp_async_wait<NC_MMA_TF32_STAGES - 2>();   // this thread's copies of slice s have landed …
         __syncthreads();   // … and everyone's; and everyone is done with slice s−1, whose slot is refilled next
-        if (s + NC_MMA_TF32_STAGES - 1 < slices) issue(s + NC_MMA_TF32_STAGES - 1);
+        int next = s + NC_MMA_TF32_STAGES - 1;
+        if (next < slices) feed.issue(As[next % NC_MMA_TF32_STAGES], Bs[next % NC_MMA_TF32_STAGES]);
         nc_cp_async_commit();
         int slot = s % NC_MMA_TF32_STAGES;
-        nc_mma_slice_tf32(As[slot], Bs[slot], wm, wn, tid & 31, acc);
+        nc_mma_slice_tf32<Feed::round_a>(As[slot], Bs[slot], wm, wn, tid & 31, acc);
     }
 }
 
-// A staged B element as the bf16 bits the tile holds: an fp32 value rounded (RNE), a bf16 one as it is
-// (its rounding would be itself: rounding is idempotent, so a bf16 input gives the very tile an fp32
-// input holding the same values gives).
-__device__ __forceinline__ unsigned short nc_mma_tile_bits(float v) { return nc_bf16_bits16(v); }
-__device__ __forceinline__ unsigned short nc_mma_tile_bits(unsigned short bits) { return bits; }
-
-// bf16 main loop: register-staged, double-buffered bf16 tiles. A and B are read as TA and TB: fp32,
-// or bf16 bits (a tensor stored in bf16: x in the "_in_bf16" kernels, dy in the "_dy_bf16" ones;
-// half the bytes gathered and staged).
-template <int OP, int TM, typename TA, typename TB>
-__device__ __forceinline__ void nc_mma_mainloop_bf16(const TA* __restrict__ a, const TB* __restrict__ b, const nc_mma_geom& g,
-                                                     int M, int kbegin, int kend, int slices, int m0, int tid,
-                                                     const nc_mma_col (&col)[nc_mma_tile<TM>::bcols], int wm, int wn, float (&acc)[2][4][4])
+// bf16 main loop: double-buffered bf16 tiles; slice s+1 is fetched (copies started, staging
+// registers loaded) before slice s's mma and landed in the other buffer after it.
+template <int TM, class Feed>
+__device__ __forceinline__ void nc_mma_mainloop_bf16(Feed& feed, int slices, int tid, int wm, int wn, float (&acc)[2][4][4])
 {
-    using T = nc_mma_tile<TM>;
     __shared__ __align__(16) unsigned short As[2][TM][NC_MMA_BF16_LD];
     __shared__ __align__(16) unsigned short Bs[2][NC_MMA_TN][NC_MMA_BF16_LD];
-    TA ra[8];
-    TB rb[4 * T::bcols];
-    nc_mma_walk walk = nc_mma_walk_make<OP>(g);
-    nc_mma_cursor cur = nc_mma_cursor_start<OP>(g, kbegin, tid);
-    auto load = [&]() {   // the cursor's slice into ra, rb
-        nc_mma_gather<OP, TM>(a, b, g, M, kend, m0, tid, col, cur, walk,
-                          [&](int i, int, int, const TA* src, bool ok) { ra[i] = ok ? *src : TA(0); },
-                          [&](int i, int, int, const TB* src, bool ok) { rb[i] = ok ? *src : TB(0); });
-    };
-    auto store = [&](int buf) {   // the staged slice, rounded, at the positions nc_mma_gather names
-        int tid16 = tid % NC_MMA_TK, lane = tid & 31;
-#pragma unroll
-        for (int i = 0; i < 8; i++) As[buf][tid / NC_MMA_TK + (T::threads / NC_MMA_TK) * i][tid16] = nc_mma_tile_bits(ra[i]);
-#pragma unroll
-        for (int i = 0; i < 4 * T::bcols; i++)
-            Bs[buf][lane % 8 + 8 * (tid >> 5) + 8 * T::warps * (i % T::bcols)][lane / 8 + 4 * (i / T::bcols)] = nc_mma_tile_bits(rb[i]);
-    };
-    load();   // slices ≥ 1
-    store(0);
+    feed.fetch(As[0], Bs[0]);   // slices ≥ 1
+    feed.land(As[0], Bs[0]);
     __syncthreads();
     for (int s = 0; s < slices; s++)
     {
         int cur = s & 1;
         bool more = s + 1 < slices;
-        if (more) load();
-        nc_mma_slice_bf16(As[cur], Bs[cur], wm, wn, tid & 31, acc);
         // The other buffer's last reader was slice s−1's mma, before the previous barrier.
-        if (more) store(cur ^ 1);
+        if (more) feed.fetch(As[cur ^ 1], Bs[cur ^ 1]);
+        nc_mma_slice_bf16(As[cur], Bs[cur], wm, wn, tid & 31, acc);
+        if (more) feed.land(As[cur ^ 1], Bs[cur ^ 1]);
         __syncthreads();
     }
 }
@@ -494,8 +643,20 @@ __device__ __forceinline__ void nc_conv_mma(const TA* __restrict__ a, const TB* 
     int slices = kend > kbegin ? (kend - kbegin + NC_MMA_TK - 1) / NC_MMA_TK : 0;
     if (slices > 0)   // (the walks divide by the reduction's radices, which an empty reduction may lack)
     {
-        if constexpr (PREC == NC_PREC_TF32) nc_mma_mainloop_tf32<OP, TM>(a, b, g, M, kbegin, kend, slices, m0, tid, col, wm, wn, acc);
-        else nc_mma_mainloop_bf16<OP, TM, TA, TB>(a, b, g, M, kbegin, kend, slices, m0, tid, col, wm, wn, acc);
+        auto run = [&](auto& feed) {
+            if constexpr (PREC == NC_PREC_TF32) nc_mma_mainloop_tf32<TM>(feed, slices, tid, wm, wn, acc);
+            else nc_mma_mainloop_bf16<TM>(feed, slices, tid, wm, wn, acc);
+        };
+        if constexpr (OP == NC_OP_BACKWARD_WEIGHT)
+        {
+            nc_mma_feed_walk<OP, TM, TA, TB> feed(a, b, g, M, kbegin, kend, m0, tid, col);
+            run(feed);
+        }
+        else
+        {
+            nc_mma_feed_taps<OP, TM, TA, TB> feed(a, b, g, M, KR, kbegin, m0, tid, col);
+            run(feed);
+        }
     }
 
     // Each of the thread's 8 output columns is decoded once; its 4 rows are strides apart.
@@ -520,24 +681,54 @@ __device__ __forceinline__ void nc_conv_mma(const TA* __restrict__ a, const TB* 
         }
 }
 
-// The kernels, written out one by one (see kernels-cu/README.md): 64-row tiles (128 threads,
-// 6 blocks per SM: 80 registers) and 128-row tiles ("_m128", 256 threads, 3 blocks per SM), each at
-// tf32 and bf16. The bf16 forwards _m128 ask for 2 blocks: at 80 registers ptxas spills 8 bytes
-// (its staged slice and the bias epilogue; the _in_bf16 ones too, on sm_90), at 2 blocks they take
-// ~106 registers and spill nothing.
+// Packed weights, the A operand of the tap-major ops: wp[m, t·Rp + c] = round(w at (m, c, t)) for
+// c < Cr and 0 for Cr ≤ c < Rp (Rp = Cr rounded up to 16). Forward (transpose 0): rows m = k < K,
+// Cr = C, w[k, c, t]. Backward data (transpose 1): rows m = c < C, Cr = K, w[c', m, t] for the
+// reduction channel c' = k. tf32 stores the value rounded to tf32 (cvt.rna) in fp32, bf16 its bf16
+// bits (RNE): the rounding the fragments would apply, done once per launch instead of once per tile.
+__device__ __forceinline__ void nc_mma_pack_store(float* p, long long i, float v) { p[i] = nc_tf32_round(v); }
+__device__ __forceinline__ void nc_mma_pack_store(unsigned short* p, long long i, float v) { p[i] = nc_bf16_bits16(v); }
 
-// y[n,k,p,q] = Σ_{c,r,s} round(w[k,c,r,s]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]) (+ bias[k]); chunk ≥ C·R·S.
-extern "C" __global__ void __launch_bounds__(128, 6) conv2d_forward_mma_tf32_kernel(
-    const float* __restrict__ x, const float* __restrict__ w, const float* __restrict__ bias, float* __restrict__ y, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
+template <typename T>
+__device__ __forceinline__ void nc_conv_pack_weight(const float* __restrict__ w, T* __restrict__ wp, int K, int C, int RS, int transpose)
 {
-    nc_conv_mma<NC_OP_FORWARD, NC_PREC_TF32, 64>(w, x, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    int rows = transpose ? C : K, cr = transpose ? K : C, rp = nc_mma_round16(cr), len = RS * rp;
+    long long total = (long long)rows * len;
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < total; i += (long long)gridDim.x * blockDim.x)
+    {
+        int m = (int)(i / len), u = (int)(i - (long long)m * len), t = u / rp, c = u - t * rp;
+        float v = 0.f;
+        if (c < cr) v = transpose ? w[(c * C + m) * RS + t] : w[(m * C + c) * RS + t];
+        nc_mma_pack_store(wp, i, v);
+    }
 }
 
-// dx[n,c,h,w] = Σ_{k,r,s} round(w[k,c,r,s]) · round(dy[n,k,(h+ph−r)/sh,(w+pw−s)/sw]) over exact taps; chunk ≥ K·R·S.
-extern "C" __global__ void __launch_bounds__(128, 6) conv2d_backward_data_mma_tf32_kernel(
-    const float* __restrict__ dy, const float* __restrict__ w, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
+extern "C" __global__ void conv2d_pack_weight_tf32_kernel(const float* __restrict__ w, float* __restrict__ wp, int K, int C, int RS, int transpose)
 {
-    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_TF32, 64>(w, dy, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_pack_weight(w, wp, K, C, RS, transpose);
+}
+
+extern "C" __global__ void conv2d_pack_weight_bf16_kernel(const float* __restrict__ w, unsigned short* __restrict__ wp, int K, int C, int RS, int transpose)
+{
+    nc_conv_pack_weight(w, wp, K, C, RS, transpose);
+}
+
+// The kernels, written out one by one (see kernels-cu/README.md): 64-row tiles (128 threads,
+// 6 blocks per SM: 80 registers) and 128-row tiles ("_m128", 256 threads, 3 blocks per SM), each at
+// tf32 and bf16.
+
+// y[n,k,p,q] = Σ_{c,r,s} round(w[k,c,r,s]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]) (+ bias[k]), wp the packed w; chunk ≥ R·S·Cp for one split.
+extern "C" __global__ void __launch_bounds__(128, 6) conv2d_forward_mma_tf32_kernel(
+    const float* __restrict__ x, const float* __restrict__ wp, const float* __restrict__ bias, float* __restrict__ y, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
+{
+    nc_conv_mma<NC_OP_FORWARD, NC_PREC_TF32, 64>(wp, x, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+}
+
+// dx[n,c,h,w] = Σ_{k,r,s} round(w[k,c,r,s]) · round(dy[n,k,(h+ph−r)/sh,(w+pw−s)/sw]) over exact taps, wp the packed (transposed) w; chunk ≥ R·S·Kp for one split.
+extern "C" __global__ void __launch_bounds__(128, 6) conv2d_backward_data_mma_tf32_kernel(
+    const float* __restrict__ dy, const float* __restrict__ wp, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
+{
+    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_TF32, 64>(wp, dy, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // dw_z[k,c,r,s] = Σ_{(n,p,q) in split z} round(dy[n,k,p,q]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]), written to slot z of dw.
@@ -547,18 +738,18 @@ extern "C" __global__ void __launch_bounds__(128, 6) conv2d_backward_weight_mma_
     nc_conv_mma<NC_OP_BACKWARD_WEIGHT, NC_PREC_TF32, 64>(dy, x, nullptr, dw, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
-// y[n,k,p,q] = Σ_{c,r,s} round(w[k,c,r,s]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]) (+ bias[k]); chunk ≥ C·R·S.
+// y[n,k,p,q] = Σ_{c,r,s} round(w[k,c,r,s]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]) (+ bias[k]), wp the packed w; chunk ≥ R·S·Cp for one split.
 extern "C" __global__ void __launch_bounds__(256, 3) conv2d_forward_mma_tf32_m128_kernel(
-    const float* __restrict__ x, const float* __restrict__ w, const float* __restrict__ bias, float* __restrict__ y, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
+    const float* __restrict__ x, const float* __restrict__ wp, const float* __restrict__ bias, float* __restrict__ y, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_FORWARD, NC_PREC_TF32, 128>(w, x, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_FORWARD, NC_PREC_TF32, 128>(wp, x, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
-// dx[n,c,h,w] = Σ_{k,r,s} round(w[k,c,r,s]) · round(dy[n,k,(h+ph−r)/sh,(w+pw−s)/sw]) over exact taps; chunk ≥ K·R·S.
+// dx[n,c,h,w] = Σ_{k,r,s} round(w[k,c,r,s]) · round(dy[n,k,(h+ph−r)/sh,(w+pw−s)/sw]) over exact taps, wp the packed (transposed) w; chunk ≥ R·S·Kp for one split.
 extern "C" __global__ void __launch_bounds__(256, 3) conv2d_backward_data_mma_tf32_m128_kernel(
-    const float* __restrict__ dy, const float* __restrict__ w, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
+    const float* __restrict__ dy, const float* __restrict__ wp, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_TF32, 128>(w, dy, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_TF32, 128>(wp, dy, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // dw_z[k,c,r,s] = Σ_{(n,p,q) in split z} round(dy[n,k,p,q]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]), written to slot z of dw.
@@ -568,18 +759,18 @@ extern "C" __global__ void __launch_bounds__(256, 3) conv2d_backward_weight_mma_
     nc_conv_mma<NC_OP_BACKWARD_WEIGHT, NC_PREC_TF32, 128>(dy, x, nullptr, dw, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
-// y[n,k,p,q] = Σ_{c,r,s} round(w[k,c,r,s]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]) (+ bias[k]); chunk ≥ C·R·S.
+// y[n,k,p,q] = Σ_{c,r,s} round(w[k,c,r,s]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]) (+ bias[k]), wp the packed w; chunk ≥ R·S·Cp for one split.
 extern "C" __global__ void __launch_bounds__(128, 6) conv2d_forward_mma_bf16_kernel(
-    const float* __restrict__ x, const float* __restrict__ w, const float* __restrict__ bias, float* __restrict__ y, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
+    const float* __restrict__ x, const unsigned short* __restrict__ wp, const float* __restrict__ bias, float* __restrict__ y, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_FORWARD, NC_PREC_BF16, 64>(w, x, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_FORWARD, NC_PREC_BF16, 64>(wp, x, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
-// dx[n,c,h,w] = Σ_{k,r,s} round(w[k,c,r,s]) · round(dy[n,k,(h+ph−r)/sh,(w+pw−s)/sw]) over exact taps; chunk ≥ K·R·S.
+// dx[n,c,h,w] = Σ_{k,r,s} round(w[k,c,r,s]) · round(dy[n,k,(h+ph−r)/sh,(w+pw−s)/sw]) over exact taps, wp the packed (transposed) w; chunk ≥ R·S·Kp for one split.
 extern "C" __global__ void __launch_bounds__(128, 6) conv2d_backward_data_mma_bf16_kernel(
-    const float* __restrict__ dy, const float* __restrict__ w, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
+    const float* __restrict__ dy, const unsigned short* __restrict__ wp, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_BF16, 64>(w, dy, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_BF16, 64>(wp, dy, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // dw_z[k,c,r,s] = Σ_{(n,p,q) in split z} round(dy[n,k,p,q]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]), written to slot z of dw.
@@ -589,18 +780,18 @@ extern "C" __global__ void __launch_bounds__(128, 6) conv2d_backward_weight_mma_
     nc_conv_mma<NC_OP_BACKWARD_WEIGHT, NC_PREC_BF16, 64>(dy, x, nullptr, dw, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
-// y[n,k,p,q] = Σ_{c,r,s} round(w[k,c,r,s]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]) (+ bias[k]); chunk ≥ C·R·S.
-extern "C" __global__ void __launch_bounds__(256, 2) conv2d_forward_mma_bf16_m128_kernel(
-    const float* __restrict__ x, const float* __restrict__ w, const float* __restrict__ bias, float* __restrict__ y, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
+// y[n,k,p,q] = Σ_{c,r,s} round(w[k,c,r,s]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]) (+ bias[k]), wp the packed w; chunk ≥ R·S·Cp for one split.
+extern "C" __global__ void __launch_bounds__(256, 3) conv2d_forward_mma_bf16_m128_kernel(
+    const float* __restrict__ x, const unsigned short* __restrict__ wp, const float* __restrict__ bias, float* __restrict__ y, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_FORWARD, NC_PREC_BF16, 128>(w, x, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_FORWARD, NC_PREC_BF16, 128>(wp, x, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
-// dx[n,c,h,w] = Σ_{k,r,s} round(w[k,c,r,s]) · round(dy[n,k,(h+ph−r)/sh,(w+pw−s)/sw]) over exact taps; chunk ≥ K·R·S.
+// dx[n,c,h,w] = Σ_{k,r,s} round(w[k,c,r,s]) · round(dy[n,k,(h+ph−r)/sh,(w+pw−s)/sw]) over exact taps, wp the packed (transposed) w; chunk ≥ R·S·Kp for one split.
 extern "C" __global__ void __launch_bounds__(256, 3) conv2d_backward_data_mma_bf16_m128_kernel(
-    const float* __restrict__ dy, const float* __restrict__ w, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
+    const float* __restrict__ dy, const unsigned short* __restrict__ wp, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_BF16, 128>(w, dy, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_BF16, 128>(wp, dy, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // dw_z[k,c,r,s] = Σ_{(n,p,q) in split z} round(dy[n,k,p,q]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]), written to slot z of dw.
@@ -610,18 +801,18 @@ extern "C" __global__ void __launch_bounds__(256, 3) conv2d_backward_weight_mma_
     nc_conv_mma<NC_OP_BACKWARD_WEIGHT, NC_PREC_BF16, 128>(dy, x, nullptr, dw, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
-// As conv2d_forward_mma_bf16_kernel with y stored in bf16: y[n,k,p,q] = bf16(Σ … (+ bias[k])); one split (chunk ≥ C·R·S).
+// As conv2d_forward_mma_bf16_kernel with y stored in bf16: y[n,k,p,q] = bf16(Σ … (+ bias[k])); one split (chunk ≥ R·S·Cp).
 extern "C" __global__ void __launch_bounds__(128, 6) conv2d_forward_mma_bf16_out_bf16_kernel(
-    const float* __restrict__ x, const float* __restrict__ w, const float* __restrict__ bias, unsigned short* __restrict__ y, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
+    const float* __restrict__ x, const unsigned short* __restrict__ wp, const float* __restrict__ bias, unsigned short* __restrict__ y, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_FORWARD, NC_PREC_BF16, 64>(w, x, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_FORWARD, NC_PREC_BF16, 64>(wp, x, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // As conv2d_forward_mma_bf16_m128_kernel with y stored in bf16; one split.
-extern "C" __global__ void __launch_bounds__(256, 2) conv2d_forward_mma_bf16_m128_out_bf16_kernel(
-    const float* __restrict__ x, const float* __restrict__ w, const float* __restrict__ bias, unsigned short* __restrict__ y, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
+extern "C" __global__ void __launch_bounds__(256, 3) conv2d_forward_mma_bf16_m128_out_bf16_kernel(
+    const float* __restrict__ x, const unsigned short* __restrict__ wp, const float* __restrict__ bias, unsigned short* __restrict__ y, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_FORWARD, NC_PREC_BF16, 128>(w, x, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_FORWARD, NC_PREC_BF16, 128>(wp, x, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // x stored in bf16 (the "_in_bf16" kernels: a BN+ReLU output that only the next convolution reads,
@@ -631,16 +822,16 @@ extern "C" __global__ void __launch_bounds__(256, 2) conv2d_forward_mma_bf16_m12
 
 // As conv2d_forward_mma_bf16_kernel with x stored in bf16; any split.
 extern "C" __global__ void __launch_bounds__(128, 6) conv2d_forward_mma_bf16_in_bf16_kernel(
-    const unsigned short* __restrict__ x, const float* __restrict__ w, const float* __restrict__ bias, float* __restrict__ y, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
+    const unsigned short* __restrict__ x, const unsigned short* __restrict__ wp, const float* __restrict__ bias, float* __restrict__ y, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_FORWARD, NC_PREC_BF16, 64>(w, x, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_FORWARD, NC_PREC_BF16, 64>(wp, x, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // As conv2d_forward_mma_bf16_out_bf16_kernel with x stored in bf16; one split.
 extern "C" __global__ void __launch_bounds__(128, 6) conv2d_forward_mma_bf16_in_bf16_out_bf16_kernel(
-    const unsigned short* __restrict__ x, const float* __restrict__ w, const float* __restrict__ bias, unsigned short* __restrict__ y, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
+    const unsigned short* __restrict__ x, const unsigned short* __restrict__ wp, const float* __restrict__ bias, unsigned short* __restrict__ y, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_FORWARD, NC_PREC_BF16, 64>(w, x, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_FORWARD, NC_PREC_BF16, 64>(wp, x, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // As conv2d_backward_weight_mma_bf16_kernel with x stored in bf16.
@@ -651,17 +842,17 @@ extern "C" __global__ void __launch_bounds__(128, 6) conv2d_backward_weight_mma_
 }
 
 // As conv2d_forward_mma_bf16_m128_kernel with x stored in bf16; any split.
-extern "C" __global__ void __launch_bounds__(256, 2) conv2d_forward_mma_bf16_m128_in_bf16_kernel(
-    const unsigned short* __restrict__ x, const float* __restrict__ w, const float* __restrict__ bias, float* __restrict__ y, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
+extern "C" __global__ void __launch_bounds__(256, 3) conv2d_forward_mma_bf16_m128_in_bf16_kernel(
+    const unsigned short* __restrict__ x, const unsigned short* __restrict__ wp, const float* __restrict__ bias, float* __restrict__ y, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_FORWARD, NC_PREC_BF16, 128>(w, x, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_FORWARD, NC_PREC_BF16, 128>(wp, x, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // As conv2d_forward_mma_bf16_m128_out_bf16_kernel with x stored in bf16; one split.
-extern "C" __global__ void __launch_bounds__(256, 2) conv2d_forward_mma_bf16_m128_in_bf16_out_bf16_kernel(
-    const unsigned short* __restrict__ x, const float* __restrict__ w, const float* __restrict__ bias, unsigned short* __restrict__ y, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
+extern "C" __global__ void __launch_bounds__(256, 3) conv2d_forward_mma_bf16_m128_in_bf16_out_bf16_kernel(
+    const unsigned short* __restrict__ x, const unsigned short* __restrict__ wp, const float* __restrict__ bias, unsigned short* __restrict__ y, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_FORWARD, NC_PREC_BF16, 128>(w, x, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_FORWARD, NC_PREC_BF16, 128>(wp, x, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // As conv2d_backward_weight_mma_bf16_m128_kernel with x stored in bf16.
@@ -677,9 +868,9 @@ extern "C" __global__ void __launch_bounds__(256, 3) conv2d_backward_weight_mma_
 
 // As conv2d_backward_data_mma_bf16_kernel with dy stored in bf16.
 extern "C" __global__ void __launch_bounds__(128, 6) conv2d_backward_data_mma_bf16_dy_bf16_kernel(
-    const unsigned short* __restrict__ dy, const float* __restrict__ w, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
+    const unsigned short* __restrict__ dy, const unsigned short* __restrict__ wp, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_BF16, 64>(w, dy, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_BF16, 64>(wp, dy, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // As conv2d_backward_weight_mma_bf16_kernel with dy stored in bf16.
@@ -698,9 +889,9 @@ extern "C" __global__ void __launch_bounds__(128, 6) conv2d_backward_weight_mma_
 
 // As conv2d_backward_data_mma_bf16_m128_kernel with dy stored in bf16.
 extern "C" __global__ void __launch_bounds__(256, 3) conv2d_backward_data_mma_bf16_m128_dy_bf16_kernel(
-    const unsigned short* __restrict__ dy, const float* __restrict__ w, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
+    const unsigned short* __restrict__ dy, const unsigned short* __restrict__ wp, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_BF16, 128>(w, dy, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_BF16, 128>(wp, dy, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // As conv2d_backward_weight_mma_bf16_m128_kernel with dy stored in bf16.
@@ -717,6 +908,8 @@ extern "C" __global__ void __launch_bounds__(256, 3) conv2d_backward_weight_mma_
     nc_conv_mma<NC_OP_BACKWARD_WEIGHT, NC_PREC_BF16, 128>(dy, x, nullptr, dw, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
+NC_EXPORT_KERNEL(conv2d_pack_weight_tf32_kernel);
+NC_EXPORT_KERNEL(conv2d_pack_weight_bf16_kernel);
 NC_EXPORT_KERNEL(conv2d_forward_mma_tf32_kernel);
 NC_EXPORT_KERNEL(conv2d_backward_data_mma_tf32_kernel);
 NC_EXPORT_KERNEL(conv2d_backward_weight_mma_tf32_kernel);

@@ -38,7 +38,8 @@
 // warp shuffles of the addresses, so a lane missing from the warp is reported as for any *_sync.
 //
 // cp.async (PTX ISA, "cp.async"): nc_cp_async4 starts a copy of 4 bytes (or writes 4 zero bytes
-// when !valid) into shared memory; nc_cp_async_commit closes the thread's current group;
+// when !valid) into shared memory, nc_cp_async16 one of 16 (both addresses 16-byte aligned);
+// nc_cp_async_commit closes the thread's current group;
 // nc_cp_async_wait<N> returns once at most the N newest committed groups are still in flight. A
 // copy is visible to its own thread after the wait and to the block after a __syncthreads that
 // follows the waits. The emulator fills the destination with NaN at the issue and lands the copy
@@ -104,6 +105,12 @@ __device__ __forceinline__ void nc_ldmatrix_x4(unsigned (&r)[4], const void* row
 __device__ __forceinline__ void nc_cp_async4(void* smem, const void* src, bool valid)
 {
     asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;" ::"r"(nc_smem_addr(smem)), "l"(src), "r"(valid ? 4 : 0) : "memory");
+}
+
+// The same for 16 bytes (both addresses 16-byte aligned).
+__device__ __forceinline__ void nc_cp_async16(void* smem, const void* src, bool valid)
+{
+    asm volatile("cp.async.ca.shared.global [%0], [%1], 16, %2;" ::"r"(nc_smem_addr(smem)), "l"(src), "r"(valid ? 16 : 0) : "memory");
 }
 
 __device__ __forceinline__ void nc_cp_async_commit() { asm volatile("cp.async.commit_group;" ::: "memory"); }
@@ -195,6 +202,8 @@ __device__ inline void nc_ldmatrix_x4(unsigned (&r)[4], const void* row)
 }
 
 __device__ inline void nc_cp_async4(void* smem, const void* src, bool valid) { nc_emu_cp_async(smem, src, 4, valid ? 4u : 0u); }
+
+__device__ inline void nc_cp_async16(void* smem, const void* src, bool valid) { nc_emu_cp_async(smem, src, 16, valid ? 16u : 0u); }
 
 __device__ inline void nc_cp_async_commit() { nc_emu_cp_async_commit(); }
 

@@ -43,6 +43,11 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
 
     private readonly Workspace workspace = new(driver);
 
+    /// <summary>The packed weight of the current launch (its own buffer: a split launch needs the partial-sum workspace too).</summary>
+    private readonly Workspace packed = new(driver);
+
+    public const int PackThreads = 256;
+
     public static IReadOnlyDictionary<string, LaunchShape> Shapes { get; } =
         (from op in new[] { "forward", "backward_data", "backward_weight" }
          from p in new[] { Precision.Tf32, Precision.Bf16 }
@@ -56,6 +61,7 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
                 select (Name: BackwardWeightKernelName(Precision.Bf16, rows, io.X, io.Dy), Shape: new LaunchShape(2 * rows)))
         .Concat(from rows in new[] { ShortTileRows, TallTileRows }
                 select (Name: BackwardDataKernelName(Precision.Bf16, rows, dyBf16: true), Shape: new LaunchShape(2 * rows)))
+        .Concat(from p in new[] { Precision.Tf32, Precision.Bf16 } select (Name: PackKernelName(p), Shape: new LaunchShape(PackThreads)))
         .ToDictionary(e => e.Name, e => e.Shape);
 
     /// <summary>
@@ -72,6 +78,37 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
     /// <summary>conv2d_backward_data_mma_{tf32|bf16}[_m128][_dy_bf16]_kernel.</summary>
     private static string BackwardDataKernelName(Precision p, int tileRows, bool dyBf16) =>
         KernelName("backward_data", p, tileRows).Replace("_kernel", dyBf16 ? "_dy_bf16_kernel" : "_kernel");
+
+    /// <summary>conv2d_pack_weight_{tf32|bf16}_kernel.</summary>
+    private static string PackKernelName(Precision p) => $"conv2d_pack_weight_{Suffix(p)}_kernel";
+
+    /// <summary>A reduction channel count rounded up to whole 16-deep slices (see <see cref="PackWeight"/>).</summary>
+    public static int PaddedChannels(int channels) => (channels + SliceDepth - 1) / SliceDepth * SliceDepth;
+
+    /// <summary>
+    /// Packs w [K,C,R,S] into the A operand of forward (<paramref name="transpose"/> false: rows k,
+    /// wp[k, t·Cp + c] = round(w[k,c,t])) or backward data (true: rows c, wp[c, t·Kp + k] =
+    /// round(w[k,c,t])), t = r·S + s, Cp / Kp the channel count rounded up to 16 with zeros after
+    /// the real channels: the reduction of both runs tap-major, 16 channels of one tap per slice, and
+    /// a block copies its A tile 16 bytes at a time. Rounded once here (tf32: fp32 values rounded to
+    /// tf32; bf16: bf16 bits) rather than in every tile. Returns the buffer (the launcher's
+    /// <see cref="packed"/> workspace) and the row length R·S·Cp (or ·Kp).
+    /// </summary>
+    private (DeviceBuffer Packed, int RowLength) PackWeight(DeviceBuffer w, ConvShape g, Precision p, bool transpose)
+    {
+        long rows = transpose ? g.C : g.K;
+        int rowLength = g.R * g.S * PaddedChannels(transpose ? g.K : g.C);
+        long length = rows * rowLength;
+        if (length > int.MaxValue)
+            throw new ArgumentException($"Convolution: the packed weight has {length} elements; the tensor-core kernels index with 32 bits (< 2^31).");
+        int elementSize = p == Precision.Bf16 ? 2 : 4;
+        var wp = packed.Get(Math.Max(1, length) * elementSize);
+        if (length > 0)
+            Launch(PackKernelName(p), GridFor(length, PackThreads), PackThreads,
+                new KernelArgs().Ptr(w).Ptr(wp).I32(g.K).I32(g.C).I32(g.R * g.S).I32(transpose ? 1 : 0),
+                new LaunchCost(4 * g.WeightLength + elementSize * length, 0));
+        return (wp, rowLength);
+    }
 
     /// <summary>A tensor stored in bf16 is read only by the bf16 kernels (tf32 tiles are filled by cp.async, which cannot widen).</summary>
     private static void RequireBf16ForBf16Input(Precision p)
@@ -167,7 +204,7 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
                                          int tileRows) =>
         Forward(x, true, w, bias, y, yBf16, g, p, splits, tileRows);
 
-    private static int ForwardSplits(ConvShape g) => Splits(g.K, (long)g.N * g.P * g.Q, (long)g.C * g.R * g.S, g.OutputLength);
+    private static int ForwardSplits(ConvShape g) => Splits(g.K, (long)g.N * g.P * g.Q, (long)g.R * g.S * PaddedChannels(g.C), g.OutputLength);
 
     /// <summary>
     /// The forward at any input and output type. A bf16 y with one split at bf16 is stored by the
@@ -184,12 +221,14 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
         Need(y, g.OutputLength, nameof(y), elementSize: yBf16 ? 2 : 4);
         if (bias is not null) Need(bias, g.K, nameof(bias));
         if (g.OutputLength == 0) return;
-        var (chunk, n) = SplitPlan(g.C * g.R * g.S, splits);
+        var (wp, reduction) = PackWeight(w, g, p, transpose: false);
+        var (chunk, n) = SplitPlan(reduction, splits);
         bool direct = n == 1 && (!yBf16 || p == Precision.Bf16);   // the kernel writes y itself
         var target = direct ? y : workspace.Get(n * g.OutputLength * sizeof(float));
         Launch(ForwardKernelName(p, tileRows, xBf16, yBf16 && direct), TileGrid(g.K, (long)g.N * g.P * g.Q, n, tileRows), 2 * tileRows,
-            Geometry(new KernelArgs().Ptr(x).Ptr(w).Ptr(bias?.Ptr ?? 0).Ptr(target), g).I32(chunk),
-            new LaunchCost((xBf16 ? 2 : 4) * g.InputLength + 4 * g.WeightLength + (direct && yBf16 ? 2 : 4 * n) * g.OutputLength, Flops(g), p));
+            Geometry(new KernelArgs().Ptr(x).Ptr(wp).Ptr(bias?.Ptr ?? 0).Ptr(target), g).I32(chunk),
+            new LaunchCost((xBf16 ? 2 : 4) * g.InputLength + (long)(p == Precision.Bf16 ? 2 : 4) * g.K * reduction +
+                           (direct && yBf16 ? 2 : 4 * n) * g.OutputLength, Flops(g), p));
         if (direct) return;
         if (yBf16) ConvKernels.ReduceToBf16(Driver, target, y, n, g.OutputLength);
         else ConvKernels.Reduce(Driver, target, y, n, g.OutputLength);
@@ -211,7 +250,7 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
     internal void Conv2dBackwardDataBf16Dy(DeviceBuffer dy, DeviceBuffer w, DeviceBuffer dx, ConvShape g, Precision p, int splits, int tileRows) =>
         BackwardData(dy, true, w, dx, g, p, splits, tileRows);
 
-    private static int BackwardDataSplits(ConvShape g) => Splits(g.C, (long)g.N * g.H * g.W, (long)g.K * g.R * g.S, g.InputLength);
+    private static int BackwardDataSplits(ConvShape g) => Splits(g.C, (long)g.N * g.H * g.W, (long)g.R * g.S * PaddedChannels(g.K), g.InputLength);
 
     private void BackwardData(DeviceBuffer dy, bool dyBf16, DeviceBuffer w, DeviceBuffer dx, ConvShape g, Precision p, int splits, int tileRows)
     {
@@ -220,10 +259,11 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
         string kernel = BackwardDataKernelName(p, CheckTileRows(tileRows), dyBf16);
         Need(dy, g.OutputLength, nameof(dy), elementSize: dyBf16 ? 2 : 4); Need(w, g.WeightLength, nameof(w)); Need(dx, g.InputLength, nameof(dx));
         if (g.InputLength == 0) return;
-        var (target, chunk, n) = Plan(dx, g.InputLength, g.K * g.R * g.S, splits);
+        var (wp, reduction) = PackWeight(w, g, p, transpose: true);
+        var (target, chunk, n) = Plan(dx, g.InputLength, reduction, splits);
         Launch(kernel, TileGrid(g.C, (long)g.N * g.H * g.W, n, tileRows), 2 * tileRows,
-            Geometry(new KernelArgs().Ptr(dy).Ptr(w).Ptr(target), g).I32(chunk),
-            new LaunchCost((dyBf16 ? 2 : 4) * g.OutputLength + 4 * (g.WeightLength + n * g.InputLength), Flops(g), p));
+            Geometry(new KernelArgs().Ptr(dy).Ptr(wp).Ptr(target), g).I32(chunk),
+            new LaunchCost((dyBf16 ? 2 : 4) * g.OutputLength + (long)(p == Precision.Bf16 ? 2 : 4) * g.C * reduction + 4L * n * g.InputLength, Flops(g), p));
         Reduce(target, dx, n, g.InputLength);
     }
 
@@ -319,5 +359,9 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
         return (int)Math.Min(splits, 65535);
     }
 
-    public void Dispose() => workspace.Dispose();
+    public void Dispose()
+    {
+        workspace.Dispose();
+        packed.Dispose();
+    }
 }

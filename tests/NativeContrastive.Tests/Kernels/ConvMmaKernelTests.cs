@@ -20,8 +20,10 @@ namespace NativeContrastive.Tests.KernelTests;
 /// far above it for these n. Geometries: first layer C = 1 / 3, 7×7 stride 2 pad 3, 1×1 stride 2
 /// with odd C, 3×3 stride 2 with odd H, W and K = 70 (two row tiles), a 2×3 kernel with unequal
 /// strides and pads, a 5×3 kernel at stride 3 (backward data's multiply-shift division off the
-/// stride-1/2 path); together their R·S and P·Q make the division-free index walks carry at every
-/// digit; each op also with its reduction split (partial sums + ordered reduce).
+/// stride-1/2 path), C = 32 and K = 48 (channel counts of whole 16-deep slices: no padding in the
+/// tap-major reductions, two or three slices per tap); the others pad their channels to 16; together
+/// their R·S and P·Q make backward weight's division-free index walk carry at every digit; each op
+/// also with its reduction split (partial sums + ordered reduce).
 /// </summary>
 public class ConvMmaKernelTests(EmuOrder order) : EmuKernelTest(order)
 {
@@ -37,6 +39,7 @@ public class ConvMmaKernelTests(EmuOrder order) : EmuKernelTest(order)
             (new ConvShape(1, 19, 7, 9, 70, 3, 3, 2, 2, 1, 1), "3x3 s2 p1 odd HW K=70"),
             (new ConvShape(2, 5, 6, 7, 4, 2, 3, 1, 2, 0, 1), "2x3 s1/2 p0/1"),
             (new ConvShape(2, 6, 13, 11, 5, 5, 3, 3, 3, 2, 1), "5x3 s3 p2/1"),
+            (new ConvShape(1, 32, 6, 5, 48, 3, 3, 1, 1, 1, 1), "C=32 K=48 3x3 (whole slices)"),
         ];
         foreach (var p in new[] { Precision.Tf32, Precision.Bf16 })
             foreach (int rows in new[] { ConvMmaKernels.ShortTileRows, ConvMmaKernels.TallTileRows })
@@ -215,7 +218,8 @@ public class ConvMmaKernelTests(EmuOrder order) : EmuKernelTest(order)
         using var dy = DeviceBuffer.Allocate<float>(profiled, g.OutputLength);
         mma.Conv2dForward(dx, dw, null, dy, g, Precision.Tf32);
         ForwardRef(g, x, w, Precision.Tf32).AssertClose(dy.ToArray<float>(), $"K = {k}");
-        Assert.That(profiled.Snapshot().Entries.Where(e => e.Name.StartsWith("conv_mma.cu:")).Select(e => e.Name), Is.EqualTo(new[] { "conv_mma.cu:" + kernel }));
+        Assert.That(profiled.Snapshot().Entries.Where(e => e.Name.StartsWith("conv_mma.cu:")).Select(e => e.Name), 
+            Is.EquivalentTo(new[] { "conv_mma.cu:conv2d_pack_weight_tf32_kernel", "conv_mma.cu:" + kernel }), "the weight packing and the tile kernel");
         Assert.Throws<ArgumentOutOfRangeException>(() => mma.Conv2dForward(dx, dw, null, dy, g, Precision.Tf32, 1, 96));
     }
 }
