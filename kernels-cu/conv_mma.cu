@@ -364,14 +364,15 @@ __device__ __forceinline__ unsigned short nc_mma_tile_bits(unsigned short bits) 
 //   issue(as, bs)   tf32: cp.async copies of the current slice into a ring slot, then the next slice
 //   fetch(as, bs)   bf16: start the current slice (copies into as/bs, loads into staging registers) …
 //   land(as, bs)    … and finish it into the same buffers (wait for the copies, store the registers)
-// and round_a: whether A arrives already rounded to tf32 (its fragments then skip the cvt).
+// round_a: whether A arrives already rounded to tf32 (its fragments then skip the cvt), and
+// pin_lane_rows: whether the pipeline keeps its ldmatrix offsets in registers (nc_mma_lane_rows).
 //
 // nc_mma_feed_walk: every element gathered on its own with the mixed-radix walk above (backward
 // weight; both operands are activations there).
 template <int OP, int TM, typename TA, typename TB> struct nc_mma_feed_walk
 {
     using T = nc_mma_tile<TM>;
-    static constexpr bool round_a = true;
+    static constexpr bool round_a = true, pin_lane_rows = false;
     const TA* a;
     const TB* b;
     const nc_mma_geom& g;
@@ -420,7 +421,7 @@ template <int OP, int TM, typename TA, typename TB> struct nc_mma_feed_walk
 template <int OP, int TM, typename TA, typename TB> struct nc_mma_feed_taps
 {
     using T = nc_mma_tile<TM>;
-    static constexpr bool round_a = false;
+    static constexpr bool round_a = false, pin_lane_rows = true;
     const TA* a;
     const TB* b;
     const nc_mma_geom& g;
@@ -493,14 +494,31 @@ template <int OP, int TM, typename TA, typename TB> struct nc_mma_feed_taps
     }
 };
 
-// acc[mi][ni] += the warp's (wm + 16mi, wn + 8ni) 16×8 tile of As·Bsᵀ over one 16-deep fp32 slice,
-// each fragment register rounded to tf32 after its ldmatrix (A's only when ROUND_A: a packed weight
-// tile holds tf32 values already).
-template <bool ROUND_A>
-__device__ __forceinline__ void nc_mma_slice_tf32(const float (*As)[NC_MMA_F32_LD], const float (*Bs)[NC_MMA_F32_LD], int wm, int wn,
-                                                  int lane, float (&acc)[2][4][4])
+// This lane's ldmatrix rows, as element offsets into a tile, computed once per thread (the slice
+// functions only add constants): A's matrix q of mi = 0 at As[wm + 8(q&1) + lane%8][c·(q>>1)] and
+// B's matrix q of column tiles 0, 1 at Bs[wn + 8(q>>1) + lane%8][c·(q&1)], with c = 4 for fp32
+// tiles (a matrix is 8 rows of 4 fp32) and 8 for bf16 ones (8 rows of 8 bf16); q = lane / 8.
+// pin: keep them in registers (nc_opaque) rather than let ptxas recompute them every slice, where the
+// feeder leaves the registers (the tap-major ones; backward weight's gathers need them).
+template <int LD, int C> struct nc_mma_lane_rows
 {
-    int q = lane >> 3, r8 = lane & 7;
+    int a, b;
+    __device__ __forceinline__ nc_mma_lane_rows(int wm, int wn, int lane, bool pin)
+    {
+        int q = lane >> 3, r8 = lane & 7;
+        a = (wm + 8 * (q & 1) + r8) * LD + C * (q >> 1);
+        b = (wn + 8 * (q >> 1) + r8) * LD + C * (q & 1);
+        if (pin) { a = nc_opaque(a); b = nc_opaque(b); }
+    }
+};
+
+// acc[mi][ni] += the warp's (wm + 16mi, wn + 8ni) 16×8 tile of As·Bsᵀ over one 16-deep fp32 slice
+// (As, Bs: the slot's tiles, flat), each fragment register rounded to tf32 after its ldmatrix (A's
+// only when ROUND_A: a packed weight tile holds tf32 values already).
+template <bool ROUND_A>
+__device__ __forceinline__ void nc_mma_slice_tf32(const float* As, const float* Bs, const nc_mma_lane_rows<NC_MMA_F32_LD, 4>& rows,
+                                                  float (&acc)[2][4][4])
+{
 #pragma unroll
     for (int ks = 0; ks < NC_MMA_TK; ks += 8)
     {
@@ -511,7 +529,7 @@ __device__ __forceinline__ void nc_mma_slice_tf32(const float (*As)[NC_MMA_F32_L
         for (int p = 0; p < 2; p++)
         {
             unsigned r[4];
-            nc_ldmatrix_x4(r, &Bs[wn + 16 * p + 8 * (q >> 1) + r8][ks + 4 * (q & 1)]);
+            nc_ldmatrix_x4(r, Bs + rows.b + 16 * p * NC_MMA_F32_LD + ks);
 #pragma unroll
             for (int e = 0; e < 4; e++) bf[2 * p + e / 2][e % 2] = __float_as_uint(nc_tf32_round(__uint_as_float(r[e])));
         }
@@ -520,7 +538,7 @@ __device__ __forceinline__ void nc_mma_slice_tf32(const float (*As)[NC_MMA_F32_L
         {
             // Matrix q is As[wm + 16mi + 8(q&1) + 0..7][ks + 4(q>>1) .. +3]: a0, a1, a2, a3.
             unsigned af[4];
-            nc_ldmatrix_x4(af, &As[wm + 16 * mi + 8 * (q & 1) + r8][ks + 4 * (q >> 1)]);
+            nc_ldmatrix_x4(af, As + rows.a + 16 * mi * NC_MMA_F32_LD + ks);
             if (ROUND_A)
 #pragma unroll
                 for (int e = 0; e < 4; e++) af[e] = __float_as_uint(nc_tf32_round(__uint_as_float(af[e])));
@@ -531,17 +549,16 @@ __device__ __forceinline__ void nc_mma_slice_tf32(const float (*As)[NC_MMA_F32_L
 }
 
 // The same over one 16-deep bf16 slice (already rounded when stored).
-__device__ __forceinline__ void nc_mma_slice_bf16(const unsigned short (*As)[NC_MMA_BF16_LD], const unsigned short (*Bs)[NC_MMA_BF16_LD],
-                                                  int wm, int wn, int lane, float (&acc)[2][4][4])
+__device__ __forceinline__ void nc_mma_slice_bf16(const unsigned short* As, const unsigned short* Bs, const nc_mma_lane_rows<NC_MMA_BF16_LD, 8>& rows,
+                                                  float (&acc)[2][4][4])
 {
-    int q = lane >> 3, r8 = lane & 7;
     // Matrix q of column tiles 2p, 2p+1 is Bs[wn + 16p + 8(q>>1) + 0..7][8(q&1) .. +7]: b0, b1 of 2p, then of 2p+1.
     unsigned bf[4][2];
 #pragma unroll
     for (int p = 0; p < 2; p++)
     {
         unsigned r[4];
-        nc_ldmatrix_x4(r, &Bs[wn + 16 * p + 8 * (q >> 1) + r8][8 * (q & 1)]);
+        nc_ldmatrix_x4(r, Bs + rows.b + 16 * p * NC_MMA_BF16_LD);
         bf[2 * p][0] = r[0]; bf[2 * p][1] = r[1];
         bf[2 * p + 1][0] = r[2]; bf[2 * p + 1][1] = r[3];
     }
@@ -550,7 +567,7 @@ __device__ __forceinline__ void nc_mma_slice_bf16(const unsigned short (*As)[NC_
     {
         // Matrix q is As[wm + 16mi + 8(q&1) + 0..7][8(q>>1) .. +7]: a0, a1, a2, a3.
         unsigned af[4];
-        nc_ldmatrix_x4(af, &As[wm + 16 * mi + 8 * (q & 1) + r8][8 * (q >> 1)]);
+        nc_ldmatrix_x4(af, As + rows.a + 16 * mi * NC_MMA_BF16_LD);
 #pragma unroll
         for (int ni = 0; ni < 4; ni++) nc_mma_bf16_m16n8k16(acc[mi][ni], af, bf[ni]);
     }
@@ -562,6 +579,7 @@ __device__ __forceinline__ void nc_mma_mainloop_tf32(Feed& feed, int slices, int
 {
     __shared__ __align__(16) float As[NC_MMA_TF32_STAGES][TM][NC_MMA_F32_LD];
     __shared__ __align__(16) float Bs[NC_MMA_TF32_STAGES][NC_MMA_TN][NC_MMA_F32_LD];
+    nc_mma_lane_rows<NC_MMA_F32_LD, 4> rows(wm, wn, tid & 31, Feed::pin_lane_rows);
     // Every iteration commits one group (empty past the last slice), so group s always holds slice s.
 #pragma unroll
     for (int s = 0; s < NC_MMA_TF32_STAGES - 1; s++)
@@ -577,7 +595,7 @@ __device__ __forceinline__ void nc_mma_mainloop_tf32(Feed& feed, int slices, int
         if (next < slices) feed.issue(As[next % NC_MMA_TF32_STAGES], Bs[next % NC_MMA_TF32_STAGES]);
         nc_cp_async_commit();
         int slot = s % NC_MMA_TF32_STAGES;
-        nc_mma_slice_tf32<Feed::round_a>(As[slot], Bs[slot], wm, wn, tid & 31, acc);
+        nc_mma_slice_tf32<Feed::round_a>(&As[slot][0][0], &Bs[slot][0][0], rows, acc);
     }
 }
 
@@ -588,6 +606,7 @@ __device__ __forceinline__ void nc_mma_mainloop_bf16(Feed& feed, int slices, int
 {
     __shared__ __align__(16) unsigned short As[2][TM][NC_MMA_BF16_LD];
     __shared__ __align__(16) unsigned short Bs[2][NC_MMA_TN][NC_MMA_BF16_LD];
+    nc_mma_lane_rows<NC_MMA_BF16_LD, 8> rows(wm, wn, tid & 31, Feed::pin_lane_rows);
     feed.fetch(As[0], Bs[0]);   // slices ≥ 1
     feed.land(As[0], Bs[0]);
     __syncthreads();
@@ -597,7 +616,7 @@ __device__ __forceinline__ void nc_mma_mainloop_bf16(Feed& feed, int slices, int
         bool more = s + 1 < slices;
         // The other buffer's last reader was slice s−1's mma, before the previous barrier.
         if (more) feed.fetch(As[cur ^ 1], Bs[cur ^ 1]);
-        nc_mma_slice_bf16(As[cur], Bs[cur], wm, wn, tid & 31, acc);
+        nc_mma_slice_bf16(&As[cur][0][0], &Bs[cur][0][0], rows, acc);
         if (more) feed.land(As[cur ^ 1], Bs[cur ^ 1]);
         __syncthreads();
     }

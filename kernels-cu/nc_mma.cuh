@@ -107,6 +107,15 @@ __device__ __forceinline__ void nc_cp_async4(void* smem, const void* src, bool v
     asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;" ::"r"(nc_smem_addr(smem)), "l"(src), "r"(valid ? 4 : 0) : "memory");
 }
 
+// v, made opaque to the optimiser: a per-thread offset computed once from threadIdx stays in its
+// register instead of being recomputed from threadIdx in every iteration of a main loop (ptxas
+// rematerialises such values to save registers even where registers are to spare).
+__device__ __forceinline__ int nc_opaque(int v)
+{
+    asm volatile("" : "+r"(v));
+    return v;
+}
+
 // The same for 16 bytes (both addresses 16-byte aligned).
 __device__ __forceinline__ void nc_cp_async16(void* smem, const void* src, bool valid)
 {
@@ -204,6 +213,8 @@ __device__ inline void nc_ldmatrix_x4(unsigned (&r)[4], const void* row)
 __device__ inline void nc_cp_async4(void* smem, const void* src, bool valid) { nc_emu_cp_async(smem, src, 4, valid ? 4u : 0u); }
 
 __device__ inline void nc_cp_async16(void* smem, const void* src, bool valid) { nc_emu_cp_async(smem, src, 16, valid ? 16u : 0u); }
+
+__device__ inline int nc_opaque(int v) { return v; }
 
 __device__ inline void nc_cp_async_commit() { nc_emu_cp_async_commit(); }
 
