@@ -107,33 +107,17 @@ template <int OP> __device__ __forceinline__ void nc_mma_sizes(const nc_mma_geom
     else { M = g.K; Ncol = g.C * g.R * g.S; KR = g.N * g.P * g.Q; }
 }
 
-// A[m, kk] = a[lo + hi + m·stride]: forward w[m, kk] (lo = kk, hi = 0), backward data w[k, m, t]
-// (kk = k·R·S + t: lo = t, hi = k·C·R·S), backward weight dy[n, m, u] (kk = n·P·Q + u: lo = u,
-// hi = n·K·P·Q). lo < lim (no carry for forward), each carry adds unit to hi.
+// Backward weight's A: A[m, kk] = dy[n, m, u] = dy[lo + hi + m·P·Q] for kk = n·P·Q + u: lo = u < P·Q,
+// hi = n·K·P·Q (a carry out of lo adds K·P·Q to hi).
 struct nc_mma_arow
 {
     int lo, hi;
 };
 
-template <int OP> __device__ __forceinline__ int nc_mma_a_stride(const nc_mma_geom& g)
+__device__ __forceinline__ nc_mma_arow nc_mma_arow_decode(const nc_mma_geom& g, int kk)
 {
-    return OP == NC_OP_FORWARD ? g.C * g.R * g.S : OP == NC_OP_BACKWARD_DATA ? g.R * g.S : g.P * g.Q;
-}
-
-template <int OP> __device__ __forceinline__ void nc_mma_a_radix(const nc_mma_geom& g, int& lim, int& unit)
-{
-    if (OP == NC_OP_FORWARD) { lim = 0x7fffffff; unit = 0; }
-    else if (OP == NC_OP_BACKWARD_DATA) { lim = g.R * g.S; unit = g.C * g.R * g.S; }
-    else { lim = g.P * g.Q; unit = g.K * g.P * g.Q; }
-}
-
-template <int OP> __device__ __forceinline__ nc_mma_arow nc_mma_arow_decode(const nc_mma_geom& g, int kk)
-{
-    if (OP == NC_OP_FORWARD) return nc_mma_arow{kk, 0};
-    int lim, unit;
-    nc_mma_a_radix<OP>(g, lim, unit);
-    int hi = kk / lim;
-    return nc_mma_arow{kk - hi * lim, hi * unit};
+    int pq = g.P * g.Q, n = kk / pq;
+    return nc_mma_arow{kk - n * pq, n * g.K * pq};
 }
 
 // What B column j stands for, decoded once per thread (a thread's B columns never change):
@@ -169,54 +153,57 @@ template <int OP> __device__ __forceinline__ nc_mma_col nc_mma_col_decode(const 
     return c;
 }
 
-// What B row (reduction index) kk stands for, decoded once per slice and shared by a thread's columns:
-//   forward          off = c·H·W, (dh, dw) = (r, s)          kk = (c, r, s)
-//   backward data    off = k·P·Q, (dh, dw) = (r, s)          kk = (k, r, s)
+// What a B row (reduction index) stands for, shared by a thread's columns:
+//   forward          off = c·H·W, (dh, dw) = (r, s)          (a slice's tap; c its first channel)
+//   backward data    off = k·P·Q, (dh, dw) = (r, s)          (the same with dy's channel k)
 //   backward weight  off = n·C·H·W, (dh, dw) = (p·sh, q·sw)  kk = (n, p, q)
 struct nc_mma_tap
 {
     int off, dh, dw;
 };
 
-template <int OP> __device__ __forceinline__ nc_mma_tap nc_mma_tap_decode(const nc_mma_geom& g, int kk)
+// Backward weight's B row kk = (n, p, q).
+__device__ __forceinline__ nc_mma_tap nc_mma_tap_decode(const nc_mma_geom& g, int kk)
 {
-    if (OP == NC_OP_BACKWARD_WEIGHT)
-    {
-        int pq = g.P * g.Q, n = kk / pq, u = kk - n * pq, p = u / g.Q, q = u - p * g.Q;
-        return nc_mma_tap{n * g.C * g.H * g.W, p * g.sh, q * g.sw};
-    }
-    int rs = g.R * g.S, c = kk / rs, t = kk - c * rs, r = t / g.S, s = t - r * g.S;
-    return nc_mma_tap{OP == NC_OP_FORWARD ? c * g.H * g.W : c * g.P * g.Q, r, s};
+    int pq = g.P * g.Q, n = kk / pq, u = kk - n * pq, p = u / g.Q, q = u - p * g.Q;
+    return nc_mma_tap{n * g.C * g.H * g.W, p * g.sh, q * g.sw};
 }
 
-// Walking a reduction index forward without dividing. A tap's fields are mixed-radix digits:
-// dw ∈ [0, dw_lim) (s, or q·sw), dh ∈ [0, dh_lim) in steps of dh_unit (r, or p·sh), off in steps
-// of off_unit (a channel / image plane); a carry out of dw adds dh_unit to dh, one out of dh adds
-// off_unit to off. step16 holds the digits of +16 (one slice), step4 those of +4 (from a thread's
-// first B index to its next), a_* the same for A's row. Adding digit-wise and carrying once per
-// digit is exact: each digit and each step digit is below its limit, so a sum (plus an incoming
-// carry) is below twice the limit. mh, mw: ⌈2³¹/sh⌉, ⌈2³¹/sw⌉ for backward data's exact division.
+// Walking backward weight's reduction index forward without dividing. A tap's fields are
+// mixed-radix digits: dw ∈ [0, Q·sw) in steps of sw, dh ∈ [0, P·sh) in steps of sh, off in steps of
+// an image (C·H·W); a carry out of dw adds sh to dh, one out of dh adds an image to off. step16 holds
+// the digits of +16 (one slice), step4 those of +4 (from a thread's first B index to its next),
+// a_step those of +16 for A's row. Adding digit-wise and carrying once per digit is exact: each
+// digit and each step digit is below its limit, so a sum (plus an incoming carry) is below twice
+// the limit.
 struct nc_mma_walk
 {
     int dw_lim, dh_unit, dh_lim, off_unit;
     nc_mma_tap step16, step4;
     int a_lim, a_unit;
     nc_mma_arow a_step;
+};
+
+__device__ __forceinline__ nc_mma_walk nc_mma_walk_make(const nc_mma_geom& g)
+{
+    nc_mma_walk w;
+    w.dw_lim = g.Q * g.sw; w.dh_unit = g.sh; w.dh_lim = g.P * g.sh; w.off_unit = g.C * g.H * g.W;
+    w.step16 = nc_mma_tap_decode(g, NC_MMA_TK);
+    w.step4 = nc_mma_tap_decode(g, 4);
+    w.a_lim = g.P * g.Q; w.a_unit = g.K * g.P * g.Q;
+    w.a_step = nc_mma_arow_decode(g, NC_MMA_TK);
+    return w;
+}
+
+// Backward data's exact division by the stride: mh, mw = ⌈2³¹/sh⌉, ⌈2³¹/sw⌉ (nc_mma_exact_div).
+struct nc_mma_div
+{
     unsigned mh, mw;
 };
 
-template <int OP> __device__ __forceinline__ nc_mma_walk nc_mma_walk_make(const nc_mma_geom& g)
+__device__ __forceinline__ nc_mma_div nc_mma_div_make(const nc_mma_geom& g)
 {
-    nc_mma_walk w;
-    if (OP == NC_OP_BACKWARD_WEIGHT) { w.dw_lim = g.Q * g.sw; w.dh_unit = g.sh; w.dh_lim = g.P * g.sh; w.off_unit = g.C * g.H * g.W; }
-    else { w.dw_lim = g.S; w.dh_unit = 1; w.dh_lim = g.R; w.off_unit = OP == NC_OP_FORWARD ? g.H * g.W : g.P * g.Q; }
-    w.step16 = nc_mma_tap_decode<OP>(g, NC_MMA_TK);
-    w.step4 = nc_mma_tap_decode<OP>(g, 4);
-    nc_mma_a_radix<OP>(g, w.a_lim, w.a_unit);
-    w.a_step = nc_mma_arow_decode<OP>(g, NC_MMA_TK);
-    w.mh = (unsigned)((0x80000000ull + g.sh - 1) / g.sh);
-    w.mw = (unsigned)((0x80000000ull + g.sw - 1) / g.sw);
-    return w;
+    return nc_mma_div{(unsigned)((0x80000000ull + g.sh - 1) / g.sh), (unsigned)((0x80000000ull + g.sw - 1) / g.sw)};
 }
 
 // t + the index whose digits are d.
@@ -237,8 +224,8 @@ __device__ __forceinline__ void nc_mma_arow_advance(nc_mma_arow& r, const nc_mma
     r.hi += w.a_step.hi;
 }
 
-// Where a thread stands in the reduction: the A row of its A index and the tap of its first B
-// index (see "Who loads what"; the other three are 4, 8, 12 further), decoded once (with
+// Where a thread stands in backward weight's reduction: the A row of its A index and the tap of its
+// first B index (see "Who loads what"; the other three are 4, 8, 12 further), decoded once (with
 // divisions) and then walked a slice at a time. Few registers: the other taps are derived.
 struct nc_mma_cursor
 {
@@ -247,9 +234,9 @@ struct nc_mma_cursor
     nc_mma_tap b;
 };
 
-template <int OP> __device__ __forceinline__ nc_mma_cursor nc_mma_cursor_start(const nc_mma_geom& g, int kbegin, int tid)
+__device__ __forceinline__ nc_mma_cursor nc_mma_cursor_start(const nc_mma_geom& g, int kbegin, int tid)
 {
-    return nc_mma_cursor{kbegin, nc_mma_arow_decode<OP>(g, kbegin + tid % NC_MMA_TK), nc_mma_tap_decode<OP>(g, kbegin + (tid & 31) / 8)};
+    return nc_mma_cursor{kbegin, nc_mma_arow_decode(g, kbegin + tid % NC_MMA_TK), nc_mma_tap_decode(g, kbegin + (tid & 31) / 8)};
 }
 
 __device__ __forceinline__ void nc_mma_cursor_advance(nc_mma_cursor& c, const nc_mma_walk& w)
@@ -298,13 +285,13 @@ __device__ __forceinline__ bool nc_mma_exact_div(int v, int s, unsigned m, int& 
 
 // Offset of B[tap, col] in b, or false in the padding / at a tap backward data's stride never hits.
 template <int OP>
-__device__ __forceinline__ bool nc_mma_b_offset(const nc_mma_geom& g, const nc_mma_walk& walk, const nc_mma_tap& tap, const nc_mma_col& col, int& off)
+__device__ __forceinline__ bool nc_mma_b_offset(const nc_mma_geom& g, const nc_mma_div& div, const nc_mma_tap& tap, const nc_mma_col& col, int& off)
 {
     if (OP == NC_OP_BACKWARD_DATA)
     {
         int ph = col.h0 - tap.dh, pw = col.w0 - tap.dw;   // dy row/column times the stride
         int p, q;
-        if (ph < 0 || pw < 0 || !nc_mma_exact_div(ph, g.sh, walk.mh, p) || !nc_mma_exact_div(pw, g.sw, walk.mw, q) || p >= g.P || q >= g.Q)
+        if (ph < 0 || pw < 0 || !nc_mma_exact_div(ph, g.sh, div.mh, p) || !nc_mma_exact_div(pw, g.sw, div.mw, q) || p >= g.P || q >= g.Q)
             return false;
         off = col.base + tap.off + p * g.Q + q;
         return true;
@@ -315,25 +302,29 @@ __device__ __forceinline__ bool nc_mma_b_offset(const nc_mma_geom& g, const nc_m
     return true;
 }
 
-// Visits thread tid's share of the slice the cursor stands at (see "Who loads what"), then moves
-// the cursor to the next slice: to_a(i, row, k, src, ok) for its 8 A elements and
-// to_b(i, column, k, src, ok) for its 4·bcols B elements, with tile-local row/column/k, the source
-// address and whether it is in range (src is a valid address, never read, when !ok).
-template <int OP, int TM, typename TA, typename TB, class ToA, class ToB>
+// Visits thread tid's share of the backward-weight slice the cursor stands at (see "Who loads
+// what"), then moves the cursor to the next slice: to_a(i, row, k, src, ok) for its 8 A elements
+// (unless !GATHER_A) and to_b(i, column, k, src, ok) for its 4·bcols B elements, with tile-local
+// row/column/k, the source address and whether it is in range (src is a valid address, never read,
+// when !ok).
+template <bool GATHER_A, int TM, typename TA, typename TB, class ToA, class ToB>
 __device__ __forceinline__ void nc_mma_gather(const TA* __restrict__ a, const TB* __restrict__ b, const nc_mma_geom& g, int M,
                                               int kend, int m0, int tid, const nc_mma_col (&col)[nc_mma_tile<TM>::bcols],
                                               nc_mma_cursor& cur, const nc_mma_walk& walk, ToA to_a, ToB to_b)
 {
     using T = nc_mma_tile<TM>;
-    int ka = tid % NC_MMA_TK, rfirst = tid / NC_MMA_TK, astride = nc_mma_a_stride<OP>(g);
-    bool kin = cur.k0 + ka < kend;
-    const TA* arow = a + cur.a.lo + cur.a.hi;
-#pragma unroll
-    for (int i = 0; i < 8; i++)
+    if constexpr (GATHER_A)
     {
-        int row = rfirst + (T::threads / NC_MMA_TK) * i;
-        bool ok = kin && m0 + row < M;
-        to_a(i, row, ka, ok ? arow + (m0 + row) * astride : a, ok);
+        int ka = tid % NC_MMA_TK, rfirst = tid / NC_MMA_TK, astride = g.P * g.Q;
+        bool kin = cur.k0 + ka < kend;
+        const TA* arow = a + cur.a.lo + cur.a.hi;
+#pragma unroll
+        for (int i = 0; i < 8; i++)
+        {
+            int row = rfirst + (T::threads / NC_MMA_TK) * i;
+            bool ok = kin && m0 + row < M;
+            to_a(i, row, ka, ok ? arow + (m0 + row) * astride : a, ok);
+        }
     }
     int lane = tid & 31, cfirst = lane % 8 + 8 * (tid >> 5);
     nc_mma_tap tap = cur.b;
@@ -346,7 +337,7 @@ __device__ __forceinline__ void nc_mma_gather(const TA* __restrict__ a, const TB
         for (int h = 0; h < T::bcols; h++)
         {
             int off = 0;
-            bool ok = kok && col[h].ok && nc_mma_b_offset<OP>(g, walk, tap, col[h], off);
+            bool ok = kok && col[h].ok && nc_mma_b_offset<NC_OP_BACKWARD_WEIGHT>(g, nc_mma_div{}, tap, col[h], off);
             to_b(T::bcols * i + h, cfirst + 8 * T::warps * h, kb, ok ? b + off : b, ok);
         }
         if (i < 3) tap = nc_mma_tap_add(tap, walk.step4, walk);
@@ -367,9 +358,13 @@ __device__ __forceinline__ unsigned short nc_mma_tile_bits(unsigned short bits) 
 // round_a: whether A arrives already rounded to tf32 (its fragments then skip the cvt), and
 // pin_lane_rows: whether the pipeline keeps its ldmatrix offsets in registers (nc_mma_lane_rows).
 //
-// nc_mma_feed_walk: every element gathered on its own with the mixed-radix walk above (backward
-// weight; both operands are activations there).
-template <int OP, int TM, typename TA, typename TB> struct nc_mma_feed_walk
+// nc_mma_feed_walk: backward weight, whose operands are both activations. B is gathered element
+// by element with the mixed-radix walk above. A (dy) is too, unless ROWS: when P·Q is a multiple of
+// 16 a slice's 16 reduction indices are 16 consecutive pixels of one image, so A's row k of a slice
+// is 16 consecutive elements of dy's plane (n, k), copied 16 bytes at a time as a packed weight is
+// (row tid/2, elements 8·(tid%2) …; the launch picks ROWS where dy's type fits the tile: fp32 at
+// tf32, bf16 bits at bf16).
+template <int TM, typename TA, typename TB, bool ROWS> struct nc_mma_feed_walk
 {
     using T = nc_mma_tile<TM>;
     static constexpr bool round_a = true, pin_lane_rows = false;
@@ -380,36 +375,69 @@ template <int OP, int TM, typename TA, typename TB> struct nc_mma_feed_walk
     const nc_mma_col (&col)[T::bcols];
     nc_mma_walk walk;
     nc_mma_cursor cur;
-    TA ra[8];
+    TA ra[ROWS ? 1 : 8];
     TB rb[4 * T::bcols];
+    // ROWS: this thread's A pieces in dy (row tid/2 of the block, row 0 — never read — past K), the
+    // slice's first pixel in its image, and the step from an image's last slice to the next image.
+    int arow;   // (an element offset: a pointer would take two registers)
+    bool arow_ok;
+    int pq0;
 
     __device__ __forceinline__ nc_mma_feed_walk(const TA* a_, const TB* b_, const nc_mma_geom& g_, int M_, int kbegin, int kend_, int m0_, int tid_,
                                                 const nc_mma_col (&col_)[T::bcols])
-        : a(a_), b(b_), g(g_), M(M_), kend(kend_), m0(m0_), tid(tid_), col(col_), walk(nc_mma_walk_make<OP>(g_)),
-          cur(nc_mma_cursor_start<OP>(g_, kbegin, tid_)) {}
+        : a(a_), b(b_), g(g_), M(M_), kend(kend_), m0(m0_), tid(tid_), col(col_), walk(nc_mma_walk_make(g_)),
+          cur(nc_mma_cursor_start(g_, kbegin, tid_)), arow(0), arow_ok(false), pq0(0)
+    {
+        if (ROWS)
+        {
+            int pq = g_.P * g_.Q, n = kbegin / pq, row = m0_ + (tid_ >> 1);
+            pq0 = kbegin - n * pq;
+            arow_ok = row < M_;
+            arow = (n * M_ + (arow_ok ? row : 0)) * pq + pq0 + 8 * (tid_ & 1);
+        }
+    }
+
+    template <typename TS, int LD> __device__ __forceinline__ void copy_a(TS (*as)[LD])
+    {
+        constexpr int per = 16 / (int)sizeof(TA);   // elements per 16-byte copy
+        int row = tid >> 1, first = 8 * (tid & 1), pq = g.P * g.Q;
+#pragma unroll
+        for (int j = 0; j < 8 / per; j++) nc_cp_async16(&as[row][first + per * j], a + arow + per * j, arow_ok);
+        arow += NC_MMA_TK;
+        pq0 += NC_MMA_TK;
+        if (pq0 == pq) { pq0 = 0; arow += (M - 1) * pq; }   // on to the next image's plane of the same row
+    }
 
     __device__ __forceinline__ void issue(float (*as)[NC_MMA_F32_LD], float (*bs)[NC_MMA_F32_LD])
     {
-        nc_mma_gather<OP, TM>(a, b, g, M, kend, m0, tid, col, cur, walk,
-                              [&](int, int row, int k, const TA* src, bool ok) { nc_cp_async4(&as[row][k], src, ok); },
-                              [&](int, int c, int k, const TB* src, bool ok) { nc_cp_async4(&bs[c][k], src, ok); });
+        if constexpr (ROWS) copy_a(as);
+        nc_mma_gather<!ROWS, TM>(a, b, g, M, kend, m0, tid, col, cur, walk,
+                                 [&](int, int row, int k, const TA* src, bool ok) { nc_cp_async4(&as[row][k], src, ok); },
+                                 [&](int, int c, int k, const TB* src, bool ok) { nc_cp_async4(&bs[c][k], src, ok); });
     }
 
-    __device__ __forceinline__ void fetch(unsigned short (*)[NC_MMA_BF16_LD], unsigned short (*)[NC_MMA_BF16_LD])
+    __device__ __forceinline__ void fetch(unsigned short (*as)[NC_MMA_BF16_LD], unsigned short (*)[NC_MMA_BF16_LD])
     {
-        nc_mma_gather<OP, TM>(a, b, g, M, kend, m0, tid, col, cur, walk,
-                              [&](int i, int, int, const TA* src, bool ok) { ra[i] = ok ? *src : TA(0); },
-                              [&](int i, int, int, const TB* src, bool ok) { rb[i] = ok ? *src : TB(0); });
+        if constexpr (ROWS)
+        {
+            copy_a(as);
+            nc_cp_async_commit();
+        }
+        nc_mma_gather<!ROWS, TM>(a, b, g, M, kend, m0, tid, col, cur, walk,
+                                 [&](int i, int, int, const TA* src, bool ok) { ra[i] = ok ? *src : TA(0); },
+                                 [&](int i, int, int, const TB* src, bool ok) { rb[i] = ok ? *src : TB(0); });
     }
 
     __device__ __forceinline__ void land(unsigned short (*as)[NC_MMA_BF16_LD], unsigned short (*bs)[NC_MMA_BF16_LD])
     {
         int tid16 = tid % NC_MMA_TK, lane = tid & 31;
+        if constexpr (!ROWS)
 #pragma unroll
-        for (int i = 0; i < 8; i++) as[tid / NC_MMA_TK + (T::threads / NC_MMA_TK) * i][tid16] = nc_mma_tile_bits(ra[i]);
+            for (int i = 0; i < 8; i++) as[tid / NC_MMA_TK + (T::threads / NC_MMA_TK) * i][tid16] = nc_mma_tile_bits(ra[i]);
 #pragma unroll
         for (int i = 0; i < 4 * T::bcols; i++)
             bs[lane % 8 + 8 * (tid >> 5) + 8 * T::warps * (i % T::bcols)][lane / 8 + 4 * (i / T::bcols)] = nc_mma_tile_bits(rb[i]);
+        if constexpr (ROWS) nc_cp_async_wait<0>();
     }
 };
 
@@ -430,14 +458,14 @@ template <int OP, int TM, typename TA, typename TB> struct nc_mma_feed_taps
     const TA* arow;          // its A pieces of the current slice: row tid/2 of the block (row 0, never read, when
                              // past M), column k0 + 8·(tid%2)
     const nc_mma_col (&col)[T::bcols];
-    nc_mma_walk walk;
+    nc_mma_div div;
     nc_mma_taps cur;
     TB rb[4 * T::bcols];
 
     __device__ __forceinline__ nc_mma_feed_taps(const TA* a_, const TB* b_, const nc_mma_geom& g_, int M, int KRp, int kbegin, int m0, int tid_,
                                                 const nc_mma_col (&col_)[T::bcols])
         : a(a_), b(b_), g(g_), tid(tid_), rp(nc_mma_round16(nc_mma_red_channels<OP>(g_))), arow_ok(m0 + (tid_ >> 1) < M),
-          arow(a_ + (arow_ok ? (m0 + (tid_ >> 1)) * KRp : 0) + kbegin + 8 * (tid_ & 1)), col(col_), walk(nc_mma_walk_make<OP>(g_)),
+          arow(a_ + (arow_ok ? (m0 + (tid_ >> 1)) * KRp : 0) + kbegin + 8 * (tid_ & 1)), col(col_), div(nc_mma_div_make(g_)),
           cur(nc_mma_taps_start(kbegin, rp, g_.S)) {}
 
     template <typename TS, int LD> __device__ __forceinline__ void copy_a(TS (*as)[LD])
@@ -459,7 +487,7 @@ template <int OP, int TM, typename TA, typename TB> struct nc_mma_feed_taps
         for (int h = 0; h < T::bcols; h++)
         {
             int off = 0;
-            bool tapok = col[h].ok && nc_mma_b_offset<OP>(g, walk, tap, col[h], off);
+            bool tapok = col[h].ok && nc_mma_b_offset<OP>(g, div, tap, col[h], off);
 #pragma unroll
             for (int i = 0; i < 4; i++)
             {
@@ -573,12 +601,34 @@ __device__ __forceinline__ void nc_mma_slice_bf16(const unsigned short* As, cons
     }
 }
 
+// The shared tiles of each pipeline, one object per kernel however many feeders its launch may
+// pick (a __shared__ declared in a function template depending on the feeder would be one per
+// feeder type, each taking its own shared memory).
+template <int TM> struct nc_mma_tiles_tf32
+{
+    float A[NC_MMA_TF32_STAGES][TM][NC_MMA_F32_LD];
+    float B[NC_MMA_TF32_STAGES][NC_MMA_TN][NC_MMA_F32_LD];
+};
+
+template <int TM> struct nc_mma_tiles_bf16
+{
+    unsigned short A[2][TM][NC_MMA_BF16_LD];
+    unsigned short B[2][NC_MMA_TN][NC_MMA_BF16_LD];
+};
+
+template <class Tiles> __device__ __forceinline__ Tiles& nc_mma_shared_tiles()
+{
+    __shared__ __align__(16) Tiles tiles;
+    return tiles;
+}
+
 // tf32 main loop: slices [0, slices) of the block's reduction range through the cp.async ring.
 template <int TM, class Feed>
 __device__ __forceinline__ void nc_mma_mainloop_tf32(Feed& feed, int slices, int tid, int wm, int wn, float (&acc)[2][4][4])
 {
-    __shared__ __align__(16) float As[NC_MMA_TF32_STAGES][TM][NC_MMA_F32_LD];
-    __shared__ __align__(16) float Bs[NC_MMA_TF32_STAGES][NC_MMA_TN][NC_MMA_F32_LD];
+    auto& tiles = nc_mma_shared_tiles<nc_mma_tiles_tf32<TM>>();
+    auto& As = tiles.A;
+    auto& Bs = tiles.B;
     nc_mma_lane_rows<NC_MMA_F32_LD, 4> rows(wm, wn, tid & 31, Feed::pin_lane_rows);
     // Every iteration commits one group (empty past the last slice), so group s always holds slice s.
 #pragma unroll
@@ -604,8 +654,9 @@ __device__ __forceinline__ void nc_mma_mainloop_tf32(Feed& feed, int slices, int
 template <int TM, class Feed>
 __device__ __forceinline__ void nc_mma_mainloop_bf16(Feed& feed, int slices, int tid, int wm, int wn, float (&acc)[2][4][4])
 {
-    __shared__ __align__(16) unsigned short As[2][TM][NC_MMA_BF16_LD];
-    __shared__ __align__(16) unsigned short Bs[2][NC_MMA_TN][NC_MMA_BF16_LD];
+    auto& tiles = nc_mma_shared_tiles<nc_mma_tiles_bf16<TM>>();
+    auto& As = tiles.A;
+    auto& Bs = tiles.B;
     nc_mma_lane_rows<NC_MMA_BF16_LD, 8> rows(wm, wn, tid & 31, Feed::pin_lane_rows);
     feed.fetch(As[0], Bs[0]);   // slices ≥ 1
     feed.land(As[0], Bs[0]);
@@ -668,8 +719,19 @@ __device__ __forceinline__ void nc_conv_mma(const TA* __restrict__ a, const TB* 
         };
         if constexpr (OP == NC_OP_BACKWARD_WEIGHT)
         {
-            nc_mma_feed_walk<OP, TM, TA, TB> feed(a, b, g, M, kbegin, kend, m0, tid, col);
-            run(feed);
+            // dy's rows are copied straight into the tile where a slice stays in one image and dy's type
+            // is the tile's (fp32 at tf32; bf16 bits at bf16: the _dy_bf16 kernels).
+            constexpr bool rows_fit = PREC == NC_PREC_TF32 || sizeof(TA) == 2;
+            if (rows_fit && (g.P * g.Q) % NC_MMA_TK == 0)
+            {
+                nc_mma_feed_walk<TM, TA, TB, rows_fit> feed(a, b, g, M, kbegin, kend, m0, tid, col);
+                run(feed);
+            }
+            else
+            {
+                nc_mma_feed_walk<TM, TA, TB, false> feed(a, b, g, M, kbegin, kend, m0, tid, col);
+                run(feed);
+            }
         }
         else
         {
@@ -893,14 +955,14 @@ extern "C" __global__ void __launch_bounds__(128, 6) conv2d_backward_data_mma_bf
 }
 
 // As conv2d_backward_weight_mma_bf16_kernel with dy stored in bf16.
-extern "C" __global__ void __launch_bounds__(128, 6) conv2d_backward_weight_mma_bf16_dy_bf16_kernel(
+extern "C" __global__ void __launch_bounds__(128, 5) conv2d_backward_weight_mma_bf16_dy_bf16_kernel(
     const float* __restrict__ x, const unsigned short* __restrict__ dy, float* __restrict__ dw, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
     nc_conv_mma<NC_OP_BACKWARD_WEIGHT, NC_PREC_BF16, 64>(dy, x, nullptr, dw, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // As conv2d_backward_weight_mma_bf16_in_bf16_kernel with dy stored in bf16.
-extern "C" __global__ void __launch_bounds__(128, 6) conv2d_backward_weight_mma_bf16_in_bf16_dy_bf16_kernel(
+extern "C" __global__ void __launch_bounds__(128, 5) conv2d_backward_weight_mma_bf16_in_bf16_dy_bf16_kernel(
     const unsigned short* __restrict__ x, const unsigned short* __restrict__ dy, float* __restrict__ dw, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
     nc_conv_mma<NC_OP_BACKWARD_WEIGHT, NC_PREC_BF16, 64>(dy, x, nullptr, dw, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);

@@ -36,7 +36,7 @@ public class KernelsCommandTests
         Assert.That(rows.Where(r => r.Instructions is not > 0).Select(r => r.Kernel), Is.Empty, "a .text section per kernel");
         // A kernel with an unrolled tensor-core main loop is far longer than a one-line elementwise one.
         long Count(string k) => rows.Single(r => r.Kernel == k).Instructions!.Value;
-        Assert.That(Count("conv2d_forward_mma_tf32_kernel"), Is.GreaterThan(10 * Count("add_forward_kernel")));
+        Assert.That(Count("conv2d_forward_mma_tf32_kernel"), Is.GreaterThan(5 * Count("add_forward_kernel")));
     }
 
     [Test]

@@ -21,7 +21,9 @@ namespace NativeContrastive.Tests.KernelTests;
 /// with odd C, 3×3 stride 2 with odd H, W and K = 70 (two row tiles), a 2×3 kernel with unequal
 /// strides and pads, a 5×3 kernel at stride 3 (backward data's multiply-shift division off the
 /// stride-1/2 path), C = 32 and K = 48 (channel counts of whole 16-deep slices: no padding in the
-/// tap-major reductions, two or three slices per tap); the others pad their channels to 16; together
+/// tap-major reductions, two or three slices per tap) with P·Q = 32 (backward weight copies dy's rows
+/// whole, two slices per image; so does the 1×1 case, P·Q = 16, one); the others pad their channels
+/// to 16; together
 /// their R·S and P·Q make backward weight's division-free index walk carry at every digit; each op
 /// also with its reduction split (partial sums + ordered reduce).
 /// </summary>
@@ -39,7 +41,7 @@ public class ConvMmaKernelTests(EmuOrder order) : EmuKernelTest(order)
             (new ConvShape(1, 19, 7, 9, 70, 3, 3, 2, 2, 1, 1), "3x3 s2 p1 odd HW K=70"),
             (new ConvShape(2, 5, 6, 7, 4, 2, 3, 1, 2, 0, 1), "2x3 s1/2 p0/1"),
             (new ConvShape(2, 6, 13, 11, 5, 5, 3, 3, 3, 2, 1), "5x3 s3 p2/1"),
-            (new ConvShape(1, 32, 6, 5, 48, 3, 3, 1, 1, 1, 1), "C=32 K=48 3x3 (whole slices)"),
+            (new ConvShape(2, 32, 8, 4, 48, 3, 3, 1, 1, 1, 1), "C=32 K=48 3x3 P·Q=32 (whole slices)"),
         ];
         foreach (var p in new[] { Precision.Tf32, Precision.Bf16 })
             foreach (int rows in new[] { ConvMmaKernels.ShortTileRows, ConvMmaKernels.TallTileRows })
