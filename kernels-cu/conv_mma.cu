@@ -3,9 +3,12 @@
 //
 //   forward          rows k (K)  × columns (n,p,q) (N·P·Q), reduction (r,s,c) (R·S·Cp)
 //                    A[k,(r,s,c)] = w[k,c,r,s],  B[(r,s,c),(n,p,q)] = x[n,c,p·sh−ph+r,q·sw−pw+s]
-//   backward data    rows c (C)  × columns (n,h,w) (N·H·W), reduction (r,s,k) (R·S·Kp)
-//                    A[c,(r,s,k)] = w[k,c,r,s],  B[(r,s,k),(n,h,w)] = dy[n,k,(h+ph−r)/sh,(w+pw−s)/sw]
-//                    when both divisions are exact and in range, else 0 (a gather: no atomics)
+//   backward data    one launch per stride phase (h ≡ h0c, w ≡ w0c mod the strides; the launcher's
+//                    StridePhase): rows c (C) × columns (n,h,w) of the phase (N·Hc·Wc), reduction
+//                    over the phase's taps (r,s) = (r0 + a·sh, s0 + b·sw) and k (Rc·Sc·Kp)
+//                    A[c,(a,b,k)] = w[k,c,r,s],  B[(a,b,k),(n,h,w)] = dy[n,k,(h+ph−r)/sh,(w+pw−s)/sw]
+//                    (exact divisions: only the taps that reach a pixel are visited, ¼ of them at
+//                    stride 2), 0 out of range (a gather: no atomics)
 //   backward weight  rows k (K)  × columns (c,r,s) (C·R·S), reduction (n,p,q) (N·P·Q)
 //                    A[k,(n,p,q)] = dy[n,k,p,q], B[(n,p,q),(c,r,s)] = x[n,c,p·sh−ph+r,q·sw−pw+s]
 //
@@ -21,7 +24,9 @@
 // Split-K (all three; the launcher splits when the output has too few tiles to fill the device,
 // typically backward weight): blockIdx.z takes reduction indices [z·chunk, (z+1)·chunk) and writes
 // slot z (offset z·|output|) of a workspace, which conv.cu's conv2d_backward_weight_reduce_kernel
-// adds in a fixed order (deterministic, no atomics). The forward bias goes into slot 0 only.
+// adds in a fixed order (deterministic, no atomics; a backward-data phase's slots are phase-sized
+// and conv2d_backward_data_phase_reduce_kernel, below, adds and scatters them). The forward bias
+// goes into slot 0 only.
 //
 // bf16 output (conv2d_forward_mma_bf16[_m128]_out_bf16_kernel, one split only): the epilogue rounds
 // each output to bf16 (RNE) and stores its 16 bits, for batch norm to read (a Bf16Tensor). A split
@@ -60,8 +65,7 @@
 //      thread gathers half the B elements.
 // A thread decodes its B columns and its first reduction indices once (with divisions), then
 // walks the indices a slice at a time by adds and carries (nc_mma_taps; backward weight's
-// nc_mma_walk): the gathers of the main loop never divide (backward data divides by its stride
-// with a multiply-shift).
+// nc_mma_walk): the gathers of the main loop never divide.
 //
 // Shared-memory banks: fp32 rows are 20 floats (80 bytes), so the 8 rows one ldmatrix phase reads
 // start at banks 0, 20, 8, 28, 16, 4, 24, 12 and cover all 32 once, and the B stores of a warp
@@ -94,16 +98,20 @@ template <int TM> struct nc_mma_tile
 enum { NC_OP_FORWARD = 0, NC_OP_BACKWARD_DATA = 1, NC_OP_BACKWARD_WEIGHT = 2 };
 enum { NC_PREC_TF32 = 0, NC_PREC_BF16 = 1 };
 
+// The convolution, and for backward data its stride phase (see the top): the dx rows h = h0c + i·sh
+// (i < Hc) and columns w = w0c + j·sw (j < Wc) that the taps r = r0 + a·sh (a < Rc), s = s0 + b·sw
+// (b < Sc) reach (zero for forward and backward weight).
 struct nc_mma_geom
 {
     int N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q;
+    int h0c, w0c, Hc, Wc, r0, s0, Rc, Sc;
 };
 
 // GEMM sizes of an op: rows M, columns Ncol, reduction length KR.
 template <int OP> __device__ __forceinline__ void nc_mma_sizes(const nc_mma_geom& g, int& M, int& Ncol, int& KR)
 {
     if (OP == NC_OP_FORWARD) { M = g.K; Ncol = g.N * g.P * g.Q; KR = g.R * g.S * ((g.C + NC_MMA_TK - 1) / NC_MMA_TK * NC_MMA_TK); }
-    else if (OP == NC_OP_BACKWARD_DATA) { M = g.C; Ncol = g.N * g.H * g.W; KR = g.R * g.S * ((g.K + NC_MMA_TK - 1) / NC_MMA_TK * NC_MMA_TK); }
+    else if (OP == NC_OP_BACKWARD_DATA) { M = g.C; Ncol = g.N * g.Hc * g.Wc; KR = g.Rc * g.Sc * ((g.K + NC_MMA_TK - 1) / NC_MMA_TK * NC_MMA_TK); }
     else { M = g.K; Ncol = g.C * g.R * g.S; KR = g.N * g.P * g.Q; }
 }
 
@@ -122,7 +130,8 @@ __device__ __forceinline__ nc_mma_arow nc_mma_arow_decode(const nc_mma_geom& g, 
 
 // What B column j stands for, decoded once per thread (a thread's B columns never change):
 //   forward          base = n·C·H·W, (h0, w0) = (p·sh − ph, q·sw − pw)  (the window corner)
-//   backward data    base = n·K·P·Q, (h0, w0) = (h + ph, w + pw)
+//   backward data    base = n·K·P·Q, (h0, w0) = the dy pixel tap (r0, s0) reads for dx pixel
+//                    (h0c + i·sh, w0c + j·sw): ((h + ph − r0)/sh, (w + pw − s0)/sw), exact
 //   backward weight  base = c·H·W,   (h0, w0) = (r − ph, s − pw)
 // ok = j < Ncol.
 struct nc_mma_col
@@ -142,8 +151,10 @@ template <int OP> __device__ __forceinline__ nc_mma_col nc_mma_col_decode(const 
     }
     else if (OP == NC_OP_BACKWARD_DATA)
     {
-        int hw = g.H * g.W, n = j / hw, u = j - n * hw, h = u / g.W, w = u - h * g.W;
-        c.base = n * g.K * g.P * g.Q; c.h0 = h + g.ph; c.w0 = w + g.pw;
+        int hw = g.Hc * g.Wc, n = j / hw, u = j - n * hw, i = u / g.Wc, jw = u - i * g.Wc;
+        c.base = n * g.K * g.P * g.Q;
+        c.h0 = (g.h0c + g.ph - g.r0) / g.sh + i;   // h0c ≡ r0 − ph (mod sh): exact, and ≥ 0
+        c.w0 = (g.w0c + g.pw - g.s0) / g.sw + jw;
     }
     else
     {
@@ -155,7 +166,8 @@ template <int OP> __device__ __forceinline__ nc_mma_col nc_mma_col_decode(const 
 
 // What a B row (reduction index) stands for, shared by a thread's columns:
 //   forward          off = c·H·W, (dh, dw) = (r, s)          (a slice's tap; c its first channel)
-//   backward data    off = k·P·Q, (dh, dw) = (r, s)          (the same with dy's channel k)
+//   backward data    off = k·P·Q, (dh, dw) = (a, b)          (the phase's tap r0 + a·sh, s0 + b·sw;
+//                                                             its dy pixel is (h0 − a, w0 − b))
 //   backward weight  off = n·C·H·W, (dh, dw) = (p·sh, q·sw)  kk = (n, p, q)
 struct nc_mma_tap
 {
@@ -193,17 +205,6 @@ __device__ __forceinline__ nc_mma_walk nc_mma_walk_make(const nc_mma_geom& g)
     w.a_lim = g.P * g.Q; w.a_unit = g.K * g.P * g.Q;
     w.a_step = nc_mma_arow_decode(g, NC_MMA_TK);
     return w;
-}
-
-// Backward data's exact division by the stride: mh, mw = ⌈2³¹/sh⌉, ⌈2³¹/sw⌉ (nc_mma_exact_div).
-struct nc_mma_div
-{
-    unsigned mh, mw;
-};
-
-__device__ __forceinline__ nc_mma_div nc_mma_div_make(const nc_mma_geom& g)
-{
-    return nc_mma_div{(unsigned)((0x80000000ull + g.sh - 1) / g.sh), (unsigned)((0x80000000ull + g.sw - 1) / g.sw)};
 }
 
 // t + the index whose digits are d.
@@ -275,24 +276,14 @@ __device__ __forceinline__ void nc_mma_taps_advance(nc_mma_taps& c, int rp, int 
     }
 }
 
-// p = v / s when s divides v, with m = ⌈2³¹/s⌉: ⌊v·m / 2³¹⌋ = ⌊v/s⌋ for 0 ≤ v ≤ 2³¹/s (the error
-// m·s − 2³¹ < s stays below one step of v·m; the launcher checks (H + ph)·sh < 2³¹).
-__device__ __forceinline__ bool nc_mma_exact_div(int v, int s, unsigned m, int& p)
-{
-    p = (int)(((unsigned long long)(unsigned)v * m) >> 31);
-    return p * s == v;
-}
-
-// Offset of B[tap, col] in b, or false in the padding / at a tap backward data's stride never hits.
+// Offset of B[tap, col] in b, or false in the padding (the x pixel, or dy pixel, out of range).
 template <int OP>
-__device__ __forceinline__ bool nc_mma_b_offset(const nc_mma_geom& g, const nc_mma_div& div, const nc_mma_tap& tap, const nc_mma_col& col, int& off)
+__device__ __forceinline__ bool nc_mma_b_offset(const nc_mma_geom& g, const nc_mma_tap& tap, const nc_mma_col& col, int& off)
 {
     if (OP == NC_OP_BACKWARD_DATA)
     {
-        int ph = col.h0 - tap.dh, pw = col.w0 - tap.dw;   // dy row/column times the stride
-        int p, q;
-        if (ph < 0 || pw < 0 || !nc_mma_exact_div(ph, g.sh, div.mh, p) || !nc_mma_exact_div(pw, g.sw, div.mw, q) || p >= g.P || q >= g.Q)
-            return false;
+        int p = col.h0 - tap.dh, q = col.w0 - tap.dw;   // the dy pixel
+        if ((unsigned)p >= (unsigned)g.P || (unsigned)q >= (unsigned)g.Q) return false;
         off = col.base + tap.off + p * g.Q + q;
         return true;
     }
@@ -337,7 +328,7 @@ __device__ __forceinline__ void nc_mma_gather(const TA* __restrict__ a, const TB
         for (int h = 0; h < T::bcols; h++)
         {
             int off = 0;
-            bool ok = kok && col[h].ok && nc_mma_b_offset<NC_OP_BACKWARD_WEIGHT>(g, nc_mma_div{}, tap, col[h], off);
+            bool ok = kok && col[h].ok && nc_mma_b_offset<NC_OP_BACKWARD_WEIGHT>(g, tap, col[h], off);
             to_b(T::bcols * i + h, cfirst + 8 * T::warps * h, kb, ok ? b + off : b, ok);
         }
         if (i < 3) tap = nc_mma_tap_add(tap, walk.step4, walk);
@@ -458,15 +449,15 @@ template <int OP, int TM, typename TA, typename TB> struct nc_mma_feed_taps
     const TA* arow;          // its A pieces of the current slice: row tid/2 of the block (row 0, never read, when
                              // past M), column k0 + 8·(tid%2)
     const nc_mma_col (&col)[T::bcols];
-    nc_mma_div div;
+    int S;                   // taps per filter row: S, or the phase's Sc
     nc_mma_taps cur;
     TB rb[4 * T::bcols];
 
     __device__ __forceinline__ nc_mma_feed_taps(const TA* a_, const TB* b_, const nc_mma_geom& g_, int M, int KRp, int kbegin, int m0, int tid_,
                                                 const nc_mma_col (&col_)[T::bcols])
         : a(a_), b(b_), g(g_), tid(tid_), rp(nc_mma_round16(nc_mma_red_channels<OP>(g_))), arow_ok(m0 + (tid_ >> 1) < M),
-          arow(a_ + (arow_ok ? (m0 + (tid_ >> 1)) * KRp : 0) + kbegin + 8 * (tid_ & 1)), col(col_), div(nc_mma_div_make(g_)),
-          cur(nc_mma_taps_start(kbegin, rp, g_.S)) {}
+          arow(a_ + (arow_ok ? (m0 + (tid_ >> 1)) * KRp : 0) + kbegin + 8 * (tid_ & 1)), col(col_), S(OP == NC_OP_FORWARD ? g_.S : g_.Sc),
+          cur(nc_mma_taps_start(kbegin, rp, S)) {}
 
     template <typename TS, int LD> __device__ __forceinline__ void copy_a(TS (*as)[LD])
     {
@@ -487,7 +478,7 @@ template <int OP, int TM, typename TA, typename TB> struct nc_mma_feed_taps
         for (int h = 0; h < T::bcols; h++)
         {
             int off = 0;
-            bool tapok = col[h].ok && nc_mma_b_offset<OP>(g, div, tap, col[h], off);
+            bool tapok = col[h].ok && nc_mma_b_offset<OP>(g, tap, col[h], off);
 #pragma unroll
             for (int i = 0; i < 4; i++)
             {
@@ -501,7 +492,7 @@ template <int OP, int TM, typename TA, typename TB> struct nc_mma_feed_taps
     {
         copy_a(as);
         gather_b([&](int, int c, int k, const TB* src, bool ok) { nc_cp_async4(&bs[c][k], src, ok); });
-        nc_mma_taps_advance(cur, rp, g.S);
+        nc_mma_taps_advance(cur, rp, S);
     }
 
     __device__ __forceinline__ void fetch(unsigned short (*as)[NC_MMA_BF16_LD], unsigned short (*)[NC_MMA_BF16_LD])
@@ -509,7 +500,7 @@ template <int OP, int TM, typename TA, typename TB> struct nc_mma_feed_taps
         copy_a(as);
         nc_cp_async_commit();
         gather_b([&](int i, int, int, const TB* src, bool ok) { rb[i] = ok ? *src : TB(0); });
-        nc_mma_taps_advance(cur, rp, g.S);
+        nc_mma_taps_advance(cur, rp, S);
     }
 
     __device__ __forceinline__ void land(unsigned short (*)[NC_MMA_BF16_LD], unsigned short (*bs)[NC_MMA_BF16_LD])
@@ -674,13 +665,23 @@ __device__ __forceinline__ void nc_mma_mainloop_bf16(Feed& feed, int slices, int
 }
 
 // GEMM element (row m, column j) lives at base(j) + m·stride of the op's output (slot 0):
-// forward y[n, m, u] (j = n·P·Q + u), backward data dx[n, m, u] (j = n·H·W + u), backward weight dw[m, j].
+// forward y[n, m, u] (j = n·P·Q + u), backward weight dw[m, j], backward data dx[n, m, h, w] for the
+// phase's pixel (h, w) = (h0c + i·sh, w0c + jw·sw) (j = (n·Hc + i)·Wc + jw), or, when the reduction
+// is split, [n, m, i, jw] of a phase-sized slot (conv2d_backward_data_phase_reduce_kernel scatters it).
 template <int OP> __device__ __forceinline__ int nc_mma_out_base(const nc_mma_geom& g, int j, int& stride)
 {
     if (OP == NC_OP_BACKWARD_WEIGHT) { stride = g.C * g.R * g.S; return j; }
-    int plane = OP == NC_OP_FORWARD ? g.P * g.Q : g.H * g.W, rows = OP == NC_OP_FORWARD ? g.K : g.C, n = j / plane;
-    stride = plane;
-    return n * rows * plane + (j - n * plane);
+    if (OP == NC_OP_FORWARD)
+    {
+        int plane = g.P * g.Q, n = j / plane;
+        stride = plane;
+        return n * g.K * plane + (j - n * plane);
+    }
+    int hw = g.Hc * g.Wc, n = j / hw, u = j - n * hw;
+    if (gridDim.z > 1) { stride = hw; return n * g.C * hw + u; }
+    int i = u / g.Wc, jw = u - i * g.Wc;
+    stride = g.H * g.W;
+    return n * g.C * stride + (g.h0c + i * g.sh) * g.W + g.w0c + jw * g.sw;
 }
 
 // Block (bx, by, bz): rows by·TM …, columns bx·64 …, reduction [bz·chunk, min((bz+1)·chunk, KR)).
@@ -762,36 +763,59 @@ __device__ __forceinline__ void nc_conv_mma(const TA* __restrict__ a, const TB* 
         }
 }
 
-// Packed weights, the A operand of the tap-major ops: wp[m, t·Rp + c] = round(w at (m, c, t)) for
-// c < Cr and 0 for Cr ≤ c < Rp (Rp = Cr rounded up to 16). Forward (transpose 0): rows m = k < K,
-// Cr = C, w[k, c, t]. Backward data (transpose 1): rows m = c < C, Cr = K, w[c', m, t] for the
-// reduction channel c' = k. tf32 stores the value rounded to tf32 (cvt.rna) in fp32, bf16 its bf16
-// bits (RNE): the rounding the fragments would apply, done once per launch instead of once per tile.
+// Packed weights, the A operand of the tap-major ops: wp[m, t·Rp + c] = round(w at (m, c, r, s)) for
+// c < Cr and 0 for Cr ≤ c < Rp (Rp = Cr rounded up to 16), over the taps t = a·Sc + b (a < Rc,
+// b < Sc) at r = r0 + a·rstep, s = s0 + b·sstep. Forward (transpose 0): rows m = k < K, Cr = C,
+// w[k, c, r, s], all taps (r0 = s0 = 0, steps 1, Rc = R, Sc = S). Backward data (transpose 1): rows
+// m = c < C, Cr = K, w[c', m, r, s] for the reduction channel c' = k, the taps of one stride phase
+// (r0, s0 the phase, steps the strides). tf32 stores the value rounded to tf32 (cvt.rna) in fp32,
+// bf16 its bf16 bits (RNE): the rounding the fragments would apply, done once per launch instead of
+// once per tile.
 __device__ __forceinline__ void nc_mma_pack_store(float* p, long long i, float v) { p[i] = nc_tf32_round(v); }
 __device__ __forceinline__ void nc_mma_pack_store(unsigned short* p, long long i, float v) { p[i] = nc_bf16_bits16(v); }
 
 template <typename T>
-__device__ __forceinline__ void nc_conv_pack_weight(const float* __restrict__ w, T* __restrict__ wp, int K, int C, int RS, int transpose)
+__device__ __forceinline__ void nc_conv_pack_weight(const float* __restrict__ w, T* __restrict__ wp, int K, int C, int R, int S, int transpose, int r0,
+                                                    int s0, int rstep, int sstep, int Rc, int Sc)
 {
-    int rows = transpose ? C : K, cr = transpose ? K : C, rp = nc_mma_round16(cr), len = RS * rp;
+    int rows = transpose ? C : K, cr = transpose ? K : C, rp = nc_mma_round16(cr), len = Rc * Sc * rp;
     long long total = (long long)rows * len;
     for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < total; i += (long long)gridDim.x * blockDim.x)
     {
-        int m = (int)(i / len), u = (int)(i - (long long)m * len), t = u / rp, c = u - t * rp;
+        int m = (int)(i / len), u = (int)(i - (long long)m * len), t = u / rp, c = u - t * rp, a = t / Sc, b = t - a * Sc;
+        int rs = (r0 + a * rstep) * S + s0 + b * sstep;
         float v = 0.f;
-        if (c < cr) v = transpose ? w[(c * C + m) * RS + t] : w[(m * C + c) * RS + t];
+        if (c < cr) v = transpose ? w[(c * C + m) * R * S + rs] : w[(m * C + c) * R * S + rs];
         nc_mma_pack_store(wp, i, v);
     }
 }
 
-extern "C" __global__ void conv2d_pack_weight_tf32_kernel(const float* __restrict__ w, float* __restrict__ wp, int K, int C, int RS, int transpose)
+extern "C" __global__ void conv2d_pack_weight_tf32_kernel(const float* __restrict__ w, float* __restrict__ wp, int K, int C, int R, int S, int transpose,
+                                                          int r0, int s0, int rstep, int sstep, int Rc, int Sc)
 {
-    nc_conv_pack_weight(w, wp, K, C, RS, transpose);
+    nc_conv_pack_weight(w, wp, K, C, R, S, transpose, r0, s0, rstep, sstep, Rc, Sc);
 }
 
-extern "C" __global__ void conv2d_pack_weight_bf16_kernel(const float* __restrict__ w, unsigned short* __restrict__ wp, int K, int C, int RS, int transpose)
+extern "C" __global__ void conv2d_pack_weight_bf16_kernel(const float* __restrict__ w, unsigned short* __restrict__ wp, int K, int C, int R, int S,
+                                                          int transpose, int r0, int s0, int rstep, int sstep, int Rc, int Sc)
 {
-    nc_conv_pack_weight(w, wp, K, C, RS, transpose);
+    nc_conv_pack_weight(w, wp, K, C, R, S, transpose, r0, s0, rstep, sstep, Rc, Sc);
+}
+
+// dx at one stride phase's pixels ← Σ_z slot z (z ascending), the slots holding [N, C, Hc, Wc]
+// partial sums of a split backward data (nc_mma_out_base): the ordered, deterministic reduce of
+// conv.cu's conv2d_backward_weight_reduce_kernel, scattered to (h0c + i·sh, w0c + j·sw).
+extern "C" __global__ void conv2d_backward_data_phase_reduce_kernel(const float* __restrict__ partial, float* __restrict__ dx, int splits, int NC,
+                                                                    int H, int W, int h0c, int w0c, int Hc, int Wc, int sh, int sw)
+{
+    long long len = (long long)NC * Hc * Wc;
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < len; i += (long long)gridDim.x * blockDim.x)
+    {
+        float sum = 0.f;
+        for (int z = 0; z < splits; z++) sum += partial[z * len + i];
+        int hw = Hc * Wc, nc = (int)(i / hw), u = (int)(i - (long long)nc * hw), y = u / Wc, x = u - y * Wc;
+        dx[(long long)nc * H * W + (h0c + y * sh) * W + w0c + x * sw] = sum;
+    }
 }
 
 // The kernels, written out one by one (see kernels-cu/README.md): 64-row tiles (128 threads,
@@ -805,11 +829,14 @@ extern "C" __global__ void __launch_bounds__(128, 6) conv2d_forward_mma_tf32_ker
     nc_conv_mma<NC_OP_FORWARD, NC_PREC_TF32, 64>(wp, x, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
-// dx[n,c,h,w] = Σ_{k,r,s} round(w[k,c,r,s]) · round(dy[n,k,(h+ph−r)/sh,(w+pw−s)/sw]) over exact taps, wp the packed (transposed) w; chunk ≥ R·S·Kp for one split.
+// dx[n,c,h,w] at one stride phase's pixels (h, w) = (h0c + i·sh, w0c + j·sw) = Σ over k and the phase's taps
+// (r, s) = (r0 + a·sh, s0 + b·sw) of round(w[k,c,r,s]) · round(dy[n,k,(h+ph−r)/sh,(w+pw−s)/sw]) (divisions exact),
+// wp those taps of w packed (transposed); chunk ≥ Rc·Sc·Kp for one split.
 extern "C" __global__ void __launch_bounds__(128, 6) conv2d_backward_data_mma_tf32_kernel(
-    const float* __restrict__ dy, const float* __restrict__ wp, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
+    const float* __restrict__ dy, const float* __restrict__ wp, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk,
+    int h0c, int w0c, int Hc, int Wc, int r0, int s0, int Rc, int Sc)
 {
-    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_TF32, 64>(wp, dy, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_TF32, 64>(wp, dy, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q, h0c, w0c, Hc, Wc, r0, s0, Rc, Sc}, chunk);
 }
 
 // dw_z[k,c,r,s] = Σ_{(n,p,q) in split z} round(dy[n,k,p,q]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]), written to slot z of dw.
@@ -826,11 +853,14 @@ extern "C" __global__ void __launch_bounds__(256, 3) conv2d_forward_mma_tf32_m12
     nc_conv_mma<NC_OP_FORWARD, NC_PREC_TF32, 128>(wp, x, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
-// dx[n,c,h,w] = Σ_{k,r,s} round(w[k,c,r,s]) · round(dy[n,k,(h+ph−r)/sh,(w+pw−s)/sw]) over exact taps, wp the packed (transposed) w; chunk ≥ R·S·Kp for one split.
+// dx[n,c,h,w] at one stride phase's pixels (h, w) = (h0c + i·sh, w0c + j·sw) = Σ over k and the phase's taps
+// (r, s) = (r0 + a·sh, s0 + b·sw) of round(w[k,c,r,s]) · round(dy[n,k,(h+ph−r)/sh,(w+pw−s)/sw]) (divisions exact),
+// wp those taps of w packed (transposed); chunk ≥ Rc·Sc·Kp for one split.
 extern "C" __global__ void __launch_bounds__(256, 3) conv2d_backward_data_mma_tf32_m128_kernel(
-    const float* __restrict__ dy, const float* __restrict__ wp, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
+    const float* __restrict__ dy, const float* __restrict__ wp, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk,
+    int h0c, int w0c, int Hc, int Wc, int r0, int s0, int Rc, int Sc)
 {
-    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_TF32, 128>(wp, dy, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_TF32, 128>(wp, dy, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q, h0c, w0c, Hc, Wc, r0, s0, Rc, Sc}, chunk);
 }
 
 // dw_z[k,c,r,s] = Σ_{(n,p,q) in split z} round(dy[n,k,p,q]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]), written to slot z of dw.
@@ -847,11 +877,14 @@ extern "C" __global__ void __launch_bounds__(128, 6) conv2d_forward_mma_bf16_ker
     nc_conv_mma<NC_OP_FORWARD, NC_PREC_BF16, 64>(wp, x, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
-// dx[n,c,h,w] = Σ_{k,r,s} round(w[k,c,r,s]) · round(dy[n,k,(h+ph−r)/sh,(w+pw−s)/sw]) over exact taps, wp the packed (transposed) w; chunk ≥ R·S·Kp for one split.
+// dx[n,c,h,w] at one stride phase's pixels (h, w) = (h0c + i·sh, w0c + j·sw) = Σ over k and the phase's taps
+// (r, s) = (r0 + a·sh, s0 + b·sw) of round(w[k,c,r,s]) · round(dy[n,k,(h+ph−r)/sh,(w+pw−s)/sw]) (divisions exact),
+// wp those taps of w packed (transposed); chunk ≥ Rc·Sc·Kp for one split.
 extern "C" __global__ void __launch_bounds__(128, 6) conv2d_backward_data_mma_bf16_kernel(
-    const float* __restrict__ dy, const unsigned short* __restrict__ wp, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
+    const float* __restrict__ dy, const unsigned short* __restrict__ wp, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk,
+    int h0c, int w0c, int Hc, int Wc, int r0, int s0, int Rc, int Sc)
 {
-    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_BF16, 64>(wp, dy, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_BF16, 64>(wp, dy, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q, h0c, w0c, Hc, Wc, r0, s0, Rc, Sc}, chunk);
 }
 
 // dw_z[k,c,r,s] = Σ_{(n,p,q) in split z} round(dy[n,k,p,q]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]), written to slot z of dw.
@@ -868,11 +901,14 @@ extern "C" __global__ void __launch_bounds__(256, 3) conv2d_forward_mma_bf16_m12
     nc_conv_mma<NC_OP_FORWARD, NC_PREC_BF16, 128>(wp, x, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
-// dx[n,c,h,w] = Σ_{k,r,s} round(w[k,c,r,s]) · round(dy[n,k,(h+ph−r)/sh,(w+pw−s)/sw]) over exact taps, wp the packed (transposed) w; chunk ≥ R·S·Kp for one split.
+// dx[n,c,h,w] at one stride phase's pixels (h, w) = (h0c + i·sh, w0c + j·sw) = Σ over k and the phase's taps
+// (r, s) = (r0 + a·sh, s0 + b·sw) of round(w[k,c,r,s]) · round(dy[n,k,(h+ph−r)/sh,(w+pw−s)/sw]) (divisions exact),
+// wp those taps of w packed (transposed); chunk ≥ Rc·Sc·Kp for one split.
 extern "C" __global__ void __launch_bounds__(256, 3) conv2d_backward_data_mma_bf16_m128_kernel(
-    const float* __restrict__ dy, const unsigned short* __restrict__ wp, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
+    const float* __restrict__ dy, const unsigned short* __restrict__ wp, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk,
+    int h0c, int w0c, int Hc, int Wc, int r0, int s0, int Rc, int Sc)
 {
-    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_BF16, 128>(wp, dy, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_BF16, 128>(wp, dy, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q, h0c, w0c, Hc, Wc, r0, s0, Rc, Sc}, chunk);
 }
 
 // dw_z[k,c,r,s] = Σ_{(n,p,q) in split z} round(dy[n,k,p,q]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]), written to slot z of dw.
@@ -949,9 +985,10 @@ extern "C" __global__ void __launch_bounds__(256, 3) conv2d_backward_weight_mma_
 
 // As conv2d_backward_data_mma_bf16_kernel with dy stored in bf16.
 extern "C" __global__ void __launch_bounds__(128, 6) conv2d_backward_data_mma_bf16_dy_bf16_kernel(
-    const unsigned short* __restrict__ dy, const unsigned short* __restrict__ wp, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
+    const unsigned short* __restrict__ dy, const unsigned short* __restrict__ wp, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk,
+    int h0c, int w0c, int Hc, int Wc, int r0, int s0, int Rc, int Sc)
 {
-    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_BF16, 64>(wp, dy, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_BF16, 64>(wp, dy, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q, h0c, w0c, Hc, Wc, r0, s0, Rc, Sc}, chunk);
 }
 
 // As conv2d_backward_weight_mma_bf16_kernel with dy stored in bf16.
@@ -970,9 +1007,10 @@ extern "C" __global__ void __launch_bounds__(128, 5) conv2d_backward_weight_mma_
 
 // As conv2d_backward_data_mma_bf16_m128_kernel with dy stored in bf16.
 extern "C" __global__ void __launch_bounds__(256, 3) conv2d_backward_data_mma_bf16_m128_dy_bf16_kernel(
-    const unsigned short* __restrict__ dy, const unsigned short* __restrict__ wp, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
+    const unsigned short* __restrict__ dy, const unsigned short* __restrict__ wp, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk,
+    int h0c, int w0c, int Hc, int Wc, int r0, int s0, int Rc, int Sc)
 {
-    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_BF16, 128>(wp, dy, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_BF16, 128>(wp, dy, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q, h0c, w0c, Hc, Wc, r0, s0, Rc, Sc}, chunk);
 }
 
 // As conv2d_backward_weight_mma_bf16_m128_kernel with dy stored in bf16.
@@ -991,6 +1029,7 @@ extern "C" __global__ void __launch_bounds__(256, 3) conv2d_backward_weight_mma_
 
 NC_EXPORT_KERNEL(conv2d_pack_weight_tf32_kernel);
 NC_EXPORT_KERNEL(conv2d_pack_weight_bf16_kernel);
+NC_EXPORT_KERNEL(conv2d_backward_data_phase_reduce_kernel);
 NC_EXPORT_KERNEL(conv2d_forward_mma_tf32_kernel);
 NC_EXPORT_KERNEL(conv2d_backward_data_mma_tf32_kernel);
 NC_EXPORT_KERNEL(conv2d_backward_weight_mma_tf32_kernel);

@@ -62,6 +62,7 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
         .Concat(from rows in new[] { ShortTileRows, TallTileRows }
                 select (Name: BackwardDataKernelName(Precision.Bf16, rows, dyBf16: true), Shape: new LaunchShape(2 * rows)))
         .Concat(from p in new[] { Precision.Tf32, Precision.Bf16 } select (Name: PackKernelName(p), Shape: new LaunchShape(PackThreads)))
+        .Append((Name: PhaseReduceKernel, Shape: new LaunchShape(PackThreads)))
         .ToDictionary(e => e.Name, e => e.Shape);
 
     /// <summary>
@@ -79,6 +80,8 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
     private static string BackwardDataKernelName(Precision p, int tileRows, bool dyBf16) =>
         KernelName("backward_data", p, tileRows).Replace("_kernel", dyBf16 ? "_dy_bf16_kernel" : "_kernel");
 
+    private const string PhaseReduceKernel = "conv2d_backward_data_phase_reduce_kernel";
+
     /// <summary>conv2d_pack_weight_{tf32|bf16}_kernel.</summary>
     private static string PackKernelName(Precision p) => $"conv2d_pack_weight_{Suffix(p)}_kernel";
 
@@ -86,28 +89,60 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
     public static int PaddedChannels(int channels) => (channels + SliceDepth - 1) / SliceDepth * SliceDepth;
 
     /// <summary>
-    /// Packs w [K,C,R,S] into the A operand of forward (<paramref name="transpose"/> false: rows k,
-    /// wp[k, t·Cp + c] = round(w[k,c,t])) or backward data (true: rows c, wp[c, t·Kp + k] =
-    /// round(w[k,c,t])), t = r·S + s, Cp / Kp the channel count rounded up to 16 with zeros after
-    /// the real channels: the reduction of both runs tap-major, 16 channels of one tap per slice, and
-    /// a block copies its A tile 16 bytes at a time. Rounded once here (tf32: fp32 values rounded to
+    /// Packs w [K,C,R,S] into the A operand of forward (<paramref name="phase"/> null: rows k,
+    /// wp[k, t·Cp + c] = round(w[k,c,r,s]) over every tap t = r·S + s) or of one stride phase of
+    /// backward data (rows c, wp[c, t·Kp + k] = round(w[k,c,r,s]) over the phase's taps t = a·Sc + b,
+    /// r = r0 + a·sh, s = s0 + b·sw), Cp / Kp the channel count rounded up to 16 with zeros after the
+    /// real channels: the reduction of both runs tap-major, 16 channels of one tap per slice, and a
+    /// block copies its A tile 16 bytes at a time. Rounded once here (tf32: fp32 values rounded to
     /// tf32; bf16: bf16 bits) rather than in every tile. Returns the buffer (the launcher's
-    /// <see cref="packed"/> workspace) and the row length R·S·Cp (or ·Kp).
+    /// <see cref="packed"/> workspace) and the row length.
     /// </summary>
-    private (DeviceBuffer Packed, int RowLength) PackWeight(DeviceBuffer w, ConvShape g, Precision p, bool transpose)
+    private (DeviceBuffer Packed, int RowLength) PackWeight(DeviceBuffer w, ConvShape g, Precision p, StridePhase? phase)
     {
+        bool transpose = phase is not null;
         long rows = transpose ? g.C : g.K;
-        int rowLength = g.R * g.S * PaddedChannels(transpose ? g.K : g.C);
+        int taps = phase is { } f ? f.Rc * f.Sc : g.R * g.S;
+        int rowLength = taps * PaddedChannels(transpose ? g.K : g.C);
         long length = rows * rowLength;
         if (length > int.MaxValue)
             throw new ArgumentException($"Convolution: the packed weight has {length} elements; the tensor-core kernels index with 32 bits (< 2^31).");
         int elementSize = p == Precision.Bf16 ? 2 : 4;
         var wp = packed.Get(Math.Max(1, length) * elementSize);
         if (length > 0)
+        {
+            var (r0, s0, rstep, sstep, rc, sc) = phase is { } ph ? (ph.R0, ph.S0, g.StrideH, g.StrideW, ph.Rc, ph.Sc) : (0, 0, 1, 1, g.R, g.S);
             Launch(PackKernelName(p), GridFor(length, PackThreads), PackThreads,
-                new KernelArgs().Ptr(w).Ptr(wp).I32(g.K).I32(g.C).I32(g.R * g.S).I32(transpose ? 1 : 0),
+                new KernelArgs().Ptr(w).Ptr(wp).I32(g.K).I32(g.C).I32(g.R).I32(g.S).I32(transpose ? 1 : 0).I32(r0).I32(s0).I32(rstep).I32(sstep).I32(rc).I32(sc),
                 new LaunchCost(4 * g.WeightLength + elementSize * length, 0));
+        }
         return (wp, rowLength);
+    }
+
+    /// <summary>
+    /// One stride phase of backward data: the dx pixels (H0 + i·sh, W0 + j·sw), i &lt; Hc, j &lt; Wc,
+    /// whose taps r ≡ h + pad (mod stride) are R0, R0 + sh, … (Rc of them; likewise Sc): the only taps
+    /// that reach them (every other tap's (h + pad − r) / stride is not whole). Splitting backward data
+    /// by phase visits each pixel's own taps only: at stride 2, ¼ of the work of visiting all.
+    /// </summary>
+    internal readonly record struct StridePhase(int H0, int W0, int Hc, int Wc, int R0, int S0, int Rc, int Sc)
+    {
+        /// <summary>The sh·sw phases of g with at least one pixel (stride 1: one phase, every pixel and tap).</summary>
+        public static IEnumerable<StridePhase> Of(ConvShape g)
+        {
+            static (int First, int Count, int Tap0, int Taps) Axis(int size, int pad, int stride, int filter, int phase)
+            {
+                int first = ((phase - pad) % stride + stride) % stride;   // h ≡ phase − pad (mod stride)
+                return (first, first < size ? (size - first + stride - 1) / stride : 0, phase, phase < filter ? (filter - phase + stride - 1) / stride : 0);
+            }
+            for (int ph = 0; ph < g.StrideH; ph++)
+                for (int pw = 0; pw < g.StrideW; pw++)
+                {
+                    var (h0, hc, r0, rc) = Axis(g.H, g.PadH, g.StrideH, g.R, ph);
+                    var (w0, wc, s0, sc) = Axis(g.W, g.PadW, g.StrideW, g.S, pw);
+                    if (hc > 0 && wc > 0) yield return new StridePhase(h0, w0, hc, wc, r0, s0, rc, sc);
+                }
+        }
     }
 
     /// <summary>A tensor stored in bf16 is read only by the bf16 kernels (tf32 tiles are filled by cp.async, which cannot widen).</summary>
@@ -164,9 +199,6 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
         g.Validate();
         if (g.InputLength > int.MaxValue || g.OutputLength > int.MaxValue || g.WeightLength > int.MaxValue)
             throw new ArgumentException("Convolution: the tensor-core kernels index with 32 bits; every tensor must have fewer than 2^31 elements.");
-        // Backward data divides h + pad − r by the stride with a multiply-shift, exact up to 2^31 / stride.
-        if ((long)(g.H + g.PadH) * g.StrideH >= int.MaxValue || (long)(g.W + g.PadW) * g.StrideW >= int.MaxValue)
-            throw new ArgumentException($"Convolution: (size + padding) · stride must stay below 2^31 for the tensor-core kernels (H {g.H}, pad {g.PadH}, stride {g.StrideH}; W {g.W}, pad {g.PadW}, stride {g.StrideW}).");
     }
 
     /// <summary>y ← conv(round(x), round(w)) (+ bias[K] when given). x [N,C,H,W], w [K,C,R,S], y [N,K,P,Q].</summary>
@@ -221,7 +253,7 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
         Need(y, g.OutputLength, nameof(y), elementSize: yBf16 ? 2 : 4);
         if (bias is not null) Need(bias, g.K, nameof(bias));
         if (g.OutputLength == 0) return;
-        var (wp, reduction) = PackWeight(w, g, p, transpose: false);
+        var (wp, reduction) = PackWeight(w, g, p, phase: null);
         var (chunk, n) = SplitPlan(reduction, splits);
         bool direct = n == 1 && (!yBf16 || p == Precision.Bf16);   // the kernel writes y itself
         var target = direct ? y : workspace.Get(n * g.OutputLength * sizeof(float));
@@ -236,35 +268,48 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
 
     /// <summary>dx ← ∂L/∂x at rounded operands (dx overwritten). dy [N,K,P,Q], w [K,C,R,S], dx [N,C,H,W].</summary>
     public void Conv2dBackwardData(DeviceBuffer dy, DeviceBuffer w, DeviceBuffer dx, ConvShape g, Precision p) =>
-        BackwardData(dy, false, w, dx, g, p, BackwardDataSplits(g), TileRowsFor(g.C));
+        BackwardData(dy, false, w, dx, g, p, null, TileRowsFor(g.C));
 
-    /// <summary>As the public overload with the number of reduction splits and the tile height given.</summary>
+    /// <summary>As the public overload with the number of reduction splits (per stride phase) and the tile height given.</summary>
     internal void Conv2dBackwardData(DeviceBuffer dy, DeviceBuffer w, DeviceBuffer dx, ConvShape g, Precision p, int splits, int tileRows) =>
         BackwardData(dy, false, w, dx, g, p, splits, tileRows);
 
     /// <summary>Backward data with dy stored as bf16 bits (<see cref="Precision.Bf16"/> only): what the fp32-dy launch writes for dy widened.</summary>
     public void Conv2dBackwardDataBf16Dy(DeviceBuffer dy, DeviceBuffer w, DeviceBuffer dx, ConvShape g, Precision p) =>
-        BackwardData(dy, true, w, dx, g, p, BackwardDataSplits(g), TileRowsFor(g.C));
+        BackwardData(dy, true, w, dx, g, p, null, TileRowsFor(g.C));
 
     /// <summary>As the public overload with the number of reduction splits and the tile height given.</summary>
     internal void Conv2dBackwardDataBf16Dy(DeviceBuffer dy, DeviceBuffer w, DeviceBuffer dx, ConvShape g, Precision p, int splits, int tileRows) =>
         BackwardData(dy, true, w, dx, g, p, splits, tileRows);
 
-    private static int BackwardDataSplits(ConvShape g) => Splits(g.C, (long)g.N * g.H * g.W, (long)g.R * g.S * PaddedChannels(g.K), g.InputLength);
-
-    private void BackwardData(DeviceBuffer dy, bool dyBf16, DeviceBuffer w, DeviceBuffer dx, ConvShape g, Precision p, int splits, int tileRows)
+    /// <summary>
+    /// Backward data, one launch per stride phase (<see cref="StridePhase"/>), each split
+    /// <paramref name="splits"/> ways, or as <see cref="Splits"/> finds for the phase when null.
+    /// </summary>
+    private void BackwardData(DeviceBuffer dy, bool dyBf16, DeviceBuffer w, DeviceBuffer dx, ConvShape g, Precision p, int? splits, int tileRows)
     {
         CheckLengths(g);
         if (dyBf16) RequireBf16ForBf16Input(p);
         string kernel = BackwardDataKernelName(p, CheckTileRows(tileRows), dyBf16);
         Need(dy, g.OutputLength, nameof(dy), elementSize: dyBf16 ? 2 : 4); Need(w, g.WeightLength, nameof(w)); Need(dx, g.InputLength, nameof(dx));
         if (g.InputLength == 0) return;
-        var (wp, reduction) = PackWeight(w, g, p, transpose: true);
-        var (target, chunk, n) = Plan(dx, g.InputLength, reduction, splits);
-        Launch(kernel, TileGrid(g.C, (long)g.N * g.H * g.W, n, tileRows), 2 * tileRows,
-            Geometry(new KernelArgs().Ptr(dy).Ptr(wp).Ptr(target), g).I32(chunk),
-            new LaunchCost((dyBf16 ? 2 : 4) * g.OutputLength + (long)(p == Precision.Bf16 ? 2 : 4) * g.C * reduction + 4L * n * g.InputLength, Flops(g), p));
-        Reduce(target, dx, n, g.InputLength);
+        foreach (var phase in StridePhase.Of(g))
+        {
+            var (wp, reduction) = PackWeight(w, g, p, phase);
+            long columns = (long)g.N * phase.Hc * phase.Wc, phaseLength = (long)g.C * columns;
+            var (chunk, n) = SplitPlan(reduction, splits ?? Splits(g.C, columns, reduction, phaseLength));
+            var target = n == 1 ? dx : workspace.Get(n * phaseLength * sizeof(float));
+            Launch(kernel, TileGrid(g.C, columns, n, tileRows), 2 * tileRows,
+                Geometry(new KernelArgs().Ptr(dy).Ptr(wp).Ptr(target), g).I32(chunk)
+                    .I32(phase.H0).I32(phase.W0).I32(phase.Hc).I32(phase.Wc).I32(phase.R0).I32(phase.S0).I32(phase.Rc).I32(phase.Sc),
+                new LaunchCost((dyBf16 ? 2 : 4) * g.OutputLength + (long)(p == Precision.Bf16 ? 2 : 4) * g.C * reduction + 4L * n * phaseLength,
+                    2.0 * g.K * phase.Rc * phase.Sc * phaseLength, p));
+            if (n > 1)
+                Launch(PhaseReduceKernel, GridFor(phaseLength, PackThreads), PackThreads,
+                    new KernelArgs().Ptr(target).Ptr(dx).I32(n).I32(g.N * g.C).I32(g.H).I32(g.W).I32(phase.H0).I32(phase.W0).I32(phase.Hc).I32(phase.Wc)
+                        .I32(g.StrideH).I32(g.StrideW),
+                    LaunchCost.Elements((n + 1) * phaseLength));
+        }
     }
 
     /// <summary>dw ← ∂L/∂w at rounded operands; dbias ← Σ dy over N, P, Q (fp32) when given (both overwritten).</summary>
