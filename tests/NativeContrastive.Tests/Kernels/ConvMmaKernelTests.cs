@@ -19,13 +19,13 @@ namespace NativeContrastive.Tests.KernelTests;
 /// A kernel that failed to round its operands would be off by ~2⁻¹¹·Σ|a·b| (tf32) or 2⁻⁸ (bf16),
 /// far above it for these n. Geometries: first layer C = 1 / 3, 7×7 stride 2 pad 3, 1×1 stride 2
 /// with odd C, 3×3 stride 2 with odd H, W and K = 70 (two row tiles), a 2×3 kernel with unequal
-/// strides and pads, a 5×3 kernel at stride 3 (backward data's multiply-shift division off the
-/// stride-1/2 path), C = 32 and K = 48 (channel counts of whole 16-deep slices: no padding in the
-/// tap-major reductions, two or three slices per tap) with P·Q = 32 (backward weight copies dy's rows
-/// whole, two slices per image; so does the 1×1 case, P·Q = 16, one); the others pad their channels
-/// to 16; together
-/// their R·S and P·Q make backward weight's division-free index walk carry at every digit; each op
-/// also with its reduction split (partial sums + ordered reduce).
+/// strides and pads, a 5×3 kernel at stride 3 (nine backward-data stride phases of two or one
+/// taps per axis; the 1×1 stride 2 has phases with no tap), C = 32 and K = 48 (channel counts of
+/// whole 16-deep slices: no padding in the tap-major reductions, two or three slices per tap) with
+/// P·Q = 32 (backward weight copies dy's rows whole, two slices per image; so does the 1×1 case,
+/// P·Q = 16, one); the others pad their channels to 16; together their R·S and P·Q make backward
+/// weight's division-free index walk carry at every digit; each op also with its reduction split
+/// (partial sums + ordered reduce; per stride phase for backward data).
 /// </summary>
 public class ConvMmaKernelTests(EmuOrder order) : EmuKernelTest(order)
 {
