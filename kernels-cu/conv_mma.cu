@@ -235,9 +235,11 @@ struct nc_mma_cursor
     nc_mma_tap b;
 };
 
-__device__ __forceinline__ nc_mma_cursor nc_mma_cursor_start(const nc_mma_geom& g, int kbegin, int tid)
+// bspan: how many consecutive reduction indices a thread's B group spans (1: indices lane/8 + 4i;
+// 4: indices 4·(lane/8) + i, the row-copy feeder's).
+__device__ __forceinline__ nc_mma_cursor nc_mma_cursor_start(const nc_mma_geom& g, int kbegin, int tid, int bspan)
 {
-    return nc_mma_cursor{kbegin, nc_mma_arow_decode(g, kbegin + tid % NC_MMA_TK), nc_mma_tap_decode(g, kbegin + (tid & 31) / 8)};
+    return nc_mma_cursor{kbegin, nc_mma_arow_decode(g, kbegin + tid % NC_MMA_TK), nc_mma_tap_decode(g, kbegin + bspan * ((tid & 31) / 8))};
 }
 
 __device__ __forceinline__ void nc_mma_cursor_advance(nc_mma_cursor& c, const nc_mma_walk& w)
@@ -295,27 +297,23 @@ __device__ __forceinline__ bool nc_mma_b_offset(const nc_mma_geom& g, const nc_m
 
 // Visits thread tid's share of the backward-weight slice the cursor stands at (see "Who loads
 // what"), then moves the cursor to the next slice: to_a(i, row, k, src, ok) for its 8 A elements
-// (unless !GATHER_A) and to_b(i, column, k, src, ok) for its 4·bcols B elements, with tile-local
-// row/column/k, the source address and whether it is in range (src is a valid address, never read,
-// when !ok).
-template <bool GATHER_A, int TM, typename TA, typename TB, class ToA, class ToB>
+// and to_b(i, column, k, src, ok) for its 4·bcols B elements, with tile-local row/column/k, the
+// source address and whether it is in range (src is a valid address, never read, when !ok).
+template <int TM, typename TA, typename TB, class ToA, class ToB>
 __device__ __forceinline__ void nc_mma_gather(const TA* __restrict__ a, const TB* __restrict__ b, const nc_mma_geom& g, int M,
                                               int kend, int m0, int tid, const nc_mma_col (&col)[nc_mma_tile<TM>::bcols],
                                               nc_mma_cursor& cur, const nc_mma_walk& walk, ToA to_a, ToB to_b)
 {
     using T = nc_mma_tile<TM>;
-    if constexpr (GATHER_A)
-    {
-        int ka = tid % NC_MMA_TK, rfirst = tid / NC_MMA_TK, astride = g.P * g.Q;
-        bool kin = cur.k0 + ka < kend;
-        const TA* arow = a + cur.a.lo + cur.a.hi;
+    int ka = tid % NC_MMA_TK, rfirst = tid / NC_MMA_TK, astride = g.P * g.Q;
+    bool kin = cur.k0 + ka < kend;
+    const TA* arow = a + cur.a.lo + cur.a.hi;
 #pragma unroll
-        for (int i = 0; i < 8; i++)
-        {
-            int row = rfirst + (T::threads / NC_MMA_TK) * i;
-            bool ok = kin && m0 + row < M;
-            to_a(i, row, ka, ok ? arow + (m0 + row) * astride : a, ok);
-        }
+    for (int i = 0; i < 8; i++)
+    {
+        int row = rfirst + (T::threads / NC_MMA_TK) * i;
+        bool ok = kin && m0 + row < M;
+        to_a(i, row, ka, ok ? arow + (m0 + row) * astride : a, ok);
     }
     int lane = tid & 31, cfirst = lane % 8 + 8 * (tid >> 5);
     nc_mma_tap tap = cur.b;
@@ -342,6 +340,10 @@ __device__ __forceinline__ void nc_mma_gather(const TA* __restrict__ a, const TB
 __device__ __forceinline__ unsigned short nc_mma_tile_bits(float v) { return nc_bf16_bits16(v); }
 __device__ __forceinline__ unsigned short nc_mma_tile_bits(unsigned short bits) { return bits; }
 
+// Two staged elements as a bf16 pair (lo in bits 0..15): two tile elements in one store.
+__device__ __forceinline__ unsigned nc_mma_tile_pair(float lo, float hi) { return nc_bf16x2_pack(lo, hi); }
+__device__ __forceinline__ unsigned nc_mma_tile_pair(unsigned short lo, unsigned short hi) { return lo | ((unsigned)hi << 16); }
+
 // Feeders: what fills a slice's A and B tiles, for the two pipelines below. Both offer
 //   issue(as, bs)   tf32: cp.async copies of the current slice into a ring slot, then the next slice
 //   fetch(as, bs)   bf16: start the current slice (copies into as/bs, loads into staging registers) …
@@ -349,12 +351,13 @@ __device__ __forceinline__ unsigned short nc_mma_tile_bits(unsigned short bits) 
 // round_a: whether A arrives already rounded to tf32 (its fragments then skip the cvt), and
 // pin_lane_rows: whether the pipeline keeps its ldmatrix offsets in registers (nc_mma_lane_rows).
 //
-// nc_mma_feed_walk: backward weight, whose operands are both activations. B is gathered element
-// by element with the mixed-radix walk above. A (dy) is too, unless ROWS: when P·Q is a multiple of
-// 16 a slice's 16 reduction indices are 16 consecutive pixels of one image, so A's row k of a slice
-// is 16 consecutive elements of dy's plane (n, k), copied 16 bytes at a time as a packed weight is
-// (row tid/2, elements 8·(tid%2) …; the launch picks ROWS where dy's type fits the tile: fp32 at
-// tf32, bf16 bits at bf16).
+// nc_mma_feed_walk: backward weight, whose operands are both activations, gathered element by
+// element with the mixed-radix walk above — unless ROWS: when P·Q is a multiple of 16 and Q of 4, a
+// slice's 16 reduction indices are 16 consecutive pixels of one image, four image-row runs of 4.
+// A's row k of a slice is then 16 consecutive elements of dy's plane (n, k), copied 16 bytes at a
+// time as a packed weight is (row tid/2, elements 8·(tid%2) …; the launch picks ROWS where dy's
+// type fits the tile: fp32 at tf32, bf16 bits at bf16), and a thread's B elements are one run of 4
+// (gather_b_rows).
 template <int TM, typename TA, typename TB, bool ROWS> struct nc_mma_feed_walk
 {
     using T = nc_mma_tile<TM>;
@@ -377,7 +380,7 @@ template <int TM, typename TA, typename TB, bool ROWS> struct nc_mma_feed_walk
     __device__ __forceinline__ nc_mma_feed_walk(const TA* a_, const TB* b_, const nc_mma_geom& g_, int M_, int kbegin, int kend_, int m0_, int tid_,
                                                 const nc_mma_col (&col_)[T::bcols])
         : a(a_), b(b_), g(g_), M(M_), kend(kend_), m0(m0_), tid(tid_), col(col_), walk(nc_mma_walk_make(g_)),
-          cur(nc_mma_cursor_start(g_, kbegin, tid_)), arow(0), arow_ok(false), pq0(0)
+          cur(nc_mma_cursor_start(g_, kbegin, tid_, ROWS ? 4 : 1)), arow(0), arow_ok(false), pq0(0)
     {
         if (ROWS)
         {
@@ -399,36 +402,77 @@ template <int TM, typename TA, typename TB, bool ROWS> struct nc_mma_feed_walk
         if (pq0 == pq) { pq0 = 0; arow += (M - 1) * pq; }   // on to the next image's plane of the same row
     }
 
+    // ROWS: lane l's B elements for column h are the 4 consecutive pixels 4·(l/8) … +3 of the slice,
+    // which (Q a multiple of 4, slices starting at multiples of 16) share one image row: its bounds
+    // check and address are worked out once, the 4 x pixels are sw apart. Then the cursor moves on.
+    template <class ToB> __device__ __forceinline__ void gather_b_rows(ToB to_b)
+    {
+        int lane = tid & 31, cfirst = lane % 8 + 8 * (tid >> 5), k4 = 4 * (lane / 8);
+#pragma unroll
+        for (int h = 0; h < T::bcols; h++)
+        {
+            int y = col[h].h0 + cur.b.dh, x0 = col[h].w0 + cur.b.dw;
+            bool rowok = col[h].ok && (unsigned)y < (unsigned)g.H;
+            int base = col[h].base + cur.b.off + y * g.W + x0;
+#pragma unroll
+            for (int i = 0; i < 4; i++)
+            {
+                bool ok = rowok && (unsigned)(x0 + i * g.sw) < (unsigned)g.W;
+                to_b(4 * h + i, cfirst + 8 * T::warps * h, k4 + i, ok ? b + base + i * g.sw : b, ok);
+            }
+        }
+        nc_mma_cursor_advance(cur, walk);
+    }
+
     __device__ __forceinline__ void issue(float (*as)[NC_MMA_F32_LD], float (*bs)[NC_MMA_F32_LD])
     {
-        if constexpr (ROWS) copy_a(as);
-        nc_mma_gather<!ROWS, TM>(a, b, g, M, kend, m0, tid, col, cur, walk,
-                                 [&](int, int row, int k, const TA* src, bool ok) { nc_cp_async4(&as[row][k], src, ok); },
-                                 [&](int, int c, int k, const TB* src, bool ok) { nc_cp_async4(&bs[c][k], src, ok); });
+        auto to_bs = [&](int, int c, int k, const TB* src, bool ok) { nc_cp_async4(&bs[c][k], src, ok); };
+        if constexpr (ROWS)
+        {
+            copy_a(as);
+            gather_b_rows(to_bs);
+        }
+        else
+            nc_mma_gather<TM>(a, b, g, M, kend, m0, tid, col, cur, walk,
+                                    [&](int, int row, int k, const TA* src, bool ok) { nc_cp_async4(&as[row][k], src, ok); }, to_bs);
     }
 
     __device__ __forceinline__ void fetch(unsigned short (*as)[NC_MMA_BF16_LD], unsigned short (*)[NC_MMA_BF16_LD])
     {
+        auto to_rb = [&](int i, int, int, const TB* src, bool ok) { rb[i] = ok ? *src : TB(0); };
         if constexpr (ROWS)
         {
             copy_a(as);
             nc_cp_async_commit();
+            gather_b_rows(to_rb);
         }
-        nc_mma_gather<!ROWS, TM>(a, b, g, M, kend, m0, tid, col, cur, walk,
-                                 [&](int i, int, int, const TA* src, bool ok) { ra[i] = ok ? *src : TA(0); },
-                                 [&](int i, int, int, const TB* src, bool ok) { rb[i] = ok ? *src : TB(0); });
+        else
+            nc_mma_gather<TM>(a, b, g, M, kend, m0, tid, col, cur, walk,
+                                    [&](int i, int, int, const TA* src, bool ok) { ra[i] = ok ? *src : TA(0); }, to_rb);
     }
 
     __device__ __forceinline__ void land(unsigned short (*as)[NC_MMA_BF16_LD], unsigned short (*bs)[NC_MMA_BF16_LD])
     {
         int tid16 = tid % NC_MMA_TK, lane = tid & 31;
-        if constexpr (!ROWS)
+        if constexpr (ROWS)
+        {
+            // Each pair of a thread's consecutive pixels is one 4-byte store.
+#pragma unroll
+            for (int h = 0; h < T::bcols; h++)
+#pragma unroll
+                for (int j = 0; j < 2; j++)
+                    nc_sts_u32(&bs[lane % 8 + 8 * (tid >> 5) + 8 * T::warps * h][4 * (lane / 8) + 2 * j],
+                               nc_mma_tile_pair(rb[4 * h + 2 * j], rb[4 * h + 2 * j + 1]));
+            nc_cp_async_wait<0>();
+        }
+        else
+        {
 #pragma unroll
             for (int i = 0; i < 8; i++) as[tid / NC_MMA_TK + (T::threads / NC_MMA_TK) * i][tid16] = nc_mma_tile_bits(ra[i]);
 #pragma unroll
-        for (int i = 0; i < 4 * T::bcols; i++)
-            bs[lane % 8 + 8 * (tid >> 5) + 8 * T::warps * (i % T::bcols)][lane / 8 + 4 * (i / T::bcols)] = nc_mma_tile_bits(rb[i]);
-        if constexpr (ROWS) nc_cp_async_wait<0>();
+            for (int i = 0; i < 4 * T::bcols; i++)
+                bs[lane % 8 + 8 * (tid >> 5) + 8 * T::warps * (i % T::bcols)][lane / 8 + 4 * (i / T::bcols)] = nc_mma_tile_bits(rb[i]);
+        }
     }
 };
 
@@ -723,7 +767,7 @@ __device__ __forceinline__ void nc_conv_mma(const TA* __restrict__ a, const TB* 
             // dy's rows are copied straight into the tile where a slice stays in one image and dy's type
             // is the tile's (fp32 at tf32; bf16 bits at bf16: the _dy_bf16 kernels).
             constexpr bool rows_fit = PREC == NC_PREC_TF32 || sizeof(TA) == 2;
-            if (rows_fit && (g.P * g.Q) % NC_MMA_TK == 0)
+            if (rows_fit && (g.P * g.Q) % NC_MMA_TK == 0 && g.Q % 4 == 0)
             {
                 nc_mma_feed_walk<TM, TA, TB, rows_fit> feed(a, b, g, M, kbegin, kend, m0, tid, col);
                 run(feed);
@@ -820,7 +864,8 @@ extern "C" __global__ void conv2d_backward_data_phase_reduce_kernel(const float*
 
 // The kernels, written out one by one (see kernels-cu/README.md): 64-row tiles (128 threads,
 // 6 blocks per SM: 80 registers) and 128-row tiles ("_m128", 256 threads, 3 blocks per SM), each at
-// tf32 and bf16.
+// tf32 and bf16. The two 64-row bf16 backward-weight kernels with dy in bf16 ask for 5 blocks (93
+// registers): their row-copy feeder would spill 8 bytes at 80 on sm_90.
 
 // y[n,k,p,q] = Σ_{c,r,s} round(w[k,c,r,s]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]) (+ bias[k]), wp the packed w; chunk ≥ R·S·Cp for one split.
 extern "C" __global__ void __launch_bounds__(128, 6) conv2d_forward_mma_tf32_kernel(

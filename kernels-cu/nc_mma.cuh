@@ -116,6 +116,9 @@ __device__ __forceinline__ int nc_opaque(int v)
     return v;
 }
 
+// *(unsigned*)smem = v: two bf16 tile elements stored at once (smem 4-byte aligned).
+__device__ __forceinline__ void nc_sts_u32(void* smem, unsigned v) { *reinterpret_cast<unsigned*>(smem) = v; }
+
 // The same for 16 bytes (both addresses 16-byte aligned).
 __device__ __forceinline__ void nc_cp_async16(void* smem, const void* src, bool valid)
 {
@@ -215,6 +218,8 @@ __device__ inline void nc_cp_async4(void* smem, const void* src, bool valid) { n
 __device__ inline void nc_cp_async16(void* smem, const void* src, bool valid) { nc_emu_cp_async(smem, src, 16, valid ? 16u : 0u); }
 
 __device__ inline int nc_opaque(int v) { return v; }
+
+__device__ inline void nc_sts_u32(void* smem, unsigned v) { __builtin_memcpy(smem, &v, 4); }   // (no aliasing of the tile's shorts)
 
 __device__ inline void nc_cp_async_commit() { nc_emu_cp_async_commit(); }
 
