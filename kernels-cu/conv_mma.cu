@@ -485,6 +485,7 @@ template <int OP, int TM, typename TA, typename TB> struct nc_mma_feed_taps
 {
     using T = nc_mma_tile<TM>;
     static constexpr bool round_a = false, pin_lane_rows = true;
+    static constexpr bool pairs = sizeof(TB) == 4;   // bf16 tiles from fp32 B: convert and store in pairs
     const TA* a;
     const TB* b;
     const nc_mma_geom& g;
@@ -512,11 +513,16 @@ template <int OP, int TM, typename TA, typename TB> struct nc_mma_feed_taps
         arow += NC_MMA_TK;
     }
 
-    template <class ToB> __device__ __forceinline__ void gather_b(ToB to_b)
+    // Lane l's 4 elements of column h are at reduction indices kb(l) + kstep·i + estep·e (slice-local
+    // channels), element 4h + 2i + e: PAIRS (bf16 from fp32) kb = 2·(l/8), 8i + e, so that each pair
+    // of adjacent channels is one conversion and one 4-byte tile store; else (tf32's 4-byte cp.async,
+    // or bf16 bits stored as they are) kb = l/8, 4·(2i + e), whose stores hit 32 distinct banks.
+    template <bool PAIRS, class ToB> __device__ __forceinline__ void gather_b(ToB to_b)
     {
-        int lane = tid & 31, cfirst = lane % 8 + 8 * (tid >> 5), kb = lane / 8;
+        int lane = tid & 31, cfirst = lane % 8 + 8 * (tid >> 5), kb = PAIRS ? 2 * (lane / 8) : lane / 8;
+        constexpr int kstep = 8, estep = PAIRS ? 1 : 4;
         int plane = OP == NC_OP_FORWARD ? g.H * g.W : g.P * g.Q;
-        int left = nc_mma_red_channels<OP>(g) - cur.c0 - kb;   // element i is a real channel when 4i < left
+        int left = nc_mma_red_channels<OP>(g) - cur.c0 - kb;   // a slice-local offset d is a real channel when d < left
         nc_mma_tap tap{(cur.c0 + kb) * plane, cur.r, cur.s};
 #pragma unroll
         for (int h = 0; h < T::bcols; h++)
@@ -524,18 +530,21 @@ template <int OP, int TM, typename TA, typename TB> struct nc_mma_feed_taps
             int off = 0;
             bool tapok = col[h].ok && nc_mma_b_offset<OP>(g, tap, col[h], off);
 #pragma unroll
-            for (int i = 0; i < 4; i++)
-            {
-                bool ok = tapok && 4 * i < left;
-                to_b(T::bcols * i + h, cfirst + 8 * T::warps * h, kb + 4 * i, ok ? b + off + 4 * i * plane : b, ok);
-            }
+            for (int i = 0; i < 2; i++)
+#pragma unroll
+                for (int e = 0; e < 2; e++)
+                {
+                    int d = kstep * i + estep * e;
+                    bool ok = tapok && d < left;
+                    to_b(4 * h + 2 * i + e, cfirst + 8 * T::warps * h, kb + d, ok ? b + off + d * plane : b, ok);
+                }
         }
     }
 
     __device__ __forceinline__ void issue(float (*as)[NC_MMA_F32_LD], float (*bs)[NC_MMA_F32_LD])
     {
         copy_a(as);
-        gather_b([&](int, int c, int k, const TB* src, bool ok) { nc_cp_async4(&bs[c][k], src, ok); });
+        gather_b<false>([&](int, int c, int k, const TB* src, bool ok) { nc_cp_async4(&bs[c][k], src, ok); });
         nc_mma_taps_advance(cur, rp, S);
     }
 
@@ -543,7 +552,7 @@ template <int OP, int TM, typename TA, typename TB> struct nc_mma_feed_taps
     {
         copy_a(as);
         nc_cp_async_commit();
-        gather_b([&](int i, int, int, const TB* src, bool ok) { rb[i] = ok ? *src : TB(0); });
+        gather_b<pairs>([&](int i, int, int, const TB* src, bool ok) { rb[i] = ok ? *src : TB(0); });
         nc_mma_taps_advance(cur, rp, S);
     }
 
@@ -551,8 +560,16 @@ template <int OP, int TM, typename TA, typename TB> struct nc_mma_feed_taps
     {
         int lane = tid & 31;
 #pragma unroll
-        for (int i = 0; i < 4 * T::bcols; i++)
-            bs[lane % 8 + 8 * (tid >> 5) + 8 * T::warps * (i % T::bcols)][lane / 8 + 4 * (i / T::bcols)] = nc_mma_tile_bits(rb[i]);
+        for (int h = 0; h < T::bcols; h++)
+#pragma unroll
+            for (int i = 0; i < 2; i++)
+            {
+                unsigned short* row = bs[lane % 8 + 8 * (tid >> 5) + 8 * T::warps * h];
+                if constexpr (pairs) nc_sts_u32(&row[2 * (lane / 8) + 8 * i], nc_mma_tile_pair(rb[4 * h + 2 * i], rb[4 * h + 2 * i + 1]));
+                else
+#pragma unroll
+                    for (int e = 0; e < 2; e++) row[lane / 8 + 8 * i + 4 * e] = nc_mma_tile_bits(rb[4 * h + 2 * i + e]);
+            }
         nc_cp_async_wait<0>();
     }
 };
