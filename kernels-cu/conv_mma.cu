@@ -371,8 +371,8 @@ template <int TM, typename TA, typename TB, bool ROWS> struct nc_mma_feed_walk
     nc_mma_cursor cur;
     TA ra[ROWS ? 1 : 8];
     TB rb[4 * T::bcols];
-    // ROWS: this thread's A pieces in dy (row tid/2 of the block, row 0 — never read — past K), the
-    // slice's first pixel in its image, and the step from an image's last slice to the next image.
+    // ROWS: this thread's A pieces in dy (row tid/2 of the block, row 0 — never read — past K) and
+    // the slice's first pixel in its image.
     int arow;   // (an element offset: a pointer would take two registers)
     bool arow_ok;
     int pq0;
@@ -567,8 +567,10 @@ template <int OP, int TM, typename TA, typename TB> struct nc_mma_feed_taps
                 unsigned short* row = bs[lane % 8 + 8 * (tid >> 5) + 8 * T::warps * h];
                 if constexpr (pairs) nc_sts_u32(&row[2 * (lane / 8) + 8 * i], nc_mma_tile_pair(rb[4 * h + 2 * i], rb[4 * h + 2 * i + 1]));
                 else
+                {
 #pragma unroll
                     for (int e = 0; e < 2; e++) row[lane / 8 + 8 * i + 4 * e] = nc_mma_tile_bits(rb[4 * h + 2 * i + e]);
+                }
             }
         nc_cp_async_wait<0>();
     }
@@ -620,8 +622,10 @@ __device__ __forceinline__ void nc_mma_slice_tf32(const float* As, const float* 
             unsigned af[4];
             nc_ldmatrix_x4(af, As + rows.a + 16 * mi * NC_MMA_F32_LD + ks);
             if (ROUND_A)
+            {
 #pragma unroll
                 for (int e = 0; e < 4; e++) af[e] = __float_as_uint(nc_tf32_round(__uint_as_float(af[e])));
+            }
 #pragma unroll
             for (int ni = 0; ni < 4; ni++) nc_mma_tf32_m16n8k8(acc[mi][ni], af, bf[ni]);
         }
