@@ -107,11 +107,16 @@ struct nc_mma_geom
     int h0c, w0c, Hc, Wc, r0, s0, Rc, Sc;
 };
 
+__device__ __forceinline__ int nc_mma_round16(int v) { return (v + NC_MMA_TK - 1) / NC_MMA_TK * NC_MMA_TK; }
+
+// The tap-major reduction's channel count: x's for forward, dy's for backward data.
+template <int OP> __device__ __forceinline__ int nc_mma_red_channels(const nc_mma_geom& g) { return OP == NC_OP_FORWARD ? g.C : g.K; }
+
 // GEMM sizes of an op: rows M, columns Ncol, reduction length KR.
 template <int OP> __device__ __forceinline__ void nc_mma_sizes(const nc_mma_geom& g, int& M, int& Ncol, int& KR)
 {
-    if (OP == NC_OP_FORWARD) { M = g.K; Ncol = g.N * g.P * g.Q; KR = g.R * g.S * ((g.C + NC_MMA_TK - 1) / NC_MMA_TK * NC_MMA_TK); }
-    else if (OP == NC_OP_BACKWARD_DATA) { M = g.C; Ncol = g.N * g.Hc * g.Wc; KR = g.Rc * g.Sc * ((g.K + NC_MMA_TK - 1) / NC_MMA_TK * NC_MMA_TK); }
+    if (OP == NC_OP_FORWARD) { M = g.K; Ncol = g.N * g.P * g.Q; KR = g.R * g.S * nc_mma_round16(nc_mma_red_channels<OP>(g)); }
+    else if (OP == NC_OP_BACKWARD_DATA) { M = g.C; Ncol = g.N * g.Hc * g.Wc; KR = g.Rc * g.Sc * nc_mma_round16(nc_mma_red_channels<OP>(g)); }
     else { M = g.K; Ncol = g.C * g.R * g.S; KR = g.N * g.P * g.Q; }
 }
 
@@ -256,10 +261,6 @@ struct nc_mma_taps
     int c0, r, s;
 };
 
-__device__ __forceinline__ int nc_mma_round16(int v) { return (v + NC_MMA_TK - 1) / NC_MMA_TK * NC_MMA_TK; }
-
-// The reduction's channel count: x's for forward, dy's for backward data.
-template <int OP> __device__ __forceinline__ int nc_mma_red_channels(const nc_mma_geom& g) { return OP == NC_OP_FORWARD ? g.C : g.K; }
 
 // The slice at kbegin (a multiple of 16).
 __device__ __forceinline__ nc_mma_taps nc_mma_taps_start(int kbegin, int rp, int S)
@@ -344,6 +345,19 @@ __device__ __forceinline__ unsigned short nc_mma_tile_bits(unsigned short bits) 
 __device__ __forceinline__ unsigned nc_mma_tile_pair(float lo, float hi) { return nc_bf16x2_pack(lo, hi); }
 __device__ __forceinline__ unsigned nc_mma_tile_pair(unsigned short lo, unsigned short hi) { return lo | ((unsigned)hi << 16); }
 
+// Thread tid's share of a slice's A tile when A's rows are contiguous along the reduction (a packed
+// weight; dy's rows in backward weight's row copy): row tid/2, the 8 reduction indices from
+// 8·(tid%2), in 16-byte cp.async copies (one of bf16, two of fp32) from src, the row's piece in
+// global memory (never read when !ok: the copies zero-fill).
+template <typename T, int LD>
+__device__ __forceinline__ void nc_mma_copy_a_piece(T (*as)[LD], const T* src, bool ok, int tid)
+{
+    constexpr int per = 16 / (int)sizeof(T);   // elements per 16-byte copy
+    int row = tid >> 1, first = 8 * (tid & 1);
+#pragma unroll
+    for (int j = 0; j < 8 / per; j++) nc_cp_async16(&as[row][first + per * j], src + per * j, ok);
+}
+
 // Feeders: what fills a slice's A and B tiles, for the two pipelines below. Both offer
 //   issue(as, bs)   tf32: cp.async copies of the current slice into a ring slot, then the next slice
 //   fetch(as, bs)   bf16: start the current slice (copies into as/bs, loads into staging registers) …
@@ -391,12 +405,10 @@ template <int TM, typename TA, typename TB, bool ROWS> struct nc_mma_feed_walk
         }
     }
 
-    template <typename TS, int LD> __device__ __forceinline__ void copy_a(TS (*as)[LD])
+    template <int LD> __device__ __forceinline__ void copy_a(TA (*as)[LD])
     {
-        constexpr int per = 16 / (int)sizeof(TA);   // elements per 16-byte copy
-        int row = tid >> 1, first = 8 * (tid & 1), pq = g.P * g.Q;
-#pragma unroll
-        for (int j = 0; j < 8 / per; j++) nc_cp_async16(&as[row][first + per * j], a + arow + per * j, arow_ok);
+        int pq = g.P * g.Q;
+        nc_mma_copy_a_piece(as, a + arow, arow_ok, tid);
         arow += NC_MMA_TK;
         pq0 += NC_MMA_TK;
         if (pq0 == pq) { pq0 = 0; arow += (M - 1) * pq; }   // on to the next image's plane of the same row
@@ -504,12 +516,9 @@ template <int OP, int TM, typename TA, typename TB> struct nc_mma_feed_taps
           arow(a_ + (arow_ok ? (m0 + (tid_ >> 1)) * KRp : 0) + kbegin + 8 * (tid_ & 1)), col(col_), S(OP == NC_OP_FORWARD ? g_.S : g_.Sc),
           cur(nc_mma_taps_start(kbegin, rp, S)) {}
 
-    template <typename TS, int LD> __device__ __forceinline__ void copy_a(TS (*as)[LD])
+    template <int LD> __device__ __forceinline__ void copy_a(TA (*as)[LD])
     {
-        constexpr int per = 16 / (int)sizeof(TA);   // elements per 16-byte copy
-        int row = tid >> 1, first = 8 * (tid & 1);
-#pragma unroll
-        for (int j = 0; j < 8 / per; j++) nc_cp_async16(&as[row][first + per * j], arow + per * j, arow_ok);
+        nc_mma_copy_a_piece(as, arow, arow_ok, tid);
         arow += NC_MMA_TK;
     }
 
