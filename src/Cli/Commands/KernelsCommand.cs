@@ -36,12 +36,13 @@ internal static class KernelsCommand
             string? nvdisasm = loops ? Nvdisasm.Locate() ?? throw new FileNotFoundException(
                 "--sass-loops: nvdisasm not found (looked at $NC_NVDISASM, ~/.cache/nativecontrastive/cuda-tools/nvdisasm and the PATH); " +
                 "run scripts/install-nvdisasm.sh") : null;
-            var rows = KernelReport.CompileAll(target);
+            var modules = KernelReport.CompileModules(target);
+            var rows = KernelReport.Rows(target, modules);
             string? dir = parse.GetValue(cubinDir) is { Length: > 0 } d ? d : null;
             string? temp = dir == null && loops ? Directory.CreateTempSubdirectory("nc-cubins-").FullName : null;
             try
             {
-                var cubins = dir != null || temp != null ? KernelReport.WriteCubins(target, (dir ?? temp)!) : [];
+                var cubins = dir != null || temp != null ? KernelReport.WriteCubins(modules, (dir ?? temp)!) : [];
                 if (dir != null)
                     foreach (var (_, path) in cubins) context.Out.WriteLine($"wrote {path}");
                 context.Out.Write(KernelReport.Format(rows));

@@ -85,6 +85,9 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
     /// <summary>conv2d_pack_weight_{tf32|bf16}_kernel.</summary>
     private static string PackKernelName(Precision p) => $"conv2d_pack_weight_{Suffix(p)}_kernel";
 
+    /// <summary>Bytes per packed-weight element: bf16 bits at bf16, tf32-rounded fp32 at tf32.</summary>
+    private static int PackedBytes(Precision p) => p == Precision.Bf16 ? 2 : 4;
+
     /// <summary>A reduction channel count rounded up to whole 16-deep slices (see <see cref="PackWeight"/>).</summary>
     public static int PaddedChannels(int channels) => (channels + SliceDepth - 1) / SliceDepth * SliceDepth;
 
@@ -107,7 +110,7 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
         long length = rows * rowLength;
         if (length > int.MaxValue)
             throw new ArgumentException($"Convolution: the packed weight has {length} elements; the tensor-core kernels index with 32 bits (< 2^31).");
-        int elementSize = p == Precision.Bf16 ? 2 : 4;
+        int elementSize = PackedBytes(p);
         var wp = packed.Get(Math.Max(1, length) * elementSize);
         if (length > 0)
         {
@@ -259,7 +262,7 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
         var target = direct ? y : workspace.Get(n * g.OutputLength * sizeof(float));
         Launch(ForwardKernelName(p, tileRows, xBf16, yBf16 && direct), TileGrid(g.K, (long)g.N * g.P * g.Q, n, tileRows), 2 * tileRows,
             Geometry(new KernelArgs().Ptr(x).Ptr(wp).Ptr(bias?.Ptr ?? 0).Ptr(target), g).I32(chunk),
-            new LaunchCost((xBf16 ? 2 : 4) * g.InputLength + (long)(p == Precision.Bf16 ? 2 : 4) * g.K * reduction +
+            new LaunchCost((xBf16 ? 2 : 4) * g.InputLength + (long)PackedBytes(p) * g.K * reduction +
                            (direct && yBf16 ? 2 : 4 * n) * g.OutputLength, Flops(g), p));
         if (direct) return;
         if (yBf16) ConvKernels.ReduceToBf16(Driver, target, y, n, g.OutputLength);
@@ -302,7 +305,7 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
             Launch(kernel, TileGrid(g.C, columns, n, tileRows), 2 * tileRows,
                 Geometry(new KernelArgs().Ptr(dy).Ptr(wp).Ptr(target), g).I32(chunk)
                     .I32(phase.H0).I32(phase.W0).I32(phase.Hc).I32(phase.Wc).I32(phase.R0).I32(phase.S0).I32(phase.Rc).I32(phase.Sc),
-                new LaunchCost((dyBf16 ? 2 : 4) * g.OutputLength + (long)(p == Precision.Bf16 ? 2 : 4) * g.C * reduction + 4L * n * phaseLength,
+                new LaunchCost((dyBf16 ? 2 : 4) * g.OutputLength + (long)PackedBytes(p) * g.C * reduction + 4L * n * phaseLength,
                     2.0 * g.K * phase.Rc * phase.Sc * phaseLength, p));
             if (n > 1)
                 Launch(PhaseReduceKernel, GridFor(phaseLength, PackThreads), PackThreads,

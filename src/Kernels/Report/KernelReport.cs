@@ -17,13 +17,21 @@ public sealed record KernelReportRow(string File, string Kernel, GpuArch Arch, i
 /// </summary>
 public static class KernelReport
 {
-    public static IReadOnlyList<KernelReportRow> CompileAll(GpuArch arch, KernelCache? cache = null)
+    public static IReadOnlyList<KernelReportRow> CompileAll(GpuArch arch, KernelCache? cache = null) => Rows(arch, CompileModules(arch, cache));
+
+    /// <summary>Every kernels-cu family compiled for <paramref name="arch"/> (through the cache), with its family name.</summary>
+    public static IReadOnlyList<(string Family, CompiledModule Module)> CompileModules(GpuArch arch, KernelCache? cache = null)
     {
         cache ??= KernelCache.Default;
+        return KernelSource.Families.Select(f => (f, cache.GetOrCompile(KernelSource.Load(f), arch))).ToArray();
+    }
+
+    /// <summary>The report rows of compiled families.</summary>
+    public static IReadOnlyList<KernelReportRow> Rows(GpuArch arch, IEnumerable<(string Family, CompiledModule Module)> modules)
+    {
         var rows = new List<KernelReportRow>();
-        foreach (var family in KernelSource.Families)
+        foreach (var (family, compiled) in modules)
         {
-            var compiled = cache.GetOrCompile(KernelSource.Load(family), arch);
             KernelFamily.AllLaunchShapes.TryGetValue(family, out var shapes);
             var instructions = CubinText.Instructions(compiled.Cubin);
             foreach (var k in compiled.Kernels.OrderBy(k => k.Kernel, StringComparer.Ordinal))
@@ -38,18 +46,16 @@ public static class KernelReport
     }
 
     /// <summary>
-    /// Writes each family's CUBIN for <paramref name="arch"/> into <paramref name="directory"/> as
+    /// Writes each compiled family's CUBIN into <paramref name="directory"/> as
     /// "&lt;family&gt;.&lt;arch&gt;.cubin" (a temp file renamed into place) and returns the paths.
     /// </summary>
-    public static IReadOnlyList<(string Family, string Path)> WriteCubins(GpuArch arch, string directory, KernelCache? cache = null)
+    public static IReadOnlyList<(string Family, string Path)> WriteCubins(IEnumerable<(string Family, CompiledModule Module)> modules, string directory)
     {
-        cache ??= KernelCache.Default;
         Directory.CreateDirectory(directory);
         var written = new List<(string, string)>();
-        foreach (var family in KernelSource.Families)
+        foreach (var (family, compiled) in modules)
         {
-            var compiled = cache.GetOrCompile(KernelSource.Load(family), arch);
-            string path = Path.Combine(directory, $"{family}.{arch}.cubin"), temp = path + ".tmp";
+            string path = Path.Combine(directory, $"{family}.{compiled.Arch}.cubin"), temp = path + ".tmp";
             File.WriteAllBytes(temp, compiled.Cubin);
             File.Move(temp, path, overwrite: true);
             written.Add((family, path));
@@ -57,14 +63,15 @@ public static class KernelReport
         return written;
     }
 
+    /// <summary>Fewest FFMAs in a loop that <see cref="MathLoops"/> counts as a math loop (a register-blocked product).</summary>
+    public const int BlockedFfma = 16;
+
     /// <summary>
     /// The math loop of every kernel that has one (<see cref="SassLoop"/>: HMMA for tensor-core
     /// kernels, else an FFMA loop of at least <see cref="BlockedFfma"/> FFMAs — a register-blocked
-    /// product, not an elementwise grid-stride loop), from the CUBINs in <paramref name="cubins"/> disassembled by
-    /// <paramref name="nvdisasm"/>, in family then kernel order.
+    /// product, not an elementwise grid-stride loop), from the CUBINs in <paramref name="cubins"/>
+    /// disassembled by <paramref name="nvdisasm"/>, in family then kernel order.
     /// </summary>
-    public const int BlockedFfma = 16;
-
     public static IReadOnlyList<(SassLoop Loop, string MathOpcode)> MathLoops(string nvdisasm, IEnumerable<string> cubins)
     {
         var loops = new List<(SassLoop, string)>();

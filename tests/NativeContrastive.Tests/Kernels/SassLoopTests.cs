@@ -74,7 +74,7 @@ public class SassLoopTests
         string dir = Directory.CreateTempSubdirectory("nc-sass-").FullName;
         try
         {
-            var cubins = KernelReport.WriteCubins(GpuArch.Sm90, dir).Where(c => c.Family == "conv_mma").Select(c => c.Path);
+            var cubins = KernelReport.WriteCubins(KernelReport.CompileModules(GpuArch.Sm90).Where(m => m.Family == "conv_mma"), dir).Select(c => c.Path);
             var loops = KernelReport.MathLoops(tool, cubins);
             Assert.That(loops, Is.Not.Empty);
             foreach (var (loop, op) in loops)
