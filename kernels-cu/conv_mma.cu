@@ -3,9 +3,10 @@
 //
 //   forward          rows k (K)  × columns (n,p,q) (N·P·Q), reduction (r,s,c) (R·S·Cp)
 //                    A[k,(r,s,c)] = w[k,c,r,s],  B[(r,s,c),(n,p,q)] = x[n,c,p·sh−ph+r,q·sw−pw+s]
-//   backward data    one launch per stride phase (h ≡ h0c, w ≡ w0c mod the strides; the launcher's
-//                    StridePhase): rows c (C) × columns (n,h,w) of the phase (N·Hc·Wc), reduction
-//                    over the phase's taps (r,s) = (r0 + a·sh, s0 + b·sw) and k (Rc·Sc·Kp)
+//   backward data    per stride phase (the pixels h ≡ h0c, w ≡ w0c mod the strides; nc_mma_phase,
+//                    the launcher's StridePhase; all phases in one launch, blockIdx.z = split·sh·sw +
+//                    phase): rows c (C) × columns (n,h,w) of the phase (N·Hc·Wc), reduction over
+//                    the phase's taps (r,s) = (r0 + a·sh, s0 + b·sw) and k (Rc·Sc·Kp)
 //                    A[c,(a,b,k)] = w[k,c,r,s],  B[(a,b,k),(n,h,w)] = dy[n,k,(h+ph−r)/sh,(w+pw−s)/sw]
 //                    (exact divisions: only the taps that reach a pixel are visited, ¼ of them at
 //                    stride 2), 0 out of range (a gather: no atomics)
@@ -22,11 +23,11 @@
 // over pixels, where no such blocking exists; its operands are gathered element by element.
 //
 // Split-K (all three; the launcher splits when the output has too few tiles to fill the device,
-// typically backward weight): blockIdx.z takes reduction indices [z·chunk, (z+1)·chunk) and writes
-// slot z (offset z·|output|) of a workspace, which conv.cu's conv2d_backward_weight_reduce_kernel
-// adds in a fixed order (deterministic, no atomics; a backward-data phase's slots are phase-sized
-// and conv2d_backward_data_phase_reduce_kernel, below, adds and scatters them). The forward bias
-// goes into slot 0 only.
+// typically backward weight): split z (blockIdx.z; backward data: blockIdx.z / (sh·sw)) takes
+// reduction indices [z·chunk, (z+1)·chunk) and writes slot z (offset z·|output|) of a workspace,
+// which conv.cu's conv2d_backward_weight_reduce_kernel adds in a fixed order (deterministic, no
+// atomics). A backward-data phase whose reduction ends before split z writes zeros there, so every
+// slot is whole. The forward bias goes into slot 0 only.
 //
 // bf16 output (conv2d_forward_mma_bf16[_m128]_out_bf16_kernel, one split only): the epilogue rounds
 // each output to bf16 (RNE) and stores its 16 bits, for batch norm to read (a Bf16Tensor). A split
@@ -98,9 +99,9 @@ template <int TM> struct nc_mma_tile
 enum { NC_OP_FORWARD = 0, NC_OP_BACKWARD_DATA = 1, NC_OP_BACKWARD_WEIGHT = 2 };
 enum { NC_PREC_TF32 = 0, NC_PREC_BF16 = 1 };
 
-// The convolution, and for backward data its stride phase (see the top): the dx rows h = h0c + i·sh
-// (i < Hc) and columns w = w0c + j·sw (j < Wc) that the taps r = r0 + a·sh (a < Rc), s = s0 + b·sw
-// (b < Sc) reach (zero for forward and backward weight).
+// The convolution, and for backward data a block's stride phase (nc_mma_phase): the dx rows
+// h = h0c + i·sh (i < Hc) and columns w = w0c + j·sw (j < Wc) that the taps r = r0 + a·sh (a < Rc),
+// s = s0 + b·sw (b < Sc) reach (zero for forward and backward weight).
 struct nc_mma_geom
 {
     int N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q;
@@ -108,6 +109,33 @@ struct nc_mma_geom
 };
 
 __device__ __forceinline__ int nc_mma_round16(int v) { return (v + NC_MMA_TK - 1) / NC_MMA_TK * NC_MMA_TK; }
+
+// One axis of a stride phase: the taps r ≡ residue (mod stride) — residue, residue + stride, …, taps
+// of them below filter — reach exactly the pixels h ≡ residue − pad (mod stride): first, first +
+// stride, …, count of them below size (ConvMmaKernels.StridePhase.Of computes the same on the host).
+__device__ __forceinline__ void nc_mma_phase_axis(int size, int pad, int stride, int filter, int residue, int& first, int& count, int& taps)
+{
+    first = ((residue - pad) % stride + stride) % stride;
+    count = first < size ? (size - first + stride - 1) / stride : 0;
+    taps = residue < filter ? (filter - residue + stride - 1) / stride : 0;
+}
+
+// g with backward data's stride phase f = a·sw + b (tap residues a < sh, b < sw) filled in.
+__device__ __forceinline__ nc_mma_geom nc_mma_phase(nc_mma_geom g, int f)
+{
+    int a = f / g.sw, b = f - a * g.sw;
+    g.r0 = a; g.s0 = b;
+    nc_mma_phase_axis(g.H, g.ph, g.sh, g.R, a, g.h0c, g.Hc, g.Rc);
+    nc_mma_phase_axis(g.W, g.pw, g.sw, g.S, b, g.w0c, g.Wc, g.Sc);
+    return g;
+}
+
+// Elements of one phase's packed weight, rows × (taps of phase 0, the most) × the reduction's
+// channels rounded to 16: phase f's packed A starts at f times this (conv2d_pack_weight_*).
+__device__ __forceinline__ int nc_mma_phase_len(int rows, int R, int S, int rstep, int sstep, int channels)
+{
+    return rows * ((R + rstep - 1) / rstep) * ((S + sstep - 1) / sstep) * nc_mma_round16(channels);
+}
 
 // The tap-major reduction's channel count: x's for forward, dy's for backward data.
 template <int OP> __device__ __forceinline__ int nc_mma_red_channels(const nc_mma_geom& g) { return OP == NC_OP_FORWARD ? g.C : g.K; }
@@ -740,8 +768,7 @@ __device__ __forceinline__ void nc_mma_mainloop_bf16(Feed& feed, int slices, int
 
 // GEMM element (row m, column j) lives at base(j) + m·stride of the op's output (slot 0):
 // forward y[n, m, u] (j = n·P·Q + u), backward weight dw[m, j], backward data dx[n, m, h, w] for the
-// phase's pixel (h, w) = (h0c + i·sh, w0c + jw·sw) (j = (n·Hc + i)·Wc + jw), or, when the reduction
-// is split, [n, m, i, jw] of a phase-sized slot (conv2d_backward_data_phase_reduce_kernel scatters it).
+// phase's pixel (h, w) = (h0c + i·sh, w0c + jw·sw) (j = (n·Hc + i)·Wc + jw).
 template <int OP> __device__ __forceinline__ int nc_mma_out_base(const nc_mma_geom& g, int j, int& stride)
 {
     if (OP == NC_OP_BACKWARD_WEIGHT) { stride = g.C * g.R * g.S; return j; }
@@ -751,28 +778,34 @@ template <int OP> __device__ __forceinline__ int nc_mma_out_base(const nc_mma_ge
         stride = plane;
         return n * g.K * plane + (j - n * plane);
     }
-    int hw = g.Hc * g.Wc, n = j / hw, u = j - n * hw;
-    if (gridDim.z > 1) { stride = hw; return n * g.C * hw + u; }
-    int i = u / g.Wc, jw = u - i * g.Wc;
+    int hw = g.Hc * g.Wc, n = j / hw, u = j - n * hw, i = u / g.Wc, jw = u - i * g.Wc;
     stride = g.H * g.W;
     return n * g.C * stride + (g.h0c + i * g.sh) * g.W + g.w0c + jw * g.sw;
 }
 
-// Block (bx, by, bz): rows by·TM …, columns bx·64 …, reduction [bz·chunk, min((bz+1)·chunk, KR)).
-// out receives slot bz (offset bz·M·Ncol) when gridDim.z > 1 (fp32 outputs only); bias (forward
-// only) may be null. a (w, or dy for backward weight) and b (x, or dy for backward data) are fp32, or
-// bf16 bits at PREC bf16 (the tf32 tiles are filled by cp.async, which cannot widen).
+// Block (bx, by, bz): rows by·TM …, columns bx·64 …, reduction [z·chunk, min((z+1)·chunk, KR)) for
+// split z = bz (backward data: bz = z·sh·sw + f, stride phase f, whose packed A starts at f times
+// nc_mma_phase_len). out receives slot z (offset z·|output|) when the reduction is split (fp32
+// outputs only); bias (forward only) may be null. a (w, or dy for backward weight) and b (x, or dy
+// for backward data) are fp32, or bf16 bits at PREC bf16 (the tf32 tiles are filled by cp.async,
+// which cannot widen).
 template <int OP, int PREC, int TM, typename TA, typename TB, typename TOut>
 __device__ __forceinline__ void nc_conv_mma(const TA* __restrict__ a, const TB* __restrict__ b, const float* __restrict__ bias,
-                                            TOut* __restrict__ out, const nc_mma_geom& g, int chunk)
+                                            TOut* __restrict__ out, const nc_mma_geom& conv, int chunk)
 {
+    int phases = OP == NC_OP_BACKWARD_DATA ? conv.sh * conv.sw : 1, z = blockIdx.z / phases;
+    const nc_mma_geom g = OP == NC_OP_BACKWARD_DATA ? nc_mma_phase(conv, blockIdx.z - z * phases) : conv;
+    if (OP == NC_OP_BACKWARD_DATA) a += (blockIdx.z - z * phases) * nc_mma_phase_len(g.C, g.R, g.S, g.sh, g.sw, g.K);
     int M, Ncol, KR;
     nc_mma_sizes<OP>(g, M, Ncol, KR);
     int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31, gid = lane >> 2, tig = lane & 3;
     using T = nc_mma_tile<TM>;
     int m0 = blockIdx.y * TM, j0 = blockIdx.x * NC_MMA_TN;
+    // The grid covers the widest phase; a narrower one (or one with no pixel) has nothing here. No
+    // thread has reached a barrier yet, so the whole block may leave.
+    if (OP == NC_OP_BACKWARD_DATA && j0 >= Ncol) return;
     int wm = (warp >> 1) * 32, wn = (warp & 1) * 32;
-    int kbegin = blockIdx.z * chunk, kend = min(KR, kbegin + chunk);
+    int kbegin = z * chunk, kend = min(KR, kbegin + chunk);
 
     float acc[2][4][4];
 #pragma unroll
@@ -815,8 +848,12 @@ __device__ __forceinline__ void nc_conv_mma(const TA* __restrict__ a, const TB* 
         }
     }
 
+    // Backward data: the phase again, from an opaque copy of blockIdx.z, rather than its pixel origin
+    // and counts kept live through the main loop (they pushed the 64-row bf16 kernels into spills).
+    const nc_mma_geom ge = OP == NC_OP_BACKWARD_DATA ? nc_mma_phase(conv, nc_opaque(blockIdx.z) % phases) : g;
+    if (OP == NC_OP_BACKWARD_DATA) Ncol = ge.N * ge.Hc * ge.Wc;
     // Each of the thread's 8 output columns is decoded once; its 4 rows are strides apart.
-    TOut* dst = out + (long long)blockIdx.z * M * Ncol;
+    TOut* dst = out + (long long)z * (OP == NC_OP_BACKWARD_DATA ? conv.N * conv.C * conv.H * conv.W : M * Ncol);
 #pragma unroll
     for (int ni = 0; ni < 4; ni++)
 #pragma unroll
@@ -824,7 +861,7 @@ __device__ __forceinline__ void nc_conv_mma(const TA* __restrict__ a, const TB* 
         {
             int j = j0 + wn + 8 * ni + 2 * tig + e, stride;
             if (j >= Ncol) continue;
-            int base = nc_mma_out_base<OP>(g, j, stride);
+            int base = nc_mma_out_base<OP>(ge, j, stride);
 #pragma unroll
             for (int mi = 0; mi < 2; mi++)
 #pragma unroll
@@ -832,64 +869,54 @@ __device__ __forceinline__ void nc_conv_mma(const TA* __restrict__ a, const TB* 
                 {
                     int m = m0 + wm + 16 * mi + gid + 8 * half;
                     if (m < M)
-                        nc_store_f32(dst, base + m * stride, acc[mi][ni][2 * half + e] + (OP == NC_OP_FORWARD && bias && blockIdx.z == 0 ? bias[m] : 0.f));
+                        nc_store_f32(dst, base + m * stride, acc[mi][ni][2 * half + e] + (OP == NC_OP_FORWARD && bias && z == 0 ? bias[m] : 0.f));
                 }
         }
 }
 
 // Packed weights, the A operand of the tap-major ops: wp[m, t·Rp + c] = round(w at (m, c, r, s)) for
 // c < Cr and 0 for Cr ≤ c < Rp (Rp = Cr rounded up to 16), over the taps t = a·Sc + b (a < Rc,
-// b < Sc) at r = r0 + a·rstep, s = s0 + b·sstep. Forward (transpose 0): rows m = k < K, Cr = C,
-// w[k, c, r, s], all taps (r0 = s0 = 0, steps 1, Rc = R, Sc = S). Backward data (transpose 1): rows
-// m = c < C, Cr = K, w[c', m, r, s] for the reduction channel c' = k, the taps of one stride phase
-// (r0, s0 the phase, steps the strides). tf32 stores the value rounded to tf32 (cvt.rna) in fp32,
-// bf16 its bf16 bits (RNE): the rounding the fragments would apply, done once per launch instead of
-// once per tile.
+// b < Sc) at r = r0 + a·rstep, s = s0 + b·sstep. Forward (transpose 0, steps 1): rows m = k < K,
+// Cr = C, w[k, c, r, s], all taps (one phase: r0 = s0 = 0, Rc = R, Sc = S). Backward data
+// (transpose 1, steps the strides): rows m = c < C, Cr = K, w[c', m, r, s] for the reduction channel
+// c' = k, every stride phase f = r0·sstep + s0 (nc_mma_phase) from f·nc_mma_phase_len, its taps
+// only (the rest of its stretch is never read; zeros). tf32 stores the value rounded to tf32
+// (cvt.rna) in fp32, bf16 its bf16 bits (RNE): the rounding the fragments would apply, done once
+// per launch instead of once per tile.
 __device__ __forceinline__ void nc_mma_pack_store(float* p, long long i, float v) { p[i] = nc_tf32_round(v); }
 __device__ __forceinline__ void nc_mma_pack_store(unsigned short* p, long long i, float v) { p[i] = nc_bf16_bits16(v); }
 
 template <typename T>
-__device__ __forceinline__ void nc_conv_pack_weight(const float* __restrict__ w, T* __restrict__ wp, int K, int C, int R, int S, int transpose, int r0,
-                                                    int s0, int rstep, int sstep, int Rc, int Sc)
+__device__ __forceinline__ void nc_conv_pack_weight(const float* __restrict__ w, T* __restrict__ wp, int K, int C, int R, int S, int transpose, int rstep,
+                                                    int sstep)
 {
-    int rows = transpose ? C : K, cr = transpose ? K : C, rp = nc_mma_round16(cr), len = Rc * Sc * rp;
-    long long total = (long long)rows * len;
+    int rows = transpose ? C : K, cr = transpose ? K : C, rp = nc_mma_round16(cr), stretch = nc_mma_phase_len(rows, R, S, rstep, sstep, cr);
+    long long total = (long long)rstep * sstep * stretch;
     for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < total; i += (long long)gridDim.x * blockDim.x)
     {
-        int m = (int)(i / len), u = (int)(i - (long long)m * len), t = u / rp, c = u - t * rp, a = t / Sc, b = t - a * Sc;
-        int rs = (r0 + a * rstep) * S + s0 + b * sstep;
+        int f = (int)(i / stretch), e = (int)(i - (long long)f * stretch), r0 = f / sstep, s0 = f - r0 * sstep;
+        int Rc = r0 < R ? (R - r0 + rstep - 1) / rstep : 0, Sc = s0 < S ? (S - s0 + sstep - 1) / sstep : 0, len = Rc * Sc * rp;
         float v = 0.f;
-        if (c < cr) v = transpose ? w[(c * C + m) * R * S + rs] : w[(m * C + c) * R * S + rs];
+        if (e < rows * len)
+        {
+            int m = e / len, u = e - m * len, t = u / rp, c = u - t * rp, a = t / Sc, b = t - a * Sc;
+            int rs = (r0 + a * rstep) * S + s0 + b * sstep;
+            if (c < cr) v = transpose ? w[(c * C + m) * R * S + rs] : w[(m * C + c) * R * S + rs];
+        }
         nc_mma_pack_store(wp, i, v);
     }
 }
 
 extern "C" __global__ void conv2d_pack_weight_tf32_kernel(const float* __restrict__ w, float* __restrict__ wp, int K, int C, int R, int S, int transpose,
-                                                          int r0, int s0, int rstep, int sstep, int Rc, int Sc)
+                                                          int rstep, int sstep)
 {
-    nc_conv_pack_weight(w, wp, K, C, R, S, transpose, r0, s0, rstep, sstep, Rc, Sc);
+    nc_conv_pack_weight(w, wp, K, C, R, S, transpose, rstep, sstep);
 }
 
 extern "C" __global__ void conv2d_pack_weight_bf16_kernel(const float* __restrict__ w, unsigned short* __restrict__ wp, int K, int C, int R, int S,
-                                                          int transpose, int r0, int s0, int rstep, int sstep, int Rc, int Sc)
+                                                          int transpose, int rstep, int sstep)
 {
-    nc_conv_pack_weight(w, wp, K, C, R, S, transpose, r0, s0, rstep, sstep, Rc, Sc);
-}
-
-// dx at one stride phase's pixels ← Σ_z slot z (z ascending), the slots holding [N, C, Hc, Wc]
-// partial sums of a split backward data (nc_mma_out_base): the ordered, deterministic reduce of
-// conv.cu's conv2d_backward_weight_reduce_kernel, scattered to (h0c + i·sh, w0c + j·sw).
-extern "C" __global__ void conv2d_backward_data_phase_reduce_kernel(const float* __restrict__ partial, float* __restrict__ dx, int splits, int NC,
-                                                                    int H, int W, int h0c, int w0c, int Hc, int Wc, int sh, int sw)
-{
-    long long len = (long long)NC * Hc * Wc;
-    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < len; i += (long long)gridDim.x * blockDim.x)
-    {
-        float sum = 0.f;
-        for (int z = 0; z < splits; z++) sum += partial[z * len + i];
-        int hw = Hc * Wc, nc = (int)(i / hw), u = (int)(i - (long long)nc * hw), y = u / Wc, x = u - y * Wc;
-        dx[(long long)nc * H * W + (h0c + y * sh) * W + w0c + x * sw] = sum;
-    }
+    nc_conv_pack_weight(w, wp, K, C, R, S, transpose, rstep, sstep);
 }
 
 // The kernels, written out one by one (see kernels-cu/README.md): 64-row tiles (128 threads,
@@ -904,14 +931,13 @@ extern "C" __global__ void __launch_bounds__(128, 6) conv2d_forward_mma_tf32_ker
     nc_conv_mma<NC_OP_FORWARD, NC_PREC_TF32, 64>(wp, x, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
-// dx[n,c,h,w] at one stride phase's pixels (h, w) = (h0c + i·sh, w0c + j·sw) = Σ over k and the phase's taps
-// (r, s) = (r0 + a·sh, s0 + b·sw) of round(w[k,c,r,s]) · round(dy[n,k,(h+ph−r)/sh,(w+pw−s)/sw]) (divisions exact),
-// wp those taps of w packed (transposed); chunk ≥ Rc·Sc·Kp for one split.
+// dx[n,c,h,w] = Σ over k and the taps (r, s) of the pixel's stride phase of round(w[k,c,r,s]) ·
+// round(dy[n,k,(h+ph−r)/sh,(w+pw−s)/sw]) (divisions exact), every phase in one launch (blockIdx.z =
+// split·sh·sw + phase), wp the phases' packed taps of w (transposed); chunk ≥ the longest phase's reduction for one split.
 extern "C" __global__ void __launch_bounds__(128, 6) conv2d_backward_data_mma_tf32_kernel(
-    const float* __restrict__ dy, const float* __restrict__ wp, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk,
-    int h0c, int w0c, int Hc, int Wc, int r0, int s0, int Rc, int Sc)
+    const float* __restrict__ dy, const float* __restrict__ wp, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_TF32, 64>(wp, dy, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q, h0c, w0c, Hc, Wc, r0, s0, Rc, Sc}, chunk);
+    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_TF32, 64>(wp, dy, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // dw_z[k,c,r,s] = Σ_{(n,p,q) in split z} round(dy[n,k,p,q]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]), written to slot z of dw.
@@ -928,14 +954,13 @@ extern "C" __global__ void __launch_bounds__(256, 3) conv2d_forward_mma_tf32_m12
     nc_conv_mma<NC_OP_FORWARD, NC_PREC_TF32, 128>(wp, x, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
-// dx[n,c,h,w] at one stride phase's pixels (h, w) = (h0c + i·sh, w0c + j·sw) = Σ over k and the phase's taps
-// (r, s) = (r0 + a·sh, s0 + b·sw) of round(w[k,c,r,s]) · round(dy[n,k,(h+ph−r)/sh,(w+pw−s)/sw]) (divisions exact),
-// wp those taps of w packed (transposed); chunk ≥ Rc·Sc·Kp for one split.
+// dx[n,c,h,w] = Σ over k and the taps (r, s) of the pixel's stride phase of round(w[k,c,r,s]) ·
+// round(dy[n,k,(h+ph−r)/sh,(w+pw−s)/sw]) (divisions exact), every phase in one launch (blockIdx.z =
+// split·sh·sw + phase), wp the phases' packed taps of w (transposed); chunk ≥ the longest phase's reduction for one split.
 extern "C" __global__ void __launch_bounds__(256, 3) conv2d_backward_data_mma_tf32_m128_kernel(
-    const float* __restrict__ dy, const float* __restrict__ wp, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk,
-    int h0c, int w0c, int Hc, int Wc, int r0, int s0, int Rc, int Sc)
+    const float* __restrict__ dy, const float* __restrict__ wp, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_TF32, 128>(wp, dy, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q, h0c, w0c, Hc, Wc, r0, s0, Rc, Sc}, chunk);
+    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_TF32, 128>(wp, dy, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // dw_z[k,c,r,s] = Σ_{(n,p,q) in split z} round(dy[n,k,p,q]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]), written to slot z of dw.
@@ -952,14 +977,13 @@ extern "C" __global__ void __launch_bounds__(128, 6) conv2d_forward_mma_bf16_ker
     nc_conv_mma<NC_OP_FORWARD, NC_PREC_BF16, 64>(wp, x, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
-// dx[n,c,h,w] at one stride phase's pixels (h, w) = (h0c + i·sh, w0c + j·sw) = Σ over k and the phase's taps
-// (r, s) = (r0 + a·sh, s0 + b·sw) of round(w[k,c,r,s]) · round(dy[n,k,(h+ph−r)/sh,(w+pw−s)/sw]) (divisions exact),
-// wp those taps of w packed (transposed); chunk ≥ Rc·Sc·Kp for one split.
+// dx[n,c,h,w] = Σ over k and the taps (r, s) of the pixel's stride phase of round(w[k,c,r,s]) ·
+// round(dy[n,k,(h+ph−r)/sh,(w+pw−s)/sw]) (divisions exact), every phase in one launch (blockIdx.z =
+// split·sh·sw + phase), wp the phases' packed taps of w (transposed); chunk ≥ the longest phase's reduction for one split.
 extern "C" __global__ void __launch_bounds__(128, 6) conv2d_backward_data_mma_bf16_kernel(
-    const float* __restrict__ dy, const unsigned short* __restrict__ wp, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk,
-    int h0c, int w0c, int Hc, int Wc, int r0, int s0, int Rc, int Sc)
+    const float* __restrict__ dy, const unsigned short* __restrict__ wp, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_BF16, 64>(wp, dy, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q, h0c, w0c, Hc, Wc, r0, s0, Rc, Sc}, chunk);
+    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_BF16, 64>(wp, dy, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // dw_z[k,c,r,s] = Σ_{(n,p,q) in split z} round(dy[n,k,p,q]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]), written to slot z of dw.
@@ -976,14 +1000,13 @@ extern "C" __global__ void __launch_bounds__(256, 3) conv2d_forward_mma_bf16_m12
     nc_conv_mma<NC_OP_FORWARD, NC_PREC_BF16, 128>(wp, x, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
-// dx[n,c,h,w] at one stride phase's pixels (h, w) = (h0c + i·sh, w0c + j·sw) = Σ over k and the phase's taps
-// (r, s) = (r0 + a·sh, s0 + b·sw) of round(w[k,c,r,s]) · round(dy[n,k,(h+ph−r)/sh,(w+pw−s)/sw]) (divisions exact),
-// wp those taps of w packed (transposed); chunk ≥ Rc·Sc·Kp for one split.
+// dx[n,c,h,w] = Σ over k and the taps (r, s) of the pixel's stride phase of round(w[k,c,r,s]) ·
+// round(dy[n,k,(h+ph−r)/sh,(w+pw−s)/sw]) (divisions exact), every phase in one launch (blockIdx.z =
+// split·sh·sw + phase), wp the phases' packed taps of w (transposed); chunk ≥ the longest phase's reduction for one split.
 extern "C" __global__ void __launch_bounds__(256, 3) conv2d_backward_data_mma_bf16_m128_kernel(
-    const float* __restrict__ dy, const unsigned short* __restrict__ wp, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk,
-    int h0c, int w0c, int Hc, int Wc, int r0, int s0, int Rc, int Sc)
+    const float* __restrict__ dy, const unsigned short* __restrict__ wp, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_BF16, 128>(wp, dy, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q, h0c, w0c, Hc, Wc, r0, s0, Rc, Sc}, chunk);
+    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_BF16, 128>(wp, dy, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // dw_z[k,c,r,s] = Σ_{(n,p,q) in split z} round(dy[n,k,p,q]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]), written to slot z of dw.
@@ -1060,10 +1083,9 @@ extern "C" __global__ void __launch_bounds__(256, 3) conv2d_backward_weight_mma_
 
 // As conv2d_backward_data_mma_bf16_kernel with dy stored in bf16.
 extern "C" __global__ void __launch_bounds__(128, 6) conv2d_backward_data_mma_bf16_dy_bf16_kernel(
-    const unsigned short* __restrict__ dy, const unsigned short* __restrict__ wp, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk,
-    int h0c, int w0c, int Hc, int Wc, int r0, int s0, int Rc, int Sc)
+    const unsigned short* __restrict__ dy, const unsigned short* __restrict__ wp, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_BF16, 64>(wp, dy, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q, h0c, w0c, Hc, Wc, r0, s0, Rc, Sc}, chunk);
+    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_BF16, 64>(wp, dy, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // As conv2d_backward_weight_mma_bf16_kernel with dy stored in bf16.
@@ -1082,10 +1104,9 @@ extern "C" __global__ void __launch_bounds__(128, 5) conv2d_backward_weight_mma_
 
 // As conv2d_backward_data_mma_bf16_m128_kernel with dy stored in bf16.
 extern "C" __global__ void __launch_bounds__(256, 3) conv2d_backward_data_mma_bf16_m128_dy_bf16_kernel(
-    const unsigned short* __restrict__ dy, const unsigned short* __restrict__ wp, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk,
-    int h0c, int w0c, int Hc, int Wc, int r0, int s0, int Rc, int Sc)
+    const unsigned short* __restrict__ dy, const unsigned short* __restrict__ wp, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_BF16, 128>(wp, dy, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q, h0c, w0c, Hc, Wc, r0, s0, Rc, Sc}, chunk);
+    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_BF16, 128>(wp, dy, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // As conv2d_backward_weight_mma_bf16_m128_kernel with dy stored in bf16.
@@ -1104,7 +1125,6 @@ extern "C" __global__ void __launch_bounds__(256, 3) conv2d_backward_weight_mma_
 
 NC_EXPORT_KERNEL(conv2d_pack_weight_tf32_kernel);
 NC_EXPORT_KERNEL(conv2d_pack_weight_bf16_kernel);
-NC_EXPORT_KERNEL(conv2d_backward_data_phase_reduce_kernel);
 NC_EXPORT_KERNEL(conv2d_forward_mma_tf32_kernel);
 NC_EXPORT_KERNEL(conv2d_backward_data_mma_tf32_kernel);
 NC_EXPORT_KERNEL(conv2d_backward_weight_mma_tf32_kernel);

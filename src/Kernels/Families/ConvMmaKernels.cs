@@ -62,7 +62,6 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
         .Concat(from rows in new[] { ShortTileRows, TallTileRows }
                 select (Name: BackwardDataKernelName(Precision.Bf16, rows, dyBf16: true), Shape: new LaunchShape(2 * rows)))
         .Concat(from p in new[] { Precision.Tf32, Precision.Bf16 } select (Name: PackKernelName(p), Shape: new LaunchShape(PackThreads)))
-        .Append((Name: PhaseReduceKernel, Shape: new LaunchShape(PackThreads)))
         .ToDictionary(e => e.Name, e => e.Shape);
 
     /// <summary>
@@ -80,8 +79,6 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
     private static string BackwardDataKernelName(Precision p, int tileRows, bool dyBf16) =>
         KernelName("backward_data", p, tileRows).Replace("_kernel", dyBf16 ? "_dy_bf16_kernel" : "_kernel");
 
-    private const string PhaseReduceKernel = "conv2d_backward_data_phase_reduce_kernel";
-
     /// <summary>conv2d_pack_weight_{tf32|bf16}_kernel.</summary>
     private static string PackKernelName(Precision p) => $"conv2d_pack_weight_{Suffix(p)}_kernel";
 
@@ -92,41 +89,41 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
     public static int PaddedChannels(int channels) => (channels + SliceDepth - 1) / SliceDepth * SliceDepth;
 
     /// <summary>
-    /// Packs w [K,C,R,S] into the A operand of forward (<paramref name="phase"/> null: rows k,
-    /// wp[k, t·Cp + c] = round(w[k,c,r,s]) over every tap t = r·S + s) or of one stride phase of
-    /// backward data (rows c, wp[c, t·Kp + k] = round(w[k,c,r,s]) over the phase's taps t = a·Sc + b,
-    /// r = r0 + a·sh, s = s0 + b·sw), Cp / Kp the channel count rounded up to 16 with zeros after the
-    /// real channels: the reduction of both runs tap-major, 16 channels of one tap per slice, and a
-    /// block copies its A tile 16 bytes at a time. Rounded once here (tf32: fp32 values rounded to
-    /// tf32; bf16: bf16 bits) rather than in every tile. Returns the buffer (the launcher's
-    /// <see cref="packed"/> workspace) and the row length.
+    /// Packs w [K,C,R,S] into the A operand of forward (<paramref name="backwardData"/> false: rows k,
+    /// wp[k, t·Cp + c] = round(w[k,c,r,s]) over every tap t = r·S + s) or of backward data (rows c, per
+    /// stride phase f = r0·sw + s0 (<see cref="StridePhase"/>) wp_f[c, t·Kp + k] = round(w[k,c,r,s]) over
+    /// the phase's taps t = a·Sc + b, r = r0 + a·sh, s = s0 + b·sw; phase f's rows start f stretches
+    /// in, a stretch being C × phase 0's row length, the longest), Cp / Kp the channel count rounded up
+    /// to 16 with zeros after the real channels: the reduction of both runs tap-major, 16 channels of
+    /// one tap per slice, and a block copies its A tile 16 bytes at a time. Rounded once here (tf32:
+    /// fp32 values rounded to tf32; bf16: bf16 bits) rather than in every tile; one launch for every
+    /// phase. Returns the buffer (the launcher's <see cref="packed"/> workspace) and the longest row.
     /// </summary>
-    private (DeviceBuffer Packed, int RowLength) PackWeight(DeviceBuffer w, ConvShape g, Precision p, StridePhase? phase)
+    private (DeviceBuffer Packed, int RowLength) PackWeight(DeviceBuffer w, ConvShape g, Precision p, bool backwardData)
     {
-        bool transpose = phase is not null;
-        long rows = transpose ? g.C : g.K;
-        int taps = phase is { } f ? f.Rc * f.Sc : g.R * g.S;
-        int rowLength = taps * PaddedChannels(transpose ? g.K : g.C);
-        long length = rows * rowLength;
+        var (rows, channels, rstep, sstep) = backwardData ? (g.C, g.K, g.StrideH, g.StrideW) : (g.K, g.C, 1, 1);
+        int rowLength = CeilDiv(g.R, rstep) * CeilDiv(g.S, sstep) * PaddedChannels(channels);
+        long length = (long)rstep * sstep * rows * rowLength;
         if (length > int.MaxValue)
             throw new ArgumentException($"Convolution: the packed weight has {length} elements; the tensor-core kernels index with 32 bits (< 2^31).");
         int elementSize = PackedBytes(p);
         var wp = packed.Get(Math.Max(1, length) * elementSize);
         if (length > 0)
-        {
-            var (r0, s0, rstep, sstep, rc, sc) = phase is { } ph ? (ph.R0, ph.S0, g.StrideH, g.StrideW, ph.Rc, ph.Sc) : (0, 0, 1, 1, g.R, g.S);
             Launch(PackKernelName(p), GridFor(length, PackThreads), PackThreads,
-                new KernelArgs().Ptr(w).Ptr(wp).I32(g.K).I32(g.C).I32(g.R).I32(g.S).I32(transpose ? 1 : 0).I32(r0).I32(s0).I32(rstep).I32(sstep).I32(rc).I32(sc),
+                new KernelArgs().Ptr(w).Ptr(wp).I32(g.K).I32(g.C).I32(g.R).I32(g.S).I32(backwardData ? 1 : 0).I32(rstep).I32(sstep),
                 new LaunchCost(4 * g.WeightLength + elementSize * length, 0));
-        }
         return (wp, rowLength);
     }
+
+    private static int CeilDiv(int a, int b) => (a + b - 1) / b;
 
     /// <summary>
     /// One stride phase of backward data: the dx pixels (H0 + i·sh, W0 + j·sw), i &lt; Hc, j &lt; Wc,
     /// whose taps r ≡ h + pad (mod stride) are R0, R0 + sh, … (Rc of them; likewise Sc): the only taps
     /// that reach them (every other tap's (h + pad − r) / stride is not whole). Splitting backward data
-    /// by phase visits each pixel's own taps only: at stride 2, ¼ of the work of visiting all.
+    /// by phase visits each pixel's own taps only: at stride 2, ¼ of the work of visiting all. The
+    /// kernels derive the phase of their blockIdx.z the same way (conv_mma.cu's nc_mma_phase); the
+    /// host uses this for the grid, the split plan and the launch's cost.
     /// </summary>
     internal readonly record struct StridePhase(int H0, int W0, int Hc, int Wc, int R0, int S0, int Rc, int Sc)
     {
@@ -189,12 +186,12 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
 
     private static double Flops(ConvShape g) => 2.0 * g.N * g.K * g.P * g.Q * g.C * g.R * g.S;
 
-    private static Dim3 TileGrid(long rows, long columns, int splits, int tileRows)
+    private static Dim3 TileGrid(long rows, long columns, int z, int tileRows)
     {
         long rowTiles = (rows + tileRows - 1) / tileRows, columnTiles = (columns + TileColumns - 1) / TileColumns;
         if (rowTiles > 65535) throw new ArgumentException($"Convolution: {rows} GEMM rows need {rowTiles} row tiles, more than the grid's y limit 65535.");
         if (columnTiles > int.MaxValue) throw new ArgumentException($"Convolution: {columns} GEMM columns need too many column tiles.");
-        return new((uint)columnTiles, (uint)rowTiles, (uint)splits);
+        return new((uint)columnTiles, (uint)rowTiles, (uint)z);
     }
 
     private static void CheckLengths(ConvShape g)
@@ -256,7 +253,7 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
         Need(y, g.OutputLength, nameof(y), elementSize: yBf16 ? 2 : 4);
         if (bias is not null) Need(bias, g.K, nameof(bias));
         if (g.OutputLength == 0) return;
-        var (wp, reduction) = PackWeight(w, g, p, phase: null);
+        var (wp, reduction) = PackWeight(w, g, p, backwardData: false);
         var (chunk, n) = SplitPlan(reduction, splits);
         bool direct = n == 1 && (!yBf16 || p == Precision.Bf16);   // the kernel writes y itself
         var target = direct ? y : workspace.Get(n * g.OutputLength * sizeof(float));
@@ -286,8 +283,11 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
         BackwardData(dy, true, w, dx, g, p, splits, tileRows);
 
     /// <summary>
-    /// Backward data, one launch per stride phase (<see cref="StridePhase"/>), each split
-    /// <paramref name="splits"/> ways, or as <see cref="Splits"/> finds for the phase when null.
+    /// Backward data: one pack launch and one tile launch for every stride phase (<see cref="StridePhase"/>;
+    /// grid z = split·sh·sw + phase, columns as the widest phase needs), the reduction split
+    /// <paramref name="splits"/> ways (the longest phase's; a shorter one's last splits hold zeros), or
+    /// as <see cref="Splits"/> finds for dx as a whole when null; split slots are whole dx tensors,
+    /// added in order by conv.cu's reduce.
     /// </summary>
     private void BackwardData(DeviceBuffer dy, bool dyBf16, DeviceBuffer w, DeviceBuffer dx, ConvShape g, Precision p, int? splits, int tileRows)
     {
@@ -296,23 +296,19 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
         string kernel = BackwardDataKernelName(p, CheckTileRows(tileRows), dyBf16);
         Need(dy, g.OutputLength, nameof(dy), elementSize: dyBf16 ? 2 : 4); Need(w, g.WeightLength, nameof(w)); Need(dx, g.InputLength, nameof(dx));
         if (g.InputLength == 0) return;
-        foreach (var phase in StridePhase.Of(g))
-        {
-            var (wp, reduction) = PackWeight(w, g, p, phase);
-            long columns = (long)g.N * phase.Hc * phase.Wc, phaseLength = (long)g.C * columns;
-            var (chunk, n) = SplitPlan(reduction, splits ?? Splits(g.C, columns, reduction, phaseLength));
-            var target = n == 1 ? dx : workspace.Get(n * phaseLength * sizeof(float));
-            Launch(kernel, TileGrid(g.C, columns, n, tileRows), 2 * tileRows,
-                Geometry(new KernelArgs().Ptr(dy).Ptr(wp).Ptr(target), g).I32(chunk)
-                    .I32(phase.H0).I32(phase.W0).I32(phase.Hc).I32(phase.Wc).I32(phase.R0).I32(phase.S0).I32(phase.Rc).I32(phase.Sc),
-                new LaunchCost((dyBf16 ? 2 : 4) * g.OutputLength + (long)PackedBytes(p) * g.C * reduction + 4L * n * phaseLength,
-                    2.0 * g.K * phase.Rc * phase.Sc * phaseLength, p));
-            if (n > 1)
-                Launch(PhaseReduceKernel, GridFor(phaseLength, PackThreads), PackThreads,
-                    new KernelArgs().Ptr(target).Ptr(dx).I32(n).I32(g.N * g.C).I32(g.H).I32(g.W).I32(phase.H0).I32(phase.W0).I32(phase.Hc).I32(phase.Wc)
-                        .I32(g.StrideH).I32(g.StrideW),
-                    LaunchCost.Elements((n + 1) * phaseLength));
-        }
+        var phases = StridePhase.Of(g).ToList();
+        long widest = phases.Max(f => (long)g.N * f.Hc * f.Wc);
+        var (wp, reduction) = PackWeight(w, g, p, backwardData: true);
+        int phaseCount = g.StrideH * g.StrideW;   // grid z is split·phaseCount + phase, below the limit 65535
+        if (phaseCount > 65535) throw new ArgumentException($"Convolution: strides {g.StrideH}x{g.StrideW} give {phaseCount} stride phases; the grid holds at most 65535.");
+        var (chunk, n) = SplitPlan(reduction, Math.Min(splits ?? Splits(g.C, (long)g.N * g.H * g.W, reduction, g.InputLength), 65535 / phaseCount));
+        var target = n == 1 ? dx : workspace.Get(n * g.InputLength * sizeof(float));
+        double flops = phases.Sum(f => 2.0 * g.K * f.Rc * f.Sc * g.C * g.N * f.Hc * f.Wc);
+        Launch(kernel, TileGrid(g.C, widest, n * phaseCount, tileRows), 2 * tileRows,
+            Geometry(new KernelArgs().Ptr(dy).Ptr(wp).Ptr(target), g).I32(chunk),
+            new LaunchCost((dyBf16 ? 2 : 4) * g.OutputLength + (long)PackedBytes(p) * phaseCount * g.C * reduction + 4L * n * g.InputLength,
+                flops, p));
+        Reduce(target, dx, n, g.InputLength);
     }
 
     /// <summary>dw ← ∂L/∂w at rounded operands; dbias ← Σ dy over N, P, Q (fp32) when given (both overwritten).</summary>
