@@ -75,12 +75,22 @@ public static class Tape
     /// </summary>
     public static void AccumulateOwned(Tensor target, Tensor contribution)
     {
-        if (!target.RequiresGrad) return;
+        if (!target.RequiresGrad || target.IsGradMemory(contribution)) return;   // written in place (NewContribution)
         ShapeUtil.RequireSame("gradient accumulation into " + target, target, contribution);
         if (target.TakePendingZeroGrad()) target.Backend.Copy(contribution, target.Grad!);   // the gradient's own memory: optimiser tables point at it
         else if (target.Grad is null) target.Grad = contribution;
         else target.Backend.Axpby(1f, contribution, 1f, target.Grad);
     }
+
+    /// <summary>
+    /// Where a backward writes its contribution to <paramref name="target"/>'s gradient before handing it to
+    /// <see cref="AccumulateOwned(Tensor, Tensor)"/>: the gradient's own memory when it is a pending zero
+    /// (<see cref="Tensor.ZeroGrad"/>; a parameter's, from its second step on), so that a primitive that
+    /// overwrites its output does the whole accumulation and no copy follows — else a new tensor shaped like
+    /// the target. Only for primitives that overwrite every element of what they are given.
+    /// </summary>
+    public static Tensor NewContribution(Tensor target) =>
+        target.RequiresGrad && target.TakePendingZeroGrad() ? target.Grad! : target.EmptyLike();
 
     /// <summary>As <see cref="AccumulateOwned(Tensor, Tensor)"/> into a bf16-stored activation's fp32 gradient.</summary>
     public static void AccumulateOwned(Bf16Tensor target, Tensor contribution)

@@ -46,7 +46,8 @@ public sealed class Tensor : IDisposable, ITapeOutput
     /// <summary>
     /// Accumulated gradient (same shape), or null before the first backward contribution. After
     /// <see cref="ZeroGrad"/> it is zero without having been written: the next backward pass's first
-    /// contribution overwrites it (<see cref="Autograd.Tape"/>: one copy instead of a fill and an add), and
+    /// contribution overwrites it (<see cref="Autograd.Tape"/>: one copy instead of a fill and an add, or
+    /// none where the backward writes straight into it, <see cref="Autograd.Tape.NewContribution"/>), and
     /// reading it before then writes the zeros.
     /// </summary>
     public Tensor? Grad
@@ -80,6 +81,9 @@ public sealed class Tensor : IDisposable, ITapeOutput
         gradPendingZero = false;
         return true;
     }
+
+    /// <summary>For the tape: true when <paramref name="t"/> is this tensor's gradient memory (read without writing a pending zero).</summary>
+    internal bool IsGradMemory(Tensor t) => ReferenceEquals(grad, t);
 
     /// <summary>True for trainable leaves made by <see cref="Parameter"/>; they own their gradient.</summary>
     public bool IsParameter { get; private set; }

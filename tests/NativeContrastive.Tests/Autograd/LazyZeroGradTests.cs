@@ -40,6 +40,36 @@ public class LazyZeroGradTests
         Assert.That(p.Grad!.ToArray(), Is.EqualTo(new[] { 2f, -4f, 6f }), "without ZeroGrad contributions add up");
     }
 
+    /// <summary>
+    /// Linear's and MatMul's backward write a zeroed parameter gradient in place (Tape.NewContribution): the
+    /// gradient keeps its memory, holds exactly this pass's contribution, and a second use of the parameter
+    /// in the same pass still adds to it.
+    /// </summary>
+    [Test]
+    public void ABackwardWritesAZeroedParameterGradientInPlace()
+    {
+        var be = CpuBackend.Instance;
+        var w = Tensor.Parameter(be, "w", 2, 3);
+        be.CopyFromHost([0.5f, -1f, 2f, 1.5f, 0.25f, -0.75f], w);
+        var x = Tensor.FromArray(be, [1f, 2f, 3f, -1f, 0f, 4f, 2f, -2f, 1f, 0.5f, 0.5f, -3f], 4, 3);
+        Tensor Pass(bool twice)
+        {
+            var y = Ops.Linear(x, w, null);
+            if (twice) y = Ops.Add(y, Ops.MatMul(x, w, transB: true));
+            Tape.Backward(Ops.Mean(Ops.Mul(y, y)));
+            return w.Grad!;
+        }
+        var memory = Pass(twice: false);
+        var once = memory.ToArray();
+        w.ZeroGrad();
+        Assert.That(Pass(twice: false), Is.SameAs(memory));
+        Assert.That(memory.ToArray(), Is.EqualTo(once), "this pass's contribution, nothing of the last");
+        w.ZeroGrad();
+        Assert.That(Pass(twice: true), Is.SameAs(memory));
+        // y = 2·x·wᵀ: L = mean(y²) has 4 times the gradient of a single use, half from each use.
+        Assert.That(memory.ToArray(), Is.EqualTo(once.Select(v => 4f * v)).Within(1e-5f), "the second use added to the first's in-place contribution");
+    }
+
     [Test]
     public void ReadingAZeroedGradientWritesTheZeros()
     {

@@ -117,7 +117,8 @@ public class StepProfilerTests
     /// Kernel launches of one SimCLR ResNet-18 step on emu (batch 4, 8×8 views, online probe off). On the
     /// way here: 386 before BasicBlock's bn2 + add + ReLU became one fused op (three launches per block and
     /// pass fewer), 362 (and 10 copies) before gradients were zeroed lazily (a fill per parameter tensor, then
-    /// an add of its first contribution, became one device-to-device copy of that contribution).
+    /// an add of its first contribution, became one device-to-device copy of that contribution; since
+    /// Tape.NewContribution the backward writes it there itself, and the copies are gone too).
     /// </summary>
     public const int ResNet18LaunchesPerStep = 230;
 
@@ -140,7 +141,8 @@ public class StepProfilerTests
 
         using var method = RunComponents.CreateMethod(config.Resolve() with { ImageSize = 8 }, 1, 16, CpuBackend.Instance);
         int parameters = method.NamedParameters().Count;
-        Assert.That(r["copy D2D"]?.Calls, Is.EqualTo(parameters), "each parameter's first gradient contribution is copied over its lazily zeroed gradient");
+        Assert.That(r["copy D2D"]?.Calls ?? 0, Is.LessThan(parameters / 10),
+            "each parameter's first gradient contribution is written into its lazily zeroed gradient, not copied over it");
         Assert.That(r["elementwise.cu:fill_forward_kernel"]?.Calls ?? 0, Is.LessThan(parameters / 10), "no fill per parameter gradient");
         Assert.That(r["elementwise.cu:axpby_forward_kernel"]?.Calls ?? 0, Is.LessThan(parameters / 4), "adds only where a tensor gets a second contribution");
     }

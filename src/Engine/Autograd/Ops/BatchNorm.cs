@@ -32,8 +32,8 @@ public static partial class Ops
             Tape.Record("BatchNorm", y, dy =>
             {
                 var dx = x.EmptyLike();
-                var dgamma = gamma.EmptyLike();
-                var dbeta = beta.EmptyLike();
+                var dgamma = Tape.NewContribution(gamma);
+                var dbeta = Tape.NewContribution(beta);
                 be.BatchNormBackward(x, dy, relu ? y : null, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, n, c, hw);
                 Tape.AccumulateOwned(x, dx);
                 Tape.AccumulateOwned(gamma, dgamma);
@@ -76,8 +76,8 @@ public static partial class Ops
             {
                 var dx = x.EmptyLike();
                 var dres = x.EmptyLike();
-                var dgamma = gamma.EmptyLike();
-                var dbeta = beta.EmptyLike();
+                var dgamma = Tape.NewContribution(gamma);
+                var dbeta = Tape.NewContribution(beta);
                 be.BatchNormAddReluBackward(x, dy, y, gamma, saveMean, saveInvStd, dx, dres, dgamma, dbeta, n, c, hw);
                 Tape.AccumulateOwned(x, dx);
                 Tape.AccumulateOwned(residual, dres);

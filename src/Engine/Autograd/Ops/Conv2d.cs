@@ -74,8 +74,8 @@ public static partial class Ops
         bool needBias = bias is not null && bias.RequiresGrad;
         if (weight.RequiresGrad || needBias)
         {
-            var dw = weight.EmptyLike();
-            var db = needBias ? bias!.EmptyLike() : null;
+            var dw = Tape.NewContribution(weight);
+            var db = needBias ? Tape.NewContribution(bias!) : null;
             if (dy16 is not null)
             {
                 if (db is not null) throw new InvalidOperationException("Conv2d backward: a bias gradient needs ∂L/∂y in fp32, not bf16.");

@@ -103,8 +103,8 @@ public static partial class Ops
         {
             var dz16 = dzBf16 ? Bf16Tensor.Empty(be, shape) : null;
             var dz32 = dzBf16 ? null : Tensor.Empty(be, shape);
-            var dgamma = gamma.EmptyLike();
-            var dbeta = beta.EmptyLike();
+            var dgamma = Tape.NewContribution(gamma);
+            var dbeta = Tape.NewContribution(beta);
             var dres = residual is null ? null : Tensor.Empty(be, shape);
             // One primitive per (residual or not) × (the mask y: fp32, bf16 or none) × (dz: fp32 or bf16).
             switch ((residual is not null, y16 is not null && (relu || residual is not null), dz16 is not null))

@@ -37,13 +37,13 @@ public static partial class Ops
                 }
                 if (weight.RequiresGrad)
                 {
-                    var dw = weight.EmptyLike();
+                    var dw = Tape.NewContribution(weight);
                     be.Gemm(true, false, outF, inF, batch, 1f, dy, 0, x, 0, 0f, dw, 0);
                     Tape.AccumulateOwned(weight, dw);
                 }
                 if (bias is not null && bias.RequiresGrad)
                 {
-                    var db = bias.EmptyLike();
+                    var db = Tape.NewContribution(bias);
                     be.SumColumns(dy, batch, outF, db);
                     Tape.AccumulateOwned(bias, db);
                 }

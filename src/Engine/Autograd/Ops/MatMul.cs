@@ -25,7 +25,7 @@ public static partial class Ops
             {
                 if (a.RequiresGrad)
                 {
-                    var da = a.EmptyLike();
+                    var da = Tape.NewContribution(a);
                     // a stored [m,k]: da = dC·op(b)ᵀ.  a stored [k,m]: da = op(b)·dCᵀ.
                     if (!transA) be.Gemm(false, !transB, m, k, n, 1f, dc, 0, b, 0, 0f, da, 0);
                     else be.Gemm(transB, true, k, m, n, 1f, b, 0, dc, 0, 0f, da, 0);
@@ -33,7 +33,7 @@ public static partial class Ops
                 }
                 if (b.RequiresGrad)
                 {
-                    var db = b.EmptyLike();
+                    var db = Tape.NewContribution(b);
                     // b stored [k,n]: db = op(a)ᵀ·dC.  b stored [n,k]: db = dCᵀ·op(a).
                     if (!transB) be.Gemm(!transA, false, k, n, m, 1f, a, 0, dc, 0, 0f, db, 0);
                     else be.Gemm(true, transA, n, k, m, 1f, dc, 0, a, 0, 0f, db, 0);
