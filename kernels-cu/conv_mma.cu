@@ -520,8 +520,10 @@ template <int TM, typename TA, typename TB, bool ROWS> struct nc_mma_feed_walk
 // the top). A is the packed weight: a thread copies row tid/2's 16-byte pieces at 8·(tid%2)…
 // (one bf16 piece, two fp32 ones) with cp.async, no index arithmetic beyond a pointer step. B: a
 // slice is one tap, so each of a thread's columns is bounds-checked and located once per slice, and
-// its 4 elements (channels c0 + lane/8 + 4i) are a plane apart.
-template <int OP, int TM, typename TA, typename TB> struct nc_mma_feed_taps
+// its 4 elements (channels c0 + lane/8 + 4i) are a plane apart. WHOLE: the reduction's channel
+// count is a multiple of 16 (every ResNet layer but the stem), so every slice holds 16 real channels
+// and an element needs no channel check of its own: one bounds check covers a column's 4.
+template <int OP, int TM, typename TA, typename TB, bool WHOLE> struct nc_mma_feed_taps
 {
     using T = nc_mma_tile<TM>;
     static constexpr bool round_a = false, pin_lane_rows = true;
@@ -559,7 +561,7 @@ template <int OP, int TM, typename TA, typename TB> struct nc_mma_feed_taps
         int lane = tid & 31, cfirst = lane % 8 + 8 * (tid >> 5), kb = PAIRS ? 2 * (lane / 8) : lane / 8;
         constexpr int kstep = 8, estep = PAIRS ? 1 : 4;
         int plane = OP == NC_OP_FORWARD ? g.H * g.W : g.P * g.Q;
-        int left = nc_mma_red_channels<OP>(g) - cur.c0 - kb;   // a slice-local offset d is a real channel when d < left
+        int left = WHOLE ? NC_MMA_TK : nc_mma_red_channels<OP>(g) - cur.c0 - kb;   // a slice-local offset d is a real channel when d < left
         nc_mma_tap tap{(cur.c0 + kb) * plane, cur.r, cur.s};
 #pragma unroll
         for (int h = 0; h < T::bcols; h++)
@@ -572,7 +574,7 @@ template <int OP, int TM, typename TA, typename TB> struct nc_mma_feed_taps
                 for (int e = 0; e < 2; e++)
                 {
                     int d = kstep * i + estep * e;
-                    bool ok = tapok && d < left;
+                    bool ok = tapok && (WHOLE || d < left);
                     to_b(4 * h + 2 * i + e, cfirst + 8 * T::warps * h, kb + d, ok ? b + off + d * plane : b, ok);
                 }
         }
@@ -843,8 +845,16 @@ __device__ __forceinline__ void nc_conv_mma(const TA* __restrict__ a, const TB* 
         }
         else
         {
-            nc_mma_feed_taps<OP, TM, TA, TB> feed(a, b, g, M, KR, kbegin, m0, tid, col);
-            run(feed);
+            if (nc_mma_red_channels<OP>(g) % NC_MMA_TK == 0)
+            {
+                nc_mma_feed_taps<OP, TM, TA, TB, true> feed(a, b, g, M, KR, kbegin, m0, tid, col);
+                run(feed);
+            }
+            else
+            {
+                nc_mma_feed_taps<OP, TM, TA, TB, false> feed(a, b, g, M, KR, kbegin, m0, tid, col);
+                run(feed);
+            }
         }
     }
 
