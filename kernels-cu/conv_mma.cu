@@ -386,6 +386,22 @@ __device__ __forceinline__ void nc_mma_copy_a_piece(T (*as)[LD], const T* src, b
     for (int j = 0; j < 8 / per; j++) nc_cp_async16(&as[row][first + per * j], src + per * j, ok);
 }
 
+// Stores a thread's staged elements of an element-gathered slice (nc_mma_gather's positions: A row
+// tid/16 + (threads/16)·i at k = tid%16, B column lane%8 + 8·warp + 8·warps·h at k = lane/8 + 4i for
+// element bcols·i + h) into the bf16 tiles.
+template <int TM, typename TA, typename TB>
+__device__ __forceinline__ void nc_mma_land_gathered(unsigned short (*as)[NC_MMA_BF16_LD], unsigned short (*bs)[NC_MMA_BF16_LD], const TA (&ra)[8],
+                                                     const TB (&rb)[4 * nc_mma_tile<TM>::bcols], int tid)
+{
+    using T = nc_mma_tile<TM>;
+    int tid16 = tid % NC_MMA_TK, lane = tid & 31;
+#pragma unroll
+    for (int i = 0; i < 8; i++) as[tid / NC_MMA_TK + (T::threads / NC_MMA_TK) * i][tid16] = nc_mma_tile_bits(ra[i]);
+#pragma unroll
+    for (int i = 0; i < 4 * T::bcols; i++)
+        bs[lane % 8 + 8 * (tid >> 5) + 8 * T::warps * (i % T::bcols)][lane / 8 + 4 * (i / T::bcols)] = nc_mma_tile_bits(rb[i]);
+}
+
 // Feeders: what fills a slice's A and B tiles, for the two pipelines below. Both offer
 //   issue(as, bs)   tf32: cp.async copies of the current slice into a ring slot, then the next slice
 //   fetch(as, bs)   bf16: start the current slice (copies into as/bs, loads into staging registers) …
@@ -403,7 +419,7 @@ __device__ __forceinline__ void nc_mma_copy_a_piece(T (*as)[LD], const T* src, b
 template <int TM, typename TA, typename TB, bool ROWS> struct nc_mma_feed_walk
 {
     using T = nc_mma_tile<TM>;
-    static constexpr bool round_a = true, pin_lane_rows = false;
+    static constexpr bool round_a = true, pin_lane_rows = false, two_per_trip = ROWS;
     const TA* a;
     const TB* b;
     const nc_mma_geom& g;
@@ -493,10 +509,10 @@ template <int TM, typename TA, typename TB, bool ROWS> struct nc_mma_feed_walk
 
     __device__ __forceinline__ void land(unsigned short (*as)[NC_MMA_BF16_LD], unsigned short (*bs)[NC_MMA_BF16_LD])
     {
-        int tid16 = tid % NC_MMA_TK, lane = tid & 31;
         if constexpr (ROWS)
         {
             // Each pair of a thread's consecutive pixels is one 4-byte store.
+            int lane = tid & 31;
 #pragma unroll
             for (int h = 0; h < T::bcols; h++)
 #pragma unroll
@@ -505,14 +521,85 @@ template <int TM, typename TA, typename TB, bool ROWS> struct nc_mma_feed_walk
                                nc_mma_tile_pair(rb[4 * h + 2 * j], rb[4 * h + 2 * j + 1]));
             nc_cp_async_wait<0>();
         }
-        else
+        else nc_mma_land_gathered<TM>(as, bs, ra, rb, tid);
+    }
+};
+
+// nc_mma_feed_images: backward weight with its reduction run image-major, kk = (p·Q + q)·N + n,
+// where N is a multiple of 16 (a batch of views) and the pixel counts miss the row copy's (P·Q not a
+// multiple of 16 or Q not of 4: 14×14, 7×7 and 3×3 maps). A slice is then one output pixel (p, q) of
+// 16 images: each B column's window position, bounds check and address are worked out once per
+// slice and its 4 elements are an image (C·H·W) apart; each A element is dy at that pixel, rows
+// P·Q apart. Every index stays in range of the reduction (N·P·Q and a split's chunk are multiples of
+// 16), so nothing but rows and columns is checked. Gathered element by element as the walk is
+// (same tile positions: "Who loads what"), only the order of the reduction differs.
+template <int TM, typename TA, typename TB> struct nc_mma_feed_images
+{
+    using T = nc_mma_tile<TM>;
+    static constexpr bool round_a = true, pin_lane_rows = false, two_per_trip = false;
+    const TA* a;
+    const TB* b;
+    const nc_mma_geom& g;
+    int tid, m0;       // (both live through the main loop anyway: A's rows are recomputed from them, no registers of their own)
+    const nc_mma_col (&col)[T::bcols];
+    int n0, p, q;      // the slice: images n0 … n0+15 at output pixel (p, q)
+    TA ra[8];
+    TB rb[4 * T::bcols];
+
+    __device__ __forceinline__ nc_mma_feed_images(const TA* a_, const TB* b_, const nc_mma_geom& g_, int kbegin, int m0_, int tid_,
+                                                  const nc_mma_col (&col_)[T::bcols])
+        : a(a_), b(b_), g(g_), tid(tid_), m0(m0_), col(col_)
+    {
+        int u = kbegin / g_.N;
+        n0 = kbegin - u * g_.N; p = u / g_.Q; q = u - p * g_.Q;
+    }
+
+    // Visits this thread's share of the slice (to_a, to_b as nc_mma_gather's), then moves to the next.
+    // A's row m = m0 + tid/16 + (threads/16)·i of image n0 + tid%16 is dy[n, m, p, q] (M = K rows).
+    template <class ToA, class ToB> __device__ __forceinline__ void gather(ToA to_a, ToB to_b)
+    {
+        int pq = g.P * g.Q, rfirst = tid / NC_MMA_TK, ka = tid % NC_MMA_TK;
+        const TA* abase = a + ((n0 + ka) * g.K + m0 + rfirst) * pq + p * g.Q + q;
+#pragma unroll
+        for (int i = 0; i < 8; i++)
         {
-#pragma unroll
-            for (int i = 0; i < 8; i++) as[tid / NC_MMA_TK + (T::threads / NC_MMA_TK) * i][tid16] = nc_mma_tile_bits(ra[i]);
-#pragma unroll
-            for (int i = 0; i < 4 * T::bcols; i++)
-                bs[lane % 8 + 8 * (tid >> 5) + 8 * T::warps * (i % T::bcols)][lane / 8 + 4 * (i / T::bcols)] = nc_mma_tile_bits(rb[i]);
+            int row = rfirst + (T::threads / NC_MMA_TK) * i;
+            bool ok = m0 + row < g.K;
+            to_a(i, row, ka, ok ? abase + (T::threads / NC_MMA_TK) * i * pq : a, ok);
         }
+        int lane = tid & 31, cfirst = lane % 8 + 8 * (tid >> 5), kb = lane / 8, image = g.C * g.H * g.W;
+        nc_mma_tap tap{(n0 + kb) * image, p * g.sh, q * g.sw};
+#pragma unroll
+        for (int h = 0; h < T::bcols; h++)
+        {
+            int off = 0;
+            bool ok = col[h].ok && nc_mma_b_offset<NC_OP_BACKWARD_WEIGHT>(g, tap, col[h], off);
+#pragma unroll
+            for (int i = 0; i < 4; i++) to_b(T::bcols * i + h, cfirst + 8 * T::warps * h, kb + 4 * i, ok ? b + off + 4 * i * image : b, ok);
+        }
+        n0 += NC_MMA_TK;
+        if (n0 == g.N)
+        {
+            n0 = 0;
+            if (++q == g.Q) { q = 0; p++; }
+        }
+    }
+
+    __device__ __forceinline__ void issue(float (*as)[NC_MMA_F32_LD], float (*bs)[NC_MMA_F32_LD])
+    {
+        gather([&](int, int row, int k, const TA* src, bool ok) { nc_cp_async4(&as[row][k], src, ok); },
+               [&](int, int c, int k, const TB* src, bool ok) { nc_cp_async4(&bs[c][k], src, ok); });
+    }
+
+    __device__ __forceinline__ void fetch(unsigned short (*)[NC_MMA_BF16_LD], unsigned short (*)[NC_MMA_BF16_LD])
+    {
+        gather([&](int i, int, int, const TA* src, bool ok) { ra[i] = ok ? *src : TA(0); },
+               [&](int i, int, int, const TB* src, bool ok) { rb[i] = ok ? *src : TB(0); });
+    }
+
+    __device__ __forceinline__ void land(unsigned short (*as)[NC_MMA_BF16_LD], unsigned short (*bs)[NC_MMA_BF16_LD])
+    {
+        nc_mma_land_gathered<TM>(as, bs, ra, rb, tid);
     }
 };
 
@@ -526,7 +613,7 @@ template <int TM, typename TA, typename TB, bool ROWS> struct nc_mma_feed_walk
 template <int OP, int TM, typename TA, typename TB, bool WHOLE> struct nc_mma_feed_taps
 {
     using T = nc_mma_tile<TM>;
-    static constexpr bool round_a = false, pin_lane_rows = true;
+    static constexpr bool round_a = false, pin_lane_rows = true, two_per_trip = true;
     static constexpr bool pairs = sizeof(TB) == 4;   // bf16 tiles from fp32 B: convert and store in pairs
     const TA* a;
     const TB* b;
@@ -768,10 +855,25 @@ __device__ __forceinline__ void nc_mma_mainloop_bf16(Feed& feed, int slices, int
     feed.fetch(tiles.A[0], tiles.B[0]);   // slices ≥ 1
     feed.land(tiles.A[0], tiles.B[0]);
     __syncthreads();
-    for (int s = 0; s < slices; s += 2)
+    if constexpr (Feed::two_per_trip)
     {
-        nc_mma_step_bf16<0>(feed, tiles, rows, s + 1 < slices, acc);
-        if (s + 1 < slices) nc_mma_step_bf16<1>(feed, tiles, rows, s + 2 < slices, acc);
+        for (int s = 0; s < slices; s += 2)
+        {
+            nc_mma_step_bf16<0>(feed, tiles, rows, s + 1 < slices, acc);
+            if (s + 1 < slices) nc_mma_step_bf16<1>(feed, tiles, rows, s + 2 < slices, acc);
+        }
+    }
+    else
+    {
+        for (int s = 0; s < slices; s++)
+        {
+            int cur = s & 1;
+            bool more = s + 1 < slices;
+            if (more) feed.fetch(tiles.A[cur ^ 1], tiles.B[cur ^ 1]);
+            nc_mma_slice_bf16(&tiles.A[cur][0][0], &tiles.B[cur][0][0], rows, acc);
+            if (more) feed.land(tiles.A[cur ^ 1], tiles.B[cur ^ 1]);
+            __syncthreads();
+        }
     }
 }
 
@@ -839,9 +941,16 @@ __device__ __forceinline__ void nc_conv_mma(const TA* __restrict__ a, const TB* 
             // dy's rows are copied straight into the tile where a slice stays in one image and dy's type
             // is the tile's (fp32 at tf32; bf16 bits at bf16: the _dy_bf16 kernels).
             constexpr bool rows_fit = PREC == NC_PREC_TF32 || sizeof(TA) == 2;
-            if (rows_fit && (g.P * g.Q) % NC_MMA_TK == 0 && g.Q % 4 == 0)
+            bool rows_shape = (g.P * g.Q) % NC_MMA_TK == 0 && g.Q % 4 == 0;
+            if (rows_fit && rows_shape)
             {
                 nc_mma_feed_walk<TM, TA, TB, rows_fit> feed(a, b, g, M, kbegin, kend, m0, tid, col);
+                run(feed);
+            }
+            else if (!rows_shape && g.N % NC_MMA_TK == 0)
+            {
+                // (chosen by the shape alone, so that a bf16-stored operand runs the order its fp32 twin runs)
+                nc_mma_feed_images<TM, TA, TB> feed(a, b, g, kbegin, m0, tid, col);
                 run(feed);
             }
             else

@@ -4,10 +4,11 @@ using System.Text.RegularExpressions;
 namespace NativeContrastive.Kernels.Report;
 
 /// <summary>
-/// The innermost loop of a kernel that does its math, read from nvdisasm's text: the shortest
-/// address range [label, backward branch] holding at least one instruction of the math opcode
-/// (HMMA for the tensor-core kernels, FFMA for the SIMT ones), with its instructions counted by
-/// opcode. Its use: a main loop whose body issues n instructions per HMMA can run its tensor cores
+/// The main loop of a kernel that does its math, read from nvdisasm's text: of the address ranges
+/// [label, backward branch] holding the math opcode (HMMA for the tensor-core kernels, FFMA for the
+/// SIMT ones), the one with the fewest instructions per math instruction, counted by opcode. That is
+/// the innermost one (a loop around it adds instructions, not math), and where a kernel has several
+/// main loops for different layer shapes (conv_mma's feeders) the fastest of them. Its use: a main loop whose body issues n instructions per HMMA can run its tensor cores
 /// at most (cycles an HMMA occupies a scheduler) / n of their peak, however fast memory is — a
 /// bound one can read off the CUBIN without a GPU. Static: every path through the body counts,
 /// also those a branch skips.
@@ -26,7 +27,7 @@ public sealed record SassLoop(string Kernel, long Start, long End, IReadOnlyDict
 
     /// <summary>
     /// Every kernel in <paramref name="nvdisasmText"/> (the output of <c>nvdisasm -c</c> on a CUBIN)
-    /// → its innermost loop holding <paramref name="mathOpcode"/>, or no entry when it has none.
+    /// → its main loop of <paramref name="mathOpcode"/> (see the type), or no entry when it has none.
     /// </summary>
     public static IReadOnlyDictionary<string, SassLoop> Find(string nvdisasmText, string mathOpcode)
     {
@@ -65,16 +66,17 @@ public sealed record SassLoop(string Kernel, long Start, long End, IReadOnlyDict
             pending.Clear();
             code.Add((address, ins.Groups[2].Value));
         }
-        (int First, int Last)? best = null;
+        (int First, int Last, double PerMath)? best = null;
         for (int i = 0; i < code.Count; i++)
         {
             var branch = BranchTarget.Match(code[i].Text);
             if (!branch.Success || !labels.TryGetValue(branch.Groups[1].Value, out long target) || target > code[i].Address) continue;
             int first = code.FindIndex(c => c.Address == target);
-            if (first < 0 || (best is { } b && i - first >= b.Last - b.First)) continue;
-            bool hasMath = false;
-            for (int j = first; j <= i && !hasMath; j++) hasMath = Opcode(code[j].Text) == mathOpcode;
-            if (hasMath) best = (first, i);
+            if (first < 0) continue;
+            int math = 0;
+            for (int j = first; j <= i; j++) math += Opcode(code[j].Text) == mathOpcode ? 1 : 0;
+            double perMath = (i - first + 1) / (double)math;
+            if (math > 0 && (best is not { } b || perMath < b.PerMath)) best = (first, i, perMath);
         }
         if (best is not { } loop) return null;
         var opcodes = new Dictionary<string, int>(StringComparer.Ordinal);
