@@ -20,7 +20,10 @@
 // a layer with fewer than 16 channels (the stem: 1 or 3) multiplies zeros for the rest. Their A
 // is the weight packed that way by conv2d_pack_weight_* (below; rounded there, once per launch), so
 // a block copies its A tile 16 bytes at a time with no index arithmetic. Backward weight reduces
-// over pixels, where no such blocking exists; its operands are gathered element by element.
+// over pixels and images: pixel-major with dy's rows copied whole where the pixel counts allow
+// (nc_mma_feed_walk's ROWS), else image-major when N is a multiple of 16 (nc_mma_feed_images: a
+// slice is one pixel of 16 images, so a B column is checked once per slice), else element by element
+// (nc_mma_feed_walk).
 //
 // Split-K (all three; the launcher splits when the output has too few tiles to fill the device,
 // typically backward weight): split z (blockIdx.z; backward data: blockIdx.z / (sh·sw)) takes
@@ -1047,8 +1050,8 @@ extern "C" __global__ void conv2d_pack_weight_bf16_kernel(const float* __restric
 
 // The kernels, written out one by one (see kernels-cu/README.md): 64-row tiles (128 threads,
 // 6 blocks per SM: 80 registers) and 128-row tiles ("_m128", 256 threads, 3 blocks per SM), each at
-// tf32 and bf16. The two 64-row bf16 backward-weight kernels with dy in bf16 ask for 5 blocks (93
-// registers): their row-copy feeder would spill 8 bytes at 80 on sm_90.
+// tf32 and bf16. The two 64-row bf16 backward-weight kernels with dy in bf16 ask for 5 blocks (96
+// registers): their row-copy feeder, two slices per trip, would spill at 80 on sm_90.
 
 // y[n,k,p,q] = Σ_{c,r,s} round(w[k,c,r,s]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]) (+ bias[k]), wp the packed w; chunk ≥ R·S·Cp for one split.
 extern "C" __global__ void __launch_bounds__(128, 6) conv2d_forward_mma_tf32_kernel(

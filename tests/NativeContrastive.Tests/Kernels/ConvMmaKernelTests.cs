@@ -27,7 +27,7 @@ namespace NativeContrastive.Tests.KernelTests;
 /// weight's division-free index walk carry at every digit; N = 16 and 32 with P·Q = 49 and 9 (off the
 /// row copy's shapes) run backward weight image-major, one or two slices per output pixel, rows
 /// beyond K and windows in the padding included; each op also with its reduction split
-/// (partial sums + ordered reduce; per stride phase for backward data).
+/// (partial sums + ordered reduce; backward data's stride phases in one launch, slots whole dx tensors).
 /// </summary>
 public class ConvMmaKernelTests(EmuOrder order) : EmuKernelTest(order)
 {
