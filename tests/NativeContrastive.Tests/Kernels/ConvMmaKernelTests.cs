@@ -24,7 +24,7 @@ namespace NativeContrastive.Tests.KernelTests;
 /// whole 16-deep slices: no padding in the tap-major reductions, two or three slices per tap) with
 /// P·Q = 32 (backward weight copies dy's rows whole, two slices per image; so does the 1×1 case,
 /// P·Q = 16, one); the others pad their channels to 16; together their R·S and P·Q make backward
-/// weight's division-free index walk carry at every digit; N = 16 and 32 with P·Q = 49 and 9 (off the
+/// weight's division-free index walk carry at every digit; N = 16 and 32 with P·Q = 25 and 9 (off the
 /// row copy's shapes) run backward weight image-major, one or two slices per output pixel, rows
 /// beyond K and windows in the padding included; each op also with its reduction split
 /// (partial sums + ordered reduce; backward data's stride phases in one launch, slots whole dx tensors).
@@ -44,7 +44,7 @@ public class ConvMmaKernelTests(EmuOrder order) : EmuKernelTest(order)
             (new ConvShape(2, 5, 6, 7, 4, 2, 3, 1, 2, 0, 1), "2x3 s1/2 p0/1"),
             (new ConvShape(2, 6, 13, 11, 5, 5, 3, 3, 3, 2, 1), "5x3 s3 p2/1"),
             (new ConvShape(2, 32, 8, 4, 48, 3, 3, 1, 1, 1, 1), "C=32 K=48 3x3 P·Q=32 (whole slices)"),
-            (new ConvShape(16, 19, 7, 7, 20, 3, 3, 1, 1, 1, 1), "N=16 7x7 P·Q=49 (image-major backward weight)"),
+            (new ConvShape(16, 5, 5, 5, 12, 3, 3, 1, 1, 1, 1), "N=16 5x5 P·Q=25 (image-major backward weight)"),
             (new ConvShape(32, 8, 6, 6, 24, 3, 3, 2, 2, 1, 1), "N=32 3x3 s2 P·Q=9 Q=3 (image-major, two slices per pixel)"),
         ];
         foreach (var p in new[] { Precision.Tf32, Precision.Bf16 })
