@@ -116,11 +116,16 @@ __device__ __forceinline__ int nc_mma_round16(int v) { return (v + NC_MMA_TK - 1
 // One axis of a stride phase: the taps r ≡ residue (mod stride) — residue, residue + stride, …, taps
 // of them below filter — reach exactly the pixels h ≡ residue − pad (mod stride): first, first +
 // stride, …, count of them below size (ConvMmaKernels.StridePhase.Of computes the same on the host).
+__device__ __forceinline__ int nc_mma_phase_taps(int filter, int stride, int residue)
+{
+    return residue < filter ? (filter - residue + stride - 1) / stride : 0;
+}
+
 __device__ __forceinline__ void nc_mma_phase_axis(int size, int pad, int stride, int filter, int residue, int& first, int& count, int& taps)
 {
     first = ((residue - pad) % stride + stride) % stride;
     count = first < size ? (size - first + stride - 1) / stride : 0;
-    taps = residue < filter ? (filter - residue + stride - 1) / stride : 0;
+    taps = nc_mma_phase_taps(filter, stride, residue);
 }
 
 // g with backward data's stride phase f = a·sw + b (tap residues a < sh, b < sw) filled in.
@@ -137,7 +142,7 @@ __device__ __forceinline__ nc_mma_geom nc_mma_phase(nc_mma_geom g, int f)
 // channels rounded to 16: phase f's packed A starts at f times this (conv2d_pack_weight_*).
 __device__ __forceinline__ int nc_mma_phase_len(int rows, int R, int S, int rstep, int sstep, int channels)
 {
-    return rows * ((R + rstep - 1) / rstep) * ((S + sstep - 1) / sstep) * nc_mma_round16(channels);
+    return rows * nc_mma_phase_taps(R, rstep, 0) * nc_mma_phase_taps(S, sstep, 0) * nc_mma_round16(channels);
 }
 
 // The tap-major reduction's channel count: x's for forward, dy's for backward data.
@@ -834,22 +839,23 @@ __device__ __forceinline__ void nc_mma_mainloop_tf32(Feed& feed, int slices, int
     }
 }
 
-// One slice of the bf16 main loop: multiply buffer CUR while slice s+1 fills the other (fetched
+// One slice of the bf16 main loop: multiply buffer cur while slice s+1 fills the other (fetched
 // before the mma, landed after it). The other buffer's last reader was slice s−1's mma, before the
-// previous barrier.
-template <int CUR, int TM, class Feed>
+// previous barrier. (Inlined: a literal cur makes every tile address a constant offset.)
+template <int TM, class Feed>
 __device__ __forceinline__ void nc_mma_step_bf16(Feed& feed, nc_mma_tiles_bf16<TM>& tiles, const nc_mma_lane_rows<NC_MMA_BF16_LD, 8>& rows,
-                                                 bool more, float (&acc)[2][4][4])
+                                                 int cur, bool more, float (&acc)[2][4][4])
 {
-    if (more) feed.fetch(tiles.A[CUR ^ 1], tiles.B[CUR ^ 1]);
-    nc_mma_slice_bf16(&tiles.A[CUR][0][0], &tiles.B[CUR][0][0], rows, acc);
-    if (more) feed.land(tiles.A[CUR ^ 1], tiles.B[CUR ^ 1]);
+    if (more) feed.fetch(tiles.A[cur ^ 1], tiles.B[cur ^ 1]);
+    nc_mma_slice_bf16(&tiles.A[cur][0][0], &tiles.B[cur][0][0], rows, acc);
+    if (more) feed.land(tiles.A[cur ^ 1], tiles.B[cur ^ 1]);
     __syncthreads();
 }
 
-// bf16 main loop: double-buffered bf16 tiles, two slices per trip so that which buffer a step reads
-// and which it fills are constants: every tile address is then a fixed offset from registers set
-// up once (with the buffer a variable, ptxas recomputed ~30 shared addresses every slice).
+// bf16 main loop: double-buffered bf16 tiles, two slices per trip (Feed::two_per_trip) so that which
+// buffer a step reads and which it fills are constants: every tile address is then a fixed offset
+// from registers set up once (with the buffer a variable, ptxas recomputed ~30 shared addresses
+// every slice). Feeders whose unrolled loop would spill keep one slice per trip.
 template <int TM, class Feed>
 __device__ __forceinline__ void nc_mma_mainloop_bf16(Feed& feed, int slices, int tid, int wm, int wn, float (&acc)[2][4][4])
 {
@@ -862,21 +868,13 @@ __device__ __forceinline__ void nc_mma_mainloop_bf16(Feed& feed, int slices, int
     {
         for (int s = 0; s < slices; s += 2)
         {
-            nc_mma_step_bf16<0>(feed, tiles, rows, s + 1 < slices, acc);
-            if (s + 1 < slices) nc_mma_step_bf16<1>(feed, tiles, rows, s + 2 < slices, acc);
+            nc_mma_step_bf16(feed, tiles, rows, 0, s + 1 < slices, acc);
+            if (s + 1 < slices) nc_mma_step_bf16(feed, tiles, rows, 1, s + 2 < slices, acc);
         }
     }
     else
     {
-        for (int s = 0; s < slices; s++)
-        {
-            int cur = s & 1;
-            bool more = s + 1 < slices;
-            if (more) feed.fetch(tiles.A[cur ^ 1], tiles.B[cur ^ 1]);
-            nc_mma_slice_bf16(&tiles.A[cur][0][0], &tiles.B[cur][0][0], rows, acc);
-            if (more) feed.land(tiles.A[cur ^ 1], tiles.B[cur ^ 1]);
-            __syncthreads();
-        }
+        for (int s = 0; s < slices; s++) nc_mma_step_bf16(feed, tiles, rows, s & 1, s + 1 < slices, acc);
     }
 }
 
@@ -907,9 +905,9 @@ template <int OP, int PREC, int TM, typename TA, typename TB, typename TOut>
 __device__ __forceinline__ void nc_conv_mma(const TA* __restrict__ a, const TB* __restrict__ b, const float* __restrict__ bias,
                                             TOut* __restrict__ out, const nc_mma_geom& conv, int chunk)
 {
-    int phases = OP == NC_OP_BACKWARD_DATA ? conv.sh * conv.sw : 1, z = blockIdx.z / phases;
-    const nc_mma_geom g = OP == NC_OP_BACKWARD_DATA ? nc_mma_phase(conv, blockIdx.z - z * phases) : conv;
-    if (OP == NC_OP_BACKWARD_DATA) a += (blockIdx.z - z * phases) * nc_mma_phase_len(g.C, g.R, g.S, g.sh, g.sw, g.K);
+    int phases = OP == NC_OP_BACKWARD_DATA ? conv.sh * conv.sw : 1, z = blockIdx.z / phases, f = blockIdx.z - z * phases;
+    const nc_mma_geom g = OP == NC_OP_BACKWARD_DATA ? nc_mma_phase(conv, f) : conv;
+    if (OP == NC_OP_BACKWARD_DATA) a += f * nc_mma_phase_len(g.C, g.R, g.S, g.sh, g.sw, g.K);
     int M, Ncol, KR;
     nc_mma_sizes<OP>(g, M, Ncol, KR);
     int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31, gid = lane >> 2, tig = lane & 3;
@@ -1024,7 +1022,7 @@ __device__ __forceinline__ void nc_conv_pack_weight(const float* __restrict__ w,
     for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < total; i += (long long)gridDim.x * blockDim.x)
     {
         int f = (int)(i / stretch), e = (int)(i - (long long)f * stretch), r0 = f / sstep, s0 = f - r0 * sstep;
-        int Rc = r0 < R ? (R - r0 + rstep - 1) / rstep : 0, Sc = s0 < S ? (S - s0 + sstep - 1) / sstep : 0, len = Rc * Sc * rp;
+        int Rc = nc_mma_phase_taps(R, rstep, r0), Sc = nc_mma_phase_taps(S, sstep, s0), len = Rc * Sc * rp;
         float v = 0.f;
         if (e < rows * len)
         {
