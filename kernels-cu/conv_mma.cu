@@ -15,11 +15,13 @@
 //
 // Forward and backward data run their reduction tap-major: index t·Rp + c for tap t = r·S + s and
 // channel c < Rp, the channel count (C, or K) rounded up to 16 with zeros after the real channels.
-// A 16-deep slice is then 16 channels of one tap, so a B column's bounds check and pixel offset
-// hold for the whole slice and are worked out once per slice, not per element (nc_mma_feed_taps);
-// a layer with fewer than 16 channels (the stem: 1 or 3) multiplies zeros for the rest. Their A
-// is the weight packed that way by conv2d_pack_weight_* (below; rounded there, once per launch), so
-// a block copies its A tile 16 bytes at a time with no index arithmetic. Backward weight reduces
+// A 16-deep slice is then 16 channels of one tap. Both operands come packed, each by its own
+// kernel once per launch, rounded there (tf32, or bf16 bits): A is the weight packed that way
+// (conv2d_pack_weight_*), B the activation channels-last, Rp channels per pixel
+// (conv2d_pack_channels_last_*), so that a slice of a B column is 16 consecutive elements of one
+// pixel. A block copies both tiles 16 bytes at a time by cp.async, with one bounds check per B
+// piece per slice and no conversion (nc_mma_feed_packed); a layer with fewer than 16 channels (the
+// stem: 1 or 3) multiplies zeros for the rest. Backward weight reduces
 // over pixels and images: pixel-major with dy's rows copied whole where the pixel counts allow
 // (nc_mma_feed_walk's ROWS), else image-major when N is a multiple of 16 (nc_mma_feed_images: a
 // slice is one pixel of 16 images, so a B column is checked once per slice), else element by element
@@ -44,16 +46,17 @@
 // A and B fragment is one ldmatrix.x4 (nc_mma.cuh): an 8×4 fp32 block or an 8×8 bf16 block is a
 // b16 8×8 matrix whose lane word is exactly the fragment register. The two precisions feed the
 // tiles differently:
-//   tf32  cp.async.ca copies (a packed A's 16 bytes at a time, gathered elements 4 bytes each,
+//   tf32  cp.async.ca copies (packed operands 16 bytes at a time, gathered elements 4 bytes each,
 //         zero-filled outside the tensor) into a 3-stage ring of fp32 tiles: slices s+1 and s+2
 //         are in flight while slice s is multiplied, with no staging registers. cp.async cannot
 //         convert, so the tiles hold fp32 and each gathered operand's fragment register is rounded
-//         (cvt.rna) after its ldmatrix (a packed A is rounded already).
-//   bf16  gathered fp32 values go through registers (slice s+1's loads are issued before slice
-//         s's mma), are rounded to bf16 (RNE) and stored as bf16 into a double-buffered tile: half
-//         the shared memory and half the ldmatrix traffic of fp32 tiles. A tensor already stored
-//         in bf16 (x in the "_in_bf16" kernels, dy in "_dy_bf16", the packed A) is stored as it is;
-//         the packed A goes straight to the tile by cp.async.
+//         (cvt.rna) after its ldmatrix (a packed operand is rounded already).
+//   bf16  packed operands (forward, backward data) go to the bf16 tiles by cp.async as they are,
+//         through the same 3-stage ring. Backward weight's gathered fp32 values go through
+//         registers (slice s+1's loads are issued before slice s's mma), are rounded to bf16 (RNE)
+//         and stored as bf16 into a double-buffered tile; a tensor already stored in bf16 (x in the
+//         "_in_bf16" kernels, dy in "_dy_bf16") is stored as it is. bf16 tiles take half the shared
+//         memory and half the ldmatrix traffic of fp32 ones.
 // Either way each operand is rounded exactly once and accumulation is fp32 in the mma. Out-of-range
 // rows, columns and reduction indices load as 0, so any K, C, H, W, stride, padding and filter size
 // is valid.
@@ -63,10 +66,11 @@
 //      8·(tid%2) … +7 (one 16-byte piece in bf16, two in fp32). Gathered (backward weight): rows
 //      tid/16 + (threads/16)·i (i < 8) at reduction index tid%16: a half warp reads 16 consecutive
 //      k of one row (consecutive addresses).
-//   B  lane l of warp w: columns l%8 + 8w + 8·warps·h (h < bcols = 2 or 1) at reduction indices
-//      l/8 + 4i (i < 4): a warp reads 8 consecutive columns (consecutive or stride-apart
-//      addresses) at 4 k. A 128-row tile has twice the threads for the same 64 columns, so each
-//      thread gathers half the B elements.
+//   B  packed (forward, backward data): 16-byte pieces, column by column (nc_mma_feed_packed).
+//      Gathered (backward weight): lane l of warp w takes columns l%8 + 8w + 8·warps·h (h < bcols
+//      = 2 or 1) at reduction indices l/8 + 4i (i < 4): a warp reads 8 consecutive columns
+//      (consecutive or stride-apart addresses) at 4 k. A 128-row tile has twice the threads for
+//      the same 64 columns, so each thread gathers half the B elements.
 // A thread decodes its B columns and its first reduction indices once (with divisions), then
 // walks the indices a slice at a time by adds and carries (nc_mma_taps; backward weight's
 // nc_mma_walk): the gathers of the main loop never divide.
@@ -81,13 +85,13 @@
 // slice (the same order at both precisions and in both pipelines).
 //
 // Index arithmetic is 32-bit: the launcher (ConvMmaKernels.cs) checks every tensor, the packed
-// weight included, has < 2³¹ elements.
+// operands included, has < 2³¹ elements.
 #include "nc_cuda.cuh"
 #include "nc_mma.cuh"
 
 #define NC_MMA_TN 64
 #define NC_MMA_TK 16
-#define NC_MMA_TF32_STAGES 3   // slices in the cp.async ring (3 × 10 or 15 KB for 64- or 128-row tiles)
+#define NC_MMA_STAGES 3        // slices in the cp.async ring (fp32 tiles: 3 × 10 or 15 KB for 64- or 128-row tiles; bf16: 3 × 6 or 9 KB)
 #define NC_MMA_F32_LD 20       // fp32 tile row stride in floats (16 + 4, see the banks above)
 #define NC_MMA_BF16_LD 24      // bf16 tile row stride in elements (16 + 8)
 
@@ -169,11 +173,12 @@ __device__ __forceinline__ nc_mma_arow nc_mma_arow_decode(const nc_mma_geom& g, 
     return nc_mma_arow{kk - n * pq, n * g.K * pq};
 }
 
-// What B column j stands for, decoded once per thread (a thread's B columns never change):
-//   forward          base = n·C·H·W, (h0, w0) = (p·sh − ph, q·sw − pw)  (the window corner)
-//   backward data    base = n·K·P·Q, (h0, w0) = the dy pixel tap (r0, s0) reads for dx pixel
+// What B column j stands for, decoded once per thread (a thread's B columns never change), with
+// Ch = B's channels per pixel (the channels-last copy's: the channel count rounded up to 16):
+//   forward          base = n·Ch·H·W, (h0, w0) = (p·sh − ph, q·sw − pw)  (the window corner)
+//   backward data    base = n·Ch·P·Q, (h0, w0) = the dy pixel tap (r0, s0) reads for dx pixel
 //                    (h0c + i·sh, w0c + j·sw): ((h + ph − r0)/sh, (w + pw − s0)/sw), exact
-//   backward weight  base = c·H·W,   (h0, w0) = (r − ph, s − pw)
+//   backward weight  base = c·H·W,    (h0, w0) = (r − ph, s − pw)                 (Ch unused)
 // ok = j < Ncol.
 struct nc_mma_col
 {
@@ -181,19 +186,19 @@ struct nc_mma_col
     bool ok;
 };
 
-template <int OP> __device__ __forceinline__ nc_mma_col nc_mma_col_decode(const nc_mma_geom& g, int j, int Ncol)
+template <int OP> __device__ __forceinline__ nc_mma_col nc_mma_col_decode(const nc_mma_geom& g, int j, int Ncol, int channels)
 {
     nc_mma_col c{0, 0, 0, j < Ncol};
     if (!c.ok) return c;
     if (OP == NC_OP_FORWARD)
     {
         int pq = g.P * g.Q, n = j / pq, u = j - n * pq, p = u / g.Q, q = u - p * g.Q;
-        c.base = n * g.C * g.H * g.W; c.h0 = p * g.sh - g.ph; c.w0 = q * g.sw - g.pw;
+        c.base = n * channels * g.H * g.W; c.h0 = p * g.sh - g.ph; c.w0 = q * g.sw - g.pw;
     }
     else if (OP == NC_OP_BACKWARD_DATA)
     {
         int hw = g.Hc * g.Wc, n = j / hw, u = j - n * hw, i = u / g.Wc, jw = u - i * g.Wc;
-        c.base = n * g.K * g.P * g.Q;
+        c.base = n * channels * g.P * g.Q;
         c.h0 = (g.h0c + g.ph - g.r0) / g.sh + i;   // h0c ≡ r0 − ph (mod sh): exact, and ≥ 0
         c.w0 = (g.w0c + g.pw - g.s0) / g.sw + jw;
     }
@@ -315,20 +320,31 @@ __device__ __forceinline__ void nc_mma_taps_advance(nc_mma_taps& c, int rp, int 
     }
 }
 
-// Offset of B[tap, col] in b, or false in the padding (the x pixel, or dy pixel, out of range).
+// The pixel of B's plane that column col reads at tap (dh, dw) — x's h·W + w, or backward data's dy
+// p·Q + q — or false in the padding (that pixel out of range).
 template <int OP>
-__device__ __forceinline__ bool nc_mma_b_offset(const nc_mma_geom& g, const nc_mma_tap& tap, const nc_mma_col& col, int& off)
+__device__ __forceinline__ bool nc_mma_b_pixel(const nc_mma_geom& g, const nc_mma_tap& tap, const nc_mma_col& col, int& pixel)
 {
     if (OP == NC_OP_BACKWARD_DATA)
     {
         int p = col.h0 - tap.dh, q = col.w0 - tap.dw;   // the dy pixel
         if ((unsigned)p >= (unsigned)g.P || (unsigned)q >= (unsigned)g.Q) return false;
-        off = col.base + tap.off + p * g.Q + q;
+        pixel = p * g.Q + q;
         return true;
     }
     int h = col.h0 + tap.dh, w = col.w0 + tap.dw;   // the x pixel
     if ((unsigned)h >= (unsigned)g.H || (unsigned)w >= (unsigned)g.W) return false;
-    off = col.base + tap.off + h * g.W + w;
+    pixel = h * g.W + w;
+    return true;
+}
+
+// Offset of B[tap, col] in b (NCHW), or false in the padding.
+template <int OP>
+__device__ __forceinline__ bool nc_mma_b_offset(const nc_mma_geom& g, const nc_mma_tap& tap, const nc_mma_col& col, int& off)
+{
+    int pixel = 0;
+    if (!nc_mma_b_pixel<OP>(g, tap, col, pixel)) return false;
+    off = col.base + tap.off + pixel;
     return true;
 }
 
@@ -410,12 +426,16 @@ __device__ __forceinline__ void nc_mma_land_gathered(unsigned short (*as)[NC_MMA
         bs[lane % 8 + 8 * (tid >> 5) + 8 * T::warps * (i % T::bcols)][lane / 8 + 4 * (i / T::bcols)] = nc_mma_tile_bits(rb[i]);
 }
 
-// Feeders: what fills a slice's A and B tiles, for the two pipelines below. Both offer
-//   issue(as, bs)   tf32: cp.async copies of the current slice into a ring slot, then the next slice
-//   fetch(as, bs)   bf16: start the current slice (copies into as/bs, loads into staging registers) …
+// Feeders: what fills a slice's A and B tiles, for the two pipelines below. They offer
+//   issue(as, bs)   the ring: cp.async copies of the current slice into a slot, then the next slice
+//   fetch(as, bs)   bf16, gathered: start the current slice (copies into as/bs, loads into staging
+//                   registers) …
 //   land(as, bs)    … and finish it into the same buffers (wait for the copies, store the registers)
-// round_a: whether A arrives already rounded to tf32 (its fragments then skip the cvt), and
-// pin_lane_rows: whether the pipeline keeps its ldmatrix offsets in registers (nc_mma_lane_rows).
+// and say: round_a / round_b, whether the tf32 fragments of A / B need the cvt (not when packed,
+// rounded already); pin_lane_rows, whether the pipeline keeps its ldmatrix offsets in registers
+// (nc_mma_lane_rows); copies_only, whether bf16 runs the ring (issue) rather than fetch / land;
+// two_per_trip / three_per_trip, how many slices the bf16 double-buffered loop / the ring takes
+// per trip (1 where the unrolled loop would spill).
 //
 // nc_mma_feed_walk: backward weight, whose operands are both activations, gathered element by
 // element with the mixed-radix walk above — unless ROWS: when P·Q is a multiple of 16 and Q of 4, a
@@ -427,7 +447,7 @@ __device__ __forceinline__ void nc_mma_land_gathered(unsigned short (*as)[NC_MMA
 template <int TM, typename TA, typename TB, bool ROWS> struct nc_mma_feed_walk
 {
     using T = nc_mma_tile<TM>;
-    static constexpr bool round_a = true, pin_lane_rows = false, two_per_trip = ROWS;
+    static constexpr bool round_a = true, round_b = true, pin_lane_rows = false, two_per_trip = ROWS, three_per_trip = false, copies_only = false;
     const TA* a;
     const TB* b;
     const nc_mma_geom& g;
@@ -544,7 +564,7 @@ template <int TM, typename TA, typename TB, bool ROWS> struct nc_mma_feed_walk
 template <int TM, typename TA, typename TB> struct nc_mma_feed_images
 {
     using T = nc_mma_tile<TM>;
-    static constexpr bool round_a = true, pin_lane_rows = false, two_per_trip = false;
+    static constexpr bool round_a = true, round_b = true, pin_lane_rows = false, two_per_trip = false, three_per_trip = false, copies_only = false;
     const TA* a;
     const TB* b;
     const nc_mma_geom& g;
@@ -611,102 +631,65 @@ template <int TM, typename TA, typename TB> struct nc_mma_feed_images
     }
 };
 
-// nc_mma_feed_taps: forward and backward data, whose reduction runs tap-major (kk = t·Rp + c, see
-// the top). A is the packed weight: a thread copies row tid/2's 16-byte pieces at 8·(tid%2)…
-// (one bf16 piece, two fp32 ones) with cp.async, no index arithmetic beyond a pointer step. B: a
-// slice is one tap, so each of a thread's columns is bounds-checked and located once per slice, and
-// its 4 elements (channels c0 + lane/8 + 4i) are a plane apart. WHOLE: the reduction's channel
-// count is a multiple of 16 (every ResNet layer but the stem), so every slice holds 16 real channels
-// and an element needs no channel check of its own: one bounds check covers a column's 4.
-template <int OP, int TM, typename TA, typename TB, bool WHOLE> struct nc_mma_feed_taps
+// nc_mma_feed_packed: forward and backward data, whose reduction runs tap-major (kk = t·Rp + c, see
+// the top), with both operands packed: A the weight (conv2d_pack_weight_*), B the activation
+// channels-last (conv2d_pack_channels_last_*: bp[pixel·Rp + c], pixel = (n·H + h)·W + w of x, or
+// (n·P + p)·Q + q of dy, zeros for channels c ≥ the real count). A slice's 16 channels of one tap are
+// then 16 consecutive elements of a column's pixel, so B is copied as A is: 16-byte cp.async pieces,
+// zero-filled in the padding, already rounded (no cvt after ldmatrix, no conversion on the way), one
+// bounds check per piece per slice. Both tiles fill without staging registers, so both precisions
+// run the cp.async ring.
+//   A  row tid/2's pieces at 8·(tid%2)… (one bf16 piece, two fp32 ones), a pointer step per slice.
+//   B  piece tid + threads·i of the tile is column (tid + threads·i) / parts, part tid % parts (parts
+//      = pieces per column: 2 bf16, 4 fp32; a 128-row bf16 tile has 128 pieces for 256 threads: the
+//      upper half copies none).
+template <int OP, int TM, typename TP> struct nc_mma_feed_packed
 {
     using T = nc_mma_tile<TM>;
-    static constexpr bool round_a = false, pin_lane_rows = true, two_per_trip = true;
-    static constexpr bool pairs = sizeof(TB) == 4;   // bf16 tiles from fp32 B: convert and store in pairs
-    const TA* a;
-    const TB* b;
+    static constexpr bool round_a = false, round_b = false, pin_lane_rows = true, two_per_trip = false, copies_only = true;
+    static constexpr bool three_per_trip = sizeof(TP) == 2;   // bf16 (tf32's unrolled ring spills 16–80 bytes at 80 registers)
+    static constexpr int per = 16 / (int)sizeof(TP), parts = NC_MMA_TK / per;   // elements per piece, pieces per column
+    static constexpr int pieces = NC_MMA_TN * parts, mine = (pieces + T::threads - 1) / T::threads;
+    const TP* b;
     const nc_mma_geom& g;
-    int tid, rp;
-    bool arow_ok;            // this thread's A row is < M
-    const TA* arow;          // its A pieces of the current slice: row tid/2 of the block (row 0, never read, when
-                             // past M), column k0 + 8·(tid%2)
-    const nc_mma_col (&col)[T::bcols];
-    int S;                   // taps per filter row: S, or the phase's Sc
-    nc_mma_taps cur;
-    TB rb[4 * T::bcols];
+    int tid, rp;              // rp: the reduction's channel count rounded up to 16, bp's channels per pixel
+    bool arow_ok;             // this thread's A row is < M
+    const TP* arow;           // its A pieces of the current slice: row tid/2 of the block (row 0, never read, when
+                              // past M), column k0 + 8·(tid%2)
+    int S;                    // taps per filter row: S, or the phase's Sc
+    nc_mma_taps cur;          // the slice's tap and first channel
+    nc_mma_col col[mine];     // the columns of this thread's B pieces
 
-    __device__ __forceinline__ nc_mma_feed_taps(const TA* a_, const TB* b_, const nc_mma_geom& g_, int M, int KRp, int kbegin, int m0, int tid_,
-                                                const nc_mma_col (&col_)[T::bcols])
-        : a(a_), b(b_), g(g_), tid(tid_), rp(nc_mma_round16(nc_mma_red_channels<OP>(g_))), arow_ok(m0 + (tid_ >> 1) < M),
-          arow(a_ + (arow_ok ? (m0 + (tid_ >> 1)) * KRp : 0) + kbegin + 8 * (tid_ & 1)), col(col_), S(OP == NC_OP_FORWARD ? g_.S : g_.Sc),
-          cur(nc_mma_taps_start(kbegin, rp, S)) {}
-
-    template <int LD> __device__ __forceinline__ void copy_a(TA (*as)[LD])
+    __device__ __forceinline__ nc_mma_feed_packed(const TP* a, const TP* b_, const nc_mma_geom& g_, int M, int KRp, int kbegin, int m0, int tid_,
+                                                  int j0, int Ncol)
+        : b(b_), g(g_), tid(tid_), rp(nc_mma_round16(nc_mma_red_channels<OP>(g_))), arow_ok(m0 + (tid_ >> 1) < M),
+          arow(a + (arow_ok ? (m0 + (tid_ >> 1)) * KRp : 0) + kbegin + 8 * (tid_ & 1)), S(OP == NC_OP_FORWARD ? g_.S : g_.Sc),
+          cur(nc_mma_taps_start(kbegin, rp, S))
     {
-        nc_mma_copy_a_piece(as, arow, arow_ok, tid);
-        arow += NC_MMA_TK;
-    }
-
-    // Lane l's 4 elements of column h are at reduction indices kb(l) + kstep·i + estep·e (slice-local
-    // channels), element 4h + 2i + e: PAIRS (bf16 from fp32) kb = 2·(l/8), 8i + e, so that each pair
-    // of adjacent channels is one conversion and one 4-byte tile store; else (tf32's 4-byte cp.async,
-    // or bf16 bits stored as they are) kb = l/8, 4·(2i + e), whose stores hit 32 distinct banks.
-    template <bool PAIRS, class ToB> __device__ __forceinline__ void gather_b(ToB to_b)
-    {
-        int lane = tid & 31, cfirst = lane % 8 + 8 * (tid >> 5), kb = PAIRS ? 2 * (lane / 8) : lane / 8;
-        constexpr int kstep = 8, estep = PAIRS ? 1 : 4;
-        int plane = OP == NC_OP_FORWARD ? g.H * g.W : g.P * g.Q;
-        int left = WHOLE ? NC_MMA_TK : nc_mma_red_channels<OP>(g) - cur.c0 - kb;   // a slice-local offset d is a real channel when d < left
-        nc_mma_tap tap{(cur.c0 + kb) * plane, cur.r, cur.s};
 #pragma unroll
-        for (int h = 0; h < T::bcols; h++)
+        for (int i = 0; i < mine; i++)
         {
-            int off = 0;
-            bool tapok = col[h].ok && nc_mma_b_offset<OP>(g, tap, col[h], off);
-#pragma unroll
-            for (int i = 0; i < 2; i++)
-#pragma unroll
-                for (int e = 0; e < 2; e++)
-                {
-                    int d = kstep * i + estep * e;
-                    bool ok = tapok && (WHOLE || d < left);
-                    to_b(4 * h + 2 * i + e, cfirst + 8 * T::warps * h, kb + d, ok ? b + off + d * plane : b, ok);
-                }
+            int c = (tid_ + T::threads * i) / parts;
+            col[i] = nc_mma_col_decode<OP>(g_, c < NC_MMA_TN ? j0 + c : Ncol, Ncol, rp);
+            col[i].base = nc_opaque(col[i].base);   // (kept, not recomputed from the column every slice)
         }
     }
 
-    __device__ __forceinline__ void issue(float (*as)[NC_MMA_F32_LD], float (*bs)[NC_MMA_F32_LD])
+    template <int LD> __device__ __forceinline__ void issue(TP (*as)[LD], TP (*bs)[LD])
     {
-        copy_a(as);
-        gather_b<false>([&](int, int c, int k, const TB* src, bool ok) { nc_cp_async4(&bs[c][k], src, ok); });
+        nc_mma_copy_a_piece(as, arow, arow_ok, tid);
+        arow += NC_MMA_TK;
+        int part = tid % parts;
+        nc_mma_tap tap{0, cur.r, cur.s};
+#pragma unroll
+        for (int i = 0; i < mine; i++)
+        {
+            if (pieces % T::threads != 0 && tid + T::threads * i >= pieces) break;
+            int pixel = 0;
+            bool ok = nc_mma_b_pixel<OP>(g, tap, col[i], pixel) & col[i].ok;   // (a column past Ncol decodes to pixel 0: harmless)
+            nc_cp_async16(&bs[(tid + T::threads * i) / parts][per * part], b + (ok ? col[i].base + pixel * rp + cur.c0 + per * part : 0), ok);
+        }
         nc_mma_taps_advance(cur, rp, S);
-    }
-
-    __device__ __forceinline__ void fetch(unsigned short (*as)[NC_MMA_BF16_LD], unsigned short (*)[NC_MMA_BF16_LD])
-    {
-        copy_a(as);
-        nc_cp_async_commit();
-        gather_b<pairs>([&](int i, int, int, const TB* src, bool ok) { rb[i] = ok ? *src : TB(0); });
-        nc_mma_taps_advance(cur, rp, S);
-    }
-
-    __device__ __forceinline__ void land(unsigned short (*)[NC_MMA_BF16_LD], unsigned short (*bs)[NC_MMA_BF16_LD])
-    {
-        int lane = tid & 31;
-#pragma unroll
-        for (int h = 0; h < T::bcols; h++)
-#pragma unroll
-            for (int i = 0; i < 2; i++)
-            {
-                unsigned short* row = bs[lane % 8 + 8 * (tid >> 5) + 8 * T::warps * h];
-                if constexpr (pairs) nc_sts_u32(&row[2 * (lane / 8) + 8 * i], nc_mma_tile_pair(rb[4 * h + 2 * i], rb[4 * h + 2 * i + 1]));
-                else
-                {
-#pragma unroll
-                    for (int e = 0; e < 2; e++) row[lane / 8 + 8 * i + 4 * e] = nc_mma_tile_bits(rb[4 * h + 2 * i + e]);
-                }
-            }
-        nc_cp_async_wait<0>();
     }
 };
 
@@ -715,7 +698,7 @@ template <int OP, int TM, typename TA, typename TB, bool WHOLE> struct nc_mma_fe
 // B's matrix q of column tiles 0, 1 at Bs[wn + 8(q>>1) + lane%8][c·(q&1)], with c = 4 for fp32
 // tiles (a matrix is 8 rows of 4 fp32) and 8 for bf16 ones (8 rows of 8 bf16); q = lane / 8.
 // pin: keep them in registers (nc_opaque) rather than let ptxas recompute them every slice, where the
-// feeder leaves the registers (the tap-major ones; backward weight's gathers need them).
+// feeder leaves the registers (the packed one; backward weight's gathers need them).
 template <int LD, int C> struct nc_mma_lane_rows
 {
     int a, b;
@@ -730,8 +713,8 @@ template <int LD, int C> struct nc_mma_lane_rows
 
 // acc[mi][ni] += the warp's (wm + 16mi, wn + 8ni) 16×8 tile of As·Bsᵀ over one 16-deep fp32 slice
 // (As, Bs: the slot's tiles, flat), each fragment register rounded to tf32 after its ldmatrix (A's
-// only when ROUND_A: a packed weight tile holds tf32 values already).
-template <bool ROUND_A>
+// only when ROUND_A, B's only when ROUND_B: a packed tile holds tf32 values already).
+template <bool ROUND_A, bool ROUND_B>
 __device__ __forceinline__ void nc_mma_slice_tf32(const float* As, const float* Bs, const nc_mma_lane_rows<NC_MMA_F32_LD, 4>& rows,
                                                   float (&acc)[2][4][4])
 {
@@ -747,7 +730,7 @@ __device__ __forceinline__ void nc_mma_slice_tf32(const float* As, const float* 
             unsigned r[4];
             nc_ldmatrix_x4(r, Bs + rows.b + 16 * p * NC_MMA_F32_LD + ks);
 #pragma unroll
-            for (int e = 0; e < 4; e++) bf[2 * p + e / 2][e % 2] = __float_as_uint(nc_tf32_round(__uint_as_float(r[e])));
+            for (int e = 0; e < 4; e++) bf[2 * p + e / 2][e % 2] = ROUND_B ? __float_as_uint(nc_tf32_round(__uint_as_float(r[e]))) : r[e];
         }
 #pragma unroll
         for (int mi = 0; mi < 2; mi++)
@@ -796,15 +779,19 @@ __device__ __forceinline__ void nc_mma_slice_bf16(const unsigned short* As, cons
 // feeder type, each taking its own shared memory).
 template <int TM> struct nc_mma_tiles_tf32
 {
-    float A[NC_MMA_TF32_STAGES][TM][NC_MMA_F32_LD];
-    float B[NC_MMA_TF32_STAGES][NC_MMA_TN][NC_MMA_F32_LD];
+    float A[NC_MMA_STAGES][TM][NC_MMA_F32_LD];
+    float B[NC_MMA_STAGES][NC_MMA_TN][NC_MMA_F32_LD];
 };
 
 template <int TM> struct nc_mma_tiles_bf16
 {
-    unsigned short A[2][TM][NC_MMA_BF16_LD];
-    unsigned short B[2][NC_MMA_TN][NC_MMA_BF16_LD];
+    unsigned short A[NC_MMA_STAGES][TM][NC_MMA_BF16_LD];   // (the double-buffered loop uses two)
+    unsigned short B[NC_MMA_STAGES][NC_MMA_TN][NC_MMA_BF16_LD];
 };
+
+template <int PREC, int TM> struct nc_mma_tiles_of;
+template <int TM> struct nc_mma_tiles_of<NC_PREC_TF32, TM> { using type = nc_mma_tiles_tf32<TM>; };
+template <int TM> struct nc_mma_tiles_of<NC_PREC_BF16, TM> { using type = nc_mma_tiles_bf16<TM>; };
 
 template <class Tiles> __device__ __forceinline__ Tiles& nc_mma_shared_tiles()
 {
@@ -812,30 +799,61 @@ template <class Tiles> __device__ __forceinline__ Tiles& nc_mma_shared_tiles()
     return tiles;
 }
 
-// tf32 main loop: slices [0, slices) of the block's reduction range through the cp.async ring.
-template <int TM, class Feed>
-__device__ __forceinline__ void nc_mma_mainloop_tf32(Feed& feed, int slices, int tid, int wm, int wn, float (&acc)[2][4][4])
+// One slice s of the cp.async ring, read from slot SLOT (= s mod 3) while the slot of slice s+2 fills.
+template <int SLOT, bool TF32, class Feed, class Tiles, class Rows>
+__device__ __forceinline__ void nc_mma_ring_step(Feed& feed, Tiles& tiles, const Rows& rows, int s, int slices, float (&acc)[2][4][4])
 {
-    auto& tiles = nc_mma_shared_tiles<nc_mma_tiles_tf32<TM>>();
-    auto& As = tiles.A;
-    auto& Bs = tiles.B;
-    nc_mma_lane_rows<NC_MMA_F32_LD, 4> rows(wm, wn, tid & 31, Feed::pin_lane_rows);
-    // Every iteration commits one group (empty past the last slice), so group s always holds slice s.
+    constexpr int refill = (SLOT + NC_MMA_STAGES - 1) % NC_MMA_STAGES;
+    nc_cp_async_wait<NC_MMA_STAGES - 2>();   // this thread's copies of slice s have landed …
+    __syncthreads();   // … and everyone's; and everyone is done with slice s−1, whose slot is refilled next
+    if (s + NC_MMA_STAGES - 1 < slices) feed.issue(tiles.A[refill], tiles.B[refill]);
+    nc_cp_async_commit();
+    if constexpr (TF32) nc_mma_slice_tf32<Feed::round_a, Feed::round_b>(&tiles.A[SLOT][0][0], &tiles.B[SLOT][0][0], rows, acc);
+    else nc_mma_slice_bf16(&tiles.A[SLOT][0][0], &tiles.B[SLOT][0][0], rows, acc);
+}
+
+// The cp.async ring: slices [0, slices) of the block's reduction range, slices s+1 and s+2 in flight
+// while slice s is multiplied. Every tf32 feeder fills its tiles this way (fp32 tiles, fragments
+// rounded after ldmatrix where the feeder says so); at bf16 the feeders that fill both tiles by
+// cp.async alone (Feed::copies_only: the packed ones) do too. Feed::three_per_trip: the loop takes
+// three slices per trip, so that every slot is a constant and each tile address a fixed offset (as
+// the bf16 loop's two per trip; the gathering feeders would spill).
+template <int TM, int PREC, class Feed>
+__device__ __forceinline__ void nc_mma_mainloop_ring(Feed& feed, int slices, int tid, int wm, int wn, float (&acc)[2][4][4])
+{
+    auto& tiles = nc_mma_shared_tiles<typename nc_mma_tiles_of<PREC, TM>::type>();
+    constexpr bool tf32 = PREC == NC_PREC_TF32;
+    nc_mma_lane_rows<tf32 ? NC_MMA_F32_LD : NC_MMA_BF16_LD, tf32 ? 4 : 8> rows(wm, wn, tid & 31, Feed::pin_lane_rows);
+    // Every step commits one group (empty past the last slice), so group s always holds slice s.
 #pragma unroll
-    for (int s = 0; s < NC_MMA_TF32_STAGES - 1; s++)
+    for (int s = 0; s < NC_MMA_STAGES - 1; s++)
     {
-        if (s < slices) feed.issue(As[s], Bs[s]);
+        if (s < slices) feed.issue(tiles.A[s], tiles.B[s]);
         nc_cp_async_commit();
     }
-    for (int s = 0; s < slices; s++)
+    static_assert(NC_MMA_STAGES == 3, "three slices per trip, one per slot");
+    if constexpr (Feed::three_per_trip)
     {
-        nc_cp_async_wait<NC_MMA_TF32_STAGES - 2>();   // this thread's copies of slice s have landed …
-        __syncthreads();   // … and everyone's; and everyone is done with slice s−1, whose slot is refilled next
-        int next = s + NC_MMA_TF32_STAGES - 1;
-        if (next < slices) feed.issue(As[next % NC_MMA_TF32_STAGES], Bs[next % NC_MMA_TF32_STAGES]);
-        nc_cp_async_commit();
-        int slot = s % NC_MMA_TF32_STAGES;
-        nc_mma_slice_tf32<Feed::round_a>(&As[slot][0][0], &Bs[slot][0][0], rows, acc);
+        for (int s = 0; s < slices; s += 3)
+        {
+            nc_mma_ring_step<0, tf32>(feed, tiles, rows, s, slices, acc);
+            if (s + 1 < slices) nc_mma_ring_step<1, tf32>(feed, tiles, rows, s + 1, slices, acc);
+            if (s + 2 < slices) nc_mma_ring_step<2, tf32>(feed, tiles, rows, s + 2, slices, acc);
+        }
+    }
+    else
+    {
+        for (int s = 0; s < slices; s++)
+        {
+            nc_cp_async_wait<NC_MMA_STAGES - 2>();
+            __syncthreads();
+            int next = s + NC_MMA_STAGES - 1;
+            if (next < slices) feed.issue(tiles.A[next % NC_MMA_STAGES], tiles.B[next % NC_MMA_STAGES]);
+            nc_cp_async_commit();
+            int slot = s % NC_MMA_STAGES;
+            if constexpr (tf32) nc_mma_slice_tf32<Feed::round_a, Feed::round_b>(&tiles.A[slot][0][0], &tiles.B[slot][0][0], rows, acc);
+            else nc_mma_slice_bf16(&tiles.A[slot][0][0], &tiles.B[slot][0][0], rows, acc);
+        }
     }
 }
 
@@ -895,12 +913,24 @@ template <int OP> __device__ __forceinline__ int nc_mma_out_base(const nc_mma_ge
     return n * g.C * stride + (g.h0c + i * g.sh) * g.W + g.w0c + jw * g.sw;
 }
 
+// T without a reference (a trait NVRTC lacks the header for); as a parameter's type, T is not deduced from it.
+template <class T> struct nc_mma_unref { using type = T; };
+template <class T> struct nc_mma_unref<T&> { using type = T; };
+
+// The B columns a gathering feeder's thread loads (see "Who loads what"), decoded once.
+template <int OP, int TM>
+__device__ __forceinline__ void nc_mma_cols(const nc_mma_geom& g, int j0, int Ncol, int tid, nc_mma_col (&col)[nc_mma_tile<TM>::bcols])
+{
+#pragma unroll
+    for (int h = 0; h < nc_mma_tile<TM>::bcols; h++) col[h] = nc_mma_col_decode<OP>(g, j0 + (tid & 31) % 8 + 8 * (tid >> 5) + 8 * nc_mma_tile<TM>::warps * h, Ncol, 0);
+}
+
 // Block (bx, by, bz): rows by·TM …, columns bx·64 …, reduction [z·chunk, min((z+1)·chunk, KR)) for
 // split z = bz (backward data: bz = z·sh·sw + f, stride phase f, whose packed A starts at f times
 // nc_mma_phase_len). out receives slot z (offset z·|output|) when the reduction is split (fp32
 // outputs only); bias (forward only) may be null. a (w, or dy for backward weight) and b (x, or dy
 // for backward data) are fp32, or bf16 bits at PREC bf16 (the tf32 tiles are filled by cp.async,
-// which cannot widen).
+// which cannot widen); forward's and backward data's b is packed channels-last, of a's type.
 template <int OP, int PREC, int TM, typename TA, typename TB, typename TOut>
 __device__ __forceinline__ void nc_conv_mma(const TA* __restrict__ a, const TB* __restrict__ b, const float* __restrict__ bias,
                                             TOut* __restrict__ out, const nc_mma_geom& conv, int chunk)
@@ -927,18 +957,17 @@ __device__ __forceinline__ void nc_conv_mma(const TA* __restrict__ a, const TB* 
 #pragma unroll
             for (int c = 0; c < 4; c++) acc[mi][ni][c] = 0.f;
 
-    nc_mma_col col[T::bcols];   // this thread's B columns (see nc_mma_gather)
-#pragma unroll
-    for (int h = 0; h < T::bcols; h++) col[h] = nc_mma_col_decode<OP>(g, j0 + lane % 8 + 8 * warp + 8 * T::warps * h, Ncol);
     int slices = kend > kbegin ? (kend - kbegin + NC_MMA_TK - 1) / NC_MMA_TK : 0;
     if (slices > 0)   // (the walks divide by the reduction's radices, which an empty reduction may lack)
     {
         auto run = [&](auto& feed) {
-            if constexpr (PREC == NC_PREC_TF32) nc_mma_mainloop_tf32<TM>(feed, slices, tid, wm, wn, acc);
+            if constexpr (PREC == NC_PREC_TF32 || nc_mma_unref<decltype(feed)>::type::copies_only) nc_mma_mainloop_ring<TM, PREC>(feed, slices, tid, wm, wn, acc);
             else nc_mma_mainloop_bf16<TM>(feed, slices, tid, wm, wn, acc);
         };
         if constexpr (OP == NC_OP_BACKWARD_WEIGHT)
         {
+            nc_mma_col col[T::bcols];
+            nc_mma_cols<OP, TM>(g, j0, Ncol, tid, col);
             // dy's rows are copied straight into the tile where a slice stays in one image and dy's type
             // is the tile's (fp32 at tf32; bf16 bits at bf16: the _dy_bf16 kernels).
             constexpr bool rows_fit = PREC == NC_PREC_TF32 || sizeof(TA) == 2;
@@ -962,16 +991,8 @@ __device__ __forceinline__ void nc_conv_mma(const TA* __restrict__ a, const TB* 
         }
         else
         {
-            if (nc_mma_red_channels<OP>(g) % NC_MMA_TK == 0)
-            {
-                nc_mma_feed_taps<OP, TM, TA, TB, true> feed(a, b, g, M, KR, kbegin, m0, tid, col);
-                run(feed);
-            }
-            else
-            {
-                nc_mma_feed_taps<OP, TM, TA, TB, false> feed(a, b, g, M, KR, kbegin, m0, tid, col);
-                run(feed);
-            }
+            nc_mma_feed_packed<OP, TM, TA> feed(a, b, g, M, KR, kbegin, m0, tid, j0, Ncol);
+            run(feed);
         }
     }
 
@@ -1046,25 +1067,90 @@ extern "C" __global__ void conv2d_pack_weight_bf16_kernel(const float* __restric
     nc_conv_pack_weight(w, wp, K, C, R, S, transpose, rstep, sstep);
 }
 
+// Channels-last copies of an activation t [N, C, H, W] (x for forward, dy for backward data), the B
+// operand nc_mma_feed_packed reads: tp[(n·H·W + u)·Cp + c] = round(t[n, c, u]) for pixel u and c < C,
+// 0 for C ≤ c < Cp (C rounded up to 16), rounded as the packed weight is (tf32 in fp32, bf16 bits; a
+// bf16 t is its own rounding). Thread i takes the 16 channels 16·grp … of pixel u of image n,
+// i = (n·Cp/16 + grp)·H·W + u: a warp reads 32 consecutive pixels of one channel per load
+// (coalesced) and writes each pixel's 16 channels as 64 or 32 consecutive bytes, 16 per store
+// (whole 32-byte sectors, two stores apart).
+// Four 32-bit words stored as one 16-byte access (dst 16-byte aligned).
+struct __align__(16) nc_mma_words4
+{
+    unsigned w[4];
+};
+
+__device__ __forceinline__ void nc_mma_pack_store16(float* dst, const float (&v)[16])
+{
+    nc_mma_words4* out = reinterpret_cast<nc_mma_words4*>(dst);   // (16-element groups: 64-byte aligned)
+#pragma unroll
+    for (int q = 0; q < 4; q++)
+        out[q] = nc_mma_words4{{__float_as_uint(nc_tf32_round(v[4 * q])), __float_as_uint(nc_tf32_round(v[4 * q + 1])),
+                                __float_as_uint(nc_tf32_round(v[4 * q + 2])), __float_as_uint(nc_tf32_round(v[4 * q + 3]))}};
+}
+
+__device__ __forceinline__ void nc_mma_pack_store16(unsigned short* dst, const float (&v)[16])
+{
+    nc_mma_words4* out = reinterpret_cast<nc_mma_words4*>(dst);   // (16-element groups: 32-byte aligned)
+#pragma unroll
+    for (int q = 0; q < 2; q++)
+        out[q] = nc_mma_words4{{nc_bf16x2_pack(v[8 * q], v[8 * q + 1]), nc_bf16x2_pack(v[8 * q + 2], v[8 * q + 3]),
+                                nc_bf16x2_pack(v[8 * q + 4], v[8 * q + 5]), nc_bf16x2_pack(v[8 * q + 6], v[8 * q + 7])}};
+}
+
+template <typename TI, typename TO>
+__device__ __forceinline__ void nc_conv_pack_channels_last(const TI* __restrict__ t, TO* __restrict__ tp, int N, int C, int HW)
+{
+    int cp = nc_mma_round16(C), groups = cp / NC_MMA_TK;
+    long long total = (long long)N * groups * HW;
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < total; i += (long long)gridDim.x * blockDim.x)
+    {
+        long long ng = i / HW;
+        int u = (int)(i - ng * HW), n = (int)(ng / groups), c0 = NC_MMA_TK * (int)(ng - (long long)n * groups);
+        const TI* src = t + ((long long)n * C + c0) * HW + u;
+        float v[16];
+#pragma unroll
+        for (int c = 0; c < 16; c++) v[c] = c0 + c < C ? nc_load_f32(src, c * HW) : 0.f;
+        nc_mma_pack_store16(tp + ((long long)n * HW + u) * cp + c0, v);
+    }
+}
+
+extern "C" __global__ void conv2d_pack_channels_last_tf32_kernel(const float* __restrict__ t, float* __restrict__ tp, int N, int C, int HW)
+{
+    nc_conv_pack_channels_last(t, tp, N, C, HW);
+}
+
+extern "C" __global__ void conv2d_pack_channels_last_bf16_kernel(const float* __restrict__ t, unsigned short* __restrict__ tp, int N, int C, int HW)
+{
+    nc_conv_pack_channels_last(t, tp, N, C, HW);
+}
+
+// t stored in bf16 (a Bf16Tensor): copied as it is.
+extern "C" __global__ void conv2d_pack_channels_last_bf16_in_bf16_kernel(const unsigned short* __restrict__ t, unsigned short* __restrict__ tp, int N,
+                                                                         int C, int HW)
+{
+    nc_conv_pack_channels_last(t, tp, N, C, HW);
+}
+
 // The kernels, written out one by one (see kernels-cu/README.md): 64-row tiles (128 threads,
 // 6 blocks per SM: 80 registers) and 128-row tiles ("_m128", 256 threads, 3 blocks per SM), each at
 // tf32 and bf16. The two 64-row bf16 backward-weight kernels with dy in bf16 ask for 5 blocks (96
 // registers): their row-copy feeder, two slices per trip, would spill at 80 on sm_90.
 
-// y[n,k,p,q] = Σ_{c,r,s} round(w[k,c,r,s]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]) (+ bias[k]), wp the packed w; chunk ≥ R·S·Cp for one split.
+// y[n,k,p,q] = Σ_{c,r,s} round(w[k,c,r,s]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]) (+ bias[k]), xp and wp x and w packed; chunk ≥ R·S·Cp for one split.
 extern "C" __global__ void __launch_bounds__(128, 6) conv2d_forward_mma_tf32_kernel(
-    const float* __restrict__ x, const float* __restrict__ wp, const float* __restrict__ bias, float* __restrict__ y, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
+    const float* __restrict__ xp, const float* __restrict__ wp, const float* __restrict__ bias, float* __restrict__ y, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_FORWARD, NC_PREC_TF32, 64>(wp, x, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_FORWARD, NC_PREC_TF32, 64>(wp, xp, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // dx[n,c,h,w] = Σ over k and the taps (r, s) of the pixel's stride phase of round(w[k,c,r,s]) ·
 // round(dy[n,k,(h+ph−r)/sh,(w+pw−s)/sw]) (divisions exact), every phase in one launch (blockIdx.z =
-// split·sh·sw + phase), wp the phases' packed taps of w (transposed); chunk ≥ the longest phase's reduction for one split.
+// split·sh·sw + phase), dyp dy packed, wp the phases' packed taps of w (transposed); chunk ≥ the longest phase's reduction for one split.
 extern "C" __global__ void __launch_bounds__(128, 6) conv2d_backward_data_mma_tf32_kernel(
-    const float* __restrict__ dy, const float* __restrict__ wp, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
+    const float* __restrict__ dyp, const float* __restrict__ wp, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_TF32, 64>(wp, dy, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_TF32, 64>(wp, dyp, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // dw_z[k,c,r,s] = Σ_{(n,p,q) in split z} round(dy[n,k,p,q]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]), written to slot z of dw.
@@ -1074,20 +1160,20 @@ extern "C" __global__ void __launch_bounds__(128, 6) conv2d_backward_weight_mma_
     nc_conv_mma<NC_OP_BACKWARD_WEIGHT, NC_PREC_TF32, 64>(dy, x, nullptr, dw, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
-// y[n,k,p,q] = Σ_{c,r,s} round(w[k,c,r,s]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]) (+ bias[k]), wp the packed w; chunk ≥ R·S·Cp for one split.
+// y[n,k,p,q] = Σ_{c,r,s} round(w[k,c,r,s]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]) (+ bias[k]), xp and wp x and w packed; chunk ≥ R·S·Cp for one split.
 extern "C" __global__ void __launch_bounds__(256, 3) conv2d_forward_mma_tf32_m128_kernel(
-    const float* __restrict__ x, const float* __restrict__ wp, const float* __restrict__ bias, float* __restrict__ y, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
+    const float* __restrict__ xp, const float* __restrict__ wp, const float* __restrict__ bias, float* __restrict__ y, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_FORWARD, NC_PREC_TF32, 128>(wp, x, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_FORWARD, NC_PREC_TF32, 128>(wp, xp, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // dx[n,c,h,w] = Σ over k and the taps (r, s) of the pixel's stride phase of round(w[k,c,r,s]) ·
 // round(dy[n,k,(h+ph−r)/sh,(w+pw−s)/sw]) (divisions exact), every phase in one launch (blockIdx.z =
-// split·sh·sw + phase), wp the phases' packed taps of w (transposed); chunk ≥ the longest phase's reduction for one split.
+// split·sh·sw + phase), dyp dy packed, wp the phases' packed taps of w (transposed); chunk ≥ the longest phase's reduction for one split.
 extern "C" __global__ void __launch_bounds__(256, 3) conv2d_backward_data_mma_tf32_m128_kernel(
-    const float* __restrict__ dy, const float* __restrict__ wp, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
+    const float* __restrict__ dyp, const float* __restrict__ wp, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_TF32, 128>(wp, dy, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_TF32, 128>(wp, dyp, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // dw_z[k,c,r,s] = Σ_{(n,p,q) in split z} round(dy[n,k,p,q]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]), written to slot z of dw.
@@ -1097,20 +1183,20 @@ extern "C" __global__ void __launch_bounds__(256, 3) conv2d_backward_weight_mma_
     nc_conv_mma<NC_OP_BACKWARD_WEIGHT, NC_PREC_TF32, 128>(dy, x, nullptr, dw, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
-// y[n,k,p,q] = Σ_{c,r,s} round(w[k,c,r,s]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]) (+ bias[k]), wp the packed w; chunk ≥ R·S·Cp for one split.
+// y[n,k,p,q] = Σ_{c,r,s} round(w[k,c,r,s]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]) (+ bias[k]), xp and wp x and w packed; chunk ≥ R·S·Cp for one split.
 extern "C" __global__ void __launch_bounds__(128, 6) conv2d_forward_mma_bf16_kernel(
-    const float* __restrict__ x, const unsigned short* __restrict__ wp, const float* __restrict__ bias, float* __restrict__ y, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
+    const unsigned short* __restrict__ xp, const unsigned short* __restrict__ wp, const float* __restrict__ bias, float* __restrict__ y, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_FORWARD, NC_PREC_BF16, 64>(wp, x, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_FORWARD, NC_PREC_BF16, 64>(wp, xp, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // dx[n,c,h,w] = Σ over k and the taps (r, s) of the pixel's stride phase of round(w[k,c,r,s]) ·
 // round(dy[n,k,(h+ph−r)/sh,(w+pw−s)/sw]) (divisions exact), every phase in one launch (blockIdx.z =
-// split·sh·sw + phase), wp the phases' packed taps of w (transposed); chunk ≥ the longest phase's reduction for one split.
+// split·sh·sw + phase), dyp dy packed, wp the phases' packed taps of w (transposed); chunk ≥ the longest phase's reduction for one split.
 extern "C" __global__ void __launch_bounds__(128, 6) conv2d_backward_data_mma_bf16_kernel(
-    const float* __restrict__ dy, const unsigned short* __restrict__ wp, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
+    const unsigned short* __restrict__ dyp, const unsigned short* __restrict__ wp, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_BF16, 64>(wp, dy, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_BF16, 64>(wp, dyp, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // dw_z[k,c,r,s] = Σ_{(n,p,q) in split z} round(dy[n,k,p,q]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]), written to slot z of dw.
@@ -1120,20 +1206,20 @@ extern "C" __global__ void __launch_bounds__(128, 6) conv2d_backward_weight_mma_
     nc_conv_mma<NC_OP_BACKWARD_WEIGHT, NC_PREC_BF16, 64>(dy, x, nullptr, dw, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
-// y[n,k,p,q] = Σ_{c,r,s} round(w[k,c,r,s]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]) (+ bias[k]), wp the packed w; chunk ≥ R·S·Cp for one split.
+// y[n,k,p,q] = Σ_{c,r,s} round(w[k,c,r,s]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]) (+ bias[k]), xp and wp x and w packed; chunk ≥ R·S·Cp for one split.
 extern "C" __global__ void __launch_bounds__(256, 3) conv2d_forward_mma_bf16_m128_kernel(
-    const float* __restrict__ x, const unsigned short* __restrict__ wp, const float* __restrict__ bias, float* __restrict__ y, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
+    const unsigned short* __restrict__ xp, const unsigned short* __restrict__ wp, const float* __restrict__ bias, float* __restrict__ y, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_FORWARD, NC_PREC_BF16, 128>(wp, x, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_FORWARD, NC_PREC_BF16, 128>(wp, xp, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // dx[n,c,h,w] = Σ over k and the taps (r, s) of the pixel's stride phase of round(w[k,c,r,s]) ·
 // round(dy[n,k,(h+ph−r)/sh,(w+pw−s)/sw]) (divisions exact), every phase in one launch (blockIdx.z =
-// split·sh·sw + phase), wp the phases' packed taps of w (transposed); chunk ≥ the longest phase's reduction for one split.
+// split·sh·sw + phase), dyp dy packed, wp the phases' packed taps of w (transposed); chunk ≥ the longest phase's reduction for one split.
 extern "C" __global__ void __launch_bounds__(256, 3) conv2d_backward_data_mma_bf16_m128_kernel(
-    const float* __restrict__ dy, const unsigned short* __restrict__ wp, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
+    const unsigned short* __restrict__ dyp, const unsigned short* __restrict__ wp, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_BF16, 128>(wp, dy, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_BF16, 128>(wp, dyp, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // dw_z[k,c,r,s] = Σ_{(n,p,q) in split z} round(dy[n,k,p,q]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]), written to slot z of dw.
@@ -1145,56 +1231,29 @@ extern "C" __global__ void __launch_bounds__(256, 3) conv2d_backward_weight_mma_
 
 // As conv2d_forward_mma_bf16_kernel with y stored in bf16: y[n,k,p,q] = bf16(Σ … (+ bias[k])); one split (chunk ≥ R·S·Cp).
 extern "C" __global__ void __launch_bounds__(128, 6) conv2d_forward_mma_bf16_out_bf16_kernel(
-    const float* __restrict__ x, const unsigned short* __restrict__ wp, const float* __restrict__ bias, unsigned short* __restrict__ y, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
+    const unsigned short* __restrict__ xp, const unsigned short* __restrict__ wp, const float* __restrict__ bias, unsigned short* __restrict__ y, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_FORWARD, NC_PREC_BF16, 64>(wp, x, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_FORWARD, NC_PREC_BF16, 64>(wp, xp, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // As conv2d_forward_mma_bf16_m128_kernel with y stored in bf16; one split.
 extern "C" __global__ void __launch_bounds__(256, 3) conv2d_forward_mma_bf16_m128_out_bf16_kernel(
-    const float* __restrict__ x, const unsigned short* __restrict__ wp, const float* __restrict__ bias, unsigned short* __restrict__ y, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
+    const unsigned short* __restrict__ xp, const unsigned short* __restrict__ wp, const float* __restrict__ bias, unsigned short* __restrict__ y, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_FORWARD, NC_PREC_BF16, 128>(wp, x, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_FORWARD, NC_PREC_BF16, 128>(wp, xp, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // x stored in bf16 (the "_in_bf16" kernels: a BN+ReLU output that only the next convolution reads,
-// a Bf16Tensor): forward and backward weight gather bf16 bits straight into the tile. Each computes
+// a Bf16Tensor): backward weight gathers bf16 bits straight into the tile (the forward reads x
+// packed, which conv2d_pack_channels_last_bf16_in_bf16_kernel copies from bf16). Each computes
 // exactly what its fp32-input twin computes on x widened to fp32 (widening is exact and the tile's
 // rounding of a bf16 value is the value), with half the bytes gathered.
-
-// As conv2d_forward_mma_bf16_kernel with x stored in bf16; any split.
-extern "C" __global__ void __launch_bounds__(128, 6) conv2d_forward_mma_bf16_in_bf16_kernel(
-    const unsigned short* __restrict__ x, const unsigned short* __restrict__ wp, const float* __restrict__ bias, float* __restrict__ y, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
-{
-    nc_conv_mma<NC_OP_FORWARD, NC_PREC_BF16, 64>(wp, x, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
-}
-
-// As conv2d_forward_mma_bf16_out_bf16_kernel with x stored in bf16; one split.
-extern "C" __global__ void __launch_bounds__(128, 6) conv2d_forward_mma_bf16_in_bf16_out_bf16_kernel(
-    const unsigned short* __restrict__ x, const unsigned short* __restrict__ wp, const float* __restrict__ bias, unsigned short* __restrict__ y, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
-{
-    nc_conv_mma<NC_OP_FORWARD, NC_PREC_BF16, 64>(wp, x, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
-}
 
 // As conv2d_backward_weight_mma_bf16_kernel with x stored in bf16.
 extern "C" __global__ void __launch_bounds__(128, 6) conv2d_backward_weight_mma_bf16_in_bf16_kernel(
     const unsigned short* __restrict__ x, const float* __restrict__ dy, float* __restrict__ dw, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
     nc_conv_mma<NC_OP_BACKWARD_WEIGHT, NC_PREC_BF16, 64>(dy, x, nullptr, dw, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
-}
-
-// As conv2d_forward_mma_bf16_m128_kernel with x stored in bf16; any split.
-extern "C" __global__ void __launch_bounds__(256, 3) conv2d_forward_mma_bf16_m128_in_bf16_kernel(
-    const unsigned short* __restrict__ x, const unsigned short* __restrict__ wp, const float* __restrict__ bias, float* __restrict__ y, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
-{
-    nc_conv_mma<NC_OP_FORWARD, NC_PREC_BF16, 128>(wp, x, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
-}
-
-// As conv2d_forward_mma_bf16_m128_out_bf16_kernel with x stored in bf16; one split.
-extern "C" __global__ void __launch_bounds__(256, 3) conv2d_forward_mma_bf16_m128_in_bf16_out_bf16_kernel(
-    const unsigned short* __restrict__ x, const unsigned short* __restrict__ wp, const float* __restrict__ bias, unsigned short* __restrict__ y, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
-{
-    nc_conv_mma<NC_OP_FORWARD, NC_PREC_BF16, 128>(wp, x, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // As conv2d_backward_weight_mma_bf16_m128_kernel with x stored in bf16.
@@ -1205,15 +1264,9 @@ extern "C" __global__ void __launch_bounds__(256, 3) conv2d_backward_weight_mma_
 }
 
 // dy stored in bf16 (the "_dy_bf16" kernels: the gradient batch norm's backward hands a bf16
-// convolution, which rounds it to bf16 anyway): backward data gathers it as B, backward weight as A,
-// straight into the bf16 tiles; each computes exactly what its fp32-dy twin computes on dy widened.
-
-// As conv2d_backward_data_mma_bf16_kernel with dy stored in bf16.
-extern "C" __global__ void __launch_bounds__(128, 6) conv2d_backward_data_mma_bf16_dy_bf16_kernel(
-    const unsigned short* __restrict__ dy, const unsigned short* __restrict__ wp, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
-{
-    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_BF16, 64>(wp, dy, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
-}
+// convolution, which rounds it to bf16 anyway): backward weight reads it as A straight into the
+// bf16 tiles (backward data reads dy packed); each computes exactly what its fp32-dy twin computes
+// on dy widened.
 
 // As conv2d_backward_weight_mma_bf16_kernel with dy stored in bf16.
 extern "C" __global__ void __launch_bounds__(128, 5) conv2d_backward_weight_mma_bf16_dy_bf16_kernel(
@@ -1227,13 +1280,6 @@ extern "C" __global__ void __launch_bounds__(128, 5) conv2d_backward_weight_mma_
     const unsigned short* __restrict__ x, const unsigned short* __restrict__ dy, float* __restrict__ dw, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
     nc_conv_mma<NC_OP_BACKWARD_WEIGHT, NC_PREC_BF16, 64>(dy, x, nullptr, dw, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
-}
-
-// As conv2d_backward_data_mma_bf16_m128_kernel with dy stored in bf16.
-extern "C" __global__ void __launch_bounds__(256, 3) conv2d_backward_data_mma_bf16_m128_dy_bf16_kernel(
-    const unsigned short* __restrict__ dy, const unsigned short* __restrict__ wp, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
-{
-    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_BF16, 128>(wp, dy, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // As conv2d_backward_weight_mma_bf16_m128_kernel with dy stored in bf16.
@@ -1252,6 +1298,9 @@ extern "C" __global__ void __launch_bounds__(256, 3) conv2d_backward_weight_mma_
 
 NC_EXPORT_KERNEL(conv2d_pack_weight_tf32_kernel);
 NC_EXPORT_KERNEL(conv2d_pack_weight_bf16_kernel);
+NC_EXPORT_KERNEL(conv2d_pack_channels_last_tf32_kernel);
+NC_EXPORT_KERNEL(conv2d_pack_channels_last_bf16_kernel);
+NC_EXPORT_KERNEL(conv2d_pack_channels_last_bf16_in_bf16_kernel);
 NC_EXPORT_KERNEL(conv2d_forward_mma_tf32_kernel);
 NC_EXPORT_KERNEL(conv2d_backward_data_mma_tf32_kernel);
 NC_EXPORT_KERNEL(conv2d_backward_weight_mma_tf32_kernel);
@@ -1266,15 +1315,9 @@ NC_EXPORT_KERNEL(conv2d_backward_data_mma_bf16_m128_kernel);
 NC_EXPORT_KERNEL(conv2d_backward_weight_mma_bf16_m128_kernel);
 NC_EXPORT_KERNEL(conv2d_forward_mma_bf16_out_bf16_kernel);
 NC_EXPORT_KERNEL(conv2d_forward_mma_bf16_m128_out_bf16_kernel);
-NC_EXPORT_KERNEL(conv2d_forward_mma_bf16_in_bf16_kernel);
-NC_EXPORT_KERNEL(conv2d_forward_mma_bf16_in_bf16_out_bf16_kernel);
 NC_EXPORT_KERNEL(conv2d_backward_weight_mma_bf16_in_bf16_kernel);
-NC_EXPORT_KERNEL(conv2d_forward_mma_bf16_m128_in_bf16_kernel);
-NC_EXPORT_KERNEL(conv2d_forward_mma_bf16_m128_in_bf16_out_bf16_kernel);
 NC_EXPORT_KERNEL(conv2d_backward_weight_mma_bf16_m128_in_bf16_kernel);
-NC_EXPORT_KERNEL(conv2d_backward_data_mma_bf16_dy_bf16_kernel);
 NC_EXPORT_KERNEL(conv2d_backward_weight_mma_bf16_dy_bf16_kernel);
 NC_EXPORT_KERNEL(conv2d_backward_weight_mma_bf16_in_bf16_dy_bf16_kernel);
-NC_EXPORT_KERNEL(conv2d_backward_data_mma_bf16_m128_dy_bf16_kernel);
 NC_EXPORT_KERNEL(conv2d_backward_weight_mma_bf16_m128_dy_bf16_kernel);
 NC_EXPORT_KERNEL(conv2d_backward_weight_mma_bf16_m128_in_bf16_dy_bf16_kernel);

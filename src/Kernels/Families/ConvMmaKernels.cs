@@ -6,8 +6,10 @@ namespace NativeContrastive.Kernels.Families;
 /// Launchers of kernels-cu/conv_mma.cu: convolution as implicit GEMM on tensor cores for
 /// <see cref="Precision.Tf32"/> and <see cref="Precision.Bf16"/> operands (fp32 accumulation), a
 /// TM×64 output tile per 2·TM-thread block (grid x over columns, y over rows), 16-deep reduction
-/// slices; TM = 128 (the "_m128" kernels) where the GEMM has at least 128 rows and no more row
-/// padding than 64-row tiles would have (<see cref="TileRowsFor"/>), else 64. When the output has
+/// slices; forward and backward data read both operands packed (the weight by
+/// conv2d_pack_weight_*, the activation channels-last by conv2d_pack_channels_last_*); TM = 128 (the
+/// "_m128" kernels) where the GEMM has at least 128 rows and no more row padding than 64-row tiles
+/// would have (<see cref="TileRowsFor"/>), else 64. When the output has
 /// too few tiles to fill the device (<see cref="Splits"/>: mostly
 /// backward weight, whose reduction N·P·Q is long and output small) the reduction is split over
 /// grid z into partial sums in the workspace, added in a fixed order by conv.cu's
@@ -46,6 +48,9 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
     /// <summary>The packed weight of the current launch (its own buffer: a split launch needs the partial-sum workspace too).</summary>
     private readonly Workspace packed = new(driver);
 
+    /// <summary>The current launch's B operand packed channels-last (forward: x; backward data: dy).</summary>
+    private readonly Workspace channelsLast = new(driver);
+
     public const int PackThreads = 256;
 
     public static IReadOnlyDictionary<string, LaunchShape> Shapes { get; } =
@@ -54,33 +59,28 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
          from rows in new[] { ShortTileRows, TallTileRows }
          select (Name: KernelName(op, p, rows), Shape: new LaunchShape(2 * rows)))
         .Concat(from rows in new[] { ShortTileRows, TallTileRows }
-                from io in new[] { (X: false, Y: true), (X: true, Y: false), (X: true, Y: true) }
-                select (Name: ForwardKernelName(Precision.Bf16, rows, io.X, io.Y), Shape: new LaunchShape(2 * rows)))
+                select (Name: ForwardKernelName(Precision.Bf16, rows, yBf16: true), Shape: new LaunchShape(2 * rows)))
         .Concat(from rows in new[] { ShortTileRows, TallTileRows }
                 from io in new[] { (X: true, Dy: false), (X: false, Dy: true), (X: true, Dy: true) }
                 select (Name: BackwardWeightKernelName(Precision.Bf16, rows, io.X, io.Dy), Shape: new LaunchShape(2 * rows)))
-        .Concat(from rows in new[] { ShortTileRows, TallTileRows }
-                select (Name: BackwardDataKernelName(Precision.Bf16, rows, dyBf16: true), Shape: new LaunchShape(2 * rows)))
         .Concat(from p in new[] { Precision.Tf32, Precision.Bf16 } select (Name: PackKernelName(p), Shape: new LaunchShape(PackThreads)))
+        .Concat(from k in new[] { (P: Precision.Tf32, Bf16: false), (P: Precision.Bf16, Bf16: false), (P: Precision.Bf16, Bf16: true) }
+                select (Name: ChannelsLastKernelName(k.P, k.Bf16), Shape: new LaunchShape(PackThreads)))
         .ToDictionary(e => e.Name, e => e.Shape);
 
-    /// <summary>
-    /// conv2d_forward_mma_{tf32|bf16}[_m128][_in_bf16][_out_bf16]_kernel: "_in_bf16" reads x stored as
-    /// bf16, "_out_bf16" stores y as bf16 (both bf16 precision only).
-    /// </summary>
-    private static string ForwardKernelName(Precision p, int tileRows, bool xBf16, bool yBf16) =>
-        KernelName("forward", p, tileRows).Replace("_kernel", (xBf16 ? "_in_bf16" : "") + (yBf16 ? "_out_bf16" : "") + "_kernel");
+    /// <summary>conv2d_forward_mma_{tf32|bf16}[_m128][_out_bf16]_kernel: "_out_bf16" stores y as bf16 (bf16 precision only).</summary>
+    private static string ForwardKernelName(Precision p, int tileRows, bool yBf16) =>
+        KernelName("forward", p, tileRows).Replace("_kernel", yBf16 ? "_out_bf16_kernel" : "_kernel");
 
     /// <summary>conv2d_backward_weight_mma_{tf32|bf16}[_m128][_in_bf16][_dy_bf16]_kernel: x, dy stored in bf16 (bf16 precision only).</summary>
     private static string BackwardWeightKernelName(Precision p, int tileRows, bool xBf16, bool dyBf16) =>
         KernelName("backward_weight", p, tileRows).Replace("_kernel", (xBf16 ? "_in_bf16" : "") + (dyBf16 ? "_dy_bf16" : "") + "_kernel");
 
-    /// <summary>conv2d_backward_data_mma_{tf32|bf16}[_m128][_dy_bf16]_kernel.</summary>
-    private static string BackwardDataKernelName(Precision p, int tileRows, bool dyBf16) =>
-        KernelName("backward_data", p, tileRows).Replace("_kernel", dyBf16 ? "_dy_bf16_kernel" : "_kernel");
-
     /// <summary>conv2d_pack_weight_{tf32|bf16}_kernel.</summary>
     private static string PackKernelName(Precision p) => $"conv2d_pack_weight_{Suffix(p)}_kernel";
+
+    /// <summary>conv2d_pack_channels_last_{tf32|bf16}[_in_bf16]_kernel: "_in_bf16" reads a tensor stored as bf16.</summary>
+    private static string ChannelsLastKernelName(Precision p, bool inBf16) => $"conv2d_pack_channels_last_{Suffix(p)}{(inBf16 ? "_in_bf16" : "")}_kernel";
 
     /// <summary>Bytes per packed-weight element: bf16 bits at bf16, tf32-rounded fp32 at tf32.</summary>
     private static int PackedBytes(Precision p) => p == Precision.Bf16 ? 2 : 4;
@@ -113,6 +113,28 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
                 new KernelArgs().Ptr(w).Ptr(wp).I32(g.K).I32(g.C).I32(g.R).I32(g.S).I32(backwardData ? 1 : 0).I32(rstep).I32(sstep),
                 new LaunchCost(4 * g.WeightLength + elementSize * length, 0));
         return (wp, rowLength);
+    }
+
+    /// <summary>
+    /// Packs t [N, C, plane] (x for forward, dy for backward data; fp32, or bf16 bits when
+    /// <paramref name="tBf16"/>) channels-last into the B operand of the tap-major ops:
+    /// tp[(n·plane + u)·Cp + c] = round(t[n, c, u]), zeros for C ≤ c &lt; Cp (C rounded up to 16), so a
+    /// slice's 16 channels of one tap are 16 consecutive elements of a pixel and a block copies its B
+    /// tile 16 bytes at a time, as it copies A (conv_mma.cu's nc_mma_feed_packed). Rounded here once
+    /// (tf32, or bf16 bits) rather than in every tile. Returns the buffer (<see cref="channelsLast"/>).
+    /// </summary>
+    internal DeviceBuffer PackChannelsLast(DeviceBuffer t, bool tBf16, int n, int channels, int plane, Precision p)
+    {
+        long length = (long)n * plane * PaddedChannels(channels);
+        if (length > int.MaxValue)
+            throw new ArgumentException($"Convolution: the channels-last operand has {length} elements; the tensor-core kernels index with 32 bits (< 2^31).");
+        int elementSize = PackedBytes(p);
+        var tp = channelsLast.Get(Math.Max(1, length) * elementSize);
+        if (length > 0)
+            Launch(ChannelsLastKernelName(p, tBf16), GridFor(length / SliceDepth, PackThreads), PackThreads,
+                new KernelArgs().Ptr(t).Ptr(tp).I32(n).I32(channels).I32(plane),
+                new LaunchCost((tBf16 ? 2L : 4L) * n * channels * plane + elementSize * length, 0));
+        return tp;
     }
 
     private static int CeilDiv(int a, int b) => (a + b - 1) / b;
@@ -226,7 +248,7 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
     /// <summary>
     /// The forward with x stored as bf16 bits (a Bf16Tensor; <see cref="Precision.Bf16"/> only), y fp32
     /// (<paramref name="yBf16"/> false) or bf16 bits: exactly what the fp32-input launch writes for x
-    /// widened to fp32 ("_in_bf16" kernels, half the bytes gathered).
+    /// widened to fp32 (the channels-last pack reads the bf16 bits: half the bytes).
     /// </summary>
     public void Conv2dForwardBf16Input(DeviceBuffer x, DeviceBuffer w, DeviceBuffer? bias, DeviceBuffer y, bool yBf16, ConvShape g, Precision p) =>
         Forward(x, true, w, bias, y, yBf16, g, p, ForwardSplits(g), TileRowsFor(g.K));
@@ -254,12 +276,13 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
         if (bias is not null) Need(bias, g.K, nameof(bias));
         if (g.OutputLength == 0) return;
         var (wp, reduction) = PackWeight(w, g, p, backwardData: false);
+        var xp = PackChannelsLast(x, xBf16, g.N, g.C, g.H * g.W, p);
         var (chunk, n) = SplitPlan(reduction, splits);
         bool direct = n == 1 && (!yBf16 || p == Precision.Bf16);   // the kernel writes y itself
         var target = direct ? y : workspace.Get(n * g.OutputLength * sizeof(float));
-        Launch(ForwardKernelName(p, tileRows, xBf16, yBf16 && direct), TileGrid(g.K, (long)g.N * g.P * g.Q, n, tileRows), 2 * tileRows,
-            Geometry(new KernelArgs().Ptr(x).Ptr(wp).Ptr(bias?.Ptr ?? 0).Ptr(target), g).I32(chunk),
-            new LaunchCost((xBf16 ? 2 : 4) * g.InputLength + (long)PackedBytes(p) * g.K * reduction +
+        Launch(ForwardKernelName(p, tileRows, yBf16 && direct), TileGrid(g.K, (long)g.N * g.P * g.Q, n, tileRows), 2 * tileRows,
+            Geometry(new KernelArgs().Ptr(xp).Ptr(wp).Ptr(bias?.Ptr ?? 0).Ptr(target), g).I32(chunk),
+            new LaunchCost((long)PackedBytes(p) * ((long)g.N * g.H * g.W * PaddedChannels(g.C) + (long)g.K * reduction) +
                            (direct && yBf16 ? 2 : 4 * n) * g.OutputLength, Flops(g), p));
         if (direct) return;
         if (yBf16) ConvKernels.ReduceToBf16(Driver, target, y, n, g.OutputLength);
@@ -283,7 +306,7 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
         BackwardData(dy, true, w, dx, g, p, splits, tileRows);
 
     /// <summary>
-    /// Backward data: one pack launch and one tile launch for every stride phase (<see cref="StridePhase"/>;
+    /// Backward data: a weight pack, a channels-last pack of dy and one tile launch for every stride phase (<see cref="StridePhase"/>;
     /// grid z = split·sh·sw + phase, columns as the widest phase needs), the reduction split
     /// <paramref name="splits"/> ways (the longest phase's; a shorter one's last splits hold zeros), or
     /// as <see cref="Splits"/> finds for dx as a whole when null; split slots are whole dx tensors,
@@ -293,20 +316,21 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
     {
         CheckLengths(g);
         if (dyBf16) RequireBf16ForBf16Input(p);
-        string kernel = BackwardDataKernelName(p, CheckTileRows(tileRows), dyBf16);
+        string kernel = KernelName("backward_data", p, CheckTileRows(tileRows));
         Need(dy, g.OutputLength, nameof(dy), elementSize: dyBf16 ? 2 : 4); Need(w, g.WeightLength, nameof(w)); Need(dx, g.InputLength, nameof(dx));
         if (g.InputLength == 0) return;
         var phases = StridePhase.Of(g).ToList();
         long widest = phases.Max(f => (long)g.N * f.Hc * f.Wc);
         var (wp, reduction) = PackWeight(w, g, p, backwardData: true);
+        var dyp = PackChannelsLast(dy, dyBf16, g.N, g.K, g.P * g.Q, p);
         int phaseCount = g.StrideH * g.StrideW;   // grid z is split·phaseCount + phase, below the limit 65535
         if (phaseCount > 65535) throw new ArgumentException($"Convolution: strides {g.StrideH}x{g.StrideW} give {phaseCount} stride phases; the grid holds at most 65535.");
         var (chunk, n) = SplitPlan(reduction, Math.Min(splits ?? Splits(g.C, (long)g.N * g.H * g.W, reduction, g.InputLength), 65535 / phaseCount));
         var target = n == 1 ? dx : workspace.Get(n * g.InputLength * sizeof(float));
         double flops = phases.Sum(f => 2.0 * g.K * f.Rc * f.Sc * g.C * g.N * f.Hc * f.Wc);
         Launch(kernel, TileGrid(g.C, widest, n * phaseCount, tileRows), 2 * tileRows,
-            Geometry(new KernelArgs().Ptr(dy).Ptr(wp).Ptr(target), g).I32(chunk),
-            new LaunchCost((dyBf16 ? 2 : 4) * g.OutputLength + (long)PackedBytes(p) * phaseCount * g.C * reduction + 4L * n * g.InputLength,
+            Geometry(new KernelArgs().Ptr(dyp).Ptr(wp).Ptr(target), g).I32(chunk),
+            new LaunchCost((long)PackedBytes(p) * ((long)g.N * g.P * g.Q * PaddedChannels(g.K) + (long)phaseCount * g.C * reduction) + 4L * n * g.InputLength,
                 flops, p));
         Reduce(target, dx, n, g.InputLength);
     }
@@ -407,5 +431,6 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
     {
         workspace.Dispose();
         packed.Dispose();
+        channelsLast.Dispose();
     }
 }

@@ -211,6 +211,35 @@ public class ConvMmaKernelTests(EmuOrder order) : EmuKernelTest(order)
     [TestCase(512, 128)]
     public void TallTilesWhereTheyPadNoMoreRows(long rows, int expected) => Assert.That(ConvMmaKernels.TileRowsFor(rows), Is.EqualTo(expected));
 
+    /// <summary>
+    /// The channels-last B operand against its definition: tp[(n·plane + u)·Cp + c] = round(t[n, c, u])
+    /// for c &lt; C, 0 for the padding up to Cp = C rounded to 16; tf32 rounds in fp32, bf16 stores the
+    /// bits, and a tensor stored in bf16 is copied as it is. C = 20: a whole group and a padded one.
+    /// </summary>
+    [TestCase(Precision.Tf32, false)]
+    [TestCase(Precision.Bf16, false)]
+    [TestCase(Precision.Bf16, true)]
+    public void ChannelsLastPackingRoundsAndPadsEachPixel(Precision p, bool inBf16)
+    {
+        const int n = 2, c = 20, plane = 7, cp = 32;
+        float[] t = Data(n * c * plane, 5);
+        if (inBf16) t = Array.ConvertAll(t, PrecisionRounding.Bf16);
+        using var mma = new ConvMmaKernels(Driver);
+        using var dt = inBf16 ? Up(Array.ConvertAll(t, PrecisionRounding.Bf16Bits)) : Up(t);
+        var tp = mma.PackChannelsLast(dt, inBf16, n, c, plane, p);
+        float[] got = p == Precision.Bf16
+            ? Array.ConvertAll(tp.ToArray<ushort>(), PrecisionRounding.FromBf16Bits)
+            : tp.ToArray<float>();
+        Assert.That(got, Has.Length.AtLeast(n * plane * cp));
+        for (int i = 0; i < n; i++)
+            for (int u = 0; u < plane; u++)
+                for (int ch = 0; ch < cp; ch++)
+                {
+                    float expected = ch < c ? PrecisionRounding.Round(t[(i * c + ch) * plane + u], p) : 0f;
+                    Assert.That(got[(i * plane + u) * cp + ch], Is.EqualTo(expected), $"image {i}, pixel {u}, channel {ch}");
+                }
+    }
+
     [TestCase(130, "conv2d_forward_mma_tf32_kernel")]        // 128-row tiles would pad 126 rows, 64-row ones 62
     [TestCase(256, "conv2d_forward_mma_tf32_m128_kernel")]
     public void PublicOverloadsPickTheTileByTheirRows(int k, string kernel)
@@ -224,8 +253,9 @@ public class ConvMmaKernelTests(EmuOrder order) : EmuKernelTest(order)
         using var dy = DeviceBuffer.Allocate<float>(profiled, g.OutputLength);
         mma.Conv2dForward(dx, dw, null, dy, g, Precision.Tf32);
         ForwardRef(g, x, w, Precision.Tf32).AssertClose(dy.ToArray<float>(), $"K = {k}");
-        Assert.That(profiled.Snapshot().Entries.Where(e => e.Name.StartsWith("conv_mma.cu:")).Select(e => e.Name), 
-            Is.EquivalentTo(new[] { "conv_mma.cu:conv2d_pack_weight_tf32_kernel", "conv_mma.cu:" + kernel }), "the weight packing and the tile kernel");
+        Assert.That(profiled.Snapshot().Entries.Where(e => e.Name.StartsWith("conv_mma.cu:")).Select(e => e.Name),
+            Is.EquivalentTo(new[] { "conv_mma.cu:conv2d_pack_weight_tf32_kernel", "conv_mma.cu:conv2d_pack_channels_last_tf32_kernel", "conv_mma.cu:" + kernel }),
+            "the weight packing, x's channels-last packing and the tile kernel");
         Assert.Throws<ArgumentOutOfRangeException>(() => mma.Conv2dForward(dx, dw, null, dy, g, Precision.Tf32, 1, 96));
     }
 }
