@@ -95,12 +95,16 @@
 #define NC_MMA_F32_LD 20       // fp32 tile row stride in floats (16 + 4, see the banks above)
 #define NC_MMA_BF16_LD 24      // bf16 tile row stride in elements (16 + 8)
 
-// A block computes a TM×64 output tile with 2·TM threads (TM = 64: 4 warps; TM = 128: 8 warps, for
-// layers with ≥ 128 rows: the same work per thread, half the B gathers per multiply-add).
-template <int TM> struct nc_mma_tile
+// A block computes a TM×64 output tile with its warps in a (TM/WM)×2 grid, each warp a WM×32 tile
+// (WM/16 × 4 mma tiles): TM = 64 with WM = 32 (4 warps); TM = 128 (for layers with ≥ 128 rows) with
+// WM = 32 (8 warps: backward weight, whose gathers want the threads) or WM = 64 (4 warps: forward
+// and backward data, whose packed copies are cheap: twice the mma per ldmatrix of B and per slice's
+// bookkeeping).
+template <int TM, int WM = 32> struct nc_mma_tile
 {
-    static constexpr int threads = 2 * TM, warps = threads / 32;
-    static constexpr int bcols = NC_MMA_TN / (8 * warps);   // B columns per thread (2 or 1)
+    static constexpr int warps = TM / WM * 2, threads = 32 * warps, mi = WM / 16;
+    static constexpr int bcols = NC_MMA_TN / (8 * warps);   // gathered B columns per thread (WM = 32: 2 or 1)
+    static constexpr int arows = TM / (threads / 2);        // packed A rows per thread (1 or 2)
 };
 
 enum { NC_OP_FORWARD = 0, NC_OP_BACKWARD_DATA = 1, NC_OP_BACKWARD_WEIGHT = 2 };
@@ -398,14 +402,14 @@ __device__ __forceinline__ unsigned nc_mma_tile_pair(float lo, float hi) { retur
 __device__ __forceinline__ unsigned nc_mma_tile_pair(unsigned short lo, unsigned short hi) { return lo | ((unsigned)hi << 16); }
 
 // Thread tid's share of a slice's A tile when A's rows are contiguous along the reduction (a packed
-// weight; dy's rows in backward weight's row copy): row tid/2, the 8 reduction indices from
+// weight; dy's rows in backward weight's row copy): row row0 + tid/2, the 8 reduction indices from
 // 8·(tid%2), in 16-byte cp.async copies (one of bf16, two of fp32) from src, the row's piece in
 // global memory (never read when !ok: the copies zero-fill).
 template <typename T, int LD>
-__device__ __forceinline__ void nc_mma_copy_a_piece(T (*as)[LD], const T* src, bool ok, int tid)
+__device__ __forceinline__ void nc_mma_copy_a_piece(T (*as)[LD], const T* src, bool ok, int tid, int row0 = 0)
 {
     constexpr int per = 16 / (int)sizeof(T);   // elements per 16-byte copy
-    int row = tid >> 1, first = 8 * (tid & 1);
+    int row = row0 + (tid >> 1), first = 8 * (tid & 1);
 #pragma unroll
     for (int j = 0; j < 8 / per; j++) nc_cp_async16(&as[row][first + per * j], src + per * j, ok);
 }
@@ -639,13 +643,14 @@ template <int TM, typename TA, typename TB> struct nc_mma_feed_images
 // zero-filled in the padding, already rounded (no cvt after ldmatrix, no conversion on the way), one
 // bounds check per piece per slice. Both tiles fill without staging registers, so both precisions
 // run the cp.async ring.
-//   A  row tid/2's pieces at 8·(tid%2)… (one bf16 piece, two fp32 ones), a pointer step per slice.
+//   A  rows tid/2 + (threads/2)·i (i < TM / (threads/2): 1, or 2 with 64-row warp tiles), pieces at
+//      8·(tid%2)… (one bf16 piece, two fp32 ones), a pointer step per slice.
 //   B  piece tid + threads·i of the tile is column (tid + threads·i) / parts, part tid % parts (parts
 //      = pieces per column: 2 bf16, 4 fp32; a 128-row bf16 tile has 128 pieces for 256 threads: the
 //      upper half copies none).
-template <int OP, int TM, typename TP> struct nc_mma_feed_packed
+template <int OP, int TM, int WM, typename TP> struct nc_mma_feed_packed
 {
-    using T = nc_mma_tile<TM>;
+    using T = nc_mma_tile<TM, WM>;
     static constexpr bool round_a = false, round_b = false, pin_lane_rows = true, two_per_trip = false, copies_only = true;
     static constexpr bool three_per_trip = sizeof(TP) == 2;   // bf16 (tf32's unrolled ring spills 16–80 bytes at 80 registers)
     static constexpr int per = 16 / (int)sizeof(TP), parts = NC_MMA_TK / per;   // elements per piece, pieces per column
@@ -653,19 +658,22 @@ template <int OP, int TM, typename TP> struct nc_mma_feed_packed
     const TP* b;
     const nc_mma_geom& g;
     int tid, rp;              // rp: the reduction's channel count rounded up to 16, bp's channels per pixel
-    bool arow_ok;             // this thread's A row is < M
-    const TP* arow;           // its A pieces of the current slice: row tid/2 of the block (row 0, never read, when
-                              // past M), column k0 + 8·(tid%2)
+    int astep;                // elements from one of this thread's A rows to the next (threads/2 rows)
+    bool arow_ok[T::arows];   // its A rows tid/2 + (threads/2)·i are < M
+    const TP* arow;           // its first row's A pieces of the current slice: row tid/2 of the block (row 0,
+                              // never read, when past M), column k0 + 8·(tid%2)
     int S;                    // taps per filter row: S, or the phase's Sc
     nc_mma_taps cur;          // the slice's tap and first channel
     nc_mma_col col[mine];     // the columns of this thread's B pieces
 
     __device__ __forceinline__ nc_mma_feed_packed(const TP* a, const TP* b_, const nc_mma_geom& g_, int M, int KRp, int kbegin, int m0, int tid_,
                                                   int j0, int Ncol)
-        : b(b_), g(g_), tid(tid_), rp(nc_mma_round16(nc_mma_red_channels<OP>(g_))), arow_ok(m0 + (tid_ >> 1) < M),
-          arow(a + (arow_ok ? (m0 + (tid_ >> 1)) * KRp : 0) + kbegin + 8 * (tid_ & 1)), S(OP == NC_OP_FORWARD ? g_.S : g_.Sc),
+        : b(b_), g(g_), tid(tid_), rp(nc_mma_round16(nc_mma_red_channels<OP>(g_))), astep(T::threads / 2 * KRp),
+          arow(a + (m0 + (tid_ >> 1) < M ? (m0 + (tid_ >> 1)) * KRp : 0) + kbegin + 8 * (tid_ & 1)), S(OP == NC_OP_FORWARD ? g_.S : g_.Sc),
           cur(nc_mma_taps_start(kbegin, rp, S))
     {
+#pragma unroll
+        for (int i = 0; i < T::arows; i++) arow_ok[i] = m0 + (tid_ >> 1) + T::threads / 2 * i < M;
 #pragma unroll
         for (int i = 0; i < mine; i++)
         {
@@ -677,7 +685,8 @@ template <int OP, int TM, typename TP> struct nc_mma_feed_packed
 
     template <int LD> __device__ __forceinline__ void issue(TP (*as)[LD], TP (*bs)[LD])
     {
-        nc_mma_copy_a_piece(as, arow, arow_ok, tid);
+#pragma unroll
+        for (int i = 0; i < T::arows; i++) nc_mma_copy_a_piece(as, arow_ok[i] ? arow + astep * i : arow, arow_ok[i], tid, T::threads / 2 * i);
         arow += NC_MMA_TK;
         int part = tid % parts;
         nc_mma_tap tap{0, cur.r, cur.s};
@@ -714,9 +723,9 @@ template <int LD, int C> struct nc_mma_lane_rows
 // acc[mi][ni] += the warp's (wm + 16mi, wn + 8ni) 16×8 tile of As·Bsᵀ over one 16-deep fp32 slice
 // (As, Bs: the slot's tiles, flat), each fragment register rounded to tf32 after its ldmatrix (A's
 // only when ROUND_A, B's only when ROUND_B: a packed tile holds tf32 values already).
-template <bool ROUND_A, bool ROUND_B>
+template <bool ROUND_A, bool ROUND_B, int MI>
 __device__ __forceinline__ void nc_mma_slice_tf32(const float* As, const float* Bs, const nc_mma_lane_rows<NC_MMA_F32_LD, 4>& rows,
-                                                  float (&acc)[2][4][4])
+                                                  float (&acc)[MI][4][4])
 {
 #pragma unroll
     for (int ks = 0; ks < NC_MMA_TK; ks += 8)
@@ -733,7 +742,7 @@ __device__ __forceinline__ void nc_mma_slice_tf32(const float* As, const float* 
             for (int e = 0; e < 4; e++) bf[2 * p + e / 2][e % 2] = ROUND_B ? __float_as_uint(nc_tf32_round(__uint_as_float(r[e]))) : r[e];
         }
 #pragma unroll
-        for (int mi = 0; mi < 2; mi++)
+        for (int mi = 0; mi < MI; mi++)
         {
             // Matrix q is As[wm + 16mi + 8(q&1) + 0..7][ks + 4(q>>1) .. +3]: a0, a1, a2, a3.
             unsigned af[4];
@@ -750,8 +759,9 @@ __device__ __forceinline__ void nc_mma_slice_tf32(const float* As, const float* 
 }
 
 // The same over one 16-deep bf16 slice (already rounded when stored).
+template <int MI>
 __device__ __forceinline__ void nc_mma_slice_bf16(const unsigned short* As, const unsigned short* Bs, const nc_mma_lane_rows<NC_MMA_BF16_LD, 8>& rows,
-                                                  float (&acc)[2][4][4])
+                                                  float (&acc)[MI][4][4])
 {
     // Matrix q of column tiles 2p, 2p+1 is Bs[wn + 16p + 8(q>>1) + 0..7][8(q&1) .. +7]: b0, b1 of 2p, then of 2p+1.
     unsigned bf[4][2];
@@ -764,7 +774,7 @@ __device__ __forceinline__ void nc_mma_slice_bf16(const unsigned short* As, cons
         bf[2 * p + 1][0] = r[2]; bf[2 * p + 1][1] = r[3];
     }
 #pragma unroll
-    for (int mi = 0; mi < 2; mi++)
+    for (int mi = 0; mi < MI; mi++)
     {
         // Matrix q is As[wm + 16mi + 8(q&1) + 0..7][8(q>>1) .. +7]: a0, a1, a2, a3.
         unsigned af[4];
@@ -800,8 +810,8 @@ template <class Tiles> __device__ __forceinline__ Tiles& nc_mma_shared_tiles()
 }
 
 // One slice s of the cp.async ring, read from slot SLOT (= s mod 3) while the slot of slice s+2 fills.
-template <int SLOT, bool TF32, class Feed, class Tiles, class Rows>
-__device__ __forceinline__ void nc_mma_ring_step(Feed& feed, Tiles& tiles, const Rows& rows, int s, int slices, float (&acc)[2][4][4])
+template <int SLOT, bool TF32, class Feed, class Tiles, class Rows, int MI>
+__device__ __forceinline__ void nc_mma_ring_step(Feed& feed, Tiles& tiles, const Rows& rows, int s, int slices, float (&acc)[MI][4][4])
 {
     constexpr int refill = (SLOT + NC_MMA_STAGES - 1) % NC_MMA_STAGES;
     nc_cp_async_wait<NC_MMA_STAGES - 2>();   // this thread's copies of slice s have landed …
@@ -818,8 +828,8 @@ __device__ __forceinline__ void nc_mma_ring_step(Feed& feed, Tiles& tiles, const
 // cp.async alone (Feed::copies_only: the packed ones) do too. Feed::three_per_trip: the loop takes
 // three slices per trip, so that every slot is a constant and each tile address a fixed offset (as
 // the bf16 loop's two per trip; the gathering feeders would spill).
-template <int TM, int PREC, class Feed>
-__device__ __forceinline__ void nc_mma_mainloop_ring(Feed& feed, int slices, int tid, int wm, int wn, float (&acc)[2][4][4])
+template <int TM, int PREC, class Feed, int MI>
+__device__ __forceinline__ void nc_mma_mainloop_ring(Feed& feed, int slices, int tid, int wm, int wn, float (&acc)[MI][4][4])
 {
     auto& tiles = nc_mma_shared_tiles<typename nc_mma_tiles_of<PREC, TM>::type>();
     constexpr bool tf32 = PREC == NC_PREC_TF32;
@@ -862,7 +872,7 @@ __device__ __forceinline__ void nc_mma_mainloop_ring(Feed& feed, int slices, int
 // previous barrier. (Inlined: a literal cur makes every tile address a constant offset.)
 template <int TM, class Feed>
 __device__ __forceinline__ void nc_mma_step_bf16(Feed& feed, nc_mma_tiles_bf16<TM>& tiles, const nc_mma_lane_rows<NC_MMA_BF16_LD, 8>& rows,
-                                                 int cur, bool more, float (&acc)[2][4][4])
+                                                 int cur, bool more, float (&acc)[nc_mma_tile<TM>::mi][4][4])
 {
     if (more) feed.fetch(tiles.A[cur ^ 1], tiles.B[cur ^ 1]);
     nc_mma_slice_bf16(&tiles.A[cur][0][0], &tiles.B[cur][0][0], rows, acc);
@@ -875,7 +885,7 @@ __device__ __forceinline__ void nc_mma_step_bf16(Feed& feed, nc_mma_tiles_bf16<T
 // from registers set up once (with the buffer a variable, ptxas recomputed ~30 shared addresses
 // every slice). Feeders whose unrolled loop would spill keep one slice per trip.
 template <int TM, class Feed>
-__device__ __forceinline__ void nc_mma_mainloop_bf16(Feed& feed, int slices, int tid, int wm, int wn, float (&acc)[2][4][4])
+__device__ __forceinline__ void nc_mma_mainloop_bf16(Feed& feed, int slices, int tid, int wm, int wn, float (&acc)[nc_mma_tile<TM>::mi][4][4])
 {
     auto& tiles = nc_mma_shared_tiles<nc_mma_tiles_bf16<TM>>();
     nc_mma_lane_rows<NC_MMA_BF16_LD, 8> rows(wm, wn, tid & 31, Feed::pin_lane_rows);
@@ -931,7 +941,7 @@ __device__ __forceinline__ void nc_mma_cols(const nc_mma_geom& g, int j0, int Nc
 // outputs only); bias (forward only) may be null. a (w, or dy for backward weight) and b (x, or dy
 // for backward data) are fp32, or bf16 bits at PREC bf16 (the tf32 tiles are filled by cp.async,
 // which cannot widen); forward's and backward data's b is packed channels-last, of a's type.
-template <int OP, int PREC, int TM, typename TA, typename TB, typename TOut>
+template <int OP, int PREC, int TM, int WM, typename TA, typename TB, typename TOut>
 __device__ __forceinline__ void nc_conv_mma(const TA* __restrict__ a, const TB* __restrict__ b, const float* __restrict__ bias,
                                             TOut* __restrict__ out, const nc_mma_geom& conv, int chunk)
 {
@@ -941,17 +951,18 @@ __device__ __forceinline__ void nc_conv_mma(const TA* __restrict__ a, const TB* 
     int M, Ncol, KR;
     nc_mma_sizes<OP>(g, M, Ncol, KR);
     int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31, gid = lane >> 2, tig = lane & 3;
-    using T = nc_mma_tile<TM>;
+    using T = nc_mma_tile<TM, WM>;
+    static_assert(WM == 32 || OP != NC_OP_BACKWARD_WEIGHT, "backward weight's gathers are laid out for 32-row warp tiles");
     int m0 = blockIdx.y * TM, j0 = blockIdx.x * NC_MMA_TN;
     // The grid covers the widest phase; a narrower one (or one with no pixel) has nothing here. No
     // thread has reached a barrier yet, so the whole block may leave.
     if (OP == NC_OP_BACKWARD_DATA && j0 >= Ncol) return;
-    int wm = (warp >> 1) * 32, wn = (warp & 1) * 32;
+    int wm = (warp >> 1) * WM, wn = (warp & 1) * 32;
     int kbegin = z * chunk, kend = min(KR, kbegin + chunk);
 
-    float acc[2][4][4];
+    float acc[T::mi][4][4];
 #pragma unroll
-    for (int mi = 0; mi < 2; mi++)
+    for (int mi = 0; mi < T::mi; mi++)
 #pragma unroll
         for (int ni = 0; ni < 4; ni++)
 #pragma unroll
@@ -991,7 +1002,7 @@ __device__ __forceinline__ void nc_conv_mma(const TA* __restrict__ a, const TB* 
         }
         else
         {
-            nc_mma_feed_packed<OP, TM, TA> feed(a, b, g, M, KR, kbegin, m0, tid, j0, Ncol);
+            nc_mma_feed_packed<OP, TM, WM, TA> feed(a, b, g, M, KR, kbegin, m0, tid, j0, Ncol);
             run(feed);
         }
     }
@@ -1011,7 +1022,7 @@ __device__ __forceinline__ void nc_conv_mma(const TA* __restrict__ a, const TB* 
             if (j >= Ncol) continue;
             int base = nc_mma_out_base<OP>(ge, j, stride);
 #pragma unroll
-            for (int mi = 0; mi < 2; mi++)
+            for (int mi = 0; mi < T::mi; mi++)
 #pragma unroll
                 for (int half = 0; half < 2; half++)
                 {
@@ -1141,7 +1152,7 @@ extern "C" __global__ void conv2d_pack_channels_last_bf16_in_bf16_kernel(const u
 extern "C" __global__ void __launch_bounds__(128, 6) conv2d_forward_mma_tf32_kernel(
     const float* __restrict__ xp, const float* __restrict__ wp, const float* __restrict__ bias, float* __restrict__ y, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_FORWARD, NC_PREC_TF32, 64>(wp, xp, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_FORWARD, NC_PREC_TF32, 64, 32>(wp, xp, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // dx[n,c,h,w] = Σ over k and the taps (r, s) of the pixel's stride phase of round(w[k,c,r,s]) ·
@@ -1150,44 +1161,44 @@ extern "C" __global__ void __launch_bounds__(128, 6) conv2d_forward_mma_tf32_ker
 extern "C" __global__ void __launch_bounds__(128, 6) conv2d_backward_data_mma_tf32_kernel(
     const float* __restrict__ dyp, const float* __restrict__ wp, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_TF32, 64>(wp, dyp, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_TF32, 64, 32>(wp, dyp, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // dw_z[k,c,r,s] = Σ_{(n,p,q) in split z} round(dy[n,k,p,q]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]), written to slot z of dw.
 extern "C" __global__ void __launch_bounds__(128, 6) conv2d_backward_weight_mma_tf32_kernel(
     const float* __restrict__ x, const float* __restrict__ dy, float* __restrict__ dw, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_BACKWARD_WEIGHT, NC_PREC_TF32, 64>(dy, x, nullptr, dw, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_BACKWARD_WEIGHT, NC_PREC_TF32, 64, 32>(dy, x, nullptr, dw, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // y[n,k,p,q] = Σ_{c,r,s} round(w[k,c,r,s]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]) (+ bias[k]), xp and wp x and w packed; chunk ≥ R·S·Cp for one split.
-extern "C" __global__ void __launch_bounds__(256, 3) conv2d_forward_mma_tf32_m128_kernel(
+extern "C" __global__ void __launch_bounds__(128, 4) conv2d_forward_mma_tf32_m128_kernel(
     const float* __restrict__ xp, const float* __restrict__ wp, const float* __restrict__ bias, float* __restrict__ y, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_FORWARD, NC_PREC_TF32, 128>(wp, xp, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_FORWARD, NC_PREC_TF32, 128, 64>(wp, xp, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // dx[n,c,h,w] = Σ over k and the taps (r, s) of the pixel's stride phase of round(w[k,c,r,s]) ·
 // round(dy[n,k,(h+ph−r)/sh,(w+pw−s)/sw]) (divisions exact), every phase in one launch (blockIdx.z =
 // split·sh·sw + phase), dyp dy packed, wp the phases' packed taps of w (transposed); chunk ≥ the longest phase's reduction for one split.
-extern "C" __global__ void __launch_bounds__(256, 3) conv2d_backward_data_mma_tf32_m128_kernel(
+extern "C" __global__ void __launch_bounds__(128, 4) conv2d_backward_data_mma_tf32_m128_kernel(
     const float* __restrict__ dyp, const float* __restrict__ wp, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_TF32, 128>(wp, dyp, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_TF32, 128, 64>(wp, dyp, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // dw_z[k,c,r,s] = Σ_{(n,p,q) in split z} round(dy[n,k,p,q]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]), written to slot z of dw.
 extern "C" __global__ void __launch_bounds__(256, 3) conv2d_backward_weight_mma_tf32_m128_kernel(
     const float* __restrict__ x, const float* __restrict__ dy, float* __restrict__ dw, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_BACKWARD_WEIGHT, NC_PREC_TF32, 128>(dy, x, nullptr, dw, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_BACKWARD_WEIGHT, NC_PREC_TF32, 128, 32>(dy, x, nullptr, dw, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // y[n,k,p,q] = Σ_{c,r,s} round(w[k,c,r,s]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]) (+ bias[k]), xp and wp x and w packed; chunk ≥ R·S·Cp for one split.
 extern "C" __global__ void __launch_bounds__(128, 6) conv2d_forward_mma_bf16_kernel(
     const unsigned short* __restrict__ xp, const unsigned short* __restrict__ wp, const float* __restrict__ bias, float* __restrict__ y, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_FORWARD, NC_PREC_BF16, 64>(wp, xp, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_FORWARD, NC_PREC_BF16, 64, 32>(wp, xp, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // dx[n,c,h,w] = Σ over k and the taps (r, s) of the pixel's stride phase of round(w[k,c,r,s]) ·
@@ -1196,51 +1207,51 @@ extern "C" __global__ void __launch_bounds__(128, 6) conv2d_forward_mma_bf16_ker
 extern "C" __global__ void __launch_bounds__(128, 6) conv2d_backward_data_mma_bf16_kernel(
     const unsigned short* __restrict__ dyp, const unsigned short* __restrict__ wp, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_BF16, 64>(wp, dyp, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_BF16, 64, 32>(wp, dyp, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // dw_z[k,c,r,s] = Σ_{(n,p,q) in split z} round(dy[n,k,p,q]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]), written to slot z of dw.
 extern "C" __global__ void __launch_bounds__(128, 6) conv2d_backward_weight_mma_bf16_kernel(
     const float* __restrict__ x, const float* __restrict__ dy, float* __restrict__ dw, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_BACKWARD_WEIGHT, NC_PREC_BF16, 64>(dy, x, nullptr, dw, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_BACKWARD_WEIGHT, NC_PREC_BF16, 64, 32>(dy, x, nullptr, dw, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // y[n,k,p,q] = Σ_{c,r,s} round(w[k,c,r,s]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]) (+ bias[k]), xp and wp x and w packed; chunk ≥ R·S·Cp for one split.
-extern "C" __global__ void __launch_bounds__(256, 3) conv2d_forward_mma_bf16_m128_kernel(
+extern "C" __global__ void __launch_bounds__(128, 4) conv2d_forward_mma_bf16_m128_kernel(
     const unsigned short* __restrict__ xp, const unsigned short* __restrict__ wp, const float* __restrict__ bias, float* __restrict__ y, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_FORWARD, NC_PREC_BF16, 128>(wp, xp, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_FORWARD, NC_PREC_BF16, 128, 64>(wp, xp, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // dx[n,c,h,w] = Σ over k and the taps (r, s) of the pixel's stride phase of round(w[k,c,r,s]) ·
 // round(dy[n,k,(h+ph−r)/sh,(w+pw−s)/sw]) (divisions exact), every phase in one launch (blockIdx.z =
 // split·sh·sw + phase), dyp dy packed, wp the phases' packed taps of w (transposed); chunk ≥ the longest phase's reduction for one split.
-extern "C" __global__ void __launch_bounds__(256, 3) conv2d_backward_data_mma_bf16_m128_kernel(
+extern "C" __global__ void __launch_bounds__(128, 4) conv2d_backward_data_mma_bf16_m128_kernel(
     const unsigned short* __restrict__ dyp, const unsigned short* __restrict__ wp, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_BF16, 128>(wp, dyp, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_BF16, 128, 64>(wp, dyp, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // dw_z[k,c,r,s] = Σ_{(n,p,q) in split z} round(dy[n,k,p,q]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]), written to slot z of dw.
 extern "C" __global__ void __launch_bounds__(256, 3) conv2d_backward_weight_mma_bf16_m128_kernel(
     const float* __restrict__ x, const float* __restrict__ dy, float* __restrict__ dw, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_BACKWARD_WEIGHT, NC_PREC_BF16, 128>(dy, x, nullptr, dw, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_BACKWARD_WEIGHT, NC_PREC_BF16, 128, 32>(dy, x, nullptr, dw, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // As conv2d_forward_mma_bf16_kernel with y stored in bf16: y[n,k,p,q] = bf16(Σ … (+ bias[k])); one split (chunk ≥ R·S·Cp).
 extern "C" __global__ void __launch_bounds__(128, 6) conv2d_forward_mma_bf16_out_bf16_kernel(
     const unsigned short* __restrict__ xp, const unsigned short* __restrict__ wp, const float* __restrict__ bias, unsigned short* __restrict__ y, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_FORWARD, NC_PREC_BF16, 64>(wp, xp, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_FORWARD, NC_PREC_BF16, 64, 32>(wp, xp, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // As conv2d_forward_mma_bf16_m128_kernel with y stored in bf16; one split.
-extern "C" __global__ void __launch_bounds__(256, 3) conv2d_forward_mma_bf16_m128_out_bf16_kernel(
+extern "C" __global__ void __launch_bounds__(128, 4) conv2d_forward_mma_bf16_m128_out_bf16_kernel(
     const unsigned short* __restrict__ xp, const unsigned short* __restrict__ wp, const float* __restrict__ bias, unsigned short* __restrict__ y, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_FORWARD, NC_PREC_BF16, 128>(wp, xp, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_FORWARD, NC_PREC_BF16, 128, 64>(wp, xp, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // x stored in bf16 (the "_in_bf16" kernels: a BN+ReLU output that only the next convolution reads,
@@ -1253,14 +1264,14 @@ extern "C" __global__ void __launch_bounds__(256, 3) conv2d_forward_mma_bf16_m12
 extern "C" __global__ void __launch_bounds__(128, 6) conv2d_backward_weight_mma_bf16_in_bf16_kernel(
     const unsigned short* __restrict__ x, const float* __restrict__ dy, float* __restrict__ dw, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_BACKWARD_WEIGHT, NC_PREC_BF16, 64>(dy, x, nullptr, dw, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_BACKWARD_WEIGHT, NC_PREC_BF16, 64, 32>(dy, x, nullptr, dw, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // As conv2d_backward_weight_mma_bf16_m128_kernel with x stored in bf16.
 extern "C" __global__ void __launch_bounds__(256, 3) conv2d_backward_weight_mma_bf16_m128_in_bf16_kernel(
     const unsigned short* __restrict__ x, const float* __restrict__ dy, float* __restrict__ dw, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_BACKWARD_WEIGHT, NC_PREC_BF16, 128>(dy, x, nullptr, dw, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_BACKWARD_WEIGHT, NC_PREC_BF16, 128, 32>(dy, x, nullptr, dw, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // dy stored in bf16 (the "_dy_bf16" kernels: the gradient batch norm's backward hands a bf16
@@ -1272,28 +1283,28 @@ extern "C" __global__ void __launch_bounds__(256, 3) conv2d_backward_weight_mma_
 extern "C" __global__ void __launch_bounds__(128, 5) conv2d_backward_weight_mma_bf16_dy_bf16_kernel(
     const float* __restrict__ x, const unsigned short* __restrict__ dy, float* __restrict__ dw, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_BACKWARD_WEIGHT, NC_PREC_BF16, 64>(dy, x, nullptr, dw, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_BACKWARD_WEIGHT, NC_PREC_BF16, 64, 32>(dy, x, nullptr, dw, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // As conv2d_backward_weight_mma_bf16_in_bf16_kernel with dy stored in bf16.
 extern "C" __global__ void __launch_bounds__(128, 5) conv2d_backward_weight_mma_bf16_in_bf16_dy_bf16_kernel(
     const unsigned short* __restrict__ x, const unsigned short* __restrict__ dy, float* __restrict__ dw, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_BACKWARD_WEIGHT, NC_PREC_BF16, 64>(dy, x, nullptr, dw, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_BACKWARD_WEIGHT, NC_PREC_BF16, 64, 32>(dy, x, nullptr, dw, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // As conv2d_backward_weight_mma_bf16_m128_kernel with dy stored in bf16.
 extern "C" __global__ void __launch_bounds__(256, 3) conv2d_backward_weight_mma_bf16_m128_dy_bf16_kernel(
     const float* __restrict__ x, const unsigned short* __restrict__ dy, float* __restrict__ dw, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_BACKWARD_WEIGHT, NC_PREC_BF16, 128>(dy, x, nullptr, dw, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_BACKWARD_WEIGHT, NC_PREC_BF16, 128, 32>(dy, x, nullptr, dw, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // As conv2d_backward_weight_mma_bf16_m128_in_bf16_kernel with dy stored in bf16.
 extern "C" __global__ void __launch_bounds__(256, 3) conv2d_backward_weight_mma_bf16_m128_in_bf16_dy_bf16_kernel(
     const unsigned short* __restrict__ x, const unsigned short* __restrict__ dy, float* __restrict__ dw, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_BACKWARD_WEIGHT, NC_PREC_BF16, 128>(dy, x, nullptr, dw, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_BACKWARD_WEIGHT, NC_PREC_BF16, 128, 32>(dy, x, nullptr, dw, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 NC_EXPORT_KERNEL(conv2d_pack_weight_tf32_kernel);

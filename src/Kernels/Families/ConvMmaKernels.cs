@@ -5,7 +5,7 @@ namespace NativeContrastive.Kernels.Families;
 /// <summary>
 /// Launchers of kernels-cu/conv_mma.cu: convolution as implicit GEMM on tensor cores for
 /// <see cref="Precision.Tf32"/> and <see cref="Precision.Bf16"/> operands (fp32 accumulation), a
-/// TM×64 output tile per 2·TM-thread block (grid x over columns, y over rows), 16-deep reduction
+/// TM×64 output tile per block of <see cref="Threads"/> (grid x over columns, y over rows), 16-deep reduction
 /// slices; forward and backward data read both operands packed (the weight by
 /// conv2d_pack_weight_*, the activation channels-last by conv2d_pack_channels_last_*); TM = 128 (the
 /// "_m128" kernels) where the GEMM has at least 128 rows and no more row padding than 64-row tiles
@@ -21,7 +21,7 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
 {
     public const int TileColumns = 64, SliceDepth = 16;
 
-    /// <summary>The two tile heights; a block has twice as many threads as its tile has rows.</summary>
+    /// <summary>The two tile heights (threads per block: <see cref="Threads"/>).</summary>
     public const int ShortTileRows = 64, TallTileRows = 128;
 
     /// <summary>
@@ -33,6 +33,13 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
     public static int TileRowsFor(long rows) =>
         rows >= TallTileRows && (rows + TallTileRows - 1) / TallTileRows * TallTileRows == (rows + ShortTileRows - 1) / ShortTileRows * ShortTileRows
             ? TallTileRows : ShortTileRows;
+
+    /// <summary>
+    /// Threads of a block: a warp per 32×32 of the tile (2·rows), except forward and backward data at
+    /// 128 rows, whose warps take 64×32 (128 threads: their operands arrive packed, so fewer threads
+    /// copy them as cheaply, and each warp issues twice the mma per slice's bookkeeping).
+    /// </summary>
+    internal static int Threads(string op, int tileRows) => op != "backward_weight" && tileRows == TallTileRows ? 128 : 2 * tileRows;
 
     /// <summary>Blocks the split of backward weight aims for (a few waves on a 132-SM H100).</summary>
     public const int TargetBlocks = 1024;
@@ -57,12 +64,12 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
         (from op in new[] { "forward", "backward_data", "backward_weight" }
          from p in new[] { Precision.Tf32, Precision.Bf16 }
          from rows in new[] { ShortTileRows, TallTileRows }
-         select (Name: KernelName(op, p, rows), Shape: new LaunchShape(2 * rows)))
+         select (Name: KernelName(op, p, rows), Shape: new LaunchShape(Threads(op, rows))))
         .Concat(from rows in new[] { ShortTileRows, TallTileRows }
-                select (Name: ForwardKernelName(Precision.Bf16, rows, yBf16: true), Shape: new LaunchShape(2 * rows)))
+                select (Name: ForwardKernelName(Precision.Bf16, rows, yBf16: true), Shape: new LaunchShape(Threads("forward", rows))))
         .Concat(from rows in new[] { ShortTileRows, TallTileRows }
                 from io in new[] { (X: true, Dy: false), (X: false, Dy: true), (X: true, Dy: true) }
-                select (Name: BackwardWeightKernelName(Precision.Bf16, rows, io.X, io.Dy), Shape: new LaunchShape(2 * rows)))
+                select (Name: BackwardWeightKernelName(Precision.Bf16, rows, io.X, io.Dy), Shape: new LaunchShape(Threads("backward_weight", rows))))
         .Concat(from p in new[] { Precision.Tf32, Precision.Bf16 } select (Name: PackKernelName(p), Shape: new LaunchShape(PackThreads)))
         .Concat(from k in new[] { (P: Precision.Tf32, Bf16: false), (P: Precision.Bf16, Bf16: false), (P: Precision.Bf16, Bf16: true) }
                 select (Name: ChannelsLastKernelName(k.P, k.Bf16), Shape: new LaunchShape(PackThreads)))
@@ -280,7 +287,7 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
         var (chunk, n) = SplitPlan(reduction, splits);
         bool direct = n == 1 && (!yBf16 || p == Precision.Bf16);   // the kernel writes y itself
         var target = direct ? y : workspace.Get(n * g.OutputLength * sizeof(float));
-        Launch(ForwardKernelName(p, tileRows, yBf16 && direct), TileGrid(g.K, (long)g.N * g.P * g.Q, n, tileRows), 2 * tileRows,
+        Launch(ForwardKernelName(p, tileRows, yBf16 && direct), TileGrid(g.K, (long)g.N * g.P * g.Q, n, tileRows), Threads("forward", tileRows),
             Geometry(new KernelArgs().Ptr(xp).Ptr(wp).Ptr(bias?.Ptr ?? 0).Ptr(target), g).I32(chunk),
             new LaunchCost((long)PackedBytes(p) * ((long)g.N * g.H * g.W * PaddedChannels(g.C) + (long)g.K * reduction) +
                            (direct && yBf16 ? 2 : 4 * n) * g.OutputLength, Flops(g), p));
@@ -328,7 +335,7 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
         var (chunk, n) = SplitPlan(reduction, Math.Min(splits ?? Splits(g.C, (long)g.N * g.H * g.W, reduction, g.InputLength), 65535 / phaseCount));
         var target = n == 1 ? dx : workspace.Get(n * g.InputLength * sizeof(float));
         double flops = phases.Sum(f => 2.0 * g.K * f.Rc * f.Sc * g.C * g.N * f.Hc * f.Wc);
-        Launch(kernel, TileGrid(g.C, widest, n * phaseCount, tileRows), 2 * tileRows,
+        Launch(kernel, TileGrid(g.C, widest, n * phaseCount, tileRows), Threads("backward_data", tileRows),
             Geometry(new KernelArgs().Ptr(dyp).Ptr(wp).Ptr(target), g).I32(chunk),
             new LaunchCost((long)PackedBytes(p) * ((long)g.N * g.P * g.Q * PaddedChannels(g.K) + (long)phaseCount * g.C * reduction) + 4L * n * g.InputLength,
                 flops, p));
@@ -374,7 +381,7 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
                 new KernelArgs().Ptr(dy).Ptr(dbias).I32(g.N).I32(g.K).I32(g.P * g.Q), LaunchCost.Elements(g.OutputLength + g.K));
         if (g.WeightLength == 0) return;
         var (target, chunk, n) = Plan(dw, g.WeightLength, g.N * g.P * g.Q, splits);
-        Launch(kernel, TileGrid(g.K, (long)g.C * g.R * g.S, n, tileRows), 2 * tileRows,
+        Launch(kernel, TileGrid(g.K, (long)g.C * g.R * g.S, n, tileRows), Threads("backward_weight", tileRows),
             Geometry(new KernelArgs().Ptr(x).Ptr(dy).Ptr(target), g).I32(chunk),
             new LaunchCost((xBf16 ? 2 : 4) * g.InputLength + (dyBf16 ? 2 : 4) * g.OutputLength + 4 * n * g.WeightLength, Flops(g), p));
         Reduce(target, dw, n, g.WeightLength);
