@@ -39,8 +39,9 @@
 // forward writes fp32 slots as usual and conv.cu's conv2d_reduce_bf16_kernel adds them in the same order,
 // then rounds: either way the stored value is round(the fp32 output).
 //
-// Tiling: a TM×64 output tile per 2·TM-thread block, TM = 64 (4 warps, 2×2) or 128 (8 warps,
-// 4×2; the launcher picks it for GEMMs of ≥ 128 rows), each warp 32×32 = 2×4 mma tiles of 16×8;
+// Tiling: a TM×64 output tile per block, TM = 64 (4 warps, 2×2, each 32×32 = 2×4 mma tiles of
+// 16×8) or 128 (the launcher picks it for GEMMs of ≥ 128 rows: backward weight 8 warps, 4×2, of
+// 32×32; forward and backward data 4 warps, 2×2, of 64×32 = 4×4 mma tiles: see nc_mma_tile);
 // the reduction in 16-deep slices (two m16n8k8 tf32 steps or one m16n8k16 bf16
 // step). Both shared tiles are stored k-contiguous, As[row][k] and Bs[column][k], so that every
 // A and B fragment is one ldmatrix.x4 (nc_mma.cuh): an 8×4 fp32 block or an 8×8 bf16 block is a
@@ -81,7 +82,7 @@
 // start at banks 0, 12, 24, 4, 16, 28, 8, 20, four each, again all 32.
 //
 // Invariant after the main loop: acc holds Σ_{k ∈ [kbegin, kend)} round(A[row,k])·round(B[k,col])
-// for the warp's 32×32 sub-tile in the C-fragment layout of nc_mma.cuh, added in k order slice by
+// for the warp's WM×32 sub-tile in the C-fragment layout of nc_mma.cuh, added in k order slice by
 // slice (the same order at both precisions and in both pipelines).
 //
 // Index arithmetic is 32-bit: the launcher (ConvMmaKernels.cs) checks every tensor, the packed
@@ -1144,9 +1145,11 @@ extern "C" __global__ void conv2d_pack_channels_last_bf16_in_bf16_kernel(const u
 }
 
 // The kernels, written out one by one (see kernels-cu/README.md): 64-row tiles (128 threads,
-// 6 blocks per SM: 80 registers) and 128-row tiles ("_m128", 256 threads, 3 blocks per SM), each at
-// tf32 and bf16. The two 64-row bf16 backward-weight kernels with dy in bf16 ask for 5 blocks (96
-// registers): their row-copy feeder, two slices per trip, would spill at 80 on sm_90.
+// 6 blocks per SM: 80 registers) and 128-row tiles ("_m128": backward weight 256 threads, 3 blocks
+// per SM; forward and backward data 128 threads of 64×32 warp tiles, 4 blocks per SM: 128
+// registers, for twice the accumulators), each at tf32 and bf16. The two 64-row bf16
+// backward-weight kernels with dy in bf16 ask for 5 blocks (96 registers): their row-copy feeder,
+// two slices per trip, would spill at 80 on sm_90.
 
 // y[n,k,p,q] = Σ_{c,r,s} round(w[k,c,r,s]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]) (+ bias[k]), xp and wp x and w packed; chunk ≥ R·S·Cp for one split.
 extern "C" __global__ void __launch_bounds__(128, 6) conv2d_forward_mma_tf32_kernel(
