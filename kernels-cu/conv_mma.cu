@@ -1152,19 +1152,19 @@ extern "C" __global__ void conv2d_pack_channels_last_bf16_in_bf16_kernel(const u
 // two slices per trip, would spill at 80 on sm_90.
 
 // y[n,k,p,q] = Σ_{c,r,s} round(w[k,c,r,s]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]) (+ bias[k]), xp and wp x and w packed; chunk ≥ R·S·Cp for one split.
-extern "C" __global__ void __launch_bounds__(128, 6) conv2d_forward_mma_tf32_kernel(
+extern "C" __global__ void __launch_bounds__(64, 8) conv2d_forward_mma_tf32_kernel(
     const float* __restrict__ xp, const float* __restrict__ wp, const float* __restrict__ bias, float* __restrict__ y, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_FORWARD, NC_PREC_TF32, 64, 32>(wp, xp, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_FORWARD, NC_PREC_TF32, 64, 64>(wp, xp, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // dx[n,c,h,w] = Σ over k and the taps (r, s) of the pixel's stride phase of round(w[k,c,r,s]) ·
 // round(dy[n,k,(h+ph−r)/sh,(w+pw−s)/sw]) (divisions exact), every phase in one launch (blockIdx.z =
 // split·sh·sw + phase), dyp dy packed, wp the phases' packed taps of w (transposed); chunk ≥ the longest phase's reduction for one split.
-extern "C" __global__ void __launch_bounds__(128, 6) conv2d_backward_data_mma_tf32_kernel(
+extern "C" __global__ void __launch_bounds__(64, 8) conv2d_backward_data_mma_tf32_kernel(
     const float* __restrict__ dyp, const float* __restrict__ wp, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_TF32, 64, 32>(wp, dyp, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_TF32, 64, 64>(wp, dyp, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // dw_z[k,c,r,s] = Σ_{(n,p,q) in split z} round(dy[n,k,p,q]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]), written to slot z of dw.
@@ -1198,19 +1198,19 @@ extern "C" __global__ void __launch_bounds__(256, 3) conv2d_backward_weight_mma_
 }
 
 // y[n,k,p,q] = Σ_{c,r,s} round(w[k,c,r,s]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]) (+ bias[k]), xp and wp x and w packed; chunk ≥ R·S·Cp for one split.
-extern "C" __global__ void __launch_bounds__(128, 6) conv2d_forward_mma_bf16_kernel(
+extern "C" __global__ void __launch_bounds__(64, 8) conv2d_forward_mma_bf16_kernel(
     const unsigned short* __restrict__ xp, const unsigned short* __restrict__ wp, const float* __restrict__ bias, float* __restrict__ y, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_FORWARD, NC_PREC_BF16, 64, 32>(wp, xp, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_FORWARD, NC_PREC_BF16, 64, 64>(wp, xp, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // dx[n,c,h,w] = Σ over k and the taps (r, s) of the pixel's stride phase of round(w[k,c,r,s]) ·
 // round(dy[n,k,(h+ph−r)/sh,(w+pw−s)/sw]) (divisions exact), every phase in one launch (blockIdx.z =
 // split·sh·sw + phase), dyp dy packed, wp the phases' packed taps of w (transposed); chunk ≥ the longest phase's reduction for one split.
-extern "C" __global__ void __launch_bounds__(128, 6) conv2d_backward_data_mma_bf16_kernel(
+extern "C" __global__ void __launch_bounds__(64, 8) conv2d_backward_data_mma_bf16_kernel(
     const unsigned short* __restrict__ dyp, const unsigned short* __restrict__ wp, float* __restrict__ dx, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_BF16, 64, 32>(wp, dyp, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_BACKWARD_DATA, NC_PREC_BF16, 64, 64>(wp, dyp, nullptr, dx, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // dw_z[k,c,r,s] = Σ_{(n,p,q) in split z} round(dy[n,k,p,q]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]), written to slot z of dw.
@@ -1244,10 +1244,10 @@ extern "C" __global__ void __launch_bounds__(256, 3) conv2d_backward_weight_mma_
 }
 
 // As conv2d_forward_mma_bf16_kernel with y stored in bf16: y[n,k,p,q] = bf16(Σ … (+ bias[k])); one split (chunk ≥ R·S·Cp).
-extern "C" __global__ void __launch_bounds__(128, 6) conv2d_forward_mma_bf16_out_bf16_kernel(
+extern "C" __global__ void __launch_bounds__(64, 8) conv2d_forward_mma_bf16_out_bf16_kernel(
     const unsigned short* __restrict__ xp, const unsigned short* __restrict__ wp, const float* __restrict__ bias, unsigned short* __restrict__ y, int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int P, int Q, int chunk)
 {
-    nc_conv_mma<NC_OP_FORWARD, NC_PREC_BF16, 64, 32>(wp, xp, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
+    nc_conv_mma<NC_OP_FORWARD, NC_PREC_BF16, 64, 64>(wp, xp, bias, y, nc_mma_geom{N, C, H, W, K, R, S, sh, sw, ph, pw, P, Q}, chunk);
 }
 
 // As conv2d_forward_mma_bf16_m128_kernel with y stored in bf16; one split.

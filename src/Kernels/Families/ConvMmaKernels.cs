@@ -39,7 +39,7 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
     /// 128 rows, whose warps take 64×32 (128 threads: their operands arrive packed, so fewer threads
     /// copy them as cheaply, and each warp issues twice the mma per slice's bookkeeping).
     /// </summary>
-    internal static int Threads(string op, int tileRows) => op != "backward_weight" && tileRows == TallTileRows ? 128 : 2 * tileRows;
+    internal static int Threads(string op, int tileRows) => op != "backward_weight" ? tileRows : 2 * tileRows;
 
     /// <summary>Blocks the split of backward weight aims for (a few waves on a 132-SM H100).</summary>
     public const int TargetBlocks = 1024;

@@ -39,8 +39,8 @@ public class ConvMmaKernelTests(EmuOrder order) : EmuKernelTest(order)
         [
             (new ConvShape(2, 3, 9, 9, 8, 3, 3, 1, 1, 1, 1), "C=3 3x3 s1 p1"),
             (new ConvShape(1, 1, 11, 11, 5, 7, 7, 2, 2, 3, 3), "C=1 7x7 s2 p3"),
-            (new ConvShape(2, 17, 7, 7, 9, 1, 1, 2, 2, 0, 0), "1x1 s2 odd C"),
-            (new ConvShape(1, 19, 7, 9, 70, 3, 3, 2, 2, 1, 1), "3x3 s2 p1 odd HW K=70"),
+            (new ConvShape(2, 113, 7, 7, 9, 1, 1, 2, 2, 0, 0), "1x1 s2 odd C=113 (backward data rows past 96)"),
+            (new ConvShape(1, 19, 7, 9, 100, 3, 3, 2, 2, 1, 1), "3x3 s2 p1 odd HW K=100 (forward rows past 96)"),
             (new ConvShape(2, 5, 6, 7, 4, 2, 3, 1, 2, 0, 1), "2x3 s1/2 p0/1"),
             (new ConvShape(2, 6, 13, 11, 5, 5, 3, 3, 3, 2, 1), "5x3 s3 p2/1"),
             (new ConvShape(2, 32, 8, 4, 48, 3, 3, 1, 1, 1, 1), "C=32 K=48 3x3 P·Q=32 (whole slices)"),
