@@ -39,10 +39,10 @@
 // forward writes fp32 slots as usual and conv.cu's conv2d_reduce_bf16_kernel adds them in the same order,
 // then rounds: either way the stored value is round(the fp32 output).
 //
-// Tiling: a TM×64 output tile per block, TM = 64 (4 warps, 2×2, each 32×32 = 2×4 mma tiles of
-// 16×8) or 128 (the launcher picks it for GEMMs of ≥ 128 rows: backward weight 8 warps, 4×2, of
-// 32×32; forward and backward data 4 warps, 2×2, of 64×32 = 4×4 mma tiles: see nc_mma_tile);
-// the reduction in 16-deep slices (two m16n8k8 tf32 steps or one m16n8k16 bf16
+// Tiling: a TM×64 output tile per block, TM = 64 or 128 (the launcher picks 128 for GEMMs of ≥ 128
+// rows); forward and backward data give each warp 64×32 (4×4 mma tiles of 16×8: TM/64 × 2 warps),
+// backward weight 32×32 (2×4 mma tiles: TM/32 × 2 warps, whose gathers want the threads; see
+// nc_mma_tile); the reduction in 16-deep slices (two m16n8k8 tf32 steps or one m16n8k16 bf16
 // step). Both shared tiles are stored k-contiguous, As[row][k] and Bs[column][k], so that every
 // A and B fragment is one ldmatrix.x4 (nc_mma.cuh): an 8×4 fp32 block or an 8×8 bf16 block is a
 // b16 8×8 matrix whose lane word is exactly the fragment register. The two precisions feed the
@@ -97,10 +97,9 @@
 #define NC_MMA_BF16_LD 24      // bf16 tile row stride in elements (16 + 8)
 
 // A block computes a TM×64 output tile with its warps in a (TM/WM)×2 grid, each warp a WM×32 tile
-// (WM/16 × 4 mma tiles): TM = 64 with WM = 32 (4 warps); TM = 128 (for layers with ≥ 128 rows) with
-// WM = 32 (8 warps: backward weight, whose gathers want the threads) or WM = 64 (4 warps: forward
-// and backward data, whose packed copies are cheap: twice the mma per ldmatrix of B and per slice's
-// bookkeeping).
+// (WM/16 × 4 mma tiles): WM = 32 for backward weight (4 or 8 warps: its gathers want the threads),
+// WM = 64 for forward and backward data (2 or 4 warps: their packed copies are cheap, and a warp
+// issues twice the mma per ldmatrix of B and per slice's bookkeeping).
 template <int TM, int WM = 32> struct nc_mma_tile
 {
     static constexpr int warps = TM / WM * 2, threads = 32 * warps, mi = WM / 16;
@@ -1144,12 +1143,12 @@ extern "C" __global__ void conv2d_pack_channels_last_bf16_in_bf16_kernel(const u
     nc_conv_pack_channels_last(t, tp, N, C, HW);
 }
 
-// The kernels, written out one by one (see kernels-cu/README.md): 64-row tiles (128 threads,
-// 6 blocks per SM: 80 registers) and 128-row tiles ("_m128": backward weight 256 threads, 3 blocks
-// per SM; forward and backward data 128 threads of 64×32 warp tiles, 4 blocks per SM: 128
-// registers, for twice the accumulators), each at tf32 and bf16. The two 64-row bf16
-// backward-weight kernels with dy in bf16 ask for 5 blocks (96 registers): their row-copy feeder,
-// two slices per trip, would spill at 80 on sm_90.
+// The kernels, written out one by one (see kernels-cu/README.md): 64-row tiles and 128-row tiles
+// ("_m128"), each at tf32 and bf16. Backward weight: 128 threads, 6 blocks per SM (80 registers),
+// and 256 threads, 3 blocks; the two 64-row bf16 ones with dy in bf16 ask for 5 blocks (96
+// registers): their row-copy feeder, two slices per trip, would spill at 80 on sm_90. Forward and
+// backward data (64×32 warp tiles, twice the accumulators): 64 threads, 8 blocks, and 128 threads,
+// 4 blocks (128 registers).
 
 // y[n,k,p,q] = Σ_{c,r,s} round(w[k,c,r,s]) · round(x[n,c,p·sh−ph+r,q·sw−pw+s]) (+ bias[k]), xp and wp x and w packed; chunk ≥ R·S·Cp for one split.
 extern "C" __global__ void __launch_bounds__(64, 8) conv2d_forward_mma_tf32_kernel(
