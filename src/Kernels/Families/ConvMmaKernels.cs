@@ -5,8 +5,8 @@ namespace NativeContrastive.Kernels.Families;
 /// <summary>
 /// Launchers of kernels-cu/conv_mma.cu: convolution as implicit GEMM on tensor cores for
 /// <see cref="Precision.Tf32"/> and <see cref="Precision.Bf16"/> operands (fp32 accumulation), a
-/// TM×64 output tile per block of <see cref="Threads"/> (grid x over columns, y over rows), 16-deep reduction
-/// slices; forward and backward data read both operands packed (the weight by
+/// TM×64 output tile per block of <see cref="Threads"/> (grid x over columns, y over rows), 16-deep
+/// reduction slices; forward and backward data read both operands packed (the weight by
 /// conv2d_pack_weight_*, the activation channels-last by conv2d_pack_channels_last_*); TM = 128 (the
 /// "_m128" kernels) where the GEMM has at least 128 rows and no more row padding than 64-row tiles
 /// would have (<see cref="TileRowsFor"/>), else 64. When the output has
@@ -35,9 +35,9 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
             ? TallTileRows : ShortTileRows;
 
     /// <summary>
-    /// Threads of a block: a warp per 32×32 of the tile (2·rows), except forward and backward data at
-    /// 128 rows, whose warps take 64×32 (128 threads: their operands arrive packed, so fewer threads
-    /// copy them as cheaply, and each warp issues twice the mma per slice's bookkeeping).
+    /// Threads of a block: backward weight a warp per 32×32 of the tile (2·rows: its gathers want the
+    /// threads), forward and backward data a warp per 64×32 (rows: their operands arrive packed, so
+    /// fewer threads copy them as cheaply, and each warp issues twice the mma per slice's bookkeeping).
     /// </summary>
     internal static int Threads(string op, int tileRows) => op != "backward_weight" ? tileRows : 2 * tileRows;
 
