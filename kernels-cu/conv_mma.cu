@@ -646,13 +646,12 @@ template <int TM, typename TA, typename TB> struct nc_mma_feed_images
 //   A  rows tid/2 + (threads/2)·i (i < TM / (threads/2): 1, or 2 with 64-row warp tiles), pieces at
 //      8·(tid%2)… (one bf16 piece, two fp32 ones), a pointer step per slice.
 //   B  piece tid + threads·i of the tile is column (tid + threads·i) / parts, part tid % parts (parts
-//      = pieces per column: 2 bf16, 4 fp32; a 128-row bf16 tile has 128 pieces for 256 threads: the
-//      upper half copies none).
+//      = pieces per column: 2 bf16, 4 fp32; 128 or 256 pieces for 64 or 128 threads).
 template <int OP, int TM, int WM, typename TP> struct nc_mma_feed_packed
 {
     using T = nc_mma_tile<TM, WM>;
     static constexpr bool round_a = false, round_b = false, pin_lane_rows = true, two_per_trip = false, copies_only = true;
-    static constexpr bool three_per_trip = sizeof(TP) == 2;   // bf16 (tf32's unrolled ring spills 16–80 bytes at 80 registers)
+    static constexpr bool three_per_trip = sizeof(TP) == 2;   // bf16 (tf32's unrolled ring spills 40–160 bytes at 128 registers)
     static constexpr int per = 16 / (int)sizeof(TP), parts = NC_MMA_TK / per;   // elements per piece, pieces per column
     static constexpr int pieces = NC_MMA_TN * parts, mine = (pieces + T::threads - 1) / T::threads;
     const TP* b;
@@ -827,7 +826,7 @@ __device__ __forceinline__ void nc_mma_ring_step(Feed& feed, Tiles& tiles, const
 // rounded after ldmatrix where the feeder says so); at bf16 the feeders that fill both tiles by
 // cp.async alone (Feed::copies_only: the packed ones) do too. Feed::three_per_trip: the loop takes
 // three slices per trip, so that every slot is a constant and each tile address a fixed offset (as
-// the bf16 loop's two per trip; the gathering feeders would spill).
+// the bf16 loop's two per trip; tf32's packed feeder and the gathering ones would spill).
 template <int TM, int PREC, class Feed, int MI>
 __device__ __forceinline__ void nc_mma_mainloop_ring(Feed& feed, int slices, int tid, int wm, int wn, float (&acc)[MI][4][4])
 {
