@@ -438,8 +438,8 @@ __device__ __forceinline__ void nc_mma_land_gathered(unsigned short (*as)[NC_MMA
 // and say: round_a / round_b, whether the tf32 fragments of A / B need the cvt (not when packed,
 // rounded already); pin_lane_rows, whether the pipeline keeps its ldmatrix offsets in registers
 // (nc_mma_lane_rows); copies_only, whether bf16 runs the ring (issue) rather than fetch / land;
-// two_per_trip / three_per_trip, how many slices the bf16 double-buffered loop / the ring takes
-// per trip (1 where the unrolled loop would spill).
+// two_per_trip (feeders with fetch / land) / three_per_trip, how many slices the bf16
+// double-buffered loop / the ring takes per trip (1 where the unrolled loop would spill).
 //
 // nc_mma_feed_walk: backward weight, whose operands are both activations, gathered element by
 // element with the mixed-radix walk above — unless ROWS: when P·Q is a multiple of 16 and Q of 4, a
@@ -650,7 +650,7 @@ template <int TM, typename TA, typename TB> struct nc_mma_feed_images
 template <int OP, int TM, int WM, typename TP> struct nc_mma_feed_packed
 {
     using T = nc_mma_tile<TM, WM>;
-    static constexpr bool round_a = false, round_b = false, pin_lane_rows = true, two_per_trip = false, copies_only = true;
+    static constexpr bool round_a = false, round_b = false, pin_lane_rows = true, copies_only = true;
     static constexpr bool three_per_trip = sizeof(TP) == 2;   // bf16 (tf32's unrolled ring spills 40–160 bytes at 128 registers)
     static constexpr int per = 16 / (int)sizeof(TP), parts = NC_MMA_TK / per;   // elements per piece, pieces per column
     static constexpr int pieces = NC_MMA_TN * parts, mine = (pieces + T::threads - 1) / T::threads;
@@ -808,17 +808,18 @@ template <class Tiles> __device__ __forceinline__ Tiles& nc_mma_shared_tiles()
     return tiles;
 }
 
-// One slice s of the cp.async ring, read from slot SLOT (= s mod 3) while the slot of slice s+2 fills.
-template <int SLOT, bool TF32, class Feed, class Tiles, class Rows, int MI>
-__device__ __forceinline__ void nc_mma_ring_step(Feed& feed, Tiles& tiles, const Rows& rows, int s, int slices, float (&acc)[MI][4][4])
+// One slice s of the cp.async ring, read from slot (= s mod 3) while refill (= (s+2) mod 3, the slot
+// of slice s−1) takes slice s+2. (Inlined: literal slots make every tile address a constant offset.)
+template <bool TF32, class Feed, class Tiles, class Rows, int MI>
+__device__ __forceinline__ void nc_mma_ring_step(Feed& feed, Tiles& tiles, const Rows& rows, int slot, int refill, int s, int slices,
+                                                 float (&acc)[MI][4][4])
 {
-    constexpr int refill = (SLOT + NC_MMA_STAGES - 1) % NC_MMA_STAGES;
     nc_cp_async_wait<NC_MMA_STAGES - 2>();   // this thread's copies of slice s have landed …
     __syncthreads();   // … and everyone's; and everyone is done with slice s−1, whose slot is refilled next
     if (s + NC_MMA_STAGES - 1 < slices) feed.issue(tiles.A[refill], tiles.B[refill]);
     nc_cp_async_commit();
-    if constexpr (TF32) nc_mma_slice_tf32<Feed::round_a, Feed::round_b>(&tiles.A[SLOT][0][0], &tiles.B[SLOT][0][0], rows, acc);
-    else nc_mma_slice_bf16(&tiles.A[SLOT][0][0], &tiles.B[SLOT][0][0], rows, acc);
+    if constexpr (TF32) nc_mma_slice_tf32<Feed::round_a, Feed::round_b>(&tiles.A[slot][0][0], &tiles.B[slot][0][0], rows, acc);
+    else nc_mma_slice_bf16(&tiles.A[slot][0][0], &tiles.B[slot][0][0], rows, acc);
 }
 
 // The cp.async ring: slices [0, slices) of the block's reduction range, slices s+1 and s+2 in flight
@@ -845,24 +846,14 @@ __device__ __forceinline__ void nc_mma_mainloop_ring(Feed& feed, int slices, int
     {
         for (int s = 0; s < slices; s += 3)
         {
-            nc_mma_ring_step<0, tf32>(feed, tiles, rows, s, slices, acc);
-            if (s + 1 < slices) nc_mma_ring_step<1, tf32>(feed, tiles, rows, s + 1, slices, acc);
-            if (s + 2 < slices) nc_mma_ring_step<2, tf32>(feed, tiles, rows, s + 2, slices, acc);
+            nc_mma_ring_step<tf32>(feed, tiles, rows, 0, 2, s, slices, acc);
+            if (s + 1 < slices) nc_mma_ring_step<tf32>(feed, tiles, rows, 1, 0, s + 1, slices, acc);
+            if (s + 2 < slices) nc_mma_ring_step<tf32>(feed, tiles, rows, 2, 1, s + 2, slices, acc);
         }
     }
     else
     {
-        for (int s = 0; s < slices; s++)
-        {
-            nc_cp_async_wait<NC_MMA_STAGES - 2>();
-            __syncthreads();
-            int next = s + NC_MMA_STAGES - 1;
-            if (next < slices) feed.issue(tiles.A[next % NC_MMA_STAGES], tiles.B[next % NC_MMA_STAGES]);
-            nc_cp_async_commit();
-            int slot = s % NC_MMA_STAGES;
-            if constexpr (tf32) nc_mma_slice_tf32<Feed::round_a, Feed::round_b>(&tiles.A[slot][0][0], &tiles.B[slot][0][0], rows, acc);
-            else nc_mma_slice_bf16(&tiles.A[slot][0][0], &tiles.B[slot][0][0], rows, acc);
-        }
+        for (int s = 0; s < slices; s++) nc_mma_ring_step<tf32>(feed, tiles, rows, s % NC_MMA_STAGES, (s + NC_MMA_STAGES - 1) % NC_MMA_STAGES, s, slices, acc);
     }
 }
 

@@ -111,14 +111,11 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
         var (rows, channels, rstep, sstep) = backwardData ? (g.C, g.K, g.StrideH, g.StrideW) : (g.K, g.C, 1, 1);
         int rowLength = CeilDiv(g.R, rstep) * CeilDiv(g.S, sstep) * PaddedChannels(channels);
         long length = (long)rstep * sstep * rows * rowLength;
-        if (length > int.MaxValue)
-            throw new ArgumentException($"Convolution: the packed weight has {length} elements; the tensor-core kernels index with 32 bits (< 2^31).");
-        int elementSize = PackedBytes(p);
-        var wp = packed.Get(Math.Max(1, length) * elementSize);
+        var wp = PackedBuffer(packed, length, p, "the packed weight");
         if (length > 0)
             Launch(PackKernelName(p), GridFor(length, PackThreads), PackThreads,
                 new KernelArgs().Ptr(w).Ptr(wp).I32(g.K).I32(g.C).I32(g.R).I32(g.S).I32(backwardData ? 1 : 0).I32(rstep).I32(sstep),
-                new LaunchCost(4 * g.WeightLength + elementSize * length, 0));
+                new LaunchCost(4 * g.WeightLength + PackedBytes(p) * length, 0));
         return (wp, rowLength);
     }
 
@@ -133,15 +130,23 @@ public sealed class ConvMmaKernels(IKernelDriver driver) : KernelFamily(driver, 
     internal DeviceBuffer PackChannelsLast(DeviceBuffer t, bool tBf16, int n, int channels, int plane, Precision p)
     {
         long length = (long)n * plane * PaddedChannels(channels);
-        if (length > int.MaxValue)
-            throw new ArgumentException($"Convolution: the channels-last operand has {length} elements; the tensor-core kernels index with 32 bits (< 2^31).");
-        int elementSize = PackedBytes(p);
-        var tp = channelsLast.Get(Math.Max(1, length) * elementSize);
+        var tp = PackedBuffer(channelsLast, length, p, "the channels-last operand");
         if (length > 0)
             Launch(ChannelsLastKernelName(p, tBf16), GridFor(length / SliceDepth, PackThreads), PackThreads,
                 new KernelArgs().Ptr(t).Ptr(tp).I32(n).I32(channels).I32(plane),
-                new LaunchCost((tBf16 ? 2L : 4L) * n * channels * plane + elementSize * length, 0));
+                new LaunchCost((tBf16 ? 2L : 4L) * n * channels * plane + PackedBytes(p) * length, 0));
         return tp;
+    }
+
+    /// <summary>
+    /// A packed operand's buffer of <paramref name="length"/> elements at precision <paramref name="p"/>
+    /// from <paramref name="ws"/>; throws naming <paramref name="what"/> past the kernels' 32-bit indexing.
+    /// </summary>
+    private static DeviceBuffer PackedBuffer(Workspace ws, long length, Precision p, string what)
+    {
+        if (length > int.MaxValue)
+            throw new ArgumentException($"Convolution: {what} has {length} elements; the tensor-core kernels index with 32 bits (< 2^31).");
+        return ws.Get(Math.Max(1, length) * PackedBytes(p));
     }
 
     private static int CeilDiv(int a, int b) => (a + b - 1) / b;
